@@ -1,0 +1,49 @@
+// Expected failures are values with a code the UI and the CLI can act on;
+// anything thrown that is not a WeightlineError is a bug and is reported as one.
+
+export type ErrorCode =
+  | 'BAD_FORMAT' // a model file that does not parse as what its name or magic says
+  | 'NOT_FOUND' // a path, commit or object that does not exist
+  | 'NOT_A_STORE' // no .weightline folder at or above the working folder
+  | 'AMBIGUOUS' // a commit prefix that matches several commits
+  | 'BAD_USAGE' // a call whose arguments do not make sense
+  | 'DIRTY' // the working copy holds uncommitted work
+  | 'CORRUPT' // stored bytes whose checksum does not match
+  | 'BROKEN_CHAIN' // a delta chain that cannot be replayed
+  | 'LOCKED' // another writer holds the store
+  | 'DISK_FULL'
+  | 'UNSAFE_PATH' // a manifest path that would escape its target
+  | 'STORE_VERSION' // a store written by a newer or older format
+  | 'CANCELLED';
+
+export interface WeightlineErrorJSON {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly file?: string;
+}
+
+export class WeightlineError extends Error {
+  readonly code: ErrorCode;
+  readonly file: string | undefined;
+
+  constructor(code: ErrorCode, message: string, file?: string) {
+    super(file ? `${file}: ${message}` : message);
+    this.name = 'WeightlineError';
+    this.code = code;
+    this.file = file;
+  }
+
+  toJSON(): WeightlineErrorJSON {
+    return { code: this.code, message: this.message, ...(this.file ? { file: this.file } : {}) };
+  }
+
+  static fromJSON(json: WeightlineErrorJSON): WeightlineError {
+    const err = new WeightlineError(json.code, json.message);
+    Object.defineProperty(err, 'file', { value: json.file });
+    return err;
+  }
+}
+
+export function isWeightlineError(e: unknown): e is WeightlineError {
+  return e instanceof WeightlineError;
+}
