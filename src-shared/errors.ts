@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'DISK_FULL'
   | 'UNSAFE_PATH' // a manifest path that would escape its target
   | 'STORE_VERSION' // a store written by a newer or older format
-  | 'CANCELLED';
+  | 'CANCELLED'
+  | 'CHANGED_DURING'; // a file that changed while it was read
 
 export interface WeightlineErrorJSON {
   readonly code: ErrorCode;

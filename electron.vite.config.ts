@@ -1,0 +1,75 @@
+import { resolve } from 'node:path';
+import { defineConfig } from 'electron-vite';
+import type { Plugin } from 'vite';
+import react from '@vitejs/plugin-react';
+
+const root = import.meta.dirname;
+const at = (p: string): string => resolve(root, p);
+
+// The CSP lives in src-renderer/index.html (it must work for file:// in Electron
+// and for browser mode). The dev server needs inline scripts (React Refresh
+// preamble) and a websocket (HMR), so relax it for `electron-vite dev` only;
+// built output keeps the strict policy byte for byte.
+function devCsp(): Plugin {
+  return {
+    name: 'weightline:dev-csp',
+    apply: 'serve',
+    transformIndexHtml: {
+      order: 'pre',
+      handler: (html) =>
+        html
+          .replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
+          .replace("connect-src 'self'", "connect-src 'self' ws:"),
+    },
+  };
+}
+
+export default defineConfig({
+  // Electron main process + CLI: two entries, ESM (package.json "type": "module").
+  // Dependencies (zstd-napi, commander, zod, yauzl) stay external via the default
+  // build.externalizeDeps. out/main/cli.js must never pull electron or react:
+  // only src-main/electron/** may import electron.
+  main: {
+    build: {
+      outDir: at('out/main'),
+      rolldownOptions: {
+        input: {
+          index: at('src-main/electron/index.ts'),
+          cli: at('src-main/cli/main.ts'),
+        },
+        output: {
+          format: 'es',
+          entryFileNames: '[name].js',
+          chunkFileNames: 'chunks/[name]-[hash].js',
+        },
+      },
+    },
+  },
+  // Sandboxed preloads cannot be ES modules: build CommonJS and bundle
+  // everything (a sandboxed preload can only require 'electron' and a few
+  // polyfilled modules). The .cjs extension keeps Node from reading it as ESM.
+  preload: {
+    build: {
+      outDir: at('out/preload'),
+      externalizeDeps: false,
+      rolldownOptions: {
+        input: { index: at('src-preload/index.ts') },
+        output: {
+          format: 'cjs',
+          entryFileNames: '[name].cjs',
+          chunkFileNames: 'chunks/[name]-[hash].cjs',
+        },
+      },
+    },
+  },
+  renderer: {
+    root: at('src-renderer'),
+    plugins: [react(), devCsp()],
+    build: {
+      outDir: at('out/renderer'),
+      rolldownOptions: {
+        input: { index: at('src-renderer/index.html') },
+      },
+    },
+  },
+});

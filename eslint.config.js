@@ -1,0 +1,64 @@
+// Flat config. Besides typescript-eslint's recommended rules, this file holds the
+// import boundaries between the runtime folders (see the CONTEXT.md files).
+import { builtinModules } from 'node:module';
+import { defineConfig, globalIgnores } from 'eslint/config';
+import js from '@eslint/js';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+const electron = {
+  group: ['electron', 'electron/*'],
+  message: 'Only src-main/electron and src-preload may import electron.',
+};
+const fromMain = {
+  group: ['**/src-main', '**/src-main/**'],
+  message: 'Reach the store through the preload bridge / HTTP API, not by importing src-main.',
+};
+const fromRenderer = {
+  group: ['**/src-renderer', '**/src-renderer/**'],
+  message: 'src-shared must not depend on the renderer.',
+};
+const nodeBuiltins = {
+  group: ['node:*', ...builtinModules.flatMap((m) => [m, `${m}/*`])],
+  message: 'The renderer runs in a browser sandbox: no Node modules.',
+};
+
+export default defineConfig(
+  globalIgnores([
+    'out/',
+    'dist/',
+    'node_modules/',
+    'test/fixtures/',
+    'bench/work/',
+    'test-results/',
+    'playwright-report/',
+  ]),
+  js.configs.recommended,
+  tseslint.configs.recommended,
+  {
+    languageOptions: { ecmaVersion: 2023, sourceType: 'module', globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' },
+      ],
+    },
+  },
+  {
+    files: ['src-renderer/**'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [nodeBuiltins, electron, fromMain] }],
+    },
+  },
+  {
+    files: ['src-main/core/**', 'src-main/cli/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [electron] }] },
+  },
+  {
+    files: ['src-shared/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [electron, fromMain, fromRenderer] }],
+    },
+  },
+);

@@ -1,0 +1,149 @@
+import type { TensorStatus } from '../../../src-shared/model';
+import { WeightlineError } from '../../../src-shared/errors';
+import type { TensorRegion } from '../formats/layout';
+import type { FileSource } from '../rebuild/source';
+import { blockChecksum } from '../store/fsutil';
+import { BLOCK_SIZE, BlockMode, blockCount, type BlockRef, type ManifestTensor, type StreamDelta } from '../store/manifest';
+import type { DeltaWriter } from './delta-writer';
+import { FiguresAccumulator } from './figures';
+import { splitPlanes } from './planes';
+import { xorBytes } from './xor';
+import { zstdCompress } from './zstd';
+
+// Encodes one new file version against its base (the same file one commit up):
+// tensors matched by name with the same dtype and shape are XORed block by
+// block, everything else is stored on its own; equal blocks cost nothing.
+// Change figures are gathered in the same pass, so the new file is read once.
+
+export interface BaseFile {
+  readonly source: FileSource;
+  readonly path: string;
+  readonly tensors: ReadonlyArray<{ readonly name: string; readonly dtype: string; readonly shape: readonly number[]; readonly length: number }>;
+}
+
+export interface EncodedFile {
+  readonly streams: StreamDelta[];
+  readonly tensors: ManifestTensor[];
+  readonly removedTensors: string[];
+  readonly status: TensorStatus;
+}
+
+export interface EncodeOptions {
+  /** When false only the change figures are computed (a CHECKPOINT stores no delta). */
+  readonly writer: DeltaWriter | null;
+  /** The new file is byte-identical to the base: every block is Same, nothing needs reading. */
+  readonly identical?: boolean;
+  readonly onBytes?: (n: number) => void;
+  readonly signal?: AbortSignal | undefined;
+}
+
+// XOR usually wins by far; trying the plain encoding too costs a second
+// compression, so do it only where XOR did poorly.
+const TRY_RAW_ABOVE = 0.5;
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+export async function encodeFile(
+  newSource: FileSource,
+  newTensors: readonly TensorRegion[],
+  base: BaseFile | null,
+  opts: EncodeOptions,
+): Promise<EncodedFile> {
+  const lengths = newSource.streams.lengths;
+  const widths = newSource.streams.widths;
+  const baseByName = new Map<string, number>();
+  base?.tensors.forEach((t, i) => baseByName.set(t.name, i));
+  const baseLengths = base?.source.streams.lengths;
+
+  const streams: StreamDelta[] = [];
+  const tensors: ManifestTensor[] = [];
+  let anyChange = base === null;
+
+  for (let s = 0; s < lengths.length; s++) {
+    const tensor = s > 0 ? newTensors[s - 1]! : null;
+    let baseIdx: number | null = null;
+    let status: TensorStatus = 'added';
+    if (base) {
+      if (!tensor) {
+        if (baseLengths![0] === lengths[0]) baseIdx = 0;
+      } else {
+        const j = baseByName.get(tensor.name);
+        if (j !== undefined) {
+          const bt = base.tensors[j]!;
+          // A tensor whose dtype or shape changed is "changed", stored on its own.
+          status = 'changed';
+          if (bt.dtype === tensor.dtype && sameShape(bt.shape, tensor.shape) && bt.length === tensor.length) baseIdx = j + 1;
+        }
+      }
+    }
+    const figures = tensor && baseIdx !== null ? new FiguresAccumulator(tensor.dtype, tensor.width, tensor.littleEndian) : null;
+    const blocks: BlockRef[] = [];
+    let streamChanged = baseIdx === null;
+    const count = blockCount(lengths[s]!);
+    for (let k = 0; k < count; k++) {
+      if (opts.signal?.aborted) throw new WeightlineError('CANCELLED', 'the commit was cancelled; the store is unchanged');
+      const len = Math.min(BLOCK_SIZE, lengths[s]! - k * BLOCK_SIZE);
+      if (opts.identical && baseIdx !== null) {
+        blocks.push(0);
+        opts.onBytes?.(len);
+        continue;
+      }
+      if (baseIdx === null && !opts.writer) {
+        // Nothing to compare with and nothing to store: no need to read it.
+        blocks.push(0);
+        opts.onBytes?.(len);
+        continue;
+      }
+      const fresh = await newSource.readStream(s, k * BLOCK_SIZE, len);
+      let ref: BlockRef;
+      if (baseIdx !== null) {
+        const old = await base!.source.readStream(baseIdx, k * BLOCK_SIZE, len);
+        const identical = old.equals(fresh);
+        figures?.add(old, fresh, identical);
+        if (identical) ref = 0;
+        else {
+          streamChanged = true;
+          // Without a writer (a CHECKPOINT, a diff) only the figures matter.
+          ref = opts.writer ? await storeBlock(opts.writer, fresh, widths[s]!, old) : 0;
+        }
+      } else {
+        ref = await storeBlock(opts.writer!, fresh, widths[s]!, null);
+      }
+      blocks.push(ref);
+      opts.onBytes?.(len);
+    }
+    if (count === 0 && baseIdx === null && base && tensor) streamChanged = true;
+    if (streamChanged) anyChange = true;
+    streams.push({ base: baseIdx, blocks });
+    if (tensor) {
+      const f = figures?.result();
+      const finalStatus: TensorStatus = baseIdx !== null ? (streamChanged ? 'changed' : 'unchanged') : status;
+      tensors.push({
+        name: tensor.name, dtype: tensor.dtype, shape: tensor.shape, offset: tensor.offset, length: tensor.length,
+        width: tensor.width, le: tensor.littleEndian, status: finalStatus,
+        changedFraction: f ? f.changedFraction : null, maxAbsDiff: f ? f.maxAbsDiff : null, relChange: f ? f.relChange : null,
+      });
+    }
+  }
+  const newNames = new Set(newTensors.map((t) => t.name));
+  const removedTensors = base ? base.tensors.filter((t) => !newNames.has(t.name)).map((t) => t.name) : [];
+  if (removedTensors.length > 0) anyChange = true;
+  return { streams, tensors, removedTensors, status: base === null ? 'added' : anyChange ? 'changed' : 'unchanged' };
+}
+
+async function storeBlock(writer: DeltaWriter, fresh: Buffer, width: number, old: Buffer | null): Promise<BlockRef> {
+  let mode: BlockMode.Xor | BlockMode.Raw = BlockMode.Raw;
+  let packed: Buffer | null = null;
+  if (old) {
+    packed = zstdCompress(splitPlanes(xorBytes(fresh, old), width));
+    mode = BlockMode.Xor;
+  }
+  if (!packed || packed.length > fresh.length * TRY_RAW_ABOVE) {
+    const raw = zstdCompress(splitPlanes(fresh, width));
+    if (!packed || raw.length < packed.length) { packed = raw; mode = BlockMode.Raw; }
+  }
+  const at = await writer.append(packed);
+  return [mode, at, packed.length, blockChecksum(packed)];
+}

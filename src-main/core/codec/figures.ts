@@ -1,0 +1,158 @@
+import type { Dtype } from '../formats/layout';
+
+// Per-tensor change figures, accumulated block by block so a 1 GB tensor never
+// has to be in memory at once. Which elements changed is decided on bit
+// patterns (so -0 vs +0 and NaN payloads count as changes); magnitudes are
+// decoded only for dtypes whose numbers we know how to read.
+
+export interface ChangeFigures {
+  /** Fraction of elements whose bit pattern changed, 0..1. */
+  readonly changedFraction: number;
+  /** max |new - old| over finite pairs; null for dtypes we do not decode. */
+  readonly maxAbsDiff: number | null;
+  /** ||new - old||2 / ||old||2 for float dtypes; null otherwise (or when ||old|| is 0 and nothing changed). */
+  readonly relChange: number | null;
+}
+
+const FLOAT_DTYPES: ReadonlySet<Dtype> = new Set<Dtype>(['F16', 'BF16', 'F32', 'F64']);
+const DECODED_DTYPES: ReadonlySet<Dtype> = new Set<Dtype>([
+  'F16', 'BF16', 'F32', 'F64', 'I8', 'I16', 'I32', 'I64', 'U8', 'U16', 'U32', 'U64', 'BOOL',
+]);
+
+let f16Table: Float32Array | undefined;
+function halfTable(): Float32Array {
+  if (f16Table) return f16Table;
+  const t = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const s = h & 0x8000 ? -1 : 1;
+    const e = (h >> 10) & 0x1f;
+    const m = h & 0x3ff;
+    t[h] = e === 0 ? s * m * 2 ** -24 : e === 31 ? (m ? NaN : s * Infinity) : s * (1 + m / 1024) * 2 ** (e - 15);
+  }
+  return (f16Table = t);
+}
+
+type Decoder = (buf: Uint8Array, count: number) => ArrayLike<number>;
+
+function aligned(buf: Uint8Array, align: number): Uint8Array {
+  return buf.byteOffset % align === 0 ? buf : new Uint8Array(buf);
+}
+
+function decoderFor(dtype: Dtype): Decoder | null {
+  switch (dtype) {
+    case 'F32': return (b, n) => { const a = aligned(b, 4); return new Float32Array(a.buffer, a.byteOffset, n); };
+    case 'F64': return (b, n) => { const a = aligned(b, 8); return new Float64Array(a.buffer, a.byteOffset, n); };
+    case 'F16': {
+      const table = halfTable();
+      return (b, n) => {
+        const a = aligned(b, 2);
+        const u = new Uint16Array(a.buffer, a.byteOffset, n);
+        const out = new Float32Array(n);
+        for (let i = 0; i < n; i++) out[i] = table[u[i]!]!;
+        return out;
+      };
+    }
+    case 'BF16': return (b, n) => {
+      const a = aligned(b, 2);
+      const u = new Uint16Array(a.buffer, a.byteOffset, n);
+      const bits = new Uint32Array(n);
+      for (let i = 0; i < n; i++) bits[i] = u[i]! << 16;
+      return new Float32Array(bits.buffer);
+    };
+    case 'I8': return (b, n) => new Int8Array(b.buffer, b.byteOffset, n);
+    case 'U8': case 'BOOL': return (b, n) => new Uint8Array(b.buffer, b.byteOffset, n);
+    case 'I16': return (b, n) => { const a = aligned(b, 2); return new Int16Array(a.buffer, a.byteOffset, n); };
+    case 'U16': return (b, n) => { const a = aligned(b, 2); return new Uint16Array(a.buffer, a.byteOffset, n); };
+    case 'I32': return (b, n) => { const a = aligned(b, 4); return new Int32Array(a.buffer, a.byteOffset, n); };
+    case 'U32': return (b, n) => { const a = aligned(b, 4); return new Uint32Array(a.buffer, a.byteOffset, n); };
+    // 64-bit integers as doubles: exact up to 2^53, which covers step counters
+    // and indices; only the magnitude figures lose precision beyond that.
+    case 'I64': return (b, n) => { const a = aligned(b, 8); return Float64Array.from(new BigInt64Array(a.buffer, a.byteOffset, n), Number); };
+    case 'U64': return (b, n) => { const a = aligned(b, 8); return Float64Array.from(new BigUint64Array(a.buffer, a.byteOffset, n), Number); };
+    default: return null;
+  }
+}
+
+/** Counts elements whose bytes differ, comparing width-sized groups. */
+function countChanged(a: Uint8Array, b: Uint8Array, width: number): number {
+  const n = Math.floor(a.length / width);
+  let changed = 0;
+  if (width === 4 || width === 2 || width === 8) {
+    const wordsPer = width === 8 ? 2 : 1;
+    const aa = aligned(a, 4), bb = aligned(b, 4);
+    if (width === 2) {
+      const ua = new Uint16Array(aa.buffer, aa.byteOffset, n), ub = new Uint16Array(bb.buffer, bb.byteOffset, n);
+      for (let i = 0; i < n; i++) if (ua[i] !== ub[i]) changed++;
+      return changed;
+    }
+    const ua = new Uint32Array(aa.buffer, aa.byteOffset, n * wordsPer), ub = new Uint32Array(bb.buffer, bb.byteOffset, n * wordsPer);
+    if (wordsPer === 1) { for (let i = 0; i < n; i++) if (ua[i] !== ub[i]) changed++; }
+    else { for (let i = 0; i < n; i++) { const k = i * 2; if (ua[k] !== ub[k] || ua[k + 1] !== ub[k + 1]) changed++; } }
+    return changed;
+  }
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < width; k++) if (a[i * width + k] !== b[i * width + k]) { changed++; break; }
+  }
+  return changed;
+}
+
+export class FiguresAccumulator {
+  private elements = 0;
+  private changed = 0;
+  private maxAbs = 0;
+  private sumSqDiff = 0;
+  private sumSqOld = 0;
+  private readonly decode: Decoder | null;
+  private readonly isFloat: boolean;
+
+  constructor(private readonly dtype: Dtype, private readonly width: number, littleEndian: boolean) {
+    this.decode = littleEndian && DECODED_DTYPES.has(dtype) ? decoderFor(dtype) : null;
+    this.isFloat = FLOAT_DTYPES.has(dtype) && this.decode !== null;
+  }
+
+  /** Adds one block of old and new bytes (same length, whole elements). */
+  add(oldBytes: Uint8Array, newBytes: Uint8Array, identical: boolean): void {
+    const n = Math.floor(oldBytes.length / this.width);
+    this.elements += n;
+    if (identical) {
+      // The old norm is still needed for relChange if another block changes.
+      if (this.isFloat) {
+        const o = this.decode!(oldBytes, n);
+        let s = 0;
+        for (let i = 0; i < n; i++) { const v = o[i]!; if (Number.isFinite(v)) s += v * v; }
+        this.sumSqOld += s;
+      }
+      return;
+    }
+    this.changed += countChanged(oldBytes, newBytes, this.width);
+    if (!this.decode) return;
+    const o = this.decode(oldBytes, n);
+    const w = this.decode(newBytes, n);
+    let maxAbs = this.maxAbs, sd = 0, so = 0;
+    for (let i = 0; i < n; i++) {
+      const a = o[i]!, b = w[i]!;
+      if (Number.isFinite(a)) so += a * a;
+      const d = b - a;
+      if (Number.isFinite(d)) {
+        const ad = d < 0 ? -d : d;
+        if (ad > maxAbs) maxAbs = ad;
+        sd += d * d;
+      }
+    }
+    this.maxAbs = maxAbs;
+    this.sumSqDiff += sd;
+    this.sumSqOld += so;
+  }
+
+  result(): ChangeFigures {
+    const changedFraction = this.elements === 0 ? 0 : this.changed / this.elements;
+    let relChange: number | null = null;
+    if (this.isFloat) {
+      if (this.sumSqOld > 0) relChange = Math.sqrt(this.sumSqDiff) / Math.sqrt(this.sumSqOld);
+      else if (this.sumSqDiff === 0) relChange = 0;
+    }
+    return { changedFraction, maxAbsDiff: this.decode ? this.maxAbs : null, relChange };
+  }
+
+  get dtypeName(): Dtype { return this.dtype; }
+}

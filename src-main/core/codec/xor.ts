@@ -1,0 +1,21 @@
+// XOR of bit patterns is the only exact "difference" for floats: a ^ b ^ b === a
+// for every value, NaNs and signed zeros included, which subtraction cannot give.
+
+/** Returns a ^ b in a new buffer; a and b must have the same length. */
+export function xorBytes(a: Uint8Array, b: Uint8Array): Buffer {
+  if (a.length !== b.length) throw new Error(`xorBytes: lengths differ (${a.length} vs ${b.length})`);
+  const out = Buffer.allocUnsafe(a.length);
+  const n = a.length;
+  // Word-wide XOR where all three views are 4-byte aligned; bytes for the rest.
+  let i = 0;
+  if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0 && out.byteOffset % 4 === 0) {
+    const words = n >>> 2;
+    const wa = new Uint32Array(a.buffer, a.byteOffset, words);
+    const wb = new Uint32Array(b.buffer, b.byteOffset, words);
+    const wo = new Uint32Array(out.buffer, out.byteOffset, words);
+    for (let k = 0; k < words; k++) wo[k] = wa[k]! ^ wb[k]!;
+    i = words << 2;
+  }
+  for (; i < n; i++) out[i] = a[i]! ^ b[i]!;
+  return out;
+}

@@ -1,0 +1,427 @@
+// PyTorch checkpoints as torch.save writes them since 1.6: a zip holding
+// <prefix>/data.pkl (the object tree, with tensors as persistent references
+// to storages) and one STORED entry <prefix>/data/<key> per storage, raw
+// bytes. Each storage's bytes become one tensor region, named after the first
+// tensor in the tree that uses it, so names match across versions of a
+// checkpoint even though storage keys are just save-order numbers.
+
+import { open } from 'node:fs/promises';
+import { WeightlineError } from '../../../src-shared/errors';
+import { DTYPE_WIDTH, type Dtype, type FileLayout, type TensorRegion } from './layout';
+import { parsePickle, type PickleCall, type PickleValue } from './pickle';
+import { withZip, ZIP_STORED, type ZipEntryInfo, type ZipReader } from './zip-entries';
+
+const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04] as const;
+const PICKLE_PROTO = 0x80;
+const MAX_DATA_PKL = 32 * 1024 * 1024;
+/** Deeper trees than this are not model checkpoints; stop rather than recurse forever. */
+const MAX_TREE_DEPTH = 200;
+
+interface StorageType {
+  readonly dtype: Dtype;
+  readonly width: number;
+}
+
+function typed(dtype: Exclude<Dtype, 'OTHER'>): StorageType {
+  return { dtype, width: DTYPE_WIDTH[dtype] };
+}
+
+// The storage classes torch pickles as the second element of a storage id.
+const STORAGE_CLASSES: ReadonlyMap<string, StorageType> = new Map([
+  ['FloatStorage', typed('F32')],
+  ['DoubleStorage', typed('F64')],
+  ['HalfStorage', typed('F16')],
+  ['BFloat16Storage', typed('BF16')],
+  ['LongStorage', typed('I64')],
+  ['IntStorage', typed('I32')],
+  ['ShortStorage', typed('I16')],
+  ['CharStorage', typed('I8')],
+  ['ByteStorage', typed('U8')],
+  ['BoolStorage', typed('BOOL')],
+  ['ComplexFloatStorage', typed('C64')],
+  ['ComplexDoubleStorage', typed('C128')],
+  ['Float8_e4m3fnStorage', typed('F8_E4M3')],
+  ['Float8_e5m2Storage', typed('F8_E5M2')],
+  ['ComplexHalfStorage', { dtype: 'OTHER', width: 4 }],
+  ['Float8_e4m3fnuzStorage', { dtype: 'OTHER', width: 1 }],
+  ['Float8_e5m2fnuzStorage', { dtype: 'OTHER', width: 1 }],
+  ['QInt8Storage', { dtype: 'OTHER', width: 1 }],
+  ['QUInt8Storage', { dtype: 'OTHER', width: 1 }],
+  ['QInt32Storage', { dtype: 'OTHER', width: 4 }],
+  ['QUInt4x2Storage', { dtype: 'OTHER', width: 1 }],
+  ['QUInt2x4Storage', { dtype: 'OTHER', width: 1 }],
+]);
+
+// torch.<dtype> globals, as _rebuild_tensor_v3 passes them for untyped storages.
+const TORCH_DTYPES: ReadonlyMap<string, Exclude<Dtype, 'OTHER'>> = new Map([
+  ['float32', 'F32'], ['float', 'F32'], ['float64', 'F64'], ['double', 'F64'],
+  ['float16', 'F16'], ['half', 'F16'], ['bfloat16', 'BF16'],
+  ['int64', 'I64'], ['long', 'I64'], ['int32', 'I32'], ['int', 'I32'],
+  ['int16', 'I16'], ['short', 'I16'], ['int8', 'I8'],
+  ['uint8', 'U8'], ['uint16', 'U16'], ['uint32', 'U32'], ['uint64', 'U64'],
+  ['bool', 'BOOL'], ['complex64', 'C64'], ['cfloat', 'C64'], ['complex128', 'C128'], ['cdouble', 'C128'],
+  ['float8_e4m3fn', 'F8_E4M3'], ['float8_e5m2', 'F8_E5M2'],
+]);
+
+const UNTYPED: StorageType = typed('U8');
+
+const REBUILD_TENSOR = new Set(['_rebuild_tensor', '_rebuild_tensor_v2', '_rebuild_tensor_v3']);
+
+/** One storage reference: ('storage', <class>, key, location, numel). */
+interface StorageRef {
+  readonly key: string;
+  readonly type: StorageType;
+  readonly untyped: boolean;
+}
+
+/** A tensor in the tree: which storage, and how it views it. */
+interface TensorUse {
+  readonly path: string;
+  readonly storage: StorageRef;
+  readonly offset: number;
+  readonly size: readonly number[];
+  readonly stride: readonly number[];
+  /** From _rebuild_tensor_v3 when the storage is untyped. */
+  readonly dtype: StorageType | undefined;
+}
+
+function isGlobal(v: PickleValue, module: string, names: ReadonlySet<string> | string): boolean {
+  if (typeof v !== 'object' || v === null || v.kind !== 'global' || v.module !== module) return false;
+  return typeof names === 'string' ? v.name === names : names.has(v.name);
+}
+
+function items(v: PickleValue): readonly PickleValue[] | undefined {
+  return typeof v === 'object' && v !== null && (v.kind === 'tuple' || v.kind === 'list') ? v.items : undefined;
+}
+
+function asInt(v: PickleValue | undefined): number | undefined {
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
+  return undefined;
+}
+
+function asInts(v: PickleValue | undefined): number[] | undefined {
+  const xs = v === undefined ? undefined : items(v);
+  if (!xs) return undefined;
+  const out: number[] = [];
+  for (const x of xs) {
+    const n = asInt(x);
+    if (n === undefined || n < 0) return undefined;
+    out.push(n);
+  }
+  return out;
+}
+
+function storageRef(v: PickleValue | undefined): StorageRef | undefined {
+  if (typeof v !== 'object' || v === null || v.kind !== 'persistent') return undefined;
+  const id = items(v.id);
+  if (!id || id.length < 3 || id[0] !== 'storage') return undefined;
+  const cls = id[1]!;
+  const key = id[2];
+  if (typeof key !== 'string' || typeof cls !== 'object' || cls === null || cls.kind !== 'global') return undefined;
+  // Typed storages are torch.FloatStorage etc.; untyped ones are
+  // torch.UntypedStorage or torch.storage.UntypedStorage and count bytes.
+  if (cls.name === 'UntypedStorage' || cls.name === '_UntypedStorage') return { key, type: UNTYPED, untyped: true };
+  const type = STORAGE_CLASSES.get(cls.name) ?? { dtype: 'OTHER', width: 1 };
+  return { key, type, untyped: false };
+}
+
+function tensorUse(call: PickleCall, path: () => string): TensorUse | undefined {
+  if (!isGlobal(call.fn, 'torch._utils', REBUILD_TENSOR)) return undefined;
+  const args = items(call.args);
+  if (!args) return undefined;
+  const storage = storageRef(args[0]);
+  const offset = asInt(args[1]);
+  const size = asInts(args[2]);
+  const stride = asInts(args[3]);
+  if (!storage || offset === undefined || offset < 0 || !size || !stride || size.length !== stride.length) return undefined;
+  let dtype: StorageType | undefined;
+  const dtypeArg = args[6];
+  if (
+    fnName(call) === '_rebuild_tensor_v3' && typeof dtypeArg === 'object' && dtypeArg !== null &&
+    dtypeArg.kind === 'global' && dtypeArg.module === 'torch'
+  ) {
+    const d = TORCH_DTYPES.get(dtypeArg.name);
+    if (d) dtype = typed(d);
+  }
+  return { path: path(), storage, offset, size, stride, dtype };
+}
+
+function fnName(call: PickleCall): string | undefined {
+  return typeof call.fn === 'object' && call.fn !== null && call.fn.kind === 'global' ? call.fn.name : undefined;
+}
+
+function keySegment(k: PickleValue): string {
+  if (typeof k === 'string') return k;
+  if (typeof k === 'number' || typeof k === 'bigint' || typeof k === 'boolean') return String(k);
+  if (k === null) return 'None';
+  return '?';
+}
+
+// Paths are shared linked lists so a wide, deep hostile tree costs one node
+// per value, not one array per value; they are joined only for tensors.
+interface PathNode {
+  readonly seg: string;
+  readonly parent: PathNode | null;
+  readonly depth: number;
+}
+
+function child(parent: PathNode | null, seg: string): PathNode {
+  return { seg, parent, depth: (parent?.depth ?? 0) + 1 };
+}
+
+function joinPath(node: PathNode | null): string {
+  const segs: string[] = [];
+  for (let n = node; n; n = n.parent) segs.push(n.seg);
+  return segs.reverse().join('.');
+}
+
+/**
+ * All tensors and bare storages in the tree, in pickle order (depth first, the
+ * order torch.load would meet them). Dict keys and list indices make the path;
+ * object records (OrderedDict, Parameter, Namespace...) are transparent.
+ */
+function collect(root: PickleValue): { tensors: TensorUse[]; storages: StorageRef[] } {
+  const tensors: TensorUse[] = [];
+  const storages: StorageRef[] = [];
+  const seen = new Set<object>();
+  // Explicit stack: hostile pickles can nest far deeper than the JS call stack.
+  const todo: { v: PickleValue; path: PathNode | null }[] = [{ v: root, path: null }];
+  while (todo.length > 0) {
+    const { v, path } = todo.pop()!;
+    if (typeof v !== 'object' || v === null || seen.has(v) || (path?.depth ?? 0) > MAX_TREE_DEPTH) continue;
+    seen.add(v); // shared and cyclic references: the first path wins
+    const children: { v: PickleValue; path: PathNode | null }[] = [];
+    switch (v.kind) {
+      case 'dict':
+        for (const [k, x] of v.entries) children.push({ v: x, path: child(path, keySegment(k)) });
+        break;
+      case 'list':
+      case 'tuple':
+        v.items.forEach((x, i) => children.push({ v: x, path: child(path, String(i)) }));
+        break;
+      case 'persistent': {
+        const ref = storageRef(v);
+        if (ref) storages.push(ref);
+        break;
+      }
+      case 'call': {
+        const use = tensorUse(v, () => joinPath(path));
+        if (use) {
+          tensors.push(use);
+          storages.push(use.storage);
+          break;
+        }
+        // A wrapper (_rebuild_parameter, tensor subclasses, OrderedDict,
+        // objects rebuilt from state): its contents stand at its own path.
+        for (const x of items(v.args) ?? [v.args]) children.push({ v: x, path });
+        if (v.state !== undefined) children.push({ v: v.state, path });
+        for (const [k, x] of v.items) children.push({ v: x, path: child(path, keySegment(k)) });
+        v.appended.forEach((x, i) => children.push({ v: x, path: child(path, String(i)) }));
+        break;
+      }
+      default: // sets, bytes, globals: no tensors inside
+        break;
+    }
+    for (let i = children.length - 1; i >= 0; i--) todo.push(children[i]!);
+  }
+  return { tensors, storages };
+}
+
+function product(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a * b, 1);
+}
+
+function isContiguous(size: readonly number[], stride: readonly number[]): boolean {
+  let expected = 1;
+  for (let i = size.length - 1; i >= 0; i--) {
+    if (size[i] !== 1 && stride[i] !== expected) return false;
+    expected *= size[i]!;
+  }
+  return true;
+}
+
+interface StoragePlan {
+  readonly key: string;
+  name: string | undefined;
+  type: StorageType;
+  readonly uses: TensorUse[];
+}
+
+/** Storages in first-use order, each with its name (undefined = fall back) and dtype. */
+function planStorages(root: PickleValue): StoragePlan[] {
+  const { tensors, storages } = collect(root);
+  const plans = new Map<string, StoragePlan>();
+  for (const ref of storages) {
+    if (!plans.has(ref.key)) plans.set(ref.key, { key: ref.key, name: undefined, type: ref.type, uses: [] });
+  }
+  for (const use of tensors) {
+    const plan = plans.get(use.storage.key)!;
+    if (plan.uses.length === 0) {
+      plan.name = use.path === '' ? undefined : use.path;
+      if (use.storage.untyped && use.dtype) plan.type = use.dtype;
+    }
+    plan.uses.push(use);
+  }
+  // Names must be unique to match across versions: any name two storages
+  // would share is dropped for all of them.
+  const counts = new Map<string, number>();
+  for (const p of plans.values()) if (p.name !== undefined) counts.set(p.name, (counts.get(p.name) ?? 0) + 1);
+  for (const p of plans.values()) if (p.name !== undefined && counts.get(p.name)! > 1) p.name = undefined;
+  return [...plans.values()];
+}
+
+function fallbackName(key: string): string {
+  return `storage/${key}`;
+}
+
+function region(
+  plan: StoragePlan,
+  name: string,
+  offset: number,
+  length: number,
+  littleEndian: boolean,
+): TensorRegion {
+  let { dtype, width } = plan.type;
+  // A storage whose byte count does not fit its element width is still
+  // addressable, just not as numbers.
+  if (length % width !== 0) {
+    dtype = 'U8';
+    width = 1;
+  }
+  const numel = length / width;
+  // Report the tensor's own shape only when it is exactly the whole storage.
+  const whole = plan.uses.find((u) => u.offset === 0 && product(u.size) === numel && isContiguous(u.size, u.stride));
+  return {
+    name,
+    dtype: littleEndian || width === 1 ? dtype : 'OTHER',
+    shape: whole ? [...whole.size] : [numel],
+    offset,
+    length,
+    width,
+    littleEndian: (littleEndian || width === 1) && dtype !== 'OTHER',
+  };
+}
+
+function generic(size: number): FileLayout {
+  return { format: 'generic', size, tensors: [] };
+}
+
+function hex(bytes: Uint8Array): string {
+  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+}
+
+function printable(bytes: Uint8Array): string {
+  return JSON.stringify(Buffer.from(bytes).toString('latin1'));
+}
+
+async function readMagic(path: string, n: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    const { bytesRead } = await handle.read(buf, 0, n, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+export function isZipMagic(bytes: Uint8Array): boolean {
+  return ZIP_MAGIC.every((b, i) => bytes[i] === b);
+}
+
+export function isPickleMagic(bytes: Uint8Array): boolean {
+  return bytes[0] === PICKLE_PROTO;
+}
+
+async function readZipCheckpoint(path: string, size: number, zip: ZipReader): Promise<FileLayout> {
+  const byName = new Map<string, ZipEntryInfo>();
+  for (const e of zip.entries) if (!byName.has(e.name)) byName.set(e.name, e);
+
+  // torch names the folder after the file stem or "archive"; data.pkl at depth 1 marks it.
+  const pkl = zip.entries.find((e) => /^[^/]+\/data\.pkl$/.test(e.name));
+  if (!pkl) return generic(size);
+  const prefix = pkl.name.slice(0, -'/data.pkl'.length);
+
+  let root: PickleValue;
+  try {
+    if (pkl.uncompressedSize > MAX_DATA_PKL || pkl.encrypted) return generic(size);
+    root = parsePickle(await zip.read(pkl, MAX_DATA_PKL), { file: path });
+  } catch (e) {
+    // An unreadable pickle only costs us the tensor split: the file is still
+    // stored whole, bit-exact.
+    if (e instanceof WeightlineError && e.code === 'BAD_FORMAT') return generic(size);
+    throw e;
+  }
+
+  const byteorderEntry = byName.get(`${prefix}/byteorder`);
+  let littleEndian = true;
+  if (byteorderEntry && byteorderEntry.uncompressedSize <= 16) {
+    littleEndian = (await zip.read(byteorderEntry, 16)).toString('latin1').trim() !== 'big';
+  }
+
+  const tensors: TensorRegion[] = [];
+  for (const plan of planStorages(root)) {
+    const entry = byName.get(`${prefix}/data/${plan.key}`);
+    if (!entry) {
+      throw new WeightlineError(
+        'BAD_FORMAT',
+        `data.pkl references storage ${JSON.stringify(plan.key)}, expected a zip entry ${prefix}/data/${plan.key}, found none`,
+        path,
+      );
+    }
+    // A compressed storage has no in-place bytes to point at; it stays in the residual.
+    if (entry.method !== ZIP_STORED || entry.encrypted || entry.uncompressedSize === 0) continue;
+    const start = await zip.dataStart(entry);
+    tensors.push(region(plan, plan.name ?? fallbackName(plan.key), start, entry.uncompressedSize, littleEndian));
+  }
+  if (tensors.length === 0) return generic(size);
+
+  // Fallback names could collide with a real path named "storage/<n>".
+  const names = new Set<string>();
+  const unique = tensors.map((t) => {
+    const key = t.name;
+    if (!names.has(key)) {
+      names.add(key);
+      return t;
+    }
+    let n = 2;
+    while (names.has(`${key}#${n}`)) n++;
+    names.add(`${key}#${n}`);
+    return { ...t, name: `${key}#${n}` };
+  });
+
+  unique.sort((a, b) => a.offset - b.offset);
+  for (let i = 1; i < unique.length; i++) {
+    const prev = unique[i - 1]!;
+    const cur = unique[i]!;
+    if (cur.offset < prev.offset + prev.length) {
+      throw new WeightlineError(
+        'BAD_FORMAT',
+        `zip entries overlap: storage ${cur.name} starts at byte ${cur.offset}, inside ${prev.name} (bytes ${prev.offset}..${prev.offset + prev.length})`,
+        path,
+      );
+    }
+  }
+  return { format: 'pytorch-zip', size, tensors: unique };
+}
+
+/**
+ * Layout of a torch.save file. Zip checkpoints give one region per stored
+ * storage; legacy (pre-1.6) pickle streams and zips whose data.pkl holds no
+ * storages are 'generic'. Anything that is neither zip nor pickle is BAD_FORMAT.
+ */
+export async function readPytorchLayout(path: string, size: number): Promise<FileLayout> {
+  if (size === 0) {
+    throw new WeightlineError('BAD_FORMAT', 'empty file: expected a PyTorch zip (PK\\x03\\x04) or pickle (\\x80), found 0 bytes', path);
+  }
+  const magic = await readMagic(path, 4);
+  if (isZipMagic(magic)) return withZip(path, (zip) => readZipCheckpoint(path, size, zip));
+  // Legacy torch.save: several pickles back to back, then raw storage bytes
+  // whose sizes live inside the pickles. Not worth splitting; store it whole.
+  if (isPickleMagic(magic)) return generic(size);
+  throw new WeightlineError(
+    'BAD_FORMAT',
+    `expected a PyTorch zip (PK\\x03\\x04) or pickle (\\x80), found ${printable(magic)} (${hex(magic)})`,
+    path,
+  );
+}

@@ -1,0 +1,190 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { WeightlineError } from '../../../src-shared/errors';
+import type { CommitId, CommitResult, ProgressListener } from '../../../src-shared/model';
+import { DeltaWriter } from '../codec/delta-writer';
+import { encodeFile, type BaseFile } from '../codec/encode-file';
+import { readLayout } from '../formats/detect';
+import type { FileLayout } from '../formats/layout';
+import { openFileSource } from '../rebuild/open';
+import { FullSource, type FileSource } from '../rebuild/source';
+import { mapFsError, sha256File } from '../store/fsutil';
+import { deltasSinceCheckpoint } from '../store/history';
+import { withWriteLock } from '../store/lock';
+import { FORMAT_VERSION, type FileDelta, type Manifest, type ManifestFile } from '../store/manifest';
+import type { Store } from '../store/store';
+import { listSourceFiles, StatCache, type WorkingFile } from './working-copy';
+
+export interface CommitOptions {
+  readonly message: string;
+  readonly checkpoint?: boolean;
+  readonly onProgress?: ProgressListener;
+  readonly signal?: AbortSignal;
+}
+
+// A commit becomes a CHECKPOINT by itself when its delta would save less than this.
+const DELTA_WORTH_IT = 0.9;
+
+interface Staged {
+  readonly work: WorkingFile;
+  readonly layout: FileLayout;
+  readonly sha256: string;
+  /** Temp copy inside the store; adopted as the object, or dropped when the object already exists. */
+  readonly temp: string | null;
+  readonly source: FileSource;
+}
+
+/**
+ * Commits the model file or folder at `target` on top of HEAD. Nothing is
+ * visible until the manifest is renamed into place; a failure at any point
+ * leaves only temp files, which the next writer sweeps.
+ */
+export async function commit(store: Store, target: string, opts: CommitOptions): Promise<CommitResult> {
+  const abs = path.resolve(target);
+  return withWriteLock(store, 'commit', async () => {
+    const { kind, files } = await listSourceFiles(abs);
+    if (files.length === 0) throw new WeightlineError('BAD_USAGE', 'the folder holds no files to commit', abs);
+    // Parse every file before writing anything: a bad file changes nothing.
+    const layouts: FileLayout[] = [];
+    for (const f of files) {
+      const layout = await readLayout(f.abs);
+      if (layout.size === 0 && kind === 'file') throw new WeightlineError('BAD_FORMAT', 'empty file: there is nothing to commit', f.abs);
+      layouts.push(layout);
+    }
+    const total = layouts.reduce((s, l) => s + l.size, 0);
+    let done = 0;
+    const progress = (phase: string, n = 0): void => {
+      done += n;
+      opts.onProgress?.({ phase, bytesDone: done, bytesTotal: total * 2 });
+    };
+
+    const config = await store.readConfig();
+    const parentId = await store.readHead();
+    const parent = parentId ? await store.readManifest(parentId) : null;
+    let checkpoint = !!opts.checkpoint || !parentId || (await deltasSinceCheckpoint(store, parentId)) + 1 > config.maxChainLength;
+
+    const cache = await StatCache.load(store);
+    const staged: Staged[] = [];
+    const writers: DeltaWriter[] = [];
+    try {
+      for (let i = 0; i < files.length; i++) staged.push(await stage(store, files[i]!, layouts[i]!, cache, (n) => progress('copying', n), opts.signal));
+
+      const entries: ManifestFile[] = [];
+      let deltaBytes = 0;
+      for (const s of staged) {
+        const baseFile = parent ? pickBase(parent, kind, s.work.rel) : null;
+        let base: BaseFile | null = null;
+        if (baseFile && parentId) {
+          const source = await openFileSource(store, parentId, baseFile);
+          base = { source, path: baseFile.path, tensors: baseFile.tensors };
+        }
+        const writer = checkpoint ? null : new DeltaWriter(store.tempPath('delta'));
+        if (writer) writers.push(writer);
+        try {
+          const identical = baseFile?.sha256 === s.sha256;
+          if (base && !identical && base.source instanceof FullSource) await verifyBaseObject(store, baseFile!);
+          const encoded = await encodeFile(s.source, s.layout.tensors, base, { writer, identical, onBytes: (n) => progress('diffing', n), signal: opts.signal });
+          const object = writer ? await writer.finish() : null;
+          const delta: FileDelta | null = checkpoint ? null : {
+            object: object?.sha256 ?? null,
+            bytes: object?.bytes ?? 0,
+            basePath: base ? base.path : null,
+            streams: encoded.streams,
+          };
+          deltaBytes += delta?.bytes ?? 0;
+          entries.push({
+            path: s.work.rel, bytes: s.layout.size, sha256: s.sha256, format: s.layout.format,
+            status: encoded.status, tensors: encoded.tensors, removedTensors: encoded.removedTensors, delta,
+          });
+        } finally {
+          await base?.source.close();
+        }
+      }
+      if (!checkpoint && deltaBytes >= DELTA_WORTH_IT * total) {
+        checkpoint = true;
+      }
+      const removedFiles = parent && kind === 'folder' && parent.source.kind === 'folder'
+        ? parent.files.map((f) => f.path).filter((p) => !files.some((f) => f.rel === p))
+        : [];
+      const manifest: Manifest = {
+        formatVersion: FORMAT_VERSION,
+        parent: parentId,
+        type: checkpoint ? 'CHECKPOINT' : 'DELTA',
+        message: opts.message,
+        createdAt: new Date().toISOString(),
+        source: { path: store.sourcePathFor(abs), kind },
+        files: checkpoint ? entries.map((e) => ({ ...e, delta: null })) : entries,
+        removedFiles,
+      };
+      progress('writing');
+      for (const s of staged) if (s.temp) await store.adoptObject(s.temp, s.sha256);
+      if (!checkpoint) {
+        for (const [i, w] of writers.entries()) {
+          const sha = manifest.files[i]?.delta?.object;
+          if (sha) await store.adoptObject(w.tempFile, sha);
+        }
+      }
+      const id = await store.writeManifest(manifest);
+      await store.writeHead(id);
+      await cache.save();
+      return { id, type: manifest.type, parent: parentId as CommitId | null, logicalBytes: total, deltaBytes: checkpoint ? 0 : deltaBytes };
+    } finally {
+      for (const s of staged) { await s.source.close(); if (s.temp) await fs.rm(s.temp, { force: true }); }
+      for (const w of writers) await w.discard();
+    }
+  });
+}
+
+/** The parent's file a new file is diffed against: same path, or for single-file sources the one file, whatever its name. */
+function pickBase(parent: Manifest, kind: 'file' | 'folder', rel: string): ManifestFile | null {
+  if (kind === 'file' && parent.source.kind === 'file') return parent.files[0] ?? null;
+  return parent.files.find((f) => f.path === rel) ?? null;
+}
+
+/**
+ * Copies a working file into the store while hashing it, so the bytes that
+ * are diffed and stored are exactly the bytes that were hashed, even if the
+ * training script rewrites the file meanwhile.
+ */
+async function stage(store: Store, work: WorkingFile, layout: FileLayout, cache: StatCache, onBytes: (n: number) => void, signal?: AbortSignal): Promise<Staged> {
+  const before = await fs.stat(work.abs);
+  const temp = store.tempPath('full');
+  const hash = createHash('sha256');
+  const out = await fs.open(temp, 'w', 0o644);
+  try {
+    for await (const chunk of createReadStream(work.abs, { highWaterMark: 1 << 22 })) {
+      if (signal?.aborted) throw new WeightlineError('CANCELLED', 'the commit was cancelled; the store is unchanged');
+      const buf = chunk as Buffer;
+      hash.update(buf);
+      let off = 0;
+      while (off < buf.length) off += (await out.write(buf, off, buf.length - off)).bytesWritten;
+      onBytes(buf.length);
+    }
+    await out.sync();
+  } catch (e) {
+    await out.close().catch(() => undefined);
+    await fs.rm(temp, { force: true });
+    throw mapFsError(e, work.abs);
+  }
+  await out.close();
+  const after = await fs.stat(work.abs);
+  if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || after.size !== layout.size) {
+    await fs.rm(temp, { force: true });
+    throw new WeightlineError('CHANGED_DURING', 'the file changed while it was being committed; commit again once the writer has finished', work.abs);
+  }
+  const sha256 = hash.digest('hex');
+  cache.remember(work.abs, sha256, after);
+  const source = new FullSource(temp, { bytes: layout.size, tensors: layout.tensors }, work.rel);
+  return { work, layout, sha256, temp, source };
+}
+
+/** A full object used as a base must be what its name says: a hard-linked restore may have been written into. */
+async function verifyBaseObject(store: Store, file: ManifestFile): Promise<void> {
+  const actual = await sha256File(store.objectPath(file.sha256));
+  if (actual !== file.sha256) {
+    throw new WeightlineError('CORRUPT', `the stored full parameters of ${file.path} changed on disk (sha256 ${actual.slice(0, 12)}, expected ${file.sha256.slice(0, 12)}); run "weightline verify"`, store.objectPath(file.sha256));
+  }
+}
+

@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { WeightlineError } from '../../../src-shared/errors';
+import type { ProgressListener, RestoreResult } from '../../../src-shared/model';
+import { openFileSource } from '../rebuild/open';
+import { fsyncDir, mapFsError, tempPathFor } from '../store/fsutil';
+import { allCommits, resolveCommit } from '../store/history';
+import { withWriteLock } from '../store/lock';
+import type { Manifest, ManifestFile } from '../store/manifest';
+import type { Store } from '../store/store';
+import { safeJoin } from './safe-path';
+import { matchesManifest, StatCache, workingHashes } from './working-copy';
+
+export interface RestoreOptions {
+  /** Where to put the version; its own path when absent. */
+  readonly to?: string;
+  /** Overwrite a working copy that holds uncommitted work. */
+  readonly force?: boolean;
+  readonly onProgress?: ProgressListener;
+  readonly signal?: AbortSignal;
+}
+
+const CHUNK = 4 * 1024 * 1024;
+
+export async function restore(store: Store, ref: string, opts: RestoreOptions = {}): Promise<RestoreResult> {
+  // Restoring to the commit's own path moves HEAD, which is a write.
+  return withWriteLock(store, 'restore', async () => {
+    const id = await resolveCommit(store, ref);
+    const manifest = await store.readManifest(id);
+    const ownPath = store.resolveSource(manifest.source.path);
+    let target = opts.to ? path.resolve(opts.to) : ownPath;
+    if (manifest.source.kind === 'file' && opts.to) {
+      const st = await fs.stat(target).catch(() => null);
+      if (st?.isDirectory()) target = path.join(target, manifest.files[0]!.path);
+    }
+    const cache = await StatCache.load(store);
+    const here = await workingHashes(store, cache, store.sourcePathFor(target));
+    // What is there now must be a version the store holds, or the user's
+    // uncommitted work would be lost.
+    let tracked: Manifest | null = null;
+    if (here && here.size > 0) {
+      for (const c of await allCommits(store)) {
+        if (c.manifest.source.kind === manifest.source.kind && matchesManifest(here, c.manifest)) { tracked = c.manifest; break; }
+      }
+      if (!tracked && !opts.force) {
+        throw new WeightlineError('DIRTY', `holds changes that no commit has; commit them first (weightline commit ${path.relative(process.cwd(), target) || '.'} -m "...") or restore with --force to overwrite them`, target);
+      }
+    }
+
+    const total = manifest.files.reduce((s, f) => s + f.bytes, 0);
+    let done = 0;
+    for (const file of manifest.files) {
+      const dest = manifest.source.kind === 'file' ? target : safeJoin(target, file.path);
+      if (here && (manifest.source.kind === 'file' ? [...here.values()][0] : here.get(file.path)) === file.sha256) {
+        done += file.bytes; // already there, byte for byte
+        continue;
+      }
+      await writeVersion(store, id, file, dest, (n) => { done += n; opts.onProgress?.({ phase: 'restoring', bytesDone: done, bytesTotal: total }); }, opts.signal);
+      cache.remember(dest, file.sha256, await fs.stat(dest));
+    }
+    // Files of the version that was there and not of this one were committed, so removing them loses nothing.
+    if (tracked && manifest.source.kind === 'folder') {
+      const keep = new Set(manifest.files.map((f) => f.path));
+      for (const f of tracked.files) if (!keep.has(f.path)) await fs.rm(safeJoin(target, f.path), { force: true });
+    }
+    if (target === ownPath) await store.writeHead(id);
+    await cache.save();
+    return { id, target, files: manifest.files.length, bytes: total };
+  });
+}
+
+/** Rebuilds one file into dest through a temp file, checking its sha256 before the rename makes it visible. */
+export async function writeVersion(store: Store, id: string, file: ManifestFile, dest: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<void> {
+  await fs.mkdir(path.dirname(dest), { recursive: true });
+  const temp = tempPathFor(dest);
+  const source = await openFileSource(store, id, file);
+  const hash = createHash('sha256');
+  let out: fs.FileHandle | undefined;
+  try {
+    out = await fs.open(temp, 'w', 0o644);
+    for (let off = 0; off < file.bytes; off += CHUNK) {
+      if (signal?.aborted) throw new WeightlineError('CANCELLED', 'the restore was cancelled; nothing was changed');
+      const chunk = await source.read(off, Math.min(CHUNK, file.bytes - off));
+      hash.update(chunk);
+      let w = 0;
+      while (w < chunk.length) w += (await out.write(chunk, w, chunk.length - w)).bytesWritten;
+      onBytes(chunk.length);
+    }
+    const actual = hash.digest('hex');
+    if (actual !== file.sha256) {
+      throw new WeightlineError('CORRUPT', `rebuilt ${file.path} of commit ${id.slice(0, 12)} has sha256 ${actual.slice(0, 12)}, expected ${file.sha256.slice(0, 12)}; run "weightline verify"`);
+    }
+    await out.sync();
+    await out.close();
+    out = undefined;
+    await fs.rename(temp, dest);
+    await fsyncDir(path.dirname(dest));
+  } catch (e) {
+    await out?.close().catch(() => undefined);
+    await fs.rm(temp, { force: true });
+    throw mapFsError(e, dest);
+  } finally {
+    await source.close();
+  }
+}

@@ -1,0 +1,167 @@
+import * as fs from 'node:fs/promises';
+import { WeightlineError } from '../../../src-shared/errors';
+import { joinPlanes } from '../codec/planes';
+import { xorBytes } from '../codec/xor';
+import { zstdDecompress } from '../codec/zstd';
+import { blockChecksum, mapFsError, readExactly } from '../store/fsutil';
+import { BLOCK_SIZE, BlockMode, type FileDelta } from '../store/manifest';
+import { regionAt, streamMap, type LayoutLike, type StreamMap } from './streams';
+
+// A FileSource reads any byte range of one version of one file, whether its
+// full parameters are on disk or it must be rebuilt from a chain of deltas.
+// Rebuilding is lazy and block-wise: each level of the chain holds at most one
+// decoded block, so memory is bounded by chain length × block size, never by
+// model size, and verify can stream a rebuild without writing a file.
+
+export abstract class FileSource {
+  readonly streams: StreamMap;
+
+  constructor(readonly layout: LayoutLike, readonly label: string) {
+    this.streams = streamMap(layout);
+  }
+
+  abstract read(offset: number, length: number): Promise<Buffer>;
+  abstract close(): Promise<void>;
+
+  /** Bytes [offset, offset+length) of stream idx (0 = residual, i+1 = tensor i). */
+  async readStream(idx: number, offset: number, length: number): Promise<Buffer> {
+    if (idx > 0) return this.read(this.layout.tensors[idx - 1]!.offset + offset, length);
+    const out = Buffer.allocUnsafe(length);
+    const res = this.streams.residual;
+    let done = 0;
+    for (let i = regionAt(res, offset, 'streamOffset'); done < length && i < res.length; i++) {
+      const r = res[i]!;
+      const from = offset + done - r.streamOffset;
+      const n = Math.min(r.length - from, length - done);
+      (await this.read(r.fileOffset + from, n)).copy(out, done);
+      done += n;
+    }
+    return out;
+  }
+}
+
+/** A version whose bytes are a file on disk: a full object, or a working file being committed. */
+export class FullSource extends FileSource {
+  private handle: fs.FileHandle | undefined;
+
+  constructor(private readonly file: string, layout: LayoutLike, label: string) {
+    super(layout, label);
+  }
+
+  async read(offset: number, length: number): Promise<Buffer> {
+    try {
+      this.handle ??= await fs.open(this.file, 'r');
+    } catch (e) {
+      throw mapFsError(e, this.file);
+    }
+    return readExactly(this.handle, offset, length, this.file);
+  }
+
+  async close(): Promise<void> {
+    await this.handle?.close();
+    this.handle = undefined;
+  }
+}
+
+/** A version rebuilt from its parent's version and a delta object. */
+export class DeltaSource extends FileSource {
+  private cacheKey = -1;
+  private cacheBlock: Buffer | undefined;
+  private handle: fs.FileHandle | undefined;
+
+  constructor(
+    layout: LayoutLike,
+    label: string,
+    private readonly delta: FileDelta,
+    private readonly base: FileSource | null,
+    private readonly deltaFile: string | null,
+  ) {
+    super(layout, label);
+  }
+
+  async read(offset: number, length: number): Promise<Buffer> {
+    const regions = this.streams.regions;
+    const out = Buffer.allocUnsafe(length);
+    let done = 0;
+    for (let i = regionAt(regions, offset, 'fileOffset'); done < length && i < regions.length; i++) {
+      const r = regions[i]!;
+      const from = offset + done - r.fileOffset;
+      const n = Math.min(r.length - from, length - done);
+      (await this.readStream(r.stream, r.streamOffset + from, n)).copy(out, done);
+      done += n;
+    }
+    if (done < length) throw new WeightlineError('CORRUPT', `read past the end of ${this.label}: wanted ${length} bytes at ${offset}`);
+    return out;
+  }
+
+  override async readStream(idx: number, offset: number, length: number): Promise<Buffer> {
+    const first = Math.floor(offset / BLOCK_SIZE);
+    const last = Math.floor((offset + length - 1) / BLOCK_SIZE);
+    if (first === last) {
+      const block = await this.block(idx, first);
+      const start = offset - first * BLOCK_SIZE;
+      return block.subarray(start, start + length);
+    }
+    const out = Buffer.allocUnsafe(length);
+    let done = 0;
+    for (let k = first; k <= last; k++) {
+      const block = await this.block(idx, k);
+      const start = k === first ? offset - k * BLOCK_SIZE : 0;
+      const n = Math.min(block.length - start, length - done);
+      block.copy(out, done, start, start + n);
+      done += n;
+    }
+    return out;
+  }
+
+  /** Decoded block k of stream idx; one block is cached, which serves sequential reads. */
+  private async block(idx: number, k: number): Promise<Buffer> {
+    const key = idx * 0x100000 + k;
+    if (key === this.cacheKey && this.cacheBlock) return this.cacheBlock;
+    const stream = this.delta.streams[idx];
+    const ref = stream?.blocks[k];
+    if (!stream || ref === undefined) throw new WeightlineError('CORRUPT', `${this.label}: the delta has no block ${k} of stream ${idx}`);
+    const blockLen = Math.min(BLOCK_SIZE, this.streams.lengths[idx]! - k * BLOCK_SIZE);
+    const baseBytes = async (): Promise<Buffer> => {
+      if (stream.base === null || !this.base) throw new WeightlineError('CORRUPT', `${this.label}: block ${k} of stream ${idx} needs a base the delta does not name`);
+      return this.base.readStream(stream.base, k * BLOCK_SIZE, blockLen);
+    };
+    let block: Buffer;
+    if (ref === 0) {
+      block = await baseBytes();
+    } else {
+      const [mode, at, len, sum] = ref;
+      const stored = await this.readDelta(at, len);
+      if (blockChecksum(stored) !== sum) {
+        throw new WeightlineError('CORRUPT', `${this.label}: delta block ${k} of stream ${idx} is corrupt (checksum ${blockChecksum(stored)}, expected ${sum})`, this.deltaFile ?? undefined);
+      }
+      let planes: Buffer;
+      try { planes = zstdDecompress(stored); } catch (e) {
+        throw new WeightlineError('CORRUPT', `${this.label}: delta block ${k} does not decompress: ${(e as Error).message}`, this.deltaFile ?? undefined);
+      }
+      if (planes.length !== blockLen) throw new WeightlineError('CORRUPT', `${this.label}: delta block ${k} of stream ${idx} holds ${planes.length} bytes, expected ${blockLen}`);
+      const data = joinPlanes(planes, this.streams.widths[idx]!);
+      block = mode === BlockMode.Xor ? xorBytes(data, await baseBytes()) : data;
+    }
+    this.cacheKey = key;
+    this.cacheBlock = block;
+    return block;
+  }
+
+  private async readDelta(at: number, len: number): Promise<Buffer> {
+    if (!this.deltaFile) throw new WeightlineError('CORRUPT', `${this.label}: a stored block but no delta object`);
+    try {
+      this.handle ??= await fs.open(this.deltaFile, 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new WeightlineError('BROKEN_CHAIN', `${this.label}: its delta object is missing`, this.deltaFile);
+      throw e;
+    }
+    return readExactly(this.handle, at, len, this.deltaFile);
+  }
+
+  async close(): Promise<void> {
+    await this.handle?.close();
+    this.handle = undefined;
+    await this.base?.close();
+  }
+}

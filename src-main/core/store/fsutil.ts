@@ -1,0 +1,82 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { WeightlineError } from '../../../src-shared/errors';
+
+// Every file the store writes goes temp → fsync → rename → fsync(dir), so a
+// crash leaves either the old file or the new one, never a torn one.
+
+export const TMP_PREFIX = '.tmp-';
+
+export function tempPathFor(target: string): string {
+  return path.join(path.dirname(target), `${TMP_PREFIX}${path.basename(target)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+export async function fsyncDir(dir: string): Promise<void> {
+  const h = await fs.open(dir, 'r');
+  try { await h.sync(); } finally { await h.close(); }
+}
+
+export function mapFsError(e: unknown, file: string): unknown {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOSPC') return new WeightlineError('DISK_FULL', 'the disk is full; nothing was changed', file);
+  if (code === 'EDQUOT') return new WeightlineError('DISK_FULL', 'the disk quota is exhausted; nothing was changed', file);
+  if (code === 'ENOENT') return new WeightlineError('NOT_FOUND', 'no such file or folder', file);
+  return e;
+}
+
+export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+  const tmp = tempPathFor(target);
+  try {
+    const h = await fs.open(tmp, 'w', 0o644);
+    try {
+      await h.writeFile(data);
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+    await fs.rename(tmp, target);
+    await fsyncDir(path.dirname(target));
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw mapFsError(e, target);
+  }
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  try {
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  } catch (e) {
+    throw mapFsError(e, file);
+  }
+  return hash.digest('hex');
+}
+
+export function sha256(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Short checksum stored per delta block: 128 bits of sha256 is ample to catch corruption. */
+export function blockChecksum(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex').slice(0, 32);
+}
+
+export async function exists(p: string): Promise<boolean> {
+  try { await fs.access(p); return true; } catch { return false; }
+}
+
+/** Reads exactly length bytes at position, or fails naming the file. */
+export async function readExactly(handle: fs.FileHandle, position: number, length: number, file: string): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await handle.read(buf, done, length - done, position + done);
+    if (bytesRead === 0) {
+      throw new WeightlineError('CORRUPT', `expected ${length} bytes at offset ${position}, the file ends after ${done}`, file);
+    }
+    done += bytesRead;
+  }
+  return buf;
+}

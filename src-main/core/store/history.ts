@@ -1,0 +1,133 @@
+import { WeightlineError } from '../../../src-shared/errors';
+import type { CommitId, LogEntry } from '../../../src-shared/model';
+import type { Manifest } from './manifest';
+import type { Store } from './store';
+
+// Questions about the commit graph: which commit a name means, what a restore
+// would replay, and the per-commit storage figures the log shows.
+
+export async function resolveCommit(store: Store, ref: string): Promise<CommitId> {
+  const m = /^(HEAD)(?:~(\d+))?$/.exec(ref) ?? /^(.+?)~(\d+)$/.exec(ref);
+  if (m) {
+    let id: string | null = m[1] === 'HEAD' ? await store.readHead() : await resolveCommit(store, m[1]!);
+    if (!id) throw new WeightlineError('NOT_FOUND', 'HEAD points to no commit yet; make a first commit');
+    for (let n = Number(m[2] ?? 0); n > 0; n--) {
+      const parent: string | null = (await store.readManifest(id)).parent;
+      if (!parent) throw new WeightlineError('NOT_FOUND', `${ref}: the history has only ${Number(m[2]) - n + 1} commit(s) behind that point`);
+      id = parent;
+    }
+    return id as CommitId;
+  }
+  const prefix = ref.toLowerCase();
+  if (!/^[0-9a-f]{4,64}$/.test(prefix)) {
+    throw new WeightlineError('BAD_USAGE', `expected a commit id (4 to 64 hex characters), HEAD or HEAD~N; found "${ref}"`);
+  }
+  const matches = (await store.listCommitIds()).filter((id) => id.startsWith(prefix));
+  if (matches.length === 0) throw new WeightlineError('NOT_FOUND', `no commit matches "${ref}"`);
+  if (matches.length > 1) {
+    throw new WeightlineError('AMBIGUOUS', `"${ref}" matches ${matches.length} commits (${matches.slice(0, 4).map((i) => i.slice(0, 12)).join(', ')}); give more characters`);
+  }
+  return matches[0] as CommitId;
+}
+
+/** True when every file's full parameters are on disk. */
+export async function hasFull(store: Store, manifest: Manifest): Promise<boolean> {
+  for (const f of manifest.files) if (!(await store.hasObject(f.sha256))) return false;
+  return true;
+}
+
+/** Number of DELTA commits between this one and the nearest CHECKPOINT at or above it (0 for a CHECKPOINT). */
+export async function deltasSinceCheckpoint(store: Store, id: string): Promise<number> {
+  let n = 0;
+  let cur: string | null = id;
+  while (cur) {
+    const m = await store.readManifest(cur);
+    if (m.type === 'CHECKPOINT') return n;
+    n++;
+    cur = m.parent;
+  }
+  return n;
+}
+
+/** Deltas a rebuild replays: the distance to the nearest ancestor whose full parameters are on disk. */
+export async function restoreChainLength(store: Store, id: string): Promise<number> {
+  let n = 0;
+  let cur: string | null = id;
+  while (cur) {
+    const m = await store.readManifest(cur);
+    if (await hasFull(store, m)) return n;
+    n++;
+    cur = m.parent;
+  }
+  return n;
+}
+
+/** Every commit, newest first (by creation time, then id for a stable order). */
+export async function allCommits(store: Store): Promise<ReadonlyArray<{ id: CommitId; manifest: Manifest }>> {
+  const ids = await store.listCommitIds();
+  const list = await Promise.all(ids.map(async (id) => ({ id: id as CommitId, manifest: await store.readManifest(id) })));
+  return list.sort((a, b) => (a.manifest.createdAt < b.manifest.createdAt ? 1 : a.manifest.createdAt > b.manifest.createdAt ? -1 : a.id < b.id ? 1 : -1));
+}
+
+/** The log: storage figures per commit, newest first. */
+export async function logEntries(store: Store): Promise<LogEntry[]> {
+  const commits = await allCommits(store);
+  const pins = await store.readPins();
+  // An object shared by several commits (an unchanged config.json, an
+  // unchanged model) is on disk once: count it for the oldest commit that has
+  // it, so the per-commit figures add up to what the disk holds.
+  const counted = new Set<string>();
+  const sizes = new Map<string, number | null>();
+  const sizeOf = async (sha: string): Promise<number | null> => {
+    if (!sizes.has(sha)) sizes.set(sha, await store.objectSize(sha));
+    return sizes.get(sha)!;
+  };
+  const full = new Map<string, { bytes: number; all: boolean }>();
+  for (const { id, manifest } of [...commits].reverse()) {
+    let bytes = 0;
+    let all = true;
+    for (const f of manifest.files) {
+      const size = await sizeOf(f.sha256);
+      if (size === null) { all = false; continue; }
+      if (!counted.has(f.sha256)) { counted.add(f.sha256); bytes += size; }
+    }
+    full.set(id, { bytes, all });
+  }
+  const byId = new Map<string, Manifest>(commits.map((c) => [c.id, c.manifest]));
+  const chain = new Map<string, number>();
+  const chainOf = (id: string | null): number => {
+    if (!id) return 0;
+    const known = chain.get(id);
+    if (known !== undefined) return known;
+    // Iterative walk: histories can be far deeper than the call stack.
+    const path: string[] = [];
+    let cur: string | null = id;
+    let base = 0;
+    while (cur) {
+      const k = chain.get(cur);
+      if (k !== undefined) { base = k; break; }
+      if (full.get(cur)?.all) { chain.set(cur, 0); base = 0; break; }
+      path.push(cur);
+      cur = byId.get(cur)?.parent ?? null;
+    }
+    for (let i = path.length - 1; i >= 0; i--) chain.set(path[i]!, ++base);
+    return chain.get(id)!;
+  };
+  return commits.map(({ id, manifest }) => {
+    const f = full.get(id)!;
+    return {
+      id,
+      parent: manifest.parent as CommitId | null,
+      type: manifest.type,
+      message: manifest.message,
+      createdAt: manifest.createdAt,
+      logicalBytes: manifest.files.reduce((s, x) => s + x.bytes, 0),
+      fullBytes: f.bytes,
+      deltaBytes: manifest.files.reduce((s, x) => s + (x.delta?.bytes ?? 0), 0),
+      path: manifest.source.path,
+      hasFull: f.all,
+      chainLength: chainOf(id),
+      pinned: pins.has(id),
+    };
+  });
+}

@@ -1,0 +1,87 @@
+// Plain data the engine hands to the CLI, the app and the browser. Field names
+// here are pinned by the CLI's JSON output: add fields, never rename them.
+
+export type CommitId = string & { readonly __brand: 'CommitId' };
+export type CommitType = 'CHECKPOINT' | 'DELTA';
+export type TensorStatus = 'unchanged' | 'changed' | 'added' | 'removed';
+
+export interface LogEntry {
+  readonly id: CommitId;
+  readonly parent: CommitId | null;
+  readonly type: CommitType;
+  readonly message: string;
+  readonly createdAt: string;
+  /** Size of this version's files. */
+  readonly logicalBytes: number;
+  /** Bytes of this commit's full parameters on disk now (0 once pruned); an object shared with an older commit counts there. */
+  readonly fullBytes: number;
+  /** Bytes of this commit's delta on disk. */
+  readonly deltaBytes: number;
+  /** Where the version lives in the working copy, relative to the store root. */
+  readonly path: string;
+  /** Whether every file's full parameters are on disk. */
+  readonly hasFull: boolean;
+  /** Deltas a restore replays (0 when the full parameters are on disk). */
+  readonly chainLength: number;
+  readonly pinned: boolean;
+}
+
+export interface TensorSummary {
+  readonly name: string;
+  readonly dtype: string;
+  readonly shape: readonly number[];
+  readonly bytes: number;
+  readonly status: TensorStatus;
+  readonly changedFraction: number | null;
+  readonly maxAbsDiff: number | null;
+  readonly relChange: number | null;
+}
+
+export interface FileSummary {
+  readonly path: string;
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly format: string;
+  readonly status: TensorStatus;
+  readonly tensors: readonly TensorSummary[];
+}
+
+export interface ShowResult extends LogEntry {
+  readonly files: readonly FileSummary[];
+}
+
+export interface DiffResult {
+  readonly from: CommitId;
+  readonly to: CommitId;
+  readonly files: readonly FileSummary[];
+}
+
+export interface StatusResult {
+  readonly head: CommitId | null;
+  readonly storeBytes: number;
+  readonly logicalBytes: number;
+  readonly dirty: boolean;
+  readonly path: string | null;
+}
+
+export interface CommitResult {
+  readonly id: CommitId;
+  readonly type: CommitType;
+  readonly parent: CommitId | null;
+  readonly logicalBytes: number;
+  readonly deltaBytes: number;
+}
+
+export interface RestoreResult {
+  readonly id: CommitId;
+  readonly target: string;
+  readonly files: number;
+  readonly bytes: number;
+}
+
+export interface Progress {
+  readonly phase: string;
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+}
+export type ProgressListener = (p: Progress) => void;
