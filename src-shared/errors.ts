@@ -15,7 +15,9 @@ export type ErrorCode =
   | 'UNSAFE_PATH' // a manifest path that would escape its target
   | 'STORE_VERSION' // a store written by a newer or older format
   | 'CANCELLED'
-  | 'CHANGED_DURING'; // a file that changed while it was read
+  | 'CHANGED_DURING' // a file that changed while it was read
+  | 'JOB_CRASHED' // a job process died (signal, exit code, out of memory); the store is left as before the job
+  | 'INTERNAL'; // a bug: something other than a WeightlineError was thrown
 
 export interface WeightlineErrorJSON {
   readonly code: ErrorCode;

@@ -62,6 +62,8 @@ export interface StatusResult {
   readonly logicalBytes: number;
   readonly dirty: boolean;
   readonly path: string | null;
+  /** Restored links whose target is gone or whose content no longer matches their commit. */
+  readonly links?: readonly RestoredLinkProblem[];
 }
 
 export interface CommitResult {
@@ -77,6 +79,7 @@ export interface RestoreResult {
   readonly target: string;
   readonly files: number;
   readonly bytes: number;
+  readonly link?: LinkReport;
 }
 
 export interface Progress {
@@ -85,3 +88,61 @@ export interface Progress {
   readonly bytesTotal: number;
 }
 export type ProgressListener = (p: Progress) => void;
+
+// ---- storage lifecycle (cleanup, verify, links) ----
+
+export type KeepReason = 'checkpoint' | 'branch-tip' | 'newest' | 'pinned' | 'linked' | 'broken-chain' | 'already-pruned';
+
+export interface CleanupCommit {
+  readonly id: CommitId;
+  /** Bytes deleting this commit's full parameters frees (objects no kept commit still needs). */
+  readonly bytesFreed: number;
+  /** Deltas a restore replays now and after the cleanup. */
+  readonly chainBefore: number;
+  readonly chainAfter: number;
+  /** Bytes a restore reads now and after the cleanup (full object or base + deltas). */
+  readonly readBytesBefore: number;
+  readonly readBytesAfter: number;
+}
+
+export interface KeptCommit {
+  readonly id: CommitId;
+  readonly reasons: readonly KeepReason[];
+  /** For broken-chain: what is wrong with the chain below it. */
+  readonly detail?: string;
+}
+
+export interface CleanupPlan {
+  readonly commits: readonly CleanupCommit[];
+  readonly kept: readonly KeptCommit[];
+  readonly bytesFreed: number;
+  readonly storeBytesBefore: number;
+  readonly storeBytesAfter: number;
+}
+
+export interface VerifyCommit {
+  readonly id: CommitId;
+  readonly ok: boolean;
+  readonly error: string | null;
+}
+
+export interface VerifyResult {
+  readonly ok: boolean;
+  readonly commits: readonly VerifyCommit[];
+}
+
+export type LinkMode = 'auto' | 'reflink' | 'hardlink' | 'symlink' | 'copy';
+
+export interface LinkReport {
+  /** Files placed by reflink, hard link or symlink instead of a copy. */
+  readonly linked: number;
+  readonly bytesNotCopied: number;
+  readonly mode: LinkMode;
+  readonly warning: string | null;
+}
+
+export interface RestoredLinkProblem {
+  readonly path: string;
+  readonly commit: CommitId;
+  readonly problem: 'broken' | 'modified';
+}

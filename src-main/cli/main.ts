@@ -3,12 +3,18 @@
 //   exit 0: success; 1: an error (one line "weightline: error: ..." on stderr); 2: bad usage.
 
 import * as path from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { isWeightlineError } from '../../src-shared/errors';
 import { WEIGHTLINE_VERSION } from '../../src-shared/version';
 import { commit } from '../core/ops/commit';
 import { diff, log, show, status } from '../core/ops/inspect';
 import { restore } from '../core/ops/restore';
+import { cleanup, cleanupPlan } from '../core/ops/cleanup';
+import { setPinned } from '../core/ops/pin';
+import { verify } from '../core/ops/verify';
+import { withWriteLock } from '../core/store/lock';
+import { DEFAULT_CONFIG, type StoreConfig } from '../core/store/store';
+import type { CleanupPlan, LinkMode } from '../../src-shared/model';
 import { Store } from '../core/store/store';
 import { formatFiles, formatLog, humanBytes, relativeTime, shortId } from './format';
 import { progressBar } from './progress';
@@ -29,6 +35,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
   let cwd = io.cwd;
   const here = (): string => cwd;
   const openStore = (): Promise<Store> => Store.find(here());
+  let exitCode = 0;
   const bar = (): ReturnType<typeof progressBar> => progressBar(io.stderr.isTTY ? (io.stderr as NodeJS.WriteStream) : undefined);
 
   const program = new Command('weightline')
@@ -120,14 +127,18 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
     .argument('<commit>', 'commit id (4+ hex characters), HEAD or HEAD~N')
     .option('--to <path>', 'write the version here instead of its own path')
     .option('--force', 'overwrite uncommitted work at the target')
+    .addOption(new Option('--link <mode>', 'how to place bytes the store already holds: auto = reflink where possible, else copy').choices(['auto', 'reflink', 'hardlink', 'symlink', 'copy']).default('auto'))
     .option('--json', 'print JSON')
-    .action(async (ref: string, o: { to?: string; force?: boolean; json?: boolean }) => {
+    .action(async (ref: string, o: { to?: string; force?: boolean; json?: boolean; link: LinkMode }) => {
       const store = await openStore();
       const p = o.json ? progressBar(undefined) : bar();
-      const res = await restore(store, ref, { ...(o.to ? { to: path.resolve(here(), o.to) } : {}), force: !!o.force, onProgress: p.update });
+      const res = await restore(store, ref, { ...(o.to ? { to: path.resolve(here(), o.to) } : {}), force: !!o.force, link: o.link, onProgress: p.update });
       p.end();
-      if (o.json) json(res);
-      else out(`Restored ${shortId(res.id)} to ${path.relative(here(), res.target) || '.'} (${res.files} file(s), ${humanBytes(res.bytes)})`);
+      if (res.link?.warning) io.stderr.write(`weightline: warning: ${res.link.warning}\n`);
+      if (o.json) { json(res); return; }
+      out(`Restored ${shortId(res.id)} to ${path.relative(here(), res.target) || '.'} (${res.files} file(s), ${humanBytes(res.bytes)})`);
+      const l = res.link;
+      if (l) out(l.linked > 0 ? `linked ${l.linked} file(s), ${humanBytes(l.bytesNotCopied)} not copied` : 'linked 0 files (copied or rebuilt)');
     });
 
   program.command('status')
@@ -137,6 +148,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
       const store = await openStore();
       const s = await status(store);
       if (o.json) { json(s); return; }
+      for (const l of s.links ?? []) out(`restored link ${l.path} (commit ${shortId(l.commit)}): ${l.problem === 'broken' ? 'broken, its target is gone' : 'modified, no longer matches its commit'}`);
       const saving = s.logicalBytes > 0 ? ` (${(100 - (s.storeBytes / s.logicalBytes) * 100).toFixed(1)}% saved)` : '';
       out([
         `store    ${store.root}`,
@@ -146,13 +158,68 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
       ].join('\n'));
     });
 
+  program.command('cleanup')
+    .description('delete the full parameters of DELTA commits that can be rebuilt (preview with --dry-run)')
+    .option('--dry-run', 'show what would be freed, touch nothing')
+    .option('--json', 'print JSON: {"commits":[{"id","bytesFreed"}],"bytesFreed","storeBytesBefore","storeBytesAfter"}')
+    .action(async (o: { dryRun?: boolean; json?: boolean }) => {
+      const store = await openStore();
+      const plan = o.dryRun ? await cleanupPlan(store) : await cleanup(store);
+      if (o.json) json(plan);
+      else out(formatCleanup(plan, !!o.dryRun));
+    });
+
+  program.command('verify')
+    .description('rebuild every commit (no files written) and check every sha256; exit 1 if anything is wrong')
+    .option('--json', 'print JSON: {"ok","commits":[{"id","ok","error"}]}')
+    .action(async (o: { json?: boolean }) => {
+      const store = await openStore();
+      const p = o.json ? progressBar(undefined) : bar();
+      const res = await verify(store, { onProgress: p.update });
+      p.end();
+      if (o.json) json(res);
+      else {
+        for (const c of res.commits) out(`${shortId(c.id)}  ${c.ok ? 'ok' : `FAILED: ${c.error}`}`);
+        out(res.ok ? `verified ${res.commits.length} commit(s): all ok` : `${res.commits.filter((c) => !c.ok).length} of ${res.commits.length} commit(s) have problems`);
+      }
+      if (!res.ok) exitCode = 1;
+    });
+
+  for (const pinned of [true, false]) {
+    program.command(pinned ? 'pin' : 'unpin')
+      .description(pinned ? "keep a commit's full parameters through cleanups (fast restore)" : 'let cleanup prune this commit again')
+      .argument('<commit>')
+      .option('--json', 'print JSON')
+      .action(async (ref: string, o: { json?: boolean }) => {
+        const id = await setPinned(await openStore(), ref, pinned);
+        if (o.json) json({ id, pinned });
+        else out(`${pinned ? 'Pinned' : 'Unpinned'} ${shortId(id)}`);
+      });
+  }
+
+  program.command('config')
+    .description(`read or set a store setting: ${Object.keys(DEFAULT_CONFIG).join(', ')}`)
+    .argument('[key]').argument('[value]')
+    .option('--json', 'print JSON')
+    .action(async (key: string | undefined, value: string | undefined, o: { json?: boolean }) => {
+      const store = await openStore();
+      const config = await store.readConfig();
+      if (!key) { if (o.json) json(config); else for (const [k, v] of Object.entries(config)) out(`${k} = ${String(v)}`); return; }
+      if (!(key in DEFAULT_CONFIG)) throw new UsageError(`unknown setting "${key}"; expected one of ${Object.keys(DEFAULT_CONFIG).join(', ')}`);
+      const k = key as keyof StoreConfig;
+      if (value === undefined) { if (o.json) json({ [k]: config[k] }); else out(String(config[k])); return; }
+      const parsed = parseSetting(k, value);
+      await withWriteLock(store, 'config', () => store.writeConfig({ ...config, [k]: parsed }));
+      if (o.json) json({ [k]: parsed }); else out(`${k} = ${String(parsed)}`);
+    });
+
   if (argv.length === 0) {
     program.outputHelp();
     return 0;
   }
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return 0;
+    return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
     if (e instanceof UsageError) { io.stderr.write(`weightline: error: ${e.message}\n`); return 2; }
@@ -165,6 +232,27 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
     if (process.env.WEIGHTLINE_DEBUG) io.stderr.write(`${(e as Error).stack ?? ''}\n`);
     return 1;
   }
+}
+
+function parseSetting(key: keyof StoreConfig, value: string): number | boolean {
+  if (typeof DEFAULT_CONFIG[key] === 'boolean') {
+    if (value === 'true' || value === 'false') return value === 'true';
+    throw new UsageError(`${key} takes true or false, found "${value}"`);
+  }
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${key} takes a whole number of at least 1, found "${value}"`);
+  return n;
+}
+
+function formatCleanup(plan: CleanupPlan, dryRun: boolean): string {
+  const lines: string[] = [dryRun ? 'Cleanup preview (nothing was changed):' : 'Cleanup done:'];
+  for (const c of plan.commits) {
+    lines.push(`  ${shortId(c.id)}  frees ${humanBytes(c.bytesFreed).padStart(9)}   restore: replay ${c.chainBefore} → ${c.chainAfter} delta(s), read ${humanBytes(c.readBytesBefore)} → ${humanBytes(c.readBytesAfter)}`);
+  }
+  if (plan.commits.length === 0) lines.push('  no commit can lose its full parameters');
+  for (const k of plan.kept) lines.push(`  ${shortId(k.id)}  kept: ${k.reasons.join(', ')}${k.detail ? ` (${k.detail})` : ''}`);
+  lines.push(`${dryRun ? 'Would free' : 'Freed'} ${humanBytes(plan.bytesFreed)}: store ${humanBytes(plan.storeBytesBefore)} → ${humanBytes(plan.storeBytesAfter)}`);
+  return lines.join('\n');
 }
 
 function oneLine(s: string): string {

@@ -132,12 +132,16 @@ type MutableCall = Mutable<PickleCall> & {
   appended: PickleValue[];
 };
 
-const utf8 = new TextDecoder('utf-8'); // lenient: Python writes surrogates with surrogatepass
-const latin1 = new TextDecoder('latin1');
+const utf8 = new TextDecoder('utf-8'); // lenient: Python writes lone surrogates with surrogatepass
+
+// Not TextDecoder('latin1'), which is really windows-1252 and remaps 0x80-0x9f.
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
 
 class PickleMachine {
   private pos = 0;
-  private stack: PickleValue[] = [];
+  private readonly stack: PickleValue[] = [];
   private readonly marks: number[] = [];
   private readonly memo = new Map<number, PickleValue>();
   private values = 0;
@@ -151,7 +155,7 @@ class PickleMachine {
     private readonly file: string | undefined,
   ) {}
 
-  fail(what: string): never {
+  private fail(what: string): never {
     throw new WeightlineError('BAD_FORMAT', `pickle: ${what} (opcode ${opLabel(this.op)} at byte ${this.opStart})`, this.file);
   }
 
@@ -229,7 +233,7 @@ class PickleMachine {
   private line(): string {
     const end = this.data.indexOf(0x0a, this.pos);
     if (end < 0) this.fail('expected a newline-terminated argument, found the end of the data');
-    const text = latin1.decode(this.data.subarray(this.pos, end));
+    const text = latin1(this.data.subarray(this.pos, end));
     this.pos = end + 1;
     return text;
   }
@@ -337,6 +341,7 @@ class PickleMachine {
         return;
 
       case OP.MARK:
+        this.count(); // marks cost memory too
         this.marks.push(this.stack.length);
         return;
       case OP.POP:
@@ -419,12 +424,12 @@ class PickleMachine {
         return;
       // Python 2 str: Python 3 decodes them to str (ASCII by default); latin1 never fails.
       case OP.SHORT_BINSTRING:
-        this.push(latin1.decode(this.bytes(this.u8())));
+        this.push(latin1(this.bytes(this.u8())));
         return;
       case OP.BINSTRING: {
         const n = this.i32();
         if (n < 0) this.fail(`expected a non-negative BINSTRING length, found ${n}`);
-        this.push(latin1.decode(this.bytes(n)));
+        this.push(latin1(this.bytes(n)));
         return;
       }
       case OP.STRING:

@@ -9,12 +9,12 @@ import { open } from 'node:fs/promises';
 import { WeightlineError } from '../../../src-shared/errors';
 import { DTYPE_WIDTH, type Dtype, type FileLayout, type TensorRegion } from './layout';
 import { parsePickle, type PickleCall, type PickleValue } from './pickle';
-import { withZip, ZIP_STORED, type ZipEntryInfo, type ZipReader } from './zip-entries';
+import { withZip, ZIP_DEFLATED, ZIP_STORED, type ZipEntryInfo, type ZipReader } from './zip-entries';
 
 const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04] as const;
 const PICKLE_PROTO = 0x80;
 const MAX_DATA_PKL = 32 * 1024 * 1024;
-/** Deeper trees than this are not model checkpoints; stop rather than recurse forever. */
+/** Checkpoints nest a handful of levels; deeper values are skipped (and stay in the residual). */
 const MAX_TREE_DEPTH = 200;
 
 interface StorageType {
@@ -342,10 +342,13 @@ async function readZipCheckpoint(path: string, size: number, zip: ZipReader): Pr
   if (!pkl) return generic(size);
   const prefix = pkl.name.slice(0, -'/data.pkl'.length);
 
+  if (pkl.uncompressedSize > MAX_DATA_PKL || pkl.encrypted || ![ZIP_STORED, ZIP_DEFLATED].includes(pkl.method)) {
+    return generic(size);
+  }
+  const pklBytes = await zip.read(pkl, MAX_DATA_PKL); // a damaged zip is BAD_FORMAT, not generic
   let root: PickleValue;
   try {
-    if (pkl.uncompressedSize > MAX_DATA_PKL || pkl.encrypted) return generic(size);
-    root = parsePickle(await zip.read(pkl, MAX_DATA_PKL), { file: path });
+    root = parsePickle(pklBytes, { file: path });
   } catch (e) {
     // An unreadable pickle only costs us the tensor split: the file is still
     // stored whole, bit-exact.

@@ -5,12 +5,14 @@ import * as path from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
 import type { CommitId, CommitResult, ProgressListener } from '../../../src-shared/model';
 import { DeltaWriter } from '../codec/delta-writer';
+import { cleanupLocked } from './cleanup';
 import { encodeFile, type BaseFile } from '../codec/encode-file';
 import { readLayout } from '../formats/detect';
 import type { FileLayout } from '../formats/layout';
 import { openFileSource } from '../rebuild/open';
 import { FullSource, type FileSource } from '../rebuild/source';
 import { mapFsError, sha256File } from '../store/fsutil';
+import { tryReflink } from '../store/place';
 import { deltasSinceCheckpoint } from '../store/history';
 import { withWriteLock } from '../store/lock';
 import { FORMAT_VERSION, type FileDelta, type Manifest, type ManifestFile } from '../store/manifest';
@@ -129,6 +131,8 @@ export async function commit(store: Store, target: string, opts: CommitOptions):
       const id = await store.writeManifest(manifest);
       await store.writeHead(id);
       await cache.save();
+      // A training loop that commits every epoch wants the disk kept in check as it goes.
+      if (config.autoCleanup) await cleanupLocked(store);
       return { id, type: manifest.type, parent: parentId as CommitId | null, logicalBytes: total, deltaBytes: checkpoint ? 0 : deltaBytes };
     } finally {
       for (const s of staged) { await s.source.close(); if (s.temp) await fs.rm(s.temp, { force: true }); }
@@ -150,11 +154,41 @@ function pickBase(parent: Manifest, kind: 'file' | 'folder', rel: string): Manif
  */
 async function stage(store: Store, work: WorkingFile, layout: FileLayout, cache: StatCache, onBytes: (n: number) => void, signal?: AbortSignal): Promise<Staged> {
   const before = await fs.stat(work.abs);
+  const known = cache.peek(work.abs, before);
+  if (known && (await store.hasObject(known))) {
+    // Probably committed before (an unchanged model): confirm by hashing, and
+    // skip the copy; the bytes are read from the store's own object.
+    const sha256 = await sha256File(work.abs);
+    onBytes(before.size);
+    if (sha256 === known) {
+      const source = new FullSource(store.objectPath(sha256), { bytes: layout.size, tensors: layout.tensors }, work.rel);
+      return { work, layout, sha256, temp: null, source };
+    }
+  }
   const temp = store.tempPath('full');
+  let sha256: string;
+  if (await tryReflink(work.abs, temp)) {
+    // A copy-on-write clone costs no data writes; hashing the clone is the only read.
+    sha256 = await sha256File(temp);
+    onBytes(before.size);
+  } else {
+    sha256 = await copyHashing(work.abs, temp, onBytes, signal);
+  }
+  const after = await fs.stat(work.abs);
+  if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || after.size !== layout.size) {
+    await fs.rm(temp, { force: true });
+    throw new WeightlineError('CHANGED_DURING', 'the file changed while it was being committed; commit again once the writer has finished', work.abs);
+  }
+  cache.remember(work.abs, sha256, after);
+  const source = new FullSource(temp, { bytes: layout.size, tensors: layout.tensors }, work.rel);
+  return { work, layout, sha256, temp, source };
+}
+
+async function copyHashing(src: string, temp: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
   const out = await fs.open(temp, 'w', 0o644);
   try {
-    for await (const chunk of createReadStream(work.abs, { highWaterMark: 1 << 22 })) {
+    for await (const chunk of createReadStream(src, { highWaterMark: 1 << 22 })) {
       if (signal?.aborted) throw new WeightlineError('CANCELLED', 'the commit was cancelled; the store is unchanged');
       const buf = chunk as Buffer;
       hash.update(buf);
@@ -166,18 +200,10 @@ async function stage(store: Store, work: WorkingFile, layout: FileLayout, cache:
   } catch (e) {
     await out.close().catch(() => undefined);
     await fs.rm(temp, { force: true });
-    throw mapFsError(e, work.abs);
+    throw mapFsError(e, src);
   }
   await out.close();
-  const after = await fs.stat(work.abs);
-  if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || after.size !== layout.size) {
-    await fs.rm(temp, { force: true });
-    throw new WeightlineError('CHANGED_DURING', 'the file changed while it was being committed; commit again once the writer has finished', work.abs);
-  }
-  const sha256 = hash.digest('hex');
-  cache.remember(work.abs, sha256, after);
-  const source = new FullSource(temp, { bytes: layout.size, tensors: layout.tensors }, work.rel);
-  return { work, layout, sha256, temp, source };
+  return hash.digest('hex');
 }
 
 /** A full object used as a base must be what its name says: a hard-linked restore may have been written into. */

@@ -4,6 +4,7 @@ import type { CommitId, DiffResult, FileSummary, LogEntry, ShowResult, StatusRes
 import { encodeFile } from '../codec/encode-file';
 import { openFileSource } from '../rebuild/open';
 import { logEntries, resolveCommit } from '../store/history';
+import { linkProblems } from '../store/links';
 import type { Manifest, ManifestFile, ManifestTensor } from '../store/manifest';
 import type { Store } from '../store/store';
 import { matchesManifest, StatCache, workingHashes } from './working-copy';
@@ -92,14 +93,16 @@ export async function status(store: Store): Promise<StatusResult> {
   const logicalBytes = entries.reduce((s, e) => s + e.logicalBytes, 0);
   let dirty = false;
   let where: string | null = null;
+  let links: StatusResult['links'] = [];
   if (head) {
     const manifest = await store.readManifest(head);
     where = manifest.source.path;
     const cache = await StatCache.load(store);
     const hashes = await workingHashes(store, cache, manifest.source.path);
     dirty = !hashes || !matchesManifest(hashes, manifest);
+    links = await linkProblems(store, (abs) => cache.hash(abs));
     await cache.save();
   }
-  return { head: head as CommitId | null, storeBytes: await storeBytes(store), logicalBytes, dirty, path: where };
+  return { head: head as CommitId | null, storeBytes: await storeBytes(store), logicalBytes, dirty, path: where, links };
 }
 

@@ -2,12 +2,14 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
-import type { ProgressListener, RestoreResult } from '../../../src-shared/model';
+import type { CommitId, LinkMode, ProgressListener, RestoreResult } from '../../../src-shared/model';
 import { openFileSource } from '../rebuild/open';
-import { fsyncDir, mapFsError, tempPathFor } from '../store/fsutil';
+import { fsyncDir, mapFsError, sha256File, tempPathFor } from '../store/fsutil';
 import { allCommits, resolveCommit } from '../store/history';
 import { withWriteLock } from '../store/lock';
+import { readLinks, writeLinks } from '../store/links';
 import type { Manifest, ManifestFile } from '../store/manifest';
+import { place, tryReflink } from '../store/place';
 import type { Store } from '../store/store';
 import { safeJoin } from './safe-path';
 import { matchesManifest, StatCache, workingHashes } from './working-copy';
@@ -17,9 +19,13 @@ export interface RestoreOptions {
   readonly to?: string;
   /** Overwrite a working copy that holds uncommitted work. */
   readonly force?: boolean;
+  /** How to put bytes the store already holds in place; 'auto' = reflink where possible, else copy. */
+  readonly link?: LinkMode;
   readonly onProgress?: ProgressListener;
   readonly signal?: AbortSignal;
 }
+
+export const LINK_WARNING = 'the restored files share their bytes with the store: a program that writes into a linked file in place (torch.save to the same path does) would change the stored version; "weightline verify" detects it';
 
 const CHUNK = 4 * 1024 * 1024;
 
@@ -49,16 +55,32 @@ export async function restore(store: Store, ref: string, opts: RestoreOptions = 
     }
 
     const total = manifest.files.reduce((s, f) => s + f.bytes, 0);
+    const mode = opts.link ?? 'auto';
+    const links = await readLinks(store);
     let done = 0;
+    let linked = 0;
+    let bytesNotCopied = 0;
+    const onBytes = (n: number): void => { done += n; opts.onProgress?.({ phase: 'restoring', bytesDone: done, bytesTotal: total }); };
     for (const file of manifest.files) {
       const dest = manifest.source.kind === 'file' ? target : safeJoin(target, file.path);
-      if (here && (manifest.source.kind === 'file' ? [...here.values()][0] : here.get(file.path)) === file.sha256) {
-        done += file.bytes; // already there, byte for byte
+      if (here && (manifest.source.kind === 'file' ? [...here.values()][0] : here.get(file.path)) === file.sha256 && !(mode === 'hardlink' || mode === 'symlink')) {
+        onBytes(file.bytes); // already there, byte for byte
         continue;
       }
-      await writeVersion(store, id, file, dest, (n) => { done += n; opts.onProgress?.({ phase: 'restoring', bytesDone: done, bytesTotal: total }); }, opts.signal);
+      delete links[dest];
+      const how = mode !== 'copy' && (await store.hasObject(file.sha256)) ? await placeObject(store, id, file, dest, mode) : null;
+      if (how === null) {
+        // A streamed copy (or rebuild) hashes as it writes: one read, one write.
+        await writeVersion(store, id, file, dest, onBytes, opts.signal);
+      } else {
+        linked++;
+        bytesNotCopied += file.bytes;
+        links[dest] = { commit: id, sha256: file.sha256, mode: how };
+        onBytes(file.bytes);
+      }
       cache.remember(dest, file.sha256, await fs.stat(dest));
     }
+    await writeLinks(store, links);
     // Files of the version that was there and not of this one were committed, so removing them loses nothing.
     if (tracked && manifest.source.kind === 'folder') {
       const keep = new Set(manifest.files.map((f) => f.path));
@@ -66,10 +88,47 @@ export async function restore(store: Store, ref: string, opts: RestoreOptions = 
     }
     if (target === ownPath) await store.writeHead(id);
     await cache.save();
-    return { id, target, files: manifest.files.length, bytes: total };
+    const warning = linked > 0 && (mode === 'hardlink' || mode === 'symlink') ? LINK_WARNING : null;
+    return { id, target, files: manifest.files.length, bytes: total, link: { linked, bytesNotCopied, mode, warning } };
   });
 }
 
+/**
+ * Puts a full object at dest by a link, through a temp name; null when mode is
+ * auto and the file system cannot reflink (the caller then copies). The bytes
+ * are hashed first: a hard-linked restore may have been written into, and a
+ * restore must never hand out bytes that are not the commit's.
+ */
+async function placeObject(store: Store, id: CommitId, file: ManifestFile, dest: string, mode: Exclude<LinkMode, 'copy'>): Promise<'reflink' | 'hardlink' | 'symlink' | null> {
+  const object = store.objectPath(file.sha256);
+  await fs.mkdir(path.dirname(dest), { recursive: true });
+  const temp = tempPathFor(dest);
+  try {
+    let how: 'reflink' | 'hardlink' | 'symlink';
+    if (mode === 'auto') {
+      if (!(await tryReflink(object, temp))) return null;
+      how = 'reflink';
+    } else {
+      how = await place(object, temp, mode) as typeof how;
+    }
+    const actual = await sha256File(temp);
+    if (actual !== file.sha256) {
+      throw new WeightlineError('CORRUPT', `the stored full parameters of ${file.path} in commit ${id.slice(0, 12)} changed on disk (sha256 ${actual.slice(0, 12)}, expected ${file.sha256.slice(0, 12)}); run "weightline verify"`, object);
+    }
+    if (how === 'reflink') {
+      // A clone is the user's own file: writable, and durable before the rename.
+      await fs.chmod(temp, 0o644);
+      const h = await fs.open(temp, 'r+');
+      try { await h.sync(); } finally { await h.close(); }
+    }
+    await fs.rename(temp, dest);
+    await fsyncDir(path.dirname(dest));
+    return how;
+  } catch (e) {
+    await fs.rm(temp, { force: true });
+    throw mapFsError(e, dest);
+  }
+}
 /** Rebuilds one file into dest through a temp file, checking its sha256 before the rename makes it visible. */
 export async function writeVersion(store: Store, id: string, file: ManifestFile, dest: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<void> {
   await fs.mkdir(path.dirname(dest), { recursive: true });

@@ -62,6 +62,12 @@ export class StatCache {
     return sha;
   }
 
+  /** The cached sha256 if the file's stat still matches, without hashing. */
+  peek(abs: string, st: { size: number; mtimeMs: number; ino: number }): string | null {
+    const known = this.entries[abs];
+    return known && known.size === st.size && known.mtimeMs === st.mtimeMs && known.ino === st.ino ? known.sha256 : null;
+  }
+
   remember(abs: string, sha256: string, st: { size: number; mtimeMs: number; ino: number }): void {
     this.entries[abs] = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha256 };
     this.dirty = true;

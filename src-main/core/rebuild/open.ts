@@ -13,7 +13,8 @@ export function fileLabel(commitId: string, path: string): string {
 
 export async function openFileSource(store: Store, commitId: string, file: ManifestFile): Promise<FileSource> {
   const label = fileLabel(commitId, file.path);
-  if (await store.hasObject(file.sha256)) return new FullSource(store.objectPath(file.sha256), { bytes: file.bytes, tensors: file.tensors }, label);
+  const full = await FullSource.tryOpen(store.objectPath(file.sha256), { bytes: file.bytes, tensors: file.tensors }, label);
+  if (full) return full;
   const manifest = await store.readManifest(commitId);
   if (!file.delta) {
     throw new WeightlineError('BROKEN_CHAIN', `${label}: its full parameters are missing (object ${file.sha256.slice(0, 12)}) and it has no delta to rebuild it from`, store.objectPath(file.sha256));

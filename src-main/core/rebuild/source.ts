@@ -48,6 +48,21 @@ export class FullSource extends FileSource {
     super(layout, label);
   }
 
+  /**
+   * Opens the file now, or returns null if it is gone. Holding the descriptor
+   * keeps the bytes readable even if a cleanup deletes the object meanwhile.
+   */
+  static async tryOpen(file: string, layout: LayoutLike, label: string): Promise<FullSource | null> {
+    const source = new FullSource(file, layout, label);
+    try {
+      source.handle = await fs.open(file, 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw mapFsError(e, file);
+    }
+    return source;
+  }
+
   async read(offset: number, length: number): Promise<Buffer> {
     try {
       this.handle ??= await fs.open(this.file, 'r');

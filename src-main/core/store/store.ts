@@ -29,7 +29,6 @@ interface FormatFile { readonly format: string; readonly version: number }
 export class Store {
   readonly dir: string;
   private readonly manifests = new Map<string, Manifest>();
-  private commitIds: string[] | undefined;
 
   private constructor(readonly root: string) {
     this.dir = path.join(root, STORE_DIR);
@@ -109,12 +108,10 @@ export class Store {
 
   // ---- commits ----
 
+  /** Read afresh each time: another process (the CLI, a job) may have committed meanwhile. */
   async listCommitIds(): Promise<readonly string[]> {
-    if (!this.commitIds) {
-      const names = await fs.readdir(path.join(this.dir, 'commits'));
-      this.commitIds = names.filter((n) => /^[0-9a-f]{64}\.json$/.test(n)).map((n) => n.slice(0, 64));
-    }
-    return this.commitIds;
+    const names = await fs.readdir(path.join(this.dir, 'commits'));
+    return names.filter((n) => /^[0-9a-f]{64}\.json$/.test(n)).map((n) => n.slice(0, 64));
   }
 
   async readManifest(id: string): Promise<Manifest> {
@@ -142,7 +139,6 @@ export class Store {
     const id = sha256(bytes);
     await writeFileAtomic(path.join(this.dir, 'commits', `${id}.json`), bytes);
     this.manifests.set(id, manifest);
-    if (this.commitIds && !this.commitIds.includes(id)) this.commitIds.push(id);
     return id as CommitId;
   }
 

@@ -1,0 +1,40 @@
+// What a job does, given a store root and a validated request: one call into
+// the core per kind. Runs inside the job process (job-process.ts); kept apart
+// from the process plumbing so it reads as the list of jobs there are.
+import type { JobRequest, JobResult } from '../../src-shared/contract';
+import type { ProgressListener } from '../../src-shared/model';
+import { cleanup } from '../core/ops/cleanup';
+import { commit } from '../core/ops/commit';
+import { diff } from '../core/ops/inspect';
+import { restore } from '../core/ops/restore';
+import { verify } from '../core/ops/verify';
+import { Store } from '../core/store/store';
+
+export interface RunJobOptions {
+  readonly onProgress: ProgressListener;
+  readonly signal: AbortSignal;
+}
+
+export async function runJob(root: string, request: JobRequest, opts: RunJobOptions): Promise<JobResult> {
+  const store = await Store.open(root);
+  const { onProgress, signal } = opts;
+  switch (request.kind) {
+    case 'commit':
+      return { kind: 'commit', value: await commit(store, request.path, { message: request.message, checkpoint: request.checkpoint ?? false, onProgress, signal }) };
+    case 'restore':
+      return {
+        kind: 'restore',
+        value: await restore(store, request.commit, {
+          ...(request.to ? { to: request.to } : {}), force: request.force ?? false, link: request.link ?? 'auto', onProgress, signal,
+        }),
+      };
+    case 'cleanup':
+      return { kind: 'cleanup', value: await cleanup(store, { onProgress, signal }) };
+    case 'verify':
+      return { kind: 'verify', value: await verify(store, { onProgress, signal }) };
+    case 'diff':
+      // diff reports no progress of its own; say which phase it is in.
+      onProgress({ phase: 'comparing', bytesDone: 0, bytesTotal: 0 });
+      return { kind: 'diff', value: await diff(store, request.from, request.to) };
+  }
+}

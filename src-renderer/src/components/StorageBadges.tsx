@@ -1,0 +1,35 @@
+import { humanBytes } from '../../../src-shared/format';
+import type { LogEntry, VerifyCommit } from '../../../src-shared/model';
+
+interface Props {
+  readonly entry: LogEntry;
+  readonly verify: VerifyCommit | undefined;
+}
+
+/** Where a version's bytes are: full parameters or a rebuild, its delta, and what a restore costs. */
+export function StorageBadges({ entry, verify }: Props) {
+  return (
+    <span className="badges">
+      {entry.type === 'CHECKPOINT' && <span className="badge badge-checkpoint">CHECKPOINT</span>}
+      {entry.hasFull ? (
+        <span className="badge badge-full" title="The full parameters of this version are on disk: a restore copies them directly.">
+          {entry.fullBytes > 0 ? `full ${humanBytes(entry.fullBytes)}` : 'full (shared)'}
+        </span>
+      ) : (
+        <span className="badge badge-rebuilt" title="Only deltas are stored: a restore rebuilds this version from an older one.">rebuilt on demand</span>
+      )}
+      {entry.type === 'DELTA' && entry.deltaBytes > 0 && (
+        <span className="badge badge-delta" title="Size of this commit's delta on disk">Δ {humanBytes(entry.deltaBytes)}</span>
+      )}
+      {entry.chainLength > 0 && (
+        <span className="badge badge-chain" title={`A restore replays ${entry.chainLength} delta${entry.chainLength === 1 ? '' : 's'}`}>
+          chain {entry.chainLength}
+        </span>
+      )}
+      {entry.pinned && <span className="badge badge-pinned" title="Pinned: cleanup keeps its full parameters">pinned</span>}
+      {verify && (verify.ok
+        ? <span className="badge badge-ok" title="Verified: every byte checked">✓ verified</span>
+        : <span className="badge badge-problem" title={verify.error ?? 'Verification failed'}>⚠ {verify.error ?? 'problem'}</span>)}
+    </span>
+  );
+}

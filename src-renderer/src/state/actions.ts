@@ -1,0 +1,267 @@
+// Everything that talks to the main side. Components call these and read the
+// zustand store; they never call the API themselves, so the order of updates
+// (refresh after a job, select the new commit) lives in one place.
+import { getApi } from '../api';
+import type { JobEvent, JobRequest, StoreInfo } from '../../../src-shared/contract';
+import { shortId, humanBytes } from '../../../src-shared/format';
+import type { CommitId } from '../../../src-shared/model';
+import { toErrorJSON } from '../lib/error-words';
+import { applyJobEvent, pushNotice, useApp, type DialogState } from './app-store';
+
+const set = useApp.setState;
+const get = useApp.getState;
+
+let unsubscribe: (() => void) | null = null;
+let refreshTimer: ReturnType<typeof setTimeout> | null = null;
+let refreshSeq = 0;
+
+export function reportError(e: unknown): void {
+  const error = toErrorJSON(e);
+  pushNotice({ tone: 'error', error, text: error.message });
+}
+
+/** Subscribe to job and store events once, then find out whether a store is open. */
+export async function start(): Promise<void> {
+  const api = getApi();
+  if (!unsubscribe) {
+    const offJob = api.on('job', onJobEvent);
+    const offStore = api.on('storeChanged', () => scheduleRefresh());
+    unsubscribe = () => { offJob(); offStore(); };
+  }
+  try {
+    const current = await api.call('store.current', {});
+    if (current) await enterStore(current);
+    else await showWelcome();
+  } catch (e) {
+    reportError(e);
+    await showWelcome();
+  }
+}
+
+export async function showWelcome(): Promise<void> {
+  set({ phase: 'welcome' });
+  try {
+    set({ recent: await getApi().call('store.recent', {}) });
+  } catch (_e) {
+    // The recent list is a convenience; the welcome view works without it.
+  }
+}
+
+async function enterStore(info: StoreInfo): Promise<void> {
+  set({
+    phase: 'open', store: info, commits: [], head: info.head, status: null, selectedId: null,
+    details: {}, compare: null, verify: null, verifyJobId: null, query: '', dialog: null, menu: null,
+  });
+  await refresh({ selectHead: true });
+}
+
+export async function openStore(path: string): Promise<void> {
+  await enterStore(await getApi().call('store.open', { path }));
+}
+
+export async function createStore(path: string): Promise<void> {
+  await enterStore(await getApi().call('store.create', { path }));
+}
+
+export async function openSample(path?: string): Promise<void> {
+  await enterStore(await getApi().call('store.openSample', path ? { path } : {}));
+}
+
+/** Reload the commit list and the status; later calls win over slower earlier ones. */
+export async function refresh(opts: { selectHead?: boolean; select?: CommitId } = {}): Promise<void> {
+  const seq = ++refreshSeq;
+  const api = getApi();
+  try {
+    const [list, status] = await Promise.all([api.call('commits.list', {}), api.call('status.get', {})]);
+    if (seq !== refreshSeq) return;
+    const s = get();
+    let selectedId = opts.select ?? s.selectedId;
+    if (opts.selectHead || !selectedId || !list.commits.some((c) => c.id === selectedId)) {
+      selectedId = opts.select ?? list.head ?? list.commits[0]?.id ?? null;
+    }
+    set({ commits: list.commits, head: list.head, status, selectedId });
+    if (selectedId) void loadDetails(selectedId);
+  } catch (e) {
+    if (seq === refreshSeq) reportError(e);
+  }
+}
+
+function scheduleRefresh(): void {
+  if (get().phase !== 'open') return;
+  if (refreshTimer) clearTimeout(refreshTimer);
+  // Coalesce bursts (a cleanup touches many objects) into one reload.
+  refreshTimer = setTimeout(() => { refreshTimer = null; void refresh(); }, 120);
+}
+
+export function select(id: CommitId | null, opts: { focus?: boolean } = {}): void {
+  set((s) => ({ selectedId: id, menu: null, focusTick: opts.focus ? s.focusTick + 1 : s.focusTick }));
+  if (id) void loadDetails(id);
+}
+
+const loading = new Set<string>();
+export async function loadDetails(id: CommitId): Promise<void> {
+  if (get().details[id] || loading.has(id)) return;
+  loading.add(id);
+  try {
+    const show = await getApi().call('commits.get', { id });
+    set((s) => ({ details: { ...s.details, [id]: show } }));
+  } catch (e) {
+    reportError(e);
+  } finally {
+    loading.delete(id);
+  }
+}
+
+export function setQuery(query: string): void {
+  set({ query });
+}
+
+export function openDialog(dialog: DialogState): void {
+  set({ dialog, menu: null });
+}
+
+export function closeDialog(): void {
+  set({ dialog: null });
+}
+
+export async function startJob(req: JobRequest, label: string): Promise<string> {
+  const { jobId } = await getApi().call('jobs.start', req);
+  // Events for this job may already have arrived; keep their state, add the label.
+  set((s) => {
+    const known = s.jobs.some((j) => j.jobId === jobId);
+    const jobs = known
+      ? s.jobs.map((j) => (j.jobId === jobId ? { ...j, label } : j))
+      : [...s.jobs, {
+        jobId, kind: req.kind, state: 'running' as const, label, progress: null, samples: [], startedAt: Date.now(),
+        endedAt: null, error: null, result: null, dismissed: false,
+      }];
+    return { jobs };
+  });
+  return jobId;
+}
+
+export async function cancelJob(jobId: string): Promise<void> {
+  try {
+    await getApi().call('jobs.cancel', { jobId });
+  } catch (e) {
+    reportError(e);
+  }
+}
+
+export function dismissJob(jobId: string): void {
+  set((s) => ({ jobs: s.jobs.map((j) => (j.jobId === jobId ? { ...j, dismissed: true } : j)) }));
+}
+
+function onJobEvent(ev: JobEvent): void {
+  set((s) => ({ jobs: applyJobEvent(s.jobs, ev, Date.now()) }));
+  if (ev.state !== 'done' || !ev.result) {
+    if (ev.state === 'failed' && ev.kind === 'verify' && get().verifyJobId === ev.jobId) set({ verifyJobId: null });
+    return;
+  }
+  const r = ev.result;
+  switch (r.kind) {
+    case 'commit':
+      void refresh({ select: r.value.id });
+      break;
+    case 'cleanup':
+      void refresh();
+      pushNotice({ tone: 'info', error: null, text: `Cleanup freed ${humanBytes(r.value.bytesFreed)}.` });
+      break;
+    case 'restore':
+      void refresh();
+      pushNotice({ tone: 'info', error: null, text: `Restored ${shortId(r.value.id)} to ${r.value.target} (${r.value.files} file${r.value.files === 1 ? '' : 's'}, ${humanBytes(r.value.bytes)}).` });
+      break;
+    case 'verify': {
+      const verify: Record<string, (typeof r.value.commits)[number]> = {};
+      for (const c of r.value.commits) verify[c.id] = c;
+      set({ verify, verifyJobId: null });
+      break;
+    }
+    case 'diff': {
+      const cmp = get().compare;
+      if (cmp && cmp.jobId === ev.jobId) set({ compare: { ...cmp, result: r.value } });
+      break;
+    }
+  }
+}
+
+export async function startVerify(): Promise<void> {
+  try {
+    const jobId = await startJob({ kind: 'verify' }, 'Verify every commit');
+    set({ verifyJobId: jobId });
+  } catch (e) {
+    reportError(e);
+  }
+}
+
+export async function setPinned(id: CommitId, pinned: boolean): Promise<void> {
+  set({ menu: null });
+  try {
+    await getApi().call('pins.set', { id, pinned });
+    await refresh();
+  } catch (e) {
+    reportError(e);
+  }
+}
+
+export async function copyText(text: string, what: string): Promise<void> {
+  set({ menu: null });
+  try {
+    await navigator.clipboard.writeText(text);
+    pushNotice({ tone: 'info', error: null, text: `Copied ${what}.` });
+  } catch (_e) {
+    // Clipboard access can be refused (no user gesture, insecure origin): show the text instead.
+    pushNotice({ tone: 'info', error: null, text: `Copy this ${what}: ${text}` });
+  }
+}
+
+export async function compareWithParent(id: CommitId): Promise<void> {
+  const entry = get().commits.find((c) => c.id === id);
+  set({ menu: null });
+  if (!entry?.parent) {
+    pushNotice({ tone: 'info', error: null, text: 'This commit has no parent to compare with.' });
+    return;
+  }
+  select(id);
+  const parent = entry.parent;
+  set({ compare: { id, parent, jobId: null, result: null } });
+  try {
+    const jobId = await startJob({ kind: 'diff', from: parent, to: id }, `Compare ${shortId(id)} with ${shortId(parent)}`);
+    const cmp = get().compare;
+    if (cmp && cmp.id === id) {
+      // The job may have finished before we learnt its id.
+      const done = get().jobs.find((j) => j.jobId === jobId);
+      const result = done?.result?.kind === 'diff' ? done.result.value : null;
+      set({ compare: { ...cmp, jobId, result } });
+    }
+  } catch (e) {
+    set({ compare: null });
+    reportError(e);
+  }
+}
+
+export function closeCompare(): void {
+  set({ compare: null });
+}
+
+export function openMenu(id: CommitId, x: number, y: number): void {
+  select(id);
+  set({ menu: { id, x, y } });
+}
+
+export function closeMenu(): void {
+  set({ menu: null });
+}
+
+export function jumpToHead(): void {
+  const head = get().head;
+  if (head) {
+    set({ query: '' });
+    select(head, { focus: true });
+  }
+}
+
+export function focusSearch(): void {
+  set((s) => ({ searchTick: s.searchTick + 1 }));
+}
+

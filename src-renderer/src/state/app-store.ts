@@ -1,0 +1,134 @@
+// All UI state in one zustand store. Server data (commits, status, details)
+// is a cache of what the main side says; nothing here is computed from
+// guesses, so every number on screen traces back to an API answer.
+import { create } from 'zustand';
+import type { JobEvent, JobKind, JobResult, JobState, StoreInfo } from '../../../src-shared/contract';
+import type { WeightlineErrorJSON } from '../../../src-shared/errors';
+import type { CommitId, DiffResult, LogEntry, Progress, ShowResult, StatusResult, VerifyCommit } from '../../../src-shared/model';
+import { addSample, type ProgressSample } from '../lib/eta';
+
+export interface JobView {
+  readonly jobId: string;
+  readonly kind: JobKind;
+  readonly state: JobState;
+  readonly label: string;
+  readonly progress: Progress | null;
+  readonly samples: readonly ProgressSample[];
+  readonly startedAt: number;
+  readonly endedAt: number | null;
+  readonly error: WeightlineErrorJSON | null;
+  readonly result: JobResult | null;
+  /** Hidden from the jobs panel after the user dismissed it. */
+  readonly dismissed: boolean;
+}
+
+export type DialogState =
+  | { readonly kind: 'commit'; readonly presetPath: string | null }
+  | { readonly kind: 'restore'; readonly id: CommitId }
+  | { readonly kind: 'cleanup' };
+
+export interface MenuState {
+  readonly id: CommitId;
+  readonly x: number;
+  readonly y: number;
+}
+
+export interface Notice {
+  readonly key: number;
+  readonly tone: 'error' | 'info';
+  readonly error: WeightlineErrorJSON | null;
+  readonly text: string;
+}
+
+export interface CompareState {
+  readonly id: CommitId;
+  readonly parent: CommitId;
+  readonly jobId: string | null;
+  readonly result: DiffResult | null;
+}
+
+export interface AppState {
+  readonly phase: 'loading' | 'welcome' | 'open';
+  readonly store: StoreInfo | null;
+  readonly recent: readonly string[];
+  readonly commits: readonly LogEntry[];
+  readonly head: CommitId | null;
+  readonly status: StatusResult | null;
+  readonly selectedId: CommitId | null;
+  readonly query: string;
+  readonly details: Readonly<Record<string, ShowResult>>;
+  readonly compare: CompareState | null;
+  readonly verify: Readonly<Record<string, VerifyCommit>> | null;
+  readonly verifyJobId: string | null;
+  readonly jobs: readonly JobView[];
+  readonly dialog: DialogState | null;
+  readonly menu: MenuState | null;
+  readonly notices: readonly Notice[];
+  /** Bumped to ask the graph to move focus to the selected row (after Home, a click in the chart...). */
+  readonly focusTick: number;
+  /** Bumped by "/" to focus the search field. */
+  readonly searchTick: number;
+}
+
+export const initialState: AppState = {
+  phase: 'loading',
+  store: null,
+  recent: [],
+  commits: [],
+  head: null,
+  status: null,
+  selectedId: null,
+  query: '',
+  details: {},
+  compare: null,
+  verify: null,
+  verifyJobId: null,
+  jobs: [],
+  dialog: null,
+  menu: null,
+  notices: [],
+  focusTick: 0,
+  searchTick: 0,
+};
+
+export const useApp = create<AppState>()(() => initialState);
+
+let noticeKey = 0;
+export function pushNotice(n: Omit<Notice, 'key'>): void {
+  const notice = { ...n, key: ++noticeKey };
+  useApp.setState((s) => ({ notices: [...s.notices.slice(-3), notice] }));
+}
+
+export function dismissNotice(key: number): void {
+  useApp.setState((s) => ({ notices: s.notices.filter((n) => n.key !== key) }));
+}
+
+/** Fold one job event into the job list (events may arrive before jobs.start answers). */
+export function applyJobEvent(jobs: readonly JobView[], ev: JobEvent, now: number): JobView[] {
+  const existing = jobs.find((j) => j.jobId === ev.jobId);
+  const base: JobView = existing ?? {
+    jobId: ev.jobId, kind: ev.kind, state: 'running', label: defaultLabel(ev.kind), progress: null, samples: [],
+    startedAt: now, endedAt: null, error: null, result: null, dismissed: false,
+  };
+  const progress = ev.progress ?? base.progress;
+  const next: JobView = {
+    ...base,
+    state: ev.state,
+    progress,
+    samples: ev.progress ? addSample(base.samples, { at: now, bytesDone: ev.progress.bytesDone }) : base.samples,
+    endedAt: ev.state === 'running' ? null : (base.endedAt ?? now),
+    error: ev.error ?? base.error,
+    result: ev.result ?? base.result,
+  };
+  return existing ? jobs.map((j) => (j.jobId === ev.jobId ? next : j)) : [...jobs, next];
+}
+
+export function defaultLabel(kind: JobKind): string {
+  switch (kind) {
+    case 'commit': return 'Commit';
+    case 'restore': return 'Restore';
+    case 'cleanup': return 'Cleanup';
+    case 'verify': return 'Verify';
+    case 'diff': return 'Compare';
+  }
+}
