@@ -73,9 +73,15 @@ function removedFiles(a: Manifest, b: Manifest): FileSummary[] {
   return a.files.filter((f) => !b.files.some((x) => x.path === f.path)).map((f) => ({ ...fileSummary(f, [], f.tensors.map((t) => t.name), 'removed') }));
 }
 
+// Transient files (the writer's lock, temp files of a running writer) and the
+// working-copy stat cache are not store content: counting them would make the
+// figure jump while a writer runs.
+const NOT_CONTENT = new Set(['lock', 'index.json']);
+
 async function dirBytes(dir: string): Promise<number> {
   let total = 0;
   for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+    if (NOT_CONTENT.has(e.name) || e.name.startsWith('.tmp-') || e.name.startsWith('lock.')) continue;
     const p = path.join(dir, e.name);
     if (e.isDirectory()) total += await dirBytes(p);
     else if (e.isFile()) total += (await fs.stat(p)).size;

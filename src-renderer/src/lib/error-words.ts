@@ -9,7 +9,8 @@ export interface ErrorWords {
   readonly todo: string;
 }
 
-const advice: Record<ErrorCode, { title: string; todo: string }> = {
+// Partial: a code added to the engine later still gets the generic advice.
+const advice: Partial<Record<ErrorCode, { title: string; todo: string }>> = {
   BAD_FORMAT: { title: 'This file could not be read as a model file', todo: 'Check that it is a complete .safetensors, .pt/.bin, .npy or .npz file (training may still be writing it), then try again. Nothing was changed.' },
   NOT_FOUND: { title: 'Not found', todo: 'Check the path or commit id and try again.' },
   NOT_A_STORE: { title: 'No Weightline store here', todo: 'Pick the folder that holds the .weightline folder, or create a store in this folder.' },
@@ -24,6 +25,8 @@ const advice: Record<ErrorCode, { title: string; todo: string }> = {
   STORE_VERSION: { title: 'This store was written by another Weightline version', todo: 'Open it with the Weightline version that created it, or upgrade.' },
   CANCELLED: { title: 'Cancelled', todo: 'Nothing was changed.' },
   CHANGED_DURING: { title: 'The file changed while it was read', todo: 'Training may still be writing it. Wait until it is saved, then commit again. Nothing was changed.' },
+  JOB_CRASHED: { title: 'The job stopped unexpectedly', todo: 'The store was left as it was before the job. Try again; if it happens again, the machine may be short of memory.' },
+  INTERNAL: { title: 'Weightline hit a bug', todo: 'Nothing was changed. Try again; if it keeps happening, report it with the message below.' },
 };
 
 export function toErrorJSON(e: unknown): WeightlineErrorJSON {
@@ -32,7 +35,7 @@ export function toErrorJSON(e: unknown): WeightlineErrorJSON {
     return { code: x.code, message: x.message, ...(typeof x.file === 'string' ? { file: x.file } : {}) };
   }
   // Not a WeightlineError: a bug or a transport failure; still say it plainly.
-  return { code: 'BAD_USAGE', message: e instanceof Error ? e.message : String(e) };
+  return { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
 }
 
 export function errorWords(e: WeightlineErrorJSON): ErrorWords {

@@ -1,0 +1,142 @@
+// The history as a Git-GUI-style graph: newest on top, virtualised so that a
+// store with 10,000 commits mounts ~30 rows, not 10,000.
+import { useCallback, useEffect, useMemo, useRef, type KeyboardEvent } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { computeLanes } from '../../../src-shared/graph-lanes';
+import { filterCommits } from '../lib/filter-commits';
+import { maxLaneWidth, type LaneGeometry } from '../lib/lane-geometry';
+import { useApp } from '../state/app-store';
+import { jumpToHead, openDialog, openMenu, select } from '../state/actions';
+import { CommitRow } from './CommitRow';
+import { SearchField } from './SearchField';
+
+const ROW_HEIGHT = 36;
+const GEOMETRY: LaneGeometry = { laneWidth: 14, rowHeight: ROW_HEIGHT };
+/** Beyond this many parallel lanes the graph is clipped rather than pushing the text off screen. */
+const MAX_LANES = 12;
+
+export function CommitGraph() {
+  const commits = useApp((s) => s.commits);
+  const head = useApp((s) => s.head);
+  const query = useApp((s) => s.query);
+  const selectedId = useApp((s) => s.selectedId);
+  const verify = useApp((s) => s.verify);
+  const focusTick = useApp((s) => s.focusTick);
+  const scrollRef = useRef<HTMLDivElement>(null);
+
+  const { entries, lanes, laneCount } = useMemo(() => {
+    const { entries, nodes } = filterCommits(commits, query);
+    const lanes = computeLanes(nodes);
+    return { entries, lanes, laneCount: Math.min(MAX_LANES, maxLaneWidth(lanes)) };
+  }, [commits, query]);
+
+  const virtualizer = useVirtualizer({
+    count: entries.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_HEIGHT,
+    getItemKey: (i) => entries[i]!.id,
+    overscan: 12,
+  });
+
+  const selectedIndex = useMemo(() => entries.findIndex((e) => e.id === selectedId), [entries, selectedId]);
+
+  // Keyboard moves and "Home" ask for focus: scroll the row in, then focus it
+  // once the virtualiser has mounted it.
+  useEffect(() => {
+    if (focusTick === 0 || selectedIndex < 0) return;
+    virtualizer.scrollToIndex(selectedIndex, { align: 'auto' });
+    let tries = 0;
+    let frame = 0;
+    const focus = (): void => {
+      const el = document.getElementById(`commit-${entries[selectedIndex]!.id}`);
+      if (el) el.focus({ preventScroll: true });
+      else if (tries++ < 10) frame = requestAnimationFrame(focus);
+    };
+    frame = requestAnimationFrame(focus);
+    return () => cancelAnimationFrame(frame);
+    // Deliberately keyed on focusTick only: a new focus request moves focus,
+    // a selection made by mouse or by a refresh does not.
+  }, [focusTick]);
+
+  const onSelect = useCallback((i: number) => { const e = entries[i]; if (e) select(e.id); }, [entries]);
+  const onActivate = useCallback((i: number) => {
+    const e = entries[i];
+    if (e) { select(e.id); openDialog({ kind: 'restore', id: e.id }); }
+  }, [entries]);
+  const onMenu = useCallback((i: number, x: number, y: number) => { const e = entries[i]; if (e) openMenu(e.id, x, y); }, [entries]);
+  const onKeyDown = useCallback((ev: KeyboardEvent<HTMLDivElement>, i: number) => {
+    const move = (to: number): void => {
+      const e = entries[Math.max(0, Math.min(entries.length - 1, to))];
+      if (e) select(e.id, { focus: true });
+    };
+    const page = Math.max(1, Math.floor((scrollRef.current?.clientHeight ?? 400) / ROW_HEIGHT) - 1);
+    switch (ev.key) {
+      case 'ArrowDown': move(i + 1); break;
+      case 'ArrowUp': move(i - 1); break;
+      case 'PageDown': move(i + page); break;
+      case 'PageUp': move(i - page); break;
+      case 'End': move(entries.length - 1); break;
+      case 'Home': jumpToHead(); break;
+      case 'Enter': onActivate(i); break;
+      case 'ContextMenu': {
+        const r = (ev.currentTarget as HTMLElement).getBoundingClientRect();
+        onMenu(i, r.left + 120, r.bottom);
+        break;
+      }
+      case 'F10':
+        if (!ev.shiftKey) return;
+        onMenu(i, (ev.currentTarget as HTMLElement).getBoundingClientRect().left + 120, (ev.currentTarget as HTMLElement).getBoundingClientRect().bottom);
+        break;
+      default: return;
+    }
+    ev.preventDefault();
+  }, [entries, onActivate, onMenu]);
+
+  const items = virtualizer.getVirtualItems();
+  return (
+    <section className="graph" aria-label="Commit graph">
+      <div className="graph-head">
+        <SearchField />
+        <span className="graph-count muted" aria-live="polite">
+          {query.trim() ? `${entries.length} of ${commits.length} commits` : `${commits.length} commit${commits.length === 1 ? '' : 's'}`}
+        </span>
+      </div>
+      <div ref={scrollRef} className="graph-scroll">
+        {commits.length === 0 ? (
+          <p className="empty">No commits yet. Use Commit in the toolbar to record the first version of a model.</p>
+        ) : entries.length === 0 ? (
+          <p className="empty">No commit message matches “{query}”.</p>
+        ) : (
+          <div
+            role="listbox"
+            aria-label="Commits, newest first"
+            className="graph-rows"
+            style={{ height: virtualizer.getTotalSize() }}
+          >
+            {items.map((item) => {
+              const entry = entries[item.index]!;
+              return (
+                <CommitRow
+                  key={entry.id}
+                  index={item.index}
+                  entry={entry}
+                  lane={lanes[item.index]!}
+                  lanes={laneCount}
+                  geometry={GEOMETRY}
+                  isHead={entry.id === head}
+                  selected={entry.id === selectedId}
+                  verify={verify?.[entry.id]}
+                  style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }}
+                  onSelect={onSelect}
+                  onActivate={onActivate}
+                  onMenu={onMenu}
+                  onKeyDown={onKeyDown}
+                />
+              );
+            })}
+          </div>
+        )}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,58 @@
+import { memo, type CSSProperties, type KeyboardEvent, type MouseEvent } from 'react';
+import { exactTime, shortId } from '../../../src-shared/format';
+import type { LaneRow } from '../../../src-shared/graph-lanes';
+import type { LogEntry, VerifyCommit } from '../../../src-shared/model';
+import type { LaneGeometry } from '../lib/lane-geometry';
+import { LaneCell } from './LaneCell';
+import { RelativeTime } from './RelativeTime';
+import { StorageBadges } from './StorageBadges';
+
+interface Props {
+  readonly index: number;
+  readonly entry: LogEntry;
+  readonly lane: LaneRow;
+  readonly lanes: number;
+  readonly geometry: LaneGeometry;
+  readonly isHead: boolean;
+  readonly selected: boolean;
+  readonly verify: VerifyCommit | undefined;
+  readonly style: CSSProperties;
+  readonly onSelect: (index: number) => void;
+  readonly onActivate: (index: number) => void;
+  readonly onMenu: (index: number, x: number, y: number) => void;
+  readonly onKeyDown: (e: KeyboardEvent<HTMLDivElement>, index: number) => void;
+}
+
+/** One commit in the graph: lanes, message, badges, time, short id. */
+export const CommitRow = memo(function CommitRow(p: Props) {
+  const { entry } = p;
+  const id = shortId(entry.id);
+  const message = entry.message || '(no message)';
+  // The accessible name carries what a sighted user reads on the row.
+  const label = `${message}, ${id}, ${entry.type}${p.isHead ? ', HEAD' : ''}, ${exactTime(entry.createdAt)}`;
+  return (
+    <div
+      role="option"
+      id={`commit-${entry.id}`}
+      aria-selected={p.selected}
+      aria-label={label}
+      data-commit={entry.id}
+      tabIndex={p.selected ? 0 : -1}
+      className={`commit-row${p.selected ? ' selected' : ''}${p.isHead ? ' is-head' : ''}${entry.type === 'CHECKPOINT' ? ' is-checkpoint' : ''}`}
+      style={p.style}
+      onClick={() => p.onSelect(p.index)}
+      onDoubleClick={() => p.onActivate(p.index)}
+      onContextMenu={(e: MouseEvent) => { e.preventDefault(); p.onMenu(p.index, e.clientX, e.clientY); }}
+      onKeyDown={(e) => p.onKeyDown(e, p.index)}
+    >
+      <LaneCell row={p.lane} geometry={p.geometry} lanes={p.lanes} type={entry.type} isHead={p.isHead} />
+      <span className="commit-main">
+        {p.isHead && <span className="head-tag" title="The version in the working copy">HEAD</span>}
+        <span className={`commit-message${entry.message ? '' : ' muted'}`} title={message}>{message}</span>
+        <StorageBadges entry={entry} verify={p.verify} />
+      </span>
+      <RelativeTime className="commit-time" iso={entry.createdAt} />
+      <code className="commit-id">{id}</code>
+    </div>
+  );
+});

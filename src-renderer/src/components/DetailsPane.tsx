@@ -1,0 +1,113 @@
+// Everything about the selected commit: where its bytes are, what a restore
+// costs, its files and tensors, and which layers changed most.
+import { exactTime, humanBytes, shortId } from '../../../src-shared/format';
+import type { FileSummary, LogEntry } from '../../../src-shared/model';
+import { useApp } from '../state/app-store';
+import { closeCompare, select, setPinned } from '../state/actions';
+import { CopyButton } from './CopyButton';
+import { LayerChart } from './LayerChart';
+import { RelativeTime } from './RelativeTime';
+import { TensorTable } from './TensorTable';
+
+export function DetailsPane() {
+  const selectedId = useApp((s) => s.selectedId);
+  const entry = useApp((s) => s.commits.find((c) => c.id === s.selectedId));
+  const show = useApp((s) => (s.selectedId ? s.details[s.selectedId] : undefined));
+  const head = useApp((s) => s.head);
+  const verify = useApp((s) => (s.selectedId ? s.verify?.[s.selectedId] : undefined));
+  const compare = useApp((s) => (s.compare && s.compare.id === s.selectedId ? s.compare : null));
+
+  if (!selectedId || !entry) {
+    return <aside className="details empty-pane" aria-label="Commit details"><p className="muted">Select a commit to see its details.</p></aside>;
+  }
+  const files: readonly FileSummary[] | null = compare ? compare.result?.files ?? null : show?.files ?? null;
+
+  return (
+    <aside className="details" aria-label="Commit details">
+      <header className="details-head">
+        <h2 className="details-title">{entry.message || <span className="muted">(no message)</span>}</h2>
+        <div className="details-tags">
+          <span className={`badge ${entry.type === 'CHECKPOINT' ? 'badge-checkpoint' : 'badge-type'}`}>{entry.type}</span>
+          {entry.id === head && <span className="head-tag">HEAD</span>}
+          {entry.pinned && <span className="badge badge-pinned">pinned</span>}
+        </div>
+      </header>
+      <dl className="facts">
+        <dt>Time</dt>
+        <dd><RelativeTime iso={entry.createdAt} /> <span className="muted">· {exactTime(entry.createdAt)}</span></dd>
+        <dt>Id</dt>
+        <dd className="id-line"><code className="full-id">{entry.id}</code><CopyButton text={entry.id} what="commit id" label="Copy id" /></dd>
+        <dt>Parent</dt>
+        <dd>{entry.parent
+          ? <button type="button" className="link" onClick={() => select(entry.parent, { focus: true })}><code>{shortId(entry.parent)}</code></button>
+          : <span className="muted">none (first commit)</span>}</dd>
+        <dt>Type</dt>
+        <dd>{entry.type === 'CHECKPOINT' ? 'CHECKPOINT: keeps full parameters as a base for rebuilding' : 'DELTA: stored as the difference from its parent'}</dd>
+        <dt>Size</dt>
+        <dd>{humanBytes(entry.logicalBytes)} <span className="muted">as files</span></dd>
+        <dt>On disk</dt>
+        <dd>{onDisk(entry)}</dd>
+        <dt>Restore cost</dt>
+        <dd>{entry.chainLength === 0
+          ? 'reads the full parameters directly'
+          : `rebuilds by replaying ${entry.chainLength} delta${entry.chainLength === 1 ? '' : 's'}`}</dd>
+        <dt>Path</dt>
+        <dd><code className="path">{entry.path || '.'}</code></dd>
+        <dt>Pinned</dt>
+        <dd>
+          {entry.pinned ? 'yes, cleanup keeps its full parameters' : 'no'}{' '}
+          <button type="button" className="link" onClick={() => void setPinned(entry.id, !entry.pinned)}>{entry.pinned ? 'Unpin' : 'Pin'}</button>
+        </dd>
+        {verify && (
+          <>
+            <dt>Verified</dt>
+            <dd className={verify.ok ? 'ok-text' : 'problem-text'}>{verify.ok ? '✓ every byte checked' : `⚠ ${verify.error ?? 'problem found'}`}</dd>
+          </>
+        )}
+      </dl>
+
+      {compare && (
+        <div className="compare-banner" role="status">
+          <span>Compared with parent <code>{shortId(compare.parent)}</code>{compare.result ? '' : ' … computing'}</span>
+          <button type="button" className="link" onClick={closeCompare}>Show this commit</button>
+        </div>
+      )}
+
+      {files === null ? (
+        <p className="muted loading-line">Loading files…</p>
+      ) : (
+        <>
+          <section aria-label="Files">
+            <h3>Files</h3>
+            <ul className="files">
+              {files.map((f) => (
+                <li key={f.path}>
+                  <code className="path" title={f.sha256 ? `sha256 ${f.sha256}` : undefined}>{f.path}</code>
+                  <span className="muted">{f.format || 'bytes'}</span>
+                  <span className={`status status-${f.status}`}>{f.status}</span>
+                  <span className="num">{humanBytes(f.bytes)}</span>
+                </li>
+              ))}
+            </ul>
+          </section>
+          <section aria-label="Layers that changed most">
+            <h3>Layers that changed most</h3>
+            <LayerChart files={files} />
+          </section>
+          <section aria-label="Tensors" className="tensors-section">
+            <h3>Tensors</h3>
+            <TensorTable files={files} />
+          </section>
+        </>
+      )}
+    </aside>
+  );
+}
+
+function onDisk(e: LogEntry): string {
+  const parts: string[] = [];
+  if (e.hasFull) parts.push(e.fullBytes > 0 ? `full parameters ${humanBytes(e.fullBytes)}` : 'full parameters (shared with an older commit)');
+  else parts.push('no full copy (rebuilt on demand)');
+  if (e.type === 'DELTA') parts.push(`delta ${humanBytes(e.deltaBytes)}`);
+  return parts.join(' + ');
+}
