@@ -25,7 +25,9 @@ function devCsp(): Plugin {
 }
 
 export default defineConfig({
-  // Electron main process + CLI: two entries, ESM (package.json "type": "module").
+  // Electron main process, CLI and job process: three entries, ESM (package.json "type": "module").
+  // out/main/job.js is what utilityProcess.fork (app) and child_process.fork
+  // (browser mode, CLI) run; src-main/jobs/job-entry.ts finds it beside the bundle.
   // Dependencies (zstd-napi, commander, zod, yauzl) stay external via the default
   // build.externalizeDeps. out/main/cli.js must never pull electron or react:
   // only src-main/electron/** may import electron.
@@ -36,6 +38,7 @@ export default defineConfig({
         input: {
           index: at('src-main/electron/index.ts'),
           cli: at('src-main/cli/main.ts'),
+          job: at('src-main/jobs/job-process.ts'),
         },
         output: {
           format: 'es',

@@ -1,7 +1,14 @@
 // Electron main process entry (out/main/index.js). Thin glue only: window,
-// security settings and (in later issues) IPC handlers that call src-main/core.
+// security settings, and the contract served over IPC by the same ApiService
+// that browser mode serves over HTTP (src-main/app). Jobs run in utility
+// processes (utility-fork.ts); nothing heavy runs here.
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, session } from 'electron';
+import { ApiService } from '../app/api-service';
+import { JobRunner } from '../jobs/runner';
+import { registerIpc } from './ipc';
+import { forkWithUtilityProcess } from './utility-fork';
 
 // Same policy as the <meta> tag in src-renderer/index.html; sent as a header too
 // for anything served over http(s) in a built app.
@@ -19,6 +26,22 @@ const CSP = [
 
 // Set by `electron-vite dev` to the renderer dev server.
 const devServerUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'];
+const rendererIndex = join(import.meta.dirname, '../renderer/index.html');
+
+/** The page our windows load, and the only one whose calls are answered. */
+function isOurPage(url: string): boolean {
+  try {
+    const u = new URL(url);
+    if (devServerUrl) return u.origin === new URL(devServerUrl).origin;
+    u.search = '';
+    u.hash = '';
+    return u.protocol === 'file:' && fileURLToPath(u) === rendererIndex;
+  } catch {
+    return false;
+  }
+}
+
+const service = new ApiService({ runner: new JobRunner({ fork: forkWithUtilityProcess }) });
 
 function createWindow(): BrowserWindow {
   const win = new BrowserWindow({
@@ -40,7 +63,7 @@ function createWindow(): BrowserWindow {
   win.once('ready-to-show', () => win.show());
 
   if (devServerUrl) void win.loadURL(devServerUrl);
-  else void win.loadFile(join(import.meta.dirname, '../renderer/index.html'));
+  else void win.loadFile(rendererIndex);
   return win;
 }
 
@@ -55,7 +78,7 @@ app.on('web-contents-created', (_event, contents) => {
   contents.setWindowOpenHandler(() => ({ action: 'deny' }));
 });
 
-void app.whenReady().then(() => {
+void app.whenReady().then(async () => {
   if (!devServerUrl) {
     session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
       callback({
@@ -66,11 +89,21 @@ void app.whenReady().then(() => {
   // The app needs no camera, microphone, notifications...
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
 
+  registerIpc(service, isOurPage);
+  // Reopen the last store; on a first run there is none and the UI offers
+  // open / create / "Open a sample history".
+  const [last] = await service.recentStores();
+  if (last) await service.openStore(last).catch(() => undefined);
+
   createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();
   });
 });
+
+// Running jobs are killed on quit: the store's temp-file + rename writes make
+// that safe, and the next writer sweeps what they left.
+app.on('will-quit', () => { void service.dispose(); });
 
 app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();

@@ -5,8 +5,9 @@ import type { ExitInfo } from './fork';
 const OOM_PATTERNS = [/heap out of memory/i, /allocation failed/i, /out of memory/i, /ENOMEM/];
 
 export function describeExit(kind: string, info: ExitInfo, stderrTail: string): string {
-  const tail = lastLines(stderrTail, 6);
-  const oom = OOM_PATTERNS.some((p) => p.test(stderrTail));
+  const output = info.fatal ? `${stderrTail}\n${info.fatal}` : stderrTail;
+  const tail = lastLines(output, 6);
+  const oom = OOM_PATTERNS.some((p) => p.test(output));
   let what: string;
   if (info.startError) what = `could not start (${info.startError})`;
   else if (oom) what = `ran out of memory${info.signal ? ` (${info.signal})` : info.code !== null ? ` (exit code ${info.code})` : ''}`;

@@ -2,7 +2,6 @@
 // Electron glue can pass utilityProcess.fork and everything else (browser
 // mode, the CLI, tests) uses child_process.fork on the very same entry.
 import { fork as forkChild } from 'node:child_process';
-import type { Readable } from 'node:stream';
 import type { JobEntry } from './job-entry';
 
 export interface ExitInfo {
@@ -11,6 +10,8 @@ export interface ExitInfo {
   readonly signal: NodeJS.Signals | null;
   /** Set when the process could not be started at all. */
   readonly startError?: string;
+  /** A fatal error the platform reported apart from stderr (Electron: V8's out-of-memory location). */
+  readonly fatal?: string;
 }
 
 export interface JobProcess {
@@ -20,7 +21,7 @@ export interface JobProcess {
   /** Called once, whether the process exited by itself, was killed, or never started. */
   onExit(listener: (info: ExitInfo) => void): void;
   /** The child's stderr, kept to explain a crash. */
-  readonly stderr: Readable | null;
+  readonly stderr: NodeJS.ReadableStream | null;
   /** Ends it at once (SIGKILL where there are signals). */
   kill(): void;
 }

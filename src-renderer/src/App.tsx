@@ -1,11 +1,19 @@
-// Placeholder shell: the commit graph and history view arrive with the desktop app issue.
+import { useEffect } from 'react';
+import { useApp } from './state/app-store';
+import { start } from './state/actions';
+import { MainView } from './components/MainView';
+import { Notices } from './components/Notices';
+import { WelcomeView } from './components/WelcomeView';
+
 export function App() {
-  const host = window.weightline ? `desktop ${window.weightline.version}` : 'browser mode';
+  const phase = useApp((s) => s.phase);
+  useEffect(() => { void start(); }, []);
   return (
-    <main className="shell">
-      <h1>Weightline</h1>
-      <p>The history view arrives with the desktop app issue.</p>
-      <p className="muted">{host}</p>
-    </main>
+    <>
+      {phase === 'loading' && <main className="loading" aria-busy="true"><p className="muted">Opening Weightline…</p></main>}
+      {phase === 'welcome' && <WelcomeView />}
+      {phase === 'open' && <MainView />}
+      <Notices />
+    </>
   );
 }

@@ -1,0 +1,26 @@
+// Short messages at the top: confirmations fade, errors stay until closed.
+import { useEffect } from 'react';
+import { dismissNotice, useApp } from '../state/app-store';
+import { ErrorMessage } from './ErrorMessage';
+
+const INFO_MS = 5000;
+
+export function Notices() {
+  const notices = useApp((s) => s.notices);
+  useEffect(() => {
+    const infos = notices.filter((n) => n.tone === 'info');
+    if (infos.length === 0) return;
+    const t = setTimeout(() => infos.forEach((n) => dismissNotice(n.key)), INFO_MS);
+    return () => clearTimeout(t);
+  }, [notices]);
+  return (
+    <div className="notices" aria-live="polite">
+      {notices.map((n) => (
+        <div key={n.key} className={`notice notice-${n.tone}`} role={n.tone === 'error' ? undefined : 'status'}>
+          {n.error ? <ErrorMessage error={n.error} /> : <span>{n.text}</span>}
+          <button type="button" className="icon-button" aria-label="Dismiss message" onClick={() => dismissNotice(n.key)}>×</button>
+        </div>
+      ))}
+    </div>
+  );
+}

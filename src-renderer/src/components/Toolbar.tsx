@@ -1,0 +1,49 @@
+// The store, what it takes on disk against what plain copies would take, and
+// the four actions. Button names are exact ("Commit", "Restore", "Cleanup",
+// "Verify"): tests and screen readers rely on them.
+import { useMemo } from 'react';
+import { humanBytes } from '../../../src-shared/format';
+import { storageSummary } from '../lib/storage-summary';
+import { useApp } from '../state/app-store';
+import { openDialog, showWelcome, startVerify } from '../state/actions';
+
+export function Toolbar() {
+  const root = useApp((s) => s.store?.root ?? '');
+  const commits = useApp((s) => s.commits);
+  const storeBytes = useApp((s) => s.status?.storeBytes ?? null);
+  const selectedId = useApp((s) => s.selectedId);
+  const verifying = useApp((s) => s.verifyJobId !== null);
+  const summary = useMemo(() => (storeBytes === null ? null : storageSummary(commits, storeBytes)), [commits, storeBytes]);
+
+  return (
+    <header className="toolbar">
+      <div className="store-id">
+        <span className="app-name">Weightline</span>
+        <code className="store-path" title={root}>{root}</code>
+        <button type="button" className="link small-text" onClick={() => void showWelcome()}>Switch store</button>
+      </div>
+      <dl className="summary" aria-label="Storage summary">
+        <div className="stat">
+          <dt>All versions as full copies</dt>
+          <dd data-testid="summary-full" data-bytes={summary?.fullCopies}>{summary ? humanBytes(summary.fullCopies) : '–'}</dd>
+        </div>
+        <div className="stat">
+          <dt>On disk</dt>
+          <dd data-testid="summary-disk" data-bytes={summary?.onDisk}>{summary ? humanBytes(summary.onDisk) : '–'}</dd>
+        </div>
+        <div className="stat stat-saving">
+          <dt>Saving</dt>
+          <dd data-testid="summary-saving">{summary ? `${summary.savingPercent}%` : '–'}</dd>
+        </div>
+      </dl>
+      <div className="actions">
+        <button type="button" className="primary" onClick={() => openDialog({ kind: 'commit', presetPath: null })}>Commit</button>
+        <button type="button" disabled={!selectedId} onClick={() => selectedId && openDialog({ kind: 'restore', id: selectedId })}>Restore</button>
+        <button type="button" onClick={() => openDialog({ kind: 'cleanup' })}>Cleanup</button>
+        <button type="button" aria-busy={verifying} disabled={verifying} onClick={() => void startVerify()}>
+          Verify
+        </button>
+      </div>
+    </header>
+  );
+}
