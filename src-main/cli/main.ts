@@ -16,8 +16,10 @@ import { withWriteLock } from '../core/store/lock';
 import { DEFAULT_CONFIG, type StoreConfig } from '../core/store/store';
 import type { CleanupPlan, LinkMode } from '../../src-shared/model';
 import { Store } from '../core/store/store';
+import { registerDemo } from './demo-command';
 import { formatFiles, formatLog, humanBytes, relativeTime, shortId } from './format';
 import { progressBar } from './progress';
+import { registerServe } from './serve-command';
 
 export interface CliIO {
   readonly stdout: { write(s: string): unknown; isTTY?: boolean };
@@ -212,6 +214,9 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
       await withWriteLock(store, 'config', () => store.writeConfig({ ...config, [k]: parsed }));
       if (o.json) json({ [k]: parsed }); else out(`${k} = ${String(parsed)}`);
     });
+
+  registerServe(program, { here, out, json });
+  registerDemo(program, { here, out, json });
 
   if (argv.length === 0) {
     program.outputHelp();

@@ -1,0 +1,7 @@
+// What a subcommand registered from its own module needs from main(): the
+// folder it runs in (after -C) and the output functions.
+export interface CommandContext {
+  here(): string;
+  out(s: string): void;
+  json(v: unknown): void;
+}
