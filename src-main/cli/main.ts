@@ -151,7 +151,9 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
       const s = await status(store);
       if (o.json) { json(s); return; }
       for (const l of s.links ?? []) out(`restored link ${l.path} (commit ${shortId(l.commit)}): ${l.problem === 'broken' ? 'broken, its target is gone' : 'modified, no longer matches its commit'}`);
-      const saving = s.logicalBytes > 0 ? ` (${(100 - (s.storeBytes / s.logicalBytes) * 100).toFixed(1)}% saved)` : '';
+      const pct = s.logicalBytes > 0 ? 100 - (s.storeBytes / s.logicalBytes) * 100 : 0;
+      // Before a cleanup every commit still holds its full parameters, so the store can exceed the versions' size.
+      const saving = s.logicalBytes === 0 ? '' : pct >= 0 ? ` (${pct.toFixed(1)}% saved)` : ` (${(-pct).toFixed(1)}% more than the versions; "weightline cleanup --dry-run" shows what it would free)`;
       out([
         `store    ${store.root}`,
         `HEAD     ${s.head ? shortId(s.head) : '(no commits yet)'}${s.path ? `  ${s.path}` : ''}`,

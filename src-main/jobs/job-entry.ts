@@ -6,8 +6,9 @@
 // decides, so a stale build can never be picked up by tests, nor the sources
 // by the app.
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export interface JobEntry {
   /** Absolute path of the script to fork. */
@@ -20,7 +21,10 @@ export function resolveJobEntry(moduleUrl: string = import.meta.url): JobEntry {
   const here = fileURLToPath(moduleUrl);
   const dir = dirname(here);
   if (/\.[cm]?tsx?$/.test(here)) {
-    return { script: join(dir, 'job-process.ts'), execArgv: ['--import', 'tsx'] };
+    // tsx resolved from here, as a file URL: a bare "tsx" would be looked up
+    // from the child's working folder, which can be anywhere.
+    const tsx = pathToFileURL(createRequire(moduleUrl).resolve('tsx')).href;
+    return { script: join(dir, 'job-process.ts'), execArgv: ['--import', tsx] };
   }
   // Bundled: this code sits in out/main/<entry>.js or out/main/chunks/<chunk>.js.
   const candidates = [join(dir, 'job.js'), join(dir, '..', 'job.js')];

@@ -86,7 +86,7 @@ export async function commit(store: Store, target: string, opts: CommitOptions):
         if (writer) writers.push(writer);
         try {
           const identical = baseFile?.sha256 === s.sha256;
-          if (base && !identical && base.source instanceof FullSource) await verifyBaseObject(store, baseFile!);
+          if (base && !identical && base.source instanceof FullSource) await verifyBaseObject(store, baseFile!, cache);
           const encoded = await encodeFile(s.source, s.layout.tensors, base, { writer, identical, onBytes: (n) => progress('diffing', n), signal: opts.signal });
           const object = writer ? await writer.finish() : null;
           const delta: FileDelta | null = checkpoint ? null : {
@@ -121,7 +121,13 @@ export async function commit(store: Store, target: string, opts: CommitOptions):
         removedFiles,
       };
       progress('writing');
-      for (const s of staged) if (s.temp) await store.adoptObject(s.temp, s.sha256);
+      for (const s of staged) {
+        if (!s.temp) continue;
+        await store.adoptObject(s.temp, s.sha256);
+        // Hashed as it was copied in: later commits may trust it while its stat is unchanged.
+        const object = store.objectPath(s.sha256);
+        cache.remember(object, s.sha256, await fs.stat(object));
+      }
       if (!checkpoint) {
         for (const [i, w] of writers.entries()) {
           const sha = manifest.files[i]?.delta?.object;
@@ -206,11 +212,16 @@ async function copyHashing(src: string, temp: string, onBytes: (n: number) => vo
   return hash.digest('hex');
 }
 
-/** A full object used as a base must be what its name says: a hard-linked restore may have been written into. */
-async function verifyBaseObject(store: Store, file: ManifestFile): Promise<void> {
-  const actual = await sha256File(store.objectPath(file.sha256));
+/**
+ * A full object used as a base must be what its name says: a hard-linked
+ * restore may have been written into. Objects are hashed when they enter the
+ * store and again whenever their stat changed since (git's index trick), so an
+ * untouched object is not re-read on every commit; `verify` trusts nothing.
+ */
+async function verifyBaseObject(store: Store, file: ManifestFile, cache: StatCache): Promise<void> {
+  const object = store.objectPath(file.sha256);
+  const actual = await cache.hash(object);
   if (actual !== file.sha256) {
-    throw new WeightlineError('CORRUPT', `the stored full parameters of ${file.path} changed on disk (sha256 ${actual.slice(0, 12)}, expected ${file.sha256.slice(0, 12)}); run "weightline verify"`, store.objectPath(file.sha256));
+    throw new WeightlineError('CORRUPT', `the stored full parameters of ${file.path} changed on disk (sha256 ${actual.slice(0, 12)}, expected ${file.sha256.slice(0, 12)}); run "weightline verify"`, object);
   }
 }
-

@@ -53,7 +53,7 @@ export function CommitDialog({ presetPath }: { presetPath: string | null }) {
         <PathField label="Model file or folder" value={path} onChange={setPath} disabled={running} placeholder="/path/to/model.safetensors" />
         <div className="field">
           <label htmlFor="commit-message">Message</label>
-          <input id="commit-message" type="text" value={message} onChange={(e) => setMessage(e.target.value)} disabled={running} placeholder="What changed, e.g. “epoch 12, lr 3e-4”" autoFocus />
+          <input id="commit-message" type="text" value={message} onChange={(e) => setMessage(e.target.value)} disabled={running} placeholder="What changed, e.g. “epoch 12, lr 3e-4”" data-autofocus />
         </div>
         <label className="switch">
           <input type="checkbox" role="switch" checked={checkpoint} onChange={(e) => setCheckpoint(e.target.checked)} disabled={running} />

@@ -16,7 +16,11 @@ export function Dialog({ title, onClose, children, wide, busy }: Props) {
   const titleId = useId();
   useEffect(() => {
     const d = ref.current;
-    if (d && !d.open) d.showModal();
+    if (d && !d.open) {
+      d.showModal();
+      // showModal focuses the first control; a dialog may name a better one.
+      d.querySelector<HTMLElement>('[data-autofocus]')?.focus();
+    }
     return () => { if (d?.open) d.close(); };
   }, []);
   return (

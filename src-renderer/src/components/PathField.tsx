@@ -58,15 +58,15 @@ export function PathField({ label, value, onChange, placeholder, autoFocus, disa
         aria-activedescendant={active >= 0 ? `${listId}-${active}` : undefined}
         spellCheck={false}
         autoComplete="off"
-        autoFocus={autoFocus}
+        data-autofocus={autoFocus ? true : undefined}
         disabled={disabled}
         placeholder={placeholder}
         value={value}
         onChange={(e) => { onChange(e.target.value); setOpen(true); }}
-        onFocus={() => setOpen(true)}
         onBlur={() => setTimeout(() => setOpen(false), 150)}
         onKeyDown={(e) => {
-          if (e.key === 'ArrowDown' && shown.length > 0) { setOpen(true); setActive((a) => Math.min(shown.length - 1, a + 1)); e.preventDefault(); }
+          if (e.key === 'ArrowDown' && (!open || shown.length === 0)) { setOpen(true); e.preventDefault(); }
+          else if (e.key === 'ArrowDown') { setActive((a) => Math.min(shown.length - 1, a + 1)); e.preventDefault(); }
           else if (e.key === 'ArrowUp' && shown.length > 0) { setActive((a) => Math.max(-1, a - 1)); e.preventDefault(); }
           else if (e.key === 'Tab' && !e.shiftKey && open && shown.length > 0) {
             const only = shown.length === 1 ? shown[0]! : null;

@@ -70,7 +70,7 @@ export function TensorTable({ files }: { files: readonly FileSummary[] }) {
   });
   const onlyChanged = columnFilters.some((f) => f.id === 'status' && f.value === true);
   const changedCount = useMemo(() => data.filter((r) => r.status !== 'unchanged').length, [data]);
-  const gridColumns = `${multiFile ? 'minmax(6rem, 0.6fr) ' : ''}minmax(10rem, 2fr) 4rem minmax(5rem, 1fr) 5rem 5.5rem 6rem`;
+  const gridColumns = `${multiFile ? 'minmax(6rem, 0.6fr) ' : ''}minmax(9rem, 2fr) 3.5rem minmax(5rem, 1fr) 5.4rem 6.2rem 6.6rem`;
   const headers = table.getHeaderGroups()[0]!.headers.filter((h) => multiFile || h.column.id !== 'file');
 
   return (
@@ -123,7 +123,7 @@ export function TensorTable({ files }: { files: readonly FileSummary[] }) {
                 >
                   {row.getAllCells().filter((c) => multiFile || c.column.id !== 'file').map((cell) => (
                     <td key={cell.id} className={numericColumn(cell.column.id) ? 'num' : undefined} title={cell.column.id === 'name' ? row.original.name : undefined}>
-                      <table.FlexRender cell={cell} />
+                      <span className="cell-text"><table.FlexRender cell={cell} /></span>
                     </td>
                   ))}
                 </tr>

@@ -19,7 +19,7 @@ export function Toolbar() {
     <header className="toolbar">
       <div className="store-id">
         <span className="app-name">Weightline</span>
-        <code className="store-path" title={root}>{root}</code>
+        <code className="store-path" title={root}><span>{root}</span></code>
         <button type="button" className="link small-text" onClick={() => void showWelcome()}>Switch store</button>
       </div>
       <dl className="summary" aria-label="Storage summary">

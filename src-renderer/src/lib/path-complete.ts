@@ -12,12 +12,6 @@ export function commonPrefix(values: readonly string[]): string {
   return p;
 }
 
-/** The folder part of a typed path, including its trailing separator. */
-export function parentOf(path: string): string {
-  const i = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
-  return i >= 0 ? path.slice(0, i + 1) : '';
-}
-
 export function joinPath(root: string, rel: string): string {
   if (rel === '' || rel === '.') return root;
   if (rel.startsWith('/') || /^[A-Za-z]:[\\/]/.test(rel)) return rel;
