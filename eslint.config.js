@@ -52,7 +52,9 @@ export default defineConfig(
     },
   },
   {
-    files: ['src-main/core/**', 'src-main/cli/**'],
+    // The app service, jobs and server run under plain Node too (browser mode, tests):
+    // Electron-only pieces are injected from src-main/electron.
+    files: ['src-main/core/**', 'src-main/cli/**', 'src-main/app/**', 'src-main/jobs/**', 'src-main/server/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: [electron] }] },
   },
   {

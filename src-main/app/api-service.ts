@@ -13,6 +13,7 @@ import { cleanupPlan } from '../core/ops/cleanup';
 import { createDemoStore } from '../core/ops/demo';
 import { log, show, status } from '../core/ops/inspect';
 import { setPinned } from '../core/ops/pin';
+import { withWriteLock } from '../core/store/lock';
 import { Store } from '../core/store/store';
 import { JobRunner } from '../jobs/runner';
 import { configDir } from './config-dir';
@@ -42,6 +43,7 @@ export class ApiService {
   private readonly listeners: { [E in EventName]: Set<Listener<E>> } = { job: new Set(), storeChanged: new Set() };
   private readonly offRunner: () => void;
   private readonly samples = new Map<string, Promise<Store>>();
+  private cached: { readonly root: string; readonly store: Store } | undefined;
 
   constructor(opts: ApiServiceOptions = {}) {
     this.runner = opts.runner ?? new JobRunner();
@@ -50,8 +52,10 @@ export class ApiService {
     this.sampleDir = path.join(dir, 'sample-history');
     this.pollMs = opts.pollMs ?? 2000;
     this.offRunner = this.runner.on((e) => {
+      // A finished job may have changed the store: forget the cached view
+      // before anyone hears of it, and announce the change now rather than at the next poll.
+      if (e.state !== 'running') this.invalidate();
       this.emit('job', e);
-      // A finished writing job changed the store: say so now rather than at the next poll.
       if (e.state !== 'running') void this.watcher?.check();
     });
   }
@@ -121,17 +125,23 @@ export class ApiService {
     'cleanup.preview': async () => cleanupPlan(await this.store()),
     'pins.set': async ({ id, pinned }) => {
       const commitId = await setPinned(await this.store(), id, pinned);
+      this.invalidate();
       void this.watcher?.check();
       return { id: commitId, pinned };
     },
     'settings.get': async () => settingsOf(await (await this.store()).readConfig()),
     'settings.set': async (changes) => {
       const store = await this.store();
-      const next = { ...(await store.readConfig()) };
-      if (changes.maxChainLength !== undefined) next.maxChainLength = changes.maxChainLength;
-      if (changes.keepFullLatest !== undefined) next.keepFullLatest = changes.keepFullLatest;
-      if (changes.autoCleanup !== undefined) next.autoCleanup = changes.autoCleanup;
-      await store.writeConfig(next);
+      // Under the write lock, like `weightline config`: a commit reads the settings it runs with.
+      const next = await withWriteLock(store, 'config', async () => {
+        const c = { ...(await store.readConfig()) };
+        if (changes.maxChainLength !== undefined) c.maxChainLength = changes.maxChainLength;
+        if (changes.keepFullLatest !== undefined) c.keepFullLatest = changes.keepFullLatest;
+        if (changes.autoCleanup !== undefined) c.autoCleanup = changes.autoCleanup;
+        await store.writeConfig(c);
+        return c;
+      });
+      this.invalidate();
       void this.watcher?.check();
       return settingsOf(next);
     },
@@ -151,10 +161,22 @@ export class ApiService {
     },
   };
 
-  /** A fresh Store per call: the job processes and the CLI write behind our back, and Store caches its commit list. */
+  /**
+   * The open store. One Store object is kept for its manifest cache (reading
+   * every manifest per call would not scale), and replaced whenever the store
+   * changed behind its back — a job process or the CLI wrote — since it also
+   * caches the commit list. Replaced before the event that says so goes out,
+   * so a UI refreshing on that event reads the new state.
+   */
   private async store(): Promise<Store> {
-    if (!this.root) throw new WeightlineError('NOT_A_STORE', 'no store is open; open a folder holding .weightline, create a store, or open the sample history');
-    return Store.open(this.root);
+    const root = this.root;
+    if (!root) throw new WeightlineError('NOT_A_STORE', 'no store is open; open a folder holding .weightline, create a store, or open the sample history');
+    if (this.cached?.root !== root) this.cached = { root, store: await Store.open(root) };
+    return this.cached.store;
+  }
+
+  private invalidate(): void {
+    this.cached = undefined;
   }
 
   private async use(store: Store): Promise<StoreInfo> {
@@ -162,7 +184,8 @@ export class ApiService {
       this.watcher?.close();
       this.root = store.root;
       const root = store.root;
-      this.watcher = watchStore(root, () => this.emit('storeChanged', { root }), this.pollMs);
+      this.invalidate();
+      this.watcher = watchStore(root, () => { this.invalidate(); this.emit('storeChanged', { root }); }, this.pollMs);
       this.emit('storeChanged', { root });
     }
     await this.recent.add(store.root);

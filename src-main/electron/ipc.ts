@@ -17,7 +17,8 @@ export function registerIpc(service: ApiService, isOurPage: (url: string) => boo
   const trusted = (e: IpcMainInvokeEvent): boolean => {
     const frame = e.senderFrame;
     const win = BrowserWindow.fromWebContents(e.sender);
-    return !!win && !!frame && frame === e.sender.mainFrame && isOurPage(frame.url);
+    // Our window, its top frame (no iframe can be ours: frame-src 'none'), our page.
+    return !!win && !!frame && frame.parent === null && isOurPage(frame.url);
   };
 
   ipcMain.handle(CALL_CHANNEL, async (e, name: unknown, args: unknown): Promise<CallOutcome<CallName>> => {

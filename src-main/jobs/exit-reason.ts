@@ -18,6 +18,13 @@ export function describeExit(kind: string, info: ExitInfo, stderrTail: string): 
   return `the ${kind} job process ${what}${tail ? `; its last output: ${tail}` : ''}`;
 }
 
+// Stack frames and version banners say little to a person; the lines around them do.
+const NOISE = [/^at\s/, /^\d+:\s+0x[0-9a-f]+/i, /^Node\.js v/, /^[{}[\]]$/, /^(code|requireStack):/, /^-{3,}$/, /^<-+>/, /^\^+$/];
+
 function lastLines(text: string, n: number): string {
-  return text.split('\n').map((l) => l.trim()).filter(Boolean).slice(-n).join(' | ').slice(-600);
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const telling = lines.filter((l) => !NOISE.some((re) => re.test(l)));
+  // A line that names an error beats everything printed around it (GC traces, banners).
+  const errors = telling.filter((l) => /error|fatal|out of memory|ENOMEM|ENOSPC|EACCES|abort/i.test(l));
+  return (errors.length ? errors.slice(-3) : (telling.length ? telling : lines).slice(-n)).join(' | ').slice(-600);
 }

@@ -5,7 +5,8 @@
 //   GET  /?token=T           sets the token cookie (HttpOnly, SameSite=Strict), redirects to /
 //   GET  /<file>             the built renderer (out/renderer)
 //   POST /api/call/<name>    JSON arguments → CallOutcome JSON (always 200 once past the guard)
-//   WS   /api/events         {"event": "job" | "storeChanged", "payload": ...} per message
+//   WS   /api/events         {"event": "job" | "storeChanged", "payload": ...} per message;
+//                            on connect: storeChanged for the open store, and each running job's state
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -111,7 +112,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     clients.add(ws);
     ws.on('close', () => clients.delete(ws));
     ws.on('error', () => clients.delete(ws));
-    // The stream is one-way: anything a client sends is ignored.
+    // The stream is one-way: anything a client sends is ignored. A client that
+    // (re)connects may have missed events: tell it to refresh, and where each
+    // running job stands.
+    const root = service.currentRoot;
+    if (root) ws.send(JSON.stringify({ event: 'storeChanged', payload: { root } }));
+    for (const e of service.runner.list()) if (e.state === 'running') ws.send(JSON.stringify({ event: 'job', payload: e }));
   });
   const broadcast = (event: EventName) => (payload: unknown): void => {
     const data = JSON.stringify({ event, payload });

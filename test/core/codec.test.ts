@@ -74,3 +74,36 @@ describe('change figures', () => {
     expect(acc.result()).toEqual({ changedFraction: 0.5, maxAbsDiff: 3, relChange: null });
   });
 });
+
+describe('block codec', () => {
+  it('round-trips any bytes at any width, compressible or not', async () => {
+    const { encodeBlock, decodeBlock } = await import('../../src-main/core/codec/block-codec');
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 3000 }), fc.constantFrom(1, 2, 4, 8, 16), fc.boolean(), (bytes, width, zeros) => {
+      const data = zeros ? Buffer.concat([Buffer.from(bytes), Buffer.alloc(200_000)]) : Buffer.from(bytes);
+      expect(decodeBlock(encodeBlock(data, width), width, data.length, 't').equals(data)).toBe(true);
+    }), { numRuns: 200 });
+  });
+
+  it('stores noise planes raw and structured planes compressed', async () => {
+    const { encodeBlock } = await import('../../src-main/core/codec/block-codec');
+    const r = (await import('../helpers/models')).rng(5);
+    const n = 100_000;
+    const data = Buffer.alloc(n * 4);
+    for (let i = 0; i < n; i++) { data[i * 4] = Math.floor(r() * 256); data[i * 4 + 1] = Math.floor(r() * 256); }
+    const packed = encodeBlock(data, 4);
+    expect(packed[1]).toBe(0); // plane 0: noise, raw
+    expect(packed[11]).toBe(1); // plane 2: zeros, zstd
+    expect(packed.length).toBeLessThan(2 * n + 1000);
+  });
+});
+
+describe('corrupt blocks', () => {
+  it('say what is wrong instead of decoding garbage', async () => {
+    const { encodeBlock, decodeBlock } = await import('../../src-main/core/codec/block-codec');
+    const data = Buffer.alloc(1000, 7);
+    const packed = encodeBlock(data, 4);
+    expect(() => decodeBlock(packed, 2, 1000, 'x')).toThrow(/planes/);
+    expect(() => decodeBlock(packed.subarray(0, packed.length - 3), 4, 1000, 'x')).toThrow(/cut short|decompress/);
+    expect(() => decodeBlock(packed, 4, 999, 'x')).toThrow();
+  });
+});

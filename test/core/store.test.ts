@@ -115,7 +115,9 @@ describe('commit and restore', () => {
     const { store, file } = await setup();
     await writeSafetensors(file, model(6));
     await commit(store, file, { message: 'a' });
-    await writeSafetensors(file, model(7)); // unrelated weights: XOR is noise
+    // Noise with no structure: neither XOR nor the bytes on their own compress.
+    const r = rng(7);
+    await writeSafetensors(file, model(6).map((t) => ({ ...t, data: Buffer.from(t.data.map(() => Math.floor(r() * 256))) })));
     const c2 = await commit(store, file, { message: 'b' });
     expect(c2.type).toBe('CHECKPOINT');
   });

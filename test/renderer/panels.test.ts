@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { JobEvent } from '../../src-shared/contract';
 import type { FileSummary } from '../../src-shared/model';
 import { storageSummary } from '../../src-renderer/src/lib/storage-summary';
-import { storageSeries } from '../../src-renderer/src/lib/storage-series';
+import { storageBars, storageSeries } from '../../src-renderer/src/lib/storage-series';
 import { layerChanges, layerOf } from '../../src-renderer/src/lib/layer-changes';
 import { addSample, secondsLeft } from '../../src-renderer/src/lib/eta';
 import { errorWords, toErrorJSON } from '../../src-renderer/src/lib/error-words';
@@ -25,6 +25,14 @@ describe('storage summary and series', () => {
       { id: 'a', createdAt: '2025-01-01T00:00:00Z', fullBytes: 100, deltaBytes: 0 },
     ]);
     expect(s.map((p) => [p.id, p.index, p.total])).toEqual([['a', 0, 100], ['b', 1, 11], ['c', 2, 5]]);
+  });
+
+  it('draws one bar per commit, or the per-commit mean when too many commits share the width', () => {
+    const series = Array.from({ length: 10 }, (_, i) => ({ id: `c${i}`, index: i, full: i % 5 === 0 ? 100 : 0, delta: 10, total: 0 }));
+    expect(storageBars(series, 20)).toHaveLength(10);
+    const bars = storageBars(series, 2);
+    expect(bars.map((b) => b.ids.length)).toEqual([5, 5]);
+    expect(bars[0]).toMatchObject({ full: 20, delta: 10, total: 30 });
   });
 });
 

@@ -6,9 +6,8 @@ import { blockChecksum } from '../store/fsutil';
 import { BLOCK_SIZE, BlockMode, blockCount, type BlockRef, type ManifestTensor, type StreamDelta } from '../store/manifest';
 import type { DeltaWriter } from './delta-writer';
 import { FiguresAccumulator } from './figures';
-import { splitPlanes } from './planes';
 import { xorBytes } from './xor';
-import { zstdCompress } from './zstd';
+import { encodeBlock } from './block-codec';
 
 // Encodes one new file version against its base (the same file one commit up):
 // tensors matched by name with the same dtype and shape are XORed block by
@@ -82,6 +81,7 @@ export async function encodeFile(
     const blocks: BlockRef[] = [];
     let streamChanged = baseIdx === null;
     const count = blockCount(lengths[s]!);
+    const unchangedBlocks: number[] = [];
     for (let k = 0; k < count; k++) {
       if (opts.signal?.aborted) throw new WeightlineError('CANCELLED', 'the commit was cancelled; the store is unchanged');
       const len = Math.min(BLOCK_SIZE, lengths[s]! - k * BLOCK_SIZE);
@@ -101,7 +101,11 @@ export async function encodeFile(
       if (baseIdx !== null) {
         const old = await base!.source.readStream(baseIdx, k * BLOCK_SIZE, len);
         const identical = old.equals(fresh);
-        figures?.add(old, fresh, identical);
+        // An unchanged block matters to the figures only through the old
+        // norm, and only if another block of the tensor changed: defer it, so
+        // frozen tensors cost one comparison and nothing more.
+        if (identical) unchangedBlocks.push(k);
+        else figures?.add(old, fresh, false);
         if (identical) ref = 0;
         else {
           streamChanged = true;
@@ -115,6 +119,15 @@ export async function encodeFile(
       opts.onBytes?.(len);
     }
     if (count === 0 && baseIdx === null && base && tensor) streamChanged = true;
+    if (figures && streamChanged && figures.needsOldNorm) {
+      for (const k of unchangedBlocks) {
+        const len = Math.min(BLOCK_SIZE, lengths[s]! - k * BLOCK_SIZE);
+        const old = await base!.source.readStream(baseIdx!, k * BLOCK_SIZE, len);
+        figures.add(old, old, true);
+      }
+    } else if (figures) {
+      for (const k of unchangedBlocks) figures.addUnchangedCount(Math.min(BLOCK_SIZE, lengths[s]! - k * BLOCK_SIZE));
+    }
     if (streamChanged) anyChange = true;
     streams.push({ base: baseIdx, blocks });
     if (tensor) {
@@ -137,11 +150,11 @@ async function storeBlock(writer: DeltaWriter, fresh: Buffer, width: number, old
   let mode: BlockMode.Xor | BlockMode.Raw = BlockMode.Raw;
   let packed: Buffer | null = null;
   if (old) {
-    packed = zstdCompress(splitPlanes(xorBytes(fresh, old), width));
+    packed = encodeBlock(xorBytes(fresh, old), width);
     mode = BlockMode.Xor;
   }
   if (!packed || packed.length > fresh.length * TRY_RAW_ABOVE) {
-    const raw = zstdCompress(splitPlanes(fresh, width));
+    const raw = encodeBlock(fresh, width);
     if (!packed || raw.length < packed.length) { packed = raw; mode = BlockMode.Raw; }
   }
   const at = await writer.append(packed);

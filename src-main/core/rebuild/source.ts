@@ -1,8 +1,7 @@
 import * as fs from 'node:fs/promises';
 import { WeightlineError } from '../../../src-shared/errors';
-import { joinPlanes } from '../codec/planes';
+import { decodeBlock } from '../codec/block-codec';
 import { xorBytes } from '../codec/xor';
-import { zstdDecompress } from '../codec/zstd';
 import { blockChecksum, mapFsError, readExactly } from '../store/fsutil';
 import { BLOCK_SIZE, BlockMode, type FileDelta } from '../store/manifest';
 import { regionAt, streamMap, type LayoutLike, type StreamMap } from './streams';
@@ -150,12 +149,7 @@ export class DeltaSource extends FileSource {
       if (blockChecksum(stored) !== sum) {
         throw new WeightlineError('CORRUPT', `${this.label}: delta block ${k} of stream ${idx} is corrupt (checksum ${blockChecksum(stored)}, expected ${sum})`, this.deltaFile ?? undefined);
       }
-      let planes: Buffer;
-      try { planes = zstdDecompress(stored); } catch (e) {
-        throw new WeightlineError('CORRUPT', `${this.label}: delta block ${k} does not decompress: ${(e as Error).message}`, this.deltaFile ?? undefined);
-      }
-      if (planes.length !== blockLen) throw new WeightlineError('CORRUPT', `${this.label}: delta block ${k} of stream ${idx} holds ${planes.length} bytes, expected ${blockLen}`);
-      const data = joinPlanes(planes, this.streams.widths[idx]!);
+      const data = decodeBlock(stored, this.streams.widths[idx]!, blockLen, `${this.label}: delta block ${k} of stream ${idx}`);
       block = mode === BlockMode.Xor ? xorBytes(data, await baseBytes()) : data;
     }
     this.cacheKey = key;

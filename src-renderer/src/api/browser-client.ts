@@ -36,6 +36,8 @@ export function createBrowserClient(opts: BrowserClientOptions = {}): Weightline
     const ws = new WebSocket(url);
     socket = ws;
     ws.onopen = () => { retryMs = RECONNECT_MIN_MS; };
+    // A failed connection also closes; onclose retries. (Handled so it is not reported as uncaught.)
+    ws.onerror = () => {};
     ws.onmessage = (msg) => {
       let parsed: { event?: unknown; payload?: unknown };
       try { parsed = JSON.parse(String(msg.data)) as typeof parsed; } catch { return; }

@@ -50,7 +50,7 @@ export function CommitDialog({ presetPath }: { presetPath: string | null }) {
   return (
     <Dialog title="Commit a new version" onClose={closeDialog} busy={running}>
       <form className="form" onSubmit={(e) => void submit(e)}>
-        <PathField label="Model file or folder" value={path} onChange={setPath} disabled={running} placeholder="/path/to/model.safetensors" />
+        <PathField pick="file-or-folder" label="Model file or folder" value={path} onChange={setPath} disabled={running} placeholder="/path/to/model.safetensors" />
         <div className="field">
           <label htmlFor="commit-message">Message</label>
           <input id="commit-message" type="text" value={message} onChange={(e) => setMessage(e.target.value)} disabled={running} placeholder="What changed, e.g. “epoch 12, lr 3e-4”" data-autofocus />

@@ -78,15 +78,14 @@ export function CommitGraph() {
       case 'End': move(entries.length - 1); break;
       case 'Home': jumpToHead(); break;
       case 'Enter': onActivate(i); break;
-      case 'ContextMenu': {
-        const r = (ev.currentTarget as HTMLElement).getBoundingClientRect();
+      case 'ContextMenu':
+      case 'F10': {
+        // The Menu key, or Shift+F10 as on Windows, opens the row's context menu.
+        if (ev.key === 'F10' && !ev.shiftKey) return;
+        const r = ev.currentTarget.getBoundingClientRect();
         onMenu(i, r.left + 120, r.bottom);
         break;
       }
-      case 'F10':
-        if (!ev.shiftKey) return;
-        onMenu(i, (ev.currentTarget as HTMLElement).getBoundingClientRect().left + 120, (ev.currentTarget as HTMLElement).getBoundingClientRect().bottom);
-        break;
       default: return;
     }
     ev.preventDefault();

@@ -14,11 +14,13 @@ interface Props {
   readonly autoFocus?: boolean;
   readonly disabled?: boolean;
   readonly onEnter?: () => void;
+  /** In the desktop app, also offer the native picker for this kind of path. */
+  readonly pick?: 'file' | 'folder' | 'file-or-folder';
 }
 
 const MAX_SHOWN = 50;
 
-export function PathField({ label, value, onChange, placeholder, autoFocus, disabled, onEnter }: Props) {
+export function PathField({ label, value, onChange, placeholder, autoFocus, disabled, onEnter, pick }: Props) {
   const id = useId();
   const listId = `${id}-list`;
   const [entries, setEntries] = useState<readonly PathEntry[]>([]);
@@ -40,6 +42,16 @@ export function PathField({ label, value, onChange, placeholder, autoFocus, disa
   }, [value, open, disabled]);
 
   const shown = entries.slice(0, MAX_SHOWN);
+  const native = pick !== undefined && getApi().transport === 'electron';
+  const choose = async (): Promise<void> => {
+    if (!pick) return;
+    try {
+      const chosen = await getApi().call('dialog.pickPath', { kind: pick, title: label, ...(/^(\/|[A-Za-z]:[\\/])/.test(value) ? { defaultPath: value } : {}) });
+      if (chosen) onChange(chosen);
+    } catch (_e) {
+      // No picker (or it failed): the typed path with completion still works.
+    }
+  };
   const accept = (e: PathEntry): void => {
     onChange(e.dir ? withSlash(e.path) : e.path);
     setOpen(e.dir);
@@ -48,40 +60,43 @@ export function PathField({ label, value, onChange, placeholder, autoFocus, disa
   return (
     <div className="path-field">
       <label htmlFor={id}>{label}</label>
-      <input
-        id={id}
-        type="text"
-        role="combobox"
-        aria-autocomplete="list"
-        aria-expanded={open && shown.length > 0}
-        aria-controls={listId}
-        aria-activedescendant={active >= 0 ? `${listId}-${active}` : undefined}
-        spellCheck={false}
-        autoComplete="off"
-        data-autofocus={autoFocus ? true : undefined}
-        disabled={disabled}
-        placeholder={placeholder}
-        value={value}
-        onChange={(e) => { onChange(e.target.value); setOpen(true); }}
-        onBlur={() => setTimeout(() => setOpen(false), 150)}
-        onKeyDown={(e) => {
-          if (e.key === 'ArrowDown' && (!open || shown.length === 0)) { setOpen(true); e.preventDefault(); }
-          else if (e.key === 'ArrowDown') { setActive((a) => Math.min(shown.length - 1, a + 1)); e.preventDefault(); }
-          else if (e.key === 'ArrowUp' && shown.length > 0) { setActive((a) => Math.max(-1, a - 1)); e.preventDefault(); }
-          else if (e.key === 'Tab' && !e.shiftKey && open && shown.length > 0) {
-            const only = shown.length === 1 ? shown[0]! : null;
-            const next = only ? (only.dir ? withSlash(only.path) : only.path) : commonPrefix(shown.map((s) => s.path));
-            if (next.length > value.length) { onChange(next); e.preventDefault(); }
-          } else if (e.key === 'Enter') {
-            const pick = active >= 0 ? shown[active] : undefined;
-            if (pick && open) { accept(pick); e.preventDefault(); }
-            else if (onEnter) { setOpen(false); onEnter(); e.preventDefault(); }
-          } else if (e.key === 'Escape' && open && shown.length > 0) {
-            // First Escape closes the suggestions, the next one the dialog.
-            setOpen(false); e.preventDefault(); e.stopPropagation();
-          }
-        }}
-      />
+      <div className="path-row">
+        <input
+          id={id}
+          type="text"
+          role="combobox"
+          aria-autocomplete="list"
+          aria-expanded={open && shown.length > 0}
+          aria-controls={listId}
+          aria-activedescendant={active >= 0 ? `${listId}-${active}` : undefined}
+          spellCheck={false}
+          autoComplete="off"
+          data-autofocus={autoFocus ? true : undefined}
+          disabled={disabled}
+          placeholder={placeholder}
+          value={value}
+          onChange={(e) => { onChange(e.target.value); setOpen(true); }}
+          onBlur={() => setTimeout(() => setOpen(false), 150)}
+          onKeyDown={(e) => {
+            if (e.key === 'ArrowDown' && (!open || shown.length === 0)) { setOpen(true); e.preventDefault(); }
+            else if (e.key === 'ArrowDown') { setActive((a) => Math.min(shown.length - 1, a + 1)); e.preventDefault(); }
+            else if (e.key === 'ArrowUp' && shown.length > 0) { setActive((a) => Math.max(-1, a - 1)); e.preventDefault(); }
+            else if (e.key === 'Tab' && !e.shiftKey && open && shown.length > 0) {
+              const only = shown.length === 1 ? shown[0]! : null;
+              const next = only ? (only.dir ? withSlash(only.path) : only.path) : commonPrefix(shown.map((s) => s.path));
+              if (next.length > value.length) { onChange(next); e.preventDefault(); }
+            } else if (e.key === 'Enter') {
+              const highlighted = active >= 0 ? shown[active] : undefined;
+              if (highlighted && open) { accept(highlighted); e.preventDefault(); }
+              else if (onEnter) { setOpen(false); onEnter(); e.preventDefault(); }
+            } else if (e.key === 'Escape' && open && shown.length > 0) {
+              // First Escape closes the suggestions, the next one the dialog.
+              setOpen(false); e.preventDefault(); e.stopPropagation();
+            }
+          }}
+        />
+        {native && <button type="button" disabled={disabled} onClick={() => void choose()}>Choose…</button>}
+      </div>
       {open && shown.length > 0 && (
         <ul id={listId} role="listbox" className="completions" aria-label={`${label} suggestions`}>
           {shown.map((s, i) => (

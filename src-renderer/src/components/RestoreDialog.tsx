@@ -27,6 +27,7 @@ const LINK_MODES: readonly { mode: LinkMode; text: string }[] = [
 export function RestoreDialog({ id }: { id: CommitId }) {
   const entry = useApp((s) => s.commits.find((c) => c.id === id));
   const root = useApp((s) => s.store?.root ?? '');
+  const show = useApp((s) => s.details[id]);
   const [where, setWhere] = useState<'own' | 'folder'>('own');
   const [folder, setFolder] = useState('');
   const [link, setLink] = useState<LinkMode>('auto');
@@ -56,6 +57,11 @@ export function RestoreDialog({ id }: { id: CommitId }) {
 
   if (!entry) return null;
   const ownPath = joinPath(root, entry.path);
+  // The engine writes the version *as* the target path: a file version becomes
+  // that file. The dialog asks for a folder, so put the file's name under it.
+  const baseName = entry.path.split(/[\\/]/).pop() ?? entry.path;
+  const singleFile = show ? show.files.length === 1 && show.files[0]!.path === baseName : !entry.path.endsWith('/');
+  const folderTarget = folder.trim() === '' ? '' : singleFile ? joinPath(folder.trim(), baseName) : folder.trim();
   const dirtyHere = where === 'own' && status?.dirty === true;
   const canRestore = !running && status !== null && (!dirtyHere || overwrite) && (where === 'own' || folder.trim() !== '');
 
@@ -64,7 +70,7 @@ export function RestoreDialog({ id }: { id: CommitId }) {
     if (!canRestore) return;
     setError(null);
     try {
-      const to = where === 'folder' ? folder.trim() : undefined;
+      const to = where === 'folder' ? folderTarget : undefined;
       setJobId(await startJob(
         { kind: 'restore', commit: entry.id, ...(to ? { to } : {}), force: dirtyHere && overwrite, link },
         `Restore ${shortId(entry.id)}${to ? ` to ${to}` : ''}`,
@@ -86,13 +92,19 @@ export function RestoreDialog({ id }: { id: CommitId }) {
           <legend>Restore to</legend>
           <label className="radio">
             <input type="radio" name="where" checked={where === 'own'} onChange={() => setWhere('own')} />
-            its own path <code className="path">{ownPath}</code>
+            <span>its own path</span>
+            <code className="radio-detail">{ownPath}</code>
           </label>
           <label className="radio">
             <input type="radio" name="where" checked={where === 'folder'} onChange={() => setWhere('folder')} />
-            another folder
+            <span>another folder</span>
           </label>
-          {where === 'folder' && <PathField label="Folder" value={folder} onChange={setFolder} autoFocus placeholder="/path/to/folder/" />}
+          {where === 'folder' && (
+            <>
+              <PathField pick="folder" label="Folder" value={folder} onChange={setFolder} autoFocus placeholder="/path/to/folder/" />
+              {folderTarget && <p className="hint">Writes <code className="path">{folderTarget}</code></p>}
+            </>
+          )}
         </fieldset>
         <div className="field">
           <label htmlFor="link-mode">Link mode</label>

@@ -29,7 +29,8 @@ export function StorageBadges({ entry, verify }: Props) {
       {entry.pinned && <span className="badge badge-pinned" title="Pinned: cleanup keeps its full parameters">pinned</span>}
       {verify && (verify.ok
         ? <span className="badge badge-ok" title="Verified: every byte checked">✓ verified</span>
-        : <span className="badge badge-problem" title={verify.error ?? 'Verification failed'}>⚠ {verify.error ?? 'problem'}</span>)}
+        // The row only flags it; the full finding is in the title and the details pane.
+        : <span className="badge badge-problem" title={verify.error ?? 'Verification failed'}>⚠ problem found</span>)}
     </span>
   );
 }

@@ -5,18 +5,18 @@ import { max } from 'd3-array';
 import { axisLeft } from 'd3-axis';
 import { scaleBand, scaleLinear } from 'd3-scale';
 import { select } from 'd3-selection';
-import { area, stack, type SeriesPoint } from 'd3-shape';
+import { stack } from 'd3-shape';
 import { humanBytes, shortId } from '../../../src-shared/format';
 import type { CommitId } from '../../../src-shared/model';
-import { storageSeries, type StoragePoint } from '../lib/storage-series';
+import { storageBars, storageSeries, type StorageBar } from '../lib/storage-series';
 import { useElementWidth } from '../hooks/use-element-width';
 import { useApp } from '../state/app-store';
 import { select as selectCommit } from '../state/actions';
 
 const HEIGHT = 120;
 const M = { top: 8, right: 8, bottom: 6, left: 64 };
-/** Above this many commits, bars would be thinner than a pixel: draw a stacked area instead. */
-const MAX_BARS = 300;
+/** Narrowest bar worth drawing; more commits than fit are averaged per bar. */
+const MIN_BAR_PX = 4;
 
 export function StorageChart() {
   const commits = useApp((s) => s.commits);
@@ -34,45 +34,30 @@ export function StorageChart() {
     if (series.length === 0) return;
     const innerW = Math.max(10, width - M.left - M.right);
     const innerH = HEIGHT - M.top - M.bottom;
-    const y = scaleLinear().domain([0, max(series, (d) => d.total) || 1]).nice(3).range([innerH, 0]);
+    // At most one bar per few pixels: beyond that a bar is the mean of its commits.
+    const bars = storageBars(series, Math.floor(innerW / MIN_BAR_PX));
+    const y = scaleLinear().domain([0, max(bars, (d) => d.total) || 1]).nice(3).range([innerH, 0]);
     const g = root.append('g').attr('transform', `translate(${M.left},${M.top})`);
     g.append('g').attr('class', 'axis')
       .call(axisLeft(y).ticks(3).tickSize(-innerW).tickFormat((v) => humanBytes(Number(v))))
       .call((a) => a.select('.domain').remove());
-    const layers = stack<StoragePoint>().keys(['full', 'delta'])(series);
-
-    if (series.length <= MAX_BARS) {
-      const x = scaleBand<number>().domain(series.map((d) => d.index)).range([0, innerW]).paddingInner(series.length > 60 ? 0.1 : 0.25);
-      const barW = Math.min(x.bandwidth(), 28);
-      const off = (x.bandwidth() - barW) / 2;
-      layers.forEach((layer) => {
-        g.append('g').attr('class', `stack-${layer.key}`)
-          .selectAll('rect').data(layer).join('rect')
-          .attr('x', (d) => (x(d.data.index) ?? 0) + off).attr('width', barW)
-          .attr('y', (d) => y(d[1])).attr('height', (d) => Math.max(0, y(d[0]) - y(d[1])));
-      });
-      // Invisible full-height targets: clicking anywhere in a commit's column selects it.
-      g.append('g').selectAll('rect').data(series).join('rect')
-        .attr('class', (d) => `hit${d.id === selectedId ? ' selected' : ''}`)
-        .attr('x', (d) => x(d.index) ?? 0).attr('width', x.step()).attr('y', 0).attr('height', innerH)
-        .on('click', (_e, d) => selectCommit(d.id as CommitId, { focus: true }))
-        .append('title').text((d) => `${shortId(d.id)}: full ${humanBytes(d.full)}, delta ${humanBytes(d.delta)}`);
-    } else {
-      const x = scaleLinear().domain([0, series.length - 1]).range([0, innerW]);
-      const shape = area<SeriesPoint<StoragePoint>>()
-        .x((d) => x(d.data.index)).y0((d) => y(d[0])).y1((d) => y(d[1]));
-      layers.forEach((layer) => {
-        g.append('path').attr('class', `stack-${layer.key}`).attr('d', shape(layer) ?? '');
-      });
-      const sel = series.find((d) => d.id === selectedId);
-      if (sel) g.append('line').attr('class', 'marker').attr('x1', x(sel.index)).attr('x2', x(sel.index)).attr('y1', 0).attr('y2', innerH);
-      root.on('click', (e: MouseEvent) => {
-        const rect = svg.getBoundingClientRect();
-        const i = Math.round(x.invert(e.clientX - rect.left - M.left));
-        const d = series[Math.max(0, Math.min(series.length - 1, i))];
-        if (d) selectCommit(d.id as CommitId, { focus: true });
-      });
-    }
+    const x = scaleBand<number>().domain(bars.map((d) => d.index)).range([0, innerW]).paddingInner(bars.length > 60 ? 0.15 : 0.25);
+    const barW = Math.min(x.bandwidth(), 28);
+    const off = (x.bandwidth() - barW) / 2;
+    stack<StorageBar>().keys(['full', 'delta'])(bars).forEach((layer) => {
+      g.append('g').attr('class', `stack-${layer.key}`)
+        .selectAll('rect').data(layer).join('rect')
+        .attr('x', (d) => (x(d.data.index) ?? 0) + off).attr('width', barW)
+        .attr('y', (d) => y(d[1])).attr('height', (d) => Math.max(0, y(d[0]) - y(d[1])));
+    });
+    // Full-height targets: clicking anywhere in a bar's column selects its (newest) commit.
+    g.append('g').selectAll('rect').data(bars).join('rect')
+      .attr('class', (d) => `hit${selectedId && d.ids.includes(selectedId) ? ' selected' : ''}`)
+      .attr('x', (d) => x(d.index) ?? 0).attr('width', x.step()).attr('y', 0).attr('height', innerH)
+      .on('click', (_e, d) => selectCommit(d.ids[d.ids.length - 1] as CommitId, { focus: true }))
+      .append('title').text((d) => d.ids.length === 1
+        ? `${shortId(d.ids[0]!)}: full ${humanBytes(d.full)}, delta ${humanBytes(d.delta)}`
+        : `${d.ids.length} commits, per commit on average: full ${humanBytes(d.full)}, delta ${humanBytes(d.delta)}`);
   }, [series, width, selectedId]);
 
   const last = series[series.length - 1];

@@ -34,7 +34,10 @@ const columns = helper.columns([
   helper.accessor('dtype', { header: 'dtype', sortFn: 'alphanumeric' }),
   helper.accessor('elements', { header: 'Shape', sortFn: 'basic', cell: (c) => c.row.original.shape }),
   helper.accessor('bytes', { header: 'Size', sortFn: 'basic', cell: (c) => humanBytes(c.getValue()) }),
-  helper.accessor('status', { header: 'Status', sortFn: 'alphanumeric', filterFn: changedOnly }),
+  helper.accessor('status', {
+    header: 'Status', sortFn: 'alphanumeric', filterFn: changedOnly,
+    cell: (c) => <span className={`status status-${c.getValue()}`}>{c.getValue()}</span>,
+  }),
   helper.accessor((r) => r.relChange ?? -1, {
     id: 'relChange', header: 'Rel. change', sortFn: 'basic',
     cell: (c) => formatRelChange(c.row.original.relChange),
@@ -92,7 +95,7 @@ export function TensorTable({ files }: { files: readonly FileSummary[] }) {
           />
           Changed only ({changedCount})
         </label>
-        <span className="muted small-text">{rows.length} of {data.length} tensors</span>
+        <span className="muted small-text">{rows.length === data.length ? `${data.length} tensors` : `${rows.length} of ${data.length}`}</span>
       </div>
       <div ref={scrollRef} className="table-scroll">
         <table role="table" aria-label="Tensors" aria-rowcount={rows.length + 1}>
@@ -122,7 +125,7 @@ export function TensorTable({ files }: { files: readonly FileSummary[] }) {
                   style={{ gridTemplateColumns: gridColumns, transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }}
                 >
                   {row.getAllCells().filter((c) => multiFile || c.column.id !== 'file').map((cell) => (
-                    <td key={cell.id} className={numericColumn(cell.column.id) ? 'num' : undefined} title={cell.column.id === 'name' ? row.original.name : undefined}>
+                    <td key={cell.id} className={numericColumn(cell.column.id) ? 'num' : undefined} title={cell.column.id === 'name' ? row.original.name : cell.column.id === 'elements' ? row.original.shape : undefined}>
                       <span className="cell-text"><table.FlexRender cell={cell} /></span>
                     </td>
                   ))}

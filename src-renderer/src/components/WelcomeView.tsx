@@ -27,7 +27,7 @@ export function WelcomeView() {
         <p className="tagline">Version history for model parameters: bit-exact deltas, any version rebuilt on demand.</p>
 
         <form className="welcome-open" onSubmit={(e) => { e.preventDefault(); if (path.trim()) void run('open', () => openStore(path.trim())); }}>
-          <PathField label="Store folder" value={path} onChange={setPath} placeholder="/path/to/project" autoFocus disabled={busy !== null} />
+          <PathField pick="folder" label="Store folder" value={path} onChange={setPath} placeholder="/path/to/project" autoFocus disabled={busy !== null} />
           <div className="welcome-buttons">
             <button type="submit" className="primary" disabled={busy !== null || path.trim() === ''}>Open store</button>
             <button type="button" disabled={busy !== null || path.trim() === ''} onClick={() => void run('create', () => createStore(path.trim()))}>Create store</button>

@@ -14,6 +14,8 @@ const get = useApp.getState;
 let unsubscribe: (() => void) | null = null;
 let refreshTimer: ReturnType<typeof setTimeout> | null = null;
 let refreshSeq = 0;
+/** A commit to select once a list holding it arrives (a newer refresh must not drop the wish). */
+let wantSelect: CommitId | null = null;
 
 export function reportError(e: unknown): void {
   const error = toErrorJSON(e);
@@ -28,6 +30,12 @@ export async function start(): Promise<void> {
     const offStore = api.on('storeChanged', () => scheduleRefresh());
     unsubscribe = () => { offJob(); offStore(); };
   }
+  // Jobs started before this page loaded (a reload, a second window) keep
+  // showing their progress here.
+  api.call('jobs.list', {}).then((events) => {
+    const now = Date.now();
+    set((s) => ({ jobs: events.reduce((jobs, ev) => applyJobEvent(jobs, ev, now), s.jobs).map((j) => (j.state === 'running' ? j : { ...j, dismissed: true })) }));
+  }, () => { /* an older server without jobs.list: nothing to show */ });
   try {
     const current = await api.call('store.current', {});
     if (current) await enterStore(current);
@@ -48,6 +56,7 @@ export async function showWelcome(): Promise<void> {
 }
 
 async function enterStore(info: StoreInfo): Promise<void> {
+  wantSelect = null;
   set({
     phase: 'open', store: info, commits: [], head: info.head, status: null, selectedId: null,
     details: {}, compare: null, verify: null, verifyJobId: null, query: '', dialog: null, menu: null,
@@ -70,18 +79,30 @@ export async function openSample(path?: string): Promise<void> {
 /** Reload the commit list and the status; later calls win over slower earlier ones. */
 export async function refresh(opts: { selectHead?: boolean; select?: CommitId } = {}): Promise<void> {
   const seq = ++refreshSeq;
+  if (opts.select) wantSelect = opts.select;
   const api = getApi();
+  const statusCall = api.call('status.get', {});
   try {
-    const [list, status] = await Promise.all([api.call('commits.list', {}), api.call('status.get', {})]);
+    // The graph shows as soon as the list arrives; the summary fills in after.
+    const list = await api.call('commits.list', {});
     if (seq !== refreshSeq) return;
     const s = get();
-    let selectedId = opts.select ?? s.selectedId;
-    if (opts.selectHead || !selectedId || !list.commits.some((c) => c.id === selectedId)) {
-      selectedId = opts.select ?? list.head ?? list.commits[0]?.id ?? null;
+    let selectedId = s.selectedId;
+    let focusTick = s.focusTick;
+    if (wantSelect && list.commits.some((c) => c.id === wantSelect)) {
+      selectedId = wantSelect;
+      wantSelect = null;
+      // A commit just made here: bring its row into view and focus.
+      focusTick += 1;
+    } else if (opts.selectHead || !selectedId || !list.commits.some((c) => c.id === selectedId)) {
+      selectedId = list.head ?? list.commits[0]?.id ?? null;
     }
-    set({ commits: list.commits, head: list.head, status, selectedId });
+    set({ commits: list.commits, head: list.head, selectedId, focusTick });
     if (selectedId) void loadDetails(selectedId);
+    const status = await statusCall;
+    if (seq === refreshSeq) set({ status });
   } catch (e) {
+    statusCall.catch(() => undefined);
     if (seq === refreshSeq) reportError(e);
   }
 }

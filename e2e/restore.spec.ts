@@ -1,0 +1,74 @@
+// Restoring by clicking: the bytes that land on disk are the committed bytes,
+// and uncommitted work in the working copy is shown and protected.
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { test, expect, row, screenshot } from './support/fixtures';
+import { cliJson, sha256File, type LogEntryJson, type ShowJson } from './support/weightline';
+
+test('restoring by click to a chosen folder gives a file whose sha256 matches', async ({ app, store }) => {
+  const log = await cliJson<LogEntryJson[]>(store.root, 'log');
+  // A version that is rebuilt from deltas: the hardest case for exactness.
+  const target = log.find((c) => !c.hasFull) ?? log[log.length - 1]!;
+  const show = await cliJson<ShowJson>(store.root, 'show', target.id);
+  const folder = await mkdtemp(path.join(tmpdir(), 'weightline-restore-'));
+
+  await row(app, target.id).click();
+  await app.getByRole('button', { name: 'Restore', exact: true }).click();
+  const dialog = app.getByRole('dialog', { name: /Restore/ });
+  await expect(dialog).toBeVisible();
+  await dialog.getByRole('radio', { name: /another folder/ }).check();
+  await dialog.getByRole('combobox', { name: 'Folder' }).fill(folder);
+  await dialog.getByRole('combobox', { name: 'Link mode' }).selectOption('copy');
+  await screenshot(app, 'restore-dialog');
+  await dialog.getByRole('button', { name: 'Restore', exact: true }).click();
+  await expect(dialog).toBeHidden();
+
+  const file = path.join(folder, path.basename(show.path));
+  await expect.poll(() => sha256File(file).catch(() => 'missing')).toBe(show.files[0]!.sha256);
+});
+
+test('double-click and Enter ask first; restoring to the own path puts the committed bytes back', async ({ app, store }) => {
+  const log = await cliJson<LogEntryJson[]>(store.root, 'log');
+  const target = log.find((c) => c.chainLength > 0) ?? log[1]!;
+  const show = await cliJson<ShowJson>(store.root, 'show', target.id);
+  const r = row(app, target.id);
+
+  await r.dblclick();
+  const dialog = app.getByRole('dialog', { name: /Restore/ });
+  await expect(dialog).toBeVisible();
+  await app.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+
+  await r.focus();
+  await app.keyboard.press('Enter');
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByRole('radio', { name: /its own path/ })).toBeChecked();
+  await dialog.getByRole('button', { name: 'Restore', exact: true }).click();
+  await expect(dialog).toBeHidden();
+  await expect.poll(() => sha256File(store.modelPath)).toBe(show.files[0]!.sha256);
+  await expect(app.getByRole('status').filter({ hasText: `Restored ${target.id.slice(0, 12)}` })).toBeVisible();
+});
+
+test('uncommitted changes are shown and protected', async ({ app, store }) => {
+  const log = await cliJson<LogEntryJson[]>(store.root, 'log');
+  const buf = await readFile(store.modelPath);
+  buf[buf.length - 1] = buf[buf.length - 1]! ^ 0xff;
+  await writeFile(store.modelPath, buf);
+  const dirtyHash = await sha256File(store.modelPath);
+
+  await row(app, log[2]!.id).click();
+  await app.getByRole('button', { name: 'Restore', exact: true }).click();
+  const dialog = app.getByRole('dialog', { name: /Restore/ });
+  await expect(dialog.getByRole('alert')).toContainText('Uncommitted changes');
+  await expect(dialog.getByRole('button', { name: 'Restore', exact: true })).toBeDisabled();
+  await screenshot(app, 'restore-dirty-warning');
+
+  // "Commit them first" leads to the commit dialog for the working copy.
+  await dialog.getByRole('button', { name: 'Commit them first' }).click();
+  const commit = app.getByRole('dialog', { name: 'Commit a new version' });
+  await expect(commit.getByRole('combobox', { name: 'Model file or folder' })).toHaveValue(store.modelPath);
+  await app.keyboard.press('Escape');
+  await expect(commit).toBeHidden();
+  expect(await sha256File(store.modelPath)).toBe(dirtyHash);
+});

@@ -1,0 +1,73 @@
+import { WeightlineError } from '../../../src-shared/errors';
+import { splitPlanes, joinPlanes } from './planes';
+import { zstdCompress, zstdDecompress } from './zstd';
+
+// One stored block: its bytes split into byte planes, each plane stored either
+// zstd-compressed or raw. Low mantissa planes of float updates are noise that
+// no compressor shrinks; a sample tells, and storing them raw halves the time
+// spent compressing for the same size (measured: bench/RESULTS.md).
+//
+// Payload: u8 plane count P, then P × (u8 kind: 0 raw / 1 zstd, u32le length),
+// then the planes' stored bytes in order. See docs/STORE-FORMAT.md.
+
+const SAMPLE = 64 * 1024;
+const INCOMPRESSIBLE = 0.97;
+const RAW = 0, ZSTD = 1;
+
+export function encodeBlock(data: Uint8Array, width: number): Buffer {
+  const planes = splitPlanes(data, width);
+  // Whole elements go into planes; a sub-element tail rides with the last plane.
+  const n = width > 1 ? Math.floor(data.length / width) : data.length;
+  const count = width > 1 ? width : 1;
+  const header = Buffer.allocUnsafe(1 + 5 * count);
+  header[0] = count;
+  const parts: Buffer[] = [header];
+  for (let p = 0; p < count; p++) {
+    const start = p * n;
+    const end = p === count - 1 ? planes.length : start + n;
+    const plane = planes.subarray(start, end);
+    let kind = ZSTD;
+    if (plane.length > SAMPLE) {
+      const probe = zstdCompress(plane.subarray(0, SAMPLE));
+      if (probe.length >= SAMPLE * INCOMPRESSIBLE) kind = RAW;
+    }
+    let stored: Buffer = plane;
+    if (kind === ZSTD) {
+      stored = zstdCompress(plane);
+      if (stored.length >= plane.length) { stored = plane; kind = RAW; }
+    }
+    header[1 + 5 * p] = kind;
+    header.writeUInt32LE(stored.length, 2 + 5 * p);
+    parts.push(stored);
+  }
+  return Buffer.concat(parts);
+}
+
+export function decodeBlock(payload: Uint8Array, width: number, expected: number, label: string): Buffer {
+  const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  const count = buf[0];
+  const want = width > 1 ? width : 1;
+  if (count !== want || buf.length < 1 + 5 * want) throw new WeightlineError('CORRUPT', `${label}: block header says ${count} planes, expected ${want}`);
+  const planes = Buffer.allocUnsafe(expected);
+  let at = 1 + 5 * count;
+  let out = 0;
+  for (let p = 0; p < count; p++) {
+    const kind = buf[1 + 5 * p];
+    const len = buf.readUInt32LE(2 + 5 * p);
+    const stored = buf.subarray(at, at + len);
+    if (stored.length !== len) throw new WeightlineError('CORRUPT', `${label}: plane ${p} is cut short (${stored.length} of ${len} bytes)`);
+    let plane: Buffer;
+    if (kind === RAW) plane = stored;
+    else if (kind === ZSTD) {
+      try { plane = zstdDecompress(stored); } catch (e) {
+        throw new WeightlineError('CORRUPT', `${label}: plane ${p} does not decompress: ${(e as Error).message}`);
+      }
+    } else throw new WeightlineError('CORRUPT', `${label}: plane ${p} has unknown kind ${String(kind)}`);
+    if (out + plane.length > expected) throw new WeightlineError('CORRUPT', `${label}: planes hold more than the block's ${expected} bytes`);
+    plane.copy(planes, out);
+    out += plane.length;
+    at += len;
+  }
+  if (out !== expected) throw new WeightlineError('CORRUPT', `${label}: block holds ${out} bytes, expected ${expected}`);
+  return joinPlanes(planes, width);
+}
