@@ -19,6 +19,11 @@ test('restoring by click to a chosen folder gives a file whose sha256 matches', 
   await expect(dialog).toBeVisible();
   await dialog.getByRole('radio', { name: /another folder/ }).check();
   await dialog.getByRole('combobox', { name: 'Folder' }).fill(folder);
+  await expect(dialog.getByRole('listbox', { name: 'Folder suggestions' })).toBeVisible();
+  // The first Escape closes the suggestions, not the dialog.
+  await dialog.getByRole('combobox', { name: 'Folder' }).press('Escape');
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByText(`Writes ${path.join(folder, path.basename(show.path))}`)).toBeVisible();
   await dialog.getByRole('combobox', { name: 'Link mode' }).selectOption('copy');
   await screenshot(app, 'restore-dialog');
   await dialog.getByRole('button', { name: 'Restore', exact: true }).click();

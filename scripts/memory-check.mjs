@@ -4,7 +4,7 @@
 // the peak RSS of any run passes 300 MB. Run by .ci/run after the build.
 //   node scripts/memory-check.mjs [--gb 4] [--limit-mb 300] [--keep]
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';

@@ -1,0 +1,240 @@
+// npm run bench: makes realistic checkpoint sequences, runs Weightline's CLI
+// and the tools users would use instead on the same files, and writes
+// bench/RESULTS.md. A report, not a test: it prints numbers and the targets
+// they meet or miss.
+//   npm run bench [-- --quick]   (--quick: small sizes only, for a smoke run)
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateSequence, type SequenceSpec } from './generate';
+
+const repo = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const cli = path.join(repo, 'bin', 'weightline.mjs');
+const rssHook = path.join(repo, 'scripts', 'report-max-rss.mjs');
+const quick = process.argv.includes('--quick');
+const MB = 1e6;
+const scratch = fs.mkdtempSync(path.join(process.env.WEIGHTLINE_BENCH_DIR ?? path.join(repo, 'bench', 'work'), 'run-'));
+
+function ensureTools(): void {
+  const missing = ['zstd', 'xdelta3'].filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
+  if (missing.length) {
+    console.log(`installing ${missing.join(', ')} (Debian packages)`);
+    const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
+    execFileSync(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'update'], { stdio: 'inherit' });
+    execFileSync(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'install', '-y', ...missing], { stdio: 'inherit' });
+  }
+  if (!fs.existsSync(path.join(repo, 'out', 'main', 'cli.js'))) execFileSync('npm', ['run', 'build'], { cwd: repo, stdio: 'inherit' });
+}
+
+interface Timed { ms: number; rssMb: number; stdout: string }
+
+function wl(cwd: string, ...args: string[]): Timed {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, ['--import', rssHook, cli, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`weightline ${args.join(' ')} failed: ${r.stderr}`);
+  return { ms, rssMb: Number(/max-rss-kb (\d+)/.exec(r.stderr)?.[1] ?? 0) / 1024, stdout: r.stdout };
+}
+
+function timed(cmd: string, args: string[], outFile?: string): { ms: number; bytes: number } {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { maxBuffer: 1 << 30, stdio: ['ignore', outFile ? 'ignore' : 'pipe', 'pipe'] });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr?.toString()}`);
+  return { ms, bytes: outFile ? fs.statSync(outFile).size : (r.stdout as Buffer).length };
+}
+
+function sizeOf(p: string): number {
+  const st = fs.statSync(p);
+  if (!st.isDirectory()) return st.size;
+  return fs.readdirSync(p).reduce((s, f) => s + sizeOf(path.join(p, f)), 0);
+}
+
+function filesOf(p: string): string[] {
+  return fs.statSync(p).isDirectory() ? fs.readdirSync(p).sort().map((f) => path.join(p, f)) : [p];
+}
+
+interface ToolRow { tool: string; bytes: number; ms: number; note?: string }
+
+/** What each baseline stores for the whole sequence, and how long it takes. */
+function baselines(versions: string[], xdeltaMaxBytes: number): ToolRow[] {
+  const rows: ToolRow[] = [];
+  const tmp = path.join(scratch, 'tmp');
+  fs.mkdirSync(tmp, { recursive: true });
+  let cpMs = 0, cpBytes = 0;
+  for (const v of versions) for (const f of filesOf(v)) { const t = timed('cp', [f, path.join(tmp, 'copy')], path.join(tmp, 'copy')); cpMs += t.ms; cpBytes += t.bytes; }
+  rows.push({ tool: 'full copies (cp; what Git LFS and DVC store)', bytes: cpBytes, ms: cpMs });
+  let zMs = 0, zBytes = 0;
+  for (const v of versions) for (const f of filesOf(v)) { const t = timed('zstd', ['-3', '-q', '-T1', '-c', f]); zMs += t.ms; zBytes += t.bytes; }
+  rows.push({ tool: 'zstd -3 of every version', bytes: zBytes, ms: zMs });
+  let pMs = 0, pBytes = 0, xMs = 0, xBytes = 0;
+  let xdeltaSkipped = false;
+  for (let i = 0; i < versions.length; i++) {
+    const cur = filesOf(versions[i]!);
+    const prev = i > 0 ? filesOf(versions[i - 1]!) : null;
+    cur.forEach((f, k) => {
+      const p = prev?.[k];
+      if (!p) { const t = timed('zstd', ['-3', '-q', '-T1', '-c', f]); pMs += t.ms; pBytes += t.bytes; xMs += t.ms; xBytes += t.bytes; return; }
+      const big = fs.statSync(f).size > 128 * 1024 * 1024;
+      const t = timed('zstd', ['-3', '-q', '-T1', '-c', `--patch-from=${p}`, ...(big ? ['--long=31'] : []), f]);
+      pMs += t.ms; pBytes += t.bytes;
+      if (fs.statSync(f).size <= xdeltaMaxBytes) { const x = timed('xdelta3', ['-e', '-c', '-s', p, f]); xMs += x.ms; xBytes += x.bytes; }
+      else xdeltaSkipped = true;
+    });
+  }
+  rows.push({ tool: 'zstd --patch-from previous', bytes: pBytes, ms: pMs });
+  if (!xdeltaSkipped) rows.push({ tool: 'xdelta3 -e -s previous', bytes: xBytes, ms: xMs });
+  else rows.push({ tool: 'xdelta3 -e -s previous', bytes: NaN, ms: NaN, note: 'skipped: over 10 minutes per pair at this size on this machine' });
+  return rows;
+}
+
+interface WlRow {
+  bytesAfterCleanup: number; bytesBeforeCleanup: number; logical: number;
+  commitMs: number[]; deltaCommitMBs: number; firstCommitMBs: number;
+  restoreOldestMs: number; restoreNewestMs: number; restoreDeepMs: number; deepChain: number;
+  verifyMs: number; peakRssMb: number;
+}
+
+function weightline(versions: string[]): WlRow {
+  const root = path.join(scratch, 'store');
+  fs.rmSync(root, { recursive: true, force: true });
+  fs.mkdirSync(root, { recursive: true });
+  wl(root, 'init');
+  const target = path.join(root, fs.statSync(versions[0]!).isDirectory() ? 'model' : 'model.safetensors');
+  const commitMs: number[] = [];
+  let peak = 0;
+  for (const v of versions) {
+    fs.rmSync(target, { recursive: true, force: true });
+    if (fs.statSync(v).isDirectory()) fs.cpSync(v, target, { recursive: true }); else fs.copyFileSync(v, target);
+    const t = wl(root, 'commit', path.basename(target), '-m', path.basename(v), '--json');
+    commitMs.push(t.ms); peak = Math.max(peak, t.rssMb);
+  }
+  const status = (): { storeBytes: number; logicalBytes: number } => JSON.parse(wl(root, 'status', '--json').stdout) as { storeBytes: number; logicalBytes: number };
+  const before = status().storeBytes;
+  const c = wl(root, 'cleanup', '--json'); peak = Math.max(peak, c.rssMb);
+  const after = status();
+  const log = JSON.parse(wl(root, 'log', '--json').stdout) as Array<{ id: string; chainLength: number }>;
+  const out = path.join(scratch, 'restored');
+  const restore = (id: string): number => { fs.rmSync(out, { recursive: true, force: true }); const t = wl(root, 'restore', id, '--to', out, '--link', 'copy'); peak = Math.max(peak, t.rssMb); return t.ms; };
+  const deepest = log.reduce((a, b) => (b.chainLength > a.chainLength ? b : a));
+  const oldest = restore(log[log.length - 1]!.id);
+  const newest = restore(log[0]!.id);
+  const deep = restore(deepest.id);
+  const v = wl(root, 'verify', '--json'); peak = Math.max(peak, v.rssMb);
+  const size = sizeOf(versions[0]!);
+  const deltaMs = commitMs.slice(1);
+  return {
+    bytesAfterCleanup: after.storeBytes, bytesBeforeCleanup: before, logical: after.logicalBytes, commitMs,
+    firstCommitMBs: size / MB / (commitMs[0]! / 1000),
+    deltaCommitMBs: deltaMs.length ? (size * deltaMs.length) / MB / (deltaMs.reduce((a, b) => a + b, 0) / 1000) : NaN,
+    restoreOldestMs: oldest, restoreNewestMs: newest, restoreDeepMs: deep, deepChain: deepest.chainLength,
+    verifyMs: v.ms, peakRssMb: peak,
+  };
+}
+
+function startupMs(): number {
+  const runs: number[] = [];
+  for (let i = 0; i < 10; i++) { const t0 = performance.now(); execFileSync(process.execPath, [cli, '--version']); runs.push(performance.now() - t0); }
+  return runs.sort((a, b) => a - b)[5]!;
+}
+
+const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '–');
+const mbs = (bytes: number, ms: number): string => (Number.isFinite(bytes) && ms > 0 ? f1(bytes / MB / (ms / 1000)) : '–');
+
+function main(): void {
+  ensureTools();
+  const size = quick ? 20 * MB : 50 * MB;
+  const n = quick ? 3 : 5;
+  const specs: SequenceSpec[] = [
+    { name: 'frozen backbone (f32)', bytes: size, versions: n, dtype: 'F32', frozenBackbone: true },
+    { name: 'full fine-tune, AdamW (f32)', bytes: size, versions: n, dtype: 'F32' },
+    { name: 'full fine-tune, AdamW (bf16)', bytes: size, versions: n, dtype: 'BF16' },
+    { name: 'HF sharded folder, one shard changes (f32)', bytes: size, versions: n, dtype: 'F32', shards: 4, onlyHead: true },
+    { name: 'training state with Adam moments (f32)', bytes: size, versions: n, dtype: 'F32', optimizerState: true },
+  ];
+  const report: string[] = [];
+  const targets: string[] = [];
+  const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB memory, Node ${process.version}, ${os.platform()} ${os.release()}`;
+  report.push('# Weightline benchmark results', '', `Machine: ${machine}. Date: ${new Date().toISOString().slice(0, 10)}. Command: \`npm run bench${quick ? ' -- --quick' : ''}\`.`, '');
+  report.push('Sequences are generated by `bench/generate.ts` with the statistics of real fine-tuning (N(0, 0.02) weights, AdamW steps of ~3e-5 per checkpoint, moving batch-norm statistics, Adam moments as EMAs of noisy gradients). Weightline runs through its CLI (`bin/weightline.mjs`), one process per command, as a training script would call it. Bytes are on disk; "after cleanup" is after `weightline cleanup`.', '');
+  let worstRatioToXdelta = 0;
+  let worstRss = 0;
+  let slowestDeltaCommit = Infinity, slowestRestore = Infinity;
+  for (const spec of specs) {
+    console.log(`\n== ${spec.name}: ${n} versions of ${f1(spec.bytes / MB)} MB`);
+    const dir = path.join(scratch, spec.name.replace(/\W+/g, '-'));
+    const versions = generateSequence(dir, spec);
+    const w = weightline(versions);
+    const rows = baselines(versions, 64 * MB);
+    const vsize = sizeOf(versions[0]!);
+    report.push(`## ${spec.name}`, '', `${n} versions of ${f1(vsize / MB)} MB (${f1((vsize * n) / MB)} MB in all).`, '');
+    report.push('| tool | bytes on disk (MB) | vs Weightline | time (s) | MB/s |', '|---|---:|---:|---:|---:|');
+    report.push(`| **Weightline, after cleanup** | **${f1(w.bytesAfterCleanup / MB)}** | 1.00 | ${f1(w.commitMs.reduce((a, b) => a + b, 0) / 1000)} (commits) | ${mbs(vsize * n, w.commitMs.reduce((a, b) => a + b, 0))} |`);
+    report.push(`| Weightline, before cleanup | ${f1(w.bytesBeforeCleanup / MB)} | ${(w.bytesBeforeCleanup / w.bytesAfterCleanup).toFixed(2)} | | |`);
+    for (const r of rows) {
+      report.push(`| ${r.tool} | ${f1(r.bytes / MB)} | ${Number.isFinite(r.bytes) ? (r.bytes / w.bytesAfterCleanup).toFixed(2) : '–'} | ${f1(r.ms / 1000)} | ${mbs(vsize * n, r.ms)} |${r.note ? ` ${r.note}` : ''}`);
+      if (r.tool.startsWith('xdelta3') && Number.isFinite(r.bytes)) worstRatioToXdelta = Math.max(worstRatioToXdelta, w.bytesAfterCleanup / r.bytes);
+    }
+    const smallest = Math.min(...rows.filter((r) => Number.isFinite(r.bytes)).map((r) => r.bytes));
+    report.push('', `Weightline: first commit ${f1(w.firstCommitMBs)} MB/s, DELTA commits ${f1(w.deltaCommitMBs)} MB/s; restore after cleanup: oldest ${f1(w.restoreOldestMs / 1000)} s (${mbs(vsize, w.restoreOldestMs)} MB/s), newest ${f1(w.restoreNewestMs / 1000)} s (${mbs(vsize, w.restoreNewestMs)} MB/s), deepest chain (${w.deepChain} deltas) ${f1(w.restoreDeepMs / 1000)} s (${mbs(vsize, w.restoreDeepMs)} MB/s); verify ${mbs(vsize * n, w.verifyMs)} MB/s; peak RSS ${f1(w.peakRssMb)} MB. Smaller than every other tool: ${w.bytesAfterCleanup < smallest ? 'yes' : `NO (${f1(w.bytesAfterCleanup / MB)} vs ${f1(smallest / MB)} MB)`}.`, '');
+    worstRss = Math.max(worstRss, w.peakRssMb);
+    slowestDeltaCommit = Math.min(slowestDeltaCommit, w.deltaCommitMBs);
+    slowestRestore = Math.min(slowestRestore, vsize / MB / (Math.max(w.restoreDeepMs, w.restoreNewestMs) / 1000));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  // Cost against model size: the full fine-tune at growing sizes.
+  report.push('## How cost grows with model size (full fine-tune f32, 3 versions)', '', '| size (MB) | DELTA commit MB/s | restore newest MB/s | restore deepest MB/s | peak RSS (MB) | bytes after cleanup / versions |', '|---:|---:|---:|---:|---:|---:|');
+  for (const s of quick ? [20 * MB, 50 * MB] : [50 * MB, 200 * MB, 500 * MB, 2000 * MB]) {
+    console.log(`\n== size ${f1(s / MB)} MB`);
+    const dir = path.join(scratch, `size-${s}`);
+    const versions = generateSequence(dir, { name: 'size', bytes: s, versions: 3, dtype: 'F32' });
+    const w = weightline(versions);
+    const vsize = sizeOf(versions[0]!);
+    report.push(`| ${f1(vsize / MB)} | ${f1(w.deltaCommitMBs)} | ${mbs(vsize, w.restoreNewestMs)} | ${mbs(vsize, w.restoreDeepMs)} | ${f1(w.peakRssMb)} | ${(w.bytesAfterCleanup / (vsize * 3)).toFixed(3)} |`);
+    worstRss = Math.max(worstRss, w.peakRssMb);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  // Cost against chain length: rebuilding the 1st vs the 16th delta.
+  console.log('\n== chain length');
+  {
+    const dir = path.join(scratch, 'chain');
+    const versions = generateSequence(dir, { name: 'chain', bytes: quick ? 10 * MB : 50 * MB, versions: 17, dtype: 'F32' });
+    const root = path.join(scratch, 'chain-store');
+    fs.mkdirSync(root, { recursive: true });
+    wl(root, 'init');
+    wl(root, 'config', 'keepFullLatest', '1');
+    for (const v of versions) { fs.copyFileSync(v, path.join(root, 'm.safetensors')); wl(root, 'commit', 'm.safetensors', '-m', path.basename(v)); }
+    wl(root, 'cleanup');
+    const log = JSON.parse(wl(root, 'log', '--json').stdout) as Array<{ id: string; chainLength: number }>;
+    const vsize = fs.statSync(versions[0]!).size;
+    report.push('', '## How cost grows with chain length (50 MB f32, 1 CHECKPOINT + 16 DELTAs, after cleanup)', '', '| restored commit | deltas replayed | restore (s) | MB/s |', '|---|---:|---:|---:|');
+    for (const depth of [1, 4, 8, 15]) {
+      const e = log.find((x) => x.chainLength === depth);
+      if (!e) continue;
+      const out = path.join(scratch, 'chain-out.safetensors');
+      fs.rmSync(out, { force: true });
+      const t = wl(root, 'restore', e.id, '--to', out);
+      report.push(`| ${e.id.slice(0, 12)} | ${depth} | ${f1(t.ms / 1000)} | ${mbs(vsize, t.ms)} |`);
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  const startup = startupMs();
+  targets.push(`| bytes on disk after cleanup ≤ 0.85× xdelta3 (f32 fine-tunes, worst sequence) | ${worstRatioToXdelta.toFixed(2)}× | ${worstRatioToXdelta <= 0.85 ? 'met' : 'missed'} |`);
+  targets.push(`| DELTA commit ≥ 400 MB/s (slowest sequence) | ${f1(slowestDeltaCommit)} MB/s | ${slowestDeltaCommit >= 400 ? 'met' : `missed by ${f1(400 / slowestDeltaCommit)}×`} |`);
+  targets.push(`| rebuild/restore ≥ 500 MB/s (slowest of newest/deepest) | ${f1(slowestRestore)} MB/s | ${slowestRestore >= 500 ? 'met' : `missed by ${f1(500 / slowestRestore)}×`} |`);
+  targets.push(`| peak RSS < 300 MB at every size | ${f1(worstRss)} MB | ${worstRss < 300 ? 'met' : 'missed'} |`);
+  targets.push(`| CLI start-up < 150 ms (median of 10, \`weightline --version\`) | ${f1(startup)} ms | ${startup < 150 ? 'met' : 'missed'} |`);
+  report.splice(5, 0, '## Targets', '', '| target | measured | |', '|---|---:|---|', ...targets, '');
+  const outFile = path.join(repo, 'bench', quick ? 'RESULTS-quick.md' : 'RESULTS.md');
+  fs.writeFileSync(outFile, report.join('\n') + '\n');
+  console.log(`\n${targets.join('\n')}\nwrote ${outFile}`);
+  fs.rmSync(scratch, { recursive: true, force: true });
+}
+
+main();
