@@ -44,6 +44,15 @@ export function encodeBlock(data: Uint8Array, width: number): Buffer {
 }
 
 export function decodeBlock(payload: Uint8Array, width: number, expected: number, label: string): Buffer {
+  return joinPlanes(decodePlanes(payload, width, expected, label), width);
+}
+
+/**
+ * The block's byte planes, not yet interleaved back into elements. A chain of
+ * XOR deltas can be folded in this form (interleaving commutes with XOR), so a
+ * rebuild joins planes once instead of once per delta in the chain.
+ */
+export function decodePlanes(payload: Uint8Array, width: number, expected: number, label: string): Buffer {
   const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
   const count = buf[0];
   const want = width > 1 ? width : 1;
@@ -69,5 +78,5 @@ export function decodeBlock(payload: Uint8Array, width: number, expected: number
     at += len;
   }
   if (out !== expected) throw new WeightlineError('CORRUPT', `${label}: block holds ${out} bytes, expected ${expected}`);
-  return joinPlanes(planes, width);
+  return planes;
 }

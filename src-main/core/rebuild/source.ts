@@ -1,6 +1,7 @@
 import * as fs from 'node:fs/promises';
 import { WeightlineError } from '../../../src-shared/errors';
-import { decodeBlock } from '../codec/block-codec';
+import { decodePlanes } from '../codec/block-codec';
+import { joinPlanes, splitPlanes } from '../codec/planes';
 import { xorBytes } from '../codec/xor';
 import { blockChecksum, mapFsError, readExactly } from '../store/fsutil';
 import { BLOCK_SIZE, BlockMode, type FileDelta } from '../store/manifest';
@@ -21,6 +22,12 @@ export abstract class FileSource {
 
   abstract read(offset: number, length: number): Promise<Buffer>;
   abstract close(): Promise<void>;
+
+  /** Block k of stream idx as byte planes (see codec/planes.ts). */
+  async streamPlanes(idx: number, k: number): Promise<Buffer> {
+    const len = Math.min(BLOCK_SIZE, this.streams.lengths[idx]! - k * BLOCK_SIZE);
+    return splitPlanes(await this.readStream(idx, k * BLOCK_SIZE, len), this.streams.widths[idx]!);
+  }
 
   /** Bytes [offset, offset+length) of stream idx (0 = residual, i+1 = tensor i). */
   async readStream(idx: number, offset: number, length: number): Promise<Buffer> {
@@ -79,8 +86,10 @@ export class FullSource extends FileSource {
 
 /** A version rebuilt from its parent's version and a delta object. */
 export class DeltaSource extends FileSource {
-  private cacheKey = -1;
-  private cacheBlock: Buffer | undefined;
+  private bytesKey = -1;
+  private bytesBlock: Buffer | undefined;
+  private planesKey = -1;
+  private planesBlock: Buffer | undefined;
   private handle: fs.FileHandle | undefined;
 
   constructor(
@@ -131,30 +140,41 @@ export class DeltaSource extends FileSource {
   /** Decoded block k of stream idx; one block is cached, which serves sequential reads. */
   private async block(idx: number, k: number): Promise<Buffer> {
     const key = idx * 0x100000 + k;
-    if (key === this.cacheKey && this.cacheBlock) return this.cacheBlock;
+    if (key === this.bytesKey && this.bytesBlock) return this.bytesBlock;
+    const block = joinPlanes(await this.streamPlanes(idx, k), this.streams.widths[idx]!);
+    this.bytesKey = key;
+    this.bytesBlock = block;
+    return block;
+  }
+
+  /** Block k of stream idx in plane form: XOR deltas fold here without interleaving at every level. */
+  override async streamPlanes(idx: number, k: number): Promise<Buffer> {
+    const key = idx * 0x100000 + k;
+    if (key === this.planesKey && this.planesBlock) return this.planesBlock;
     const stream = this.delta.streams[idx];
     const ref = stream?.blocks[k];
     if (!stream || ref === undefined) throw new WeightlineError('CORRUPT', `${this.label}: the delta has no block ${k} of stream ${idx}`);
     const blockLen = Math.min(BLOCK_SIZE, this.streams.lengths[idx]! - k * BLOCK_SIZE);
-    const baseBytes = async (): Promise<Buffer> => {
+    const basePlanes = async (): Promise<Buffer> => {
       if (stream.base === null || !this.base) throw new WeightlineError('CORRUPT', `${this.label}: block ${k} of stream ${idx} needs a base the delta does not name`);
-      return this.base.readStream(stream.base, k * BLOCK_SIZE, blockLen);
+      // Same element width on both sides: a base is matched by dtype and length.
+      return this.base.streamPlanes(stream.base, k);
     };
-    let block: Buffer;
+    let planes: Buffer;
     if (ref === 0) {
-      block = await baseBytes();
+      planes = await basePlanes();
     } else {
       const [mode, at, len, sum] = ref;
       const stored = await this.readDelta(at, len);
       if (blockChecksum(stored) !== sum) {
         throw new WeightlineError('CORRUPT', `${this.label}: delta block ${k} of stream ${idx} is corrupt (checksum ${blockChecksum(stored)}, expected ${sum})`, this.deltaFile ?? undefined);
       }
-      const data = decodeBlock(stored, this.streams.widths[idx]!, blockLen, `${this.label}: delta block ${k} of stream ${idx}`);
-      block = mode === BlockMode.Xor ? xorBytes(data, await baseBytes()) : data;
+      const own = decodePlanes(stored, this.streams.widths[idx]!, blockLen, `${this.label}: delta block ${k} of stream ${idx}`);
+      planes = mode === BlockMode.Xor ? xorBytes(own, await basePlanes()) : own;
     }
-    this.cacheKey = key;
-    this.cacheBlock = block;
-    return block;
+    this.planesKey = key;
+    this.planesBlock = planes;
+    return planes;
   }
 
   private async readDelta(at: number, len: number): Promise<Buffer> {

@@ -81,9 +81,9 @@ export async function refresh(opts: { selectHead?: boolean; select?: CommitId } 
   const seq = ++refreshSeq;
   if (opts.select) wantSelect = opts.select;
   const api = getApi();
-  const statusCall = api.call('status.get', {});
   try {
-    // The graph shows as soon as the list arrives; the summary fills in after.
+    // The graph first: on a large store status.get (which sizes the store on
+    // disk) is the slower call, and the server would answer the list after it.
     const list = await api.call('commits.list', {});
     if (seq !== refreshSeq) return;
     const s = get();
@@ -99,10 +99,9 @@ export async function refresh(opts: { selectHead?: boolean; select?: CommitId } 
     }
     set({ commits: list.commits, head: list.head, selectedId, focusTick });
     if (selectedId) void loadDetails(selectedId);
-    const status = await statusCall;
+    const status = await api.call('status.get', {});
     if (seq === refreshSeq) set({ status });
   } catch (e) {
-    statusCall.catch(() => undefined);
     if (seq === refreshSeq) reportError(e);
   }
 }
