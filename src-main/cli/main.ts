@@ -6,16 +6,22 @@ import * as path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { isWeightlineError } from '../../src-shared/errors';
 import { WEIGHTLINE_VERSION } from '../../src-shared/version';
-import { commit } from '../core/ops/commit';
-import { diff, log, show, status } from '../core/ops/inspect';
-import { restore } from '../core/ops/restore';
-import { cleanup, cleanupPlan } from '../core/ops/cleanup';
-import { setPinned } from '../core/ops/pin';
-import { verify } from '../core/ops/verify';
 import { withWriteLock } from '../core/store/lock';
 import { DEFAULT_CONFIG, type StoreConfig } from '../core/store/store';
 import type { CleanupPlan, LinkMode } from '../../src-shared/model';
 import { Store } from '../core/store/store';
+
+// The verbs load on use: a training script pays for zstd, the zip reader and
+// the format parsers only when it runs a command that needs them, which keeps
+// start-up (`--version`, `log`) fast.
+const ops = {
+  commit: async () => (await import('../core/ops/commit')).commit,
+  inspect: async () => import('../core/ops/inspect'),
+  restore: async () => (await import('../core/ops/restore')).restore,
+  cleanup: async () => import('../core/ops/cleanup'),
+  setPinned: async () => (await import('../core/ops/pin')).setPinned,
+  verify: async () => (await import('../core/ops/verify')).verify,
+};
 import { registerDemo } from './demo-command';
 import { formatFiles, formatLog, humanBytes, relativeTime, shortId } from './format';
 import { progressBar } from './progress';
@@ -70,7 +76,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
     .action(async (target: string, o: { message: string; checkpoint?: boolean; json?: boolean }) => {
       const store = await openStore();
       const p = o.json ? progressBar(undefined) : bar();
-      const res = await commit(store, path.resolve(here(), target), { message: o.message, checkpoint: !!o.checkpoint, onProgress: p.update });
+      const res = await (await ops.commit())(store, path.resolve(here(), target), { message: o.message, checkpoint: !!o.checkpoint, onProgress: p.update });
       p.end();
       if (o.json) json({ id: res.id, type: res.type, parent: res.parent, logicalBytes: res.logicalBytes, deltaBytes: res.deltaBytes });
       else {
@@ -84,7 +90,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
     .option('--json', 'print JSON: an array of commits, newest first')
     .action(async (o: { json?: boolean }) => {
       const store = await openStore();
-      const entries = await log(store);
+      const entries = await (await ops.inspect()).log(store);
       if (o.json) json(entries);
       else out(entries.length ? formatLog(entries, await store.readHead()) : 'No commits yet.');
     });
@@ -96,7 +102,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
     .option('--json', 'print JSON')
     .action(async (ref: string, o: { json?: boolean; all?: boolean }) => {
       const store = await openStore();
-      const s = await show(store, ref);
+      const s = await (await ops.inspect()).show(store, ref);
       if (o.json) { json(s); return; }
       out([
         `commit ${s.id}${(await store.readHead()) === s.id ? '  (HEAD)' : ''}`,
@@ -119,7 +125,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
     .option('--json', 'print JSON')
     .action(async (a: string, b: string, o: { json?: boolean; all?: boolean }) => {
       const store = await openStore();
-      const d = await diff(store, a, b);
+      const d = await (await ops.inspect()).diff(store, a, b);
       if (o.json) json(d);
       else out(`diff ${shortId(d.from)} → ${shortId(d.to)}\n${formatFiles(d.files, !o.all)}`);
     });
@@ -134,7 +140,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
     .action(async (ref: string, o: { to?: string; force?: boolean; json?: boolean; link: LinkMode }) => {
       const store = await openStore();
       const p = o.json ? progressBar(undefined) : bar();
-      const res = await restore(store, ref, { ...(o.to ? { to: path.resolve(here(), o.to) } : {}), force: !!o.force, link: o.link, onProgress: p.update });
+      const res = await (await ops.restore())(store, ref, { ...(o.to ? { to: path.resolve(here(), o.to) } : {}), force: !!o.force, link: o.link, onProgress: p.update });
       p.end();
       if (res.link?.warning) io.stderr.write(`weightline: warning: ${res.link.warning}\n`);
       if (o.json) { json(res); return; }
@@ -148,7 +154,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
       const store = await openStore();
-      const s = await status(store);
+      const s = await (await ops.inspect()).status(store);
       if (o.json) { json(s); return; }
       for (const l of s.links ?? []) out(`restored link ${l.path} (commit ${shortId(l.commit)}): ${l.problem === 'broken' ? 'broken, its target is gone' : 'modified, no longer matches its commit'}`);
       const pct = s.logicalBytes > 0 ? 100 - (s.storeBytes / s.logicalBytes) * 100 : 0;
@@ -168,6 +174,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
     .option('--json', 'print JSON: {"commits":[{"id","bytesFreed"}],"bytesFreed","storeBytesBefore","storeBytesAfter"}')
     .action(async (o: { dryRun?: boolean; json?: boolean }) => {
       const store = await openStore();
+      const { cleanup, cleanupPlan } = await ops.cleanup();
       const plan = o.dryRun ? await cleanupPlan(store) : await cleanup(store);
       if (o.json) json(plan);
       else out(formatCleanup(plan, !!o.dryRun));
@@ -179,7 +186,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
     .action(async (o: { json?: boolean }) => {
       const store = await openStore();
       const p = o.json ? progressBar(undefined) : bar();
-      const res = await verify(store, { onProgress: p.update });
+      const res = await (await ops.verify())(store, { onProgress: p.update });
       p.end();
       if (o.json) json(res);
       else {
@@ -195,7 +202,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
       .argument('<commit>')
       .option('--json', 'print JSON')
       .action(async (ref: string, o: { json?: boolean }) => {
-        const id = await setPinned(await openStore(), ref, pinned);
+        const id = await (await ops.setPinned())(await openStore(), ref, pinned);
         if (o.json) json({ id, pinned });
         else out(`${pinned ? 'Pinned' : 'Unpinned'} ${shortId(id)}`);
       });

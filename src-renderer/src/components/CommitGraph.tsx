@@ -1,6 +1,6 @@
 // The history as a Git-GUI-style graph: newest on top, virtualised so that a
 // store with 10,000 commits mounts ~30 rows, not 10,000.
-import { useCallback, useEffect, useMemo, useRef, type KeyboardEvent } from 'react';
+import { useCallback, useDeferredValue, useEffect, useMemo, useRef, type KeyboardEvent } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { computeLanes } from '../../../src-shared/graph-lanes';
 import { filterCommits } from '../lib/filter-commits';
@@ -18,7 +18,9 @@ const MAX_LANES = 12;
 export function CommitGraph() {
   const commits = useApp((s) => s.commits);
   const head = useApp((s) => s.head);
-  const query = useApp((s) => s.query);
+  // Filtering 10,000 rows per keystroke must not hold up typing: the list
+  // follows the search field a frame behind.
+  const query = useDeferredValue(useApp((s) => s.query));
   const selectedId = useApp((s) => s.selectedId);
   const verify = useApp((s) => s.verify);
   const focusTick = useApp((s) => s.focusTick);
