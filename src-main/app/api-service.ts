@@ -147,8 +147,9 @@ export class ApiService {
     },
     'jobs.start': async (request) => {
       const store = await this.store();
-      for (const key of ['path', 'to'] as const) {
-        const v = (request as Partial<Record<typeof key, string>>)[key];
+      // Paths the job will read or write must be absolute; a diff's "to" is a commit, not a path.
+      const paths = request.kind === 'commit' ? [['path', request.path]] : request.kind === 'restore' ? [['to', request.to]] : [];
+      for (const [key, v] of paths) {
         if (v !== undefined && !path.isAbsolute(v)) throw new WeightlineError('BAD_USAGE', `jobs.start: ${key}: expected an absolute path, got "${v}"`);
       }
       return { jobId: this.runner.start(store.root, request) };

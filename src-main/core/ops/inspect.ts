@@ -79,14 +79,16 @@ function removedFiles(a: Manifest, b: Manifest): FileSummary[] {
 const NOT_CONTENT = new Set(['lock', 'index.json']);
 
 async function dirBytes(dir: string): Promise<number> {
-  let total = 0;
-  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
-    if (NOT_CONTENT.has(e.name) || e.name.startsWith('.tmp-') || e.name.startsWith('lock.')) continue;
+  const entries = (await fs.readdir(dir, { withFileTypes: true }))
+    .filter((e) => !NOT_CONTENT.has(e.name) && !e.name.startsWith('.tmp-') && !e.name.startsWith('lock.'));
+  // Concurrent stats: an objects folder of a long history holds tens of thousands of files.
+  const sizes = await Promise.all(entries.map(async (e) => {
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) total += await dirBytes(p);
-    else if (e.isFile()) total += (await fs.stat(p)).size;
-  }
-  return total;
+    if (e.isDirectory()) return dirBytes(p);
+    if (!e.isFile()) return 0;
+    return (await fs.stat(p).catch(() => null))?.size ?? 0; // deleted meanwhile by a cleanup
+  }));
+  return sizes.reduce((a, b) => a + b, 0);
 }
 
 export async function storeBytes(store: Store): Promise<number> {
@@ -95,8 +97,9 @@ export async function storeBytes(store: Store): Promise<number> {
 
 export async function status(store: Store): Promise<StatusResult> {
   const head = await store.readHead();
-  const entries = await logEntries(store);
-  const logicalBytes = entries.reduce((s, e) => s + e.logicalBytes, 0);
+  const ids = await store.listCommitIds();
+  const manifests = await Promise.all(ids.map((id) => store.readManifest(id)));
+  const logicalBytes = manifests.reduce((s, m) => s + m.files.reduce((a, f) => a + f.bytes, 0), 0);
   let dirty = false;
   let where: string | null = null;
   let links: StatusResult['links'] = [];
