@@ -39,7 +39,17 @@ export async function listSourceFiles(abs: string): Promise<{ kind: 'file' | 'fo
   return { kind: 'folder', files };
 }
 
-interface IndexEntry { readonly size: number; readonly mtimeMs: number; readonly ino: number; readonly sha256: string }
+interface IndexEntry { readonly size: number; readonly mtimeMs: number; readonly ino: number; readonly sha256: string; readonly seenAt?: number }
+
+// "Racy git": a file rewritten within the file system's timestamp granularity
+// keeps its mtime, so an entry recorded right after a write cannot tell that
+// write from a later one. Such entries are trusted only once they are older
+// than any timestamp granularity we know of (2 s, FAT's).
+const RACY_MS = 2000;
+
+function trusted(known: IndexEntry | undefined, st: { size: number; mtimeMs: number; ino: number }): known is IndexEntry {
+  return !!known && known.size === st.size && known.mtimeMs === st.mtimeMs && known.ino === st.ino && (known.seenAt ?? 0) - known.mtimeMs > RACY_MS;
+}
 
 export class StatCache {
   private entries: Record<string, IndexEntry> = {};
@@ -56,7 +66,7 @@ export class StatCache {
   async hash(abs: string): Promise<string> {
     const st = await fs.stat(abs);
     const known = this.entries[abs];
-    if (known && known.size === st.size && known.mtimeMs === st.mtimeMs && known.ino === st.ino) return known.sha256;
+    if (trusted(known, st)) return known.sha256;
     const sha = await sha256File(abs);
     this.remember(abs, sha, st);
     return sha;
@@ -65,11 +75,11 @@ export class StatCache {
   /** The cached sha256 if the file's stat still matches, without hashing. */
   peek(abs: string, st: { size: number; mtimeMs: number; ino: number }): string | null {
     const known = this.entries[abs];
-    return known && known.size === st.size && known.mtimeMs === st.mtimeMs && known.ino === st.ino ? known.sha256 : null;
+    return trusted(known, st) ? known.sha256 : null;
   }
 
   remember(abs: string, sha256: string, st: { size: number; mtimeMs: number; ino: number }): void {
-    this.entries[abs] = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha256 };
+    this.entries[abs] = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha256, seenAt: Date.now() };
     this.dirty = true;
   }
 
