@@ -5,7 +5,8 @@
 export function humanBytes(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let v = n, u = 0;
-  while (Math.abs(v) >= 1000 && u < units.length - 1) { v /= 1000; u++; }
+  // Compare the value as it will be printed: 999,999,999 B is "1.0 GB", not "1,000.0 MB".
+  while (Math.abs(Math.round(v * 10) / 10) >= 1000 && u < units.length - 1) { v /= 1000; u++; }
   return u === 0 ? `${n} B` : `${v.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })} ${units[u]}`;
 }
 

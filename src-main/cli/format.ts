@@ -3,25 +3,9 @@
 
 import { computeLanes, type LaneRow } from '../../src-shared/graph-lanes';
 import type { FileSummary, LogEntry, TensorSummary } from '../../src-shared/model';
+import { humanBytes, relativeTime, shortId } from '../../src-shared/format';
 
-export function humanBytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = n, u = 0;
-  while (v >= 1000 && u < units.length - 1) { v /= 1000; u++; }
-  return u === 0 ? `${n} B` : `${v.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })} ${units[u]}`;
-}
-
-export function shortId(id: string): string {
-  return id.slice(0, 12);
-}
-
-export function relativeTime(iso: string, now = Date.now()): string {
-  const s = Math.round((now - Date.parse(iso)) / 1000);
-  if (s < 60) return `${s}s ago`;
-  if (s < 3600) return `${Math.round(s / 60)}m ago`;
-  if (s < 86400) return `${Math.round(s / 3600)}h ago`;
-  return `${Math.round(s / 86400)}d ago`;
-}
+export { humanBytes, shortId, relativeTime };
 
 function laneText(row: LaneRow): { dot: string; after: string | null } {
   const width = Math.max(row.above.length, row.below.length, row.column + 1);

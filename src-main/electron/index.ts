@@ -9,20 +9,8 @@ import { ApiService } from '../app/api-service';
 import { JobRunner } from '../jobs/runner';
 import { registerIpc } from './ipc';
 import { forkWithUtilityProcess } from './utility-fork';
+import { CSP } from '../../src-shared/csp';
 
-// Same policy as the <meta> tag in src-renderer/index.html; sent as a header too
-// for anything served over http(s) in a built app.
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-src 'none'",
-].join('; ');
 
 // Set by `electron-vite dev` to the renderer dev server.
 const devServerUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'];

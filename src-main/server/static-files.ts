@@ -5,20 +5,10 @@ import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import * as path from 'node:path';
+import { CSP } from '../../src-shared/csp';
 
-// Same policy as src-renderer/index.html and src-main/electron/index.ts.
-export const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-src 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export { CSP };
+
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
