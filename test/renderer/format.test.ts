@@ -4,7 +4,7 @@ import { exactTime, humanBytes, humanDuration, relativeTime, savingPercent, shor
 describe('shared format', () => {
   it('prints sizes like the CLI: 1000-based, one decimal', () => {
     // The same strings src-main/cli/format.ts prints for these sizes.
-    const cases: [number, string][] = [[0, '0 B'], [999, '999 B'], [1000, '1.0 KB'], [1234, '1.2 KB'], [999_999_999, '1,000.0 MB'], [4e12, '4.0 TB']];
+    const cases: [number, string][] = [[0, '0 B'], [999, '999 B'], [1000, '1.0 KB'], [1234, '1.2 KB'], [999_999_999, '1.0 GB'], [999_949_999, '999.9 MB'], [4e12, '4.0 TB']];
     for (const [n, s] of cases) expect(humanBytes(n)).toBe(s);
     expect(humanBytes(12_345_678)).toBe('12.3 MB');
     expect(humanBytes(1_500_000_000)).toBe('1.5 GB');
