@@ -147,7 +147,7 @@ const mbs = (bytes: number, ms: number): string => (Number.isFinite(bytes) && ms
 function main(): void {
   ensureTools();
   const size = quick ? 20 * MB : 50 * MB;
-  const n = quick ? 3 : 8;
+  const n = quick ? 3 : 5;
   const specs: SequenceSpec[] = [
     { name: 'frozen backbone (f32)', bytes: size, versions: n, dtype: 'F32', frozenBackbone: true },
     { name: 'full fine-tune, AdamW (f32)', bytes: size, versions: n, dtype: 'F32' },

@@ -5,6 +5,7 @@ import { encodeFile } from '../codec/encode-file';
 import { openFileSource } from '../rebuild/open';
 import { logEntries, resolveCommit } from '../store/history';
 import { linkProblems } from '../store/links';
+import { commitSummaries } from '../store/log-index';
 import type { Manifest, ManifestFile, ManifestTensor } from '../store/manifest';
 import type { Store } from '../store/store';
 import { matchesManifest, StatCache, workingHashes } from './working-copy';
@@ -76,7 +77,7 @@ function removedFiles(a: Manifest, b: Manifest): FileSummary[] {
 // Transient files (the writer's lock, temp files of a running writer) and the
 // working-copy stat cache are not store content: counting them would make the
 // figure jump while a writer runs.
-const NOT_CONTENT = new Set(['lock', 'index.json']);
+const NOT_CONTENT = new Set(['lock', 'index.json', 'log-index.json']);
 
 async function dirBytes(dir: string): Promise<number> {
   const entries = (await fs.readdir(dir, { withFileTypes: true }))
@@ -97,9 +98,8 @@ export async function storeBytes(store: Store): Promise<number> {
 
 export async function status(store: Store): Promise<StatusResult> {
   const head = await store.readHead();
-  const ids = await store.listCommitIds();
-  const manifests = await Promise.all(ids.map((id) => store.readManifest(id)));
-  const logicalBytes = manifests.reduce((s, m) => s + m.files.reduce((a, f) => a + f.bytes, 0), 0);
+  const summaries = await commitSummaries(store);
+  const logicalBytes = [...summaries.values()].reduce((s, m) => s + m.files.reduce((a, f) => a + f[1], 0), 0);
   let dirty = false;
   let where: string | null = null;
   let links: StatusResult['links'] = [];

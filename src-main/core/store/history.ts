@@ -1,6 +1,7 @@
 import { WeightlineError } from '../../../src-shared/errors';
 import type { CommitId, LogEntry } from '../../../src-shared/model';
 import type { Manifest } from './manifest';
+import { commitSummaries, type CommitSummary } from './log-index';
 import type { Store } from './store';
 
 // Questions about the commit graph: which commit a name means, what a restore
@@ -71,7 +72,10 @@ export async function allCommits(store: Store): Promise<ReadonlyArray<{ id: Comm
 
 /** The log: storage figures per commit, newest first. */
 export async function logEntries(store: Store): Promise<LogEntry[]> {
-  const commits = await allCommits(store);
+  const summaries = await commitSummaries(store);
+  const commits = [...summaries.entries()]
+    .map(([id, summary]) => ({ id: id as CommitId, summary }))
+    .sort((a, b) => (a.summary.createdAt < b.summary.createdAt ? 1 : a.summary.createdAt > b.summary.createdAt ? -1 : a.id < b.id ? 1 : -1));
   const pins = await store.readPins();
   // An object shared by several commits (an unchanged config.json, an
   // unchanged model) is on disk once: count it for the oldest commit that has
@@ -80,28 +84,26 @@ export async function logEntries(store: Store): Promise<LogEntry[]> {
   // One stat per distinct object, many at a time: a 10,000-commit log is
   // mostly waiting on the file system otherwise.
   const sizes = new Map<string, number | null>();
-  const shas = [...new Set(commits.flatMap((c) => c.manifest.files.map((f) => f.sha256)))];
+  const shas = [...new Set(commits.flatMap((c) => c.summary.files.map((f) => f[0])))];
   for (let i = 0; i < shas.length; i += 256) {
     const batch = shas.slice(i, i + 256);
     const got = await Promise.all(batch.map((sha) => store.objectSize(sha)));
     batch.forEach((sha, k) => sizes.set(sha, got[k]!));
   }
-  const sizeOf = (sha: string): number | null => sizes.get(sha) ?? null;
   const full = new Map<string, { bytes: number; all: boolean }>();
-  for (const { id, manifest } of [...commits].reverse()) {
+  for (const { id, summary } of [...commits].reverse()) {
     let bytes = 0;
     let all = true;
-    for (const f of manifest.files) {
-      const size = sizeOf(f.sha256);
+    for (const [sha] of summary.files) {
+      const size = sizes.get(sha) ?? null;
       if (size === null) { all = false; continue; }
-      if (!counted.has(f.sha256)) { counted.add(f.sha256); bytes += size; }
+      if (!counted.has(sha)) { counted.add(sha); bytes += size; }
     }
     full.set(id, { bytes, all });
   }
-  const byId = new Map<string, Manifest>(commits.map((c) => [c.id, c.manifest]));
+  const byId = new Map<string, CommitSummary>(commits.map((c) => [c.id, c.summary]));
   const chain = new Map<string, number>();
-  const chainOf = (id: string | null): number => {
-    if (!id) return 0;
+  const chainOf = (id: string): number => {
     const known = chain.get(id);
     if (known !== undefined) return known;
     // Iterative walk: histories can be far deeper than the call stack.
@@ -118,18 +120,18 @@ export async function logEntries(store: Store): Promise<LogEntry[]> {
     for (let i = path.length - 1; i >= 0; i--) chain.set(path[i]!, ++base);
     return chain.get(id)!;
   };
-  return commits.map(({ id, manifest }) => {
+  return commits.map(({ id, summary }) => {
     const f = full.get(id)!;
     return {
       id,
-      parent: manifest.parent as CommitId | null,
-      type: manifest.type,
-      message: manifest.message,
-      createdAt: manifest.createdAt,
-      logicalBytes: manifest.files.reduce((s, x) => s + x.bytes, 0),
+      parent: summary.parent as CommitId | null,
+      type: summary.type,
+      message: summary.message,
+      createdAt: summary.createdAt,
+      logicalBytes: summary.files.reduce((s, x) => s + x[1], 0),
       fullBytes: f.bytes,
-      deltaBytes: manifest.files.reduce((s, x) => s + (x.delta?.bytes ?? 0), 0),
-      path: manifest.source.path,
+      deltaBytes: summary.files.reduce((s, x) => s + x[2], 0),
+      path: summary.path,
       hasFull: f.all,
       chainLength: chainOf(id),
       pinned: pins.has(id),

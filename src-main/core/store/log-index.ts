@@ -1,0 +1,54 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import type { CommitType } from '../../../src-shared/model';
+import { writeFileAtomic } from './fsutil';
+import type { Manifest } from './manifest';
+import type { Store } from './store';
+
+// What the log needs of each commit, in one file. Reading 10,000 manifests
+// (one file each) costs seconds; this index costs one read. It is derived
+// data: every entry was taken from a manifest whose hash was checked, commits
+// never change, and a missing or unreadable index is rebuilt from the
+// manifests. Readers may refresh it without the lock: two racing refreshes
+// each write a whole, correct file, and the loser's additions return next time.
+// Nothing that restores, cleans up or verifies reads it.
+
+export interface CommitSummary {
+  readonly parent: string | null;
+  readonly type: CommitType;
+  readonly message: string;
+  readonly createdAt: string;
+  readonly path: string;
+  /** [sha256, bytes, delta bytes] per file. */
+  readonly files: ReadonlyArray<readonly [string, number, number]>;
+}
+
+interface IndexFile { readonly version: 1; readonly commits: Record<string, CommitSummary> }
+
+const FILE = 'log-index.json';
+
+export function summarize(m: Manifest): CommitSummary {
+  return {
+    parent: m.parent, type: m.type, message: m.message, createdAt: m.createdAt, path: m.source.path,
+    files: m.files.map((f) => [f.sha256, f.bytes, f.delta?.bytes ?? 0] as const),
+  };
+}
+
+export async function commitSummaries(store: Store): Promise<Map<string, CommitSummary>> {
+  const file = path.join(store.dir, FILE);
+  let known: Record<string, CommitSummary> = {};
+  try {
+    const parsed = JSON.parse(await fs.readFile(file, 'utf8')) as IndexFile;
+    if (parsed.version === 1 && parsed.commits) known = parsed.commits;
+  } catch { /* absent or damaged: rebuilt below */ }
+  const ids = await store.listCommitIds();
+  const out = new Map<string, CommitSummary>();
+  const missing = ids.filter((id) => !known[id]);
+  for (const id of ids) if (known[id]) out.set(id, known[id]);
+  const added = await Promise.all(missing.map(async (id) => [id, summarize(await store.readManifest(id))] as const));
+  for (const [id, s] of added) out.set(id, s);
+  if (added.length > 0) {
+    await writeFileAtomic(file, JSON.stringify({ version: 1, commits: Object.fromEntries(out) } satisfies IndexFile)).catch(() => undefined);
+  }
+  return out;
+}
