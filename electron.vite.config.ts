@@ -39,6 +39,8 @@ export default defineConfig({
           index: at('src-main/electron/index.ts'),
           cli: at('src-main/cli/main.ts'),
           job: at('src-main/jobs/job-process.ts'),
+          // Worker threads that encode blocks in parallel (src-main/core/codec/encode-pool.ts finds it).
+          'encode-worker': at('src-main/core/codec/encode-worker.ts'),
         },
         output: {
           format: 'es',

@@ -3,11 +3,10 @@ import { WeightlineError } from '../../../src-shared/errors';
 import type { TensorRegion } from '../formats/layout';
 import type { FileSource } from '../rebuild/source';
 import { blockChecksum } from '../store/fsutil';
-import { BLOCK_SIZE, BlockMode, blockCount, type BlockRef, type ManifestTensor, type StreamDelta } from '../store/manifest';
+import { BLOCK_SIZE, blockCount, type BlockRef, type ManifestTensor, type StreamDelta } from '../store/manifest';
 import type { DeltaWriter } from './delta-writer';
 import { FiguresAccumulator } from './figures';
-import { xorBytes } from './xor';
-import { encodeBlock } from './block-codec';
+import { encodeBlockJob, encodeParallelism } from './encode-pool';
 
 // Encodes one new file version against its base (the same file one commit up):
 // tensors matched by name with the same dtype and shape are XORed block by
@@ -36,9 +35,6 @@ export interface EncodeOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-// XOR usually wins by far; trying the plain encoding too costs a second
-// compression, so do it only where XOR did poorly.
-const TRY_RAW_ABOVE = 0.5;
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
@@ -58,6 +54,7 @@ export async function encodeFile(
 
   const streams: StreamDelta[] = [];
   const tensors: ManifestTensor[] = [];
+  const inflight = new InFlight();
   let anyChange = base === null;
 
   for (let s = 0; s < lengths.length; s++) {
@@ -97,27 +94,41 @@ export async function encodeFile(
         continue;
       }
       const fresh = await newSource.readStream(s, k * BLOCK_SIZE, len);
-      let ref: BlockRef;
+      let old: Buffer | null = null;
       if (baseIdx !== null) {
-        const old = await base!.source.readStream(baseIdx, k * BLOCK_SIZE, len);
-        const identical = old.equals(fresh);
-        // An unchanged block matters to the figures only through the old
-        // norm, and only if another block of the tensor changed: defer it, so
-        // frozen tensors cost one comparison and nothing more.
-        if (identical) unchangedBlocks.push(k);
-        else figures?.add(old, fresh, false);
-        if (identical) ref = 0;
-        else {
-          streamChanged = true;
-          // Without a writer (a CHECKPOINT, a diff) only the figures matter.
-          ref = opts.writer ? await storeBlock(opts.writer, fresh, widths[s]!, old) : 0;
+        old = await base!.source.readStream(baseIdx, k * BLOCK_SIZE, len);
+        if (old.equals(fresh)) {
+          // An unchanged block matters to the figures only through the old
+          // norm, and only if another block of the tensor changed: defer it, so
+          // frozen tensors cost one comparison and nothing more.
+          unchangedBlocks.push(k);
+          blocks.push(0);
+          opts.onBytes?.(len);
+          continue;
         }
-      } else {
-        ref = await storeBlock(opts.writer!, fresh, widths[s]!, null);
+        streamChanged = true;
+        if (!opts.writer) {
+          // Without a writer (a CHECKPOINT, a diff) only the figures matter.
+          figures?.add(old, fresh, false);
+          blocks.push(0);
+          opts.onBytes?.(len);
+          continue;
+        }
       }
-      blocks.push(ref);
+      const writer = opts.writer!;
+      const slot = blocks.length;
+      blocks.push(0);
+      inflight.start(encodeBlockJob({ fresh, old, width: widths[s]!, figures: figures ? { dtype: tensor!.dtype, littleEndian: tensor!.littleEndian } : null }).then(async (r) => {
+        if (r.sums) figures!.merge(r.sums);
+        const payload = Buffer.from(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength);
+        const at = await writer.append(payload);
+        blocks[slot] = [r.mode, at, payload.length, blockChecksum(payload)];
+      }));
+      await inflight.waitBelow(encodeParallelism());
       opts.onBytes?.(len);
     }
+    // Every block of this stream is stored (and its figures merged) before the stream is summed up.
+    await inflight.waitBelow(1);
     if (count === 0 && baseIdx === null && base && tensor) streamChanged = true;
     if (figures && streamChanged && figures.needsOldNorm) {
       for (const k of unchangedBlocks) {
@@ -146,17 +157,21 @@ export async function encodeFile(
   return { streams, tensors, removedTensors, status: base === null ? 'added' : anyChange ? 'changed' : 'unchanged' };
 }
 
-async function storeBlock(writer: DeltaWriter, fresh: Buffer, width: number, old: Buffer | null): Promise<BlockRef> {
-  let mode: BlockMode.Xor | BlockMode.Raw = BlockMode.Raw;
-  let packed: Buffer | null = null;
-  if (old) {
-    packed = encodeBlock(xorBytes(fresh, old), width);
-    mode = BlockMode.Xor;
+/** Blocks being encoded concurrently; a failure surfaces at the next wait, after the others settle. */
+class InFlight {
+  private readonly running = new Set<Promise<void>>();
+  private failure: unknown = null;
+
+  start(p: Promise<void>): void {
+    const tracked = p.catch((e: unknown) => { this.failure ??= e; }).finally(() => this.running.delete(tracked));
+    this.running.add(tracked);
   }
-  if (!packed || packed.length > fresh.length * TRY_RAW_ABOVE) {
-    const raw = encodeBlock(fresh, width);
-    if (!packed || raw.length < packed.length) { packed = raw; mode = BlockMode.Raw; }
+
+  async waitBelow(n: number): Promise<void> {
+    while (this.running.size >= n && this.running.size > 0) await Promise.race(this.running);
+    if (this.failure) {
+      await Promise.allSettled(this.running);
+      throw this.failure;
+    }
   }
-  const at = await writer.append(packed);
-  return [mode, at, packed.length, blockChecksum(packed)];
 }

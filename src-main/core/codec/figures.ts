@@ -96,6 +96,15 @@ function countChanged(a: Uint8Array, b: Uint8Array, width: number): number {
   return changed;
 }
 
+/** The running sums behind the figures, so blocks measured elsewhere (a worker) can be merged. */
+export interface FigureSums {
+  readonly elements: number;
+  readonly changed: number;
+  readonly maxAbs: number;
+  readonly sumSqDiff: number;
+  readonly sumSqOld: number;
+}
+
 export class FiguresAccumulator {
   private elements = 0;
   private changed = 0;
@@ -143,6 +152,18 @@ export class FiguresAccumulator {
     this.maxAbs = maxAbs;
     this.sumSqDiff += sd;
     this.sumSqOld += so;
+  }
+
+  sums(): FigureSums {
+    return { elements: this.elements, changed: this.changed, maxAbs: this.maxAbs, sumSqDiff: this.sumSqDiff, sumSqOld: this.sumSqOld };
+  }
+
+  merge(s: FigureSums): void {
+    this.elements += s.elements;
+    this.changed += s.changed;
+    if (s.maxAbs > this.maxAbs) this.maxAbs = s.maxAbs;
+    this.sumSqDiff += s.sumSqDiff;
+    this.sumSqOld += s.sumSqOld;
   }
 
   /** Whether unchanged blocks must still be decoded (for the relative change's denominator). */

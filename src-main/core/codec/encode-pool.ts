@@ -1,0 +1,76 @@
+import { existsSync } from 'node:fs';
+import * as os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { encodeChangedBlock, type BlockJob, type BlockResult } from './block-work';
+
+// Spreads block encoding over worker threads so a commit uses every core: the
+// main thread reads, compares and hashes while workers XOR, split planes,
+// compress and measure. Runs inline when no built worker exists (tests run the
+// TypeScript sources) or when WEIGHTLINE_WORKERS=0.
+
+interface Pending { resolve: (r: BlockResult) => void; reject: (e: Error) => void }
+
+class Pool {
+  private readonly workers: Worker[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private next = 0;
+  private busy = 0;
+
+  constructor(script: string, size: number) {
+    for (let i = 0; i < size; i++) {
+      const w = new Worker(script);
+      w.unref(); // an idle pool must not keep the CLI alive
+      w.on('message', (msg: { id: number; result?: BlockResult; error?: string }) => {
+        const p = this.pending.get(msg.id);
+        if (!p) return;
+        this.pending.delete(msg.id);
+        if (--this.busy === 0) for (const x of this.workers) x.unref();
+        if (msg.result) p.resolve(msg.result); else p.reject(new Error(`block encoder: ${msg.error ?? 'no result'}`));
+      });
+      w.on('error', (e) => { for (const p of this.pending.values()) p.reject(e); this.pending.clear(); });
+      this.workers.push(w);
+    }
+  }
+
+  run(job: BlockJob): Promise<BlockResult> {
+    const id = this.next++;
+    const worker = this.workers[id % this.workers.length]!;
+    if (this.busy++ === 0) for (const x of this.workers) x.ref();
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ id, job });
+    });
+  }
+
+  get size(): number { return this.workers.length; }
+}
+
+let pool: Pool | null | undefined;
+
+function workerScript(): string | null {
+  const here = fileURLToPath(import.meta.url);
+  if (/\.[cm]?tsx?$/.test(here)) return null; // running from source: no built worker
+  const dir = dirname(here);
+  return [join(dir, 'encode-worker.js'), join(dir, '..', 'encode-worker.js')].find((c) => existsSync(c)) ?? null;
+}
+
+function getPool(): Pool | null {
+  if (pool !== undefined) return pool;
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  const script = process.env.WEIGHTLINE_WORKERS === '0' ? null : workerScript();
+  pool = script && cores > 1 ? new Pool(script, Math.min(4, cores)) : null;
+  return pool;
+}
+
+/** How many blocks may be in flight at once (bounds memory: each holds two 4 MiB blocks). */
+export function encodeParallelism(): number {
+  return (getPool()?.size ?? 0) * 2 || 1;
+}
+
+export function encodeBlockJob(job: BlockJob): Promise<BlockResult> {
+  const p = getPool();
+  if (!p || job.fresh.length < 64 * 1024) return Promise.resolve(encodeChangedBlock(job));
+  return p.run(job);
+}
