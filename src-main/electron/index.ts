@@ -78,10 +78,12 @@ void app.whenReady().then(async () => {
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
 
   registerIpc(service, isOurPage);
-  // Reopen the last store; on a first run there is none and the UI offers
-  // open / create / "Open a sample history".
+  // Reopen the last store. On a first run there is none: open the sample
+  // history (made once in the app's config folder), so a newcomer sees the app
+  // working at once; the welcome view still offers open / create / sample.
   const [last] = await service.recentStores();
   if (last) await service.openStore(last).catch(() => undefined);
+  else await service.call('store.openSample', {});
 
   createWindow();
   app.on('activate', () => {
