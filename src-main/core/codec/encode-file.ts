@@ -1,7 +1,7 @@
 import type { TensorStatus } from '../../../src-shared/model';
 import { WeightlineError } from '../../../src-shared/errors';
 import type { TensorRegion } from '../formats/layout';
-import type { FileSource } from '../rebuild/source';
+import { FullSource, type FileSource } from '../rebuild/source';
 import { blockChecksum } from '../store/fsutil';
 import { BLOCK_SIZE, blockCount, type BlockRef, type ManifestTensor, type StreamDelta } from '../store/manifest';
 import type { DeltaWriter } from './delta-writer';
@@ -118,7 +118,9 @@ export async function encodeFile(
       const writer = opts.writer!;
       const slot = blocks.length;
       blocks.push(0);
-      inflight.start(encodeBlockJob({ fresh, old, width: widths[s]!, figures: figures ? { dtype: tensor!.dtype, littleEndian: tensor!.littleEndian } : null }).then(async (r) => {
+      // Reads from a file on disk are fresh buffers nobody else holds; a rebuilt base may be a cached block.
+      const owned = { fresh: newSource instanceof FullSource, old: base?.source instanceof FullSource };
+      inflight.start(encodeBlockJob({ fresh, old, width: widths[s]!, figures: figures ? { dtype: tensor!.dtype, littleEndian: tensor!.littleEndian } : null }, owned).then(async (r) => {
         if (r.sums) figures!.merge(r.sums);
         const payload = Buffer.from(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength);
         const at = await writer.append(payload);

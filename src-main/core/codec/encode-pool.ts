@@ -34,13 +34,13 @@ class Pool {
     }
   }
 
-  run(job: BlockJob): Promise<BlockResult> {
+  run(job: BlockJob, transfer: ArrayBuffer[]): Promise<BlockResult> {
     const id = this.next++;
     const worker = this.workers[id % this.workers.length]!;
     if (this.busy++ === 0) for (const x of this.workers) x.ref();
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, job });
+      worker.postMessage({ id, job }, transfer);
     });
   }
 
@@ -64,13 +64,26 @@ function getPool(): Pool | null {
   return pool;
 }
 
-/** How many blocks may be in flight at once (bounds memory: each holds two 4 MiB blocks). */
+/** How many blocks may be in flight at once: one per worker bounds memory (each holds two 4 MiB blocks and their encodings). */
 export function encodeParallelism(): number {
-  return (getPool()?.size ?? 0) * 2 || 1;
+  return getPool()?.size ?? 1;
 }
 
-export function encodeBlockJob(job: BlockJob): Promise<BlockResult> {
+/** Whether a buffer owns its whole ArrayBuffer, so moving it to a worker cannot take bytes from anyone else. */
+function exclusive(b: Uint8Array): boolean {
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer;
+}
+
+/**
+ * Encodes one changed block, in a worker when there is a pool. Buffers the
+ * caller marks as its own (fresh reads, never a rebuild's cached block) are
+ * moved to the worker instead of copied; the caller must not touch them after.
+ */
+export function encodeBlockJob(job: BlockJob, owned: { fresh: boolean; old: boolean }): Promise<BlockResult> {
   const p = getPool();
   if (!p || job.fresh.length < 64 * 1024) return Promise.resolve(encodeChangedBlock(job));
-  return p.run(job);
+  const transfer: ArrayBuffer[] = [];
+  if (owned.fresh && exclusive(job.fresh)) transfer.push(job.fresh.buffer as ArrayBuffer);
+  if (owned.old && job.old && exclusive(job.old) && job.old.buffer !== job.fresh.buffer) transfer.push(job.old.buffer as ArrayBuffer);
+  return p.run(job, transfer);
 }
