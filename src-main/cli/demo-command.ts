@@ -2,7 +2,6 @@
 // trying the CLI (or `weightline -C DIR serve`) without a model of your own.
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { createDemoStore } from '../core/ops/demo';
 import type { CommandContext } from './command-context';
 import { shortId } from './format';
 
@@ -12,6 +11,8 @@ export function registerDemo(program: Command, ctx: CommandContext): void {
     .argument('<dir>', 'a new or empty folder')
     .option('--json', 'print JSON: {"root","commits":[ids, oldest first],"modelPath"}')
     .action(async (dir: string, o: { json?: boolean }) => {
+      // Loaded on use: it pulls in the whole engine, which other commands' start-up should not pay for.
+      const { createDemoStore } = await import('../core/ops/demo');
       const res = await createDemoStore(path.resolve(ctx.here(), dir));
       if (o.json) { ctx.json(res); return; }
       ctx.out([

@@ -6,10 +6,9 @@ import * as path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { isWeightlineError } from '../../src-shared/errors';
 import { WEIGHTLINE_VERSION } from '../../src-shared/version';
-import { withWriteLock } from '../core/store/lock';
-import { DEFAULT_CONFIG, type StoreConfig } from '../core/store/store';
+import { DEFAULT_CONFIG, type StoreConfig } from '../../src-shared/settings';
 import type { CleanupPlan, LinkMode } from '../../src-shared/model';
-import { Store } from '../core/store/store';
+import type { Store } from '../core/store/store';
 
 // The verbs load on use: a training script pays for zstd, the zip reader and
 // the format parsers only when it runs a command that needs them, which keeps
@@ -42,7 +41,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
   const json = (v: unknown): void => out(JSON.stringify(v, null, 2));
   let cwd = io.cwd;
   const here = (): string => cwd;
-  const openStore = (): Promise<Store> => Store.find(here());
+  const openStore = async (): Promise<Store> => (await import('../core/store/store')).Store.find(here());
   let exitCode = 0;
   const bar = (): ReturnType<typeof progressBar> => progressBar(io.stderr.isTTY ? (io.stderr as NodeJS.WriteStream) : undefined);
 
@@ -62,7 +61,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
     .description('create a store (.weightline) in the current folder')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
-      const store = await Store.init(here());
+      const store = await (await import('../core/store/store')).Store.init(here());
       if (o.json) json({ root: store.root });
       else out(`Initialised an empty Weightline store in ${store.dir}`);
     });
@@ -220,6 +219,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
       const k = key as keyof StoreConfig;
       if (value === undefined) { if (o.json) json({ [k]: config[k] }); else out(String(config[k])); return; }
       const parsed = parseSetting(k, value);
+      const { withWriteLock } = await import('../core/store/lock');
       await withWriteLock(store, 'config', () => store.writeConfig({ ...config, [k]: parsed }));
       if (o.json) json({ [k]: parsed }); else out(`${k} = ${String(parsed)}`);
     });

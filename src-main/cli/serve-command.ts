@@ -4,7 +4,6 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { WeightlineError } from '../../src-shared/errors';
-import { Store } from '../core/store/store';
 import type { CommandContext } from './command-context';
 
 const DEFAULT_PORT = 8765;
@@ -27,6 +26,7 @@ export function registerServe(program: Command, ctx: CommandContext): void {
       const [{ ApiService }, { startServer }] = await Promise.all([import('../app/api-service'), import('../server/server')]);
       const service = new ApiService();
       // Serving from inside a store opens it; elsewhere the page offers open / create / sample.
+      const { Store } = await import('../core/store/store');
       const store = await Store.find(ctx.here()).catch(() => undefined);
       if (store) await service.openStore(store.root);
       let server: Awaited<ReturnType<typeof startServer>>;

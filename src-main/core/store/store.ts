@@ -4,6 +4,7 @@ import { WeightlineError } from '../../../src-shared/errors';
 import type { CommitId } from '../../../src-shared/model';
 import { exists, fsyncDir, sha256, TMP_PREFIX, writeFileAtomic, mapFsError } from './fsutil';
 import { FORMAT_VERSION, type Manifest } from './manifest';
+import { DEFAULT_CONFIG, type StoreConfig } from '../../../src-shared/settings';
 
 // The store on disk (see docs/STORE-FORMAT.md):
 //   .weightline/format.json          {"format":"weightline-store","version":1}
@@ -16,13 +17,7 @@ import { FORMAT_VERSION, type Manifest } from './manifest';
 
 export const STORE_DIR = '.weightline';
 
-export interface StoreConfig {
-  readonly maxChainLength: number;
-  readonly keepFullLatest: number;
-  readonly autoCleanup: boolean;
-}
-
-export const DEFAULT_CONFIG: StoreConfig = { maxChainLength: 16, keepFullLatest: 2, autoCleanup: false };
+export { DEFAULT_CONFIG, type StoreConfig };
 
 interface FormatFile { readonly format: string; readonly version: number }
 
