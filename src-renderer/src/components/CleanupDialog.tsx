@@ -3,14 +3,13 @@
 // get slower, and what is kept and why. Only Confirm changes anything.
 import { useEffect, useMemo, useState } from 'react';
 import { getApi } from '../api';
-import type { WeightlineErrorJSON } from '../../../src-shared/errors';
 import { humanBytes, shortId } from '../../../src-shared/format';
 import type { CleanupPlan, LogEntry } from '../../../src-shared/model';
 import { KEEP_REASON_TEXT, reasonCounts } from '../lib/keep-reasons';
 import { toErrorJSON } from '../lib/error-words';
-import { useJob } from '../hooks/use-job';
+import { useDialogJob } from '../hooks/use-dialog-job';
 import { useApp } from '../state/app-store';
-import { cancelJob, closeDialog, dismissJob, startJob } from '../state/actions';
+import { cancelJob, closeDialog, startJob } from '../state/actions';
 import { Dialog } from './Dialog';
 import { ErrorMessage } from './ErrorMessage';
 import { JobProgress } from './JobProgress';
@@ -22,10 +21,7 @@ export function CleanupDialog() {
   const commits = useApp((s) => s.commits);
   const byId = useMemo(() => new Map<string, LogEntry>(commits.map((c) => [c.id, c])), [commits]);
   const [plan, setPlan] = useState<CleanupPlan | null>(null);
-  const [jobId, setJobId] = useState<string | null>(null);
-  const [error, setError] = useState<WeightlineErrorJSON | null>(null);
-  const job = useJob(jobId);
-  const running = jobId !== null && (job === null || job.state === 'running');
+  const { jobId, setJobId, error, setError, running, job } = useDialogJob('The cleanup was cancelled.');
 
   useEffect(() => {
     let live = true;
@@ -33,15 +29,6 @@ export function CleanupDialog() {
     return () => { live = false; };
   }, []);
 
-  useEffect(() => {
-    if (!job || !jobId) return;
-    if (job.state === 'done') { dismissJob(jobId); closeDialog(); }
-    else if (job.state === 'failed' || job.state === 'cancelled') {
-      setError(job.error ?? { code: 'CANCELLED', message: 'The cleanup was cancelled.' });
-      dismissJob(jobId);
-      setJobId(null);
-    }
-  }, [job, jobId]);
 
   const confirm = async (): Promise<void> => {
     setError(null);

@@ -1,13 +1,12 @@
 // Record a new version: pick the model file or folder, a message, and whether
 // to keep full parameters (CHECKPOINT). Progress shows in place; a bad file
 // fails before anything is written, and the error says which file and why.
-import { useEffect, useState, type FormEvent } from 'react';
-import type { WeightlineErrorJSON } from '../../../src-shared/errors';
+import { useState, type FormEvent } from 'react';
 import { joinPath } from '../lib/path-complete';
 import { toErrorJSON } from '../lib/error-words';
-import { useJob } from '../hooks/use-job';
+import { useDialogJob } from '../hooks/use-dialog-job';
 import { useApp } from '../state/app-store';
-import { cancelJob, closeDialog, dismissJob, startJob } from '../state/actions';
+import { cancelJob, closeDialog, startJob } from '../state/actions';
 import { Dialog } from './Dialog';
 import { ErrorMessage } from './ErrorMessage';
 import { JobProgress } from './JobProgress';
@@ -19,21 +18,8 @@ export function CommitDialog({ presetPath }: { presetPath: string | null }) {
   const [path, setPath] = useState(() => presetPath ?? (statusPath ? joinPath(root, statusPath) : joinPath(root, '')));
   const [message, setMessage] = useState('');
   const [checkpoint, setCheckpoint] = useState(false);
-  const [jobId, setJobId] = useState<string | null>(null);
-  const [error, setError] = useState<WeightlineErrorJSON | null>(null);
-  const job = useJob(jobId);
-  const running = jobId !== null && (job === null || job.state === 'running');
+  const { jobId, setJobId, error, setError, running, job } = useDialogJob('The commit was cancelled.');
 
-  useEffect(() => {
-    if (!job || !jobId) return;
-    if (job.state === 'done') { dismissJob(jobId); closeDialog(); }
-    else if (job.state === 'failed' || job.state === 'cancelled') {
-      // The dialog shows the outcome itself; the jobs panel need not repeat it.
-      setError(job.error ?? { code: 'CANCELLED', message: 'The commit was cancelled.' });
-      dismissJob(jobId);
-      setJobId(null);
-    }
-  }, [job, jobId]);
 
   const submit = async (e: FormEvent): Promise<void> => {
     e.preventDefault();

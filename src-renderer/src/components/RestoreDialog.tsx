@@ -3,14 +3,13 @@
 // explicitly that it may be overwritten.
 import { useEffect, useState, type FormEvent } from 'react';
 import { getApi } from '../api';
-import type { WeightlineErrorJSON } from '../../../src-shared/errors';
 import { humanBytes, shortId } from '../../../src-shared/format';
 import type { CommitId, LinkMode, StatusResult } from '../../../src-shared/model';
 import { joinPath } from '../lib/path-complete';
 import { toErrorJSON } from '../lib/error-words';
-import { useJob } from '../hooks/use-job';
+import { useDialogJob } from '../hooks/use-dialog-job';
 import { useApp } from '../state/app-store';
-import { cancelJob, closeDialog, dismissJob, openDialog, startJob } from '../state/actions';
+import { cancelJob, closeDialog, openDialog, startJob } from '../state/actions';
 import { Dialog } from './Dialog';
 import { ErrorMessage } from './ErrorMessage';
 import { JobProgress } from './JobProgress';
@@ -33,10 +32,7 @@ export function RestoreDialog({ id }: { id: CommitId }) {
   const [link, setLink] = useState<LinkMode>('auto');
   const [status, setStatus] = useState<StatusResult | null>(null);
   const [overwrite, setOverwrite] = useState(false);
-  const [jobId, setJobId] = useState<string | null>(null);
-  const [error, setError] = useState<WeightlineErrorJSON | null>(null);
-  const job = useJob(jobId);
-  const running = jobId !== null && (job === null || job.state === 'running');
+  const { jobId, setJobId, error, setError, running, job } = useDialogJob('The restore was cancelled.');
 
   // Fresh status on open: the working copy may have changed since the list loaded.
   useEffect(() => {
@@ -45,15 +41,6 @@ export function RestoreDialog({ id }: { id: CommitId }) {
     return () => { live = false; };
   }, []);
 
-  useEffect(() => {
-    if (!job || !jobId) return;
-    if (job.state === 'done') { dismissJob(jobId); closeDialog(); }
-    else if (job.state === 'failed' || job.state === 'cancelled') {
-      setError(job.error ?? { code: 'CANCELLED', message: 'The restore was cancelled.' });
-      dismissJob(jobId);
-      setJobId(null);
-    }
-  }, [job, jobId]);
 
   if (!entry) return null;
   const ownPath = joinPath(root, entry.path);
