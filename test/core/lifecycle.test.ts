@@ -221,6 +221,24 @@ describe('a store that survives races and bad input', () => {
     expect(await withWriteLock(store, 'cleanup', async () => 42, 300)).toBe(42);
   });
 
+  it('a writer waiting for the lock gets it once the holder finishes, and the lock never appears empty', async () => {
+    const { store } = await history(1);
+    const order: string[] = [];
+    const lockFile = path.join(store.dir, 'lock');
+    const first = withWriteLock(store, 'commit', async () => {
+      const content = JSON.parse(await fs.readFile(lockFile, 'utf8')) as { pid: number; command: string };
+      expect(content).toMatchObject({ pid: process.pid, command: 'commit' });
+      await new Promise((r) => setTimeout(r, 300));
+      order.push('first');
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    // The second writer's staged lock must survive the first writer's sweep of temp files.
+    const second = withWriteLock(store, 'cleanup', async () => { order.push('second'); });
+    await Promise.all([first, second]);
+    expect(order).toEqual(['first', 'second']);
+    await expect(fs.access(lockFile)).rejects.toThrow();
+  });
+
   it('readers succeed while a cleanup deletes full parameters', async () => {
     const { root, store, ids, shas } = await history(10);
     const reader = Store.open(store.root);
