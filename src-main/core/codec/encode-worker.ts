@@ -2,6 +2,9 @@
 // blocks for codec/encode-pool.ts. Messages carry one block's bytes, never more.
 import { parentPort } from 'node:worker_threads';
 import { encodeChangedBlock, type BlockJob } from './block-work';
+import { Collector } from './collect';
+
+const collector = new Collector();
 
 parentPort?.on('message', (msg: { id: number; job: BlockJob }) => {
   try {
@@ -11,4 +14,5 @@ parentPort?.on('message', (msg: { id: number; job: BlockJob }) => {
   } catch (e) {
     parentPort!.postMessage({ id: msg.id, error: e instanceof Error ? e.message : String(e) });
   }
+  collector.processed(msg.job.fresh.byteLength + (msg.job.old?.byteLength ?? 0));
 });
