@@ -15,6 +15,8 @@ const repo = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const cli = path.join(repo, 'bin', 'weightline.mjs');
 const rssHook = path.join(repo, 'scripts', 'report-max-rss.mjs');
 const quick = process.argv.includes('--quick');
+const verbose = process.argv.includes('--verbose');
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7); // sequences | sizes | chain
 const MB = 1e6;
 const scratch = fs.mkdtempSync(path.join(process.env.WEIGHTLINE_BENCH_DIR ?? path.join(repo, 'bench', 'work'), 'run-'));
 
@@ -36,7 +38,9 @@ function wl(cwd: string, ...args: string[]): Timed {
   const r = spawnSync(process.execPath, ['--import', rssHook, cli, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 28 });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`weightline ${args.join(' ')} failed: ${r.stderr}`);
-  return { ms, rssMb: Number(/max-rss-kb (\d+)/.exec(r.stderr)?.[1] ?? 0) / 1024, stdout: r.stdout };
+  const rssMb = Number(/max-rss-kb (\d+)/.exec(r.stderr)?.[1] ?? 0) / 1024;
+  if (verbose) console.log(`  weightline ${args.join(' ').slice(0, 50).padEnd(50)} ${(ms / 1000).toFixed(2)} s  peak RSS ${rssMb.toFixed(0)} MB`);
+  return { ms, rssMb, stdout: r.stdout };
 }
 
 function timed(cmd: string, args: string[], outFile?: string): { ms: number; bytes: number } {
@@ -163,7 +167,7 @@ function main(): void {
   let worstRatioToXdelta = 0;
   let worstRss = 0;
   let slowestDeltaCommit = Infinity, slowestRestore = Infinity;
-  for (const spec of specs) {
+  for (const spec of only && only !== 'sequences' ? [] : specs) {
     console.log(`\n== ${spec.name}: ${n} versions of ${f1(spec.bytes / MB)} MB`);
     const dir = path.join(scratch, spec.name.replace(/\W+/g, '-'));
     const versions = generateSequence(dir, spec);
@@ -188,7 +192,8 @@ function main(): void {
 
   // Cost against model size: the full fine-tune at growing sizes.
   report.push('## How cost grows with model size (full fine-tune f32, 3 versions)', '', '| size (MB) | DELTA commit MB/s | restore newest MB/s | restore deepest MB/s | peak RSS (MB) | bytes after cleanup / versions |', '|---:|---:|---:|---:|---:|---:|');
-  for (const s of quick ? [20 * MB, 50 * MB] : [50 * MB, 200 * MB, 500 * MB, 2000 * MB]) {
+  const sizes = process.env.WEIGHTLINE_BENCH_SIZES ? process.env.WEIGHTLINE_BENCH_SIZES.split(',').map((x) => Number(x) * MB) : quick ? [20 * MB, 50 * MB] : [50 * MB, 200 * MB, 500 * MB, 2000 * MB];
+  for (const s of only && only !== 'sizes' ? [] : sizes) {
     console.log(`\n== size ${f1(s / MB)} MB`);
     const dir = path.join(scratch, `size-${s}`);
     const versions = generateSequence(dir, { name: 'size', bytes: s, versions: 3, dtype: 'F32' });
@@ -201,7 +206,7 @@ function main(): void {
 
   // Cost against chain length: rebuilding the 1st vs the 16th delta.
   console.log('\n== chain length');
-  {
+  if (!only || only === 'chain') {
     const dir = path.join(scratch, 'chain');
     const versions = generateSequence(dir, { name: 'chain', bytes: quick ? 10 * MB : 50 * MB, versions: 17, dtype: 'F32' });
     const root = path.join(scratch, 'chain-store');
