@@ -23,7 +23,6 @@ class Pool {
   constructor(script: string, size: number) {
     for (let i = 0; i < size; i++) {
       const w = new Worker(script);
-      w.unref(); // an idle pool must not keep the CLI alive
       w.on('message', (msg: { id: number; result?: BlockResult; error?: string }) => {
         const p = this.pending.get(msg.id);
         if (!p) return;
@@ -34,6 +33,10 @@ class Pool {
         if (msg.result) p.resolve(msg.result); else p.reject(new Error(`block encoder: ${msg.error ?? 'no result'}`));
       });
       w.on('error', (e) => { for (const p of this.pending.values()) p.reject(e); this.pending.clear(); });
+      // An idle pool must not keep the CLI alive. After the listeners: adding
+      // a 'message' listener refs the worker again (measured: a commit that
+      // never used the pool hung at exit).
+      w.unref();
       this.workers.push(w);
     }
   }
