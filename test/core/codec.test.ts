@@ -19,6 +19,25 @@ describe('byte planes', () => {
   });
 });
 
+describe('byte planes, word-wide paths', () => {
+  it('split with XOR equals XOR then split, and join inverts it, at any offset and length', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 400 }), fc.constantFrom(2, 4), fc.nat(5), fc.boolean(), (raw, width, shift, round) => {
+      // Half the runs use whole groups of four elements, which take the word-wide path.
+      const bytes = round ? raw.subarray(0, raw.length - (raw.length % 16)) : raw;
+      const other = Buffer.from(bytes.map((x, i) => (x * 7 + i) & 255));
+      const at = (x: Uint8Array): Uint8Array => { const c = new Uint8Array(shift + x.length); c.set(x, shift); return c.subarray(shift); };
+      const fused = splitPlanes(at(bytes), width, at(other));
+      const plain = splitPlanes(xorBytes(bytes, other), width);
+      expect(Buffer.from(fused).equals(Buffer.from(plain))).toBe(true);
+      // Reference split, byte by byte.
+      const x = xorBytes(bytes, other), n = Math.floor(x.length / width), ref = Buffer.from(x);
+      for (let b = 0; b < width; b++) for (let i = 0; i < n; i++) ref[b * n + i] = x[i * width + b]!;
+      expect(Buffer.from(plain).equals(ref)).toBe(true);
+      expect(Buffer.from(joinPlanes(at(fused), width)).equals(x)).toBe(true);
+    }), { numRuns: 400 });
+  });
+});
+
 describe('xor', () => {
   it('a ^ b ^ b is a, aligned or not', () => {
     fc.assert(fc.property(fc.uint8Array({ minLength: 0, maxLength: 200 }), fc.nat(3), (a, shift) => {
@@ -66,6 +85,51 @@ describe('change figures', () => {
     accH.add(Buffer.from(new Uint16Array([0x3c00]).buffer), Buffer.from(new Uint16Array([0x4000]).buffer), false);
     expect(accH.result().maxAbsDiff).toBe(1);
     expect(accH.result().relChange).toBe(1);
+  });
+
+  it('fused float kernels give exactly what a plain per-element reference gives (NaN, ±0, ±inf, unaligned)', () => {
+    // Reference: decode every element with DataView, compare bit patterns, sum in element order.
+    const reference = (dtype: 'F32' | 'F64' | 'BF16' | 'F16', a: Uint8Array, b: Uint8Array) => {
+      const width = dtype === 'F64' ? 8 : dtype === 'F32' ? 4 : 2;
+      const va = new DataView(a.buffer, a.byteOffset, a.byteLength), vb = new DataView(b.buffer, b.byteOffset, b.byteLength);
+      const half = (h: number): number => { const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 31, m = h & 1023; return e === 0 ? s * m * 2 ** -24 : e === 31 ? (m ? NaN : s * Infinity) : s * (1 + m / 1024) * 2 ** (e - 15); };
+      const value = (v: DataView, i: number): number => {
+        if (dtype === 'F64') return v.getFloat64(i * 8, true);
+        if (dtype === 'F32') return v.getFloat32(i * 4, true);
+        if (dtype === 'F16') return half(v.getUint16(i * 2, true));
+        const f = new DataView(new ArrayBuffer(4)); f.setUint32(0, v.getUint16(i * 2, true) << 16); return f.getFloat32(0);
+      };
+      const n = Math.floor(a.length / width);
+      let changed = 0, maxAbs = 0, sd = 0, so = 0;
+      for (let i = 0; i < n; i++) {
+        const x = value(va, i), y = value(vb, i);
+        if (Number.isFinite(x)) so += x * x;
+        if (!Buffer.from(a.subarray(i * width, (i + 1) * width)).equals(b.subarray(i * width, (i + 1) * width))) {
+          changed++;
+          const d = y - x;
+          if (Number.isFinite(d)) { maxAbs = Math.max(maxAbs, Math.abs(d)); sd += d * d; }
+        }
+      }
+      return { changedFraction: n ? changed / n : 0, maxAbsDiff: maxAbs, relChange: so > 0 ? Math.sqrt(sd) / Math.sqrt(so) : sd === 0 ? 0 : null };
+    };
+    const special = [0, -0, NaN, Infinity, -Infinity, 1e-40, 3.4e38];
+    fc.assert(fc.property(
+      fc.constantFrom('F32' as const, 'F64' as const, 'BF16' as const, 'F16' as const),
+      fc.array(fc.oneof(fc.double(), fc.constantFrom(...special)), { maxLength: 40 }),
+      fc.array(fc.nat(3), { maxLength: 40 }),
+      fc.nat(7),
+      (dtype, values, edits, shift) => {
+        const width = dtype === 'F64' ? 8 : dtype === 'F32' ? 4 : 2;
+        const a = Buffer.alloc(values.length * width);
+        values.forEach((v, i) => { if (width === 8) a.writeDoubleLE(v, i * 8); else if (width === 4) a.writeFloatLE(v, i * 4); else a.writeUInt16LE(Math.abs(Math.round(v * 977)) & 0xffff, i * 2); });
+        const b = Buffer.from(a);
+        edits.forEach((e, i) => { if (i < values.length) { const at = i * width + (e % width); b[at] = b[at]! ^ (1 << e); } });
+        // Views at odd offsets take the copying path.
+        const at = (x: Buffer): Uint8Array => { const c = new Uint8Array(shift + x.length); c.set(x, shift); return c.subarray(shift); };
+        const acc = new FiguresAccumulator(dtype, width, true);
+        acc.add(at(a), at(b), false);
+        expect(acc.result()).toEqual(reference(dtype, a, b));
+      }), { numRuns: 300 });
   });
 
   it('gives no relative change for integers but does give max |Δ|', () => {

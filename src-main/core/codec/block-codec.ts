@@ -14,8 +14,9 @@ const SAMPLE = 64 * 1024;
 const INCOMPRESSIBLE = 0.97;
 const RAW = 0, ZSTD = 1;
 
-export function encodeBlock(data: Uint8Array, width: number): Buffer {
-  const planes = splitPlanes(data, width);
+/** Encodes `data`, or `data ^ xorWith` (a delta block) without materialising the XOR. */
+export function encodeBlock(data: Uint8Array, width: number, xorWith?: Uint8Array): Buffer {
+  const planes = splitPlanes(data, width, xorWith);
   // Whole elements go into planes; a sub-element tail rides with the last plane.
   const n = width > 1 ? Math.floor(data.length / width) : data.length;
   const count = width > 1 ? width : 1;

@@ -2,7 +2,6 @@ import type { Dtype } from '../formats/layout';
 import { BlockMode } from '../store/manifest';
 import { encodeBlock } from './block-codec';
 import { FiguresAccumulator, type FigureSums } from './figures';
-import { xorBytes } from './xor';
 
 // The CPU-heavy part of storing one changed block: XOR with the base, byte
 // planes, zstd, and the change figures. Pure, so it runs the same inline or in
@@ -37,7 +36,7 @@ export function encodeChangedBlock(job: BlockJob): BlockResult {
   let mode: BlockMode.Xor | BlockMode.Raw = BlockMode.Raw;
   let payload: Buffer | null = null;
   if (job.old) {
-    payload = encodeBlock(xorBytes(job.fresh, job.old), job.width);
+    payload = encodeBlock(job.fresh, job.width, job.old);
     mode = BlockMode.Xor;
   }
   if (!payload || payload.length > job.fresh.length * TRY_RAW_ABOVE) {

@@ -11,7 +11,7 @@ import { Collector } from './collect';
 // compress and measure. Runs inline when no built worker exists (tests run the
 // TypeScript sources) or when WEIGHTLINE_WORKERS=0.
 
-interface Pending { resolve: (r: BlockResult) => void; reject: (e: Error) => void }
+interface Pending { resolve: (r: BlockResult) => void; reject: (e: Error) => void; worker: number }
 
 class Pool {
   private readonly workers: Worker[] = [];
@@ -19,6 +19,8 @@ class Pool {
   private readonly pending = new Map<number, Pending>();
   private next = 0;
   private busy = 0;
+  /** Jobs outstanding per worker: a job goes to the least loaded one, since blocks finish out of order. */
+  private readonly load: number[] = [];
 
   constructor(script: string, size: number) {
     for (let i = 0; i < size; i++) {
@@ -27,6 +29,7 @@ class Pool {
         const p = this.pending.get(msg.id);
         if (!p) return;
         this.pending.delete(msg.id);
+        this.load[p.worker]!--;
         if (--this.busy === 0) for (const x of this.workers) x.unref();
         // The blocks sent and the payload received die on this thread soon after.
         this.collector.processed(2 * (msg.result?.payload.byteLength ?? 0) + 8 * 1024 * 1024);
@@ -38,16 +41,19 @@ class Pool {
       // never used the pool hung at exit).
       w.unref();
       this.workers.push(w);
+      this.load.push(0);
     }
   }
 
   run(job: BlockJob, transfer: ArrayBuffer[]): Promise<BlockResult> {
     const id = this.next++;
-    const worker = this.workers[id % this.workers.length]!;
+    // Round robin would queue a block behind a slow one while the other worker idles.
+    const w = this.load.indexOf(Math.min(...this.load));
+    this.load[w]!++;
     if (this.busy++ === 0) for (const x of this.workers) x.ref();
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, job }, transfer);
+      this.pending.set(id, { resolve, reject, worker: w });
+      this.workers[w]!.postMessage({ id, job }, transfer);
     });
   }
 
@@ -73,12 +79,13 @@ function getPool(): Pool | null {
   return pool;
 }
 
-/** How many blocks may be in flight at once: one per worker bounds memory (each holds two 4 MiB blocks and their encodings). */
+/** How many blocks may be in flight at once; each holds two 4 MiB blocks and their encodings (~20 MB). */
 export function encodeParallelism(): number {
-  // At least two, so the main thread reads the next block while a worker encodes;
-  // no more than the workers, since every block in flight holds ~20 MB.
+  // One per worker plus one read ahead, so a worker that finishes finds its
+  // next block waiting (measured: 212 MB f32 commit encodes in 1.3 s vs 1.4 s
+  // with one per worker); bounded, since memory grows with every block.
   const size = getPool()?.size;
-  return size ? Math.max(2, size) : 1;
+  return size ? size + 1 : 1;
 }
 
 /** Whether a buffer owns its whole ArrayBuffer, so moving it to a worker cannot take bytes from anyone else. */

@@ -1,3 +1,5 @@
+import { xorBytes } from './xor';
+
 // Byte planes: byte 0 of every element, then byte 1, and so on. Small float
 // updates leave sign and exponent bytes equal, so after XOR those planes are
 // runs of zeros that zstd squeezes to almost nothing, while the noisy low
@@ -10,9 +12,77 @@ function aligned(buf: Uint8Array, align: number): boolean {
   return buf.byteOffset % align === 0;
 }
 
-export function splitPlanes(src: Uint8Array, width: number): Buffer {
-  if (width <= 1) return Buffer.from(src.buffer, src.byteOffset, src.byteLength);
+// Word-wide transposes: four elements in, one 32-bit word out per plane, so
+// every load and store moves four bytes (measured ~2x the byte-wise loops,
+// with the XOR folded in for free). Need n % 4 === 0 and 4-byte alignment.
+
+function transpose4(src: Uint8Array, xorWith: Uint8Array | null, out: Uint8Array, n: number): void {
+  const a = new Uint32Array(src.buffer, src.byteOffset, n);
+  const b = xorWith ? new Uint32Array(xorWith.buffer, xorWith.byteOffset, n) : null;
+  const o = new Uint32Array(out.buffer, out.byteOffset, n);
+  const q = n >> 2, q2 = 2 * q, q3 = 3 * q;
+  for (let i = 0, j = 0; j < q; i += 4, j++) {
+    let v0 = a[i]!, v1 = a[i + 1]!, v2 = a[i + 2]!, v3 = a[i + 3]!;
+    if (b) { v0 ^= b[i]!; v1 ^= b[i + 1]!; v2 ^= b[i + 2]!; v3 ^= b[i + 3]!; }
+    o[j] = (v0 & 255) | ((v1 & 255) << 8) | ((v2 & 255) << 16) | (v3 << 24);
+    o[q + j] = ((v0 >>> 8) & 255) | (v1 & 0xff00) | ((v2 & 0xff00) << 8) | ((v3 & 0xff00) << 16);
+    o[q2 + j] = ((v0 >>> 16) & 255) | ((v1 >>> 8) & 0xff00) | (v2 & 0xff0000) | ((v3 & 0xff0000) << 8);
+    o[q3 + j] = (v0 >>> 24) | ((v1 >>> 16) & 0xff00) | ((v2 >>> 8) & 0xff0000) | (v3 & 0xff000000);
+  }
+}
+
+function untranspose4(planes: Uint8Array, out: Uint8Array, n: number): void {
+  const p = new Uint32Array(planes.buffer, planes.byteOffset, n);
+  const o = new Uint32Array(out.buffer, out.byteOffset, n);
+  const q = n >> 2, q2 = 2 * q, q3 = 3 * q;
+  for (let i = 0, j = 0; j < q; i += 4, j++) {
+    const w0 = p[j]!, w1 = p[q + j]!, w2 = p[q2 + j]!, w3 = p[q3 + j]!;
+    o[i] = (w0 & 255) | ((w1 & 255) << 8) | ((w2 & 255) << 16) | (w3 << 24);
+    o[i + 1] = ((w0 >>> 8) & 255) | (w1 & 0xff00) | ((w2 & 0xff00) << 8) | ((w3 & 0xff00) << 16);
+    o[i + 2] = ((w0 >>> 16) & 255) | ((w1 >>> 8) & 0xff00) | (w2 & 0xff0000) | ((w3 & 0xff0000) << 8);
+    o[i + 3] = (w0 >>> 24) | ((w1 >>> 16) & 0xff00) | ((w2 >>> 8) & 0xff0000) | (w3 & 0xff000000);
+  }
+}
+
+function transpose2(src: Uint8Array, xorWith: Uint8Array | null, out: Uint8Array, n: number): void {
+  // Two 16-bit elements per word; four elements give one word of each plane.
+  const a = new Uint32Array(src.buffer, src.byteOffset, n >> 1);
+  const b = xorWith ? new Uint32Array(xorWith.buffer, xorWith.byteOffset, n >> 1) : null;
+  const o = new Uint32Array(out.buffer, out.byteOffset, n >> 1);
+  const q = n >> 2;
+  for (let i = 0, j = 0; j < q; i += 2, j++) {
+    let v0 = a[i]!, v1 = a[i + 1]!;
+    if (b) { v0 ^= b[i]!; v1 ^= b[i + 1]!; }
+    o[j] = (v0 & 255) | ((v0 >>> 8) & 0xff00) | ((v1 & 255) << 16) | ((v1 & 0xff0000) << 8);
+    o[q + j] = ((v0 >>> 8) & 255) | ((v0 >>> 16) & 0xff00) | ((v1 & 0xff00) << 8) | (v1 & 0xff000000);
+  }
+}
+
+function untranspose2(planes: Uint8Array, out: Uint8Array, n: number): void {
+  const p = new Uint32Array(planes.buffer, planes.byteOffset, n >> 1);
+  const o = new Uint32Array(out.buffer, out.byteOffset, n >> 1);
+  const q = n >> 2;
+  for (let i = 0, j = 0; j < q; i += 2, j++) {
+    const lo = p[j]!, hi = p[q + j]!;
+    o[i] = (lo & 255) | ((hi & 255) << 8) | ((lo & 0xff00) << 8) | ((hi & 0xff00) << 16);
+    o[i + 1] = ((lo >>> 16) & 255) | ((hi >>> 8) & 0xff00) | (lo & 0xff000000) >>> 8 | (hi & 0xff000000);
+  }
+}
+
+/**
+ * Byte planes of `src`, or of `src ^ xorWith` when given: a delta's XOR and
+ * its split in one pass, so the block is read once and no XORed copy is made.
+ */
+export function splitPlanes(src: Uint8Array, width: number, xorWith?: Uint8Array): Buffer {
+  if (xorWith && xorWith.length !== src.length) throw new Error(`splitPlanes: lengths differ (${src.length} vs ${xorWith.length})`);
   const n = Math.floor(src.length / width);
+  if ((width === 4 || width === 2) && n % 4 === 0 && n * width === src.length && aligned(src, 4) && (!xorWith || aligned(xorWith, 4))) {
+    const out = Buffer.allocUnsafe(src.length);
+    if (width === 4) transpose4(src, xorWith ?? null, out, n); else transpose2(src, xorWith ?? null, out, n);
+    return out;
+  }
+  if (xorWith) src = xorBytes(src, xorWith);
+  if (width <= 1) return Buffer.from(src.buffer, src.byteOffset, src.byteLength);
   const out = Buffer.allocUnsafe(src.length);
   if (width === 4 && aligned(src, 4)) {
     const u = new Uint32Array(src.buffer, src.byteOffset, n);
@@ -48,6 +118,10 @@ export function joinPlanes(planes: Uint8Array, width: number): Buffer {
   if (width <= 1) return Buffer.from(planes.buffer, planes.byteOffset, planes.byteLength);
   const n = Math.floor(planes.length / width);
   const out = Buffer.allocUnsafe(planes.length);
+  if ((width === 4 || width === 2) && n % 4 === 0 && n * width === planes.length && aligned(planes, 4) && aligned(out, 4)) {
+    if (width === 4) untranspose4(planes, out, n); else untranspose2(planes, out, n);
+    return out;
+  }
   if (width === 4 && aligned(out, 4)) {
     const u = new Uint32Array(out.buffer, out.byteOffset, n);
     const n2 = 2 * n, n3 = 3 * n;

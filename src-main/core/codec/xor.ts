@@ -19,3 +19,19 @@ export function xorBytes(a: Uint8Array, b: Uint8Array): Buffer {
   for (; i < n; i++) out[i] = a[i]! ^ b[i]!;
   return out;
 }
+
+/** a ^= b in place (same length); returns a. */
+export function xorInto(a: Buffer, b: Uint8Array): Buffer {
+  if (a.length !== b.length) throw new Error(`xorInto: lengths differ (${a.length} vs ${b.length})`);
+  const n = a.length;
+  let i = 0;
+  if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0) {
+    const words = n >>> 2;
+    const wa = new Uint32Array(a.buffer, a.byteOffset, words);
+    const wb = new Uint32Array(b.buffer, b.byteOffset, words);
+    for (let k = 0; k < words; k++) wa[k] = wa[k]! ^ wb[k]!;
+    i = words << 2;
+  }
+  for (; i < n; i++) a[i] = a[i]! ^ b[i]!;
+  return a;
+}

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs/promises';
 import { WeightlineError } from '../../../src-shared/errors';
 import { decodePlanes } from '../codec/block-codec';
-import { joinPlanes, splitPlanes } from '../codec/planes';
-import { xorBytes } from '../codec/xor';
+import { joinPlanes } from '../codec/planes';
+import { xorBytes, xorInto } from '../codec/xor';
 import { blockChecksum, mapFsError, readExactly } from '../store/fsutil';
 import { BLOCK_SIZE, BlockMode, type FileDelta } from '../store/manifest';
 import { regionAt, streamMap, type LayoutLike, type StreamMap } from './streams';
@@ -12,6 +12,18 @@ import { regionAt, streamMap, type LayoutLike, type StreamMap } from './streams'
 // Rebuilding is lazy and block-wise: each level of the chain holds at most one
 // decoded block, so memory is bounded by chain length × block size, never by
 // model size, and verify can stream a rebuild without writing a file.
+
+/**
+ * A block as join(planes) ^ bytes, either part possibly absent (zero). XOR
+ * deltas fold into `planes` level by level; the full parameters at the bottom
+ * of the chain stay `bytes`. Interleaving commutes with XOR, so planes are
+ * joined once per block and the base is never split, whatever the chain length.
+ * Neither buffer may be written to: both can be another level's cache.
+ */
+export interface ChainBlock {
+  readonly planes: Buffer | null;
+  readonly bytes: Buffer | null;
+}
 
 export abstract class FileSource {
   readonly streams: StreamMap;
@@ -23,10 +35,10 @@ export abstract class FileSource {
   abstract read(offset: number, length: number): Promise<Buffer>;
   abstract close(): Promise<void>;
 
-  /** Block k of stream idx as byte planes (see codec/planes.ts). */
-  async streamPlanes(idx: number, k: number): Promise<Buffer> {
+  /** Block k of stream idx, in the split form a chain of deltas folds into (see ChainBlock). */
+  async chainBlock(idx: number, k: number): Promise<ChainBlock> {
     const len = Math.min(BLOCK_SIZE, this.streams.lengths[idx]! - k * BLOCK_SIZE);
-    return splitPlanes(await this.readStream(idx, k * BLOCK_SIZE, len), this.streams.widths[idx]!);
+    return { planes: null, bytes: await this.readStream(idx, k * BLOCK_SIZE, len) };
   }
 
   /** Bytes [offset, offset+length) of stream idx (0 = residual, i+1 = tensor i). */
@@ -88,8 +100,8 @@ export class FullSource extends FileSource {
 export class DeltaSource extends FileSource {
   private bytesKey = -1;
   private bytesBlock: Buffer | undefined;
-  private planesKey = -1;
-  private planesBlock: Buffer | undefined;
+  private chainKey = -1;
+  private chainCached: ChainBlock | undefined;
   private handle: fs.FileHandle | undefined;
 
   constructor(
@@ -141,40 +153,53 @@ export class DeltaSource extends FileSource {
   private async block(idx: number, k: number): Promise<Buffer> {
     const key = idx * 0x100000 + k;
     if (key === this.bytesKey && this.bytesBlock) return this.bytesBlock;
-    const block = joinPlanes(await this.streamPlanes(idx, k), this.streams.widths[idx]!);
+    const { planes, bytes } = await this.chainBlock(idx, k);
+    let block: Buffer;
+    if (!planes) block = bytes!;
+    else {
+      const width = this.streams.widths[idx]!;
+      // At width 1 joinPlanes returns a view of `planes`, a cached buffer nobody may write into.
+      if (width <= 1) block = bytes ? xorBytes(planes, bytes) : planes;
+      else block = bytes ? xorInto(joinPlanes(planes, width), bytes) : joinPlanes(planes, width);
+    }
     this.bytesKey = key;
     this.bytesBlock = block;
     return block;
   }
 
-  /** Block k of stream idx in plane form: XOR deltas fold here without interleaving at every level. */
-  override async streamPlanes(idx: number, k: number): Promise<Buffer> {
+  override async chainBlock(idx: number, k: number): Promise<ChainBlock> {
     const key = idx * 0x100000 + k;
-    if (key === this.planesKey && this.planesBlock) return this.planesBlock;
+    if (key === this.chainKey && this.chainCached) return this.chainCached;
     const stream = this.delta.streams[idx];
     const ref = stream?.blocks[k];
     if (!stream || ref === undefined) throw new WeightlineError('CORRUPT', `${this.label}: the delta has no block ${k} of stream ${idx}`);
     const blockLen = Math.min(BLOCK_SIZE, this.streams.lengths[idx]! - k * BLOCK_SIZE);
-    const basePlanes = async (): Promise<Buffer> => {
+    const baseBlock = async (): Promise<ChainBlock> => {
       if (stream.base === null || !this.base) throw new WeightlineError('CORRUPT', `${this.label}: block ${k} of stream ${idx} needs a base the delta does not name`);
       // Same element width on both sides: a base is matched by dtype and length.
-      return this.base.streamPlanes(stream.base, k);
+      return this.base.chainBlock(stream.base, k);
     };
-    let planes: Buffer;
+    let result: ChainBlock;
     if (ref === 0) {
-      planes = await basePlanes();
+      result = await baseBlock();
     } else {
       const [mode, at, len, sum] = ref;
       const stored = await this.readDelta(at, len);
       if (blockChecksum(stored) !== sum) {
         throw new WeightlineError('CORRUPT', `${this.label}: delta block ${k} of stream ${idx} is corrupt (checksum ${blockChecksum(stored)}, expected ${sum})`, this.deltaFile ?? undefined);
       }
+      // A fresh buffer, ours to fold the base's planes into.
       const own = decodePlanes(stored, this.streams.widths[idx]!, blockLen, `${this.label}: delta block ${k} of stream ${idx}`);
-      planes = mode === BlockMode.Xor ? xorBytes(own, await basePlanes()) : own;
+      if (mode === BlockMode.Xor) {
+        const base = await baseBlock();
+        result = { planes: base.planes ? xorInto(own, base.planes) : own, bytes: base.bytes };
+      } else {
+        result = { planes: own, bytes: null };
+      }
     }
-    this.planesKey = key;
-    this.planesBlock = planes;
-    return planes;
+    this.chainKey = key;
+    this.chainCached = result;
+    return result;
   }
 
   private async readDelta(at: number, len: number): Promise<Buffer> {
