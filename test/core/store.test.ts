@@ -1,3 +1,4 @@
+import { appendFileSync, closeSync, openSync, writeSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -316,6 +317,32 @@ describe('bad input changes nothing', () => {
       expect(err).toMatchObject({ code: 'BAD_FORMAT' });
       expect((err as Error).message).toContain(bad);
       expect((err as Error).message).not.toContain('\n');
+      expect(await snapshotTree(store.dir)).toEqual(before);
+    });
+  }
+
+  for (const how of ['grows', 'is rewritten in place'] as const) {
+    it(`a file that ${how} while it is being committed: CHANGED_DURING, store untouched`, async () => {
+      const { root, store } = await setup();
+      const big = (seed: number): TestTensor[] => [{ name: 'w', dtype: 'F32', shape: [6 * 1024 * 1024], data: gaussianF32(6 * 1024 * 1024, rng(seed)) }];
+      const file = path.join(root, 'm.safetensors');
+      await writeSafetensors(file, big(1));
+      await commit(store, file, { message: 'first' });
+      await writeSafetensors(file, big(2));
+      const before = await snapshotTree(store.dir);
+      let touched = false;
+      const err = await commit(store, file, {
+        message: 'second',
+        onProgress: (p) => {
+          // The training script saves again while the copy is under way.
+          if (touched || p.phase !== 'copying') return;
+          touched = true;
+          if (how === 'grows') appendFileSync(file, Buffer.alloc(4096));
+          else { const fd = openSync(file, 'r+'); writeSync(fd, Buffer.alloc(16), 0, 16, 1000); closeSync(fd); }
+        },
+      }).catch((e: unknown) => e);
+      expect(touched).toBe(true);
+      expect(err).toMatchObject({ code: 'CHANGED_DURING' });
       expect(await snapshotTree(store.dir)).toEqual(before);
     });
   }

@@ -32,7 +32,10 @@ const DELTA_WORTH_IT = 0.9;
 interface Staged {
   readonly work: WorkingFile;
   readonly layout: FileLayout;
-  readonly sha256: string;
+  /** Known before the copy when the stat cache vouched for the file; else null until `done`. */
+  readonly knownSha256: string | null;
+  /** The copy's sha256, once the copy is whole and the file did not change meanwhile. */
+  readonly done: Promise<string>;
   /** Temp copy inside the store; adopted as the object, or dropped when the object already exists. */
   readonly temp: string | null;
   readonly source: FileSource;
@@ -71,7 +74,14 @@ export async function commit(store: Store, target: string, opts: CommitOptions):
     const staged: Staged[] = [];
     const writers: DeltaWriter[] = [];
     try {
-      for (let i = 0; i < files.length; i++) staged.push(await stage(store, files[i]!, layouts[i]!, cache, (n) => progress('copying', n), opts.signal));
+      // Copies run one after another in the background; encoding reads each
+      // copy right behind its writer, so copying and diffing overlap.
+      let previous: Promise<unknown> = Promise.resolve();
+      for (let i = 0; i < files.length; i++) {
+        const s = await stage(store, files[i]!, layouts[i]!, cache, previous, (n) => progress('copying', n), opts.signal);
+        staged.push(s);
+        previous = s.done.catch(() => undefined);
+      }
 
       const entries: ManifestFile[] = [];
       let deltaBytes = 0;
@@ -85,9 +95,10 @@ export async function commit(store: Store, target: string, opts: CommitOptions):
         const writer = checkpoint ? null : new DeltaWriter(store.tempPath('delta'));
         if (writer) writers.push(writer);
         try {
-          const identical = baseFile?.sha256 === s.sha256;
+          const identical = s.knownSha256 !== null && baseFile?.sha256 === s.knownSha256;
           if (base && !identical && base.source instanceof FullSource) await verifyBaseObject(store, baseFile!, cache);
           const encoded = await encodeFile(s.source, s.layout.tensors, base, { writer, identical, onBytes: (n) => progress('diffing', n), signal: opts.signal });
+          const sha256 = await s.done;
           const object = writer ? await writer.finish() : null;
           const delta: FileDelta | null = checkpoint ? null : {
             object: object?.sha256 ?? null,
@@ -97,7 +108,7 @@ export async function commit(store: Store, target: string, opts: CommitOptions):
           };
           deltaBytes += delta?.bytes ?? 0;
           entries.push({
-            path: s.work.rel, bytes: s.layout.size, sha256: s.sha256, format: s.layout.format,
+            path: s.work.rel, bytes: s.layout.size, sha256, format: s.layout.format,
             status: encoded.status, tensors: encoded.tensors, removedTensors: encoded.removedTensors, delta,
           });
         } finally {
@@ -121,12 +132,14 @@ export async function commit(store: Store, target: string, opts: CommitOptions):
         removedFiles,
       };
       progress('writing');
-      for (const s of staged) {
+      for (const [i, s] of staged.entries()) {
         if (!s.temp) continue;
-        await store.adoptObject(s.temp, s.sha256);
+        const sha256 = manifest.files[i]!.sha256;
+        await s.source.close();
+        await store.adoptObject(s.temp, sha256);
         // Hashed as it was copied in: later commits may trust it while its stat is unchanged.
-        const object = store.objectPath(s.sha256);
-        cache.remember(object, s.sha256, await fs.stat(object));
+        const object = store.objectPath(sha256);
+        cache.remember(object, sha256, await fs.stat(object));
       }
       if (!checkpoint) {
         for (const [i, w] of writers.entries()) {
@@ -141,6 +154,8 @@ export async function commit(store: Store, target: string, opts: CommitOptions):
       if (config.autoCleanup) await cleanupLocked(store);
       return { id, type: manifest.type, parent: parentId as CommitId | null, logicalBytes: total, deltaBytes: checkpoint ? 0 : deltaBytes };
     } finally {
+      // A failed commit may leave copies running: let them stop before their temp files go.
+      await Promise.allSettled(staged.map((s) => s.done));
       for (const s of staged) { await s.source.close(); if (s.temp) await fs.rm(s.temp, { force: true }); }
       for (const w of writers) await w.discard();
     }
@@ -156,9 +171,11 @@ function pickBase(parent: Manifest, kind: 'file' | 'folder', rel: string): Manif
 /**
  * Copies a working file into the store while hashing it, so the bytes that
  * are diffed and stored are exactly the bytes that were hashed, even if the
- * training script rewrites the file meanwhile.
+ * training script rewrites the file meanwhile. The copy starts once `after`
+ * settles and runs in the background; the returned source reads the copy as
+ * far as it has got, waiting for the rest.
  */
-async function stage(store: Store, work: WorkingFile, layout: FileLayout, cache: StatCache, onBytes: (n: number) => void, signal?: AbortSignal): Promise<Staged> {
+async function stage(store: Store, work: WorkingFile, layout: FileLayout, cache: StatCache, after: Promise<unknown>, onBytes: (n: number) => void, signal?: AbortSignal): Promise<Staged> {
   const before = await fs.stat(work.abs);
   const known = cache.peek(work.abs, before);
   if (known && (await store.hasObject(known))) {
@@ -168,26 +185,71 @@ async function stage(store: Store, work: WorkingFile, layout: FileLayout, cache:
     onBytes(before.size);
     if (sha256 === known) {
       const source = new FullSource(store.objectPath(sha256), { bytes: layout.size, tensors: layout.tensors }, work.rel);
-      return { work, layout, sha256, temp: null, source };
+      return { work, layout, knownSha256: sha256, done: Promise.resolve(sha256), temp: null, source };
     }
   }
   const temp = store.tempPath('full');
-  let sha256: string;
-  if (await tryReflink(work.abs, temp)) {
-    // A copy-on-write clone costs no data writes; hashing the clone is the only read.
-    sha256 = await sha256File(temp);
-    onBytes(before.size);
-  } else {
-    sha256 = await copyHashing(work.abs, temp, onBytes, signal);
+  const progress = new CopyProgress();
+  const done = (async (): Promise<string> => {
+    await after;
+    let sha256: string;
+    if (await tryReflink(work.abs, temp)) {
+      // A copy-on-write clone costs no data writes; hashing the clone is the only read.
+      progress.advance(layout.size);
+      sha256 = await sha256File(temp);
+      onBytes(before.size);
+    } else {
+      sha256 = await copyHashing(work.abs, temp, (n) => { progress.advance(n); onBytes(n); }, signal);
+    }
+    const now = await fs.stat(work.abs);
+    if (progress.bytes !== layout.size || now.size !== before.size || now.mtimeMs !== before.mtimeMs || now.size !== layout.size) {
+      throw new WeightlineError('CHANGED_DURING', 'the file changed while it was being committed; commit again once the writer has finished', work.abs);
+    }
+    cache.remember(work.abs, sha256, now);
+    return sha256;
+  })();
+  done.catch((e: unknown) => progress.fail(e));
+  const source = new GrowingSource(temp, { bytes: layout.size, tensors: layout.tensors }, work.rel, progress);
+  return { work, layout, knownSha256: null, done, temp, source };
+}
+
+/** How far a background copy has got; readers wait here for bytes not yet written. */
+class CopyProgress {
+  private written = 0;
+
+  get bytes(): number { return this.written; }
+
+  private failure: unknown = null;
+  private waiters: Array<{ upto: number; resolve: () => void; reject: (e: unknown) => void }> = [];
+
+  advance(n: number): void {
+    this.written += n;
+    this.waiters = this.waiters.filter((w) => (w.upto <= this.written ? (w.resolve(), false) : true));
   }
-  const after = await fs.stat(work.abs);
-  if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || after.size !== layout.size) {
-    await fs.rm(temp, { force: true });
-    throw new WeightlineError('CHANGED_DURING', 'the file changed while it was being committed; commit again once the writer has finished', work.abs);
+
+  fail(e: unknown): void {
+    this.failure = e;
+    for (const w of this.waiters) w.reject(e);
+    this.waiters = [];
   }
-  cache.remember(work.abs, sha256, after);
-  const source = new FullSource(temp, { bytes: layout.size, tensors: layout.tensors }, work.rel);
-  return { work, layout, sha256, temp, source };
+
+  until(upto: number): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (upto <= this.written) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ upto, resolve, reject }));
+  }
+}
+
+/** The temp copy being written: reads wait until the copy has passed them. */
+class GrowingSource extends FullSource {
+  constructor(file: string, layout: { bytes: number; tensors: FileLayout['tensors'] }, label: string, private readonly progress: CopyProgress) {
+    super(file, layout, label);
+  }
+
+  override async read(offset: number, length: number): Promise<Buffer> {
+    await this.progress.until(offset + length);
+    return super.read(offset, length);
+  }
 }
 
 async function copyHashing(src: string, temp: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<string> {
