@@ -11,7 +11,7 @@ import { readLayout } from '../formats/detect';
 import type { FileLayout } from '../formats/layout';
 import { openFileSource } from '../rebuild/open';
 import { FullSource, type FileSource } from '../rebuild/source';
-import { mapFsError, sha256File } from '../store/fsutil';
+import { fsyncFile, mapFsError, sha256File } from '../store/fsutil';
 import { tryReflink } from '../store/place';
 import { deltasSinceCheckpoint } from '../store/history';
 import { withWriteLock } from '../store/lock';
@@ -200,6 +200,9 @@ async function stage(store: Store, work: WorkingFile, layout: FileLayout, cache:
       onBytes(before.size);
     } else {
       sha256 = await copyHashing(work.abs, temp, (n) => { progress.advance(n); onBytes(n); }, signal);
+      // Flushed only if it is new: an unchanged model's copy is dropped, and
+      // need not wait for the disk (adoptObject keeps the existing object).
+      if (!(await store.hasObject(sha256))) await fsyncFile(temp).catch((e: unknown) => { throw mapFsError(e, temp); });
     }
     const now = await fs.stat(work.abs);
     if (progress.bytes !== layout.size || now.size !== before.size || now.mtimeMs !== before.mtimeMs || now.size !== layout.size) {
@@ -264,7 +267,6 @@ async function copyHashing(src: string, temp: string, onBytes: (n: number) => vo
       while (off < buf.length) off += (await out.write(buf, off, buf.length - off)).bytesWritten;
       onBytes(buf.length);
     }
-    await out.sync();
   } catch (e) {
     await out.close().catch(() => undefined);
     await fs.rm(temp, { force: true });

@@ -27,7 +27,6 @@ export interface RestoreOptions {
 
 export const LINK_WARNING = 'the restored files share their bytes with the store: a program that writes into a linked file in place (torch.save to the same path does) would change the stored version; "weightline verify" detects it';
 
-const CHUNK = 4 * 1024 * 1024;
 
 export async function restore(store: Store, ref: string, opts: RestoreOptions = {}): Promise<RestoreResult> {
   // Restoring to the commit's own path moves HEAD, which is a write.
@@ -148,13 +147,15 @@ export async function writeVersion(store: Store, id: string, file: ManifestFile,
       onBytes(chunk.length);
     };
     try {
-      for (let off = 0; off < file.bytes; off += CHUNK) {
+      let written = 0;
+      for await (const chunk of source.chunks()) {
         if (signal?.aborted) throw new WeightlineError('CANCELLED', 'the restore was cancelled; nothing was changed');
-        const chunk = await source.read(off, Math.min(CHUNK, file.bytes - off));
+        written += chunk.length;
         hash.update(chunk);
         await writing;
         writing = writeAll(chunk);
       }
+      if (written !== file.bytes) throw new WeightlineError('CORRUPT', `rebuilt ${file.path} of commit ${id.slice(0, 12)} has ${written} bytes, expected ${file.bytes}`);
     } finally {
       // Never leave a write running against a handle about to be closed.
       await writing.catch(() => undefined);

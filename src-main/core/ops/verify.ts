@@ -18,7 +18,6 @@ export interface VerifyOptions {
   readonly signal?: AbortSignal;
 }
 
-const CHUNK = 4 * 1024 * 1024;
 
 export async function verify(store: Store, opts: VerifyOptions = {}): Promise<VerifyResult> {
   const ids = [...(await store.listCommitIds())];
@@ -64,12 +63,14 @@ async function verifyFile(store: Store, id: string, file: ManifestFile, onBytes:
   const fromFull = source instanceof FullSource;
   try {
     const hash = createHash('sha256');
-    for (let off = 0; off < file.bytes; off += CHUNK) {
+    let read = 0;
+    for await (const chunk of source.chunks()) {
       if (signal?.aborted) throw new WeightlineError('CANCELLED', 'verify was cancelled');
-      const n = Math.min(CHUNK, file.bytes - off);
-      hash.update(await source.read(off, n));
-      onBytes(n);
+      hash.update(chunk);
+      read += chunk.length;
+      onBytes(chunk.length);
     }
+    if (read !== file.bytes) throw new WeightlineError('CORRUPT', `${file.path}: rebuilt ${read} bytes, expected ${file.bytes}`);
     const actual = hash.digest('hex');
     if (actual !== file.sha256) {
       const what = fromFull ? 'its full parameters changed on disk' : 'the rebuilt bytes differ from the committed file';

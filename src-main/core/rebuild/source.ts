@@ -41,6 +41,16 @@ export abstract class FileSource {
     return { planes: null, bytes: await this.readStream(idx, k * BLOCK_SIZE, len) };
   }
 
+  /**
+   * The whole file in order, in pieces of at most 4 MiB. Readers that want
+   * every byte (restore, verify) use this rather than read(): a rebuilt
+   * source hands out its decoded blocks as they are, without copying them
+   * into file-aligned chunks. A piece must not be written to.
+   */
+  async *chunks(): AsyncGenerator<Buffer> {
+    for (let off = 0; off < this.layout.bytes; off += BLOCK_SIZE) yield await this.read(off, Math.min(BLOCK_SIZE, this.layout.bytes - off));
+  }
+
   /** Bytes [offset, offset+length) of stream idx (0 = residual, i+1 = tensor i). */
   async readStream(idx: number, offset: number, length: number): Promise<Buffer> {
     if (idx > 0) return this.read(this.layout.tensors[idx - 1]!.offset + offset, length);
@@ -127,6 +137,17 @@ export class DeltaSource extends FileSource {
     }
     if (done < length) throw new WeightlineError('CORRUPT', `read past the end of ${this.label}: wanted ${length} bytes at ${offset}`);
     return out;
+  }
+
+  override async *chunks(): AsyncGenerator<Buffer> {
+    for (const r of this.streams.regions) {
+      if (r.stream === 0) {
+        for (let off = 0; off < r.length; off += BLOCK_SIZE) yield await this.readStream(0, r.streamOffset + off, Math.min(BLOCK_SIZE, r.length - off));
+        continue;
+      }
+      // A tensor region is its whole stream: one piece per decoded block.
+      for (let k = 0; k * BLOCK_SIZE < r.length; k++) yield await this.block(r.stream, k);
+    }
   }
 
   override async readStream(idx: number, offset: number, length: number): Promise<Buffer> {

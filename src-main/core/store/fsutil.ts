@@ -13,6 +13,12 @@ export function tempPathFor(target: string): string {
   return path.join(path.dirname(target), `${TMP_PREFIX}${path.basename(target)}-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 
+/** Flushes a file written through another descriptor (fsync applies to the file, not the descriptor). */
+export async function fsyncFile(file: string): Promise<void> {
+  const h = await fs.open(file, 'r+');
+  try { await h.sync(); } finally { await h.close(); }
+}
+
 export async function fsyncDir(dir: string): Promise<void> {
   const h = await fs.open(dir, 'r');
   try { await h.sync(); } finally { await h.close(); }
