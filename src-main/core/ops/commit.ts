@@ -177,13 +177,16 @@ function pickBase(parent: Manifest, kind: 'file' | 'folder', rel: string): Manif
  */
 async function stage(store: Store, work: WorkingFile, layout: FileLayout, cache: StatCache, after: Promise<unknown>, onBytes: (n: number) => void, signal?: AbortSignal): Promise<Staged> {
   const before = await fs.stat(work.abs);
-  const known = cache.peek(work.abs, before);
+  // Racy entries too: the guess is confirmed by hashing before it is used.
+  const known = cache.hint(work.abs, before);
   if (known && (await store.hasObject(known))) {
     // Probably committed before (an unchanged model): confirm by hashing, and
     // skip the copy; the bytes are read from the store's own object.
     const sha256 = await sha256File(work.abs);
     onBytes(before.size);
     if (sha256 === known) {
+      // Recorded again now, so the entry stops being racy.
+      cache.remember(work.abs, sha256, before);
       const source = new FullSource(store.objectPath(sha256), { bytes: layout.size, tensors: layout.tensors }, work.rel);
       return { work, layout, knownSha256: sha256, done: Promise.resolve(sha256), temp: null, source };
     }

@@ -78,6 +78,16 @@ export class StatCache {
     return trusted(known, st) ? known.sha256 : null;
   }
 
+  /**
+   * The cached sha256 if size, mtime and inode match, racy or not: only for
+   * callers that confirm it by hashing anyway, where a wrong guess costs time,
+   * never correctness.
+   */
+  hint(abs: string, st: { size: number; mtimeMs: number; ino: number }): string | null {
+    const known = this.entries[abs];
+    return known && known.size === st.size && known.mtimeMs === st.mtimeMs && known.ino === st.ino ? known.sha256 : null;
+  }
+
   remember(abs: string, sha256: string, st: { size: number; mtimeMs: number; ino: number }): void {
     this.entries[abs] = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha256, seenAt: Date.now() };
     this.dirty = true;
