@@ -10,5 +10,12 @@ if (!existsSync(cli)) {
   process.exit(1);
 }
 
+// `weightline log | head` closes the pipe early: stop quietly, as git does,
+// instead of dying with a stack trace.
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
 const { main } = await import(cli.href);
 process.exitCode = await main(process.argv.slice(2));
