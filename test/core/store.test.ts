@@ -321,6 +321,22 @@ describe('bad input changes nothing', () => {
     });
   }
 
+  it('a full object changed on disk is refused by a copying restore, and the target is left as it was', async () => {
+    const { root, store } = await setup();
+    const file = path.join(root, 'm.safetensors');
+    await writeSafetensors(file, model(60));
+    const c = await commit(store, file, { message: 'one' });
+    const object = store.objectPath((await store.readManifest(c.id)).files[0]!.sha256);
+    await fs.chmod(object, 0o644);
+    const fh = await fs.open(object, 'r+');
+    await fh.write(Buffer.from([0xff, 0xfe]), 0, 2, 200);
+    await fh.close();
+    const target = path.join(root, 'out', 'm.safetensors');
+    await expect(restore(store, c.id, { to: target, link: 'copy' })).rejects.toMatchObject({ code: 'CORRUPT' });
+    await expect(fs.stat(target)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect((await fs.readdir(path.join(root, 'out'))).filter((f) => f.startsWith('.tmp-'))).toEqual([]);
+  });
+
   for (const how of ['grows', 'is rewritten in place'] as const) {
     it(`a file that ${how} while it is being committed: CHANGED_DURING, store untouched`, async () => {
       const { root, store } = await setup();

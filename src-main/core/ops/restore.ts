@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
 import type { CommitId, LinkMode, ProgressListener, RestoreResult } from '../../../src-shared/model';
 import { openFileSource } from '../rebuild/open';
-import { fsyncDir, mapFsError, sha256File, tempPathFor } from '../store/fsutil';
+import { FullSource } from '../rebuild/source';
+import { fsyncDir, fsyncFile, mapFsError, sha256File, tempPathFor } from '../store/fsutil';
 import { allCommits, resolveCommit } from '../store/history';
 import { withWriteLock } from '../store/lock';
 import { readLinks, writeLinks } from '../store/links';
@@ -128,11 +129,49 @@ async function placeObject(store: Store, id: CommitId, file: ManifestFile, dest:
     throw mapFsError(e, dest);
   }
 }
+/**
+ * Copies a full object to temp in the kernel (copy_file_range: no trip
+ * through this process; a clone on file systems that share extents that way),
+ * writable like any file of the user's. False if the object is gone (a cleanup
+ * ran meanwhile): the caller then streams from the descriptor it holds.
+ */
+async function copyObject(store: Store, file: ManifestFile, temp: string, onBytes: (n: number) => void): Promise<boolean> {
+  try {
+    await fs.copyFile(store.objectPath(file.sha256), temp);
+  } catch (e) {
+    await fs.rm(temp, { force: true });
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw mapFsError(e, temp);
+  }
+  // copyFile gives the copy the object's read-only mode.
+  await fs.chmod(temp, 0o644);
+  onBytes(file.bytes);
+  return true;
+}
+
 /** Rebuilds one file into dest through a temp file, checking its sha256 before the rename makes it visible. */
 export async function writeVersion(store: Store, id: string, file: ManifestFile, dest: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<void> {
   await fs.mkdir(path.dirname(dest), { recursive: true });
   const temp = tempPathFor(dest);
   const source = await openFileSource(store, id, file);
+  if (source instanceof FullSource && (await copyObject(store, file, temp, onBytes))) {
+    // The copy is the object's bytes as they are now; hash what landed before it becomes visible.
+    try {
+      const actual = await sha256File(temp);
+      if (actual !== file.sha256) {
+        throw new WeightlineError('CORRUPT', `the stored full parameters of ${file.path} in commit ${id.slice(0, 12)} changed on disk (sha256 ${actual.slice(0, 12)}, expected ${file.sha256.slice(0, 12)}); run "weightline verify"`, store.objectPath(file.sha256));
+      }
+      await fsyncFile(temp);
+      await fs.rename(temp, dest);
+      await fsyncDir(path.dirname(dest));
+      return;
+    } catch (e) {
+      await fs.rm(temp, { force: true });
+      throw mapFsError(e, dest);
+    } finally {
+      await source.close();
+    }
+  }
   const hash = createHash('sha256');
   let out: fs.FileHandle | undefined;
   try {
