@@ -18,7 +18,9 @@ const quick = process.argv.includes('--quick');
 const verbose = process.argv.includes('--verbose');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7); // sequences | sizes | chain
 const MB = 1e6;
-const scratch = fs.mkdtempSync(path.join(process.env.WEIGHTLINE_BENCH_DIR ?? path.join(repo, 'bench', 'work'), 'run-'));
+const scratchRoot = process.env.WEIGHTLINE_BENCH_DIR ?? path.join(repo, 'bench', 'work');
+fs.mkdirSync(scratchRoot, { recursive: true }); // absent in a fresh clone (gitignored)
+const scratch = fs.mkdtempSync(path.join(scratchRoot, 'run-'));
 
 function ensureTools(): void {
   const missing = ['zstd', 'xdelta3'].filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
