@@ -18,11 +18,19 @@ test('restoring by click to a chosen folder gives a file whose sha256 matches', 
   const dialog = app.getByRole('dialog', { name: /Restore/ });
   await expect(dialog).toBeVisible();
   await dialog.getByRole('radio', { name: /another folder/ }).check();
-  await dialog.getByRole('combobox', { name: 'Folder' }).fill(folder);
-  await expect(dialog.getByRole('listbox', { name: 'Folder suggestions' })).toBeVisible();
+  const field = dialog.getByRole('combobox', { name: 'Folder' });
+  const suggestions = dialog.getByRole('listbox', { name: 'Folder suggestions' });
+  // Part of the name: the folder is suggested.
+  await field.fill(folder.slice(0, -1));
+  await expect(suggestions.getByRole('option', { name: path.basename(folder) })).toBeVisible();
   // The first Escape closes the suggestions, not the dialog.
-  await dialog.getByRole('combobox', { name: 'Folder' }).press('Escape');
+  await field.press('Escape');
+  await expect(suggestions).toBeHidden();
   await expect(dialog).toBeVisible();
+  // The whole path typed: a list holding only that is not shown (it would cover the buttons).
+  await field.fill(folder);
+  await expect(dialog.getByText(`Writes ${path.join(folder, path.basename(show.path))}`)).toBeVisible();
+  await expect(suggestions).toBeHidden();
   await expect(dialog.getByText(`Writes ${path.join(folder, path.basename(show.path))}`)).toBeVisible();
   await dialog.getByRole('combobox', { name: 'Link mode' }).selectOption('copy');
   await screenshot(app, 'restore-dialog');

@@ -42,6 +42,10 @@ export function PathField({ label, value, onChange, placeholder, autoFocus, disa
   }, [value, open, disabled]);
 
   const shown = entries.slice(0, MAX_SHOWN);
+  // A list holding only what is already typed offers nothing, and would sit
+  // over the buttons below (a click meant for "Open" would pick it instead).
+  const onlyTyped = shown.length === 1 && (shown[0]!.path === value || withSlash(shown[0]!.path) === value);
+  const listShown = open && shown.length > 0 && !onlyTyped;
   const native = pick !== undefined && getApi().transport === 'electron';
   const choose = async (): Promise<void> => {
     if (!pick) return;
@@ -66,7 +70,7 @@ export function PathField({ label, value, onChange, placeholder, autoFocus, disa
           type="text"
           role="combobox"
           aria-autocomplete="list"
-          aria-expanded={open && shown.length > 0}
+          aria-expanded={listShown}
           aria-controls={listId}
           aria-activedescendant={active >= 0 ? `${listId}-${active}` : undefined}
           spellCheck={false}
@@ -89,7 +93,7 @@ export function PathField({ label, value, onChange, placeholder, autoFocus, disa
               const highlighted = active >= 0 ? shown[active] : undefined;
               if (highlighted && open) { accept(highlighted); e.preventDefault(); }
               else if (onEnter) { setOpen(false); onEnter(); e.preventDefault(); }
-            } else if (e.key === 'Escape' && open && shown.length > 0) {
+            } else if (e.key === 'Escape' && listShown) {
               // First Escape closes the suggestions, the next one the dialog.
               setOpen(false); e.preventDefault(); e.stopPropagation();
             }
@@ -97,7 +101,7 @@ export function PathField({ label, value, onChange, placeholder, autoFocus, disa
         />
         {native && <button type="button" disabled={disabled} onClick={() => void choose()}>Choose…</button>}
       </div>
-      {open && shown.length > 0 && (
+      {listShown && (
         <ul id={listId} role="listbox" className="completions" aria-label={`${label} suggestions`}>
           {shown.map((s, i) => (
             <li
