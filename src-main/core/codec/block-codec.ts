@@ -10,6 +10,11 @@ import { zstdCompress, zstdDecompress } from './zstd';
 // Payload: u8 plane count P, then P × (u8 kind: 0 raw / 1 zstd, u32le length),
 // then the planes' stored bytes in order. See docs/STORE-FORMAT.md.
 
+// Stores written before per-plane payloads hold one zstd frame of all planes.
+// Its magic number cannot be mistaken for a plane count: byte 0 would say 40
+// planes, and no element is wider than 16 bytes.
+const ZSTD_MAGIC = 0xfd2fb528;
+
 const SAMPLE = 64 * 1024;
 const INCOMPRESSIBLE = 0.97;
 const RAW = 0, ZSTD = 1;
@@ -55,6 +60,7 @@ export function decodeBlock(payload: Uint8Array, width: number, expected: number
  */
 export function decodePlanes(payload: Uint8Array, width: number, expected: number, label: string): Buffer {
   const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  if (buf.length >= 4 && buf.readUInt32LE(0) === ZSTD_MAGIC) return decodeLegacy(buf, expected, label);
   const count = buf[0];
   const want = width > 1 ? width : 1;
   if (count !== want || buf.length < 1 + 5 * want) throw new WeightlineError('CORRUPT', `${label}: block header says ${count} planes, expected ${want}`);
@@ -79,5 +85,15 @@ export function decodePlanes(payload: Uint8Array, width: number, expected: numbe
     at += len;
   }
   if (out !== expected) throw new WeightlineError('CORRUPT', `${label}: block holds ${out} bytes, expected ${expected}`);
+  return planes;
+}
+
+/** A legacy payload: zstd(planes(x)) in one frame (docs/STORE-FORMAT.md). */
+function decodeLegacy(frame: Buffer, expected: number, label: string): Buffer {
+  let planes: Buffer;
+  try { planes = zstdDecompress(frame); } catch (e) {
+    throw new WeightlineError('CORRUPT', `${label}: the block does not decompress: ${(e as Error).message}`);
+  }
+  if (planes.length !== expected) throw new WeightlineError('CORRUPT', `${label}: block holds ${planes.length} bytes, expected ${expected}`);
   return planes;
 }
