@@ -4,7 +4,6 @@ import * as path from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
 import type { CommitId, LinkMode, ProgressListener, RestoreResult } from '../../../src-shared/model';
 import { openFileSource } from '../rebuild/open';
-import { FullSource } from '../rebuild/source';
 import { fsyncDir, fsyncFile, mapFsError, sha256File, tempPathFor } from '../store/fsutil';
 import { allCommits, resolveCommit } from '../store/history';
 import { withWriteLock } from '../store/lock';
@@ -68,10 +67,16 @@ export async function restore(store: Store, ref: string, opts: RestoreOptions = 
         continue;
       }
       delete links[dest];
-      const how = mode !== 'copy' && (await store.hasObject(file.sha256)) ? await placeObject(store, id, file, dest, mode) : null;
+      // From the full object when it is on disk: a link, else a kernel copy
+      // (auto falls back to it where the file system cannot reflink).
+      const onDisk = await store.hasObject(file.sha256);
+      let how = onDisk ? await placeObject(store, id, file, dest, mode) : null;
+      if (how === null && onDisk && mode === 'auto') how = await placeObject(store, id, file, dest, 'copy');
       if (how === null) {
-        // A streamed copy (or rebuild) hashes as it writes: one read, one write.
+        // Rebuilt (or the object went away meanwhile): streamed, hashed as it is written.
         await writeVersion(store, id, file, dest, onBytes, opts.signal);
+      } else if (how === 'copy') {
+        onBytes(file.bytes);
       } else {
         linked++;
         bytesNotCopied += file.bytes;
@@ -94,20 +99,31 @@ export async function restore(store: Store, ref: string, opts: RestoreOptions = 
 }
 
 /**
- * Puts a full object at dest by a link, through a temp name; null when mode is
- * auto and the file system cannot reflink (the caller then copies). The bytes
- * are hashed first: a hard-linked restore may have been written into, and a
- * restore must never hand out bytes that are not the commit's.
+ * Puts a full object at dest through a temp name, by a link or by a kernel
+ * copy (copy_file_range, as cp does: the bytes never pass through this
+ * process). Null when mode is auto and the file system cannot reflink, or when
+ * a copy finds the object gone (a cleanup ran meanwhile); the caller then
+ * copies or rebuilds. The result is hashed before the rename: a hard-linked
+ * restore may have been written into, and a restore must never hand out
+ * bytes that are not the commit's.
  */
-async function placeObject(store: Store, id: CommitId, file: ManifestFile, dest: string, mode: Exclude<LinkMode, 'copy'>): Promise<'reflink' | 'hardlink' | 'symlink' | null> {
+async function placeObject(store: Store, id: CommitId, file: ManifestFile, dest: string, mode: LinkMode): Promise<'reflink' | 'hardlink' | 'symlink' | 'copy' | null> {
   const object = store.objectPath(file.sha256);
   await fs.mkdir(path.dirname(dest), { recursive: true });
   const temp = tempPathFor(dest);
   try {
-    let how: 'reflink' | 'hardlink' | 'symlink';
+    let how: 'reflink' | 'hardlink' | 'symlink' | 'copy';
     if (mode === 'auto') {
       if (!(await tryReflink(object, temp))) return null;
       how = 'reflink';
+    } else if (mode === 'copy') {
+      try {
+        await fs.copyFile(object, temp);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') { await fs.rm(temp, { force: true }); return null; }
+        throw e;
+      }
+      how = 'copy';
     } else {
       how = await place(object, temp, mode) as typeof how;
     }
@@ -115,11 +131,11 @@ async function placeObject(store: Store, id: CommitId, file: ManifestFile, dest:
     if (actual !== file.sha256) {
       throw new WeightlineError('CORRUPT', `the stored full parameters of ${file.path} in commit ${id.slice(0, 12)} changed on disk (sha256 ${actual.slice(0, 12)}, expected ${file.sha256.slice(0, 12)}); run "weightline verify"`, object);
     }
-    if (how === 'reflink') {
-      // A clone is the user's own file: writable, and durable before the rename.
+    if (how === 'reflink' || how === 'copy') {
+      // A clone or copy is the user's own file: writable (not the object's
+      // read-only mode, which both carry over), and durable before the rename.
       await fs.chmod(temp, 0o644);
-      const h = await fs.open(temp, 'r+');
-      try { await h.sync(); } finally { await h.close(); }
+      await fsyncFile(temp);
     }
     await fs.rename(temp, dest);
     await fsyncDir(path.dirname(dest));
@@ -129,49 +145,11 @@ async function placeObject(store: Store, id: CommitId, file: ManifestFile, dest:
     throw mapFsError(e, dest);
   }
 }
-/**
- * Copies a full object to temp in the kernel (copy_file_range: no trip
- * through this process; a clone on file systems that share extents that way),
- * writable like any file of the user's. False if the object is gone (a cleanup
- * ran meanwhile): the caller then streams from the descriptor it holds.
- */
-async function copyObject(store: Store, file: ManifestFile, temp: string, onBytes: (n: number) => void): Promise<boolean> {
-  try {
-    await fs.copyFile(store.objectPath(file.sha256), temp);
-  } catch (e) {
-    await fs.rm(temp, { force: true });
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw mapFsError(e, temp);
-  }
-  // copyFile gives the copy the object's read-only mode.
-  await fs.chmod(temp, 0o644);
-  onBytes(file.bytes);
-  return true;
-}
-
 /** Rebuilds one file into dest through a temp file, checking its sha256 before the rename makes it visible. */
 export async function writeVersion(store: Store, id: string, file: ManifestFile, dest: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<void> {
   await fs.mkdir(path.dirname(dest), { recursive: true });
   const temp = tempPathFor(dest);
   const source = await openFileSource(store, id, file);
-  if (source instanceof FullSource && (await copyObject(store, file, temp, onBytes))) {
-    // The copy is the object's bytes as they are now; hash what landed before it becomes visible.
-    try {
-      const actual = await sha256File(temp);
-      if (actual !== file.sha256) {
-        throw new WeightlineError('CORRUPT', `the stored full parameters of ${file.path} in commit ${id.slice(0, 12)} changed on disk (sha256 ${actual.slice(0, 12)}, expected ${file.sha256.slice(0, 12)}); run "weightline verify"`, store.objectPath(file.sha256));
-      }
-      await fsyncFile(temp);
-      await fs.rename(temp, dest);
-      await fsyncDir(path.dirname(dest));
-      return;
-    } catch (e) {
-      await fs.rm(temp, { force: true });
-      throw mapFsError(e, dest);
-    } finally {
-      await source.close();
-    }
-  }
   const hash = createHash('sha256');
   let out: fs.FileHandle | undefined;
   try {

@@ -47,8 +47,14 @@ interface IndexEntry { readonly size: number; readonly mtimeMs: number; readonly
 // than any timestamp granularity we know of (2 s, FAT's).
 const RACY_MS = 2000;
 
-function trusted(known: IndexEntry | undefined, st: { size: number; mtimeMs: number; ino: number }): known is IndexEntry {
-  return !!known && known.size === st.size && known.mtimeMs === st.mtimeMs && known.ino === st.ino && (known.seenAt ?? 0) - known.mtimeMs > RACY_MS;
+type StatLike = { size: number; mtimeMs: number; ino: number };
+
+function sameStat(known: IndexEntry | undefined, st: StatLike): known is IndexEntry {
+  return !!known && known.size === st.size && known.mtimeMs === st.mtimeMs && known.ino === st.ino;
+}
+
+function trusted(known: IndexEntry | undefined, st: StatLike): known is IndexEntry {
+  return sameStat(known, st) && (known.seenAt ?? 0) - known.mtimeMs > RACY_MS;
 }
 
 export class StatCache {
@@ -72,23 +78,17 @@ export class StatCache {
     return sha;
   }
 
-  /** The cached sha256 if the file's stat still matches, without hashing. */
-  peek(abs: string, st: { size: number; mtimeMs: number; ino: number }): string | null {
-    const known = this.entries[abs];
-    return trusted(known, st) ? known.sha256 : null;
-  }
-
   /**
    * The cached sha256 if size, mtime and inode match, racy or not: only for
    * callers that confirm it by hashing anyway, where a wrong guess costs time,
    * never correctness.
    */
-  hint(abs: string, st: { size: number; mtimeMs: number; ino: number }): string | null {
+  hint(abs: string, st: StatLike): string | null {
     const known = this.entries[abs];
-    return known && known.size === st.size && known.mtimeMs === st.mtimeMs && known.ino === st.ino ? known.sha256 : null;
+    return sameStat(known, st) ? known.sha256 : null;
   }
 
-  remember(abs: string, sha256: string, st: { size: number; mtimeMs: number; ino: number }): void {
+  remember(abs: string, sha256: string, st: StatLike): void {
     this.entries[abs] = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha256, seenAt: Date.now() };
     this.dirty = true;
   }
