@@ -66,7 +66,12 @@ export function CommitGraph() {
     if (e) { select(e.id); openDialog({ kind: 'restore', id: e.id }); }
   }, [entries]);
   const onMenu = useCallback((i: number, x: number, y: number) => { const e = entries[i]; if (e) openMenu(e.id, x, y); }, [entries]);
-  const onKeyDown = useCallback((ev: KeyboardEvent<HTMLDivElement>, i: number) => {
+  const onKeyDown = useCallback((ev: KeyboardEvent<HTMLDivElement>, row: number) => {
+    // Move from the selection, not from the row the key landed on: focus
+    // follows a move a frame later, so a quick second key still lands on the
+    // old row (a fast ↓↓↑ would otherwise act from a stale place).
+    const current = entries.findIndex((e) => e.id === useApp.getState().selectedId);
+    const i = current >= 0 ? current : row;
     const move = (to: number): void => {
       const e = entries[Math.max(0, Math.min(entries.length - 1, to))];
       if (e) select(e.id, { focus: true });
