@@ -23,6 +23,26 @@ const nodeBuiltins = {
   message: 'The renderer runs in a browser sandbox: no Node modules.',
 };
 
+// The store engine's layers, bottom to top (docs/ARCHITECTURE.md): each folder
+// of src-main/core may import only from the folders before it in this list.
+const CORE_LAYERS = ['formats', 'base', 'codec', 'store', 'rebuild', 'ops'];
+const coreLayerRules = CORE_LAYERS.map((layer, i) => {
+  const above = CORE_LAYERS.slice(i + 1);
+  return {
+    files: [`src-main/core/${layer}/**`],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          electron,
+          // Same-layer imports are './x'; lower layers '../lower/x'. Anything reaching a higher layer is a cycle in the making.
+          ...(above.length ? [{ group: above.map((a) => `../${a}/*`), message: `src-main/core/${layer} sits below ${above.join(', ')} (docs/ARCHITECTURE.md, "Layers"): move the shared piece down instead.` }] : []),
+          { group: ['../../cli/*', '../../app/*', '../../jobs/*', '../../server/*', '../../electron/*'], message: 'The store engine never imports its callers.' },
+        ],
+      }],
+    },
+  };
+});
+
 export default defineConfig(
   globalIgnores([
     'out/',
@@ -57,6 +77,7 @@ export default defineConfig(
     files: ['src-main/core/**', 'src-main/cli/**', 'src-main/app/**', 'src-main/jobs/**', 'src-main/server/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: [electron] }] },
   },
+  ...coreLayerRules,
   {
     files: ['src-shared/**'],
     rules: {

@@ -122,13 +122,61 @@ export interface CleanupPlan {
 
 export interface VerifyCommit {
   readonly id: CommitId;
+  /** Every object this commit's files name is intact and every file rebuilds bit-exact. */
   readonly ok: boolean;
+  /** What is damaged or missing, or null when ok. */
   readonly error: string | null;
+  /**
+   * Whether a restore still gives the committed bytes (by some intact route),
+   * even when ok is false because one of its objects is damaged.
+   */
+  readonly restorable: boolean;
+  /** How it was rebuilt when not by its usual route (e.g. "backward from 3f2a91c0d1e2"), else null. */
+  readonly route: string | null;
 }
 
 export interface VerifyResult {
   readonly ok: boolean;
   readonly commits: readonly VerifyCommit[];
+}
+
+// ---- repair ----
+
+/**
+ * Per commit after a repair: intact (nothing to do), repaired (a damaged or
+ * missing object was rebuilt), restorable (a damaged object remains but an
+ * intact route gives the version), lost (no intact route: the detail says why).
+ */
+export type RepairOutcome = 'intact' | 'repaired' | 'restorable' | 'lost';
+
+export interface RepairCommit {
+  readonly id: CommitId;
+  readonly outcome: RepairOutcome;
+  readonly detail: string | null;
+}
+
+export interface QuarantinedObject {
+  readonly object: string;
+  /** Where the damaged bytes were moved (inside .weightline/quarantine/). */
+  readonly path: string;
+  readonly reason: string;
+}
+
+export interface RebuiltObject {
+  readonly object: string;
+  /** The commit whose file it is, and how it was rebuilt. */
+  readonly commit: CommitId;
+  readonly path: string;
+  readonly route: string;
+}
+
+export interface RepairResult {
+  readonly dryRun: boolean;
+  /** True when no commit is lost. */
+  readonly ok: boolean;
+  readonly commits: readonly RepairCommit[];
+  readonly quarantined: readonly QuarantinedObject[];
+  readonly rebuilt: readonly RebuiltObject[];
 }
 
 export type LinkMode = 'auto' | 'reflink' | 'hardlink' | 'symlink' | 'copy';

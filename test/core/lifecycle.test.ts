@@ -8,7 +8,7 @@ import { log, status, storeBytes } from '../../src-main/core/ops/inspect';
 import { setPinned } from '../../src-main/core/ops/pin';
 import { restore } from '../../src-main/core/ops/restore';
 import { verify } from '../../src-main/core/ops/verify';
-import { sha256 } from '../../src-main/core/store/fsutil';
+import { sha256 } from '../../src-main/core/base/fsutil';
 import { withWriteLock } from '../../src-main/core/store/lock';
 import { Store } from '../../src-main/core/store/store';
 import { gaussianF32, nudgeF32, rng, sha256Of, useScratch, writeSafetensors, type TestTensor } from '../helpers/models';

@@ -1,5 +1,5 @@
 import type { Dtype } from '../formats/layout';
-import { BlockMode } from '../store/manifest';
+import { BlockMode } from '../base/manifest';
 import { encodeBlock } from './block-codec';
 import { FiguresAccumulator, type FigureSums } from './figures';
 

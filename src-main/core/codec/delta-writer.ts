@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
-import { mapFsError } from '../store/fsutil';
+import { mapFsError } from '../base/fsutil';
 
 // Appends stored blocks to one delta object (a temp file until the commit
 // adopts it under its sha256). The offset is reserved, and the bytes hashed,

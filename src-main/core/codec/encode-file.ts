@@ -1,9 +1,9 @@
 import type { TensorStatus } from '../../../src-shared/model';
 import { WeightlineError } from '../../../src-shared/errors';
 import type { TensorRegion } from '../formats/layout';
-import { FullSource, type FileSource } from '../rebuild/source';
-import { blockChecksum } from '../store/fsutil';
-import { BLOCK_SIZE, blockCount, type BlockRef, type ManifestTensor, type StreamDelta } from '../store/manifest';
+import { FullSource, type FileSource } from '../base/file-source';
+import { blockChecksum } from '../base/fsutil';
+import { BLOCK_SIZE, blockCount, type BlockRef, type ManifestTensor, type StreamDelta } from '../base/manifest';
 import type { DeltaWriter } from './delta-writer';
 import { FiguresAccumulator } from './figures';
 import { encodeBlockJob, encodeParallelism } from './encode-pool';

@@ -1,11 +1,11 @@
 import * as fs from 'node:fs/promises';
 import { WeightlineError } from '../../../src-shared/errors';
 import type { CleanupCommit, CleanupPlan, CommitId, KeepReason, KeptCommit, ProgressListener } from '../../../src-shared/model';
-import { fsyncDir, sha256File } from '../store/fsutil';
+import { fsyncDir, sha256File } from '../base/fsutil';
 import { allCommits } from '../store/history';
 import { linkedObjects } from '../store/links';
 import { withWriteLock } from '../store/lock';
-import type { Manifest } from '../store/manifest';
+import type { Manifest } from '../base/manifest';
 import type { Store } from '../store/store';
 import { storeBytes } from './inspect';
 import * as path from 'node:path';

@@ -10,11 +10,11 @@ import { readLayout } from '../formats/detect';
 import type { FileLayout } from '../formats/layout';
 import { openFileSource } from '../rebuild/open';
 import { FullSource, type FileSource } from '../rebuild/source';
-import { fsyncFile, mapFsError, sha256File } from '../store/fsutil';
+import { fsyncFile, mapFsError, sha256File } from '../base/fsutil';
 import { tryReflink } from '../store/place';
 import { deltasSinceCheckpoint } from '../store/history';
 import { withWriteLock } from '../store/lock';
-import { FORMAT_VERSION, type FileDelta, type Manifest, type ManifestFile } from '../store/manifest';
+import { FORMAT_VERSION, type FileDelta, type Manifest, type ManifestFile } from '../base/manifest';
 import type { Store } from '../store/store';
 import { listSourceFiles, StatCache, type WorkingFile } from './working-copy';
 

@@ -6,7 +6,7 @@ import { openFileSource } from '../rebuild/open';
 import { logEntries, resolveCommit } from '../store/history';
 import { linkProblems } from '../store/links';
 import { commitSummaries } from '../store/log-index';
-import type { Manifest, ManifestFile, ManifestTensor } from '../store/manifest';
+import type { Manifest, ManifestFile, ManifestTensor } from '../base/manifest';
 import type { Store } from '../store/store';
 import { matchesManifest, StatCache, workingHashes } from './working-copy';
 

@@ -4,8 +4,8 @@ import { WeightlineError } from '../../../src-shared/errors';
 import type { CommitId, ProgressListener, VerifyCommit, VerifyResult } from '../../../src-shared/model';
 import { openFileSource } from '../rebuild/open';
 import { FullSource } from '../rebuild/source';
-import { sha256File } from '../store/fsutil';
-import type { ManifestFile } from '../store/manifest';
+import { sha256File } from '../base/fsutil';
+import type { ManifestFile } from '../base/manifest';
 import type { Store } from '../store/store';
 
 // Trust nothing: rebuild every file of every commit in streaming mode (no file
@@ -35,7 +35,7 @@ export async function verify(store: Store, opts: VerifyOptions = {}): Promise<Ve
   for (const id of order) {
     if (opts.signal?.aborted) throw new WeightlineError('CANCELLED', 'verify was cancelled');
     const manifest = manifests.get(id)!;
-    if (manifest instanceof Error) { commits.push({ id: id as CommitId, ok: false, error: manifest.message }); continue; }
+    if (manifest instanceof Error) { commits.push({ id: id as CommitId, ok: false, error: manifest.message, restorable: false, route: null }); continue; }
     try {
       if (manifest.parent && !manifests.has(manifest.parent)) {
         throw new WeightlineError('BROKEN_CHAIN', `its parent commit ${manifest.parent.slice(0, 12)} does not exist`);
@@ -43,10 +43,10 @@ export async function verify(store: Store, opts: VerifyOptions = {}): Promise<Ve
       for (const file of manifest.files) {
         await verifyFile(store, id, file, (n) => { done += n; opts.onProgress?.({ phase: 'verifying', bytesDone: done, bytesTotal: total }); }, opts.signal);
       }
-      commits.push({ id: id as CommitId, ok: true, error: null });
+      commits.push({ id: id as CommitId, ok: true, error: null, restorable: true, route: null });
     } catch (e) {
       if ((e as WeightlineError).code === 'CANCELLED') throw e;
-      commits.push({ id: id as CommitId, ok: false, error: e instanceof Error ? e.message : String(e) });
+      commits.push({ id: id as CommitId, ok: false, error: e instanceof Error ? e.message : String(e), restorable: false, route: null });
     }
   }
   return { ok: commits.every((c) => c.ok), commits };

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
-import { mapFsError, sha256File, writeFileAtomic } from '../store/fsutil';
-import type { Manifest } from '../store/manifest';
+import { mapFsError, sha256File, writeFileAtomic } from '../base/fsutil';
+import type { Manifest } from '../base/manifest';
 import { STORE_DIR, type Store } from '../store/store';
 
 // The working copy: the model file or folder a commit came from. Hashing a

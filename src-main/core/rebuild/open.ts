@@ -1,5 +1,5 @@
 import { WeightlineError } from '../../../src-shared/errors';
-import type { ManifestFile } from '../store/manifest';
+import type { ManifestFile } from '../base/manifest';
 import type { Store } from '../store/store';
 import { DeltaSource, FullSource, type FileSource } from './source';
 

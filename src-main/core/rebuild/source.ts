@@ -3,108 +3,18 @@ import { WeightlineError } from '../../../src-shared/errors';
 import { decodePlanes } from '../codec/block-codec';
 import { joinPlanes } from '../codec/planes';
 import { xorBytes, xorInto } from '../codec/xor';
-import { blockChecksum, mapFsError, readExactly } from '../store/fsutil';
-import { BLOCK_SIZE, BlockMode, type FileDelta } from '../store/manifest';
-import { regionAt, streamMap, type LayoutLike, type StreamMap } from './streams';
+import { blockChecksum, readExactly } from '../base/fsutil';
+import { BLOCK_SIZE, BlockMode, type FileDelta } from '../base/manifest';
+import { regionAt, type LayoutLike } from '../base/streams';
+import { FileSource, type ChainBlock } from '../base/file-source';
+
+export { FileSource, FullSource, type ChainBlock } from '../base/file-source';
 
 // A FileSource reads any byte range of one version of one file, whether its
 // full parameters are on disk or it must be rebuilt from a chain of deltas.
 // Rebuilding is lazy and block-wise: each level of the chain holds at most one
 // decoded block, so memory is bounded by chain length × block size, never by
 // model size, and verify can stream a rebuild without writing a file.
-
-/**
- * A block as join(planes) ^ bytes, either part possibly absent (zero). XOR
- * deltas fold into `planes` level by level; the full parameters at the bottom
- * of the chain stay `bytes`. Interleaving commutes with XOR, so planes are
- * joined once per block and the base is never split, whatever the chain length.
- * Neither buffer may be written to: both can be another level's cache.
- */
-export interface ChainBlock {
-  readonly planes: Buffer | null;
-  readonly bytes: Buffer | null;
-}
-
-export abstract class FileSource {
-  readonly streams: StreamMap;
-
-  constructor(readonly layout: LayoutLike, readonly label: string) {
-    this.streams = streamMap(layout);
-  }
-
-  abstract read(offset: number, length: number): Promise<Buffer>;
-  abstract close(): Promise<void>;
-
-  /** Block k of stream idx, in the split form a chain of deltas folds into (see ChainBlock). */
-  async chainBlock(idx: number, k: number): Promise<ChainBlock> {
-    const len = Math.min(BLOCK_SIZE, this.streams.lengths[idx]! - k * BLOCK_SIZE);
-    return { planes: null, bytes: await this.readStream(idx, k * BLOCK_SIZE, len) };
-  }
-
-  /**
-   * The whole file in order, in pieces of at most 4 MiB. Readers that want
-   * every byte (restore, verify) use this rather than read(): a rebuilt
-   * source hands out its decoded blocks as they are, without copying them
-   * into file-aligned chunks. A piece must not be written to.
-   */
-  async *chunks(): AsyncGenerator<Buffer> {
-    for (let off = 0; off < this.layout.bytes; off += BLOCK_SIZE) yield await this.read(off, Math.min(BLOCK_SIZE, this.layout.bytes - off));
-  }
-
-  /** Bytes [offset, offset+length) of stream idx (0 = residual, i+1 = tensor i). */
-  async readStream(idx: number, offset: number, length: number): Promise<Buffer> {
-    if (idx > 0) return this.read(this.layout.tensors[idx - 1]!.offset + offset, length);
-    const out = Buffer.allocUnsafe(length);
-    const res = this.streams.residual;
-    let done = 0;
-    for (let i = regionAt(res, offset, 'streamOffset'); done < length && i < res.length; i++) {
-      const r = res[i]!;
-      const from = offset + done - r.streamOffset;
-      const n = Math.min(r.length - from, length - done);
-      (await this.read(r.fileOffset + from, n)).copy(out, done);
-      done += n;
-    }
-    return out;
-  }
-}
-
-/** A version whose bytes are a file on disk: a full object, or a working file being committed. */
-export class FullSource extends FileSource {
-  private handle: fs.FileHandle | undefined;
-
-  constructor(private readonly file: string, layout: LayoutLike, label: string) {
-    super(layout, label);
-  }
-
-  /**
-   * Opens the file now, or returns null if it is gone. Holding the descriptor
-   * keeps the bytes readable even if a cleanup deletes the object meanwhile.
-   */
-  static async tryOpen(file: string, layout: LayoutLike, label: string): Promise<FullSource | null> {
-    const source = new FullSource(file, layout, label);
-    try {
-      source.handle = await fs.open(file, 'r');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw mapFsError(e, file);
-    }
-    return source;
-  }
-
-  async read(offset: number, length: number): Promise<Buffer> {
-    try {
-      this.handle ??= await fs.open(this.file, 'r');
-    } catch (e) {
-      throw mapFsError(e, this.file);
-    }
-    return readExactly(this.handle, offset, length, this.file);
-  }
-
-  async close(): Promise<void> {
-    await this.handle?.close();
-    this.handle = undefined;
-  }
-}
 
 /** A version rebuilt from its parent's version and a delta object. */
 export class DeltaSource extends FileSource {

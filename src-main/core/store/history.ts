@@ -1,6 +1,6 @@
 import { WeightlineError } from '../../../src-shared/errors';
 import type { CommitId, LogEntry } from '../../../src-shared/model';
-import type { Manifest } from './manifest';
+import type { Manifest } from '../base/manifest';
 import { commitSummaries, type CommitSummary } from './log-index';
 import type { Store } from './store';
 

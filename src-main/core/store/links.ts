@@ -1,7 +1,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { CommitId, LinkMode, RestoredLinkProblem } from '../../../src-shared/model';
-import { writeFileAtomic } from './fsutil';
+import { writeFileAtomic } from '../base/fsutil';
 import type { Store } from './store';
 
 // The links a restore made. Hard links and symlinks share bytes with a full

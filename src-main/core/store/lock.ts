@@ -2,7 +2,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
 import type { Store } from './store';
-import { TMP_PREFIX } from './fsutil';
+import { TMP_PREFIX } from '../base/fsutil';
 
 // One writer at a time. The lock file holds the owner's pid; a lock whose pid
 // no longer runs was left by a crash and is taken over. Readers never lock:

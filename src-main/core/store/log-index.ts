@@ -1,8 +1,8 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { CommitType } from '../../../src-shared/model';
-import { writeFileAtomic } from './fsutil';
-import type { Manifest } from './manifest';
+import { writeFileAtomic } from '../base/fsutil';
+import type { Manifest } from '../base/manifest';
 import type { Store } from './store';
 
 // What the log needs of each commit, in one file. Reading 10,000 manifests

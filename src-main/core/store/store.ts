@@ -2,8 +2,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
 import type { CommitId } from '../../../src-shared/model';
-import { exists, fsyncDir, sha256, TMP_PREFIX, writeFileAtomic, mapFsError } from './fsutil';
-import { FORMAT_VERSION, type Manifest } from './manifest';
+import { exists, fsyncDir, sha256, TMP_PREFIX, writeFileAtomic, mapFsError } from '../base/fsutil';
+import { FORMAT_VERSION, type Manifest } from '../base/manifest';
 import { DEFAULT_CONFIG, type StoreConfig } from '../../../src-shared/settings';
 
 // The store on disk (see docs/STORE-FORMAT.md):
