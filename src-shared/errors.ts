@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'BROKEN_CHAIN' // a delta chain that cannot be replayed
   | 'LOCKED' // another writer holds the store
   | 'DISK_FULL'
+  | 'PERMISSION' // the file system refused (EACCES, EPERM, EROFS): a read-only disk or another owner
+  | 'UNSUPPORTED' // the file system cannot do what was asked (a reflink where it has none)
   | 'UNSAFE_PATH' // a manifest path that would escape its target
   | 'STORE_VERSION' // a store written by a newer or older format
   | 'CANCELLED'
