@@ -80,6 +80,8 @@ export interface RestoreResult {
   readonly files: number;
   readonly bytes: number;
   readonly link?: LinkReport;
+  /** What the user should know: a version rebuilt by another route because an object is damaged, and so on. */
+  readonly notes?: readonly string[];
 }
 
 export interface Progress {

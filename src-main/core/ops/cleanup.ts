@@ -1,11 +1,13 @@
 import * as fs from 'node:fs/promises';
 import { WeightlineError } from '../../../src-shared/errors';
 import type { CleanupCommit, CleanupPlan, CommitId, KeepReason, KeptCommit, ProgressListener } from '../../../src-shared/model';
-import { fsyncDir, sha256File } from '../base/fsutil';
-import { allCommits } from '../store/history';
-import { linkedObjects } from '../store/links';
+import { fsyncDir } from '../base/fsutil';
+import { findRoute } from '../rebuild/route';
+import { HistoryGraph, type GraphCommit } from '../store/graph';
+import { linkedObjects, readLinks } from '../store/links';
+import { ObjectChecker } from '../store/object-check';
 import { withWriteLock } from '../store/lock';
-import type { Manifest } from '../base/manifest';
+import type { Manifest, ManifestFile } from '../base/manifest';
 import type { Store } from '../store/store';
 import { storeBytes } from './inspect';
 import * as path from 'node:path';
@@ -55,122 +57,162 @@ export async function cleanupLocked(store: Store, opts: CleanupOptions = {}): Pr
 }
 
 async function planCleanup(store: Store): Promise<Plan> {
-  const commits = [...(await allCommits(store))].reverse(); // oldest first
-  const byId = new Map<string, Manifest>(commits.map((c) => [c.id, c.manifest]));
+  // Refuse to act on damaged settings, pins or links (each reader throws
+  // CORRUPT naming its file): guessing there is how pinned or linked full
+  // parameters would be deleted.
   const config = await store.readConfig();
   const pins = await store.readPins();
+  const linkTable = await readLinks(store);
   const linked = await linkedObjects(store);
-  const children = new Map<string, string[]>();
-  for (const c of commits) if (c.manifest.parent) children.set(c.manifest.parent, [...(children.get(c.manifest.parent) ?? []), c.id]);
-
-  // The newest keepFullLatest commits of every line of history.
-  const tips = commits.filter((c) => !children.has(c.id)).map((c) => c.id);
-  const newest = new Set<string>();
-  for (const tip of tips) {
-    let cur: string | null = tip;
-    for (let i = 0; i < config.keepFullLatest && cur; i++) { newest.add(cur); cur = byId.get(cur)?.parent ?? null; }
+  const graph = await HistoryGraph.load(store);
+  // Objects a restore linked somewhere are hashed every time, never trusted from the cache.
+  const checker = await ObjectChecker.load(store, new Set(Object.values(linkTable).map((r) => r.sha256)));
+  try {
+    return await planWith(store, graph, config.keepFullLatest, pins, linked, checker);
+  } finally {
+    await checker.save();
   }
+}
 
-  const present = new Map<string, number>();
-  const objectSize = async (sha: string): Promise<number | null> => {
-    if (!present.has(sha)) present.set(sha, (await fs.stat(store.objectPath(sha)).catch(() => null))?.size ?? -1);
-    const v = present.get(sha)!;
-    return v < 0 ? null : v;
-  };
-  const hasFull = async (m: Manifest): Promise<boolean> => {
-    for (const f of m.files) if ((await objectSize(f.sha256)) === null) return false;
-    return true;
-  };
+async function planWith(
+  store: Store, graph: HistoryGraph, keepFullLatest: number, pins: ReadonlySet<string>,
+  linked: ReadonlyMap<string, string[]>, checker: ObjectChecker,
+): Promise<Plan> {
+  const oldestFirst = [...graph.commits].reverse();
+  const tips = new Set(graph.tips());
+  const newest = graph.newest(keepFullLatest);
+  // Full objects and delta objects share one namespace: an object some commit
+  // names as its delta is never deleted as anyone's full parameters.
+  const deltaObjects = graph.deltaObjects();
 
-  const goodDelta = new Map<string, string | null>(); // delta object → problem, or null when sound
-  const checkDelta = async (sha: string): Promise<string | null> => {
-    if (!goodDelta.has(sha)) {
-      const actual = await sha256File(store.objectPath(sha)).catch(() => null);
-      goodDelta.set(sha, actual === null ? `delta object ${sha.slice(0, 12)} is missing` : actual !== sha ? `delta object ${sha.slice(0, 12)} is corrupt` : null);
-    }
-    return goodDelta.get(sha)!;
-  };
-
-  const remainsFull = new Set<string>();
-  const pruned: string[] = [];
   const kept: KeptCommit[] = [];
-
-  /** What is wrong with the chain that rebuilds commit id once it loses its full parameters, or null. */
-  const chainProblem = async (id: string): Promise<string | null> => {
-    for (const file of byId.get(id)!.files) {
-      let cur = id;
-      let f = file;
-      for (;;) {
-        const m = byId.get(cur)!;
-        if (!f.delta) return `${f.path} in ${cur.slice(0, 12)} has no delta`;
-        if (f.delta.object) {
-          const problem = await checkDelta(f.delta.object);
-          if (problem) return `${f.path} in ${cur.slice(0, 12)}: ${problem}`;
-        }
-        if (f.delta.basePath === null) break; // a file new in this commit needs no base
-        const parentId = m.parent;
-        const parent = parentId ? byId.get(parentId) : undefined;
-        if (!parentId || !parent) return `${f.path} in ${cur.slice(0, 12)}: its parent commit is missing`;
-        const pf = parent.files.find((x) => x.path === f.delta!.basePath);
-        if (!pf) return `${f.path} in ${cur.slice(0, 12)}: its parent has no ${f.delta.basePath}`;
-        if (remainsFull.has(parentId) && (await objectSize(pf.sha256)) !== null) break;
-        cur = parentId;
-        f = pf;
-      }
-    }
-    return null;
-  };
-
-  for (const { id, manifest } of commits) {
-    if (!(await hasFull(manifest))) continue; // nothing to free
+  const candidates = new Set<CommitId>();
+  for (const c of oldestFirst) {
+    if (!graph.hasFull(c.id)) continue; // nothing to free
     const reasons: KeepReason[] = [];
-    if (manifest.type === 'CHECKPOINT') reasons.push('checkpoint');
-    if (tips.includes(id)) reasons.push('branch-tip');
-    else if (newest.has(id)) reasons.push('newest');
-    if (pins.has(id)) reasons.push('pinned');
-    if (manifest.files.some((f) => linked.has(f.sha256))) reasons.push('linked');
-    if (reasons.length === 0) {
-      const problem = await chainProblem(id);
-      if (problem) { kept.push({ id: id as CommitId, reasons: ['broken-chain'], detail: problem }); remainsFull.add(id); continue; }
-      pruned.push(id);
+    if (c.type === 'CHECKPOINT') reasons.push('checkpoint');
+    if (tips.has(c.id)) reasons.push('branch-tip');
+    else if (newest.has(c.id)) reasons.push('newest');
+    if (pins.has(c.id)) reasons.push('pinned');
+    if (c.files.some((f) => linked.has(f.sha256))) reasons.push('linked');
+    if (reasons.length > 0) { kept.push({ id: c.id, reasons }); continue; }
+    const damaged = [];
+    for (const f of c.files) if ((await checker.state(f.sha256)) === 'damaged') damaged.push(f);
+    if (damaged.length > 0) {
+      // Deleting damaged bytes would destroy the evidence repair works from.
+      kept.push({ id: c.id, reasons: ['broken-chain'], detail: `its full parameters are damaged (${damaged.map((f) => `${f.path}: object ${f.sha256.slice(0, 12)}`).join(', ')}); run "weightline repair"` });
       continue;
     }
-    kept.push({ id: id as CommitId, reasons });
-    remainsFull.add(id);
+    candidates.add(c.id);
   }
 
-  // An object is freed only if no commit that keeps its full parameters shares it, and no link points to it.
-  const needed = new Set<string>();
-  for (const id of remainsFull) for (const f of byId.get(id)!.files) needed.add(f.sha256);
+  // Prove, from the bytes on disk now, that every commit keeps a route whose
+  // objects all hash to their names once the candidates' full objects are
+  // gone. A commit that had such a route before and would have none after
+  // keeps the full parameters its old route started from; then prove again.
+  const manifests = new Map<string, Manifest>();
+  const manifest = async (id: string): Promise<Manifest | null> => {
+    if (!manifests.has(id)) manifests.set(id, await store.readManifest(id).catch(() => null as unknown as Manifest));
+    return manifests.get(id) ?? null;
+  };
+  const owners = (sha: string): CommitId[] => [...candidates].filter((id) => graph.get(id)!.files.some((f) => f.sha256 === sha));
+  for (;;) {
+    const deleting = deletable(graph, candidates, linked, deltaObjects);
+    let changed = false;
+    for (const c of oldestFirst) {
+      const m = await manifest(c.id);
+      if (!m) continue; // an unreadable manifest: verify reports it; its objects are not ours to judge
+      for (const file of m.files) {
+        // After: the usual kind of route (its own full parameters, or deltas
+        // forward from an ancestor's). A commit whose own delta is damaged keeps
+        // its full parameters rather than hang on a backward route through others.
+        const after = await findRoute(store, graph, c.id, file, { usable: async (sha) => !deleting.has(sha) && (await checker.intact(sha)), allowBackward: false });
+        if (after) continue;
+        const before = await findRoute(store, graph, c.id, file, { usable: (sha) => checker.intact(sha) });
+        if (!before) continue; // already beyond rebuilding: cleanup changes nothing for it (repair reports it)
+        const keepNow = before.objects.filter((o) => deleting.has(o)).flatMap(owners);
+        if (keepNow.length === 0) continue;
+        for (const id of new Set(keepNow)) {
+          candidates.delete(id);
+          kept.push({ id, reasons: ['broken-chain'], detail: id === c.id
+            ? `without its full parameters ${file.path} would have no intact route (${await describeFailure(store, graph, checker, c.id, file)})`
+            : `${file.path} of ${c.id.slice(0, 12)} would have no intact route without them` });
+        }
+        changed = true;
+        break;
+      }
+      if (changed) break;
+    }
+    if (!changed) break;
+  }
+
+  const deleting = deletable(graph, candidates, linked, deltaObjects);
   const objects: string[] = [];
   const attributed = new Set<string>();
   const out: CleanupCommit[] = [];
-  const logical = (m: Manifest): number => m.files.reduce((s, f) => s + f.bytes, 0);
-  const deltaBytes = (m: Manifest): number => m.files.reduce((s, f) => s + (f.delta?.bytes ?? 0), 0);
-  const prunedSet = new Set(pruned);
-  for (const id of pruned) {
-    const m = byId.get(id)!;
+  const logical = (c: GraphCommit): number => c.files.reduce((s, f) => s + f.bytes, 0);
+  const deltaBytes = (c: GraphCommit): number => c.files.reduce((s, f) => s + f.deltaBytes, 0);
+  const remainsFull = (id: string): boolean => graph.hasFull(id) && !candidates.has(id as CommitId);
+  for (const c of oldestFirst) {
+    if (!candidates.has(c.id)) continue;
     let freed = 0;
-    for (const f of m.files) {
-      if (needed.has(f.sha256) || linked.has(f.sha256) || attributed.has(f.sha256)) continue;
+    for (const f of c.files) {
+      if (!deleting.has(f.sha256) || attributed.has(f.sha256)) continue;
       attributed.add(f.sha256);
       objects.push(f.sha256);
-      freed += (await objectSize(f.sha256)) ?? 0;
+      freed += graph.objectSize(f.sha256) ?? 0;
     }
-    // Restore cost after: replay deltas up to the nearest commit that keeps (or already lost) nothing.
+    // Restore cost after: replay deltas up to the nearest commit that keeps its full parameters.
     let chain = 0, read = 0;
-    let cur: string | null = id;
-    while (cur && (prunedSet.has(cur) || !remainsFull.has(cur))) {
-      const cm: Manifest = byId.get(cur)!;
+    let cur: string | null = c.id;
+    while (cur && graph.has(cur) && !remainsFull(cur)) {
+      const g: GraphCommit = graph.get(cur)!;
       chain++;
-      read += deltaBytes(cm);
-      cur = cm.parent;
+      read += deltaBytes(g);
+      cur = g.parent;
     }
-    if (cur) read += logical(byId.get(cur)!);
-    out.push({ id: id as CommitId, bytesFreed: freed, chainBefore: 0, chainAfter: chain, readBytesBefore: logical(m), readBytesAfter: read });
+    if (cur && graph.has(cur)) read += logical(graph.get(cur)!);
+    out.push({ id: c.id, bytesFreed: freed, chainBefore: 0, chainAfter: chain, readBytesBefore: logical(c), readBytesAfter: read });
   }
   const before = await storeBytes(store);
   const bytesFreed = out.reduce((s, c) => s + c.bytesFreed, 0);
   if (bytesFreed > before) throw new WeightlineError('CORRUPT', `cleanup planned to free ${bytesFreed} bytes of a store holding ${before}`);
-  return { commits: out, kept, bytesFreed, storeBytesBefore: before, storeBytesAfter: before - bytesFreed, objects };
+  return { commits: out, kept: kept.sort((a, b) => graph.commits.findIndex((c) => c.id === b.id) - graph.commits.findIndex((c) => c.id === a.id)), bytesFreed, storeBytesBefore: before, storeBytesAfter: before - bytesFreed, objects };
+}
+
+/** Full objects the candidates' pruning deletes: those no remaining commit, link or delta needs. */
+function deletable(graph: HistoryGraph, candidates: ReadonlySet<string>, linked: ReadonlyMap<string, string[]>, deltaObjects: ReadonlySet<string>): Set<string> {
+  const needed = new Set<string>();
+  for (const c of graph.commits) if (!candidates.has(c.id) && graph.hasFull(c.id)) for (const f of c.files) needed.add(f.sha256);
+  const out = new Set<string>();
+  for (const id of candidates) {
+    for (const f of graph.get(id)!.files) {
+      if (!needed.has(f.sha256) && !linked.has(f.sha256) && !deltaObjects.has(f.sha256)) out.add(f.sha256);
+    }
+  }
+  return out;
+}
+
+/** Why the forward route of a file fails: the first object up its chain that is corrupt or missing. */
+async function describeFailure(store: Store, graph: HistoryGraph, checker: ObjectChecker, id: string, file: ManifestFile): Promise<string> {
+  let cur = id;
+  let f = file;
+  for (;;) {
+    if (!f.delta) return `${f.path} in ${cur.slice(0, 12)} has no delta`;
+    if (f.delta.object) {
+      const st = await checker.state(f.delta.object);
+      if (st !== 'intact') return `the delta object of ${f.path} in ${cur.slice(0, 12)} is ${st === 'damaged' ? 'corrupt' : 'missing'}`;
+    }
+    if (f.delta.basePath === null) return 'its chain is intact, yet no route was found';
+    const parentId = graph.get(cur)?.parent;
+    const parent = parentId ? await store.readManifest(parentId).catch(() => null) : null;
+    const pf = parent?.files.find((x) => x.path === f.delta!.basePath);
+    if (!parentId || !pf) return `the parent of ${cur.slice(0, 12)} or its ${f.delta.basePath} cannot be read`;
+    if (graph.objectSize(pf.sha256) !== null) {
+      const st = await checker.state(pf.sha256);
+      if (st === 'damaged') return `the full parameters it is rebuilt from (${pf.path} in ${parentId.slice(0, 12)}) are corrupt`;
+    }
+    cur = parentId;
+    f = pf;
+  }
 }

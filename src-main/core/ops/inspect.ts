@@ -77,7 +77,7 @@ function removedFiles(a: Manifest, b: Manifest): FileSummary[] {
 // Transient files (the writer's lock, temp files of a running writer) and the
 // working-copy stat cache are not store content: counting them would make the
 // figure jump while a writer runs.
-const NOT_CONTENT = new Set(['lock', 'index.json', 'log-index.json']);
+const NOT_CONTENT = new Set(['lock', 'index.json', 'log-index.json', 'checked.json']);
 
 async function dirBytes(dir: string): Promise<number> {
   const entries = (await fs.readdir(dir, { withFileTypes: true }))

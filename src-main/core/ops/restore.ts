@@ -3,9 +3,11 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
 import type { CommitId, LinkMode, ProgressListener, RestoreResult } from '../../../src-shared/model';
-import { openFileSource } from '../rebuild/open';
-import { fsyncDir, fsyncFile, mapFsError, sha256File, tempPathFor } from '../base/fsutil';
-import { allCommits, resolveCommit } from '../store/history';
+import type { FileSource } from '../base/file-source';
+import { readVersion, type VerifiedRead } from '../rebuild/open';
+import { HistoryGraph } from '../store/graph';
+import { exists, fsyncDir, fsyncFile, mapFsError, sha256File, tempPathFor } from '../base/fsutil';
+import { resolveCommit } from '../store/history';
 import { withWriteLock } from '../store/lock';
 import { readLinks, writeLinks } from '../store/links';
 import type { Manifest, ManifestFile } from '../base/manifest';
@@ -25,91 +27,135 @@ export interface RestoreOptions {
   readonly signal?: AbortSignal;
 }
 
-export const LINK_WARNING = 'the restored files share their bytes with the store: a program that writes into a linked file in place (torch.save to the same path does) would change the stored version; "weightline verify" detects it';
+export const LINK_WARNING = 'the restored files share their bytes with the store: a program that writes into a linked file in place (torch.save or cp to the same path do) changes the stored version; "weightline status" and "weightline verify" detect it and "weightline repair" rebuilds it where the history allows. Use --link auto (reflink or copy) unless you need the disk space';
 
 
 export async function restore(store: Store, ref: string, opts: RestoreOptions = {}): Promise<RestoreResult> {
-  // Restoring to the commit's own path moves HEAD, which is a write.
-  return withWriteLock(store, 'restore', async () => {
-    const id = await resolveCommit(store, ref);
-    const manifest = await store.readManifest(id);
-    const ownPath = store.resolveSource(manifest.source.path);
-    let target = opts.to ? path.resolve(opts.to) : ownPath;
-    if (manifest.source.kind === 'file' && opts.to) {
-      const st = await fs.stat(target).catch(() => null);
-      if (st?.isDirectory()) target = path.join(target, manifest.files[0]!.path);
+  const mode = opts.link ?? 'auto';
+  const id = await resolveCommit(store, ref);
+  const manifest = await store.readManifest(id);
+  const { target, ownPath } = await restoreTarget(store, manifest, opts.to);
+  // Restoring to the commit's own path moves HEAD, and links are recorded in
+  // links.json: both are writes and take the lock. A copy to another place
+  // only reads the store, so it works on a read-only store too (a lock it
+  // cannot take there is no reason to refuse).
+  const writes = target === ownPath || mode === 'hardlink' || mode === 'symlink';
+  try {
+    return await withWriteLock(store, 'restore', () => restoreLocked(store, id, manifest, target, ownPath, opts));
+  } catch (e) {
+    if (!writes && (e as WeightlineError).code === 'PERMISSION' && (e as WeightlineError).file?.startsWith(store.dir)) {
+      return restoreLocked(store, id, manifest, target, ownPath, opts, { readOnlyStore: true });
     }
-    const cache = await StatCache.load(store);
-    const here = await workingHashes(store, cache, store.sourcePathFor(target));
-    // What is there now must be a version the store holds, or the user's
-    // uncommitted work would be lost.
-    let tracked: Manifest | null = null;
-    if (here && here.size > 0) {
-      for (const c of await allCommits(store)) {
-        if (c.manifest.source.kind === manifest.source.kind && matchesManifest(here, c.manifest)) { tracked = c.manifest; break; }
-      }
-      if (!tracked && !opts.force) {
-        throw new WeightlineError('DIRTY', `holds changes that no commit has; commit them first (weightline commit ${path.relative(process.cwd(), target) || '.'} -m "...") or restore with --force to overwrite them`, target);
-      }
-    }
+    throw e;
+  }
+}
 
-    const total = manifest.files.reduce((s, f) => s + f.bytes, 0);
-    const mode = opts.link ?? 'auto';
-    const links = await readLinks(store);
-    let done = 0;
-    let linked = 0;
-    let bytesNotCopied = 0;
-    const onBytes = (n: number): void => { done += n; opts.onProgress?.({ phase: 'restoring', bytesDone: done, bytesTotal: total }); };
-    for (const file of manifest.files) {
-      const dest = manifest.source.kind === 'file' ? target : safeJoin(target, file.path);
-      if (here && (manifest.source.kind === 'file' ? [...here.values()][0] : here.get(file.path)) === file.sha256 && !(mode === 'hardlink' || mode === 'symlink')) {
-        onBytes(file.bytes); // already there, byte for byte
-        continue;
-      }
-      delete links[dest];
-      // From the full object when it is on disk: a link, else a kernel copy
-      // (auto falls back to it where the file system cannot reflink).
-      const onDisk = await store.hasObject(file.sha256);
-      let how = onDisk ? await placeObject(store, id, file, dest, mode) : null;
-      if (how === null && onDisk && mode === 'auto') how = await placeObject(store, id, file, dest, 'copy');
-      if (how === null) {
-        // Rebuilt (or the object went away meanwhile): streamed, hashed as it is written.
-        await writeVersion(store, id, file, dest, onBytes, opts.signal);
-      } else if (how === 'copy') {
-        onBytes(file.bytes);
-      } else {
-        linked++;
-        bytesNotCopied += file.bytes;
-        links[dest] = { commit: id, sha256: file.sha256, mode: how };
-        onBytes(file.bytes);
-      }
-      cache.remember(dest, file.sha256, await fs.stat(dest));
+/**
+ * Where the version goes. A single file goes to --to, or inside it when --to
+ * is an existing folder or ends with a slash; its name always passes the same
+ * safe join as a folder's files, so a manifest cannot steer it elsewhere.
+ */
+async function restoreTarget(store: Store, manifest: Manifest, to: string | undefined): Promise<{ target: string; ownPath: string }> {
+  const ownPath = store.resolveSource(manifest.source.path);
+  if (!path.isAbsolute(manifest.source.path) && manifest.source.path !== '.') safeJoin(store.root, manifest.source.path);
+  if (manifest.source.kind === 'file') {
+    const name = manifest.files[0]!.path;
+    safeJoin(ownPath, name); // refuses a name with a folder part or ".."
+    if (name.includes('/')) throw new WeightlineError('UNSAFE_PATH', `refusing the file name "${name}" of a single-file commit: it names a folder`);
+  }
+  if (!to) return { target: ownPath, ownPath };
+  let target = path.resolve(to);
+  if (manifest.source.kind === 'file') {
+    const st = await fs.stat(target).catch(() => null);
+    if (st?.isDirectory() || /[\\/]$/.test(to)) target = safeJoin(target, manifest.files[0]!.path);
+  }
+  return { target, ownPath };
+}
+
+async function restoreLocked(
+  store: Store, id: CommitId, manifest: Manifest, target: string, ownPath: string, opts: RestoreOptions,
+  how: { readOnlyStore?: boolean } = {},
+): Promise<RestoreResult> {
+  const cache = await StatCache.load(store);
+  const here = await workingHashes(store, cache, store.sourcePathFor(target));
+  // What is there now must be a version the store holds, or the user's
+  // uncommitted work would be lost.
+  const graph = await HistoryGraph.load(store);
+  let tracked: Manifest | null = null;
+  if (here && here.size > 0) {
+    for (const c of graph.commits) {
+      const m = await store.readManifest(c.id).catch(() => null);
+      if (m && m.source.kind === manifest.source.kind && matchesManifest(here, m)) { tracked = m; break; }
     }
-    await writeLinks(store, links);
-    // Files of the version that was there and not of this one were committed, so removing them loses nothing.
-    if (tracked && manifest.source.kind === 'folder') {
-      const keep = new Set(manifest.files.map((f) => f.path));
-      for (const f of tracked.files) if (!keep.has(f.path)) await fs.rm(safeJoin(target, f.path), { force: true });
+    if (!tracked && !opts.force) {
+      throw new WeightlineError('DIRTY', `holds changes that no commit has; commit them first (weightline commit ${path.relative(process.cwd(), target) || '.'} -m "...") or restore with --force to overwrite them`, target);
     }
-    if (target === ownPath) await store.writeHead(id);
-    await cache.save();
-    const warning = linked > 0 && (mode === 'hardlink' || mode === 'symlink') ? LINK_WARNING : null;
-    return { id, target, files: manifest.files.length, bytes: total, link: { linked, bytesNotCopied, mode, warning } };
-  });
+  }
+
+  const total = manifest.files.reduce((s, f) => s + f.bytes, 0);
+  const mode = opts.link ?? 'auto';
+  const links = how.readOnlyStore ? {} : await readLinks(store);
+  const bad = new Set<string>();
+  const notes: string[] = [];
+  let done = 0;
+  let linked = 0;
+  let bytesNotCopied = 0;
+  const onBytes = (n: number): void => { done += n; opts.onProgress?.({ phase: 'restoring', bytesDone: done, bytesTotal: total }); };
+  for (const file of manifest.files) {
+    if (opts.signal?.aborted) throw new WeightlineError('CANCELLED', 'the restore was cancelled; files restored so far are whole, the rest untouched');
+    const dest = manifest.source.kind === 'file' ? target : safeJoin(target, file.path);
+    if (here && (manifest.source.kind === 'file' ? [...here.values()][0] : here.get(file.path)) === file.sha256 && !(mode === 'hardlink' || mode === 'symlink')) {
+      onBytes(file.bytes); // already there, byte for byte
+      continue;
+    }
+    delete links[dest];
+    // From the full object when it is on disk: a link, else a kernel copy
+    // (auto falls back to it where the file system cannot reflink). A full
+    // object found damaged is set aside and the version rebuilt by another route.
+    const onDisk = graph.objectSize(file.sha256) !== null;
+    let placed = onDisk ? await placeObject(store, id, file, dest, mode) : null;
+    if (placed === null && onDisk && mode === 'auto') placed = await placeObject(store, id, file, dest, 'copy');
+    if (placed === 'damaged') { bad.add(file.sha256); placed = null; }
+    if (placed === null) {
+      // Rebuilt (or the object went away meanwhile): streamed, hashed as it is written.
+      const read = await writeVersion(store, id, file, dest, onBytes, opts.signal, { graph, bad });
+      if (read.note) notes.push(`${file.path}: ${read.note}`);
+      for (const d of read.damaged) notes.push(`object ${d.slice(0, 12)} is damaged; run "weightline repair"`);
+      if (bad.has(file.sha256)) notes.push(`${file.path}: the stored full parameters are damaged (object ${file.sha256.slice(0, 12)}); rebuilt from intact deltas instead; run "weightline repair"`);
+    } else if (placed === 'copy') {
+      onBytes(file.bytes);
+    } else {
+      linked++;
+      bytesNotCopied += file.bytes;
+      links[dest] = { commit: id, sha256: file.sha256, mode: placed };
+      onBytes(file.bytes);
+    }
+    cache.remember(dest, file.sha256, await fs.stat(dest));
+  }
+  if (!how.readOnlyStore) await writeLinks(store, links);
+  // Files of the version that was there and not of this one were committed, so removing them loses nothing.
+  if (tracked && manifest.source.kind === 'folder') {
+    const keep = new Set(manifest.files.map((f) => f.path));
+    for (const f of tracked.files) if (!keep.has(f.path)) await fs.rm(safeJoin(target, f.path), { force: true });
+  }
+  if (target === ownPath) await store.writeHead(id);
+  await cache.save();
+  const warning = linked > 0 && (mode === 'hardlink' || mode === 'symlink') ? LINK_WARNING : null;
+  return { id, target, files: manifest.files.length, bytes: total, link: { linked, bytesNotCopied, mode, warning }, ...(notes.length ? { notes } : {}) };
 }
 
 /**
  * Puts a full object at dest through a temp name, by a link or by a kernel
  * copy (copy_file_range, as cp does: the bytes never pass through this
  * process). Null when mode is auto and the file system cannot reflink, or when
- * a copy finds the object gone (a cleanup ran meanwhile); the caller then
- * copies or rebuilds. The result is hashed before the rename: a hard-linked
- * restore may have been written into, and a restore must never hand out
- * bytes that are not the commit's.
+ * a copy finds the object gone (a cleanup ran meanwhile); 'damaged' when the
+ * object does not hash to its name (a hard-linked restore was written into):
+ * the caller then rebuilds by another route. The result is hashed before the
+ * rename: a restore must never hand out bytes that are not the commit's.
  */
-async function placeObject(store: Store, id: CommitId, file: ManifestFile, dest: string, mode: LinkMode): Promise<'reflink' | 'hardlink' | 'symlink' | 'copy' | null> {
+async function placeObject(store: Store, id: CommitId, file: ManifestFile, dest: string, mode: LinkMode): Promise<'reflink' | 'hardlink' | 'symlink' | 'copy' | 'damaged' | null> {
   const object = store.objectPath(file.sha256);
-  await fs.mkdir(path.dirname(dest), { recursive: true });
+  await fs.mkdir(path.dirname(dest), { recursive: true }).catch((e: unknown) => { throw mapFsError(e, path.dirname(dest)); });
   const temp = tempPathFor(dest);
   try {
     let how: 'reflink' | 'hardlink' | 'symlink' | 'copy';
@@ -120,16 +166,18 @@ async function placeObject(store: Store, id: CommitId, file: ManifestFile, dest:
       try {
         await fs.copyFile(object, temp);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') { await fs.rm(temp, { force: true }); return null; }
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !(await exists(object))) { await fs.rm(temp, { force: true }); return null; }
         throw e;
       }
       how = 'copy';
     } else {
-      how = await place(object, temp, mode) as typeof how;
+      if (!(await exists(object))) return null;
+      how = await place(object, temp, mode, dest) as typeof how;
     }
     const actual = await sha256File(temp);
     if (actual !== file.sha256) {
-      throw new WeightlineError('CORRUPT', `the stored full parameters of ${file.path} in commit ${id.slice(0, 12)} changed on disk (sha256 ${actual.slice(0, 12)}, expected ${file.sha256.slice(0, 12)}); run "weightline verify"`, object);
+      await fs.rm(temp, { force: true });
+      return 'damaged';
     }
     if (how === 'reflink' || how === 'copy') {
       // A clone or copy is the user's own file: writable (not the object's
@@ -142,16 +190,29 @@ async function placeObject(store: Store, id: CommitId, file: ManifestFile, dest:
     return how;
   } catch (e) {
     await fs.rm(temp, { force: true });
+    if (e instanceof WeightlineError) throw e;
     throw mapFsError(e, dest);
   }
 }
-/** Rebuilds one file into dest through a temp file, checking its sha256 before the rename makes it visible. */
-export async function writeVersion(store: Store, id: string, file: ManifestFile, dest: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<void> {
-  await fs.mkdir(path.dirname(dest), { recursive: true });
+
+/**
+ * Rebuilds one file into dest through a temp file, by the cheapest intact
+ * route (see rebuild/open.ts), checking its sha256 before the rename makes it
+ * visible. A route that gives wrong bytes leaves nothing behind; the next is tried.
+ */
+export async function writeVersion(
+  store: Store, id: string, file: ManifestFile, dest: string, onBytes: (n: number) => void, signal?: AbortSignal,
+  opts: { graph?: HistoryGraph; bad?: Set<string> } = {},
+): Promise<VerifiedRead> {
+  await fs.mkdir(path.dirname(dest), { recursive: true }).catch((e: unknown) => { throw mapFsError(e, path.dirname(dest)); });
+  return readVersion(store, id, file, (source) => writeFromSource(source, id, file, dest, onBytes, signal), opts);
+}
+
+async function writeFromSource(source: FileSource, id: string, file: ManifestFile, dest: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<string> {
   const temp = tempPathFor(dest);
-  const source = await openFileSource(store, id, file);
   const hash = createHash('sha256');
   let out: fs.FileHandle | undefined;
+  let reported = 0;
   try {
     out = await fs.open(temp, 'w', 0o644);
     const handle = out;
@@ -161,10 +222,11 @@ export async function writeVersion(store: Store, id: string, file: ManifestFile,
     const writeAll = async (chunk: Buffer): Promise<void> => {
       let w = 0;
       while (w < chunk.length) w += (await handle.write(chunk, w, chunk.length - w)).bytesWritten;
+      reported += chunk.length;
       onBytes(chunk.length);
     };
+    let written = 0;
     try {
-      let written = 0;
       for await (const chunk of source.chunks()) {
         if (signal?.aborted) throw new WeightlineError('CANCELLED', 'the restore was cancelled; nothing was changed');
         written += chunk.length;
@@ -172,26 +234,31 @@ export async function writeVersion(store: Store, id: string, file: ManifestFile,
         await writing;
         writing = writeAll(chunk);
       }
-      if (written !== file.bytes) throw new WeightlineError('CORRUPT', `rebuilt ${file.path} of commit ${id.slice(0, 12)} has ${written} bytes, expected ${file.bytes}`);
     } finally {
       // Never leave a write running against a handle about to be closed.
       await writing.catch(() => undefined);
     }
     await writing;
-    const actual = hash.digest('hex');
+    const actual = written === file.bytes ? hash.digest('hex') : `length-${written}`;
     if (actual !== file.sha256) {
-      throw new WeightlineError('CORRUPT', `rebuilt ${file.path} of commit ${id.slice(0, 12)} has sha256 ${actual.slice(0, 12)}, expected ${file.sha256.slice(0, 12)}; run "weightline verify"`);
+      // Wrong bytes: nothing becomes visible; progress goes back for the next route.
+      onBytes(-reported);
+      await out.close();
+      out = undefined;
+      await fs.rm(temp, { force: true });
+      return actual;
     }
     await out.sync();
     await out.close();
     out = undefined;
     await fs.rename(temp, dest);
     await fsyncDir(path.dirname(dest));
+    return actual;
   } catch (e) {
     await out?.close().catch(() => undefined);
     await fs.rm(temp, { force: true });
+    if (reported) onBytes(-reported);
+    if (e instanceof WeightlineError) throw e;
     throw mapFsError(e, dest);
-  } finally {
-    await source.close();
   }
 }

@@ -1,42 +1,151 @@
+import * as path from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
+import type { FileSource } from '../base/file-source';
+import { sha256File } from '../base/fsutil';
 import type { ManifestFile } from '../base/manifest';
+import { HistoryGraph } from '../store/graph';
 import type { Store } from '../store/store';
-import { DeltaSource, FullSource, type FileSource } from './source';
+import { describeRoute, findRoute, isUsual, openRoute, VanishedObject, type Route } from './route';
 
-// Finds the cheapest way to read one file of one commit: its full object if it
-// is on disk, else its delta over the same file rebuilt one commit up, and so
-// on until a commit whose full parameters remain (a CHECKPOINT at worst).
+// Reading one version of one file: pick the cheapest route whose objects are
+// on disk and not known to be damaged, read it, and check the sha256 of what
+// came out. When the bytes are wrong, find which object lied, set it aside and
+// take the next route: whatever can be rebuilt from intact bytes is rebuilt.
 
 export function fileLabel(commitId: string, path: string): string {
   return `${path} in commit ${commitId.slice(0, 12)}`;
 }
 
-export async function openFileSource(store: Store, commitId: string, file: ManifestFile): Promise<FileSource> {
-  const label = fileLabel(commitId, file.path);
-  const full = await FullSource.tryOpen(store.objectPath(file.sha256), { bytes: file.bytes, tensors: file.tensors }, label);
-  if (full) return full;
-  const manifest = await store.readManifest(commitId);
-  if (!file.delta) {
-    throw new WeightlineError('BROKEN_CHAIN', `${label}: its full parameters are missing (object ${file.sha256.slice(0, 12)}) and it has no delta to rebuild it from`, store.objectPath(file.sha256));
-  }
-  let base: FileSource | null = null;
-  if (file.delta.basePath !== null) {
-    const parentId = manifest.parent;
-    if (!parentId) throw new WeightlineError('BROKEN_CHAIN', `${label}: its delta needs a parent commit, and the commit has none`);
-    let parent;
+export interface OpenOptions {
+  /** A graph already loaded by the caller (it knows which objects are on disk). */
+  readonly graph?: HistoryGraph;
+  /** Objects known to be damaged: no route reads them. */
+  readonly bad?: ReadonlySet<string>;
+}
+
+/** The cheapest route through objects on disk and not known bad, or a BROKEN_CHAIN error saying what is missing. */
+export async function planRoute(store: Store, commitId: string, file: ManifestFile, opts: OpenOptions = {}): Promise<{ route: Route; graph: HistoryGraph }> {
+  const graph = opts.graph ?? (await HistoryGraph.load(store));
+  const bad = opts.bad ?? new Set<string>();
+  const route = await findRoute(store, graph, commitId, file, { usable: (sha) => graph.objectSize(sha) !== null && !bad.has(sha) });
+  if (!route) throw await noRoute(store, graph, commitId, file, bad);
+  return { route, graph };
+}
+
+/** A reader over the cheapest route (unverified: callers that hand out bytes check the sha256, see readVersion). */
+export async function openFileSource(store: Store, commitId: string, file: ManifestFile, opts: OpenOptions = {}): Promise<FileSource> {
+  let graph = opts.graph;
+  for (let tries = 0; ; tries++) {
+    const planned = await planRoute(store, commitId, file, { ...opts, graph });
     try {
-      parent = await store.readManifest(parentId);
+      return await openRoute(store, planned.route);
     } catch (e) {
-      throw new WeightlineError('BROKEN_CHAIN', `${label}: its parent commit ${parentId.slice(0, 12)} cannot be read (${(e as Error).message})`);
+      // A cleanup deleted the full object between planning and opening: plan again on a fresh view.
+      if (!(e instanceof VanishedObject) || tries >= 8) throw e;
+      graph = await HistoryGraph.load(store);
     }
-    const parentFile = parent.files.find((f) => f.path === file.delta!.basePath);
-    if (!parentFile) throw new WeightlineError('BROKEN_CHAIN', `${label}: its parent commit ${parentId.slice(0, 12)} has no file ${file.delta.basePath}`);
-    base = await openFileSource(store, parentId, parentFile);
   }
-  const deltaFile = file.delta.object ? store.objectPath(file.delta.object) : null;
-  if (deltaFile && !(await store.hasObject(file.delta.object!))) {
-    await base?.close();
-    throw new WeightlineError('BROKEN_CHAIN', `${label}: its delta object ${file.delta.object!.slice(0, 12)} is missing`, deltaFile);
+}
+
+export interface VerifiedRead {
+  readonly route: Route;
+  /** How the bytes were rebuilt when not by the usual route, else null. */
+  readonly note: string | null;
+  /** Objects found damaged on the way (other routes were tried). */
+  readonly damaged: readonly string[];
+}
+
+/**
+ * Reads a version through `attempt`, which consumes a source and returns the
+ * sha256 of the bytes it saw (and must make nothing visible unless that equals
+ * file.sha256). Routes are tried cheapest first until one gives the committed
+ * bytes; objects that turn out damaged are added to `bad` (shared with the
+ * caller, so a verb reading many files learns once).
+ */
+export async function readVersion(
+  store: Store,
+  commitId: string,
+  file: ManifestFile,
+  attempt: (source: FileSource) => Promise<string>,
+  opts: { graph?: HistoryGraph; bad?: Set<string> } = {},
+): Promise<VerifiedRead> {
+  let graph = opts.graph ?? (await HistoryGraph.load(store));
+  const bad = opts.bad ?? new Set<string>();
+  const damaged: string[] = [];
+  const markBad = (sha: string): void => { if (!bad.has(sha)) { bad.add(sha); damaged.push(sha); } };
+  for (let tries = 0; tries < 64; tries++) {
+    const route = await findRoute(store, graph, commitId, file, { usable: (sha) => graph.objectSize(sha) !== null && !bad.has(sha) });
+    if (!route) throw await noRoute(store, graph, commitId, file, bad);
+    let source: FileSource;
+    try {
+      source = await openRoute(store, route);
+    } catch (e) {
+      if (e instanceof VanishedObject) { graph = await HistoryGraph.load(store); continue; }
+      throw e;
+    }
+    let sha: string;
+    try {
+      sha = await attempt(source);
+    } catch (e) {
+      const object = objectOf(store, e);
+      if (object && route.objects.includes(object)) {
+        // A delta block failed its checksum, or an object is shorter than the manifest says.
+        if ((e as WeightlineError).code === 'CORRUPT') { markBad(object); continue; }
+        // Deleted under us (a cleanup beside a reader): look again.
+        if ((e as WeightlineError).code === 'BROKEN_CHAIN' || (e as WeightlineError).code === 'NOT_FOUND') { graph = await HistoryGraph.load(store); continue; }
+      }
+      throw e;
+    } finally {
+      await source.close();
+    }
+    if (sha === file.sha256) {
+      return { route, note: isUsual(route) ? null : `rebuilt ${describeRoute(route)}`, damaged };
+    }
+    // Delta blocks carry checksums, so the liar is most likely a full object
+    // written into through a link; hash every object of the route to be sure.
+    let found = false;
+    for (const o of route.objects) {
+      const actual = await sha256File(store.objectPath(o)).catch(() => null);
+      if (actual !== null && actual !== o) { markBad(o); found = true; }
+    }
+    if (!found) {
+      throw new WeightlineError('CORRUPT', `${fileLabel(commitId, file.path)}: rebuilt bytes have sha256 ${sha.slice(0, 12)}, expected ${file.sha256.slice(0, 12)}, although every object of the route hashes right (${describeRoute(route)})`);
+    }
   }
-  return new DeltaSource({ bytes: file.bytes, tensors: file.tensors }, label, file.delta, base, deltaFile);
+  throw new WeightlineError('CORRUPT', `${fileLabel(commitId, file.path)}: gave up after 64 routes; run "weightline verify"`);
+}
+
+/** The object an error names by its file, if the file is an object of this store. */
+export function objectOf(store: Store, e: unknown): string | null {
+  const file = (e as WeightlineError)?.file;
+  if (!file) return null;
+  const rel = path.relative(path.join(store.dir, 'objects'), file).split(path.sep);
+  return rel.length === 2 && /^[0-9a-f]{2}$/.test(rel[0]!) && /^[0-9a-f]{62}$/.test(rel[1]!) ? rel[0]! + rel[1]! : null;
+}
+
+async function noRoute(store: Store, graph: HistoryGraph, commitId: string, file: ManifestFile, bad: ReadonlySet<string>): Promise<WeightlineError> {
+  // Say where the usual route breaks: walk up the delta chain to the first
+  // object that is damaged or missing.
+  const state = (sha: string): 'damaged' | 'missing' | null => (bad.has(sha) ? 'damaged' : graph.objectSize(sha) === null ? 'missing' : null);
+  const problems: string[] = [];
+  let damaged = false;
+  let cur: string = commitId;
+  let f: ManifestFile = file;
+  for (let depth = 0; depth < 100000; depth++) {
+    const own = state(f.sha256);
+    if (own === 'damaged') { damaged = true; problems.push(`the full parameters of ${fileLabel(cur, f.path)} are damaged (object ${f.sha256.slice(0, 12)})`); }
+    if (!f.delta) { problems.push(`${fileLabel(cur, f.path)} has no delta to rebuild it from${own === 'missing' ? ` and its full parameters are missing (object ${f.sha256.slice(0, 12)})` : ''}`); break; }
+    const ds = f.delta.object ? state(f.delta.object) : null;
+    if (ds) { damaged ||= ds === 'damaged'; problems.push(`the delta object of ${fileLabel(cur, f.path)} is ${ds} (object ${f.delta.object!.slice(0, 12)})`); break; }
+    if (f.delta.basePath === null) break;
+    const parentId: string | null = graph.get(cur)?.parent ?? null;
+    const parent = parentId && graph.has(parentId) ? await store.readManifest(parentId).catch(() => null) : null;
+    const basePath: string = f.delta.basePath;
+    const pf = parent?.files.find((x) => x.path === basePath);
+    if (!parentId || !pf) { problems.push(`${fileLabel(cur, f.path)}: its parent commit ${parentId ? parentId.slice(0, 12) : ''} or its ${basePath} cannot be read`); break; }
+    cur = parentId;
+    f = pf;
+  }
+  const what = problems.length ? problems.join('; ') : 'no intact route through the history reaches it';
+  return new WeightlineError(damaged ? 'CORRUPT' : 'BROKEN_CHAIN', `${fileLabel(commitId, file.path)} cannot be rebuilt: ${what}. Run "weightline repair" to rebuild what intact bytes allow (it reports what is lost)`);
 }

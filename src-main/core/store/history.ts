@@ -1,7 +1,8 @@
 import { WeightlineError } from '../../../src-shared/errors';
 import type { CommitId, LogEntry } from '../../../src-shared/model';
 import type { Manifest } from '../base/manifest';
-import { commitSummaries, type CommitSummary } from './log-index';
+import { commitSummaries } from './log-index';
+import { graphCommitOf, HistoryGraph, newestFirst, objectSizes, type GraphCommit } from './graph';
 import type { Store } from './store';
 
 // Questions about the commit graph: which commit a name means, what a restore
@@ -31,110 +32,73 @@ export async function resolveCommit(store: Store, ref: string): Promise<CommitId
   return matches[0] as CommitId;
 }
 
-/** True when every file's full parameters are on disk. */
-export async function hasFull(store: Store, manifest: Manifest): Promise<boolean> {
-  for (const f of manifest.files) if (!(await store.hasObject(f.sha256))) return false;
-  return true;
+/**
+ * The history graph from the log index (one file read, no manifests): enough
+ * for the log, chain lengths and the DELTAs since the last CHECKPOINT. Delta
+ * objects are not in the index, so verbs that delete or rebuild (cleanup,
+ * restore, verify, repair) load the graph from the manifests instead.
+ */
+export async function indexedGraph(store: Store): Promise<HistoryGraph> {
+  const summaries = await commitSummaries(store);
+  const commits: GraphCommit[] = [...summaries.entries()].map(([id, s]) => ({
+    id: id as CommitId, parent: s.parent as CommitId | null, type: s.type, createdAt: s.createdAt,
+    files: s.files.map(([sha256, bytes, deltaBytes]) => ({ path: '', sha256, bytes, deltaObject: null, deltaBytes, hasDelta: s.type === 'DELTA' })),
+  }));
+  return new HistoryGraph(commits, await objectSizes(store, commits));
 }
 
 /** Number of DELTA commits between this one and the nearest CHECKPOINT at or above it (0 for a CHECKPOINT). */
 export async function deltasSinceCheckpoint(store: Store, id: string): Promise<number> {
-  let n = 0;
-  let cur: string | null = id;
-  while (cur) {
+  // Only the line up to the nearest CHECKPOINT matters: a graph of just those commits.
+  const line: GraphCommit[] = [];
+  for (let cur: string | null = id; cur; ) {
     const m = await store.readManifest(cur);
-    if (m.type === 'CHECKPOINT') return n;
-    n++;
-    cur = m.parent;
+    line.push(graphCommitOf(cur, m));
+    cur = m.type === 'CHECKPOINT' ? null : m.parent;
   }
-  return n;
-}
-
-/** Deltas a rebuild replays: the distance to the nearest ancestor whose full parameters are on disk. */
-export async function restoreChainLength(store: Store, id: string): Promise<number> {
-  let n = 0;
-  let cur: string | null = id;
-  while (cur) {
-    const m = await store.readManifest(cur);
-    if (await hasFull(store, m)) return n;
-    n++;
-    cur = m.parent;
-  }
-  return n;
+  return new HistoryGraph(line, new Map()).deltasSinceCheckpoint(id);
 }
 
 /** Every commit, newest first (by creation time, then id for a stable order). */
 export async function allCommits(store: Store): Promise<ReadonlyArray<{ id: CommitId; manifest: Manifest }>> {
   const ids = await store.listCommitIds();
-  const list = await Promise.all(ids.map(async (id) => ({ id: id as CommitId, manifest: await store.readManifest(id) })));
-  return list.sort((a, b) => (a.manifest.createdAt < b.manifest.createdAt ? 1 : a.manifest.createdAt > b.manifest.createdAt ? -1 : a.id < b.id ? 1 : -1));
+  const list = await Promise.all(ids.map(async (id) => ({ id: id as CommitId, createdAt: '', manifest: await store.readManifest(id) })));
+  return list.map((c) => ({ ...c, createdAt: c.manifest.createdAt })).sort(newestFirst).map(({ id, manifest }) => ({ id, manifest }));
 }
 
 /** The log: storage figures per commit, newest first. */
 export async function logEntries(store: Store): Promise<LogEntry[]> {
   const summaries = await commitSummaries(store);
-  const commits = [...summaries.entries()]
-    .map(([id, summary]) => ({ id: id as CommitId, summary }))
-    .sort((a, b) => (a.summary.createdAt < b.summary.createdAt ? 1 : a.summary.createdAt > b.summary.createdAt ? -1 : a.id < b.id ? 1 : -1));
+  const graph = await indexedGraph(store);
   const pins = await store.readPins();
   // An object shared by several commits (an unchanged config.json, an
   // unchanged model) is on disk once: count it for the oldest commit that has
   // it, so the per-commit figures add up to what the disk holds.
   const counted = new Set<string>();
-  // One stat per distinct object, many at a time: a 10,000-commit log is
-  // mostly waiting on the file system otherwise.
-  const sizes = new Map<string, number | null>();
-  const shas = [...new Set(commits.flatMap((c) => c.summary.files.map((f) => f[0])))];
-  for (let i = 0; i < shas.length; i += 256) {
-    const batch = shas.slice(i, i + 256);
-    const got = await Promise.all(batch.map((sha) => store.objectSize(sha)));
-    batch.forEach((sha, k) => sizes.set(sha, got[k]!));
-  }
-  const full = new Map<string, { bytes: number; all: boolean }>();
-  for (const { id, summary } of [...commits].reverse()) {
+  const fullBytes = new Map<string, number>();
+  for (const c of [...graph.commits].reverse()) {
     let bytes = 0;
-    let all = true;
-    for (const [sha] of summary.files) {
-      const size = sizes.get(sha) ?? null;
-      if (size === null) { all = false; continue; }
-      if (!counted.has(sha)) { counted.add(sha); bytes += size; }
+    for (const f of c.files) {
+      const size = graph.objectSize(f.sha256);
+      if (size !== null && !counted.has(f.sha256)) { counted.add(f.sha256); bytes += size; }
     }
-    full.set(id, { bytes, all });
+    fullBytes.set(c.id, bytes);
   }
-  const byId = new Map<string, CommitSummary>(commits.map((c) => [c.id, c.summary]));
-  const chain = new Map<string, number>();
-  const chainOf = (id: string): number => {
-    const known = chain.get(id);
-    if (known !== undefined) return known;
-    // Iterative walk: histories can be far deeper than the call stack.
-    const path: string[] = [];
-    let cur: string | null = id;
-    let base = 0;
-    while (cur) {
-      const k = chain.get(cur);
-      if (k !== undefined) { base = k; break; }
-      if (full.get(cur)?.all) { chain.set(cur, 0); base = 0; break; }
-      path.push(cur);
-      cur = byId.get(cur)?.parent ?? null;
-    }
-    for (let i = path.length - 1; i >= 0; i--) chain.set(path[i]!, ++base);
-    return chain.get(id)!;
-  };
-  return commits.map(({ id, summary }) => {
-    const f = full.get(id)!;
+  return graph.commits.map((c) => {
+    const summary = summaries.get(c.id)!;
     return {
-      id,
-      parent: summary.parent as CommitId | null,
-      type: summary.type,
+      id: c.id,
+      parent: c.parent,
+      type: c.type,
       message: summary.message,
-      createdAt: summary.createdAt,
-      logicalBytes: summary.files.reduce((s, x) => s + x[1], 0),
-      fullBytes: f.bytes,
-      deltaBytes: summary.files.reduce((s, x) => s + x[2], 0),
+      createdAt: c.createdAt,
+      logicalBytes: c.files.reduce((s, x) => s + x.bytes, 0),
+      fullBytes: fullBytes.get(c.id)!,
+      deltaBytes: c.files.reduce((s, x) => s + x.deltaBytes, 0),
       path: summary.path,
-      hasFull: f.all,
-      chainLength: chainOf(id),
-      pinned: pins.has(id),
+      hasFull: graph.hasFull(c.id),
+      chainLength: graph.chainLength(c.id),
+      pinned: pins.has(c.id),
     };
   });
 }

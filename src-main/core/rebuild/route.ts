@@ -1,0 +1,220 @@
+import { WeightlineError } from '../../../src-shared/errors';
+import type { CommitId } from '../../../src-shared/model';
+import { FullSource, type FileSource } from '../base/file-source';
+import { BlockMode, type FileDelta, type Manifest, type ManifestFile } from '../base/manifest';
+import { streamMap } from '../base/streams';
+import type { HistoryGraph } from '../store/graph';
+import type { Store } from '../store/store';
+import { DeltaSource } from './source';
+
+// A route is one way to rebuild one file of one commit: start from a full
+// object somewhere in the history and apply deltas along the tree to reach it.
+// XOR deltas are symmetric, so a delta rebuilds a child from its parent
+// (forward, the usual way) and also the parent from its child (backward),
+// wherever the child's delta holds the parent's stream as Same or Xor blocks.
+// A route may go up to a common ancestor and down again (from a sibling's full
+// parameters). Routes are found by a shortest-path search from the file we
+// want, through objects the caller considers usable (present, not known bad,
+// or proved by hashing: the caller decides).
+
+export type RouteStep =
+  /** Read the file's full object. Always the first step. */
+  | { readonly kind: 'full'; readonly commit: CommitId; readonly file: ManifestFile }
+  /** A file new in its commit: its delta stores every block, no base needed. Always the first step. */
+  | { readonly kind: 'self'; readonly commit: CommitId; readonly file: ManifestFile }
+  /** This file from the previous step's file (its parent's) through this file's delta. */
+  | { readonly kind: 'forward'; readonly commit: CommitId; readonly file: ManifestFile }
+  /** This file from the previous step's file (its child's) through the child's delta, inverted. */
+  | { readonly kind: 'backward'; readonly commit: CommitId; readonly file: ManifestFile; readonly via: ManifestFile };
+
+export interface Route {
+  /** From the source to the file wanted. */
+  readonly steps: readonly RouteStep[];
+  /** Every object the route reads: the source's full object (if any) and each delta object. */
+  readonly objects: readonly string[];
+  /** The source's full object, or null for a route that starts at a new file's delta. */
+  readonly fullObject: string | null;
+}
+
+/** The usual route: the file's own full object, or forward only from the nearest ancestor. */
+export function isUsual(route: Route): boolean {
+  return route.steps.every((s) => s.kind !== 'backward');
+}
+
+export function describeRoute(route: Route): string {
+  const first = route.steps[0]!;
+  const start = first.kind === 'full' ? `the full parameters of ${first.commit.slice(0, 12)}` : `the delta of ${first.commit.slice(0, 12)}`;
+  const back = route.steps.filter((s) => s.kind === 'backward').length;
+  const fwd = route.steps.filter((s) => s.kind === 'forward').length;
+  const parts = [fwd ? `${fwd} delta(s) forward` : '', back ? `${back} delta(s) backward` : ''].filter(Boolean);
+  return parts.length ? `from ${start}, ${parts.join(' and ')}` : `from ${start}`;
+}
+
+/** Whether a file (`parent`) can be rebuilt from its child's file through the child's delta. */
+export function invertible(child: ManifestFile, parent: ManifestFile): boolean {
+  return invertedDelta(child, parent) !== null;
+}
+
+/**
+ * The child's delta read the other way: for every stream of the parent's
+ * file, the child's stream based on it, whose blocks must all be Same or Xor
+ * (a Raw block holds the child's bytes alone and says nothing of the parent's).
+ */
+export function invertedDelta(child: ManifestFile, parent: ManifestFile): FileDelta | null {
+  const d = child.delta;
+  if (!d || d.basePath !== parent.path) return null;
+  const childLengths = streamMap({ bytes: child.bytes, tensors: child.tensors }).lengths;
+  const parentLengths = streamMap({ bytes: parent.bytes, tensors: parent.tensors }).lengths;
+  const streams: FileDelta['streams'][number][] = [];
+  for (let j = 0; j < parentLengths.length; j++) {
+    if (parentLengths[j] === 0) { streams.push({ base: null, blocks: [] }); continue; }
+    const i = d.streams.findIndex((s) => s.base === j);
+    const s = d.streams[i];
+    if (!s || childLengths[i] !== parentLengths[j]) return null;
+    if (!s.blocks.every((b) => b === 0 || b[0] === BlockMode.Xor)) return null;
+    streams.push({ base: i, blocks: s.blocks });
+  }
+  return { object: d.object, bytes: d.bytes, basePath: child.path, streams };
+}
+
+export interface RouteQuery {
+  /** Whether an object may be read: on disk and not known to be damaged (the caller may hash it to decide). */
+  readonly usable: (sha: string) => boolean | Promise<boolean>;
+  /** Whether routes may read deltas backward (default yes; cleanup proves its pruning on forward routes). */
+  readonly allowBackward?: boolean;
+}
+
+interface Node { readonly commit: CommitId; readonly file: ManifestFile }
+
+// A backward step reads and decodes as much as a forward one; forward wins ties
+// only because it is the route people expect (and cleanup's figures assume).
+const FORWARD_COST = 1;
+const BACKWARD_COST = 1.001;
+
+/**
+ * The cheapest route to a file of a commit whose objects are all usable, or
+ * null when there is none. Manifests come from the store (cached there).
+ */
+export async function findRoute(store: Store, graph: HistoryGraph, commit: string, file: ManifestFile, q: RouteQuery): Promise<Route | null> {
+  const key = (n: Node): string => `${n.commit}\u0000${n.file.path}`;
+  // Dijkstra from the file wanted outwards; `towards` links each node to the
+  // one it helps rebuild (the next step on the way to the target).
+  const start: Node = { commit: commit as CommitId, file };
+  const dist = new Map<string, number>([[key(start), 0]]);
+  const towards = new Map<string, { node: Node; kind: 'forward' | 'backward' } | null>([[key(start), null]]);
+  const nodes = new Map<string, Node>([[key(start), start]]);
+  const open: Array<{ node: Node; cost: number; source?: 'full' | 'self' }> = [{ node: start, cost: 0 }];
+  const usableCache = new Map<string, boolean>();
+  const usable = async (sha: string | null): Promise<boolean> => {
+    if (sha === null) return true;
+    if (!usableCache.has(sha)) usableCache.set(sha, await q.usable(sha));
+    return usableCache.get(sha)!;
+  };
+  const manifest = async (id: string): Promise<Manifest | null> => (graph.has(id) ? store.readManifest(id).catch(() => null) : null);
+  const relax = (node: Node, cost: number, from: Node, kind: 'forward' | 'backward'): void => {
+    const k = key(node);
+    if ((dist.get(k) ?? Infinity) <= cost) return;
+    dist.set(k, cost);
+    nodes.set(k, node);
+    towards.set(k, { node: from, kind });
+    open.push({ node, cost });
+  };
+  const done = new Set<string>();
+  while (open.length > 0) {
+    open.sort((a, b) => a.cost - b.cost);
+    const { node, cost, source } = open.shift()!;
+    const k = key(node);
+    if (source) return buildRoute(node, source, towards, key);
+    if (done.has(k)) continue;
+    done.add(k);
+    // Sources: the file's own full object, or a new file's self-contained delta.
+    if (await usable(node.file.sha256) && graph.objectSize(node.file.sha256) !== null) open.push({ node, cost, source: 'full' });
+    const d = node.file.delta;
+    if (d && (await usable(d.object))) {
+      if (d.basePath === null) open.push({ node, cost: cost + FORWARD_COST, source: 'self' });
+      else {
+        const parentId = graph.get(node.commit)?.parent;
+        const parent = parentId ? await manifest(parentId) : null;
+        const pf = parent?.files.find((f) => f.path === d.basePath);
+        if (parentId && pf) relax({ commit: parentId, file: pf }, cost + FORWARD_COST, node, 'forward');
+      }
+    }
+    if (q.allowBackward === false) continue;
+    for (const childId of graph.children(node.commit)) {
+      const child = await manifest(childId);
+      for (const cf of child?.files ?? []) {
+        if (!cf.delta || cf.delta.basePath !== node.file.path || !invertible(cf, node.file)) continue;
+        if (!(await usable(cf.delta.object))) continue;
+        relax({ commit: childId, file: cf }, cost + BACKWARD_COST, node, 'backward');
+      }
+    }
+  }
+  return null;
+}
+
+function buildRoute(
+  source: Node,
+  kind: 'full' | 'self',
+  towards: Map<string, { node: Node; kind: 'forward' | 'backward' } | null>,
+  key: (n: Node) => string,
+): Route {
+  const steps: RouteStep[] = [{ kind, commit: source.commit, file: source.file }];
+  const objects: string[] = [];
+  if (kind === 'full') objects.push(source.file.sha256);
+  else if (source.file.delta?.object) objects.push(source.file.delta.object);
+  let cur = source;
+  for (let next = towards.get(key(cur)); next; next = towards.get(key(cur))) {
+    // `next.kind` says how cur was reached from next during the search: cur is
+    // next's parent (forward: next is rebuilt from cur through next's delta) or
+    // next's child (backward: next is rebuilt from cur through cur's delta).
+    if (next.kind === 'forward') {
+      steps.push({ kind: 'forward', commit: next.node.commit, file: next.node.file });
+      if (next.node.file.delta?.object) objects.push(next.node.file.delta.object);
+    } else {
+      steps.push({ kind: 'backward', commit: next.node.commit, file: next.node.file, via: cur.file });
+      if (cur.file.delta?.object) objects.push(cur.file.delta.object);
+    }
+    cur = next.node;
+  }
+  return { steps, objects, fullObject: kind === 'full' ? source.file.sha256 : null };
+}
+
+/** Thrown by openRoute when an object of the route vanished (a cleanup ran meanwhile): plan again. */
+export class VanishedObject extends Error {
+  constructor(readonly object: string) { super(`object ${object.slice(0, 12)} vanished`); }
+}
+
+/** Opens a reader over the route. The full object is opened at once, so a cleanup deleting it later cannot pull it away. */
+export async function openRoute(store: Store, route: Route): Promise<FileSource> {
+  let source: FileSource | null = null;
+  try {
+    for (const step of route.steps) {
+      const layout = { bytes: step.file.bytes, tensors: step.file.tensors };
+      const label = `${step.file.path} in commit ${step.commit.slice(0, 12)}`;
+      switch (step.kind) {
+        case 'full': {
+          const full = await FullSource.tryOpen(store.objectPath(step.file.sha256), layout, label);
+          if (!full) throw new VanishedObject(step.file.sha256);
+          source = full;
+          break;
+        }
+        case 'self':
+        case 'forward': {
+          const d = step.file.delta!;
+          source = new DeltaSource(layout, label, d, step.kind === 'self' ? null : source, d.object ? store.objectPath(d.object) : null);
+          break;
+        }
+        case 'backward': {
+          const d = invertedDelta(step.via, step.file);
+          if (!d) throw new WeightlineError('BROKEN_CHAIN', `${label}: the delta of its child cannot be read backward`);
+          source = new DeltaSource(layout, label, d, source, d.object ? store.objectPath(d.object) : null);
+          break;
+        }
+      }
+    }
+  } catch (e) {
+    await source?.close();
+    throw e;
+  }
+  return source!;
+}

@@ -1,0 +1,162 @@
+import type { CommitId, CommitType } from '../../../src-shared/model';
+import type { Manifest, ManifestFile } from '../base/manifest';
+import type { Store } from './store';
+
+// The one model of the history that log, cleanup, restore, verify, repair and
+// the UI share: who is whose parent and child, which objects each commit's
+// files name, which full objects are on disk, and the distances everything
+// else is measured in (chain lengths, DELTAs since the last CHECKPOINT, the
+// newest commits of each line). Before it, each verb kept its own idea of
+// "chain length" and "has full parameters", and they disagreed.
+//
+// A graph is a snapshot: object presence is read once when it is built, so a
+// verb reasons about one consistent state and re-reads (builds a new graph)
+// when it must see another writer's changes.
+
+/** What the graph needs of one file of a commit. */
+export interface GraphFile {
+  readonly path: string;
+  readonly sha256: string;
+  readonly bytes: number;
+  /** The delta object, null when the delta stores nothing or there is no delta. */
+  readonly deltaObject: string | null;
+  readonly deltaBytes: number;
+  /** Whether the commit stores a delta for this file (false in a CHECKPOINT). */
+  readonly hasDelta: boolean;
+}
+
+export interface GraphCommit {
+  readonly id: CommitId;
+  readonly parent: CommitId | null;
+  readonly type: CommitType;
+  readonly createdAt: string;
+  readonly files: readonly GraphFile[];
+}
+
+export function graphCommitOf(id: string, m: Manifest): GraphCommit {
+  return {
+    id: id as CommitId,
+    parent: m.parent as CommitId | null,
+    type: m.type,
+    createdAt: m.createdAt,
+    files: m.files.map((f: ManifestFile) => ({
+      path: f.path, sha256: f.sha256, bytes: f.bytes,
+      deltaObject: f.delta?.object ?? null, deltaBytes: f.delta?.bytes ?? 0, hasDelta: f.delta !== null,
+    })),
+  };
+}
+
+/** Newest first: by creation time, then id, so every view orders commits the same way. */
+export function newestFirst(a: { id: string; createdAt: string }, b: { id: string; createdAt: string }): number {
+  return a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+export class HistoryGraph {
+  private readonly byId: ReadonlyMap<string, GraphCommit>;
+  private readonly kids = new Map<string, CommitId[]>();
+  private readonly chain = new Map<string, number>();
+  /** Every commit, newest first. */
+  readonly commits: readonly GraphCommit[];
+
+  /**
+   * @param sizes size of every object the commits name that is on disk; an
+   *   object absent from the map is not on disk.
+   */
+  constructor(commits: Iterable<GraphCommit>, private readonly sizes: ReadonlyMap<string, number>) {
+    this.commits = [...commits].sort(newestFirst);
+    this.byId = new Map(this.commits.map((c) => [c.id, c]));
+    for (const c of [...this.commits].reverse()) {
+      if (c.parent) this.kids.set(c.parent, [...(this.kids.get(c.parent) ?? []), c.id]);
+    }
+  }
+
+  /** Reads every manifest and the presence of every object they name. */
+  static async load(store: Store): Promise<HistoryGraph> {
+    const ids = await store.listCommitIds();
+    const commits = await Promise.all(ids.map(async (id) => graphCommitOf(id, await store.readManifest(id))));
+    return new HistoryGraph(commits, await objectSizes(store, commits));
+  }
+
+  get(id: string): GraphCommit | undefined {
+    return this.byId.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+
+  children(id: string): readonly CommitId[] {
+    return this.kids.get(id) ?? [];
+  }
+
+  /** Commits no other commit names as parent: the ends of the lines of history. */
+  tips(): CommitId[] {
+    return this.commits.filter((c) => !this.kids.has(c.id)).map((c) => c.id);
+  }
+
+  /** Size of an object on disk, or null if it is not there. */
+  objectSize(sha: string): number | null {
+    return this.sizes.get(sha) ?? null;
+  }
+
+  /** True when the full object of every file of the commit is on disk (whether its bytes are intact is another question). */
+  hasFull(id: string): boolean {
+    const c = this.byId.get(id);
+    return !!c && c.files.every((f) => this.sizes.has(f.sha256));
+  }
+
+  /** Deltas a usual (forward) rebuild replays: the distance to the nearest ancestor-or-self with full parameters. */
+  chainLength(id: string): number {
+    const walked: string[] = [];
+    let base = 0;
+    // Iterative: histories can be far deeper than the call stack.
+    for (let cur: string | null = id; cur && this.byId.has(cur); cur = this.byId.get(cur)!.parent) {
+      const known = this.chain.get(cur);
+      if (known !== undefined) { base = known; break; }
+      if (this.hasFull(cur)) { this.chain.set(cur, 0); break; }
+      walked.push(cur);
+    }
+    for (let i = walked.length - 1; i >= 0; i--) this.chain.set(walked[i]!, ++base);
+    return this.chain.get(id) ?? 0;
+  }
+
+  /** DELTA commits between this one and the nearest CHECKPOINT at or above it (0 for a CHECKPOINT). */
+  deltasSinceCheckpoint(id: string): number {
+    let n = 0;
+    for (let cur: string | null = id; cur; cur = this.byId.get(cur)?.parent ?? null) {
+      const c = this.byId.get(cur);
+      if (!c || c.type === 'CHECKPOINT') return n;
+      n++;
+    }
+    return n;
+  }
+
+  /** The newest `count` commits of every line of history (each tip and its ancestors). */
+  newest(count: number): Set<CommitId> {
+    const out = new Set<CommitId>();
+    for (const tip of this.tips()) {
+      let cur: CommitId | null = tip;
+      for (let i = 0; i < count && cur; i++) { out.add(cur); cur = this.byId.get(cur)?.parent ?? null; }
+    }
+    return out;
+  }
+
+  /** Every object some commit names as a delta: never deleted as full parameters, whatever else shares its name. */
+  deltaObjects(): Set<string> {
+    const out = new Set<string>();
+    for (const c of this.commits) for (const f of c.files) if (f.deltaObject) out.add(f.deltaObject);
+    return out;
+  }
+}
+
+/** Sizes of the named objects that are on disk, many stats at a time. */
+export async function objectSizes(store: Store, commits: readonly GraphCommit[]): Promise<Map<string, number>> {
+  const shas = [...new Set(commits.flatMap((c) => c.files.flatMap((f) => (f.deltaObject ? [f.sha256, f.deltaObject] : [f.sha256]))))];
+  const sizes = new Map<string, number>();
+  for (let i = 0; i < shas.length; i += 256) {
+    const batch = shas.slice(i, i + 256);
+    const got = await Promise.all(batch.map((sha) => store.objectSize(sha)));
+    batch.forEach((sha, k) => { if (got[k] !== null && got[k] !== undefined) sizes.set(sha, got[k]!); });
+  }
+  return sizes;
+}

@@ -1,0 +1,92 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { sha256File, writeFileAtomic } from '../base/fsutil';
+import type { Store } from './store';
+
+// Proving that an object hashes to its name means reading it. Cleanup proves
+// every route it relies on before it deletes anything, so without a memory of
+// past checks every cleanup would read the whole store. Like git's index, a
+// check is remembered with the object's inode, size, mtime and ctime, and
+// trusted while all four are unchanged: a write into the object (through a
+// hard link, or after chmod) changes mtime and always ctime, which no user
+// call can set back. Objects a link exposes to programs (any hard link beyond
+// the store's own, or a link the store handed out) are hashed every time.
+//
+// `.weightline/checked.json` is a cache: missing or damaged, it is empty.
+
+const FILE = 'checked.json';
+// A check made within this long of the object's last change could have raced a
+// write in the same timestamp tick (see working-copy.ts, "racy git").
+const RACY_MS = 2000;
+
+const entrySchema = z.tuple([z.number(), z.number(), z.number(), z.number(), z.number()]); // ino, size, mtimeMs, ctimeMs, checkedAt
+const fileSchema = z.record(z.string().regex(/^[0-9a-f]{64}$/), entrySchema);
+
+export type ObjectState = 'intact' | 'damaged' | 'missing';
+
+export class ObjectChecker {
+  private entries: Record<string, z.infer<typeof entrySchema>> = {};
+  private dirty = false;
+  private readonly memo = new Map<string, ObjectState>();
+
+  private constructor(private readonly store: Store, private readonly exposed: ReadonlySet<string>) {}
+
+  /** @param exposed objects a restore linked somewhere (links.json): always hashed. */
+  static async load(store: Store, exposed: ReadonlySet<string> = new Set()): Promise<ObjectChecker> {
+    const checker = new ObjectChecker(store, exposed);
+    try {
+      const parsed = fileSchema.safeParse(JSON.parse(await fs.readFile(path.join(store.dir, FILE), 'utf8')));
+      if (parsed.success) checker.entries = parsed.data;
+    } catch { /* absent or damaged: a cache starts empty */ }
+    return checker;
+  }
+
+  /** Whether the object is on disk and hashes to its name; each object is checked once per checker. */
+  async state(sha: string): Promise<ObjectState> {
+    const known = this.memo.get(sha);
+    if (known) return known;
+    const state = await this.check(sha);
+    this.memo.set(sha, state);
+    return state;
+  }
+
+  async intact(sha: string): Promise<boolean> {
+    return (await this.state(sha)) === 'intact';
+  }
+
+  /** Forget what was learnt in this run about one object (it was replaced or moved). */
+  forget(sha: string): void {
+    this.memo.delete(sha);
+    delete this.entries[sha];
+  }
+
+  private async check(sha: string): Promise<ObjectState> {
+    const file = this.store.objectPath(sha);
+    const st = await fs.stat(file).catch(() => null);
+    if (!st) return 'missing';
+    const trustable = !this.exposed.has(sha) && st.nlink <= 1;
+    const e = this.entries[sha];
+    if (trustable && e && e[0] === st.ino && e[1] === st.size && e[2] === st.mtimeMs && e[3] === st.ctimeMs && e[4] - Math.max(st.mtimeMs, st.ctimeMs) > RACY_MS) {
+      return 'intact';
+    }
+    const actual = await sha256File(file).catch(() => null);
+    if (actual === null) return (await fs.stat(file).catch(() => null)) ? 'damaged' : 'missing';
+    if (actual !== sha) { if (e) { delete this.entries[sha]; this.dirty = true; } return 'damaged'; }
+    if (trustable) {
+      // The stat taken before hashing: a write during the hash changes ctime, so the entry would not match.
+      this.entries[sha] = [st.ino, st.size, st.mtimeMs, st.ctimeMs, Date.now()];
+      this.dirty = true;
+    }
+    return 'intact';
+  }
+
+  /** Best effort: the cache saves time only, and a read-only or full disk must not fail the verb. */
+  async save(): Promise<void> {
+    if (!this.dirty) return;
+    // Entries of objects no longer on disk would grow the file forever.
+    for (const sha of Object.keys(this.entries)) if (this.memo.get(sha) === 'missing') delete this.entries[sha];
+    await writeFileAtomic(path.join(this.store.dir, FILE), JSON.stringify(this.entries)).catch(() => undefined);
+    this.dirty = false;
+  }
+}
