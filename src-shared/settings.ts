@@ -1,5 +1,7 @@
 // Store settings and their defaults: the CLI's `config`, the app's settings
-// calls and the store itself read them from here.
+// calls and the store itself read them from here, and validate them with the
+// same rules, so a value one of them refuses is refused by all.
+import { z } from 'zod';
 
 export interface StoreConfig {
   /** DELTAs allowed since the last CHECKPOINT before a commit becomes a CHECKPOINT by itself. */
@@ -11,3 +13,23 @@ export interface StoreConfig {
 }
 
 export const DEFAULT_CONFIG: StoreConfig = { maxChainLength: 16, keepFullLatest: 2, autoCleanup: false };
+
+// A string "16" or "false" is refused, not coerced: JSON.parse gives a
+// string, and `"false"` is truthy wherever the value is tested.
+const wholeAtLeastOne = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
+/** The rule for each setting, one schema per key. */
+export const CONFIG_VALUE_SCHEMAS: { readonly [K in keyof StoreConfig]: z.ZodType<StoreConfig[K]> } = {
+  maxChainLength: wholeAtLeastOne,
+  keepFullLatest: wholeAtLeastOne,
+  autoCleanup: z.boolean(),
+};
+
+/** What each setting takes, in words, for messages. */
+export const CONFIG_EXPECTED: { readonly [K in keyof StoreConfig]: string } = {
+  maxChainLength: 'a whole number of at least 1',
+  keepFullLatest: 'a whole number of at least 1',
+  autoCleanup: 'true or false (a JSON boolean, not a string)',
+};
+
+export const CONFIG_KEYS = Object.keys(DEFAULT_CONFIG) as ReadonlyArray<keyof StoreConfig>;

@@ -4,6 +4,7 @@ import { WeightlineError } from '../../../src-shared/errors';
 import { mapFsError, sha256File, writeFileAtomic } from '../base/fsutil';
 import type { Manifest } from '../base/manifest';
 import { STORE_DIR, type Store } from '../store/store';
+import { readStatCacheFile } from '../store/store-files';
 
 // The working copy: the model file or folder a commit came from. Hashing a
 // multi-GB model on every `status` would be slow, so like git's index we keep
@@ -65,7 +66,8 @@ export class StatCache {
 
   static async load(store: Store): Promise<StatCache> {
     const cache = new StatCache(path.join(store.dir, 'index.json'));
-    try { cache.entries = JSON.parse(await fs.readFile(cache.file, 'utf8')) as Record<string, IndexEntry>; } catch { /* first use */ }
+    // Missing (first use) or damaged reads as empty: a cache is rebuilt, never an error.
+    cache.entries = await readStatCacheFile(store.dir);
     return cache;
   }
 

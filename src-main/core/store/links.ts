@@ -2,6 +2,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { CommitId, LinkMode, RestoredLinkProblem } from '../../../src-shared/model';
 import { writeFileAtomic } from '../base/fsutil';
+import { linksFileContent, readLinksFile } from './store-files';
 import type { Store } from './store';
 
 // The links a restore made. Hard links and symlinks share bytes with a full
@@ -20,12 +21,17 @@ function file(store: Store): string {
   return path.join(store.dir, 'links.json');
 }
 
+/**
+ * The links restores made; none when links.json is missing. Damaged is
+ * CORRUPT, never empty: an empty table would let cleanup delete the object
+ * behind a standing link.
+ */
 export async function readLinks(store: Store): Promise<LinkTable> {
-  try { return JSON.parse(await fs.readFile(file(store), 'utf8')) as LinkTable; } catch { return {}; }
+  return readLinksFile(store.dir);
 }
 
 export async function writeLinks(store: Store, links: LinkTable): Promise<void> {
-  await writeFileAtomic(file(store), JSON.stringify(links, null, 1));
+  await writeFileAtomic(file(store), linksFileContent(links));
 }
 
 /** Whether the file at target still shares its bytes with the object it was linked to. */

@@ -1,8 +1,8 @@
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { CommitType } from '../../../src-shared/model';
 import { writeFileAtomic } from '../base/fsutil';
 import type { Manifest } from '../base/manifest';
+import { readLogIndexFile } from './store-files';
 import type { Store } from './store';
 
 // What the log needs of each commit, in one file. Reading 10,000 manifests
@@ -36,15 +36,14 @@ export function summarize(m: Manifest): CommitSummary {
 
 export async function commitSummaries(store: Store): Promise<Map<string, CommitSummary>> {
   const file = path.join(store.dir, FILE);
-  let known: Record<string, CommitSummary> = {};
-  try {
-    const parsed = JSON.parse(await fs.readFile(file, 'utf8')) as IndexFile;
-    if (parsed.version === 1 && parsed.commits) known = parsed.commits;
-  } catch { /* absent or damaged: rebuilt below */ }
+  // Absent or damaged (checked by its schema) reads as empty: rebuilt below.
+  const known: Readonly<Record<string, CommitSummary>> = await readLogIndexFile(store.dir);
   const ids = await store.listCommitIds();
   const out = new Map<string, CommitSummary>();
-  const missing = ids.filter((id) => !known[id]);
-  for (const id of ids) if (known[id]) out.set(id, known[id]);
+  // Own keys only: an id-shaped key is all a manifest name can be, but a cache is never trusted further than it must be.
+  const has = (id: string): boolean => Object.hasOwn(known, id);
+  const missing = ids.filter((id) => !has(id));
+  for (const id of ids) if (has(id)) out.set(id, known[id]!);
   const added = await Promise.all(missing.map(async (id) => [id, summarize(await store.readManifest(id))] as const));
   for (const [id, s] of added) out.set(id, s);
   if (added.length > 0) {

@@ -3,8 +3,12 @@ import * as path from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
 import type { CommitId } from '../../../src-shared/model';
 import { exists, fsyncDir, sha256, TMP_PREFIX, writeFileAtomic, mapFsError } from '../base/fsutil';
-import { FORMAT_VERSION, type Manifest } from '../base/manifest';
-import { DEFAULT_CONFIG, type StoreConfig } from '../../../src-shared/settings';
+import type { Manifest } from '../base/manifest';
+import { CONFIG_KEYS, DEFAULT_CONFIG, type StoreConfig } from '../../../src-shared/settings';
+import {
+  configFileContent, damaged, formatFileContent, headFileContent, parseManifest, pinsFileContent,
+  readConfigFile, readFormatFile, readHeadFile, readPinsFile,
+} from './store-files';
 
 // The store on disk (see docs/STORE-FORMAT.md):
 //   .weightline/format.json          {"format":"weightline-store","version":1}
@@ -14,12 +18,15 @@ import { DEFAULT_CONFIG, type StoreConfig } from '../../../src-shared/settings';
 //   .weightline/objects/ab/cdef...   full files and delta objects, named by sha256
 //   .weightline/pins.json            pinned commit ids
 //   .weightline/index.json           stat cache of working files (size, mtime, ino → sha256)
+// Every one of them is read through store-files.ts: a schema, and a CORRUPT
+// error naming the file where it does not match.
 
 export const STORE_DIR = '.weightline';
 
 export { DEFAULT_CONFIG, type StoreConfig };
 
-interface FormatFile { readonly format: string; readonly version: number }
+/** What HEAD says, for readers that only look (log, status): a damaged HEAD is shown, not fatal. */
+export type HeadState = { readonly ok: true; readonly commit: CommitId | null } | { readonly ok: false; readonly error: WeightlineError };
 
 export class Store {
   readonly dir: string;
@@ -29,43 +36,49 @@ export class Store {
     this.dir = path.join(root, STORE_DIR);
   }
 
-  /** Creates a store in root (idempotent: an existing store is opened). */
+  /**
+   * Creates a store in root, or completes one: every missing file and folder
+   * is written, none that exists is touched. So `init` on a store whose
+   * format.json was lost brings it back and keeps config, commits and objects.
+   */
   static async init(root: string): Promise<Store> {
     const store = new Store(path.resolve(root));
-    if (await exists(path.join(store.dir, 'format.json'))) return Store.open(root);
+    // Refuses a format.json of another version or a damaged one before anything is written.
+    const version = await readFormatFile(store.dir);
     try {
       await fs.mkdir(path.join(store.dir, 'commits'), { recursive: true });
       await fs.mkdir(path.join(store.dir, 'objects'), { recursive: true });
-      await writeFileAtomic(path.join(store.dir, 'config.json'), JSON.stringify(DEFAULT_CONFIG, null, 2) + '\n');
+      const config = path.join(store.dir, 'config.json');
+      if (!(await existsOrDamaged(config))) await writeFileAtomic(config, configFileContent(DEFAULT_CONFIG));
       // format.json last: its presence is what makes the folder a store.
-      await writeFileAtomic(path.join(store.dir, 'format.json'), JSON.stringify({ format: 'weightline-store', version: FORMAT_VERSION }) + '\n');
+      if (version === undefined) await writeFileAtomic(path.join(store.dir, 'format.json'), formatFileContent());
     } catch (e) {
       throw mapFsError(e, store.dir);
     }
-    return store;
+    return Store.open(root);
   }
 
   static async open(root: string): Promise<Store> {
     const store = new Store(path.resolve(root));
-    const formatPath = path.join(store.dir, 'format.json');
-    let format: FormatFile;
-    try {
-      format = JSON.parse(await fs.readFile(formatPath, 'utf8')) as FormatFile;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new WeightlineError('NOT_A_STORE', `not a Weightline store (no ${STORE_DIR}/format.json); run "weightline init" first`, store.root);
-      throw new WeightlineError('CORRUPT', `unreadable store format file: ${(e as Error).message}`, formatPath);
-    }
-    if (format.format !== 'weightline-store' || format.version !== FORMAT_VERSION) {
-      throw new WeightlineError('STORE_VERSION', `expected store format version ${FORMAT_VERSION}, found ${String(format.version)}; use a Weightline that reads that version`, formatPath);
+    if ((await readFormatFile(store.dir)) === undefined) {
+      // Without format.json the folder is no store, unless it holds commits:
+      // then the file was lost, and saying "not a store" would hide a history.
+      const commits = await manifestCount(store.dir);
+      if (commits > 0) {
+        throw damaged(path.join(store.dir, 'format.json'), `format.json in a store`, `no format.json beside ${commits} commit(s)`,
+          '`weightline init` recreates it and keeps everything else');
+      }
+      throw new WeightlineError('NOT_A_STORE', `not a Weightline store (no ${STORE_DIR}/format.json); run "weightline init" first`, store.root);
     }
     return store;
   }
 
-  /** The nearest folder at or above start that holds a store. */
+  /** The nearest folder at or above start that holds a store (or what is left of one: commits without format.json). */
   static async find(start: string): Promise<Store> {
     let dir = path.resolve(start);
     for (;;) {
-      if (await exists(path.join(dir, STORE_DIR, 'format.json'))) return Store.open(dir);
+      const here = path.join(dir, STORE_DIR);
+      if ((await exists(path.join(here, 'format.json'))) || (await manifestCount(here)) > 0) return Store.open(dir);
       const up = path.dirname(dir);
       if (up === dir) throw new WeightlineError('NOT_A_STORE', `no ${STORE_DIR} store here or in any parent folder; run "weightline init" first`, path.resolve(start));
       dir = up;
@@ -105,8 +118,18 @@ export class Store {
 
   /** Read afresh each time: another process (the CLI, a job) may have committed meanwhile. */
   async listCommitIds(): Promise<readonly string[]> {
-    const names = await fs.readdir(path.join(this.dir, 'commits'));
-    return names.filter((n) => /^[0-9a-f]{64}\.json$/.test(n)).map((n) => n.slice(0, 64));
+    const folder = path.join(this.dir, 'commits');
+    let names: string[];
+    try {
+      names = await fs.readdir(folder);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        throw damaged(folder, 'the folder of commits every store has', code === 'ENOENT' ? 'nothing' : 'a file', 'put the commits folder back if it was moved; `weightline init` recreates an empty one');
+      }
+      throw mapFsError(e, folder);
+    }
+    return names.filter((n) => MANIFEST_NAME.test(n)).map((n) => n.slice(0, 64));
   }
 
   async readManifest(id: string): Promise<Manifest> {
@@ -120,11 +143,8 @@ export class Store {
       throw new WeightlineError('NOT_FOUND', `commit ${id.slice(0, 12)} does not exist in the store`, file);
     }
     const actual = sha256(bytes);
-    if (actual !== id) throw new WeightlineError('CORRUPT', `manifest checksum mismatch: expected ${id}, computed ${actual}`, file);
-    const manifest = JSON.parse(bytes.toString('utf8')) as Manifest;
-    if (manifest.formatVersion !== FORMAT_VERSION) {
-      throw new WeightlineError('STORE_VERSION', `expected manifest format ${FORMAT_VERSION}, found ${manifest.formatVersion}`, file);
-    }
+    if (actual !== id) throw new WeightlineError('CORRUPT', `manifest checksum mismatch: expected ${id}, computed ${actual}; this commit cannot be read, \`weightline verify\` lists the commits it affects`, file);
+    const manifest = parseManifest(file, bytes);
     this.manifests.set(id, manifest);
     return manifest;
   }
@@ -139,42 +159,63 @@ export class Store {
 
   // ---- HEAD, config, pins ----
 
+  /** HEAD; CORRUPT when damaged, or missing while the store holds commits (commit must never start a second root). */
   async readHead(): Promise<CommitId | null> {
+    return readHeadFile(this.dir, () => this.listCommitIds());
+  }
+
+  /** HEAD for readers that only look: a damaged HEAD is a value to show, so log and status still work. */
+  async headState(): Promise<HeadState> {
     try {
-      const head = JSON.parse(await fs.readFile(path.join(this.dir, 'HEAD'), 'utf8')) as { commit: string | null };
-      return (head.commit ?? null) as CommitId | null;
-    } catch {
-      return null;
+      return { ok: true, commit: await this.readHead() };
+    } catch (e) {
+      if (e instanceof WeightlineError && e.code === 'CORRUPT') return { ok: false, error: e };
+      throw e;
     }
   }
 
   async writeHead(id: string | null): Promise<void> {
-    await writeFileAtomic(path.join(this.dir, 'HEAD'), JSON.stringify({ commit: id }) + '\n');
+    await writeFileAtomic(path.join(this.dir, 'HEAD'), headFileContent(id));
   }
 
+  /** The settings; defaults when config.json is missing, CORRUPT when a value is not what its setting takes. */
   async readConfig(): Promise<StoreConfig> {
-    try {
-      const raw = JSON.parse(await fs.readFile(path.join(this.dir, 'config.json'), 'utf8')) as Partial<StoreConfig>;
-      return { ...DEFAULT_CONFIG, ...raw };
-    } catch {
-      return DEFAULT_CONFIG;
-    }
+    return (await readConfigFile(this.dir)).config;
   }
 
+  /** Writes config whole; a value the settings' schema refuses is BAD_USAGE and nothing is written. */
   async writeConfig(config: StoreConfig): Promise<void> {
-    await writeFileAtomic(path.join(this.dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+    const content = configFileContent(config, await this.configExtras());
+    await writeFileAtomic(path.join(this.dir, 'config.json'), content);
   }
 
+  /** Keys of config.json this version does not know: a newer Weightline's settings survive our writes. */
+  private async configExtras(): Promise<Readonly<Record<string, unknown>>> {
+    // Every known key is about to be written, so only the unknown ones matter; an unreadable file has none worth keeping.
+    return (await readConfigFile(this.dir, new Set(CONFIG_KEYS)).catch(() => undefined))?.extra ?? {};
+  }
+
+  /**
+   * Sets some settings and keeps the rest, with keys of newer versions. A
+   * damaged value may be set again (that repairs the file); any other damaged
+   * value refuses the change, since writing the file would replace it with a
+   * guess. Call under the write lock.
+   */
+  async updateConfig(changes: Partial<StoreConfig>): Promise<StoreConfig> {
+    const keys = new Set(CONFIG_KEYS.filter((k) => changes[k] !== undefined));
+    const { config, extra } = await readConfigFile(this.dir, keys);
+    const next: StoreConfig = { ...config, ...Object.fromEntries([...keys].map((k) => [k, changes[k]])) };
+    await writeFileAtomic(path.join(this.dir, 'config.json'), configFileContent(next, extra));
+    return next;
+  }
+
+  /** Pinned commits; none when pins.json is missing, CORRUPT when damaged or naming a commit the store does not hold. */
   async readPins(): Promise<ReadonlySet<string>> {
-    try {
-      return new Set(JSON.parse(await fs.readFile(path.join(this.dir, 'pins.json'), 'utf8')) as string[]);
-    } catch {
-      return new Set();
-    }
+    return readPinsFile(this.dir, () => this.listCommitIds());
   }
 
   async writePins(pins: ReadonlySet<string>): Promise<void> {
-    await writeFileAtomic(path.join(this.dir, 'pins.json'), JSON.stringify([...pins].sort()) + '\n');
+    await writeFileAtomic(path.join(this.dir, 'pins.json'), pinsFileContent(pins));
   }
 
   /** Absolute path of a manifest source path. */
@@ -189,4 +230,17 @@ export class Store {
     if (rel.startsWith('..') || path.isAbsolute(rel)) return absolute;
     return rel.split(path.sep).join('/');
   }
+}
+
+const MANIFEST_NAME = /^[0-9a-f]{64}\.json$/;
+
+/** Manifests in a store folder's commits/ (0 when there is none). */
+async function manifestCount(storeDir: string): Promise<number> {
+  const names = await fs.readdir(path.join(storeDir, 'commits')).catch(() => [] as string[]);
+  return names.filter((n) => MANIFEST_NAME.test(n)).length;
+}
+
+/** True when the path exists in any form (a damaged file counts: init never overwrites it). */
+async function existsOrDamaged(p: string): Promise<boolean> {
+  try { await fs.lstat(p); return true; } catch { return false; }
 }

@@ -1,0 +1,361 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { WeightlineError } from '../../../src-shared/errors';
+import type { CommitId } from '../../../src-shared/model';
+import { CONFIG_EXPECTED, CONFIG_KEYS, CONFIG_VALUE_SCHEMAS, DEFAULT_CONFIG, type StoreConfig } from '../../../src-shared/settings';
+import { mapFsError } from '../base/fsutil';
+import { FORMAT_VERSION, type Manifest } from '../base/manifest';
+
+// Every file of .weightline/ is read here, through a schema (docs/STORE-FORMAT.md,
+// "Which files are checked"). A file may be missing only where the format
+// gives a default; a file that is there but is not what the format says is a
+// CORRUPT error naming the file, what was expected, what was found and what to
+// do. Guessing around damage is how a damaged pins.json once let cleanup delete
+// a pinned commit's full parameters (issue 10).
+//
+// The two caches (index.json, log-index.json) are the exception: losing them
+// loses nothing, so missing or damaged reads as empty and they are rebuilt.
+//
+// Objects in the schemas are loose (unknown keys pass): a later minor version
+// may add a key, and this one must still read its stores.
+
+export const HEX64 = /^[0-9a-f]{64}$/;
+const hex64 = z.string().regex(HEX64);
+const hex32 = z.string().regex(/^[0-9a-f]{32}$/);
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+// ---- the one reader ----
+
+/** The bytes of a store file as JSON, or undefined when the file does not exist. */
+async function readJson(file: string, expected: string, next: string): Promise<{ readonly value: unknown } | undefined> {
+  let bytes: Buffer;
+  try {
+    bytes = await fs.readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'EISDIR') throw damaged(file, expected, 'a folder', next);
+    throw mapFsError(e, file);
+  }
+  if (bytes.length === 0) throw damaged(file, expected, 'an empty file', next);
+  let text: string;
+  try {
+    // fatal: a damaged byte that breaks UTF-8 is damage, not a U+FFFD inside a path or id.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw damaged(file, expected, 'bytes that are not UTF-8 text', next);
+  }
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch {
+    throw damaged(file, expected, `text that is not JSON (${excerpt(text)})`, next);
+  }
+}
+
+/** value checked against schema, or a CORRUPT error saying where it differs. */
+function check<T>(file: string, schema: z.ZodType<T>, value: unknown, expected: string, next: string): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw damaged(file, expected, foundAt(value, parsed.error), next);
+}
+
+/** A cache: its content when it is whole and well formed, else undefined (it is rebuilt). */
+async function readCache<T>(file: string, schema: z.ZodType<T>): Promise<T | undefined> {
+  try {
+    const raw = await readJson(file, '', '');
+    if (!raw) return undefined;
+    const parsed = schema.safeParse(raw.value);
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined; // unreadable (damaged, a folder, no permission): derived data, so start over
+  }
+}
+
+export function damaged(file: string, expected: string, found: string, next: string): WeightlineError {
+  return new WeightlineError('CORRUPT', `damaged ${path.basename(file)}: expected ${expected}, found ${found}; ${next}`, file);
+}
+
+function excerpt(text: string): string {
+  const s = JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
+  return s;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const s = JSON.stringify(value) ?? String(value);
+  return s.length > 60 ? `${s.slice(0, 60)}…` : s;
+}
+
+/** "at files[0].bytes: -1" for the first problem zod found. */
+function foundAt(value: unknown, error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue || issue.path.length === 0) return describe(value);
+  let cur: unknown = value;
+  for (const key of issue.path) cur = cur !== null && typeof cur === 'object' ? (cur as Record<PropertyKey, unknown>)[key as PropertyKey] : undefined;
+  const where = issue.path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('').replace(/^\./, '');
+  return `at ${where}: ${describe(cur)}`;
+}
+
+// ---- format.json ----
+
+const FORMAT_EXPECTED = `{"format":"weightline-store","version":${FORMAT_VERSION}}`;
+const FormatSchema = z.looseObject({ format: z.literal('weightline-store'), version: z.number().int() });
+
+/** The store's format version, or undefined when format.json does not exist. STORE_VERSION for another version. */
+export async function readFormatFile(dir: string): Promise<number | undefined> {
+  const file = path.join(dir, 'format.json');
+  const next = `put ${FORMAT_EXPECTED} back into it (\`weightline init\` writes it when it is missing and keeps everything else)`;
+  const raw = await readJson(file, FORMAT_EXPECTED, next);
+  if (!raw) return undefined;
+  const format = check(file, FormatSchema, raw.value, FORMAT_EXPECTED, next);
+  if (format.version !== FORMAT_VERSION) {
+    throw new WeightlineError('STORE_VERSION', `expected store format version ${FORMAT_VERSION}, found ${format.version}; use a Weightline that reads that version`, file);
+  }
+  return format.version;
+}
+
+export function formatFileContent(): string {
+  return JSON.stringify({ format: 'weightline-store', version: FORMAT_VERSION }) + '\n';
+}
+
+// ---- config.json ----
+
+// Every key may be missing (a store written before the key existed reads its
+// default); a key that is there must be valid.
+const ConfigObject = z.looseObject({});
+
+const CONFIG_FILE_EXPECTED = `a JSON object like ${JSON.stringify(DEFAULT_CONFIG)}`;
+
+export interface ConfigFile {
+  /** The settings, with defaults for keys the file does not hold. */
+  readonly config: StoreConfig;
+  /** Keys in the file this version does not know, kept when the file is written again. */
+  readonly extra: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * config.json, checked key by key. `allowDamaged` names keys whose damage the
+ * caller is about to overwrite (setting a damaged value again repairs the file
+ * without disturbing the others); they read as their defaults.
+ */
+export async function readConfigFile(dir: string, allowDamaged: ReadonlySet<string> = new Set()): Promise<ConfigFile> {
+  const file = path.join(dir, 'config.json');
+  const wholeNext = `fix it, or delete it to go back to the defaults ${JSON.stringify(DEFAULT_CONFIG)}`;
+  const raw = await readJson(file, CONFIG_FILE_EXPECTED, wholeNext);
+  if (!raw) return { config: DEFAULT_CONFIG, extra: {} };
+  const obj = check(file, ConfigObject, raw.value, CONFIG_FILE_EXPECTED, wholeNext);
+  const config: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  const extra: Record<string, unknown> = { ...obj };
+  const bad: string[] = [];
+  for (const key of CONFIG_KEYS) {
+    delete extra[key];
+    if (!(key in obj)) continue;
+    const parsed = CONFIG_VALUE_SCHEMAS[key].safeParse(obj[key]);
+    if (parsed.success) config[key] = parsed.data;
+    else if (!allowDamaged.has(key)) bad.push(key);
+  }
+  if (bad.length > 0) {
+    const expected = bad.map((k) => `${k} to be ${CONFIG_EXPECTED[k as keyof StoreConfig]}`).join(' and ');
+    const found = bad.map((k) => `${k} = ${describe(obj[k])}`).join(', ');
+    const sets = bad.map((k) => `\`weightline config ${k} ${String(DEFAULT_CONFIG[k as keyof StoreConfig])}\``).join(' and ');
+    throw damaged(file, expected, found, `set it again (for the default: ${sets}), fix the file by hand, or delete it to go back to the defaults`);
+  }
+  return { config: config as unknown as StoreConfig, extra };
+}
+
+/** The file's text for config, refusing a value the schema refuses (nothing invalid is ever written). */
+export function configFileContent(config: StoreConfig, extra: Readonly<Record<string, unknown>> = {}): string {
+  for (const key of CONFIG_KEYS) {
+    if (!CONFIG_VALUE_SCHEMAS[key].safeParse(config[key]).success) {
+      throw new WeightlineError('BAD_USAGE', `${key} takes ${CONFIG_EXPECTED[key]}, found ${describe(config[key])}`);
+    }
+  }
+  const known = Object.fromEntries(CONFIG_KEYS.map((k) => [k, config[k]]));
+  return JSON.stringify({ ...known, ...extra }, null, 2) + '\n';
+}
+
+// ---- HEAD ----
+
+const HEAD_EXPECTED = '{"commit": "<64 hex characters>"} naming a commit of this store';
+const HeadSchema = z.looseObject({ commit: hex64.nullable() });
+
+/**
+ * HEAD. Missing or null is "no commit yet" only while the store holds no
+ * commits: with commits, a lost HEAD would make the next commit silently start
+ * a second root, so it is CORRUPT. A HEAD naming a commit the store does not
+ * hold (one flipped hex character) is CORRUPT too.
+ */
+export async function readHeadFile(dir: string, commitIds: () => Promise<readonly string[]>): Promise<CommitId | null> {
+  const file = path.join(dir, 'HEAD');
+  const next = '`weightline restore <commit>` sets HEAD again; `weightline log` lists the commits';
+  const raw = await readJson(file, HEAD_EXPECTED, next);
+  const head = raw ? check(file, HeadSchema, raw.value, HEAD_EXPECTED, next).commit : null;
+  const ids = await commitIds();
+  if (head === null) {
+    if (ids.length === 0) return null;
+    const found = raw ? 'no commit (null)' : 'no HEAD file';
+    throw damaged(file, `HEAD to name one of the store's ${ids.length} commit(s)`, found, next);
+  }
+  if (!ids.includes(head)) throw damaged(file, HEAD_EXPECTED, `commit ${head.slice(0, 12)}, which the store does not hold`, next);
+  return head as CommitId;
+}
+
+export function headFileContent(id: string | null): string {
+  return JSON.stringify({ commit: id }) + '\n';
+}
+
+// ---- pins.json ----
+
+const PINS_EXPECTED = 'a JSON array of commit ids of this store (64 hex characters each)';
+const PinsSchema = z.array(hex64);
+
+/** Pinned commits; none when pins.json does not exist. */
+export async function readPinsFile(dir: string, commitIds: () => Promise<readonly string[]>): Promise<ReadonlySet<string>> {
+  const file = path.join(dir, 'pins.json');
+  const next = 'fix it, or delete it to unpin every commit (then pin again with `weightline pin <commit>`)';
+  const raw = await readJson(file, PINS_EXPECTED, next);
+  if (!raw) return new Set();
+  const pins = check(file, PinsSchema, raw.value, PINS_EXPECTED, next);
+  if (pins.length > 0) {
+    // A damaged hex digit still looks like an id: it must name a commit, or the real pin is lost.
+    const ids = new Set(await commitIds());
+    const unknown = pins.find((p) => !ids.has(p));
+    if (unknown) throw damaged(file, PINS_EXPECTED, `${unknown.slice(0, 12)}…, which the store does not hold`, next);
+  }
+  return new Set(pins);
+}
+
+export function pinsFileContent(pins: ReadonlySet<string>): string {
+  return JSON.stringify([...pins].sort()) + '\n';
+}
+
+// ---- links.json ----
+
+const LINKS_EXPECTED = 'a JSON object mapping absolute paths to {"commit", "sha256", "mode": "reflink" | "hardlink" | "symlink"}';
+const LinkRecordSchema = z.looseObject({ commit: hex64, sha256: hex64, mode: z.enum(['reflink', 'hardlink', 'symlink']) });
+const LinksSchema = z.record(z.string().refine((p) => path.isAbsolute(p), 'an absolute path'), LinkRecordSchema);
+
+export type LinkRecordData = { readonly commit: CommitId; readonly sha256: string; readonly mode: 'reflink' | 'hardlink' | 'symlink' };
+
+/** Links restores made; none when links.json does not exist. */
+export async function readLinksFile(dir: string): Promise<Record<string, LinkRecordData>> {
+  const file = path.join(dir, 'links.json');
+  // Deleting it forgets which objects a link exposes: cleanup would no longer keep them.
+  const next = 'fix it, or delete it (cleanup then no longer keeps the objects behind hard links and symlinks; restore those files again with `weightline restore <commit> --link copy`); `weightline status` lists the links it knows';
+  const raw = await readJson(file, LINKS_EXPECTED, next);
+  if (!raw) return {};
+  const links = check(file, LinksSchema, raw.value, LINKS_EXPECTED, next);
+  return Object.fromEntries(Object.entries(links).map(([p, r]) => [p, { commit: r.commit as CommitId, sha256: r.sha256, mode: r.mode }]));
+}
+
+export function linksFileContent(links: Readonly<Record<string, LinkRecordData>>): string {
+  return JSON.stringify(links, null, 1);
+}
+
+// ---- index.json (stat cache) ----
+
+const StatEntrySchema = z.looseObject({
+  size: count,
+  mtimeMs: z.number(),
+  ino: z.number().min(0),
+  sha256: hex64,
+  seenAt: z.number().optional(),
+});
+const StatCacheSchema = z.record(z.string(), StatEntrySchema);
+
+export type StatEntryData = z.infer<typeof StatEntrySchema>;
+
+/** The stat cache; empty when missing or damaged (it only saves hashing time). */
+export async function readStatCacheFile(dir: string): Promise<Record<string, StatEntryData>> {
+  return (await readCache(path.join(dir, 'index.json'), StatCacheSchema)) ?? {};
+}
+
+// ---- log-index.json ----
+
+const SummarySchema = z.looseObject({
+  parent: hex64.nullable(),
+  type: z.enum(['CHECKPOINT', 'DELTA']),
+  message: z.string(),
+  createdAt: z.string(),
+  path: z.string(),
+  files: z.array(z.tuple([hex64, count, count])),
+});
+const LogIndexSchema = z.looseObject({ version: z.literal(1), commits: z.record(hex64, SummarySchema) });
+
+export type CommitSummaryData = z.infer<typeof SummarySchema>;
+
+/** The log's summaries; empty when missing or damaged (rebuilt from the manifests). */
+export async function readLogIndexFile(dir: string): Promise<Record<string, CommitSummaryData>> {
+  return (await readCache(path.join(dir, 'log-index.json'), LogIndexSchema))?.commits ?? {};
+}
+
+// ---- commits/<id>.json ----
+
+const BlockRefSchema = z.union([z.literal(0), z.tuple([z.union([z.literal(1), z.literal(2)]), count, count, hex32])]);
+const StreamDeltaSchema = z.looseObject({ base: count.nullable(), blocks: z.array(BlockRefSchema) });
+const FileDeltaSchema = z.looseObject({
+  object: hex64.nullable(),
+  bytes: count,
+  basePath: z.string().nullable(),
+  streams: z.array(StreamDeltaSchema),
+}).refine(
+  // A block outside its delta object (or a stored block with no object) would be read from bytes that are not it.
+  (d) => d.streams.every((s) => s.blocks.every((b) => b === 0 || (d.object !== null && b[1] + b[2] <= d.bytes))),
+  'stored blocks within the delta object',
+);
+const TensorSchema = z.looseObject({
+  name: z.string(),
+  dtype: z.string().min(1),
+  shape: z.array(count),
+  offset: count,
+  length: count,
+  width: count,
+  le: z.boolean(),
+  status: z.enum(['unchanged', 'changed', 'added', 'removed']),
+  changedFraction: z.number().nullable(),
+  maxAbsDiff: z.number().nullable(),
+  relChange: z.number().nullable(),
+});
+const ManifestFileSchema = z.looseObject({
+  path: z.string().min(1),
+  bytes: count,
+  sha256: hex64,
+  format: z.enum(['safetensors', 'pytorch-zip', 'npy', 'npz', 'generic']),
+  status: z.enum(['unchanged', 'changed', 'added', 'removed']),
+  tensors: z.array(TensorSchema),
+  removedTensors: z.array(z.string()),
+  delta: FileDeltaSchema.nullable(),
+});
+const ManifestSchema = z.looseObject({
+  formatVersion: z.literal(FORMAT_VERSION),
+  parent: hex64.nullable(),
+  type: z.enum(['CHECKPOINT', 'DELTA']),
+  message: z.string(),
+  createdAt: z.string(),
+  source: z.looseObject({ path: z.string(), kind: z.enum(['file', 'folder']) }),
+  files: z.array(ManifestFileSchema).min(1),
+  removedFiles: z.array(z.string()),
+});
+
+const MANIFEST_EXPECTED = 'a commit manifest as docs/STORE-FORMAT.md describes it';
+
+/**
+ * A manifest's bytes, already checked against its id, as a Manifest. Its hash
+ * matched, so a wrong shape was written that way (by another program or a
+ * bug): reported, never read around.
+ */
+export function parseManifest(file: string, bytes: Uint8Array): Manifest {
+  const next = 'this commit cannot be read; `weightline verify` lists the commits it affects';
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    throw damaged(file, MANIFEST_EXPECTED, 'bytes that are not JSON', next);
+  }
+  const version = value !== null && typeof value === 'object' ? (value as { formatVersion?: unknown }).formatVersion : undefined;
+  if (typeof version === 'number' && version !== FORMAT_VERSION) {
+    throw new WeightlineError('STORE_VERSION', `expected manifest format ${FORMAT_VERSION}, found ${version}; use a Weightline that reads that version`, file);
+  }
+  return check(file, ManifestSchema, value, MANIFEST_EXPECTED, next) as unknown as Manifest;
+}
