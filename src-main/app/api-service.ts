@@ -118,7 +118,9 @@ export class ApiService {
     'store.recent': async () => this.recent.list(),
     'commits.list': async () => {
       const store = await this.store();
-      return { head: await store.readHead(), commits: await log(store) };
+      // A damaged HEAD must not hide the history: the log is how the user picks the commit to restore.
+      const head = await store.headState();
+      return { head: head.ok ? head.commit : null, commits: await log(store) };
     },
     'commits.get': async ({ id }) => show(await this.store(), id),
     'status.get': async () => status(await this.store()),
@@ -134,12 +136,8 @@ export class ApiService {
       const store = await this.store();
       // Under the write lock, like `weightline config`: a commit reads the settings it runs with.
       const next = await withWriteLock(store, 'config', async () => {
-        const c = { ...(await store.readConfig()) };
-        if (changes.maxChainLength !== undefined) c.maxChainLength = changes.maxChainLength;
-        if (changes.keepFullLatest !== undefined) c.keepFullLatest = changes.keepFullLatest;
-        if (changes.autoCleanup !== undefined) c.autoCleanup = changes.autoCleanup;
-        await store.writeConfig(c);
-        return c;
+        // Only the keys given are rewritten; a damaged key not among them is refused, never replaced by a guess.
+        return store.updateConfig(changes);
       });
       this.invalidate();
       void this.watcher?.check();
@@ -194,7 +192,8 @@ export class ApiService {
   }
 
   private async info(store: Store): Promise<StoreInfo> {
-    return { root: store.root, head: await store.readHead() };
+    const head = await store.headState();
+    return { root: store.root, head: head.ok ? head.commit : null };
   }
 
   private emit<E extends EventName>(event: E, payload: Events[E]): void {

@@ -61,6 +61,7 @@ async function planCleanup(store: Store): Promise<Plan> {
   // CORRUPT naming its file): guessing there is how pinned or linked full
   // parameters would be deleted.
   const config = await store.readConfig();
+  await store.readHead();
   const pins = await store.readPins();
   const linkTable = await readLinks(store);
   const linked = await linkedObjects(store);
