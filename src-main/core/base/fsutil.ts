@@ -24,12 +24,33 @@ export async function fsyncDir(dir: string): Promise<void> {
   try { await h.sync(); } finally { await h.close(); }
 }
 
+// Messages say what the file system refused, never what the caller's
+// operation left behind: only the operation knows that (a commit that fails
+// after its commit point has changed the store), so it adds that itself.
+/** An fs error as a WeightlineError naming file; WeightlineErrors and non-fs errors pass through. */
 export function mapFsError(e: unknown, file: string): unknown {
+  if (e instanceof WeightlineError) return e;
   const code = (e as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOSPC') return new WeightlineError('DISK_FULL', 'the disk is full; nothing was changed', file);
-  if (code === 'EDQUOT') return new WeightlineError('DISK_FULL', 'the disk quota is exhausted; nothing was changed', file);
-  if (code === 'ENOENT') return new WeightlineError('NOT_FOUND', 'no such file or folder', file);
-  return e;
+  switch (code) {
+    case 'ENOSPC': return new WeightlineError('DISK_FULL', 'the disk is full (ENOSPC); free some space ("weightline cleanup" drops full parameters that deltas can rebuild)', file);
+    case 'EDQUOT': return new WeightlineError('DISK_FULL', 'the disk quota is exhausted (EDQUOT); free some space ("weightline cleanup" drops full parameters that deltas can rebuild)', file);
+    case 'EROFS': return new WeightlineError('PERMISSION', 'the file system is read-only (EROFS): reading commands work, this one needs to write; remount it read-write or restore --to another disk', file);
+    case 'EACCES':
+    case 'EPERM': return new WeightlineError('PERMISSION', `permission denied (${code}); check the owner and mode of this path and of its folder`, file);
+    case 'ENOENT': return new WeightlineError('NOT_FOUND', 'no such file or folder', file);
+    default: return e;
+  }
+}
+
+/**
+ * The path to show for a raw fs error caught far from its call: the path the
+ * error names, except that a temp file is shown as its folder (a user cannot
+ * act on a name that no longer exists).
+ */
+export function errorPath(e: unknown, fallback: string): string {
+  const p = (e as NodeJS.ErrnoException)?.path;
+  if (typeof p !== 'string' || p === '') return fallback;
+  return path.basename(p).startsWith(TMP_PREFIX) ? path.dirname(p) : p;
 }
 
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
@@ -45,7 +66,8 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
     await fs.rename(tmp, target);
     await fsyncDir(path.dirname(target));
   } catch (e) {
-    await fs.rm(tmp, { force: true });
+    // Never let a failed removal hide why the write failed.
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
     throw mapFsError(e, target);
   }
 }

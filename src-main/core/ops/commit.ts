@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { WeightlineError } from '../../../src-shared/errors';
+import { WeightlineError, type ErrorCode } from '../../../src-shared/errors';
 import type { CommitId, CommitResult, ProgressListener } from '../../../src-shared/model';
 import { DeltaWriter } from '../codec/delta-writer';
 import { cleanupLocked } from './cleanup';
@@ -10,12 +10,12 @@ import { readLayout } from '../formats/detect';
 import type { FileLayout } from '../formats/layout';
 import { openFileSource } from '../rebuild/open';
 import { FullSource, type FileSource } from '../rebuild/source';
-import { fsyncFile, mapFsError, sha256File } from '../base/fsutil';
+import { errorPath, fsyncDir, fsyncFile, mapFsError, sha256File } from '../base/fsutil';
 import { tryReflink } from '../store/place';
 import { deltasSinceCheckpoint } from '../store/history';
 import { withWriteLock } from '../store/lock';
 import { FORMAT_VERSION, type FileDelta, type Manifest, type ManifestFile } from '../base/manifest';
-import type { Store } from '../store/store';
+import { STORE_DIR, type Store } from '../store/store';
 import { listSourceFiles, StatCache, type WorkingFile } from './working-copy';
 
 export interface CommitOptions {
@@ -42,11 +42,33 @@ interface Staged {
 
 /**
  * Commits the model file or folder at `target` on top of HEAD. Nothing is
- * visible until the manifest is renamed into place; a failure at any point
- * leaves only temp files, which the next writer sweeps.
+ * visible until the manifest is renamed into place, and the commit counts only
+ * once HEAD names it: a failure before that leaves the store as it was (the
+ * error says so), and if even taking the manifest back fails, the error says
+ * exactly what is where.
  */
 export async function commit(store: Store, target: string, opts: CommitOptions): Promise<CommitResult> {
   const abs = path.resolve(target);
+  await refuseStoreFiles(abs);
+  const state: Progress = { phase: 'before', result: null };
+  try {
+    return await commitLocked(store, abs, opts, state);
+  } catch (e) {
+    // A raw fs error (the lock, a stat, a folder listing) names what the file system refused, not "a bug".
+    const err = mapFsError(e, errorPath(e, store.dir));
+    if (state.result) throw afterLanding(state.result, 'then releasing the store lock failed', err);
+    if (state.phase === 'before') throw nothingCommitted(err);
+    throw err;
+  }
+}
+
+/** How far a commit got: that decides what its error may claim. */
+interface Progress {
+  phase: 'before' | 'landing' | 'landed';
+  result: CommitResult | null;
+}
+
+function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: Progress): Promise<CommitResult> {
   return withWriteLock(store, 'commit', async () => {
     const { kind, files } = await listSourceFiles(abs);
     if (files.length === 0) throw new WeightlineError('BAD_USAGE', 'the folder holds no files to commit', abs);
@@ -72,6 +94,14 @@ export async function commit(store: Store, target: string, opts: CommitOptions):
     const cache = await StatCache.load(store);
     const staged: Staged[] = [];
     const writers: DeltaWriter[] = [];
+    // Objects this commit adds (not those the store held already): taken out
+    // again if the commit does not land, so a failure leaves the store as it was.
+    const added: string[] = [];
+    const adopt = async (temp: string, sha: string): Promise<void> => {
+      if (!(await store.hasObject(sha))) added.push(sha);
+      await store.adoptObject(temp, sha);
+    };
+    let visible = false;
     try {
       // Copies run one after another in the background; encoding reads each
       // copy right behind its writer, so copying and diffing overlap.
@@ -135,7 +165,7 @@ export async function commit(store: Store, target: string, opts: CommitOptions):
         if (!s.temp) continue;
         const sha256 = manifest.files[i]!.sha256;
         await s.source.close();
-        await store.adoptObject(s.temp, sha256);
+        await adopt(s.temp, sha256);
         // Hashed as it was copied in: later commits may trust it while its stat is unchanged.
         const object = store.objectPath(sha256);
         cache.remember(object, sha256, await fs.stat(object));
@@ -143,15 +173,38 @@ export async function commit(store: Store, target: string, opts: CommitOptions):
       if (!checkpoint) {
         for (const [i, w] of writers.entries()) {
           const sha = manifest.files[i]?.delta?.object;
-          if (sha) await store.adoptObject(w.tempFile, sha);
+          if (sha) await adopt(w.tempFile, sha);
         }
       }
-      const id = await store.writeManifest(manifest);
-      await store.writeHead(id);
+      const known = new Set(await store.listCommitIds());
+      let id: CommitId;
+      try {
+        id = await store.writeManifest(manifest); // the commit point
+      } catch (e) {
+        // A write that got as far as the rename (only flushing the folder
+        // failed) left the manifest visible: take it back out.
+        for (const c of await store.listCommitIds()) if (!known.has(c)) await removeManifest(store, c);
+        throw e;
+      }
+      visible = true;
+      reached.phase = 'landing';
+      await moveHead(store, id, parentId, added);
+      reached.phase = 'landed';
       await cache.save();
+      const result: CommitResult = { id, type: manifest.type, parent: parentId as CommitId | null, logicalBytes: total, deltaBytes: checkpoint ? 0 : deltaBytes };
       // A training loop that commits every epoch wants the disk kept in check as it goes.
-      if (config.autoCleanup) await cleanupLocked(store);
-      return { id, type: manifest.type, parent: parentId as CommitId | null, logicalBytes: total, deltaBytes: checkpoint ? 0 : deltaBytes };
+      if (config.autoCleanup) {
+        try {
+          await cleanupLocked(store);
+        } catch (e) {
+          throw afterLanding(result, 'the automatic cleanup after it failed (the store may hold more than it needs; run "weightline cleanup" later)', mapFsError(e, errorPath(e, store.dir)));
+        }
+      }
+      reached.result = result;
+      return result;
+    } catch (e) {
+      if (!visible) await dropObjects(store, added);
+      throw e;
     } finally {
       // A failed commit may leave copies running: let them stop before their temp files go.
       await Promise.allSettled(staged.map((s) => s.done));
@@ -159,6 +212,85 @@ export async function commit(store: Store, target: string, opts: CommitOptions):
       for (const w of writers) await w.discard();
     }
   });
+}
+
+/**
+ * Moves HEAD to the new commit. If HEAD cannot be written, the manifest (and
+ * the objects only it needs) are taken back out, so the commit did not happen;
+ * a retry then commits onto the same parent instead of starting a sibling.
+ */
+async function moveHead(store: Store, id: CommitId, parentId: CommitId | null, added: readonly string[]): Promise<void> {
+  let failure: unknown;
+  try {
+    await store.writeHead(id);
+    return;
+  } catch (e) {
+    failure = mapFsError(e, errorPath(e, store.dir));
+  }
+  // Renamed into place with only the folder flush failing: HEAD did move.
+  if ((await store.readHead().catch(() => null)) === id) return;
+  const why = reason(failure);
+  try {
+    await removeManifest(store, id);
+  } catch (e) {
+    const removal = reason(mapFsError(e, errorPath(e, store.dir)));
+    throw new WeightlineError(codeOf(failure), `commit ${id} was written but HEAD still points to ${parentId ?? 'no commit'}; run \`weightline restore ${id}\` to move HEAD to it once the disk allows (the model at its path is that version); otherwise the next commit starts a second branch from ${parentId ? parentId.slice(0, 12) : 'nothing'}. Writing HEAD failed: ${why}; taking the commit back out failed too: ${removal}`, path.join(store.dir, 'HEAD'));
+  }
+  await dropObjects(store, added);
+  throw new WeightlineError(codeOf(failure), `${why}; HEAD could not be written, so the new commit ${id.slice(0, 12)} was taken back out: nothing was committed, the store is as before and HEAD still points to ${parentId ? parentId.slice(0, 12) : 'no commit'}`, fileOf(failure) ?? path.join(store.dir, 'HEAD'));
+}
+
+async function removeManifest(store: Store, id: string): Promise<void> {
+  const dir = path.join(store.dir, 'commits');
+  await fs.rm(path.join(dir, `${id}.json`), { force: true });
+  // The removal is what makes the store as before; a folder that cannot be
+  // flushed still shows it to every reader, so this is best effort.
+  await fsyncDir(dir).catch(() => undefined);
+}
+
+/** Best effort: an object no commit names is harmless (cleanup removes it), only wasted space. */
+async function dropObjects(store: Store, shas: readonly string[]): Promise<void> {
+  for (const sha of shas) {
+    const object = store.objectPath(sha);
+    await fs.rm(object, { force: true }).catch(() => undefined);
+    // Its fan-out folder too, if this commit made it (rmdir refuses a folder that holds anything).
+    await fs.rmdir(path.dirname(object)).catch(() => undefined);
+  }
+}
+
+/** Refuses to commit the store's own files: a delta object committed as a model would share its name with a full object. */
+async function refuseStoreFiles(abs: string): Promise<void> {
+  const real = await fs.realpath(abs).catch(() => abs);
+  for (const p of new Set([abs, real])) {
+    if (p.split(path.sep).includes(STORE_DIR)) {
+      throw new WeightlineError('BAD_USAGE', `this is inside a ${STORE_DIR} folder, which holds Weightline's own files, not a model; commit the model file or folder instead`, abs);
+    }
+  }
+}
+
+function codeOf(e: unknown): ErrorCode {
+  return e instanceof WeightlineError ? e.code : 'INTERNAL';
+}
+
+function fileOf(e: unknown): string | undefined {
+  return e instanceof WeightlineError ? e.file : undefined;
+}
+
+/** An error's own words, without the "file: " prefix WeightlineError adds. */
+function reason(e: unknown): string {
+  if (e instanceof WeightlineError) return e.file && e.message.startsWith(`${e.file}: `) ? e.message.slice(e.file.length + 2) : e.message;
+  return e instanceof Error ? `internal error (a bug, please report it): ${e.message}` : String(e);
+}
+
+/** A failure before the commit point: the store is as it was, and a full or read-only disk's error says so. */
+function nothingCommitted(e: unknown): unknown {
+  if (!(e instanceof WeightlineError) || (e.code !== 'DISK_FULL' && e.code !== 'PERMISSION')) return e;
+  return new WeightlineError(e.code, `${reason(e)}; nothing was committed, the store is as before`, e.file);
+}
+
+/** A failure after the commit landed must not read as a failed commit. */
+function afterLanding(result: CommitResult, what: string, e: unknown): WeightlineError {
+  return new WeightlineError(codeOf(e), `commit ${result.id} was made and HEAD points to it; ${what}: ${reason(e)}`, fileOf(e));
 }
 
 /** The parent's file a new file is diffed against: same path, or for single-file sources the one file, whatever its name. */
@@ -204,7 +336,7 @@ async function stage(store: Store, work: WorkingFile, layout: FileLayout, cache:
       sha256 = await copyHashing(work.abs, temp, (n) => { progress.advance(n); onBytes(n); }, signal);
       // Flushed only if it is new: an unchanged model's copy is dropped, and
       // need not wait for the disk (adoptObject keeps the existing object).
-      if (!(await store.hasObject(sha256))) await fsyncFile(temp).catch((e: unknown) => { throw mapFsError(e, temp); });
+      if (!(await store.hasObject(sha256))) await fsyncFile(temp).catch((e: unknown) => { throw mapFsError(e, path.dirname(temp)); });
     }
     const now = await fs.stat(work.abs);
     if (progress.bytes !== layout.size || now.size !== before.size || now.mtimeMs !== before.mtimeMs || now.size !== layout.size) {
@@ -273,7 +405,12 @@ async function copyHashing(src: string, temp: string, onBytes: (n: number) => vo
       const chunk = buf.subarray(0, bytesRead);
       hash.update(chunk);
       let off = 0;
-      while (off < chunk.length) off += (await out.write(chunk, off, chunk.length - off)).bytesWritten;
+      try {
+        while (off < chunk.length) off += (await out.write(chunk, off, chunk.length - off)).bytesWritten;
+      } catch (e) {
+        // The store's disk refused, not the model file: name the folder being written.
+        throw mapFsError(e, path.dirname(temp));
+      }
       onBytes(chunk.length);
     }
   } catch (e) {

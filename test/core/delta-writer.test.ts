@@ -1,0 +1,128 @@
+// The delta writer never finishes an object over a hole: once a block write
+// failed, every later append and finish() throws that failure, whether or not
+// the caller looked at the append that failed (issue 10, item 9).
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WeightlineError } from '../../src-shared/errors';
+import { DeltaWriter } from '../../src-main/core/codec/delta-writer';
+import { useScratch } from '../helpers/models';
+
+const scratch = useScratch();
+
+function bytes(n: number, fill: number): Buffer {
+  return Buffer.alloc(n, fill);
+}
+
+describe('DeltaWriter', () => {
+  it('writes blocks handed in at once at distinct offsets and hashes them in file order', async () => {
+    const file = path.join(scratch(), 'delta');
+    const w = new DeltaWriter(file);
+    const offsets = await Promise.all([w.append(bytes(10, 1)), w.append(bytes(20, 2)), w.append(bytes(5, 3))]);
+    expect(offsets).toEqual([0, 10, 30]);
+    const done = await w.finish();
+    const onDisk = await fs.readFile(file);
+    expect(done!.bytes).toBe(35);
+    expect(onDisk.equals(Buffer.concat([bytes(10, 1), bytes(20, 2), bytes(5, 3)]))).toBe(true);
+    const { createHash } = await import('node:crypto');
+    expect(done!.sha256).toBe(createHash('sha256').update(onDisk).digest('hex'));
+  });
+
+  it('finishes with null when nothing was appended, and leaves no file', async () => {
+    const file = path.join(scratch(), 'delta');
+    expect(await new DeltaWriter(file).finish()).toBeNull();
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('a failed write is sticky: later appends and finish throw it, even when the failed append was never awaited', async () => {
+    // /dev/full answers every write with ENOSPC: a real failure from the kernel, no root needed.
+    if (!existsSync('/dev/full')) return;
+    // Through a link, so discard() removes the link and never the device.
+    const dir = scratch();
+    const file = path.join(dir, 'delta');
+    await fs.symlink('/dev/full', file);
+    const w = new DeltaWriter(file);
+    const first = w.append(bytes(4096, 7));
+    // The caller drops the promise on the floor (as a bug elsewhere might).
+    first.catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 20));
+    const later = await w.append(bytes(16, 1)).then(() => null, (e: unknown) => e);
+    expect(later).toBeInstanceOf(WeightlineError);
+    expect((later as WeightlineError).code).toBe('DISK_FULL');
+    const finished = await w.finish().then(() => null, (e: unknown) => e);
+    expect(finished).toBeInstanceOf(WeightlineError);
+    expect((finished as WeightlineError).code).toBe('DISK_FULL');
+    // The first failure is the one every later call reports.
+    expect(finished).toBe(later);
+    // Named by its folder, not by a file name that means nothing to a user.
+    expect((finished as WeightlineError).file).toBe(dir);
+    // Asking again changes nothing.
+    await expect(w.finish()).rejects.toBe(finished);
+    await w.discard();
+    expect(existsSync('/dev/full')).toBe(true);
+  });
+
+  it('an open that fails fails every append and finish with a typed error', async () => {
+    const w = new DeltaWriter(path.join(scratch(), 'no-such-folder', 'delta'));
+    await expect(w.append(bytes(8, 1))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(w.append(bytes(8, 2))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(w.finish()).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await w.discard();
+  });
+
+  it('refuses an append after finish instead of truncating the finished object', async () => {
+    const file = path.join(scratch(), 'delta');
+    const w = new DeltaWriter(file);
+    await w.append(bytes(8, 1));
+    await w.finish();
+    await expect(w.append(bytes(8, 2))).rejects.toThrow(/append after finish/);
+    expect((await fs.readFile(file)).length).toBe(8);
+  });
+});
+
+// A write that fails half way on a full disk, then space comes back: without
+// the sticky error a later block lands past the hole and finish succeeds.
+describe('DeltaWriter on a disk that fills up and frees again (tmpfs)', () => {
+  let mount: string | null = null;
+  let skipReason = '';
+
+  beforeAll(() => {
+    if (process.getuid?.() !== 0) { skipReason = 'needs root to mount a tmpfs'; return; }
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'wl-dw-tmpfs-'));
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', dir], { stdio: 'pipe' });
+      mount = dir;
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      skipReason = `mount -t tmpfs failed: ${(e as Error).message.split('\n')[0]}`;
+    }
+  });
+
+  afterAll(() => {
+    if (!mount) return;
+    execFileSync('umount', [mount], { stdio: 'pipe' });
+    rmSync(mount, { recursive: true, force: true });
+  });
+
+  it('never finishes over the hole a failed block left', async (ctx) => {
+    if (!mount) { ctx.skip(skipReason); return; }
+    mkdirSync(path.join(mount, 'store'), { recursive: true });
+    const filler = path.join(mount, 'filler');
+    await fs.writeFile(filler, bytes(64 * 1024, 0));
+    const w = new DeltaWriter(path.join(mount, 'store', '.tmp-delta'));
+    await w.append(bytes(8192, 1));
+    // Larger than the whole disk: fails with ENOSPC part way through.
+    const big = w.append(bytes(1024 * 1024, 2));
+    expect(await big.then(() => 'written', () => 'ignored')).toBe('ignored');
+    // Space comes back; the next block would fit.
+    await fs.rm(filler);
+    await expect(w.append(bytes(100, 3))).rejects.toMatchObject({ code: 'DISK_FULL' });
+    await expect(w.finish()).rejects.toMatchObject({ code: 'DISK_FULL', file: path.join(mount, 'store') });
+    await w.discard();
+    expect(await fs.readdir(path.join(mount, 'store'))).toEqual([]);
+  });
+});
