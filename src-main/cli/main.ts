@@ -22,6 +22,7 @@ const ops = {
   verify: async () => (await import('../core/ops/verify')).verify,
 };
 import { registerDemo } from './demo-command';
+import { installInterrupt, INTERRUPTED, type Interrupt } from './interrupt';
 import { formatFiles, formatLog, humanBytes, relativeTime, shortId } from './format';
 import { progressBar } from './progress';
 import { registerServe } from './serve-command';
@@ -30,9 +31,11 @@ export interface CliIO {
   readonly stdout: { write(s: string): unknown; isTTY?: boolean };
   readonly stderr: { write(s: string): unknown; isTTY?: boolean };
   readonly cwd: string;
+  /** Stop on SIGINT/SIGTERM as the shell's weightline does (interrupt.ts); off for main() called in-process. */
+  readonly handleSignals?: boolean;
 }
 
-const defaultIO = (): CliIO => ({ stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() });
+const defaultIO = (): CliIO => ({ stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), handleSignals: true });
 
 class UsageError extends Error {}
 
@@ -43,6 +46,11 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
   const here = (): string => cwd;
   const openStore = async (): Promise<Store> => (await import('../core/store/store')).Store.find(here());
   let exitCode = 0;
+  // Installed when a command starts (serve handles its own signals), and
+  // passed to every operation that can stop part-way.
+  let interrupt = null as Interrupt | null;
+  let running = '';
+  const signal = (): { signal?: AbortSignal } => (interrupt ? { signal: interrupt.signal } : {});
   const bar = (): ReturnType<typeof progressBar> => progressBar(io.stderr.isTTY ? (io.stderr as NodeJS.WriteStream) : undefined);
 
   const program = new Command('weightline')
@@ -52,9 +60,11 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError()
-    .hook('preAction', (cmd) => {
+    .hook('preAction', (cmd, action) => {
       const c = cmd.opts<{ C?: string }>().C;
       if (c) cwd = path.resolve(io.cwd, c);
+      running = action.name();
+      if (io.handleSignals && running !== 'serve') interrupt = installInterrupt({ stderr: io.stderr });
     });
 
   program.command('init')
@@ -75,7 +85,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
     .action(async (target: string, o: { message: string; checkpoint?: boolean; json?: boolean }) => {
       const store = await openStore();
       const p = o.json ? progressBar(undefined) : bar();
-      const res = await (await ops.commit())(store, path.resolve(here(), target), { message: o.message, checkpoint: !!o.checkpoint, onProgress: p.update });
+      const res = await (await ops.commit())(store, path.resolve(here(), target), { message: o.message, checkpoint: !!o.checkpoint, onProgress: p.update, ...signal() });
       p.end();
       if (o.json) json({ id: res.id, type: res.type, parent: res.parent, logicalBytes: res.logicalBytes, deltaBytes: res.deltaBytes });
       else {
@@ -139,7 +149,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
     .action(async (ref: string, o: { to?: string; force?: boolean; json?: boolean; link: LinkMode }) => {
       const store = await openStore();
       const p = o.json ? progressBar(undefined) : bar();
-      const res = await (await ops.restore())(store, ref, { ...(o.to ? { to: path.resolve(here(), o.to) } : {}), force: !!o.force, link: o.link, onProgress: p.update });
+      const res = await (await ops.restore())(store, ref, { ...(o.to ? { to: path.resolve(here(), o.to) } : {}), force: !!o.force, link: o.link, onProgress: p.update, ...signal() });
       p.end();
       if (res.link?.warning) io.stderr.write(`weightline: warning: ${res.link.warning}\n`);
       if (o.json) { json(res); return; }
@@ -174,7 +184,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
     .action(async (o: { dryRun?: boolean; json?: boolean }) => {
       const store = await openStore();
       const { cleanup, cleanupPlan } = await ops.cleanup();
-      const plan = o.dryRun ? await cleanupPlan(store) : await cleanup(store);
+      const plan = o.dryRun ? await cleanupPlan(store) : await cleanup(store, signal());
       if (o.json) json(plan);
       else out(formatCleanup(plan, !!o.dryRun));
     });
@@ -185,7 +195,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
     .action(async (o: { json?: boolean }) => {
       const store = await openStore();
       const p = o.json ? progressBar(undefined) : bar();
-      const res = await (await ops.verify())(store, { onProgress: p.update });
+      const res = await (await ops.verify())(store, { onProgress: p.update, ...signal() });
       p.end();
       if (o.json) json(res);
       else {
@@ -220,7 +230,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
       if (value === undefined) { if (o.json) json({ [k]: config[k] }); else out(String(config[k])); return; }
       const parsed = parseSetting(k, value);
       const { withWriteLock } = await import('../core/store/lock');
-      await withWriteLock(store, 'config', () => store.writeConfig({ ...config, [k]: parsed }));
+      await withWriteLock(store, 'config', () => store.writeConfig({ ...config, [k]: parsed }), undefined, signal());
       if (o.json) json({ [k]: parsed }); else out(`${k} = ${String(parsed)}`);
     });
 
@@ -233,8 +243,19 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
   }
   try {
     await program.parseAsync([...argv], { from: 'user' });
+    // The operation finished before it saw the signal: what it did stands.
+    if (interrupt?.received()) io.stderr.write(`weightline: interrupted (${interrupt.received()}), but the command had already finished; its result stands\n`);
     return exitCode;
   } catch (e) {
+    if (interrupt?.received() && isWeightlineError(e) && e.code === 'CANCELLED') {
+      // Cleanup deletes object by object, each deletion planned on its own
+      // merits: stopped part-way, the store is not as before, but every
+      // version still restores.
+      io.stderr.write(running === 'cleanup' ? 'weightline: interrupted; cleanup stopped part-way, every version is still restorable\n' : `${INTERRUPTED}\n`);
+      // The operation's own words on what it had done (a restore: which files).
+      if (!e.message.startsWith('interrupted by ')) io.stderr.write(`  ${oneLine(e.message)}\n`);
+      return interrupt.exitCode();
+    }
     if (e instanceof CommanderError) return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
     if (e instanceof UsageError) { io.stderr.write(`weightline: error: ${e.message}\n`); return 2; }
     if (isWeightlineError(e)) {
@@ -245,6 +266,8 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
     io.stderr.write(`weightline: error: internal error (a bug, please report it): ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
     if (process.env.WEIGHTLINE_DEBUG) io.stderr.write(`${(e as Error).stack ?? ''}\n`);
     return 1;
+  } finally {
+    interrupt?.dispose();
   }
 }
 
