@@ -34,7 +34,7 @@ export async function cleanupPlan(store: Store): Promise<CleanupPlan> {
 }
 
 export async function cleanup(store: Store, opts: CleanupOptions = {}): Promise<CleanupPlan> {
-  return withWriteLock(store, 'cleanup', () => cleanupLocked(store, opts));
+  return withWriteLock(store, 'cleanup', (signal) => cleanupLocked(store, { ...opts, signal }), undefined, { signal: opts.signal });
 }
 
 /** For callers that already hold the write lock (a commit with autoCleanup). */
@@ -52,6 +52,9 @@ export async function cleanupLocked(store: Store, opts: CleanupOptions = {}): Pr
     opts.onProgress?.({ phase: 'cleaning', bytesDone: done, bytesTotal: plan.bytesFreed });
   }
   for (const d of dirs) await fsyncDir(d).catch(() => undefined);
+  if (opts.signal?.aborted) {
+    throw new WeightlineError('CANCELLED', `cleanup was cancelled after freeing ${done} of ${plan.bytesFreed} bytes; every version is still restorable; run cleanup again to free the rest`);
+  }
   const { objects: _objects, ...result } = plan;
   return { ...result, storeBytesAfter: await storeBytes(store) };
 }

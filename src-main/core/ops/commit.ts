@@ -8,7 +8,10 @@ import { cleanupLocked } from './cleanup';
 import { encodeFile, type BaseFile } from '../codec/encode-file';
 import { readLayout } from '../formats/detect';
 import type { FileLayout } from '../formats/layout';
-import { openFileSource } from '../rebuild/open';
+import { openFileSource, planRoute } from '../rebuild/open';
+import { openRoute } from '../rebuild/route';
+import { readLinks } from '../store/links';
+import { ObjectChecker } from '../store/object-check';
 import { FullSource, type FileSource } from '../rebuild/source';
 import { errorPath, fsyncDir, fsyncFile, mapFsError, sha256File } from '../base/fsutil';
 import { tryReflink } from '../store/place';
@@ -69,7 +72,7 @@ interface Progress {
 }
 
 function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: Progress): Promise<CommitResult> {
-  return withWriteLock(store, 'commit', async () => {
+  return withWriteLock(store, 'commit', async (signal) => {
     const { kind, files } = await listSourceFiles(abs);
     if (files.length === 0) throw new WeightlineError('BAD_USAGE', 'the folder holds no files to commit', abs);
     // Parse every file before writing anything: a bad file changes nothing.
@@ -92,6 +95,11 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
     let checkpoint = !!opts.checkpoint || !parentId || (await deltasSinceCheckpoint(store, parentId)) + 1 > config.maxChainLength;
 
     const cache = await StatCache.load(store);
+    let objectChecker: ObjectChecker | undefined;
+    const checker = async (): Promise<ObjectChecker> => {
+      objectChecker ??= await ObjectChecker.load(store, new Set(Object.values(await readLinks(store)).map((r) => r.sha256)));
+      return objectChecker;
+    };
     const staged: Staged[] = [];
     const writers: DeltaWriter[] = [];
     // Objects this commit adds (not those the store held already): taken out
@@ -107,7 +115,7 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
       // copy right behind its writer, so copying and diffing overlap.
       let previous: Promise<unknown> = Promise.resolve();
       for (let i = 0; i < files.length; i++) {
-        const s = await stage(store, files[i]!, layouts[i]!, cache, previous, (n) => progress('copying', n), opts.signal);
+        const s = await stage(store, files[i]!, layouts[i]!, cache, previous, (n) => progress('copying', n), signal);
         staged.push(s);
         previous = s.done.catch(() => undefined);
       }
@@ -116,17 +124,19 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
       let deltaBytes = 0;
       for (const s of staged) {
         const baseFile = parent ? pickBase(parent, kind, s.work.rel) : null;
+        const identical = s.knownSha256 !== null && baseFile?.sha256 === s.knownSha256;
         let base: BaseFile | null = null;
         if (baseFile && parentId) {
-          const source = await openFileSource(store, parentId, baseFile);
-          base = { source, path: baseFile.path, tensors: baseFile.tensors };
+          // The delta is only as good as the base it is taken against: open
+          // the parent's file by a route whose objects are proved intact (a
+          // hard-linked restore may have been written into its full object).
+          const source = identical ? await openFileSource(store, parentId, baseFile) : await openProvedBase(store, parentId, baseFile, await checker(), !!opts.checkpoint);
+          base = source ? { source, path: baseFile.path, tensors: baseFile.tensors } : null;
         }
         const writer = checkpoint ? null : new DeltaWriter(store.tempPath('delta'));
         if (writer) writers.push(writer);
         try {
-          const identical = s.knownSha256 !== null && baseFile?.sha256 === s.knownSha256;
-          if (base && !identical && base.source instanceof FullSource) await verifyBaseObject(store, baseFile!, cache);
-          const encoded = await encodeFile(s.source, s.layout.tensors, base, { writer, identical, onBytes: (n) => progress('diffing', n), signal: opts.signal });
+          const encoded = await encodeFile(s.source, s.layout.tensors, base, { writer, identical, onBytes: (n) => progress('diffing', n), signal });
           const sha256 = await s.done;
           const object = writer ? await writer.finish() : null;
           const delta: FileDelta | null = checkpoint ? null : {
@@ -166,14 +176,13 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
         const sha256 = manifest.files[i]!.sha256;
         await s.source.close();
         await adopt(s.temp, sha256);
-        // Hashed as it was copied in: later commits may trust it while its stat is unchanged.
-        const object = store.objectPath(sha256);
-        cache.remember(object, sha256, await fs.stat(object));
+        // Hashed as it was copied in: a later cleanup or commit may trust it while its stat is unchanged.
+        await (await checker()).record(sha256);
       }
       if (!checkpoint) {
         for (const [i, w] of writers.entries()) {
           const sha = manifest.files[i]?.delta?.object;
-          if (sha) await adopt(w.tempFile, sha);
+          if (sha) { await adopt(w.tempFile, sha); await (await checker()).record(sha); }
         }
       }
       const known = new Set(await store.listCommitIds());
@@ -191,11 +200,12 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
       await moveHead(store, id, parentId, added);
       reached.phase = 'landed';
       await cache.save();
+      await objectChecker?.save();
       const result: CommitResult = { id, type: manifest.type, parent: parentId as CommitId | null, logicalBytes: total, deltaBytes: checkpoint ? 0 : deltaBytes };
       // A training loop that commits every epoch wants the disk kept in check as it goes.
       if (config.autoCleanup) {
         try {
-          await cleanupLocked(store);
+          await cleanupLocked(store, { signal });
         } catch (e) {
           throw afterLanding(result, 'the automatic cleanup after it failed (the store may hold more than it needs; run "weightline cleanup" later)', mapFsError(e, errorPath(e, store.dir)));
         }
@@ -211,7 +221,7 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
       for (const s of staged) { await s.source.close(); if (s.temp) await fs.rm(s.temp, { force: true }); }
       for (const w of writers) await w.discard();
     }
-  });
+  }, undefined, { signal: opts.signal });
 }
 
 /**
@@ -425,15 +435,26 @@ async function copyHashing(src: string, temp: string, onBytes: (n: number) => vo
 }
 
 /**
- * A full object used as a base must be what its name says: a hard-linked
- * restore may have been written into. Objects are hashed when they enter the
- * store and again whenever their stat changed since (git's index trick), so an
- * untouched object is not re-read on every commit; `verify` trusts nothing.
+ * The parent's file for a delta, by the cheapest route whose objects all hash
+ * to their names (cached by stat; objects a link exposes are always hashed).
+ * A damaged object is set aside and another route taken. With none left, the
+ * commit refuses, naming the way out; a CHECKPOINT needs no base and goes on
+ * without one (its change figures then compare against nothing).
  */
-async function verifyBaseObject(store: Store, file: ManifestFile, cache: StatCache): Promise<void> {
-  const object = store.objectPath(file.sha256);
-  const actual = await cache.hash(object);
-  if (actual !== file.sha256) {
-    throw new WeightlineError('CORRUPT', `the stored full parameters of ${file.path} changed on disk (sha256 ${actual.slice(0, 12)}, expected ${file.sha256.slice(0, 12)}); run "weightline verify"`, object);
+async function openProvedBase(store: Store, parentId: string, file: ManifestFile, checker: ObjectChecker, checkpoint: boolean): Promise<FileSource | null> {
+  const bad = new Set<string>();
+  for (;;) {
+    let route;
+    try {
+      ({ route } = await planRoute(store, parentId, file, { bad }));
+    } catch (e) {
+      if (!(e instanceof WeightlineError) || (e.code !== 'CORRUPT' && e.code !== 'BROKEN_CHAIN')) throw e;
+      if (checkpoint) return null;
+      throw new WeightlineError(e.code, `cannot take a delta against the parent commit: ${e.message.replace(/\. Run "weightline repair".*$/, '')}. Run "weightline repair" (it sets damaged objects aside and rebuilds what it can), or commit with --checkpoint (full parameters, no base needed)`);
+    }
+    const damaged: string[] = [];
+    for (const o of route.objects) if (!(await checker.intact(o))) damaged.push(o);
+    if (damaged.length === 0) return openRoute(store, route);
+    for (const o of damaged) bad.add(o);
   }
 }

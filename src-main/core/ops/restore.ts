@@ -41,7 +41,7 @@ export async function restore(store: Store, ref: string, opts: RestoreOptions = 
   // cannot take there is no reason to refuse).
   const writes = target === ownPath || mode === 'hardlink' || mode === 'symlink';
   try {
-    return await withWriteLock(store, 'restore', () => restoreLocked(store, id, manifest, target, ownPath, opts));
+    return await withWriteLock(store, 'restore', (signal) => restoreLocked(store, id, manifest, target, ownPath, { ...opts, signal }), undefined, { signal: opts.signal });
   } catch (e) {
     if (!writes && (e as WeightlineError).code === 'PERMISSION' && (e as WeightlineError).file?.startsWith(store.dir)) {
       return restoreLocked(store, id, manifest, target, ownPath, opts, { readOnlyStore: true });

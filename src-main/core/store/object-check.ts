@@ -55,6 +55,22 @@ export class ObjectChecker {
     return (await this.state(sha)) === 'intact';
   }
 
+  /**
+   * Records an object whose bytes the caller has just hashed itself (a
+   * commit hashes what it copies into the store), so the next cleanup need
+   * not read it again.
+   */
+  async record(sha: string): Promise<void> {
+    const st = await fs.stat(this.store.objectPath(sha)).catch(() => null);
+    if (!st) return;
+    this.memo.set(sha, 'intact');
+    if (!this.exposed.has(sha) && st.nlink <= 1) {
+      // Stamped as if checked now: the racy-window rule still applies to it.
+      this.entries[sha] = [st.ino, st.size, st.mtimeMs, st.ctimeMs, Date.now()];
+      this.dirty = true;
+    }
+  }
+
   /** Forget what was learnt in this run about one object (it was replaced or moved). */
   forget(sha: string): void {
     this.memo.delete(sha);

@@ -1,0 +1,192 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { WeightlineError } from '../../../src-shared/errors';
+import type { CommitId, ProgressListener, QuarantinedObject, RebuiltObject, RepairCommit, RepairResult } from '../../../src-shared/model';
+import type { FileSource } from '../base/file-source';
+import { fsyncDir, fsyncFile, mapFsError, sha256File } from '../base/fsutil';
+import type { Manifest, ManifestFile } from '../base/manifest';
+import { readVersion } from '../rebuild/open';
+import { describeRoute, findRoute } from '../rebuild/route';
+import { HistoryGraph } from '../store/graph';
+import { readLinks, writeLinks } from '../store/links';
+import { withWriteLock } from '../store/lock';
+import type { Store } from '../store/store';
+
+// Repair trusts nothing: it hashes every object the manifests name, moves the
+// damaged ones into .weightline/quarantine/ (never deletes them: they may hold
+// the only copy of bytes someone wrote through a link), rebuilds full objects
+// that should be there (CHECKPOINTs, and any that were damaged) from whatever
+// intact route the history still has, and says per commit what became of it.
+// Delta objects cannot be rebuilt (their bytes depend on how the encoder's
+// workers raced), so a damaged delta is quarantined and its commit relies on
+// its full parameters or another route.
+
+export interface RepairOptions {
+  readonly dryRun?: boolean;
+  readonly onProgress?: ProgressListener;
+  readonly signal?: AbortSignal;
+}
+
+export const QUARANTINE_DIR = 'quarantine';
+
+export async function repair(store: Store, opts: RepairOptions = {}): Promise<RepairResult> {
+  // A dry run only reads, like verify, and works on a read-only store.
+  if (opts.dryRun) return repairWith(store, opts);
+  return withWriteLock(store, 'repair', () => repairWith(store, opts));
+}
+
+async function repairWith(store: Store, opts: RepairOptions): Promise<RepairResult> {
+  const dryRun = !!opts.dryRun;
+  const graph = await HistoryGraph.load(store);
+  const manifests = new Map<string, Manifest | Error>();
+  for (const id of await store.listCommitIds()) manifests.set(id, await store.readManifest(id).catch((e: Error) => e));
+
+  // 1. Hash every object named (full and delta), once.
+  const named = new Map<string, { size: number | null; expected: number | null }>();
+  for (const m of manifests.values()) {
+    if (m instanceof Error) continue;
+    for (const f of m.files) {
+      named.set(f.sha256, { size: graph.objectSize(f.sha256), expected: f.bytes });
+      if (f.delta?.object) named.set(f.delta.object, { size: graph.objectSize(f.delta.object), expected: f.delta.bytes });
+    }
+  }
+  const total = [...named.values()].reduce((s, o) => s + (o.size ?? 0), 0);
+  let done = 0;
+  const bad = new Set<string>();
+  const missing = new Set<string>();
+  const reasons = new Map<string, string>();
+  for (const [sha, o] of named) {
+    if (opts.signal?.aborted) throw new WeightlineError('CANCELLED', 'repair was cancelled; what it did so far is whole (objects moved or rebuilt one at a time)');
+    if (o.size === null) { missing.add(sha); continue; }
+    const actual = await sha256File(store.objectPath(sha)).catch(() => null);
+    done += o.size;
+    opts.onProgress?.({ phase: 'checking', bytesDone: done, bytesTotal: total });
+    if (actual === null) { missing.add(sha); continue; }
+    if (actual !== sha) { bad.add(sha); reasons.set(sha, `hashes to ${actual.slice(0, 12)}`); }
+    else if (o.expected !== null && o.size !== o.expected) { bad.add(sha); reasons.set(sha, `holds ${o.size} bytes, the manifest says ${o.expected}`); }
+  }
+
+  // 2. Quarantine the damaged objects.
+  const quarantined: QuarantinedObject[] = [];
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  for (const sha of bad) {
+    const dest = path.join(store.dir, QUARANTINE_DIR, `${sha}.${stamp}`);
+    if (!dryRun) {
+      try {
+        await fs.mkdir(path.dirname(dest), { recursive: true });
+        // A rename keeps the inode: a hard-linked file the user wrote into keeps its bytes.
+        await fs.rename(store.objectPath(sha), dest);
+        await fsyncDir(path.dirname(dest));
+        await fsyncDir(path.dirname(store.objectPath(sha)));
+      } catch (e) {
+        throw mapFsError(e, store.objectPath(sha));
+      }
+    }
+    quarantined.push({ object: sha, path: dest, reason: `damaged: ${reasons.get(sha)}` });
+  }
+  if (!dryRun && quarantined.length > 0) {
+    // A link whose object was moved away no longer shares bytes with the store; the file stays the user's.
+    const links = await readLinks(store);
+    let changed = false;
+    for (const [target, rec] of Object.entries(links)) if (bad.has(rec.sha256) && rec.mode === 'hardlink') { delete links[target]; changed = true; }
+    if (changed) await writeLinks(store, links);
+  }
+
+  // 3. Rebuild full objects that should be there: the damaged ones, and any
+  // CHECKPOINT's (cleanup never removes those). Each rebuild may open routes
+  // for the next, so go round until nothing more can be done.
+  const unusable = new Set<string>([...bad]);
+  const present = (sha: string): boolean => !unusable.has(sha) && !missing.has(sha) && graph.objectSize(sha) !== null;
+  const wanted = new Map<string, { commit: CommitId; file: ManifestFile }>();
+  for (const [id, m] of manifests) {
+    if (m instanceof Error) continue;
+    for (const f of m.files) {
+      const shouldHave = bad.has(f.sha256) || (missing.has(f.sha256) && !f.delta);
+      if (shouldHave && !wanted.has(f.sha256)) wanted.set(f.sha256, { commit: id as CommitId, file: f });
+    }
+  }
+  const rebuilt: RebuiltObject[] = [];
+  const rebuiltInDryRun = new Set<string>();
+  for (let progress = true; progress && wanted.size > 0; ) {
+    progress = false;
+    for (const [sha, { commit, file }] of wanted) {
+      if (opts.signal?.aborted) throw new WeightlineError('CANCELLED', 'repair was cancelled; what it did so far is whole');
+      const g = dryRun ? graph : await HistoryGraph.load(store);
+      const route = await findRoute(store, g, commit, file, { usable: (o) => present(o) || rebuiltInDryRun.has(o) });
+      if (!route) continue;
+      if (dryRun) {
+        // Nothing is written: the route is judged by hashes already taken.
+        rebuilt.push({ object: sha, commit, path: file.path, route: describeRoute(route) });
+        rebuiltInDryRun.add(sha);
+      } else {
+        const temp = store.tempPath('repair');
+        try {
+          const read = await readVersion(store, commit, file, (source) => writeTemp(source, temp, file), { graph: g, bad: unusable });
+          await fsyncFile(temp);
+          await store.adoptObject(temp, sha);
+          rebuilt.push({ object: sha, commit, path: file.path, route: describeRoute(read.route) });
+        } catch (e) {
+          await fs.rm(temp, { force: true });
+          if (e instanceof WeightlineError && (e.code === 'CORRUPT' || e.code === 'BROKEN_CHAIN')) continue;
+          throw e;
+        }
+        unusable.delete(sha);
+        missing.delete(sha);
+      }
+      wanted.delete(sha);
+      progress = true;
+    }
+  }
+
+  // 4. What became of each commit.
+  const finalGraph = dryRun ? graph : await HistoryGraph.load(store);
+  const rebuiltSet = new Set(rebuilt.map((r) => r.object));
+  const usableNow = (o: string): boolean => (dryRun ? (present(o) || rebuiltSet.has(o)) : !unusable.has(o) && finalGraph.objectSize(o) !== null);
+  const commits: RepairCommit[] = [];
+  for (const [id, m] of manifests) {
+    if (m instanceof Error) { commits.push({ id: id as CommitId, outcome: 'lost', detail: `its manifest is unreadable: ${m.message}` }); continue; }
+    const touched = m.files.some((f) => bad.has(f.sha256) || rebuiltSet.has(f.sha256) || (f.delta?.object && bad.has(f.delta.object)));
+    const lost: string[] = [];
+    const remaining: string[] = [];
+    for (const f of m.files) {
+      const route = await findRoute(store, finalGraph, id, f, { usable: usableNow });
+      if (!route) lost.push(f.path);
+      if (f.delta?.object && bad.has(f.delta.object)) remaining.push(`${f.path}: its delta object ${f.delta.object.slice(0, 12)} was damaged (quarantined; deltas cannot be rebuilt)`);
+      if (bad.has(f.sha256) && !rebuiltSet.has(f.sha256)) remaining.push(`${f.path}: its full parameters were damaged and no intact route rebuilds them`);
+    }
+    if (lost.length) {
+      commits.push({ id: id as CommitId, outcome: 'lost', detail: `no intact route rebuilds ${lost.join(', ')}${remaining.length ? `: ${remaining.join('; ')}` : ''}` });
+    } else if (remaining.length) {
+      commits.push({ id: id as CommitId, outcome: 'restorable', detail: `${remaining.join('; ')}; it still restores bit-exact by another route` });
+    } else if (touched) {
+      commits.push({ id: id as CommitId, outcome: 'repaired', detail: rebuilt.filter((r) => m.files.some((f) => f.sha256 === r.object)).map((r) => `${r.path} rebuilt ${r.route}`).join('; ') || null });
+    } else {
+      commits.push({ id: id as CommitId, outcome: 'intact', detail: null });
+    }
+  }
+  const order = new Map(graph.commits.map((c, i) => [c.id as string, i]));
+  commits.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
+  return { dryRun, ok: commits.every((c) => c.outcome !== 'lost'), commits, quarantined, rebuilt };
+}
+
+/** Writes a rebuilt version to a temp file inside the store and returns its sha256 (the caller adopts it only if right). */
+async function writeTemp(source: FileSource, temp: string, file: ManifestFile): Promise<string> {
+  const hash = createHash('sha256');
+  const out = await fs.open(temp, 'w', 0o644);
+  let n = 0;
+  try {
+    for await (const chunk of source.chunks()) {
+      hash.update(chunk);
+      n += chunk.length;
+      let w = 0;
+      while (w < chunk.length) w += (await out.write(chunk, w, chunk.length - w)).bytesWritten;
+    }
+  } catch (e) {
+    await out.close().catch(() => undefined);
+    await fs.rm(temp, { force: true });
+    throw e;
+  }
+  await out.close();
+  return n === file.bytes ? hash.digest('hex') : `length-${n}`;
+}

@@ -1,0 +1,242 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cleanup, cleanupPlan } from '../../src-main/core/ops/cleanup';
+import { commit } from '../../src-main/core/ops/commit';
+import { setPinned } from '../../src-main/core/ops/pin';
+import { repair } from '../../src-main/core/ops/repair';
+import { restore } from '../../src-main/core/ops/restore';
+import { verify } from '../../src-main/core/ops/verify';
+import { Store } from '../../src-main/core/store/store';
+import { gaussianF32, nudgeF32, rng, sha256Of, useScratch, writeSafetensors, type TestTensor } from '../helpers/models';
+
+// The first promise: no Weightline command turns a version that could be
+// restored bit-exact into one that cannot. Each case below is one the issue
+// (#10) found breaking it in ordinary use; each must now hold.
+
+const scratch = useScratch();
+
+interface History { root: string; store: Store; file: string; ids: string[]; shas: string[]; model: TestTensor[] }
+
+/** A CHECKPOINT then DELTAs of a model with a 5 MiB tensor (two blocks) and a small one. */
+async function history(count: number, seed = 1): Promise<History> {
+  const root = scratch();
+  const store = await Store.init(root);
+  const file = path.join(root, 'ckpt.safetensors');
+  const r = rng(seed);
+  let model: TestTensor[] = [
+    { name: 'big', dtype: 'F32', shape: [1_300_000], data: gaussianF32(1_300_000, r) },
+    { name: 'small', dtype: 'F32', shape: [4096], data: gaussianF32(4096, r) },
+  ];
+  const ids: string[] = [];
+  const shas: string[] = [];
+  for (let i = 0; i < count; i++) {
+    if (i > 0) model = model.map((t) => ({ ...t, data: nudgeF32(t.data, r, 1e-3, 0.5) }));
+    await writeSafetensors(file, model);
+    const c = await commit(store, file, { message: `epoch ${i}` });
+    ids.push(c.id);
+    shas.push(await sha256Of(file));
+  }
+  return { root, store, file, ids, shas, model };
+}
+
+/** Which commits restore bit-exact (to a scratch path, by any route). */
+async function restorable(h: History): Promise<boolean[]> {
+  const out: boolean[] = [];
+  for (const [i, id] of h.ids.entries()) {
+    const to = path.join(h.root, 'check', `${i}.safetensors`);
+    await fs.rm(to, { force: true });
+    try {
+      await restore(h.store, id, { to, link: 'copy' });
+      out.push((await sha256Of(to)) === h.shas[i]);
+    } catch {
+      out.push(false);
+    }
+  }
+  return out;
+}
+
+async function flipByte(file: string, at = 4096): Promise<void> {
+  await fs.chmod(file, 0o644);
+  const h = await fs.open(file, 'r+');
+  const b = Buffer.alloc(1);
+  await h.read(b, 0, 1, at);
+  b[0] = b[0]! ^ 0x40;
+  await h.write(b, 0, 1, at);
+  await h.close();
+}
+
+describe('nothing is lost (issue 10 regressions)', () => {
+  it('a hard-linked restore written in place, then two commits and cleanup: every version still restores', async () => {
+    const h = await history(4);
+    const linked = path.join(h.root, 'linked.safetensors');
+    const res = await restore(h.store, h.ids[3]!, { to: linked, link: 'hardlink' });
+    expect(res.link?.warning).toMatch(/weightline repair/);
+    // torch.save or cp to the same path writes through the link, into the store's object.
+    await fs.chmod(linked, 0o644);
+    await fs.writeFile(linked, Buffer.concat([await fs.readFile(linked)].map((b) => { const c = Buffer.from(b); c[5000] = c[5000]! ^ 1; return c; })));
+    for (let i = 0; i < 2; i++) {
+      h.model = h.model.map((t) => ({ ...t, data: nudgeF32(t.data, rng(100 + i)) }));
+      await writeSafetensors(h.file, h.model);
+      const c = await commit(h.store, h.file, { message: `more ${i}` });
+      h.ids.push(c.id);
+      h.shas.push(await sha256Of(h.file));
+    }
+    await cleanup(h.store);
+    expect(await restorable(h)).toEqual(h.ids.map(() => true));
+    const v = await verify(h.store);
+    const bad = v.commits.filter((c) => !c.ok);
+    // Only the commit whose object was written into is reported, and it still restores.
+    expect(bad.map((c) => c.id)).toEqual([h.ids[3]]);
+    expect(bad[0]).toMatchObject({ restorable: true });
+    expect(bad[0]!.error).toMatch(/weightline repair/);
+  });
+
+  it('a flipped bit in a CHECKPOINT object, then cleanup: no version is lost', async () => {
+    const h = await history(6);
+    const cp = (await h.store.readManifest(h.ids[0]!)).files[0]!.sha256;
+    await flipByte(h.store.objectPath(cp));
+    const plan = await cleanupPlan(h.store);
+    await cleanup(h.store);
+    expect(await restorable(h)).toEqual(h.ids.map(() => true));
+    // The commit right after the CHECKPOINT keeps its full parameters: its forward route hit the damage.
+    expect(plan.kept.find((k) => k.id === h.ids[1])).toMatchObject({ reasons: ['broken-chain'] });
+    const v = await verify(h.store);
+    expect(v.commits.find((c) => c.id === h.ids[0])).toMatchObject({ ok: false, restorable: true });
+    expect(v.commits.find((c) => c.id === h.ids[0])!.route).toMatch(/backward/);
+  });
+
+  it('a pinned DELTA whose object is damaged: its child is not pruned onto the bad base', async () => {
+    const h = await history(7);
+    await setPinned(h.store, h.ids[3]!, true);
+    const pinned = (await h.store.readManifest(h.ids[3]!)).files[0]!.sha256;
+    await flipByte(h.store.objectPath(pinned));
+    await cleanup(h.store);
+    expect(await restorable(h)).toEqual(h.ids.map(() => true));
+  });
+
+  it('a DELTA commit whose full object is damaged restores through its intact delta chain, and says so', async () => {
+    const h = await history(3);
+    const full = (await h.store.readManifest(h.ids[2]!)).files[0]!.sha256;
+    await flipByte(h.store.objectPath(full));
+    const to = path.join(h.root, 'out.safetensors');
+    const res = await restore(h.store, h.ids[2]!, { to, link: 'copy' });
+    expect(await sha256Of(to)).toBe(h.shas[2]);
+    expect(res.notes?.join('\n')).toMatch(/damaged.*repair/);
+  });
+
+  it('an object that is both a full object and a delta object is never deleted by cleanup', async () => {
+    const h = await history(3);
+    // Commit the bytes of a delta object as a model of their own (copied out of the store).
+    const delta = (await h.store.readManifest(h.ids[1]!)).files[0]!.delta!.object!;
+    const copy = path.join(h.root, 'opaque.bin');
+    await fs.copyFile(h.store.objectPath(delta), copy);
+    await fs.chmod(copy, 0o644);
+    const c = await commit(h.store, copy, { message: 'a delta as a model' });
+    expect((await h.store.readManifest(c.id)).files[0]!.sha256).toBe(delta);
+    // More commits on the same line so that one leaves keepFullLatest.
+    for (let i = 0; i < 3; i++) {
+      h.model = h.model.map((t) => ({ ...t, data: nudgeF32(t.data, rng(200 + i)) }));
+      await writeSafetensors(h.file, h.model);
+      const n = await commit(h.store, h.file, { message: `after ${i}` });
+      h.ids.push(n.id);
+      h.shas.push(await sha256Of(h.file));
+    }
+    await cleanup(h.store);
+    expect(await h.store.hasObject(delta)).toBe(true);
+    expect(await restorable(h)).toEqual(h.ids.map(() => true));
+  });
+
+  it('after a write through a hard link into the parent\'s object, the next commit still works (from another route) or names repair', async () => {
+    const h = await history(3);
+    const linked = path.join(h.root, 'linked.safetensors');
+    await restore(h.store, h.ids[2]!, { to: linked, link: 'hardlink' });
+    await fs.chmod(linked, 0o644);
+    await flipByte(linked, 9000);
+    h.model = h.model.map((t) => ({ ...t, data: nudgeF32(t.data, rng(7)) }));
+    await writeSafetensors(h.file, h.model);
+    const c = await commit(h.store, h.file, { message: 'next' });
+    h.ids.push(c.id);
+    h.shas.push(await sha256Of(h.file));
+    expect(await restorable(h)).toEqual(h.ids.map(() => true));
+  });
+
+  it('verify beside a cleanup reports no false failure', async () => {
+    const h = await history(8);
+    const [v] = await Promise.all([verify(h.store), cleanup(h.store)]);
+    expect(v.commits.filter((c) => !c.ok)).toEqual([]);
+  });
+
+  it('a manifest file name with ".." is refused on restore, with and without --to', async () => {
+    const h = await history(1);
+    // A hand-made manifest (ids are the hash of the bytes, so any content is a "valid" commit).
+    const m = await h.store.readManifest(h.ids[0]!);
+    const evil = { ...m, files: [{ ...m.files[0]!, path: '../x.safetensors' }] };
+    const id = await h.store.writeManifest(evil as typeof m).catch((e: unknown) => e);
+    if (typeof id !== 'string') return expect((id as { code: string }).code).toBe('CORRUPT'); // refused even earlier, by the schema
+    const inner = path.join(h.root, 'out', 'inner');
+    await fs.mkdir(inner, { recursive: true });
+    await expect(restore(h.store, id, { to: inner, force: true })).rejects.toMatchObject({ code: expect.stringMatching(/UNSAFE_PATH|CORRUPT/) });
+    await expect(restore(h.store, id, { force: true })).rejects.toMatchObject({ code: expect.stringMatching(/UNSAFE_PATH|CORRUPT/) });
+    await expect(fs.access(path.join(h.root, 'out', 'x.safetensors'))).rejects.toThrow();
+  });
+
+  it('restore --to DIR/ writes inside the folder, creating it', async () => {
+    const h = await history(2);
+    const dir = path.join(h.root, 'newdir');
+    const res = await restore(h.store, h.ids[0]!, { to: `${dir}/` });
+    expect(res.target).toBe(path.join(dir, 'ckpt.safetensors'));
+    expect(await sha256Of(res.target)).toBe(h.shas[0]);
+  });
+});
+
+describe('repair', () => {
+  it('quarantines damaged objects, rebuilds full objects from intact routes, and reports each commit', async () => {
+    const h = await history(6);
+    await cleanup(h.store);
+    const m0 = await h.store.readManifest(h.ids[0]!);
+    const m5 = await h.store.readManifest(h.ids[5]!);
+    // Damage the CHECKPOINT's full object and the newest commit's delta object.
+    await flipByte(h.store.objectPath(m0.files[0]!.sha256));
+    await flipByte(h.store.objectPath(m5.files[0]!.delta!.object!), 10);
+
+    const dry = await repair(h.store, { dryRun: true });
+    expect(dry.dryRun).toBe(true);
+    expect(dry.quarantined.map((q) => q.object).sort()).toEqual([m0.files[0]!.sha256, m5.files[0]!.delta!.object!].sort());
+    expect(dry.rebuilt.map((r) => r.object)).toEqual([m0.files[0]!.sha256]);
+    // A dry run changes nothing.
+    expect(await sha256Of(h.store.objectPath(m0.files[0]!.sha256))).not.toBe(m0.files[0]!.sha256);
+
+    const res = await repair(h.store);
+    expect(res.ok).toBe(true);
+    const byId = Object.fromEntries(res.commits.map((c) => [c.id, c]));
+    expect(byId[h.ids[0]!]!.outcome).toBe('repaired');
+    expect(byId[h.ids[5]!]!.outcome).toBe('restorable');
+    expect(byId[h.ids[2]!]!.outcome).toBe('intact');
+    // The damaged bytes are kept, not deleted.
+    for (const q of res.quarantined) await expect(fs.access(q.path)).resolves.toBeUndefined();
+    expect(await sha256Of(h.store.objectPath(m0.files[0]!.sha256))).toBe(m0.files[0]!.sha256);
+    expect(await restorable(h)).toEqual(h.ids.map(() => true));
+    // verify: only the commit whose delta could not be rebuilt is still reported, and it restores.
+    const v = await verify(h.store);
+    expect(v.commits.filter((c) => !c.ok).map((c) => c.id)).toEqual([h.ids[5]]);
+  });
+
+  it('says which commits are lost and why when no intact route is left', async () => {
+    const h = await history(3);
+    await setPinned(h.store, h.ids[1]!, false);
+    // Both the CHECKPOINT's object and the next commit's delta are damaged: the CHECKPOINT can still
+    // come back from commit 1's full object only through commit 1's delta, which is damaged.
+    const m0 = await h.store.readManifest(h.ids[0]!);
+    const m1 = await h.store.readManifest(h.ids[1]!);
+    await flipByte(h.store.objectPath(m0.files[0]!.sha256));
+    await flipByte(h.store.objectPath(m1.files[0]!.delta!.object!), 10);
+    const res = await repair(h.store);
+    const c0 = res.commits.find((c) => c.id === h.ids[0]);
+    expect(c0).toMatchObject({ outcome: 'lost' });
+    expect(c0!.detail).toMatch(/no intact route/);
+    expect(res.ok).toBe(false);
+    // Everything else is still restorable.
+    expect((await restorable(h)).slice(1)).toEqual([true, true]);
+  });
+});
