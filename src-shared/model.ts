@@ -194,5 +194,11 @@ export interface LinkReport {
 export interface RestoredLinkProblem {
   readonly path: string;
   readonly commit: CommitId;
-  readonly problem: 'broken' | 'modified';
+  /**
+   * broken: the file is gone; modified: the file was replaced and no longer
+   * matches its commit (the store's copy is fine); changed-in-place: the file
+   * still shares its bytes with the store and they were written into, so the
+   * store's copy is damaged ("weightline repair" rebuilds it where it can).
+   */
+  readonly problem: 'broken' | 'modified' | 'changed-in-place';
 }

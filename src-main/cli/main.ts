@@ -165,7 +165,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
       const store = await openStore();
       const s = await (await ops.inspect()).status(store);
       if (o.json) { json(s); return; }
-      for (const l of s.links ?? []) out(`restored link ${l.path} (commit ${shortId(l.commit)}): ${l.problem === 'broken' ? 'broken, its target is gone' : 'modified, no longer matches its commit'}`);
+      for (const l of s.links ?? []) out(`restored link ${l.path} (commit ${shortId(l.commit)}): ${linkProblemText(l.problem)}`);
       const pct = s.logicalBytes > 0 ? 100 - (s.storeBytes / s.logicalBytes) * 100 : 0;
       // Before a cleanup every commit still holds its full parameters, so the store can exceed the versions' size.
       const saving = s.logicalBytes === 0 ? '' : pct >= 0 ? ` (${pct.toFixed(1)}% saved)` : ` (${(-pct).toFixed(1)}% more than the versions; "weightline cleanup --dry-run" shows what it would free)`;
@@ -296,3 +296,10 @@ function oneLine(s: string): string {
   return s.replace(/\s*\n\s*/g, ' ');
 }
 
+function linkProblemText(problem: 'broken' | 'modified' | 'changed-in-place'): string {
+  switch (problem) {
+    case 'broken': return 'broken, its target is gone';
+    case 'modified': return 'modified, no longer matches its commit (the stored version is unharmed)';
+    case 'changed-in-place': return 'changed in place: the store\'s copy is damaged; run weightline repair';
+  }
+}

@@ -58,13 +58,16 @@ export async function linkedObjects(store: Store): Promise<Map<string, string[]>
   return out;
 }
 
-/** Restored links whose target is gone or whose content no longer matches their commit. */
+/** Restored links whose target is gone or whose content no longer matches their commit (see RestoredLinkProblem). */
 export async function linkProblems(store: Store, hash: (abs: string) => Promise<string>): Promise<RestoredLinkProblem[]> {
   const problems: RestoredLinkProblem[] = [];
   for (const [target, rec] of Object.entries(await readLinks(store))) {
     const st = await fs.stat(target).catch(() => null);
     if (!st) { problems.push({ path: target, commit: rec.commit, problem: 'broken' }); continue; }
-    if ((await hash(target)) !== rec.sha256) problems.push({ path: target, commit: rec.commit, problem: 'modified' });
+    if ((await hash(target)) === rec.sha256) continue;
+    // Written through the link, the store's object changed with it.
+    const inPlace = rec.mode !== 'reflink' && (await linkStillShares(store, target, rec));
+    problems.push({ path: target, commit: rec.commit, problem: inPlace ? 'changed-in-place' : 'modified' });
   }
   return problems;
 }
