@@ -2,7 +2,7 @@
 // ASCII graph. JSON output never goes through here.
 
 import { computeLanes, type LaneRow } from '../../src-shared/graph-lanes';
-import type { FileSummary, LogEntry, TensorSummary } from '../../src-shared/model';
+import type { FileSummary, LogEntry, RepairResult, TensorSummary } from '../../src-shared/model';
 import { humanBytes, relativeTime, shortId } from '../../src-shared/format';
 
 export { humanBytes, shortId, relativeTime };
@@ -56,4 +56,18 @@ export function formatFiles(files: readonly FileSummary[], onlyChanged: boolean)
     if (f.tensors.length > 0) out.push(formatTensors(f.tensors, onlyChanged));
   }
   return out.length ? out.join('\n') : '  (no file changed)';
+}
+
+export function formatRepair(r: RepairResult): string {
+  const lines: string[] = [];
+  const verb = r.dryRun ? 'to be ' : '';
+  for (const q of r.quarantined) lines.push(`${r.dryRun ? 'would quarantine' : 'quarantined'} ${shortId(q.object)} (${q.reason})${r.dryRun ? '' : ` → ${q.path}`}`);
+  for (const b of r.rebuilt) lines.push(`${r.dryRun ? 'would rebuild' : 'rebuilt'} ${b.path} of ${shortId(b.commit)} ${b.route}`);
+  for (const c of r.commits) if (c.outcome !== 'intact') lines.push(`${shortId(c.id)}  ${c.outcome}${c.detail ? `: ${c.detail}` : ''}`);
+  const count = (o: string): number => r.commits.filter((c) => c.outcome === o).length;
+  const touched = r.quarantined.length + r.rebuilt.length;
+  lines.push(touched === 0 && count('lost') === 0
+    ? `all ${r.commits.length} commit(s) intact; nothing to repair`
+    : `${r.commits.length} commit(s): ${count('intact')} intact, ${count('repaired')} ${verb}repaired, ${count('restorable')} restorable by another route, ${count('lost')} lost`);
+  return lines.join('\n');
 }

@@ -20,10 +20,11 @@ const ops = {
   cleanup: async () => import('../core/ops/cleanup'),
   setPinned: async () => (await import('../core/ops/pin')).setPinned,
   verify: async () => (await import('../core/ops/verify')).verify,
+  repair: async () => (await import('../core/ops/repair')).repair,
 };
 import { registerDemo } from './demo-command';
 import { installInterrupt, INTERRUPTED, type Interrupt } from './interrupt';
-import { formatFiles, formatLog, humanBytes, relativeTime, shortId } from './format';
+import { formatFiles, formatLog, formatRepair, humanBytes, relativeTime, shortId } from './format';
 import { progressBar } from './progress';
 import { registerServe } from './serve-command';
 
@@ -100,8 +101,11 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
     .action(async (o: { json?: boolean }) => {
       const store = await openStore();
       const entries = await (await ops.inspect()).log(store);
+      // A damaged HEAD must not hide the log: it is how the user finds the commit to restore.
+      const head = await store.headState();
+      if (!head.ok) io.stderr.write(`weightline: warning: ${head.error.message}\n`);
       if (o.json) json(entries);
-      else out(entries.length ? formatLog(entries, await store.readHead()) : 'No commits yet.');
+      else out(entries.length ? formatLog(entries, head.ok ? head.commit : null) : 'No commits yet.');
     });
 
   program.command('show')
@@ -114,7 +118,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
       const s = await (await ops.inspect()).show(store, ref);
       if (o.json) { json(s); return; }
       out([
-        `commit ${s.id}${(await store.readHead()) === s.id ? '  (HEAD)' : ''}`,
+        `commit ${s.id}${(await store.headState().then((h) => (h.ok ? h.commit : null))) === s.id ? '  (HEAD)' : ''}`,
         `type     ${s.type}${s.pinned ? ' (pinned)' : ''}`,
         `parent   ${s.parent ?? '(none)'}`,
         `date     ${s.createdAt} (${relativeTime(s.createdAt)})`,
@@ -152,10 +156,11 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
       const res = await (await ops.restore())(store, ref, { ...(o.to ? { to: path.resolve(here(), o.to) } : {}), force: !!o.force, link: o.link, onProgress: p.update, ...signal() });
       p.end();
       if (res.link?.warning) io.stderr.write(`weightline: warning: ${res.link.warning}\n`);
+      for (const n of res.notes ?? []) io.stderr.write(`weightline: note: ${n}\n`);
       if (o.json) { json(res); return; }
       out(`Restored ${shortId(res.id)} to ${path.relative(here(), res.target) || '.'} (${res.files} file(s), ${humanBytes(res.bytes)})`);
       const l = res.link;
-      if (l) out(l.linked > 0 ? `linked ${l.linked} file(s), ${humanBytes(l.bytesNotCopied)} not copied` : 'linked 0 files (copied or rebuilt)');
+      if (l && l.linked > 0) out(`linked ${l.linked} file(s), ${humanBytes(l.bytesNotCopied)} not copied`);
     });
 
   program.command('status')
@@ -191,7 +196,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
 
   program.command('verify')
     .description('rebuild every commit (no files written) and check every sha256; exit 1 if anything is wrong')
-    .option('--json', 'print JSON: {"ok","commits":[{"id","ok","error"}]}')
+    .option('--json', 'print JSON: {"ok","commits":[{"id","ok","error","restorable","route"}]}')
     .action(async (o: { json?: boolean }) => {
       const store = await openStore();
       const p = o.json ? progressBar(undefined) : bar();
@@ -199,8 +204,12 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
       p.end();
       if (o.json) json(res);
       else {
-        for (const c of res.commits) out(`${shortId(c.id)}  ${c.ok ? 'ok' : `FAILED: ${c.error}`}`);
-        out(res.ok ? `verified ${res.commits.length} commit(s): all ok` : `${res.commits.filter((c) => !c.ok).length} of ${res.commits.length} commit(s) have problems`);
+        for (const c of res.commits) out(`${shortId(c.id)}  ${c.ok ? 'ok' : `${c.restorable ? 'DAMAGED (still restores)' : 'FAILED'}: ${c.error}`}`);
+        const bad = res.commits.filter((c) => !c.ok);
+        const lost = bad.filter((c) => !c.restorable).length;
+        out(res.ok
+          ? `verified ${res.commits.length} commit(s): all ok`
+          : `${bad.length} of ${res.commits.length} commit(s) have problems: ${bad.length - lost} still restore bit-exact, ${lost} cannot; "weightline repair" rebuilds what intact bytes allow`);
       }
       if (!res.ok) exitCode = 1;
     });
@@ -223,15 +232,30 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
     .option('--json', 'print JSON')
     .action(async (key: string | undefined, value: string | undefined, o: { json?: boolean }) => {
       const store = await openStore();
-      const config = await store.readConfig();
-      if (!key) { if (o.json) json(config); else for (const [k, v] of Object.entries(config)) out(`${k} = ${String(v)}`); return; }
+      if (!key) { const config = await store.readConfig(); if (o.json) json(config); else for (const [k, v] of Object.entries(config)) out(`${k} = ${String(v)}`); return; }
       if (!(key in DEFAULT_CONFIG)) throw new UsageError(`unknown setting "${key}"; expected one of ${Object.keys(DEFAULT_CONFIG).join(', ')}`);
       const k = key as keyof StoreConfig;
-      if (value === undefined) { if (o.json) json({ [k]: config[k] }); else out(String(config[k])); return; }
+      // Setting a key must work on a damaged config.json: it is how the user mends it.
+      if (value === undefined) { const config = await store.readConfig(); if (o.json) json({ [k]: config[k] }); else out(String(config[k])); return; }
       const parsed = parseSetting(k, value);
       const { withWriteLock } = await import('../core/store/lock');
-      await withWriteLock(store, 'config', () => store.writeConfig({ ...config, [k]: parsed }), undefined, signal());
+      // Only this key is rewritten: a damaged other key is refused, never replaced by a guess.
+      await withWriteLock(store, 'config', () => store.updateConfig({ [k]: parsed }), undefined, signal());
       if (o.json) json({ [k]: parsed }); else out(`${k} = ${String(parsed)}`);
+    });
+
+  program.command('repair')
+    .description('set damaged objects aside (quarantine) and rebuild what intact bytes allow; report every commit')
+    .option('--dry-run', 'say what would be done, touch nothing')
+    .option('--json', 'print JSON: {"ok","dryRun","commits":[{"id","outcome","detail"}],"quarantined","rebuilt"}')
+    .action(async (o: { dryRun?: boolean; json?: boolean }) => {
+      const store = await openStore();
+      const p = o.json ? progressBar(undefined) : bar();
+      const res = await (await ops.repair())(store, { dryRun: !!o.dryRun, onProgress: p.update, ...signal() });
+      p.end();
+      if (o.json) json(res);
+      else out(formatRepair(res));
+      if (!res.ok) exitCode = 1;
     });
 
   registerServe(program, { here, out, json });
