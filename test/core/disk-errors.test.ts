@@ -14,6 +14,7 @@ import { WeightlineError } from '../../src-shared/errors';
 import { mapFsError } from '../../src-main/core/base/fsutil';
 import { commit } from '../../src-main/core/ops/commit';
 import { log, show, status } from '../../src-main/core/ops/inspect';
+import { repair } from '../../src-main/core/ops/repair';
 import { restore } from '../../src-main/core/ops/restore';
 import { verify } from '../../src-main/core/ops/verify';
 import { place } from '../../src-main/core/store/place';
@@ -241,6 +242,19 @@ describe('a store on a read-only file system', () => {
       expect(e.file!).not.toContain('.tmp-');
       expect(e.message).toMatch(/read-only/);
       expect(await storeState(ro.dir)).toEqual(before);
+
+      // Restoring to another disk only reads the store: it works, for a full object and a rebuilt delta alike.
+      const out = scratch();
+      for (const id of ids) {
+        const res = await restore(ro, id, { to: path.join(out, `${id}.safetensors`) });
+        expect(res.target).toBe(path.join(out, `${id}.safetensors`));
+      }
+      expect(await storeState(ro.dir)).toEqual(before);
+      // A restore that must write into the store (HEAD at the commit's own path) says why it cannot.
+      await expect(restore(ro, ids[0]!, { force: true })).rejects.toMatchObject({ code: 'PERMISSION' });
+      // So does repair; its dry run reads only and works.
+      expect((await repair(ro, { dryRun: true })).ok).toBe(true);
+      await expect(repair(ro)).rejects.toMatchObject({ code: 'PERMISSION' });
     } finally {
       execFileSync('mount', ['-o', 'remount,rw', disk], { stdio: 'pipe' });
     }

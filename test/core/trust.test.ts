@@ -181,6 +181,19 @@ describe('nothing is lost (issue 10 regressions)', () => {
     await expect(fs.access(path.join(h.root, 'out', 'x.safetensors'))).rejects.toThrow();
   });
 
+  it('--link auto never shares bytes with the store (reflink where the disk can, else a copy)', async () => {
+    const h = await history(2);
+    const to = path.join(h.root, 'auto.safetensors');
+    const res = await restore(h.store, h.ids[1]!, { to, link: 'auto' });
+    expect(res.link?.warning).toBeNull();
+    const [a, b] = await Promise.all([fs.lstat(to), fs.stat(h.store.objectPath(h.shas[1]!))]);
+    expect(a.isSymbolicLink()).toBe(false);
+    expect(a.ino).not.toBe(b.ino);
+    // Written into, the store's copy is unharmed.
+    await fs.appendFile(to, 'x');
+    expect(await sha256Of(h.store.objectPath(h.shas[1]!))).toBe(h.shas[1]);
+  });
+
   it('restore --to DIR/ writes inside the folder, creating it', async () => {
     const h = await history(2);
     const dir = path.join(h.root, 'newdir');
