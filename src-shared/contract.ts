@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { WeightlineErrorJSON } from './errors';
 import type {
-  CleanupPlan, CommitId, CommitResult, DiffResult, LogEntry, Progress, RestoreResult, ShowResult, StatusResult, VerifyResult,
+  CleanupPlan, CommitId, CommitResult, DiffResult, LogEntry, Progress, RepairResult, RestoreResult, ShowResult, StatusResult, VerifyResult,
 } from './model';
 
 const commitRef = z.string().min(4).max(80);
@@ -21,6 +21,9 @@ export const jobRequest = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('cleanup') }),
   z.object({ kind: z.literal('verify') }),
   z.object({ kind: z.literal('diff'), from: commitRef, to: commitRef }),
+  // A dry run only reads (it runs beside a writer, like verify); a real repair is a writing job.
+  // No default: a caller must say which, so a forgotten flag never writes.
+  z.object({ kind: z.literal('repair'), dryRun: z.boolean() }),
 ]);
 export type JobRequest = z.input<typeof jobRequest>;
 export type JobKind = JobRequest['kind'];
@@ -28,6 +31,17 @@ export type JobKind = JobRequest['kind'];
 export interface StoreInfo {
   readonly root: string;
   readonly head: CommitId | null;
+  /** Set when HEAD is damaged (head is then null): what is wrong and what to do. */
+  readonly headProblem?: string;
+}
+
+/** Whether a job writes to the store: only one writing job runs at a time. */
+export function isWritingJob(request: JobRequest): boolean {
+  switch (request.kind) {
+    case 'commit': case 'restore': case 'cleanup': return true;
+    case 'verify': case 'diff': return false;
+    case 'repair': return !request.dryRun;
+  }
 }
 
 export interface Settings {
@@ -43,7 +57,8 @@ export type JobResult =
   | { readonly kind: 'restore'; readonly value: RestoreResult }
   | { readonly kind: 'cleanup'; readonly value: CleanupPlan }
   | { readonly kind: 'verify'; readonly value: VerifyResult }
-  | { readonly kind: 'diff'; readonly value: DiffResult };
+  | { readonly kind: 'diff'; readonly value: DiffResult }
+  | { readonly kind: 'repair'; readonly value: RepairResult };
 
 /** Every call: its argument schema and (as a type) its result. */
 export const calls = {
@@ -85,7 +100,7 @@ export interface CallResults {
   'store.create': StoreInfo;
   'store.openSample': StoreInfo;
   'store.recent': readonly string[];
-  'commits.list': { readonly head: CommitId | null; readonly commits: readonly LogEntry[] };
+  'commits.list': { readonly head: CommitId | null; readonly headProblem?: string; readonly commits: readonly LogEntry[] };
   'commits.get': ShowResult;
   'status.get': StatusResult;
   'cleanup.preview': CleanupPlan;

@@ -120,7 +120,7 @@ export class ApiService {
       const store = await this.store();
       // A damaged HEAD must not hide the history: the log is how the user picks the commit to restore.
       const head = await store.headState();
-      return { head: head.ok ? head.commit : null, commits: await log(store) };
+      return { head: head.ok ? head.commit : null, ...(head.ok ? {} : { headProblem: head.error.message }), commits: await log(store) };
     },
     'commits.get': async ({ id }) => show(await this.store(), id),
     'status.get': async () => status(await this.store()),
@@ -193,7 +193,7 @@ export class ApiService {
 
   private async info(store: Store): Promise<StoreInfo> {
     const head = await store.headState();
-    return { root: store.root, head: head.ok ? head.commit : null };
+    return { root: store.root, head: head.ok ? head.commit : null, ...(head.ok ? {} : { headProblem: head.error.message }) };
   }
 
   private emit<E extends EventName>(event: E, payload: Events[E]): void {

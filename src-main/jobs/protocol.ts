@@ -29,6 +29,3 @@ export const fromChild = z.discriminatedUnion('type', [
   z.object({ type: z.literal('done'), result: z.object({ kind: z.string(), value: z.unknown() }) }),
   z.object({ type: z.literal('failed'), error: errorJson, internal: z.boolean() }),
 ]);
-
-/** Jobs that write to the store; only one of them runs at a time. */
-export const WRITING_KINDS: ReadonlySet<string> = new Set(['commit', 'restore', 'cleanup']);

@@ -6,6 +6,7 @@ import type { ProgressListener } from '../../src-shared/model';
 import { cleanup } from '../core/ops/cleanup';
 import { commit } from '../core/ops/commit';
 import { diff } from '../core/ops/inspect';
+import { repair } from '../core/ops/repair';
 import { restore } from '../core/ops/restore';
 import { verify } from '../core/ops/verify';
 import { Store } from '../core/store/store';
@@ -36,5 +37,7 @@ export async function runJob(root: string, request: JobRequest, opts: RunJobOpti
       // diff reports no progress of its own; say which phase it is in.
       onProgress({ phase: 'comparing', bytesDone: 0, bytesTotal: 0 });
       return { kind: 'diff', value: await diff(store, request.from, request.to) };
+    case 'repair':
+      return { kind: 'repair', value: await repair(store, { dryRun: request.dryRun, onProgress, signal }) };
   }
 }

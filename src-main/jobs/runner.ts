@@ -2,10 +2,10 @@
 // job, relays its progress a few times a second, cancels it (a message that
 // aborts the job's AbortSignal; a kill if it does not stop in time), and turns
 // a crash, an out-of-memory abort or an unexpected exit into a failed job with
-// its reason. One writing job (commit, restore, cleanup) at a time; read-only
-// jobs (verify, diff) run beside it.
+// its reason. One writing job (commit, restore, cleanup, repair) at a time;
+// read-only jobs (verify, diff, a repair's dry run) run beside it.
 import { randomUUID } from 'node:crypto';
-import type { JobEvent, JobKind, JobRequest, JobResult } from '../../src-shared/contract';
+import { isWritingJob, type JobEvent, type JobKind, type JobRequest, type JobResult } from '../../src-shared/contract';
 import { WeightlineError, type WeightlineErrorJSON } from '../../src-shared/errors';
 import type { Progress } from '../../src-shared/model';
 import { withWriteLock } from '../core/store/lock';
@@ -13,7 +13,7 @@ import { Store } from '../core/store/store';
 import { describeExit } from './exit-reason';
 import { forkWithNode, type ExitInfo, type ForkJob, type JobProcess } from './fork';
 import { resolveJobEntry, type JobEntry } from './job-entry';
-import { fromChild, WRITING_KINDS } from './protocol';
+import { fromChild } from './protocol';
 import { throttle, type Throttled } from './throttle';
 
 export interface JobRunnerOptions {
@@ -76,7 +76,7 @@ export class JobRunner {
 
   /** Starts a job on the store at root; the request must already be validated. Returns its id. */
   start(root: string, request: JobRequest): string {
-    const writing = WRITING_KINDS.has(request.kind);
+    const writing = isWritingJob(request);
     if (writing) {
       const busy = [...this.jobs.values()].find((j) => j.writing);
       if (busy) throw new WeightlineError('LOCKED', `a ${busy.kind} job (${busy.id}) is already writing to the store; wait for it to finish or cancel it before starting a ${request.kind}`);

@@ -185,9 +185,16 @@ describe('links instead of copies', () => {
     await fs.rm(sym);
     const st = await status(store);
     expect(st.links).toEqual(expect.arrayContaining([
-      { path: hard, commit: linkedCommit, problem: 'modified' },
+      // Written through the link: the store's copy changed with it.
+      { path: hard, commit: linkedCommit, problem: 'changed-in-place' },
       { path: sym, commit: ids[2], problem: 'broken' },
     ]));
+    // A file replaced by a new one (as editors and torch.save's rename do) leaves the store's copy alone.
+    const replaced = path.join(root, 'replaced.safetensors');
+    await restore(store, ids[1]!, { to: replaced, link: 'hardlink' });
+    await fs.rm(replaced);
+    await fs.writeFile(replaced, 'something else');
+    expect((await status(store)).links).toEqual(expect.arrayContaining([{ path: replaced, commit: ids[1], problem: 'modified' }]));
     const v = await verify(store);
     expect(v.commits.find((c) => c.id === linkedCommit)).toMatchObject({ ok: false });
   });

@@ -1,9 +1,10 @@
 // Everything about the selected commit: where its bytes are, what a restore
 // costs, its files and tensors, and which layers changed most.
 import { exactTime, humanBytes, shortId } from '../../../src-shared/format';
-import type { FileSummary, LogEntry } from '../../../src-shared/model';
+import type { FileSummary, LogEntry, VerifyCommit } from '../../../src-shared/model';
+import { verdictOf } from '../lib/verify-summary';
 import { useApp } from '../state/app-store';
-import { closeCompare, select, setPinned } from '../state/actions';
+import { closeCompare, openDialog, select, setPinned } from '../state/actions';
 import { CopyButton } from './CopyButton';
 import { LayerChart } from './LayerChart';
 import { RelativeTime } from './RelativeTime';
@@ -61,7 +62,7 @@ export function DetailsPane() {
         {verify && (
           <>
             <dt>Verified</dt>
-            <dd className={verify.ok ? 'ok-text' : 'problem-text'}>{verify.ok ? '✓ every byte checked' : `⚠ ${verify.error ?? 'problem found'}`}</dd>
+            <dd><VerifyFinding verify={verify} /></dd>
           </>
         )}
       </dl>
@@ -101,6 +102,22 @@ export function DetailsPane() {
         </>
       )}
     </aside>
+  );
+}
+
+/** Verify's finding for one commit: whether it still restores, how, what is damaged, and the way out. */
+function VerifyFinding({ verify }: { verify: VerifyCommit }) {
+  const verdict = verdictOf(verify);
+  if (verdict === 'ok') return <span className="ok-text">✓ every byte checked</span>;
+  return (
+    <div className="verify-finding" data-verdict={verdict}>
+      <strong className={verdict === 'restorable' ? 'warn-text' : 'problem-text'}>
+        {verdict === 'restorable' ? '⚠ Problem found — still restores bit-exact' : '✕ Cannot be restored'}
+      </strong>
+      {verify.route && <div className="muted">By another route: {verify.route}</div>}
+      {verify.error && <div className="finding-error">{verify.error}</div>}
+      <div><button type="button" className="link" onClick={() => openDialog({ kind: 'repair' })}>Repair…</button></div>
+    </div>
   );
 }
 

@@ -1,4 +1,5 @@
-// The open store: toolbar, graph with storage chart, details; dialogs, the
+// The open store: toolbar, what is wrong with the store (banners), graph with
+// storage chart, details; dialogs, the
 // context menu and jobs float above. Global keys: "/" search, Home to HEAD.
 import { useEffect } from 'react';
 import { useApp } from '../state/app-store';
@@ -9,8 +10,10 @@ import { CommitGraph } from './CommitGraph';
 import { ContextMenu } from './ContextMenu';
 import { DetailsPane } from './DetailsPane';
 import { JobsPanel } from './JobsPanel';
+import { RepairDialog } from './RepairDialog';
 import { RestoreDialog } from './RestoreDialog';
 import { StorageChart } from './StorageChart';
+import { StoreBanners } from './StoreBanners';
 import { Toolbar } from './Toolbar';
 
 export function MainView() {
@@ -32,6 +35,7 @@ export function MainView() {
   return (
     <div className="app">
       <Toolbar />
+      <StoreBanners />
       <div className="workspace">
         <div className="history">
           <CommitGraph />
@@ -44,6 +48,7 @@ export function MainView() {
       {dialog?.kind === 'commit' && <CommitDialog key="commit" presetPath={dialog.presetPath} />}
       {dialog?.kind === 'restore' && <RestoreDialog key={`restore-${dialog.id}`} id={dialog.id} />}
       {dialog?.kind === 'cleanup' && <CleanupDialog key="cleanup" />}
+      {dialog?.kind === 'repair' && <RepairDialog key="repair" />}
     </div>
   );
 }

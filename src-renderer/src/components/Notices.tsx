@@ -1,4 +1,5 @@
-// Short messages at the top: confirmations fade, errors stay until closed.
+// Short messages at the top: confirmations fade; errors and warnings (a
+// restore's notes) stay until closed.
 import { useEffect } from 'react';
 import { dismissNotice, useApp } from '../state/app-store';
 import { ErrorMessage } from './ErrorMessage';
@@ -17,7 +18,15 @@ export function Notices() {
     <div className="notices" aria-live="polite">
       {notices.map((n) => (
         <div key={n.key} className={`notice notice-${n.tone}`} role={n.tone === 'error' ? undefined : 'status'}>
-          {n.error ? <ErrorMessage error={n.error} /> : <span>{n.text}</span>}
+          {n.error ? <ErrorMessage error={n.error} /> : (
+            <div>
+              <div>{n.text}</div>
+              {n.details && n.details.length > 0 && <ul className="notice-details">{n.details.map((d, i) => <li key={i}>{d}</li>)}</ul>}
+              {n.action && (
+                <button type="button" className="small notice-action" onClick={() => { dismissNotice(n.key); n.action!.run(); }}>{n.action.label}</button>
+              )}
+            </div>
+          )}
           <button type="button" className="icon-button" aria-label="Dismiss message" onClick={() => dismissNotice(n.key)}>×</button>
         </div>
       ))}

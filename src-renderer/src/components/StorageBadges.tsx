@@ -1,5 +1,6 @@
 import { humanBytes } from '../../../src-shared/format';
 import type { LogEntry, VerifyCommit } from '../../../src-shared/model';
+import { VERDICT_TEXT, verdictOf } from '../lib/verify-summary';
 
 interface Props {
   readonly entry: LogEntry;
@@ -27,10 +28,24 @@ export function StorageBadges({ entry, verify }: Props) {
         </span>
       )}
       {entry.pinned && <span className="badge badge-pinned" title="Pinned: cleanup keeps its full parameters">pinned</span>}
-      {verify && (verify.ok
-        ? <span className="badge badge-ok" title="Verified: every byte checked">✓ verified</span>
-        // The row only flags it; the full finding is in the title and the details pane.
-        : <span className="badge badge-problem" title={verify.error ?? 'Verification failed'}>⚠ problem found</span>)}
+      {verify && <VerifyBadge verify={verify} />}
     </span>
   );
+}
+
+/** The row only flags the verdict; the full finding is in the title and the details pane. */
+function VerifyBadge({ verify }: { verify: VerifyCommit }) {
+  const verdict = verdictOf(verify);
+  switch (verdict) {
+    case 'ok':
+      return <span className="badge badge-ok" title="Verified: every byte checked">{VERDICT_TEXT.ok}</span>;
+    case 'restorable':
+      return (
+        <span className="badge badge-problem badge-restorable" data-verdict={verdict} title={`${verify.error ?? 'An object is damaged'}\n\nStill restores bit-exact${verify.route ? ` (${verify.route})` : ' by another route'}. Repair rebuilds the damaged copy.`}>
+          {VERDICT_TEXT.restorable}
+        </span>
+      );
+    case 'lost':
+      return <span className="badge badge-problem badge-lost" data-verdict={verdict} title={verify.error ?? 'Verification failed'}>{VERDICT_TEXT.lost}</span>;
+  }
 }

@@ -4,8 +4,9 @@
 import { getApi } from '../api';
 import type { JobEvent, JobRequest, StoreInfo } from '../../../src-shared/contract';
 import { shortId, humanBytes } from '../../../src-shared/format';
-import type { CommitId } from '../../../src-shared/model';
+import type { CommitId, RepairResult } from '../../../src-shared/model';
 import { toErrorJSON } from '../lib/error-words';
+import { repairHeadline } from '../lib/repair-words';
 import { applyJobEvent, pushNotice, useApp, type DialogState } from './app-store';
 
 const set = useApp.setState;
@@ -58,8 +59,8 @@ export async function showWelcome(): Promise<void> {
 async function enterStore(info: StoreInfo): Promise<void> {
   wantSelect = null;
   set({
-    phase: 'open', store: info, commits: [], head: info.head, status: null, selectedId: null,
-    details: {}, compare: null, verify: null, verifyJobId: null, query: '', dialog: null, menu: null,
+    phase: 'open', store: info, commits: [], head: info.head, headProblem: info.headProblem ?? null, status: null, selectedId: null,
+    details: {}, compare: null, verify: null, verifyJobId: null, verifySummaryHidden: false, query: '', dialog: null, menu: null,
   });
   await refresh({ selectHead: true });
 }
@@ -97,8 +98,11 @@ export async function refresh(opts: { selectHead?: boolean; select?: CommitId } 
     } else if (opts.selectHead || !selectedId || !list.commits.some((c) => c.id === selectedId)) {
       selectedId = list.head ?? list.commits[0]?.id ?? null;
     }
-    set({ commits: list.commits, head: list.head, selectedId, focusTick });
+    const headProblem = list.headProblem ?? null;
+    set({ commits: list.commits, head: list.head, headProblem, selectedId, focusTick });
     if (selectedId) void loadDetails(selectedId);
+    // status.get reads HEAD and would fail the same way; the banner already says what is wrong.
+    if (headProblem) { set({ status: null }); return; }
     const status = await api.call('status.get', {});
     if (seq === refreshSeq) set({ status });
   } catch (e) {
@@ -187,22 +191,66 @@ function onJobEvent(ev: JobEvent): void {
       void refresh();
       pushNotice({ tone: 'info', error: null, text: `Cleanup freed ${humanBytes(r.value.bytesFreed)}.` });
       break;
-    case 'restore':
+    case 'restore': {
       void refresh();
-      pushNotice({ tone: 'info', error: null, text: `Restored ${shortId(r.value.id)} to ${r.value.target} (${r.value.files} file${r.value.files === 1 ? '' : 's'}, ${humanBytes(r.value.bytes)}).` });
+      const text = `Restored ${shortId(r.value.id)} to ${r.value.target} (${r.value.files} file${r.value.files === 1 ? '' : 's'}, ${humanBytes(r.value.bytes)}).`;
+      const notes = r.value.notes ?? [];
+      // Notes say something the user must know (a version rebuilt by another
+      // route because an object is damaged): they stay until closed.
+      if (notes.length === 0) pushNotice({ tone: 'info', error: null, text });
+      else {
+        const damaged = notes.some((n) => /damaged/.test(n));
+        pushNotice({
+          tone: 'warn', error: null, text, details: notes,
+          ...(damaged ? { action: { label: 'Repair…', run: () => openDialog({ kind: 'repair' }) } } : {}),
+        });
+      }
       break;
+    }
     case 'verify': {
       const verify: Record<string, (typeof r.value.commits)[number]> = {};
       for (const c of r.value.commits) verify[c.id] = c;
-      set({ verify, verifyJobId: null });
+      set({ verify, verifyJobId: null, verifySummaryHidden: false });
       break;
     }
+    case 'repair':
+      // A dry run changes nothing: the repair dialog reads it from its job.
+      if (!r.value.dryRun) afterRepair(ev.jobId, r.value);
+      break;
     case 'diff': {
       const cmp = get().compare;
       if (cmp && cmp.jobId === ev.jobId) set({ compare: { ...cmp, result: r.value } });
       break;
     }
   }
+}
+
+/** Repairs started from this window: it re-runs verify after them (other windows only refresh). */
+const ownRepairs = new Set<string>();
+const repairsSeen = new Set<string>();
+
+function afterRepair(jobId: string, result: RepairResult): void {
+  if (repairsSeen.has(jobId)) return;
+  repairsSeen.add(jobId);
+  // The old verdicts describe objects that were moved or rebuilt: drop them, then check again.
+  set({ verify: null });
+  void refresh();
+  pushNotice({ tone: result.ok ? 'info' : 'warn', error: null, text: repairHeadline(result) });
+  if (ownRepairs.delete(jobId)) void startVerify();
+}
+
+/** Starts the repair itself (not the dry run); once done the store is reloaded and verified again. */
+export async function startRepair(): Promise<string> {
+  const jobId = await startJob({ kind: 'repair', dryRun: false }, 'Repair');
+  ownRepairs.add(jobId);
+  // It may have finished before jobs.start answered (a tiny store): its
+  // follow-up ran then, all but the verify, which only the starter runs.
+  if (repairsSeen.has(jobId) && ownRepairs.delete(jobId)) void startVerify();
+  return jobId;
+}
+
+export function hideVerifySummary(): void {
+  set({ verifySummaryHidden: true });
 }
 
 export async function startVerify(): Promise<void> {

@@ -25,7 +25,8 @@ export interface JobView {
 export type DialogState =
   | { readonly kind: 'commit'; readonly presetPath: string | null }
   | { readonly kind: 'restore'; readonly id: CommitId }
-  | { readonly kind: 'cleanup' };
+  | { readonly kind: 'cleanup' }
+  | { readonly kind: 'repair' };
 
 export interface MenuState {
   readonly id: CommitId;
@@ -35,9 +36,14 @@ export interface MenuState {
 
 export interface Notice {
   readonly key: number;
-  readonly tone: 'error' | 'info';
+  /** info fades; warn (something the user should read, e.g. a restore's notes) and error stay until closed. */
+  readonly tone: 'error' | 'warn' | 'info';
   readonly error: WeightlineErrorJSON | null;
   readonly text: string;
+  /** Lines under the text (a restore's notes). */
+  readonly details?: readonly string[];
+  /** A button that leads on (e.g. "Repair…" after a restore found a damaged object). */
+  readonly action?: { readonly label: string; readonly run: () => void };
 }
 
 export interface CompareState {
@@ -53,6 +59,8 @@ export interface AppState {
   readonly recent: readonly string[];
   readonly commits: readonly LogEntry[];
   readonly head: CommitId | null;
+  /** What is wrong with a damaged HEAD (head is then null), else null. */
+  readonly headProblem: string | null;
   readonly status: StatusResult | null;
   readonly selectedId: CommitId | null;
   readonly query: string;
@@ -60,6 +68,8 @@ export interface AppState {
   readonly compare: CompareState | null;
   readonly verify: Readonly<Record<string, VerifyCommit>> | null;
   readonly verifyJobId: string | null;
+  /** The user closed the verify summary; a new verify shows it again. */
+  readonly verifySummaryHidden: boolean;
   readonly jobs: readonly JobView[];
   readonly dialog: DialogState | null;
   readonly menu: MenuState | null;
@@ -76,6 +86,7 @@ export const initialState: AppState = {
   recent: [],
   commits: [],
   head: null,
+  headProblem: null,
   status: null,
   selectedId: null,
   query: '',
@@ -83,6 +94,7 @@ export const initialState: AppState = {
   compare: null,
   verify: null,
   verifyJobId: null,
+  verifySummaryHidden: false,
   jobs: [],
   dialog: null,
   menu: null,
@@ -130,5 +142,6 @@ export function defaultLabel(kind: JobKind): string {
     case 'cleanup': return 'Cleanup';
     case 'verify': return 'Verify';
     case 'diff': return 'Compare';
+    case 'repair': return 'Repair';
   }
 }
