@@ -191,10 +191,10 @@ describe('links instead of copies', () => {
     ]));
     // A file replaced by a new one (as editors and torch.save's rename do) leaves the store's copy alone.
     const replaced = path.join(root, 'replaced.safetensors');
-    await restore(store, ids[1]!, { to: replaced, link: 'hardlink' });
+    await restore(store, ids[0]!, { to: replaced, link: 'hardlink' });
     await fs.rm(replaced);
     await fs.writeFile(replaced, 'something else');
-    expect((await status(store)).links).toEqual(expect.arrayContaining([{ path: replaced, commit: ids[1], problem: 'modified' }]));
+    expect((await status(store)).links).toEqual(expect.arrayContaining([{ path: replaced, commit: ids[0], problem: 'modified' }]));
     const v = await verify(store);
     expect(v.commits.find((c) => c.id === linkedCommit)).toMatchObject({ ok: false });
   });
