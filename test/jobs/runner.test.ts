@@ -22,6 +22,16 @@ async function smallStore(root = scratch()): Promise<{ root: string; model: stri
 }
 
 describe('job progress and results', () => {
+  it('a repair job runs in a job process; while it writes, no other writer starts', async () => {
+    const { runner } = trackedRunner();
+    const { root, model } = await smallStore();
+    await commit(await Store.open(root), model, { message: 'a' });
+    const jobId = runner.start(root, { kind: 'repair', dryRun: false });
+    expect(() => runner.start(root, { kind: 'cleanup' })).toThrow(expect.objectContaining({ code: 'LOCKED', message: expect.stringMatching(/a repair job .* is already writing/) }));
+    const final = await runner.wait(jobId);
+    expect(final).toMatchObject({ state: 'done', kind: 'repair', result: { kind: 'repair', value: { dryRun: false, ok: true, commits: [{ outcome: 'intact' }] } } });
+  });
+
   it('runs a commit in a job process and reports running → progress → done with the commit', async () => {
     const { runner, procs } = trackedRunner({ progressIntervalMs: 50 });
     const events = new Recorder<JobEvent>();
@@ -159,6 +169,10 @@ describe('cancel, crash and one writer at a time (a 200 MiB commit)', () => {
     expect(() => runner.start(root, { kind: 'cleanup' })).toThrow(expect.objectContaining({ code: 'LOCKED' }));
     const reader = runner.start(root, { kind: 'diff', from: commitsBefore[1]!, to: commitsBefore[0]! });
     expect((await runner.wait(reader)).state).toBe('done');
+    // A repair writes (it moves and rebuilds objects); its dry run only reads, so it runs beside the writer.
+    expect(() => runner.start(root, { kind: 'repair', dryRun: false })).toThrow(expect.objectContaining({ code: 'LOCKED', message: expect.stringMatching(/before starting a repair/) }));
+    const dry = await runner.wait(runner.start(root, { kind: 'repair', dryRun: true }));
+    expect(dry).toMatchObject({ state: 'done', result: { kind: 'repair', value: { dryRun: true, ok: true, quarantined: [], rebuilt: [] } } });
     runner.cancel(writer);
     expect((await runner.wait(writer)).state).toBe('cancelled');
     await unchanged();

@@ -2,6 +2,7 @@
 // costs, its files and tensors, and which layers changed most.
 import { exactTime, humanBytes, shortId } from '../../../src-shared/format';
 import type { FileSummary, LogEntry, VerifyCommit } from '../../../src-shared/model';
+import { appWords } from '../lib/repair-words';
 import { verdictOf } from '../lib/verify-summary';
 import { useApp } from '../state/app-store';
 import { closeCompare, openDialog, select, setPinned } from '../state/actions';
@@ -114,8 +115,9 @@ function VerifyFinding({ verify }: { verify: VerifyCommit }) {
       <strong className={verdict === 'restorable' ? 'warn-text' : 'problem-text'}>
         {verdict === 'restorable' ? '⚠ Problem found — still restores bit-exact' : '✕ Cannot be restored'}
       </strong>
-      {verify.route && <div className="muted">By another route: {verify.route}</div>}
-      {verify.error && <div className="finding-error">{verify.error}</div>}
+      {/* The error usually names the route already; say it once. */}
+      {verify.route && !verify.error?.includes(verify.route) && <div className="muted">By another route: {verify.route}</div>}
+      {verify.error && <div className="finding-error">{appWords(verify.error)}</div>}
       <div><button type="button" className="link" onClick={() => openDialog({ kind: 'repair' })}>Repair…</button></div>
     </div>
   );

@@ -1,5 +1,6 @@
 import { humanBytes } from '../../../src-shared/format';
 import type { LogEntry, VerifyCommit } from '../../../src-shared/model';
+import { appWords } from '../lib/repair-words';
 import { VERDICT_TEXT, verdictOf } from '../lib/verify-summary';
 
 interface Props {
@@ -41,11 +42,11 @@ function VerifyBadge({ verify }: { verify: VerifyCommit }) {
       return <span className="badge badge-ok" title="Verified: every byte checked">{VERDICT_TEXT.ok}</span>;
     case 'restorable':
       return (
-        <span className="badge badge-problem badge-restorable" data-verdict={verdict} title={`${verify.error ?? 'An object is damaged'}\n\nStill restores bit-exact${verify.route ? ` (${verify.route})` : ' by another route'}. Repair rebuilds the damaged copy.`}>
+        <span className="badge badge-problem badge-restorable" data-verdict={verdict} title={appWords(verify.error ?? 'An object is damaged; the version still restores bit-exact by another route')}>
           {VERDICT_TEXT.restorable}
         </span>
       );
     case 'lost':
-      return <span className="badge badge-problem badge-lost" data-verdict={verdict} title={verify.error ?? 'Verification failed'}>{VERDICT_TEXT.lost}</span>;
+      return <span className="badge badge-problem badge-lost" data-verdict={verdict} title={appWords(verify.error ?? 'Verification failed')}>{VERDICT_TEXT.lost}</span>;
   }
 }

@@ -6,7 +6,7 @@ import type { JobEvent, JobRequest, StoreInfo } from '../../../src-shared/contra
 import { shortId, humanBytes } from '../../../src-shared/format';
 import type { CommitId, RepairResult } from '../../../src-shared/model';
 import { toErrorJSON } from '../lib/error-words';
-import { repairHeadline } from '../lib/repair-words';
+import { appWords, repairHeadline } from '../lib/repair-words';
 import { applyJobEvent, pushNotice, useApp, type DialogState } from './app-store';
 
 const set = useApp.setState;
@@ -201,7 +201,7 @@ function onJobEvent(ev: JobEvent): void {
       else {
         const damaged = notes.some((n) => /damaged/.test(n));
         pushNotice({
-          tone: 'warn', error: null, text, details: notes,
+          tone: 'warn', error: null, text, details: notes.map(appWords),
           ...(damaged ? { action: { label: 'Repair…', run: () => openDialog({ kind: 'repair' }) } } : {}),
         });
       }
@@ -235,7 +235,11 @@ function afterRepair(jobId: string, result: RepairResult): void {
   // The old verdicts describe objects that were moved or rebuilt: drop them, then check again.
   set({ verify: null });
   void refresh();
-  pushNotice({ tone: result.ok ? 'info' : 'warn', error: null, text: repairHeadline(result) });
+  pushNotice({
+    tone: result.ok ? 'info' : 'warn', error: null, text: repairHeadline(result),
+    // The store keeps the damaged bytes (they may be the only copy of something written through a link): say where they went.
+    ...(result.quarantined.length > 0 ? { details: [`The damaged copies are kept in .weightline/quarantine/; delete them once you are sure nothing in them is needed.`] } : {}),
+  });
   if (ownRepairs.delete(jobId)) void startVerify();
 }
 
