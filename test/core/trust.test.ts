@@ -253,3 +253,23 @@ describe('repair', () => {
     expect((await restorable(h)).slice(1)).toEqual([true, true]);
   });
 });
+
+describe('a damaged manifest', () => {
+  it('blocks no other restore; cleanup refuses until repair moves it into quarantine and reports the commit lost', async () => {
+    const h = await history(5);
+    const manifestFile = path.join(h.store.dir, 'commits', `${h.ids[2]}.json`);
+    await fs.chmod(manifestFile, 0o644);
+    await fs.appendFile(manifestFile, ' ');
+    const fresh = await Store.open(h.root);
+    const got = await restorable({ ...h, store: fresh });
+    expect(got).toEqual([true, true, false, true, true]);
+    await expect(cleanup(fresh)).rejects.toMatchObject({ code: 'CORRUPT', message: expect.stringMatching(/weightline repair/) });
+    const res = await repair(fresh);
+    expect(res.commits.find((c) => c.id === h.ids[2])).toMatchObject({ outcome: 'lost' });
+    expect(res.quarantined.map((q) => q.object)).toEqual([h.ids[2]]);
+    await expect(fs.access(res.quarantined[0]!.path)).resolves.toBeUndefined();
+    const after = await Store.open(h.root);
+    await cleanup(after);
+    expect((await restorable({ ...h, store: after })).filter((_, i) => i !== 2)).toEqual([true, true, true, true]);
+  });
+});

@@ -69,6 +69,11 @@ async function planCleanup(store: Store): Promise<Plan> {
   const linkTable = await readLinks(store);
   const linked = await linkedObjects(store);
   const graph = await HistoryGraph.load(store);
+  if (graph.unreadable.size > 0) {
+    // Its objects are unknown: deleting anything could take bytes it (or a commit rebuilt through it) needs.
+    const [id, e] = [...graph.unreadable][0]!;
+    throw new WeightlineError('CORRUPT', `cleanup will not delete anything while a commit cannot be read (${graph.unreadable.size} cannot; ${id.slice(0, 12)}: ${e.message}). "weightline repair" moves damaged commits into quarantine and says what they cost; then run cleanup again`);
+  }
   // Objects a restore linked somewhere are hashed every time, never trusted from the cache.
   const checker = await ObjectChecker.load(store, new Set(Object.values(linkTable).map((r) => r.sha256)));
   try {

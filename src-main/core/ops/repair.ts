@@ -93,6 +93,26 @@ async function repairWith(store: Store, opts: RepairOptions): Promise<RepairResu
     if (changed) await writeLinks(store, links);
   }
 
+  // 2b. A manifest that cannot be read is moved aside too: its commit is
+  // lost either way (nothing says what its bytes were), and while it stays,
+  // cleanup refuses to delete anything (its objects are unknown).
+  for (const [id, m] of manifests) {
+    if (!(m instanceof WeightlineError) || m.code !== 'CORRUPT') continue;
+    const from = path.join(store.dir, 'commits', `${id}.json`);
+    const dest = path.join(store.dir, QUARANTINE_DIR, `commit-${id}.json.${stamp}`);
+    if (!dryRun) {
+      try {
+        await fs.mkdir(path.dirname(dest), { recursive: true });
+        await fs.rename(from, dest);
+        await fsyncDir(path.dirname(dest));
+        await fsyncDir(path.dirname(from));
+      } catch (e) {
+        throw mapFsError(e, from);
+      }
+    }
+    quarantined.push({ object: id, path: dest, reason: `damaged manifest of commit ${id.slice(0, 12)}: ${m.message}` });
+  }
+
   // 3. Rebuild full objects that should be there: the damaged ones, and any
   // CHECKPOINT's (cleanup never removes those). Each rebuild may open routes
   // for the next, so go round until nothing more can be done.

@@ -95,6 +95,9 @@ async function restoreLocked(
   const total = manifest.files.reduce((s, f) => s + f.bytes, 0);
   const mode = opts.link ?? 'auto';
   const links = how.readOnlyStore ? {} : await readLinks(store);
+  // links.json is written only when this restore changes it: a copy to
+  // another disk must work on a full or read-only store.
+  let linksChanged = false;
   const bad = new Set<string>();
   const notes: string[] = [];
   let done = 0;
@@ -108,7 +111,7 @@ async function restoreLocked(
       onBytes(file.bytes); // already there, byte for byte
       continue;
     }
-    delete links[dest];
+    if (links[dest]) { delete links[dest]; linksChanged = true; }
     // From the full object when it is on disk: a link, else a kernel copy
     // (auto falls back to it where the file system cannot reflink). A full
     // object found damaged is set aside and the version rebuilt by another route.
@@ -128,11 +131,12 @@ async function restoreLocked(
       linked++;
       bytesNotCopied += file.bytes;
       links[dest] = { commit: id, sha256: file.sha256, mode: placed };
+      linksChanged = true;
       onBytes(file.bytes);
     }
     cache.remember(dest, file.sha256, await fs.stat(dest));
   }
-  if (!how.readOnlyStore) await writeLinks(store, links);
+  if (!how.readOnlyStore && linksChanged) await writeLinks(store, links);
   // Files of the version that was there and not of this one were committed, so removing them loses nothing.
   if (tracked && manifest.source.kind === 'folder') {
     const keep = new Set(manifest.files.map((f) => f.path));

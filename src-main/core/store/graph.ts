@@ -70,12 +70,26 @@ export class HistoryGraph {
     }
   }
 
-  /** Reads every manifest and the presence of every object they name. */
+  /**
+   * Reads every manifest and the presence of every object they name. A
+   * manifest that cannot be read is left out of the graph (and listed in
+   * `unreadable`): one damaged commit must not make every other unreadable;
+   * verbs that delete refuse while the list is not empty.
+   */
   static async load(store: Store): Promise<HistoryGraph> {
     const ids = await store.listCommitIds();
-    const commits = await Promise.all(ids.map(async (id) => graphCommitOf(id, await store.readManifest(id))));
-    return new HistoryGraph(commits, await objectSizes(store, commits));
+    const unreadable = new Map<string, Error>();
+    const read = await Promise.all(ids.map(async (id) => {
+      try { return graphCommitOf(id, await store.readManifest(id)); } catch (e) { unreadable.set(id, e as Error); return null; }
+    }));
+    const commits = read.filter((c): c is GraphCommit => c !== null);
+    const graph = new HistoryGraph(commits, await objectSizes(store, commits));
+    graph.unreadable = unreadable;
+    return graph;
   }
+
+  /** Commits whose manifest could not be read (damaged or vanished), with why. */
+  unreadable: ReadonlyMap<string, Error> = new Map();
 
   get(id: string): GraphCommit | undefined {
     return this.byId.get(id);
