@@ -64,6 +64,19 @@ export interface StatusResult {
   readonly path: string | null;
   /** Restored links whose target is gone or whose content no longer matches their commit. */
   readonly links?: readonly RestoredLinkProblem[];
+  /**
+   * The working copy against HEAD, as `dirty` says it (dirty is false only for
+   * 'matches'). The app's status.get is stat only: 'probably-changed' means a
+   * file's size, mtime or inode differs from when it was last hashed, and a
+   * `workingCopy` or `status` job hashes it. Absent when there is no HEAD.
+   */
+  readonly workingCopy?: 'matches' | 'changed' | 'probably-changed' | 'missing';
+  /**
+   * Paths in `links` whose problem was judged from stat data only (their stat
+   * differs from when they were last hashed): a `status` job confirms them.
+   * Absent when every link's state is known.
+   */
+  readonly linksUnconfirmed?: readonly string[];
 }
 
 export interface CommitResult {
@@ -72,6 +85,22 @@ export interface CommitResult {
   readonly parent: CommitId | null;
   readonly logicalBytes: number;
   readonly deltaBytes: number;
+  /**
+   * Bytes of full parameters this commit added to the store: 0 when the store
+   * already held these exact bytes (an older commit's, shown in its log line).
+   */
+  readonly fullBytesAdded?: number;
+  /** True when every file matched HEAD and no commit was made: id, type and parent are then HEAD's. */
+  readonly unchanged?: boolean;
+}
+
+/** What `pin` did: the pin, and the full parameters it rebuilt where a cleanup had removed them. */
+export interface PinResult {
+  readonly id: CommitId;
+  readonly pinned: boolean;
+  /** Files whose full parameters were rebuilt through the verified read path and stored again. */
+  readonly rebuiltFiles: number;
+  readonly rebuiltBytes: number;
 }
 
 export interface RestoreResult {

@@ -3,5 +3,7 @@
 export interface CommandContext {
   here(): string;
   out(s: string): void;
+  /** A line on stderr (notes and warnings; never the result). */
+  err(s: string): void;
   json(v: unknown): void;
 }

@@ -7,28 +7,61 @@ import { humanBytes, relativeTime, shortId } from '../../src-shared/format';
 
 export { humanBytes, shortId, relativeTime };
 
-function laneText(row: LaneRow): { dot: string; after: string | null } {
+/** One character per column (and a gap), as git log --graph draws. */
+function cells(width: number, at: (c: number) => string): string {
+  let s = '';
+  for (let c = 0; c < width; c++) s += `${at(c)} `;
+  return s;
+}
+
+interface RowText {
+  /** Drawn above the dot when other branches end in it: "|/" (git's fork point, read upward). */
+  readonly join: string | null;
+  readonly dot: string;
+  /** The prefix of every further line of this row (stat line, a message's next lines). */
+  readonly rest: string;
+}
+
+function laneText(row: LaneRow): RowText {
   const width = Math.max(row.above.length, row.below.length, row.column + 1);
-  let dot = '';
-  for (let c = 0; c < width; c++) dot += (c === row.column ? '*' : row.above[c] || row.below[c] ? '|' : ' ') + ' ';
-  if (row.joins.length === 0) return { dot, after: null };
-  let after = '';
-  for (let c = 0; c < width; c++) after += (row.joins.includes(c) ? '/' : row.below[c] ? '|' : ' ') + ' ';
-  // A joining line bends toward the dot: "|/" under a branch that ends here.
-  return { dot, after: after.trimEnd() };
+  // A branch whose line ends in this dot bends in just above it, so the fork
+  // shows at the commit it grew from, not one row lower.
+  let join: string | null = null;
+  if (row.joins.length > 0) {
+    const chars = [...cells(width, (c) => (c === row.column || row.above[c] ? '|' : ' '))];
+    for (const c of row.joins) {
+      chars[2 * c] = ' ';
+      chars[2 * c - 1] = '/';
+      // A line from further right runs along the row to the dot's column: "|_|/".
+      for (let x = 2 * row.column + 1; x < 2 * c - 1; x++) if (chars[x] === ' ') chars[x] = '_';
+    }
+    join = chars.join('').trimEnd();
+  }
+  // Below the join the ended lines are gone: the row is as wide as what goes on.
+  const after = Math.max(row.below.length, row.column + 1);
+  const dot = cells(after, (c) => (c === row.column ? '*' : row.below[c] ? '|' : ' '));
+  const rest = cells(after, (c) => (row.below[c] ? '|' : ' '));
+  return { join, dot, rest };
 }
 
 export function formatLog(entries: readonly LogEntry[], head: string | null): string {
   const rows = computeLanes(entries);
   const lines: string[] = [];
   entries.forEach((e, i) => {
-    const { dot, after } = laneText(rows[i]!);
-    const storage = e.hasFull ? `full ${humanBytes(e.fullBytes)}` : `rebuilt on demand (chain ${e.chainLength})`;
+    const { join, dot, rest } = laneText(rows[i]!);
+    const storage = !e.hasFull ? `rebuilt on demand (chain ${e.chainLength})`
+      // The bytes are on disk once, counted for the oldest commit that has them.
+      : e.fullBytes === 0 && e.logicalBytes > 0 ? 'full (same bytes as an older commit, 0 B more)'
+      : `full ${humanBytes(e.fullBytes)}`;
     const delta = e.type === 'DELTA' ? `, delta ${humanBytes(e.deltaBytes)}` : '';
     const tags = [e.id === head ? 'HEAD' : '', e.pinned ? 'pinned' : ''].filter(Boolean).join(', ');
-    lines.push(`${dot}${shortId(e.id)} ${e.type.padEnd(10)} ${e.message}${tags ? `  (${tags})` : ''}`);
-    lines.push(`${dot.replace('*', '|').replace(/[^|]/g, ' ')}${' '.repeat(0)}    ${humanBytes(e.logicalBytes)} · ${storage}${delta} · ${relativeTime(e.createdAt)}`);
-    if (after) lines.push(after);
+    const [first = '', ...more] = e.message.split(/\r?\n/);
+    if (join) lines.push(join);
+    lines.push(`${dot}${shortId(e.id)} ${e.type.padEnd(10)} ${first}${tags ? `  (${tags})` : ''}`);
+    // A message's further lines stay inside the graph, under its first line.
+    const indent = ' '.repeat(shortId(e.id).length + 1 + 10 + 1);
+    for (const m of more) lines.push(`${rest}${indent}${m}`.trimEnd());
+    lines.push(`${rest}    ${humanBytes(e.logicalBytes)} · ${storage}${delta} · ${relativeTime(e.createdAt)}`);
   });
   return lines.join('\n');
 }

@@ -1,13 +1,16 @@
 // The weightline CLI. Training scripts call it, so its flags, exit codes and
 // JSON fields are pinned (see README): add, never rename.
 //   exit 0: success; 1: an error (one line "weightline: error: ..." on stderr); 2: bad usage.
+//   With --json anywhere on the line, that error is one JSON object on stderr
+//   instead, {"error":{"code","message"}}, with the same exit code.
 
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { isWeightlineError } from '../../src-shared/errors';
+import { isWeightlineError, WeightlineError, type ErrorCode } from '../../src-shared/errors';
 import { WEIGHTLINE_VERSION } from '../../src-shared/version';
 import { DEFAULT_CONFIG, type StoreConfig } from '../../src-shared/settings';
-import type { CleanupPlan, LinkMode } from '../../src-shared/model';
+import type { CleanupPlan, CommitResult, KeepReason, LinkMode } from '../../src-shared/model';
 import type { Store } from '../core/store/store';
 
 // The verbs load on use: a training script pays for zstd, the zip reader and
@@ -18,7 +21,7 @@ const ops = {
   inspect: async () => import('../core/ops/inspect'),
   restore: async () => (await import('../core/ops/restore')).restore,
   cleanup: async () => import('../core/ops/cleanup'),
-  setPinned: async () => (await import('../core/ops/pin')).setPinned,
+  pin: async () => (await import('../core/ops/pin')).pin,
   verify: async () => (await import('../core/ops/verify')).verify,
   repair: async () => (await import('../core/ops/repair')).repair,
 };
@@ -42,6 +45,13 @@ class UsageError extends Error {}
 
 export async function main(argv: readonly string[], io: CliIO = defaultIO()): Promise<number> {
   const out = (s: string): void => { io.stdout.write(s.endsWith('\n') ? s : `${s}\n`); };
+  const err = (s: string): void => { io.stderr.write(s.endsWith('\n') ? s : `${s}\n`); };
+  // Decided from the raw arguments: an error in parsing them must already come out as JSON.
+  const jsonErrors = argv.includes('--json');
+  const fail = (code: ErrorCode, message: string): void => {
+    if (jsonErrors) err(JSON.stringify({ error: { code, message } }));
+    else err(`weightline: error: ${message}`);
+  };
   const json = (v: unknown): void => out(JSON.stringify(v, null, 2));
   let cwd = io.cwd;
   const here = (): string => cwd;
@@ -59,22 +69,32 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
     .version(WEIGHTLINE_VERSION)
     .option('-C <dir>', 'run as if started in DIR')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
-    .showHelpAfterError()
-    .hook('preAction', (cmd, action) => {
+    // Commander's own error text is reworded into our one line (or JSON) where it is caught below.
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s), outputError: () => undefined })
+    .hook('preAction', async (cmd, action) => {
       const c = cmd.opts<{ C?: string }>().C;
-      if (c) cwd = path.resolve(io.cwd, c);
+      if (c) {
+        cwd = path.resolve(io.cwd, c);
+        const st = await fs.stat(cwd).catch(() => null);
+        if (!st) throw new WeightlineError('NOT_FOUND', `no such folder (given with -C)`, cwd);
+        if (!st.isDirectory()) throw new WeightlineError('BAD_USAGE', `not a folder (given with -C)`, cwd);
+      }
       running = action.name();
       if (io.handleSignals && running !== 'serve') interrupt = installInterrupt({ stderr: io.stderr });
     });
 
   program.command('init')
     .description('create a store (.weightline) in the current folder')
-    .option('--json', 'print JSON')
-    .action(async (o: { json?: boolean }) => {
-      const store = await (await import('../core/store/store')).Store.init(here());
-      if (o.json) json({ root: store.root });
-      else out(`Initialised an empty Weightline store in ${store.dir}`);
+    .option('--nested', 'allow a store inside the folder of another store')
+    .option('--json', 'print JSON: {"root","outcome"} (outcome: created, already or completed)')
+    .action(async (o: { json?: boolean; nested?: boolean }) => {
+      const { store, outcome } = await (await import('../core/store/store')).Store.initialise(here(), { nested: !!o.nested });
+      if (o.json) { json({ root: store.root, outcome }); return; }
+      switch (outcome) {
+        case 'created': out(`Initialised an empty Weightline store in ${store.dir}`); break;
+        case 'already': out(`${store.root} is already a Weightline store; nothing was changed`); break;
+        case 'completed': out(`Completed the Weightline store in ${store.dir}: put back the files it was missing; its commits and objects are as they were`); break;
+      }
     });
 
   program.command('commit')
@@ -82,17 +102,15 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
     .argument('<path>', 'model file (.safetensors, .pt, .npz, ...) or folder (e.g. a Hugging Face model folder)')
     .option('-m, --message <msg>', 'commit message', '')
     .option('--checkpoint', 'store full parameters (a CHECKPOINT) instead of a delta')
-    .option('--json', 'print JSON: {"id", "type", "parent"}')
-    .action(async (target: string, o: { message: string; checkpoint?: boolean; json?: boolean }) => {
+    .option('--allow-empty', 'commit even when nothing changed since HEAD')
+    .option('--json', 'print JSON: {"id","type","parent","logicalBytes","deltaBytes","fullBytesAdded","unchanged"}')
+    .action(async (target: string, o: { message: string; checkpoint?: boolean; allowEmpty?: boolean; json?: boolean }) => {
       const store = await openStore();
       const p = o.json ? progressBar(undefined) : bar();
-      const res = await (await ops.commit())(store, path.resolve(here(), target), { message: o.message, checkpoint: !!o.checkpoint, onProgress: p.update, ...signal() });
+      const res = await (await ops.commit())(store, path.resolve(here(), target), { message: o.message, checkpoint: !!o.checkpoint, skipUnchanged: !o.allowEmpty, onProgress: p.update, ...signal() });
       p.end();
-      if (o.json) json({ id: res.id, type: res.type, parent: res.parent, logicalBytes: res.logicalBytes, deltaBytes: res.deltaBytes });
-      else {
-        const cost = res.type === 'DELTA' ? `delta ${humanBytes(res.deltaBytes)} (${((res.deltaBytes / Math.max(1, res.logicalBytes)) * 100).toFixed(1)}% of ${humanBytes(res.logicalBytes)})` : `full parameters ${humanBytes(res.logicalBytes)}`;
-        out(`[${res.type} ${shortId(res.id)}] ${o.message || '(no message)'}\n  ${cost}`);
-      }
+      if (o.json) json({ id: res.id, type: res.type, parent: res.parent, logicalBytes: res.logicalBytes, deltaBytes: res.deltaBytes, fullBytesAdded: res.fullBytesAdded ?? 0, unchanged: !!res.unchanged });
+      else out(formatCommit(res, o.message));
     });
 
   program.command('log')
@@ -153,7 +171,9 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
     .action(async (ref: string, o: { to?: string; force?: boolean; json?: boolean; link: LinkMode }) => {
       const store = await openStore();
       const p = o.json ? progressBar(undefined) : bar();
-      const res = await (await ops.restore())(store, ref, { ...(o.to ? { to: path.resolve(here(), o.to) } : {}), force: !!o.force, link: o.link, onProgress: p.update, ...signal() });
+      // A trailing slash says "into this folder" (even one not made yet): path.resolve would drop it.
+      const to = o.to ? path.resolve(here(), o.to) + (/[\\/]$/.test(o.to) ? path.sep : '') : undefined;
+      const res = await (await ops.restore())(store, ref, { ...(to ? { to } : {}), force: !!o.force, link: o.link, onProgress: p.update, ...signal() });
       p.end();
       if (res.link?.warning) io.stderr.write(`weightline: warning: ${res.link.warning}\n`);
       for (const n of res.notes ?? []) io.stderr.write(`weightline: note: ${n}\n`);
@@ -191,7 +211,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
       const { cleanup, cleanupPlan } = await ops.cleanup();
       const plan = o.dryRun ? await cleanupPlan(store) : await cleanup(store, signal());
       if (o.json) json(plan);
-      else out(formatCleanup(plan, !!o.dryRun));
+      else out(formatCleanup(plan, !!o.dryRun, (await store.readConfig()).keepFullLatest));
     });
 
   program.command('verify')
@@ -216,13 +236,17 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
 
   for (const pinned of [true, false]) {
     program.command(pinned ? 'pin' : 'unpin')
-      .description(pinned ? "keep a commit's full parameters through cleanups (fast restore)" : 'let cleanup prune this commit again')
+      .description(pinned ? "keep a commit's full parameters through cleanups (fast restore); rebuilds them if a cleanup removed them" : 'let cleanup prune this commit again')
       .argument('<commit>')
-      .option('--json', 'print JSON')
+      .option('--json', pinned ? 'print JSON: {"id","pinned","rebuiltFiles","rebuiltBytes"}' : 'print JSON: {"id","pinned"}')
       .action(async (ref: string, o: { json?: boolean }) => {
-        const id = await (await ops.setPinned())(await openStore(), ref, pinned);
-        if (o.json) json({ id, pinned });
-        else out(`${pinned ? 'Pinned' : 'Unpinned'} ${shortId(id)}`);
+        const p = o.json ? progressBar(undefined) : bar();
+        const res = await (await ops.pin())(await openStore(), ref, pinned, { onProgress: p.update, ...signal() });
+        p.end();
+        if (o.json) json(pinned ? res : { id: res.id, pinned });
+        else if (!pinned) out(`Unpinned ${shortId(res.id)}; the next cleanup may remove its full parameters`);
+        else if (res.rebuiltFiles > 0) out(`Pinned ${shortId(res.id)}; a cleanup had removed its full parameters, so they were rebuilt and stored again (${humanBytes(res.rebuiltBytes)}, ${res.rebuiltFiles} file(s), sha256 checked)`);
+        else out(`Pinned ${shortId(res.id)}; cleanup keeps its full parameters`);
       });
   }
 
@@ -258,8 +282,8 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
       if (!res.ok) exitCode = 1;
     });
 
-  registerServe(program, { here, out, json });
-  registerDemo(program, { here, out, json });
+  registerServe(program, { here, out, err, json });
+  registerDemo(program, { here, out, err, json });
 
   if (argv.length === 0) {
     program.outputHelp();
@@ -275,19 +299,25 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
       // Cleanup deletes object by object, each deletion planned on its own
       // merits: stopped part-way, the store is not as before, but every
       // version still restores.
-      io.stderr.write(running === 'cleanup' ? 'weightline: interrupted; cleanup stopped part-way, every version is still restorable\n' : `${INTERRUPTED}\n`);
+      const said = running === 'cleanup' ? 'weightline: interrupted; cleanup stopped part-way, every version is still restorable' : INTERRUPTED;
       // The operation's own words on what it had done (a restore: which files).
-      if (!e.message.startsWith('interrupted by ')) io.stderr.write(`  ${oneLine(e.message)}\n`);
+      const detail = e.message.startsWith('interrupted by ') ? '' : oneLine(e.message);
+      if (jsonErrors) fail('CANCELLED', [said.replace(/^weightline: /, ''), detail].filter(Boolean).join(': '));
+      else err(detail ? `${said}\n  ${detail}` : said);
       return interrupt.exitCode();
     }
-    if (e instanceof CommanderError) return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
-    if (e instanceof UsageError) { io.stderr.write(`weightline: error: ${e.message}\n`); return 2; }
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+      fail('BAD_USAGE', commanderMessage(e, program, argv));
+      return 2;
+    }
+    if (e instanceof UsageError) { fail('BAD_USAGE', e.message); return 2; }
     if (isWeightlineError(e)) {
-      io.stderr.write(`weightline: error: ${oneLine(e.message)}\n`);
+      fail(e.code, oneLine(e.message));
       return e.code === 'BAD_USAGE' ? 2 : 1;
     }
     // Not an expected failure: a bug. Say so, with the stack for the report.
-    io.stderr.write(`weightline: error: internal error (a bug, please report it): ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
+    fail('INTERNAL', `internal error (a bug, please report it): ${oneLine(e instanceof Error ? e.message : String(e))}`);
     if (process.env.WEIGHTLINE_DEBUG) io.stderr.write(`${(e as Error).stack ?? ''}\n`);
     return 1;
   } finally {
@@ -305,15 +335,52 @@ function parseSetting(key: keyof StoreConfig, value: string): number | boolean {
   return n;
 }
 
-function formatCleanup(plan: CleanupPlan, dryRun: boolean): string {
+/** Commander's error in one line, with where to look for the right usage. */
+function commanderMessage(e: CommanderError, program: Command, argv: readonly string[]): string {
+  const text = oneLine(e.message.replace(/^error: /, '')).replace(/\(Did you mean (.+?)\?\)/, '(did you mean $1?)');
+  if (e.code === 'commander.unknownCommand') return `${text}; "weightline --help" lists the commands`;
+  const verb = program.commands.find((c) => argv.includes(c.name()));
+  return `${text}; see "weightline ${verb ? `${verb.name()} ` : ''}--help"`;
+}
+
+/** What a commit cost, in the words `log` uses for the same figures. */
+function formatCommit(res: CommitResult, message: string): string {
+  if (res.unchanged) return `nothing changed since HEAD (${shortId(res.id)}); no commit was made (--allow-empty commits anyway)`;
+  const added = res.fullBytesAdded ?? res.logicalBytes;
+  // A full object the store already held (an older commit's identical bytes) costs nothing again; log counts it for the oldest commit.
+  const full = added === 0 ? `full parameters ${humanBytes(res.logicalBytes)}, already in the store (0 B added)` : `full parameters ${humanBytes(added)}`;
+  const cost = res.type === 'DELTA'
+    ? `delta ${humanBytes(res.deltaBytes)} (${((res.deltaBytes / Math.max(1, res.logicalBytes)) * 100).toFixed(1)}% of ${humanBytes(res.logicalBytes)})${added > 0 ? `; ${full} kept until a cleanup` : ''}`
+    : full;
+  return `[${res.type} ${shortId(res.id)}] ${firstLine(message) || '(no message)'}\n  ${cost}`;
+}
+
+function firstLine(s: string): string {
+  return s.split(/\r?\n/, 1)[0]!;
+}
+
+function formatCleanup(plan: CleanupPlan, dryRun: boolean, keepFullLatest: number): string {
   const lines: string[] = [dryRun ? 'Cleanup preview (nothing was changed):' : 'Cleanup done:'];
   for (const c of plan.commits) {
     lines.push(`  ${shortId(c.id)}  frees ${humanBytes(c.bytesFreed).padStart(9)}   restore: replay ${c.chainBefore} → ${c.chainAfter} delta(s), read ${humanBytes(c.readBytesBefore)} → ${humanBytes(c.readBytesAfter)}`);
   }
   if (plan.commits.length === 0) lines.push('  no commit can lose its full parameters');
-  for (const k of plan.kept) lines.push(`  ${shortId(k.id)}  kept: ${k.reasons.join(', ')}${k.detail ? ` (${k.detail})` : ''}`);
+  for (const k of plan.kept) lines.push(`  ${shortId(k.id)}  kept: ${k.reasons.map((r) => keepReasonText(r, keepFullLatest)).join(', ')}${k.detail ? ` (${k.detail})` : ''}`);
   lines.push(`${dryRun ? 'Would free' : 'Freed'} ${humanBytes(plan.bytesFreed)}: store ${humanBytes(plan.storeBytesBefore)} → ${humanBytes(plan.storeBytesAfter)}`);
   return lines.join('\n');
+}
+
+/** Each reason names the rule that keeps the commit, so "newest" is not read as "the newest commit". */
+function keepReasonText(r: KeepReason, keepFullLatest: number): string {
+  switch (r) {
+    case 'checkpoint': return 'a CHECKPOINT';
+    case 'branch-tip': return 'branch tip';
+    case 'newest': return `newest ${keepFullLatest} of its line (keepFullLatest)`;
+    case 'pinned': return 'pinned';
+    case 'linked': return 'a restore links to it';
+    case 'broken-chain': return 'the chain below is not intact';
+    case 'already-pruned': return 'already rebuilt on demand';
+  }
 }
 
 function oneLine(s: string): string {

@@ -12,7 +12,9 @@ export function progressBar(stream: NodeJS.WriteStream | undefined): { update: (
       const now = Date.now();
       if (now - last < 100 && p.bytesDone < p.bytesTotal) return;
       last = now;
-      const frac = p.bytesTotal > 0 ? Math.min(1, p.bytesDone / p.bytesTotal) : 0;
+      // A phase with no byte count (writing the commit) shows its name only.
+      if (p.bytesTotal <= 0) { stream.write(`\r${p.phase.padEnd(10)}\x1b[K`); shown = true; return; }
+      const frac = Math.min(1, p.bytesDone / p.bytesTotal);
       const width = 30;
       const filled = Math.round(frac * width);
       stream.write(`\r${p.phase.padEnd(10)} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}%  ${humanBytes(p.bytesDone)} / ${humanBytes(p.bytesTotal)}   `);

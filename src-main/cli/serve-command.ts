@@ -39,7 +39,7 @@ export function registerServe(program: Command, ctx: CommandContext): void {
       }
       ctx.out(`Weightline is serving ${store ? store.root : '(no store yet: open, create or try the sample in the browser)'} at ${server.url}`);
       ctx.out('Press Ctrl+C to stop.');
-      if (o.open) openInBrowser(server.url);
+      if (o.open) openInBrowser(server.url, (why) => ctx.err(`weightline: note: --open could not open a browser (${why}); open ${server.url} yourself`));
       await stopSignal();
       await server.close();
       await service.dispose();
@@ -54,14 +54,24 @@ function stopSignal(): Promise<void> {
   });
 }
 
-/** Best effort: on a headless SSH host there is no browser, and the printed URL is enough. */
-function openInBrowser(url: string): void {
+/**
+ * Best effort: on a headless SSH host there is no browser, and the printed URL
+ * is enough; but --open was asked for, so a failure is said, once.
+ */
+function openInBrowser(url: string, failed: (why: string) => void, env: NodeJS.ProcessEnv = process.env): void {
+  // Without a display xdg-open falls back to text browsers in this very terminal, or to nothing.
+  if (process.platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY) { failed('no graphical display: DISPLAY and WAYLAND_DISPLAY are unset'); return; }
   const [cmd, args] = process.platform === 'darwin' ? ['open', [url]]
     : process.platform === 'win32' ? ['cmd', ['/c', 'start', '""', url]]
     : ['xdg-open', [url]];
+  let said = false;
+  const fail = (why: string): void => { if (!said) { said = true; failed(why); } };
   try {
     const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
-    child.on('error', () => { /* no opener installed */ });
+    child.on('error', (e: NodeJS.ErrnoException) => fail(e.code === 'ENOENT' ? `${cmd} is not installed` : `${cmd}: ${e.message}`));
+    child.on('exit', (code) => { if (code !== 0 && code !== null) fail(`${cmd} exited with code ${code}`); });
     child.unref();
-  } catch { /* ignore */ }
+  } catch (e) {
+    fail(`${cmd}: ${(e as Error).message}`);
+  }
 }

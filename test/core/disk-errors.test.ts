@@ -134,8 +134,9 @@ describe('place: a link the file system cannot make', () => {
 });
 
 describe('a commit on a disk that fills up', () => {
-  // The store on a 4 MiB tmpfs, the model files on the ordinary disk; a
-  // filler file leaves exactly N free pages, for every N from none to enough.
+  // The store and its model on a 4 MiB tmpfs (a commit takes only files in
+  // the store's folder), the pristine copy and restores on the ordinary disk;
+  // a filler file leaves exactly N free pages, for every N from none to enough.
   // After each attempt: either the commit landed whole (HEAD moved to it, it
   // restores bit-exact), or commits, HEAD and every store file are as before,
   // no temp file or lock is left, and the error is DISK_FULL naming a path
@@ -145,7 +146,7 @@ describe('a commit on a disk that fills up', () => {
     if (!disk) { ctx.skip(mountProblem!); return; }
     const root = path.join(disk, 'project');
     const outside = scratch();
-    const file = path.join(outside, 'model.safetensors');
+    const file = path.join(root, 'model.safetensors');
     const m1 = model(1);
     await writeSafetensors(file, m1);
     const first = (await commit(await Store.init(root), file, { message: 'epoch 1' })).id;

@@ -1,7 +1,9 @@
 // Picks the parser for a file by its extension. Extensions, not magic bytes,
 // decide, because a file that claims to be a model and does not parse is worth
 // an error; only `.bin`, a name half the world uses for something else, is
-// sniffed first and falls back to generic.
+// sniffed first and falls back to generic. An empty file has no format to
+// break: it is generic whatever its name (any file can be committed; the
+// commit refuses a lone empty file itself, saying why).
 
 import { open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
@@ -29,7 +31,6 @@ export function isModelPath(path: string): boolean {
 }
 
 async function readBinLayout(path: string, size: number): Promise<FileLayout> {
-  if (size === 0) return readPytorchLayout(path, size); // the same "empty file" error as .pt
   const handle = await open(path, 'r');
   const magic = Buffer.alloc(4);
   try {
@@ -44,7 +45,7 @@ async function readBinLayout(path: string, size: number): Promise<FileLayout> {
 /**
  * Where the tensors lie in the file at `path`. NOT_FOUND if it does not exist;
  * BAD_FORMAT if its extension names a model format it does not follow;
- * 'generic' with no tensors for every other file.
+ * 'generic' with no tensors for every other file, and for an empty one.
  */
 export async function readLayout(path: string): Promise<FileLayout> {
   let size: number;
@@ -59,6 +60,6 @@ export async function readLayout(path: string): Promise<FileLayout> {
     throw e;
   }
   const parser = PARSERS.get(extname(path).toLowerCase());
-  if (!parser) return { format: 'generic', size, tensors: [] };
+  if (!parser || size === 0) return { format: 'generic', size, tensors: [] };
   return parser(path, size);
 }

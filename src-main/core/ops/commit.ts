@@ -24,6 +24,12 @@ import { listSourceFiles, StatCache, type WorkingFile } from './working-copy';
 export interface CommitOptions {
   readonly message: string;
   readonly checkpoint?: boolean;
+  /**
+   * Make no commit when every file matches HEAD (same bytes at the same
+   * place): the result then names HEAD, with `unchanged: true`. The CLI sets
+   * it unless --allow-empty; off, an unchanged model is committed as before.
+   */
+  readonly skipUnchanged?: boolean;
   readonly onProgress?: ProgressListener;
   readonly signal?: AbortSignal;
 }
@@ -53,6 +59,7 @@ interface Staged {
 export async function commit(store: Store, target: string, opts: CommitOptions): Promise<CommitResult> {
   const abs = path.resolve(target);
   await refuseStoreFiles(abs);
+  refuseOutside(store, abs);
   const state: Progress = { phase: 'before', result: null };
   try {
     return await commitLocked(store, abs, opts, state);
@@ -79,14 +86,20 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
     const layouts: FileLayout[] = [];
     for (const f of files) {
       const layout = await readLayout(f.abs);
-      if (layout.size === 0 && kind === 'file') throw new WeightlineError('BAD_FORMAT', 'empty file: there is nothing to commit', f.abs);
+      // In a folder an empty file is just a file; alone it is almost surely a save that has not happened yet.
+      if (layout.size === 0 && kind === 'file') throw new WeightlineError('BAD_FORMAT', 'empty file (0 bytes): there is nothing to commit; if a training script is still saving it, commit once it has finished', f.abs);
       layouts.push(layout);
     }
     const total = layouts.reduce((s, l) => s + l.size, 0);
-    let done = 0;
-    const progress = (phase: string, n = 0): void => {
-      done += n;
-      opts.onProgress?.({ phase, bytesDone: done, bytesTotal: total * 2 });
+    // Copying and diffing run side by side, the diff reading right behind the
+    // copy: each phase counts its own bytes against the model's size, and the
+    // one shown is the one still going (the copy, then what is left of the diff).
+    let copied = 0;
+    let diffed = 0;
+    const progress = (phase: 'copying' | 'diffing', n: number): void => {
+      if (phase === 'copying') copied += n; else diffed += n;
+      if (copied < total) opts.onProgress?.({ phase: 'copying', bytesDone: copied, bytesTotal: total });
+      else opts.onProgress?.({ phase: 'diffing', bytesDone: Math.min(diffed, total), bytesTotal: total });
     };
 
     const config = await store.readConfig();
@@ -105,10 +118,13 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
     // Objects this commit adds (not those the store held already): taken out
     // again if the commit does not land, so a failure leaves the store as it was.
     const added: string[] = [];
-    const adopt = async (temp: string, sha: string): Promise<void> => {
-      if (!(await store.hasObject(sha))) added.push(sha);
+    const adopt = async (temp: string, sha: string): Promise<boolean> => {
+      const isNew = !(await store.hasObject(sha));
+      if (isNew) added.push(sha);
       await store.adoptObject(temp, sha);
+      return isNew;
     };
+    let fullBytesAdded = 0;
     let visible = false;
     try {
       // Copies run one after another in the background; encoding reads each
@@ -118,6 +134,13 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
         const s = await stage(store, files[i]!, layouts[i]!, cache, previous, (n) => progress('copying', n), signal);
         staged.push(s);
         previous = s.done.catch(() => undefined);
+      }
+
+      // An unchanged model known from the stat cache (and confirmed by hashing) stops here, before any diffing.
+      if (opts.skipUnchanged && parent && parentId && staged.every((s) => s.knownSha256 !== null)
+        && sameAsParent(store, abs, kind, parent, staged.map((s) => ({ path: s.work.rel, sha256: s.knownSha256! })))) {
+        await cache.save();
+        return unchangedResult(parentId, parent);
       }
 
       const entries: ManifestFile[] = [];
@@ -154,6 +177,12 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
           await base?.source.close();
         }
       }
+      if (opts.skipUnchanged && parent && parentId && sameAsParent(store, abs, kind, parent, entries)) {
+        // Hashed now: the next commit of the same bytes takes the quick way above.
+        await cache.save();
+        await objectChecker?.save();
+        return unchangedResult(parentId, parent);
+      }
       if (!checkpoint && deltaBytes >= DELTA_WORTH_IT * total) {
         checkpoint = true;
       }
@@ -170,12 +199,12 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
         files: checkpoint ? entries.map((e) => ({ ...e, delta: null })) : entries,
         removedFiles,
       };
-      progress('writing');
+      opts.onProgress?.({ phase: 'writing', bytesDone: 0, bytesTotal: 0 });
       for (const [i, s] of staged.entries()) {
         if (!s.temp) continue;
         const sha256 = manifest.files[i]!.sha256;
         await s.source.close();
-        await adopt(s.temp, sha256);
+        if (await adopt(s.temp, sha256)) fullBytesAdded += s.layout.size;
         // Hashed as it was copied in: a later cleanup or commit may trust it while its stat is unchanged.
         await (await checker()).record(sha256);
       }
@@ -201,7 +230,7 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
       reached.phase = 'landed';
       await cache.save();
       await objectChecker?.save();
-      const result: CommitResult = { id, type: manifest.type, parent: parentId as CommitId | null, logicalBytes: total, deltaBytes: checkpoint ? 0 : deltaBytes };
+      const result: CommitResult = { id, type: manifest.type, parent: parentId as CommitId | null, logicalBytes: total, deltaBytes: checkpoint ? 0 : deltaBytes, fullBytesAdded, unchanged: false };
       // A training loop that commits every epoch wants the disk kept in check as it goes.
       if (config.autoCleanup) {
         try {
@@ -266,6 +295,34 @@ async function dropObjects(store: Store, shas: readonly string[]): Promise<void>
     // Its fan-out folder too, if this commit made it (rmdir refuses a folder that holds anything).
     await fs.rmdir(path.dirname(object)).catch(() => undefined);
   }
+}
+
+/**
+ * Refuses a path outside the store's folder: manifests record paths relative
+ * to the store, so the history moves with its folder (older stores may hold
+ * absolute paths; they are still read, see Store.resolveSource).
+ */
+function refuseOutside(store: Store, abs: string): void {
+  const rel = path.relative(store.root, abs);
+  if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
+    throw new WeightlineError('BAD_USAGE', `${abs} is outside the store's folder ${store.root}; run \`weightline init\` in a folder that holds it, or use -C`);
+  }
+}
+
+/** True when the files are HEAD's files, at the same place: committing them would record nothing new. */
+function sameAsParent(store: Store, abs: string, kind: 'file' | 'folder', parent: Manifest, files: ReadonlyArray<{ readonly path: string; readonly sha256: string }>): boolean {
+  if (parent.source.kind !== kind || parent.source.path !== store.sourcePathFor(abs)) return false;
+  if (parent.files.length !== files.length) return false;
+  const shas = new Map(parent.files.map((f) => [f.path, f.sha256]));
+  return files.every((f) => shas.get(f.path) === f.sha256);
+}
+
+/** What a commit of an unchanged model answers: HEAD, and that nothing was made. */
+function unchangedResult(headId: CommitId, head: Manifest): CommitResult {
+  return {
+    id: headId, type: head.type, parent: head.parent as CommitId | null,
+    logicalBytes: head.files.reduce((s, f) => s + f.bytes, 0), deltaBytes: 0, fullBytesAdded: 0, unchanged: true,
+  };
 }
 
 /** Refuses to commit the store's own files: a delta object committed as a model would share its name with a full object. */

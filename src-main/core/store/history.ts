@@ -1,7 +1,7 @@
 import { WeightlineError } from '../../../src-shared/errors';
 import type { CommitId, LogEntry } from '../../../src-shared/model';
 import type { Manifest } from '../base/manifest';
-import { commitSummaries } from './log-index';
+import { commitSummaries, type CommitSummary } from './log-index';
 import { graphCommitOf, HistoryGraph, newestFirst, objectSizes, type GraphCommit } from './graph';
 import type { Store } from './store';
 
@@ -13,9 +13,14 @@ export async function resolveCommit(store: Store, ref: string): Promise<CommitId
   if (m) {
     let id: string | null = m[1] === 'HEAD' ? await store.readHead() : await resolveCommit(store, m[1]!);
     if (!id) throw new WeightlineError('NOT_FOUND', 'HEAD points to no commit yet; make a first commit');
-    for (let n = Number(m[2] ?? 0); n > 0; n--) {
+    const steps = Number(m[2] ?? 0);
+    for (let n = 0; n < steps; n++) {
       const parent: string | null = (await store.readManifest(id)).parent;
-      if (!parent) throw new WeightlineError('NOT_FOUND', `${ref}: the history has only ${Number(m[2]) - n + 1} commit(s) behind that point`);
+      // n steps taken so far: that is how many commits lie behind the starting point.
+      if (!parent) {
+        const from = m[1]!;
+        throw new WeightlineError('NOT_FOUND', `${ref}: only ${n} commit(s) lie behind ${from}; the oldest is ${n === 0 ? from : `${from}~${n}`}`);
+      }
       id = parent;
     }
     return id as CommitId;
@@ -38,8 +43,8 @@ export async function resolveCommit(store: Store, ref: string): Promise<CommitId
  * objects are not in the index, so verbs that delete or rebuild (cleanup,
  * restore, verify, repair) load the graph from the manifests instead.
  */
-export async function indexedGraph(store: Store): Promise<HistoryGraph> {
-  const summaries = await commitSummaries(store);
+export async function indexedGraph(store: Store, known?: ReadonlyMap<string, CommitSummary>): Promise<HistoryGraph> {
+  const summaries = known ?? (await commitSummaries(store));
   const commits: GraphCommit[] = [...summaries.entries()].map(([id, s]) => ({
     id: id as CommitId, parent: s.parent as CommitId | null, type: s.type, createdAt: s.createdAt,
     files: s.files.map(([sha256, bytes, deltaBytes]) => ({ path: '', sha256, bytes, deltaObject: null, deltaBytes, hasDelta: s.type === 'DELTA' })),
@@ -67,9 +72,10 @@ export async function allCommits(store: Store): Promise<ReadonlyArray<{ id: Comm
 }
 
 /** The log: storage figures per commit, newest first. */
-export async function logEntries(store: Store): Promise<LogEntry[]> {
-  const summaries = await commitSummaries(store);
-  const graph = await indexedGraph(store);
+export async function logEntries(store: Store, known?: ReadonlyMap<string, CommitSummary>): Promise<LogEntry[]> {
+  // One read of the log index serves both (a caller that has it already passes it: the app's main side).
+  const summaries = known ?? (await commitSummaries(store));
+  const graph = await indexedGraph(store, summaries);
   const pins = await store.readPins();
   // An object shared by several commits (an unchanged config.json, an
   // unchanged model) is on disk once: count it for the oldest commit that has

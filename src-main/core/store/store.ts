@@ -23,6 +23,9 @@ import {
 
 export const STORE_DIR = '.weightline';
 
+/** What `init` found: no store (created), a whole one (already), or one missing files it put back (completed). */
+export type InitOutcome = 'created' | 'already' | 'completed';
+
 export { DEFAULT_CONFIG, type StoreConfig };
 
 /** What HEAD says, for readers that only look (log, status): a damaged HEAD is shown, not fatal. */
@@ -42,6 +45,32 @@ export class Store {
    * format.json was lost brings it back and keeps config, commits and objects.
    */
   static async init(root: string): Promise<Store> {
+    return (await Store.initialise(root, { nested: true })).store;
+  }
+
+  /**
+   * `init` as the CLI runs it: says whether the store was created, already
+   * there, or completed (a lost file put back); and, unless `nested`, refuses
+   * a folder inside another store, naming it, since a store there would
+   * silently take over the commits meant for the outer one.
+   */
+  static async initialise(root: string, opts: { readonly nested?: boolean } = {}): Promise<{ store: Store; outcome: InitOutcome }> {
+    const abs = path.resolve(root);
+    const here = path.join(abs, STORE_DIR);
+    const existed = await exists(path.join(here, 'format.json'));
+    const partial = !existed && ((await manifestCount(here)) > 0 || (await exists(here)));
+    if (!existed && !partial && !opts.nested) {
+      const outer = await Store.find(path.dirname(abs)).catch(() => null);
+      if (outer && outer.root !== abs) {
+        throw new WeightlineError('BAD_USAGE', `${abs} is inside the Weightline store at ${outer.root}; commit files here into that store (\`weightline commit ${path.relative(outer.root, abs).split(path.sep).join('/')}/...\`), or run \`weightline init --nested\` to make a separate store inside it anyway`);
+      }
+    }
+    const whole = existed && (await exists(path.join(here, 'commits'))) && (await exists(path.join(here, 'objects')));
+    const store = await Store.create(abs);
+    return { store, outcome: whole ? 'already' : existed || partial ? 'completed' : 'created' };
+  }
+
+  private static async create(root: string): Promise<Store> {
     const store = new Store(path.resolve(root));
     // Refuses a format.json of another version or a damaged one before anything is written.
     const version = await readFormatFile(store.dir);
