@@ -72,6 +72,9 @@ export default defineConfig({
     plugins: [react(), devCsp()],
     build: {
       outDir: at('out/renderer'),
+      // electron-vite leaves every bundle unminified by default; the renderer
+      // is served to browsers too (browser mode over an SSH tunnel), so ship it small.
+      minify: true,
       rolldownOptions: {
         input: { index: at('src-renderer/index.html') },
       },

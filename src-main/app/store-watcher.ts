@@ -21,13 +21,14 @@ export function watchStore(root: string, onChange: () => void, pollMs = 2000): S
   let closed = false;
   let debounce: ReturnType<typeof setTimeout> | undefined;
   let running: Promise<void> | undefined;
+  const state: SignatureState = { polls: 0 };
 
   const check = async (): Promise<void> => {
     // Serialise checks so two overlapping ones cannot both report one change.
     while (running) await running;
     if (closed) return;
     running = (async () => {
-      const sig = await signature(dir);
+      const sig = await signature(dir, state);
       if (last !== undefined && sig !== last && !closed) onChange();
       last = sig;
     })();
@@ -61,25 +62,90 @@ export function watchStore(root: string, onChange: () => void, pollMs = 2000): S
   };
 }
 
-/** What the UI shows depends on: the commit list, HEAD, pins and settings. */
-async function signature(dir: string): Promise<string> {
+/**
+ * What the signature remembers between polls, so a poll costs a few stats:
+ * the commit count by the commits folder's mtime, and the objects subfolders'
+ * mtimes, looked at again only when something may have changed them.
+ */
+export interface SignatureState {
+  commitsKey?: string;
+  commits?: number;
+  trigger?: string;
+  objects?: string;
+  /** Entry count of each objects subfolder, by its mtime. */
+  counts?: Map<string, { key: string; count: number }>;
+  polls: number;
+}
+
+/** Look at the objects subfolders at least every this many polls (~30 s at 2 s), whatever the triggers say. */
+const FULL_EVERY = 15;
+// Timestamps as coarse as 2 s (FAT, some network file systems) cannot tell two
+// changes within that time apart: a folder changed that recently is looked into.
+const RACY_MS = 2000;
+const MANIFEST = /^[0-9a-f]{64}\.json$/;
+
+async function folderKey(p: string): Promise<{ key: string; racy: boolean } | null> {
+  try {
+    const st = await fs.stat(p, { bigint: true });
+    return { key: `${st.ino}:${st.mtimeNs}`, racy: Date.now() - Number(st.mtimeMs) < RACY_MS };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * What the UI shows depends on: the commit list, HEAD, pins, settings, and
+ * which objects are on disk (a cleanup deletes objects and touches nothing
+ * else the UI reads). Every store write renames a file into its folder, which
+ * changes that folder's mtime, so folders' mtimes say it without listing them:
+ * commits/ for the commit list; each objects/xx for the objects in it. Those
+ * 256 subfolders are stat'ed only when .weightline/ (every writer takes its
+ * lock file and writes its temp files there) or objects/ changed, and every
+ * FULL_EVERY polls for a change made some other way (a person deleting a file).
+ */
+export async function signature(dir: string, state: SignatureState = { polls: 0 }): Promise<string> {
   const parts: string[] = [];
-  try { parts.push((await fs.readdir(join(dir, 'commits'))).filter((n) => /^[0-9a-f]{64}\.json$/.test(n)).sort().join(',')); } catch { parts.push('-'); }
   for (const f of ['HEAD', 'pins.json', 'config.json']) {
     try { parts.push(await fs.readFile(join(dir, f), 'utf8')); } catch { parts.push('-'); }
   }
-  // Cleanup deletes objects without touching the files above; the objects
-  // folder's own listing changes rarely, so also count its subfolders' entries.
-  parts.push(String(await countObjects(join(dir, 'objects'))));
+  const commitsDir = join(dir, 'commits');
+  const commits = await folderKey(commitsDir);
+  if (!commits) {
+    parts.push('-');
+  } else {
+    if (commits.key !== state.commitsKey || commits.racy || state.commits === undefined) {
+      state.commits = (await fs.readdir(commitsDir).catch(() => [] as string[])).filter((n) => MANIFEST.test(n)).length;
+      state.commitsKey = commits.key;
+    }
+    parts.push(`${commits.key}:${state.commits}`);
+  }
+  const objectsDir = join(dir, 'objects');
+  const [top, objects] = await Promise.all([folderKey(dir), folderKey(objectsDir)]);
+  const trigger = `${top?.key ?? '-'}|${objects?.key ?? '-'}`;
+  state.polls++;
+  if (state.objects === undefined || trigger !== state.trigger || top?.racy || objects?.racy || state.polls % FULL_EVERY === 0) {
+    state.trigger = trigger;
+    state.objects = await subfolderKeys(objectsDir, (state.counts ??= new Map()));
+  }
+  parts.push(state.objects);
   return parts.join('\n');
 }
 
-async function countObjects(objects: string): Promise<number> {
-  let n = 0;
-  try {
-    for (const sub of await fs.readdir(objects)) {
-      try { n += (await fs.readdir(join(objects, sub))).length; } catch { /* removed meanwhile */ }
+async function subfolderKeys(objects: string, counts: Map<string, { key: string; count: number }>): Promise<string> {
+  let subs: string[];
+  try { subs = (await fs.readdir(objects)).sort(); } catch { return '-'; } // no objects yet
+  const keys = await Promise.all(subs.map(async (sub) => {
+    const p = join(objects, sub);
+    const k = await folderKey(p);
+    if (!k) return `${sub}:-`; // removed meanwhile
+    // The entry count tells what a coarse mtime may not (two changes within its
+    // granularity); counted again only when the mtime moved or is that recent.
+    let known = counts.get(sub);
+    if (!known || known.key !== k.key || k.racy) {
+      known = { key: k.key, count: (await fs.readdir(p).catch(() => [])).length };
+      counts.set(sub, known);
     }
-  } catch { /* no objects yet */ }
-  return n;
+    return `${sub}:${k.key}:${known.count}`;
+  }));
+  return keys.join(',');
 }

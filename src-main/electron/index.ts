@@ -78,14 +78,15 @@ void app.whenReady().then(async () => {
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
 
   registerIpc(service, isOurPage);
-  // Reopen the last store. On a first run there is none: open the sample
-  // history (made once in the app's config folder), so a newcomer sees the app
-  // working at once; the welcome view still offers open / create / sample.
+  // Reopen the last store (a few small reads). On a first run there is none:
+  // the window shows at once (the welcome view, open / create / sample), and
+  // the sample history is made by a job (in the app-data folder, dataDir());
+  // it opens by itself when the job is done (storeChanged).
   const [last] = await service.recentStores();
   if (last) await service.openStore(last).catch(() => undefined);
-  else await service.call('store.openSample', {});
 
-  createWindow();
+  const win = createWindow();
+  if (!last) win.once('ready-to-show', () => { void service.call('store.openSample', {}); });
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();
   });

@@ -143,8 +143,12 @@ describe.each(transports)('the contract over $name', (transport) => {
 
   it('opens the sample history', async () => {
     const sample = path.join(scratch(), 'sample');
+    // Made by a sample job: the call answers at once with its id, and the store opens when it is done.
     const info = await api.call('store.openSample', { path: sample });
-    expect(info.root).toBe(sample);
+    expect(info).toMatchObject({ root: sample, head: null, jobId: expect.any(String) });
+    expect(await jobs.waitFor(finalOf(info.jobId!), 120_000, 'the sample job')).toMatchObject({ kind: 'sample', state: 'done' });
+    await changes.waitFor((c) => c.root === sample, 10_000, 'storeChanged for the sample');
+    expect((await api.call('store.current', {}))?.root).toBe(sample);
     const list = await api.call('commits.list', {});
     expect(list.commits.length).toBeGreaterThanOrEqual(8);
     // Opening it again opens the same store rather than failing on a non-empty folder.

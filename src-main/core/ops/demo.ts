@@ -11,7 +11,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
-import type { CommitId } from '../../../src-shared/model';
+import type { CommitId, ProgressListener } from '../../../src-shared/model';
 import { Store } from '../store/store';
 import { cleanup } from './cleanup';
 import { commit } from './commit';
@@ -104,7 +104,7 @@ async function trainEpoch(model: readonly Tensor[], epoch: number, lr: number, r
     const copy = new Float32Array(a.length);
     for (let i = 0; i < a.length; i++) copy[i] = a[i]! - lr * (gaussian(rand) + 0.1 * a[i]!);
     t.data = copy;
-    // Let the event loop breathe between tensors (the app may run this in its main process).
+    // Let the event loop breathe between tensors (progress and cancel messages arrive meanwhile).
     await new Promise((r) => setImmediate(r));
   }
 }
@@ -134,7 +134,15 @@ function snapshot(model: readonly Tensor[]): Tensor[] {
  * and a 2-commit branch off epoch 2 trying a lower learning rate; a cleanup
  * after epoch 4. HEAD ends on the main line's newest commit.
  */
-export async function createDemoStore(dir: string): Promise<DemoResult> {
+export interface DemoOptions {
+  readonly onProgress?: ProgressListener;
+  readonly signal?: AbortSignal;
+}
+
+/** Commits the sample history makes (for progress). */
+const DEMO_COMMITS = 9;
+
+export async function createDemoStore(dir: string, opts: DemoOptions = {}): Promise<DemoResult> {
   const root = path.resolve(dir);
   const existing = await fs.readdir(root).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return [];
@@ -149,9 +157,12 @@ export async function createDemoStore(dir: string): Promise<DemoResult> {
   const commits: CommitId[] = [];
 
   const save = async (model: readonly Tensor[], epoch: number, lr: number, message: string, checkpoint = false): Promise<CommitId> => {
-    await fs.writeFile(modelPath, safetensorsBytes(model, { epoch: String(epoch), lr: String(lr), format: 'pt' }));
-    const res = await commit(store, modelPath, { message, checkpoint });
+    if (opts.signal?.aborted) throw new WeightlineError('CANCELLED', 'making the sample history was cancelled; delete its folder to start again', root);
+    const bytes = safetensorsBytes(model, { epoch: String(epoch), lr: String(lr), format: 'pt' });
+    await fs.writeFile(modelPath, bytes);
+    const res = await commit(store, modelPath, { message, checkpoint, ...(opts.signal ? { signal: opts.signal } : {}) });
     commits.push(res.id);
+    opts.onProgress?.({ phase: 'making the sample history', bytesDone: commits.length * bytes.length, bytesTotal: DEMO_COMMITS * bytes.length });
     return res.id;
   };
 

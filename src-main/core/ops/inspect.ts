@@ -1,11 +1,12 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { CommitId, DiffResult, FileSummary, LogEntry, ShowResult, StatusResult, TensorSummary } from '../../../src-shared/model';
+import type { CommitId, DiffResult, FileSummary, LogEntry, RestoredLinkProblem, ShowResult, StatusResult, TensorSummary } from '../../../src-shared/model';
 import { encodeFile } from '../codec/encode-file';
 import { openFileSource } from '../rebuild/open';
+import { newestFirst } from '../store/graph';
 import { logEntries, resolveCommit } from '../store/history';
-import { linkProblems } from '../store/links';
-import { commitSummaries } from '../store/log-index';
+import { linkProblems, linkStillShares, readLinks } from '../store/links';
+import { commitSummaries, summarize, type CommitSummary } from '../store/log-index';
 import type { Manifest, ManifestFile, ManifestTensor } from '../base/manifest';
 import type { Store } from '../store/store';
 import { matchesManifest, StatCache, workingHashes } from './working-copy';
@@ -27,17 +28,58 @@ function fileSummary(f: ManifestFile, tensors: readonly ManifestTensor[] = f.ten
   return { path: f.path, bytes: f.bytes, sha256: f.sha256, format: f.format, status, tensors: [...tensors.map(tensorSummary), ...removed.map(removedSummary)] };
 }
 
-export async function log(store: Store): Promise<LogEntry[]> {
-  return logEntries(store);
+export async function log(store: Store, summaries?: ReadonlyMap<string, CommitSummary>): Promise<LogEntry[]> {
+  return logEntries(store, summaries);
 }
 
-export async function show(store: Store, ref: string): Promise<ShowResult> {
+/**
+ * One commit's details. Its log line is worked out from the summaries (the log
+ * index: one read, or the caller's copy) and the stats of the objects its own
+ * line of history names, never by building the whole log.
+ */
+export async function show(store: Store, ref: string, summaries?: ReadonlyMap<string, CommitSummary>): Promise<ShowResult> {
   const id = await resolveCommit(store, ref);
-  const entry = (await logEntries(store)).find((e) => e.id === id)!;
+  const entry = await logEntry(store, id, summaries ?? (await commitSummaries(store)));
   const manifest = await store.readManifest(id);
   const files = manifest.files.map((f) => fileSummary(f));
   for (const p of manifest.removedFiles) files.push({ path: p, bytes: 0, sha256: '', format: '', status: 'removed', tensors: [] });
   return { ...entry, files };
+}
+
+/** The log line of one commit, as logEntries would give it (the same figures), for the cost of one commit's chain. */
+export async function logEntry(store: Store, id: CommitId, summaries: ReadonlyMap<string, CommitSummary>): Promise<LogEntry> {
+  const own = summaries.get(id);
+  const summary = own ?? summarize(await store.readManifest(id));
+  const sizes = new Map<string, number | null>();
+  const sizeOf = async (sha: string): Promise<number | null> => {
+    if (!sizes.has(sha)) sizes.set(sha, await store.objectSize(sha));
+    return sizes.get(sha)!;
+  };
+  const hasFull = async (s: CommitSummary): Promise<boolean> => (await Promise.all(s.files.map(([sha]) => sizeOf(sha)))).every((n) => n !== null);
+  // Deltas a usual rebuild replays: up the parents to the nearest commit with full parameters (graph.chainLength).
+  let chainLength = 0;
+  for (let cur: string | null = id, s = summary as CommitSummary | undefined; cur && s; cur = s.parent, s = cur ? summaries.get(cur) : undefined) {
+    if (await hasFull(s)) break;
+    chainLength++;
+  }
+  // An object several commits name is counted for the oldest of them (as the log does), so the figures add up.
+  const me = { id, createdAt: summary.createdAt };
+  let fullBytes = 0;
+  // A file named twice in one commit counts once (as in the log).
+  for (const sha of new Set(summary.files.map((f) => f[0]))) {
+    const size = await sizeOf(sha);
+    if (size === null) continue;
+    let older = false;
+    for (const [other, s] of summaries) {
+      if (other !== id && newestFirst(me, { id: other, createdAt: s.createdAt }) < 0 && s.files.some((f) => f[0] === sha)) { older = true; break; }
+    }
+    if (!older) fullBytes += size;
+  }
+  return {
+    id, parent: summary.parent as CommitId | null, type: summary.type, message: summary.message, createdAt: summary.createdAt,
+    logicalBytes: summary.files.reduce((a, f) => a + f[1], 0), fullBytes, deltaBytes: summary.files.reduce((a, f) => a + f[2], 0),
+    path: summary.path, hasFull: await hasFull(summary), chainLength, pinned: (await store.readPins()).has(id),
+  };
 }
 
 /** Change figures between any two commits; a commit and its parent reuse the figures stored at commit time. */
@@ -79,23 +121,97 @@ function removedFiles(a: Manifest, b: Manifest): FileSummary[] {
 // figure jump while a writer runs.
 const NOT_CONTENT = new Set(['lock', 'index.json', 'log-index.json', 'checked.json']);
 
-async function dirBytes(dir: string): Promise<number> {
+/** Bytes of one folder's own files, and its subfolders: what is listed and stat'ed once per change of the folder. */
+interface FolderSizes { readonly key: string; readonly files: number; readonly subfolders: readonly string[] }
+
+async function listFolder(dir: string, key: string): Promise<FolderSizes> {
   const entries = (await fs.readdir(dir, { withFileTypes: true }))
     .filter((e) => !NOT_CONTENT.has(e.name) && !e.name.startsWith('.tmp-') && !e.name.startsWith('lock.'));
   // Concurrent stats: an objects folder of a long history holds tens of thousands of files.
   const sizes = await Promise.all(entries.map(async (e) => {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) return dirBytes(p);
     if (!e.isFile()) return 0;
-    return (await fs.stat(p).catch(() => null))?.size ?? 0; // deleted meanwhile by a cleanup
+    return (await fs.stat(path.join(dir, e.name)).catch(() => null))?.size ?? 0; // deleted meanwhile by a cleanup
   }));
-  return sizes.reduce((a, b) => a + b, 0);
+  return { key, files: sizes.reduce((a, b) => a + b, 0), subfolders: entries.filter((e) => e.isDirectory()).map((e) => e.name) };
 }
 
+// Every store file is written once under a temp name and renamed into place,
+// and objects are never rewritten, so a folder's own files change only when
+// its mtime does. Keyed by folder, so the main side (which asks on every
+// refresh) lists only the folders that changed: on a 10,000-commit store that
+// is a few hundred stats of folders instead of tens of thousands of files.
+const folderCache = new Map<string, FolderSizes>();
+// Timestamps as coarse as 2 s (FAT, some network file systems) cannot tell two
+// changes within that time apart: a folder changed that recently is listed again.
+const RACY_MS = 2000;
+
+async function dirBytes(dir: string, cached: boolean): Promise<number> {
+  let folder: FolderSizes;
+  if (cached) {
+    const st = await fs.stat(dir, { bigint: true });
+    const key = `${st.ino}:${st.mtimeNs}`;
+    const known = folderCache.get(dir);
+    const racy = Date.now() - Number(st.mtimeMs) < RACY_MS;
+    folder = known?.key === key && !racy ? known : await listFolder(dir, key);
+    if (racy) folderCache.delete(dir); else folderCache.set(dir, folder);
+  } else {
+    folder = await listFolder(dir, '');
+  }
+  const subs = await Promise.all(folder.subfolders.map((d) => dirBytes(path.join(dir, d), cached).catch(() => 0))); // removed meanwhile
+  return subs.reduce((a, b) => a + b, folder.files);
+}
+
+/**
+ * Bytes the store holds on disk (its .weightline folder, without transient
+ * files). Equal to a walk of every file (storeBytesWalk), but remembers each
+ * folder's own files by the folder's mtime, so asking again costs a stat per
+ * folder plus a listing of the folders that changed.
+ */
 export async function storeBytes(store: Store): Promise<number> {
-  return dirBytes(store.dir);
+  return dirBytes(store.dir, true);
 }
 
+/** The same figure by listing and stat'ing every file (what storeBytes is checked against). */
+export async function storeBytesWalk(store: Store): Promise<number> {
+  return dirBytes(store.dir, false);
+}
+
+/**
+ * Status from stat data and the store's small files only, for the app's main
+ * side (status.get): never reads a model file's bytes. Restored links whose
+ * stat matches when they were last hashed are judged by that hash; the others
+ * are judged from stat (gone: broken; still sharing the store's inode: changed
+ * in place; else modified) and listed in linksUnconfirmed, for a `status` job
+ * (which hashes, as `status` does) to confirm. The working copy itself is the
+ * caller's (workingCopy.get's stat-only judge), so both speak alike.
+ */
+export async function quickStatus(store: Store, summaries?: ReadonlyMap<string, CommitSummary>): Promise<Omit<StatusResult, 'dirty'>> {
+  const head = await store.readHead();
+  const all = summaries ?? (await commitSummaries(store));
+  const logicalBytes = [...all.values()].reduce((s, m) => s + m.files.reduce((a, f) => a + f[1], 0), 0);
+  let where: string | null = null;
+  const links: RestoredLinkProblem[] = [];
+  const linksUnconfirmed: string[] = [];
+  if (head) {
+    where = all.get(head)?.path ?? (await store.readManifest(head)).source.path;
+    const cache = await StatCache.load(store);
+    for (const [target, rec] of Object.entries(await readLinks(store))) {
+      const st = await fs.stat(target).catch(() => null);
+      if (!st) { links.push({ path: target, commit: rec.commit, problem: 'broken' }); continue; }
+      const known = cache.hint(target, st);
+      if (known === rec.sha256) continue;
+      if (known === null) linksUnconfirmed.push(target);
+      const inPlace = rec.mode !== 'reflink' && (await linkStillShares(store, target, rec));
+      links.push({ path: target, commit: rec.commit, problem: inPlace ? 'changed-in-place' : 'modified' });
+    }
+  }
+  return {
+    head: head as CommitId | null, storeBytes: await storeBytes(store), logicalBytes, path: where, links,
+    ...(linksUnconfirmed.length ? { linksUnconfirmed } : {}),
+  };
+}
+
+/** Status as the CLI gives it: hashes every working file and restored link whose stat changed (the `status` job runs it too). */
 export async function status(store: Store): Promise<StatusResult> {
   const head = await store.readHead();
   const summaries = await commitSummaries(store);
@@ -103,15 +219,17 @@ export async function status(store: Store): Promise<StatusResult> {
   let dirty = false;
   let where: string | null = null;
   let links: StatusResult['links'] = [];
+  let workingCopy: StatusResult['workingCopy'];
   if (head) {
     const manifest = await store.readManifest(head);
     where = manifest.source.path;
     const cache = await StatCache.load(store);
     const hashes = await workingHashes(store, cache, manifest.source.path);
     dirty = !hashes || !matchesManifest(hashes, manifest);
+    workingCopy = !hashes ? 'missing' : dirty ? 'changed' : 'matches';
     links = await linkProblems(store, (abs) => cache.hash(abs));
     await cache.save();
   }
-  return { head: head as CommitId | null, storeBytes: await storeBytes(store), logicalBytes, dirty, path: where, links };
+  return { head: head as CommitId | null, storeBytes: await storeBytes(store), logicalBytes, dirty, path: where, links, ...(workingCopy ? { workingCopy } : {}) };
 }
 
