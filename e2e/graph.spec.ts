@@ -70,7 +70,7 @@ test('keyboard: arrows move, "/" searches messages, Home jumps to HEAD', async (
   await expect(head).toHaveAttribute('aria-selected', 'true');
 });
 
-test('details, tensor table, context menu: pin, copy id, compare with parent', async ({ app, store }) => {
+test('details, tensor table, context menu: pin, copy id, compare with…', async ({ app, store }) => {
   const log = await cliJson<LogEntryJson[]>(store.root, 'log');
   const target = log.find((c) => c.type === 'DELTA' && c.parent !== null)!;
   const r = row(app, target.id);
@@ -102,12 +102,15 @@ test('details, tensor table, context menu: pin, copy id, compare with parent', a
   await expect(r.locator('.badges')).toContainText('pinned');
   await expect.poll(async () => (await cliJson<LogEntryJson[]>(store.root, 'log')).find((c) => c.id === target.id)!.pinned).toBe(true);
 
+  // "Compare with…" (which replaced "Compare with parent", issue 11 item 4; e2e/compare.spec.ts covers it in full).
   await r.click({ button: 'right' });
-  await app.getByRole('menuitem', { name: 'Compare with parent' }).click();
-  await expect(details.getByRole('status').filter({ hasText: 'Compared with parent' })).toContainText(target.parent!.slice(0, 12));
-  await expect(details.getByRole('status').filter({ hasText: 'Compared with parent' })).not.toContainText('computing');
-  await expect(details.getByRole('table', { name: 'Tensors' }).getByRole('row').nth(1)).toBeVisible();
+  await app.getByRole('menuitem', { name: 'Compare with…' }).click();
+  await row(app, target.parent!).click();
+  const compare = app.getByRole('dialog', { name: 'Compare commits' });
+  await expect(compare.getByTestId('compare-b')).toHaveAttribute('data-commit', target.id);
+  await expect(compare.getByRole('table', { name: 'Tensors' }).getByRole('row').nth(1)).toBeVisible();
   await screenshot(app, 'compare-with-parent');
+  await compare.getByRole('button', { name: 'Close' }).click();
 
   await r.click({ button: 'right' });
   await app.getByRole('menuitem', { name: 'Unpin' }).click();

@@ -6,24 +6,40 @@
 import { z } from 'zod';
 import type { WeightlineErrorJSON } from './errors';
 import type {
-  CleanupPlan, CommitId, CommitResult, DiffResult, LogEntry, Progress, RepairResult, RestoreResult, ShowResult, StatusResult, VerifyResult,
+  CleanupPlan, CommitId, CommitResult, DiffResult, LogEntry, Progress, RepairResult, RestoreResult, ShowResult, StatusResult, VerifyResult, PinResult,
 } from './model';
 
 const commitRef = z.string().min(4).max(80);
 const absPath = z.string().min(1).max(4096);
 
 export const jobRequest = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('commit'), path: absPath, message: z.string().max(10_000), checkpoint: z.boolean().default(false) }),
+  // allowEmpty: commit even when every file matches HEAD (otherwise nothing is committed and the result says unchanged).
+  z.object({ kind: z.literal('commit'), path: absPath, message: z.string().max(10_000), checkpoint: z.boolean().default(false), allowEmpty: z.boolean().default(false) }),
   z.object({
     kind: z.literal('restore'), commit: commitRef, to: absPath.optional(), force: z.boolean().default(false),
     link: z.enum(['auto', 'reflink', 'hardlink', 'symlink', 'copy']).default('auto'),
   }),
   z.object({ kind: z.literal('cleanup') }),
+  // Pinning a commit whose full parameters a cleanup removed rebuilds them (verified), so it is a job.
+  z.object({ kind: z.literal('pin'), commit: commitRef, pinned: z.boolean() }),
   z.object({ kind: z.literal('verify') }),
   z.object({ kind: z.literal('diff'), from: commitRef, to: commitRef }),
   // A dry run only reads (it runs beside a writer, like verify); a real repair is a writing job.
   // No default: a caller must say which, so a forgotten flag never writes.
   z.object({ kind: z.literal('repair'), dryRun: z.boolean() }),
+  // status.get answers from stat data only; this job hashes what it could not
+  // judge (the working copy and restored links) and answers the full status.
+  // Reads only (it refreshes the stat cache).
+  z.object({ kind: z.literal('status') }),
+  // The cleanup planner's preview, which proves routes by hashing objects:
+  // read-only, beside a writer. keepFullLatest previews a changed setting.
+  z.object({ kind: z.literal('cleanupPreview'), keepFullLatest: z.number().int().min(1).max(1000).optional() }),
+  // Writes the sample history into a missing or empty folder (the job's root);
+  // store.openSample starts it and opens the store when it is done.
+  z.object({ kind: z.literal('sample') }),
+  // Hashes the working copy HEAD came from, to confirm what `workingCopy.get`
+  // (stat only) calls "probably changed". Reads only; refreshes the stat cache.
+  z.object({ kind: z.literal('workingCopy') }),
 ]);
 export type JobRequest = z.input<typeof jobRequest>;
 export type JobKind = JobRequest['kind'];
@@ -38,9 +54,12 @@ export interface StoreInfo {
 /** Whether a job writes to the store: only one writing job runs at a time. */
 export function isWritingJob(request: JobRequest): boolean {
   switch (request.kind) {
-    case 'commit': case 'restore': case 'cleanup': return true;
-    case 'verify': case 'diff': return false;
+    case 'commit': case 'restore': case 'cleanup': case 'pin': return true;
+    case 'verify': case 'diff': case 'workingCopy': return false;
     case 'repair': return !request.dryRun;
+    case 'status': case 'cleanupPreview': return false;
+    // Writes a new store of its own, never the open one.
+    case 'sample': return false;
   }
 }
 
@@ -56,9 +75,14 @@ export type JobResult =
   | { readonly kind: 'commit'; readonly value: CommitResult }
   | { readonly kind: 'restore'; readonly value: RestoreResult }
   | { readonly kind: 'cleanup'; readonly value: CleanupPlan }
+  | { readonly kind: 'pin'; readonly value: PinResult }
   | { readonly kind: 'verify'; readonly value: VerifyResult }
   | { readonly kind: 'diff'; readonly value: DiffResult }
-  | { readonly kind: 'repair'; readonly value: RepairResult };
+  | { readonly kind: 'repair'; readonly value: RepairResult }
+  | { readonly kind: 'status'; readonly value: StatusResult }
+  | { readonly kind: 'cleanupPreview'; readonly value: CleanupPlan }
+  | { readonly kind: 'sample'; readonly value: StoreInfo }
+  | { readonly kind: 'workingCopy'; readonly value: WorkingCopyState };
 
 /** Every call: its argument schema and (as a type) its result. */
 export const calls = {
@@ -89,16 +113,64 @@ export const calls = {
     title: z.string().max(200).optional(),
     defaultPath: absPath.optional(),
   }),
+  /** Quick (stat only, never hashes): the working copy against HEAD; "probably-changed" is confirmed by a workingCopy job. */
+  'workingCopy.get': z.object({}),
+  /** The cleanup plan as it would be with changed settings (the settings pane's preview); changes nothing. */
+  'cleanup.previewWith': z.object({ keepFullLatest: z.number().int().min(1).max(1000) }),
 } as const;
 
 export type CallName = keyof typeof calls;
 export type CallArgs<N extends CallName> = z.input<(typeof calls)[N]>;
 
+/**
+ * Which calls are which, so the main side never blocks (issue 11, item 9):
+ * - quick: answered on the main side from the store's small files and indexes
+ *   (HEAD, config, pins, the log index, cached sizes) and stat data, bounded
+ *   work whatever the model's size; never reads a model file's or an object's
+ *   bytes. Budget: 50 ms on a 10,000-commit store with a 10 GB model
+ *   (scripts/responsiveness.mjs measures it; bench/RESPONSIVENESS.md).
+ * - job: the work runs in a job process. Either the call starts a job and
+ *   answers its id at once (jobs.start, store.openSample when the sample must
+ *   be made), or it awaits a job process's answer (cleanup.preview*), so the
+ *   main side's event loop stays free while it runs.
+ * - ui: answered by the desktop shell (a native dialog), not by the store.
+ * Every call must be listed: the type makes a new call fail to compile until it is.
+ */
+export const CALL_KINDS: { readonly [N in CallName]: 'quick' | 'job' | 'ui' } = {
+  'store.current': 'quick',
+  'store.open': 'quick',
+  'store.create': 'quick',
+  'store.openSample': 'job',
+  'store.recent': 'quick',
+  'commits.list': 'quick',
+  'commits.get': 'quick',
+  'status.get': 'quick',
+  'cleanup.preview': 'job',
+  'pins.set': 'quick',
+  'settings.get': 'quick',
+  'settings.set': 'quick',
+  'jobs.start': 'job',
+  'jobs.cancel': 'quick',
+  'fs.complete': 'quick',
+  'jobs.list': 'quick',
+  'dialog.pickPath': 'ui',
+  'workingCopy.get': 'quick',
+  'cleanup.previewWith': 'job',
+};
+
+/** The calls answered on the main side within the quick budget. */
+export const QUICK_CALLS: readonly CallName[] = (Object.keys(CALL_KINDS) as CallName[]).filter((n) => CALL_KINDS[n] === 'quick');
+
 export interface CallResults {
   'store.current': StoreInfo | null;
   'store.open': StoreInfo;
   'store.create': StoreInfo;
-  'store.openSample': StoreInfo;
+  /**
+   * The sample store when it exists. Otherwise it is made by a `sample` job
+   * (jobId set, head null): the call answers at once, and the store opens
+   * (a storeChanged event) when the job is done.
+   */
+  'store.openSample': StoreInfo & { readonly jobId?: string };
   'store.recent': readonly string[];
   'commits.list': { readonly head: CommitId | null; readonly headProblem?: string; readonly commits: readonly LogEntry[] };
   'commits.get': ShowResult;
@@ -113,6 +185,8 @@ export interface CallResults {
   'jobs.list': readonly JobEvent[];
   /** null when the person closed the picker. */
   'dialog.pickPath': string | null;
+  'workingCopy.get': WorkingCopyState;
+  'cleanup.previewWith': CleanupPlan;
 }
 
 export type JobState = 'running' | 'done' | 'failed' | 'cancelled';
@@ -147,4 +221,28 @@ export interface WeightlineApi {
 
 export function isCallName(name: unknown): name is CallName {
   return typeof name === 'string' && Object.prototype.hasOwnProperty.call(calls, name);
+}
+
+/**
+ * The working copy HEAD came from, against HEAD.
+ * - no-head: nothing committed yet (or HEAD is damaged);
+ * - missing: nothing at HEAD's path;
+ * - matches / changed: every file's hash is known for its current size,
+ *   mtime and inode (from the stat cache, or hashed by a workingCopy job);
+ * - probably-changed: some file's stat differs from when it was last hashed,
+ *   so only hashing can tell (a workingCopy job does, off the main side).
+ */
+export interface WorkingCopyState {
+  readonly state: 'no-head' | 'missing' | 'matches' | 'changed' | 'probably-changed';
+  readonly head: CommitId | null;
+  /** HEAD's source path, relative to the store root ('' for the root itself). */
+  readonly path: string | null;
+  /** The same, absolute (what the commit dialog takes). */
+  readonly absPath: string | null;
+  readonly files: number;
+  readonly bytes: number;
+  /** Files whose stat differs from their last hash (probably-changed), or whose hash differs from HEAD's (changed). */
+  readonly changedFiles: readonly string[];
+  /** HEAD plus every file's size, mtime and inode: a job's answer holds while this is unchanged. */
+  readonly signature: string;
 }

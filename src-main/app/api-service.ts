@@ -6,25 +6,28 @@
 import * as path from 'node:path';
 import type { z } from 'zod';
 import {
-  calls, isCallName, type CallName, type CallOutcome, type CallResults, type EventName, type Events, type Settings, type StoreInfo,
+  calls, isCallName, type CallName, type CallOutcome, type CallResults, type EventName, type Events, type JobKind, type Settings, type StoreInfo,
 } from '../../src-shared/contract';
+import type { CleanupPlan } from '../../src-shared/model';
 import { isWeightlineError, WeightlineError, type WeightlineErrorJSON } from '../../src-shared/errors';
-import { cleanupPlan } from '../core/ops/cleanup';
-import { createDemoStore } from '../core/ops/demo';
-import { log, show, status } from '../core/ops/inspect';
+import { log, quickStatus, show } from '../core/ops/inspect';
+import { commitSummaries } from '../core/store/log-index';
 import { setPinned } from '../core/ops/pin';
 import { withWriteLock } from '../core/store/lock';
 import { Store } from '../core/store/store';
 import { JobRunner } from '../jobs/runner';
-import { configDir } from './config-dir';
+import { quickWorkingCopy } from '../jobs/working-copy-check';
+import { configDir, dataDir } from './config-dir';
 import { completePath } from './path-complete';
 import { RecentStores } from './recent-stores';
 import { watchStore, type StoreWatcher } from './store-watcher';
 
 export interface ApiServiceOptions {
   readonly runner?: JobRunner;
-  /** Per-user state (recent stores, the default sample folder); configDir() by default. */
+  /** Per-user state (recent stores); configDir() by default. */
   readonly configDir?: string;
+  /** Where the sample history is made (<dataDir>/sample-history); the configDir option if given (tests), else dataDir(). */
+  readonly dataDir?: string;
   /** How often to look for changes made by others (a CLI commit) when fs.watch says nothing. */
   readonly pollMs?: number;
 }
@@ -42,19 +45,25 @@ export class ApiService {
   private watcher: StoreWatcher | undefined;
   private readonly listeners: { [E in EventName]: Set<Listener<E>> } = { job: new Set(), storeChanged: new Set() };
   private readonly offRunner: () => void;
-  private readonly samples = new Map<string, Promise<Store>>();
-  private cached: { readonly root: string; readonly store: Store } | undefined;
+  /** Sample folders being made: the job making each, shared by every caller. */
+  private readonly samples = new Map<string, string>();
+  /**
+   * The open store and what was worked out from it (the log, the summaries, a
+   * cleanup preview): all of it dropped together when the store changes.
+   */
+  private cached: { readonly root: string; readonly store: Store; readonly memo: Map<string, Promise<unknown>> } | undefined;
 
   constructor(opts: ApiServiceOptions = {}) {
     this.runner = opts.runner ?? new JobRunner();
     const dir = opts.configDir ?? configDir();
     this.recent = new RecentStores(dir);
-    this.sampleDir = path.join(dir, 'sample-history');
+    this.sampleDir = path.join(opts.dataDir ?? (opts.configDir ? dir : dataDir()), 'sample-history');
     this.pollMs = opts.pollMs ?? 2000;
     this.offRunner = this.runner.on((e) => {
       // A finished job may have changed the store: forget the cached view
       // before anyone hears of it, and announce the change now rather than at the next poll.
-      if (e.state !== 'running') this.invalidate();
+      // Jobs that only read (or write a new store elsewhere) keep it.
+      if (e.state !== 'running' && !KEEPS_STORE.has(e.kind)) this.invalidate();
       this.emit('job', e);
       if (e.state !== 'running') void this.watcher?.check();
     });
@@ -107,24 +116,23 @@ export class ApiService {
     'store.current': async () => (this.root ? this.info(await this.store()) : null),
     'store.open': async ({ path: p }) => this.openStore(p),
     'store.create': async ({ path: p }) => this.use(await Store.init(absolute(p))),
-    'store.openSample': async ({ path: p }) => {
-      const dir = p ? absolute(p) : this.sampleDir;
-      // Opening the sample twice opens the one made the first time; two
-      // windows clicking at once share one creation.
-      const making = this.samples.get(dir) ?? (async () => (await Store.open(dir).catch(() => undefined)) ?? Store.open((await createDemoStore(dir)).root))();
-      this.samples.set(dir, making);
-      try { return await this.use(await making); } finally { this.samples.delete(dir); }
-    },
+    'store.openSample': async ({ path: p }) => this.openSample(p ? absolute(p) : this.sampleDir),
     'store.recent': async () => this.recent.list(),
     'commits.list': async () => {
       const store = await this.store();
       // A damaged HEAD must not hide the history: the log is how the user picks the commit to restore.
       const head = await store.headState();
-      return { head: head.ok ? head.commit : null, ...(head.ok ? {} : { headProblem: head.error.message }), commits: await log(store) };
+      return { head: head.ok ? head.commit : null, ...(head.ok ? {} : { headProblem: head.error.message }), commits: await this.memo('log', async (st) => log(st, await this.memo('summaries', commitSummaries))) };
     },
-    'commits.get': async ({ id }) => show(await this.store(), id),
-    'status.get': async () => status(await this.store()),
-    'cleanup.preview': async () => cleanupPlan(await this.store()),
+    'commits.get': async ({ id }) => show(await this.store(), id, await this.memo('summaries', commitSummaries)),
+    'status.get': async () => {
+      const store = await this.store();
+      // Stat only: a model whose stat changed is "probably-changed" until a workingCopy or status job hashes it.
+      const [quick, wc] = await Promise.all([quickStatus(store, await this.memo('summaries', commitSummaries)), quickWorkingCopy(store)]);
+      return { ...quick, dirty: wc.state !== 'matches' && wc.state !== 'no-head', ...(wc.state === 'no-head' ? {} : { workingCopy: wc.state }) };
+    },
+    // The planner hashes objects to prove routes: a job process answers, once per state of the store.
+    'cleanup.preview': async () => this.memo('cleanup.preview', async (store) => this.previewViaJob(store)),
     'pins.set': async ({ id, pinned }) => {
       const commitId = await setPinned(await this.store(), id, pinned);
       this.invalidate();
@@ -144,6 +152,7 @@ export class ApiService {
       return settingsOf(next);
     },
     'jobs.start': async (request) => {
+      if (request.kind === 'sample') throw new WeightlineError('BAD_USAGE', 'jobs.start: the sample history is made by store.openSample, into a folder of its own');
       const store = await this.store();
       // Paths the job will read or write must be absolute; a diff's "to" is a commit, not a path.
       const paths = request.kind === 'commit' ? [['path', request.path]] : request.kind === 'restore' ? [['to', request.to]] : [];
@@ -158,6 +167,9 @@ export class ApiService {
     'dialog.pickPath': async () => {
       throw new WeightlineError('BAD_USAGE', 'native file pickers exist only in the desktop app; type a path instead (fs.complete suggests completions)');
     },
+    // Stat only: the hashing that confirms "probably-changed" is the workingCopy job's.
+    'workingCopy.get': async () => quickWorkingCopy(await this.store()),
+    'cleanup.previewWith': async ({ keepFullLatest }) => this.memo(`cleanup.previewWith:${keepFullLatest}`, async (store) => this.previewViaJob(store, keepFullLatest)),
   };
 
   /**
@@ -170,8 +182,52 @@ export class ApiService {
   private async store(): Promise<Store> {
     const root = this.root;
     if (!root) throw new WeightlineError('NOT_A_STORE', 'no store is open; open a folder holding .weightline, create a store, or open the sample history');
-    if (this.cached?.root !== root) this.cached = { root, store: await Store.open(root) };
+    if (this.cached?.root !== root) this.cached = { root, store: listingOnce(await Store.open(root)), memo: new Map() };
     return this.cached.store;
+  }
+
+  /** What `make` answers for the store as it is now, worked out once until the store changes (a failure is not kept). */
+  private async memo<T>(key: string, make: (store: Store) => Promise<T>): Promise<T> {
+    const store = await this.store();
+    const cached = this.cached;
+    // Dropped meanwhile (the store changed while we waited): answer without keeping it.
+    if (cached?.store !== store) return make(store);
+    let p = cached.memo.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = make(store);
+      cached.memo.set(key, p);
+      p.catch(() => { if (cached.memo.get(key) === p) cached.memo.delete(key); });
+    }
+    return p;
+  }
+
+  /** The cleanup planner's preview from a job process (it hashes objects): the main side waits without working. */
+  private async previewViaJob(store: Store, keepFullLatest?: number): Promise<CleanupPlan> {
+    const jobId = this.runner.start(store.root, { kind: 'cleanupPreview', ...(keepFullLatest === undefined ? {} : { keepFullLatest }) });
+    const end = await this.runner.wait(jobId);
+    if (end.state === 'done' && end.result?.kind === 'cleanupPreview') return end.result.value;
+    const error = end.error ?? { code: 'INTERNAL', message: 'the cleanup preview job ended without a result' };
+    throw new WeightlineError(error.code, error.message, error.file);
+  }
+
+  /**
+   * The sample history: opened at once when it exists; else made by a
+   * `sample` job, answered at once with its id, and opened when it is done
+   * (storeChanged). Two callers at once share one job.
+   */
+  private async openSample(dir: string): Promise<CallResults['store.openSample']> {
+    const existing = await Store.open(dir).catch(() => undefined);
+    if (existing) return this.use(existing);
+    let jobId = this.samples.get(dir);
+    if (!jobId) {
+      const id = this.runner.start(dir, { kind: 'sample' });
+      jobId = id;
+      this.samples.set(dir, id);
+      void this.runner.wait(id).then(async (end) => {
+        if (end.state === 'done') await this.openStore(dir).catch(() => undefined);
+      }).finally(() => this.samples.delete(dir));
+    }
+    return { root: dir, head: null, jobId };
   }
 
   private invalidate(): void {
@@ -202,6 +258,26 @@ export class ApiService {
     }
   }
 }
+
+/**
+ * The commits folder listed once per state of the store rather than by every
+ * reader of HEAD, pins and the log (a 10,000-commit folder costs tens of ms to
+ * list): the Store is replaced whenever the watcher or a finished job says the
+ * store changed, which is also when the UI asks again.
+ */
+function listingOnce(store: Store): Store {
+  const list = store.listCommitIds.bind(store);
+  let ids: Promise<readonly string[]> | undefined;
+  store.listCommitIds = async () => {
+    ids ??= list();
+    ids.catch(() => { ids = undefined; });
+    return ids;
+  };
+  return store;
+}
+
+/** Job kinds that leave the open store as it was (read-only, or writing a new store elsewhere): its cached view stays. */
+const KEEPS_STORE: ReadonlySet<JobKind> = new Set<JobKind>(['verify', 'diff', 'status', 'cleanupPreview', 'workingCopy', 'sample']);
 
 function absolute(p: string): string {
   if (!path.isAbsolute(p)) throw new WeightlineError('BAD_USAGE', `expected an absolute path, got "${p}"`);

@@ -9,6 +9,7 @@ import type { JobEvent } from '../../src-shared/contract';
 import { ApiService } from '../../src-main/app/api-service';
 import { configDir } from '../../src-main/app/config-dir';
 import { completePath } from '../../src-main/app/path-complete';
+import { commit } from '../../src-main/core/ops/commit';
 import { log } from '../../src-main/core/ops/inspect';
 import { verify } from '../../src-main/core/ops/verify';
 import { Store } from '../../src-main/core/store/store';
@@ -64,6 +65,11 @@ describe('what the app shows for a killed and a cancelled job', () => {
     await service.call('store.create', { path: root });
     const model = path.join(root, 'big.safetensors');
     await writeBigModel(model, 96);
+    // A DELTA commit: its diff is CPU-bound and outlasts the copy by far, so the
+    // cancel lands mid-commit even on a fast disk (a CHECKPOINT's copy of 96 MB
+    // could finish before the cancel message arrives).
+    await commit(await Store.open(root), model, { message: 'base' });
+    await writeBigModel(model, 96, 2);
     const filesBefore = await storeFiles(root);
     const { jobId } = ((await service.call('jobs.start', { kind: 'commit', path: model, message: 'never mind' })) as { value: { jobId: string } }).value;
     await events.waitFor(progressOf(jobId), 30_000, 'progress');

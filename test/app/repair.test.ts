@@ -80,6 +80,21 @@ describe.each(transports)('repair and damage over $name', (transport) => {
     return { event, value: event.result?.value as T };
   };
 
+  it('pinning a commit a cleanup pruned runs a job that rebuilds its full parameters (verified) before the pin', async () => {
+    const root = scratch();
+    const { store, ids } = await history(root);
+    await api.call('store.open', { path: root });
+    expect((await run<unknown>({ kind: 'cleanup' })).event.state).toBe('done');
+    const { sha } = await fullObjectOf(store, ids[1]!);
+    expect(await store.hasObject(sha)).toBe(false);
+    const pinned = await run<{ id: string; pinned: boolean; rebuiltFiles: number }>({ kind: 'pin', commit: ids[1]!, pinned: true });
+    expect(pinned.event.state).toBe('done');
+    expect(pinned.value).toMatchObject({ id: ids[1], pinned: true, rebuiltFiles: 1 });
+    expect(await sha256Of(store.objectPath(sha))).toBe(sha);
+    const entry = (await api.call('commits.list', {})).commits.find((c) => c.id === ids[1]);
+    expect(entry).toMatchObject({ pinned: true, hasFull: true });
+  });
+
   it('refuses a repair request that does not say whether it is a dry run, or says it wrongly', async () => {
     const root = scratch();
     await Store.init(root);

@@ -8,7 +8,7 @@ import { linkedObjects, readLinks } from '../store/links';
 import { ObjectChecker } from '../store/object-check';
 import { withWriteLock } from '../store/lock';
 import type { Manifest, ManifestFile } from '../base/manifest';
-import type { Store } from '../store/store';
+import type { Store, StoreConfig } from '../store/store';
 import { storeBytes } from './inspect';
 import * as path from 'node:path';
 
@@ -30,6 +30,16 @@ interface Plan extends CleanupPlan {
 
 export async function cleanupPlan(store: Store): Promise<CleanupPlan> {
   const { objects: _objects, ...plan } = await planCleanup(store);
+  return plan;
+}
+
+/**
+ * The plan a cleanup would make if the store's settings were changed by
+ * `override` (the app's settings pane previews a change before saving it).
+ * Reads only; the same planner as the run, so preview and run cannot disagree.
+ */
+export async function cleanupPlanWith(store: Store, override: Partial<Pick<StoreConfig, 'keepFullLatest'>>): Promise<CleanupPlan> {
+  const { objects: _objects, ...plan } = await planCleanup(store, override);
   return plan;
 }
 
@@ -59,11 +69,11 @@ export async function cleanupLocked(store: Store, opts: CleanupOptions = {}): Pr
   return { ...result, storeBytesAfter: await storeBytes(store) };
 }
 
-async function planCleanup(store: Store): Promise<Plan> {
+async function planCleanup(store: Store, override: Partial<Pick<StoreConfig, 'keepFullLatest'>> = {}): Promise<Plan> {
   // Refuse to act on damaged settings, pins or links (each reader throws
   // CORRUPT naming its file): guessing there is how pinned or linked full
   // parameters would be deleted.
-  const config = await store.readConfig();
+  const config = { ...(await store.readConfig()), ...override };
   await store.readHead();
   const pins = await store.readPins();
   const linkTable = await readLinks(store);

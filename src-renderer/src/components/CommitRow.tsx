@@ -3,6 +3,8 @@ import { exactTime, shortId } from '../../../src-shared/format';
 import type { LaneRow } from '../../../src-shared/graph-lanes';
 import type { LogEntry, VerifyCommit } from '../../../src-shared/model';
 import type { LaneGeometry } from '../lib/lane-geometry';
+import { rowTitle } from '../lib/row-title';
+import { hoverCommit, leaveCommit, useHoverLink } from '../state/hover-link';
 import { LaneCell } from './LaneCell';
 import { RelativeTime } from './RelativeTime';
 import { StorageBadges } from './StorageBadges';
@@ -30,6 +32,8 @@ export const CommitRow = memo(function CommitRow(p: Props) {
   const message = entry.message || '(no message)';
   // The accessible name carries what a sighted user reads on the row.
   const label = `${message}, ${id}, ${entry.type}${p.isHead ? ', HEAD' : ''}, ${exactTime(entry.createdAt)}`;
+  // Lit while the pointer is on this commit's bar in the storage chart.
+  const linked = useHoverLink((s) => s.from === 'chart' && s.id === entry.id);
   return (
     <div
       role="option"
@@ -38,8 +42,11 @@ export const CommitRow = memo(function CommitRow(p: Props) {
       aria-label={label}
       data-commit={entry.id}
       tabIndex={p.selected ? 0 : -1}
-      className={`commit-row${p.selected ? ' selected' : ''}${p.isHead ? ' is-head' : ''}${entry.type === 'CHECKPOINT' ? ' is-checkpoint' : ''}`}
+      className={`commit-row${p.selected ? ' selected' : ''}${p.isHead ? ' is-head' : ''}${entry.type === 'CHECKPOINT' ? ' is-checkpoint' : ''}${linked ? ' hover-linked' : ''}`}
+      title={rowTitle(entry, p.isHead)}
       style={p.style}
+      onMouseEnter={() => hoverCommit(entry.id, 'list')}
+      onMouseLeave={() => leaveCommit('list')}
       onClick={() => p.onSelect(p.index)}
       onDoubleClick={() => p.onActivate(p.index)}
       onContextMenu={(e: MouseEvent) => { e.preventDefault(); p.onMenu(p.index, e.clientX, e.clientY); }}
@@ -48,7 +55,7 @@ export const CommitRow = memo(function CommitRow(p: Props) {
       <LaneCell row={p.lane} geometry={p.geometry} lanes={p.lanes} type={entry.type} isHead={p.isHead} />
       <span className="commit-main">
         {p.isHead && <span className="head-tag" title="The version in the working copy">HEAD</span>}
-        <span className={`commit-message${entry.message ? '' : ' muted'}`} title={message}>{message}</span>
+        <span className={`commit-message${entry.message ? '' : ' muted'}`}>{message}</span>
         <StorageBadges entry={entry} verify={p.verify} />
       </span>
       <RelativeTime className="commit-time" iso={entry.createdAt} />

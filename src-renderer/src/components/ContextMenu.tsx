@@ -1,7 +1,7 @@
 // Right-click (or the Menu key / Shift+F10) on a commit row.
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { useApp } from '../state/app-store';
-import { closeMenu, compareWithParent, copyText, openDialog, select, setPinned } from '../state/actions';
+import { beginComparePick, closeMenu, copyText, openDialog, select, setPinned, startCompare } from '../state/actions';
 
 export function ContextMenu() {
   const menu = useApp((s) => s.menu);
@@ -27,6 +27,8 @@ export function ContextMenu() {
   }, [menu]);
 
   if (!menu || !entry) return null;
+  // The commit selected before this menu opened (opening it selects its row): "Compare with selected" pairs them.
+  const comparePartner = menu.previous ?? null;
   const backToRow = (): void => { closeMenu(); select(entry.id, { focus: true }); };
   return (
     <div
@@ -46,7 +48,10 @@ export function ContextMenu() {
       <button role="menuitem" type="button" onClick={() => void setPinned(entry.id, !entry.pinned)}>{entry.pinned ? 'Unpin' : 'Pin'}</button>
       <button role="menuitem" type="button" onClick={() => void copyText(entry.id, 'commit id')}>Copy id</button>
       <button role="menuitem" type="button" onClick={() => openDialog({ kind: 'restore', id: entry.id })}>Restore…</button>
-      <button role="menuitem" type="button" disabled={!entry.parent} onClick={() => void compareWithParent(entry.id)}>Compare with parent</button>
+      <button role="menuitem" type="button" onClick={() => beginComparePick(entry.id)}>Compare with…</button>
+      {comparePartner && comparePartner !== entry.id && (
+        <button role="menuitem" type="button" onClick={() => void startCompare(comparePartner, entry.id)}>Compare with selected</button>
+      )}
     </div>
   );
 }

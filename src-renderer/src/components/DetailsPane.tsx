@@ -5,7 +5,7 @@ import type { FileSummary, LogEntry, VerifyCommit } from '../../../src-shared/mo
 import { appWords } from '../lib/repair-words';
 import { verdictOf } from '../lib/verify-summary';
 import { useApp } from '../state/app-store';
-import { closeCompare, openDialog, select, setPinned } from '../state/actions';
+import { openDialog, select, setPinned } from '../state/actions';
 import { CopyButton } from './CopyButton';
 import { LayerChart } from './LayerChart';
 import { RelativeTime } from './RelativeTime';
@@ -17,12 +17,12 @@ export function DetailsPane() {
   const show = useApp((s) => (s.selectedId ? s.details[s.selectedId] : undefined));
   const head = useApp((s) => s.head);
   const verify = useApp((s) => (s.selectedId ? s.verify?.[s.selectedId] : undefined));
-  const compare = useApp((s) => (s.compare && s.compare.id === s.selectedId ? s.compare : null));
 
   if (!selectedId || !entry) {
     return <aside className="details empty-pane" aria-label="Commit details"><p className="muted">Select a commit to see its details.</p></aside>;
   }
-  const files: readonly FileSummary[] | null = compare ? compare.result?.files ?? null : show?.files ?? null;
+  // Comparing two commits has its own view (CompareView); this pane shows the selected commit.
+  const files: readonly FileSummary[] | null = show?.files ?? null;
 
   return (
     <aside className="details" aria-label="Commit details">
@@ -68,13 +68,6 @@ export function DetailsPane() {
         )}
       </dl>
 
-      {compare && (
-        <div className="compare-banner" role="status">
-          <span>Compared with parent <code>{shortId(compare.parent)}</code>{compare.result ? '' : ' … computing'}</span>
-          <button type="button" className="link" onClick={closeCompare}>Show this commit</button>
-        </div>
-      )}
-
       {files === null ? (
         <p className="muted loading-line">Loading files…</p>
       ) : (
@@ -84,7 +77,7 @@ export function DetailsPane() {
             <ul className="files">
               {files.map((f) => (
                 <li key={f.path}>
-                  <code className="path" title={f.sha256 ? `sha256 ${f.sha256}` : undefined}>{f.path}</code>
+                  <code className="path file-path" title={f.sha256 ? `${f.path}\nsha256 ${f.sha256}` : f.path}><span>{f.path}</span></code>
                   <span className="muted">{f.format || 'bytes'}</span>
                   <span className={`status status-${f.status}`}>{f.status}</span>
                   <span className="num">{humanBytes(f.bytes)}</span>

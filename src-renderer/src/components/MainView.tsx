@@ -1,23 +1,34 @@
 // The open store: toolbar, what is wrong with the store (banners), graph with
 // storage chart, details; dialogs, the
 // context menu and jobs float above. Global keys: "/" search, Home to HEAD.
-import { useEffect } from 'react';
+// The list, the chart and the details pane are split by drag handles whose
+// sizes are remembered (lib/pane-sizes.ts); styles.css keeps every pane at
+// its minimum whatever the window's size.
+import { useEffect, useRef, useState, type CSSProperties } from 'react';
 import { useApp } from '../state/app-store';
 import { closeMenu, focusSearch, jumpToHead } from '../state/actions';
 import { CleanupDialog } from './CleanupDialog';
 import { CommitDialog } from './CommitDialog';
 import { CommitGraph } from './CommitGraph';
+import { CompareView } from './CompareView';
 import { ContextMenu } from './ContextMenu';
 import { DetailsPane } from './DetailsPane';
+import { CHART_HEIGHT, LIST_FRACTION, chartHeightAt, listFractionAt, readStoredSize, writeStoredSize } from '../lib/pane-sizes';
 import { JobsPanel } from './JobsPanel';
 import { RepairDialog } from './RepairDialog';
 import { RestoreDialog } from './RestoreDialog';
+import { SettingsPane } from './SettingsPane';
+import { SplitHandle } from './SplitHandle';
 import { StorageChart } from './StorageChart';
 import { StoreBanners } from './StoreBanners';
 import { Toolbar } from './Toolbar';
 
 export function MainView() {
   const dialog = useApp((s) => s.dialog);
+  const [listFraction, setListFraction] = useState(() => readStoredSize(LIST_FRACTION));
+  const [chartHeight, setChartHeight] = useState(() => readStoredSize(CHART_HEIGHT));
+  const workspaceRef = useRef<HTMLDivElement>(null);
+  const historyRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent): void => {
@@ -36,11 +47,43 @@ export function MainView() {
     <div className="app">
       <Toolbar />
       <StoreBanners />
-      <div className="workspace">
-        <div className="history">
+      <div ref={workspaceRef} className="workspace" style={{ '--list-fraction': listFraction } as CSSProperties}>
+        <div ref={historyRef} className="history" style={{ '--chart-height': `${chartHeight}px` } as CSSProperties}>
           <CommitGraph />
+          <SplitHandle
+            orientation="horizontal"
+            label="Resize the storage chart"
+            testId="chart-split"
+            value={chartHeight}
+            min={CHART_HEIGHT.min}
+            max={CHART_HEIGHT.max}
+            step={16}
+            sizeAt={(e) => {
+              const r = historyRef.current!.getBoundingClientRect();
+              return chartHeightAt(r.bottom - e.clientY, r.height);
+            }}
+            onResize={setChartHeight}
+            onCommit={(v) => writeStoredSize(CHART_HEIGHT, v)}
+            onReset={() => { setChartHeight(CHART_HEIGHT.fallback); writeStoredSize(CHART_HEIGHT, CHART_HEIGHT.fallback); }}
+          />
           <StorageChart />
         </div>
+        <SplitHandle
+          orientation="vertical"
+          label="Resize the commit list and the details"
+          testId="details-split"
+          value={listFraction * 100}
+          min={LIST_FRACTION.min * 100}
+          max={LIST_FRACTION.max * 100}
+          step={2}
+          sizeAt={(e) => {
+            const r = workspaceRef.current!.getBoundingClientRect();
+            return listFractionAt(e.clientX - r.left, r.width) * 100;
+          }}
+          onResize={(v) => setListFraction(v / 100)}
+          onCommit={(v) => writeStoredSize(LIST_FRACTION, v / 100)}
+          onReset={() => { setListFraction(LIST_FRACTION.fallback); writeStoredSize(LIST_FRACTION, LIST_FRACTION.fallback); }}
+        />
         <DetailsPane />
       </div>
       <JobsPanel />
@@ -49,6 +92,8 @@ export function MainView() {
       {dialog?.kind === 'restore' && <RestoreDialog key={`restore-${dialog.id}`} id={dialog.id} />}
       {dialog?.kind === 'cleanup' && <CleanupDialog key="cleanup" />}
       {dialog?.kind === 'repair' && <RepairDialog key="repair" />}
+      {dialog?.kind === 'settings' && <SettingsPane key="settings" />}
+      <CompareView />
     </div>
   );
 }

@@ -4,7 +4,7 @@
 import { useMemo, useState } from 'react';
 import { shortId } from '../../../src-shared/format';
 import type { RestoredLinkProblem } from '../../../src-shared/model';
-import { appWords, linkProblemText } from '../lib/repair-words';
+import { appWords, linkProblemText, linkTodo } from '../lib/repair-words';
 import { verifySummary, verifySummaryText } from '../lib/verify-summary';
 import { useApp } from '../state/app-store';
 import { hideVerifySummary, openDialog } from '../state/actions';
@@ -65,6 +65,7 @@ function LinkBanners() {
               {other.length === 1 ? 'A restored link no longer matches its commit' : `${other.length} restored links no longer match their commits`}
             </strong>
             <LinkList links={other} />
+            <div className="banner-hint">{linkTodo(other.map((l) => l.problem))}</div>
           </div>
           <div className="banner-actions">
             <button type="button" className="icon-button" aria-label="Hide these link messages" onClick={() => setHiddenKey(otherKey)}>×</button>

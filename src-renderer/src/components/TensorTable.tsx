@@ -1,5 +1,8 @@
 // Every tensor of a version (or of a comparison): sortable, filterable by name
-// and by "changed only", virtualised so 10,000 tensors scroll smoothly.
+// and by "changed only", virtualised so 10,000 tensors scroll smoothly. Until
+// the user sorts, the most changed tensors come first and unchanged ones last.
+// Names are cut in the middle (the end tells fc1 from fc2), numbers never; a
+// narrow table leaves Shape, then dtype out, and every cell's full text is on hover.
 import { useMemo, useRef, useState } from 'react';
 import {
   columnFilteringFeature, createColumnHelper, createFilteredRowModel, createSortedRowModel, filterFn_includesString,
@@ -9,7 +12,8 @@ import {
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { humanBytes } from '../../../src-shared/format';
 import type { FileSummary } from '../../../src-shared/model';
-import { formatRelChange, tensorRows, type TensorRow } from '../lib/tensor-rows';
+import { byChangeFirst, changeRank, formatRelChange, nameParts, tensorRows, tensorTitle, type TensorRow } from '../lib/tensor-rows';
+import { useElementWidth } from '../hooks/use-element-width';
 
 const features = tableFeatures({
   rowSortingFeature,
@@ -30,7 +34,7 @@ const changedOnly = Object.assign(
 
 const columns = helper.columns([
   helper.accessor('file', { header: 'File', sortFn: 'alphanumeric' }),
-  helper.accessor('name', { header: 'Tensor', sortFn: 'alphanumeric' }),
+  helper.accessor('name', { header: 'Tensor', sortFn: 'alphanumeric', cell: (c) => <MiddleName name={c.getValue()} /> }),
   helper.accessor('dtype', { header: 'dtype', sortFn: 'alphanumeric' }),
   helper.accessor('elements', { header: 'Shape', sortFn: 'basic', cell: (c) => c.row.original.shape }),
   helper.accessor('bytes', { header: 'Size', sortFn: 'basic', cell: (c) => humanBytes(c.getValue()) }),
@@ -38,7 +42,7 @@ const columns = helper.columns([
     header: 'Status', sortFn: 'alphanumeric', filterFn: changedOnly,
     cell: (c) => <span className={`status status-${c.getValue()}`}>{c.getValue()}</span>,
   }),
-  helper.accessor((r) => r.relChange ?? -1, {
+  helper.accessor((r) => changeRank(r), {
     id: 'relChange', header: 'Rel. change', sortFn: 'basic',
     cell: (c) => formatRelChange(c.row.original.relChange),
   }),
@@ -46,8 +50,23 @@ const columns = helper.columns([
 
 const ROW_HEIGHT = 28;
 
+/** Each column's track: text columns share what is left, numbers get room for their widest value. */
+const TRACKS: Readonly<Record<string, string>> = {
+  file: 'minmax(6rem, 0.6fr)',
+  name: 'minmax(8rem, 3fr)',
+  dtype: '4.9rem',
+  elements: 'minmax(5rem, 1fr)',
+  bytes: '5.8rem',
+  status: '6.2rem',
+  relChange: '7.4rem',
+};
+/** Below these table widths (px) the Shape, the dtype, then the Status column are left out (all stay in the name's hover text). */
+const HIDE_SHAPE_BELOW = 540;
+const HIDE_DTYPE_BELOW = 460;
+const HIDE_STATUS_BELOW = 400;
+
 export function TensorTable({ files }: { files: readonly FileSummary[] }) {
-  const data = useMemo(() => tensorRows(files), [files]);
+  const data = useMemo(() => byChangeFirst(tensorRows(files)), [files]);
   const multiFile = files.length > 1;
   const [sorting, setSorting] = useState<SortingState>([]);
   const [globalFilter, setGlobalFilter] = useState('');
@@ -64,6 +83,12 @@ export function TensorTable({ files }: { files: readonly FileSummary[] }) {
   });
   const rows = table.getRowModel().rows;
   const scrollRef = useRef<HTMLDivElement>(null);
+  const tableWidth = useElementWidth(scrollRef);
+  const shown = (id: string): boolean =>
+    (id !== 'file' || multiFile)
+    && (id !== 'elements' || tableWidth === 0 || tableWidth >= HIDE_SHAPE_BELOW)
+    && (id !== 'dtype' || tableWidth === 0 || tableWidth >= HIDE_DTYPE_BELOW)
+    && (id !== 'status' || tableWidth === 0 || tableWidth >= HIDE_STATUS_BELOW);
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scrollRef.current,
@@ -73,8 +98,8 @@ export function TensorTable({ files }: { files: readonly FileSummary[] }) {
   });
   const onlyChanged = columnFilters.some((f) => f.id === 'status' && f.value === true);
   const changedCount = useMemo(() => data.filter((r) => r.status !== 'unchanged').length, [data]);
-  const gridColumns = `${multiFile ? 'minmax(6rem, 0.6fr) ' : ''}minmax(9rem, 2fr) 3.5rem minmax(5rem, 1fr) 5.4rem 6.2rem 6.6rem`;
-  const headers = table.getHeaderGroups()[0]!.headers.filter((h) => multiFile || h.column.id !== 'file');
+  const headers = table.getHeaderGroups()[0]!.headers.filter((h) => shown(h.column.id));
+  const gridColumns = headers.map((h) => TRACKS[h.column.id] ?? 'minmax(4rem, 1fr)').join(' ');
 
   return (
     <div className="tensor-table">
@@ -95,7 +120,9 @@ export function TensorTable({ files }: { files: readonly FileSummary[] }) {
           />
           Changed only ({changedCount})
         </label>
-        <span className="muted small-text">{rows.length === data.length ? `${data.length} tensors` : `${rows.length} of ${data.length}`}</span>
+        <span className="muted small-text" title={sorting.length === 0 ? 'Most changed first (relative L2 change), unchanged last' : undefined}>
+          {rows.length === data.length ? `${data.length} tensors` : `${rows.length} of ${data.length}`}
+        </span>
       </div>
       <div ref={scrollRef} className="table-scroll">
         <table role="table" aria-label="Tensors" aria-rowcount={rows.length + 1}>
@@ -104,7 +131,12 @@ export function TensorTable({ files }: { files: readonly FileSummary[] }) {
               {headers.map((h) => {
                 const sorted = h.column.getIsSorted();
                 return (
-                  <th key={h.id} aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : 'none'} className={numericColumn(h.column.id) ? 'num' : undefined}>
+                  <th
+                    key={h.id}
+                    aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : 'none'}
+                    className={numericColumn(h.column.id) ? 'num' : undefined}
+                    title={h.column.id === 'relChange' ? 'Relative L2 change ‖Δ‖/‖w‖: the size of the change against the size of the weights before it' : undefined}
+                  >
                     <button type="button" className="th-button" onClick={h.column.getToggleSortingHandler()}>
                       <table.FlexRender header={h} />
                       <span className="sort-mark" aria-hidden="true">{sorted === 'asc' ? '▲' : sorted === 'desc' ? '▼' : ''}</span>
@@ -121,11 +153,12 @@ export function TensorTable({ files }: { files: readonly FileSummary[] }) {
                 <tr
                   key={row.id}
                   aria-rowindex={item.index + 2}
+                  data-tensor={row.original.name}
                   className={`status-${row.original.status}`}
                   style={{ gridTemplateColumns: gridColumns, transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }}
                 >
-                  {row.getAllCells().filter((c) => multiFile || c.column.id !== 'file').map((cell) => (
-                    <td key={cell.id} className={numericColumn(cell.column.id) ? 'num' : undefined} title={cell.column.id === 'name' ? row.original.name : cell.column.id === 'elements' ? row.original.shape : undefined}>
+                  {row.getAllCells().filter((c) => shown(c.column.id)).map((cell) => (
+                    <td key={cell.id} data-col={cell.column.id} className={numericColumn(cell.column.id) ? 'num' : undefined} title={cellTitle(cell.column.id, row.original, multiFile)}>
                       <span className="cell-text"><table.FlexRender cell={cell} /></span>
                     </td>
                   ))}
@@ -138,6 +171,24 @@ export function TensorTable({ files }: { files: readonly FileSummary[] }) {
       </div>
     </div>
   );
+}
+
+/** The tensor's name with its end always in view: "blocks.3.ml…fc1.weight". */
+function MiddleName({ name }: { name: string }) {
+  const { head, tail } = nameParts(name);
+  return <span className="mid-name">{head && <span className="mid-head">{head}</span>}<span className="mid-tail">{tail}</span></span>;
+}
+
+function cellTitle(column: string, r: TensorRow, multiFile: boolean): string | undefined {
+  switch (column) {
+    case 'name': return tensorTitle(r, multiFile);
+    case 'file': return r.file;
+    case 'elements': return `${r.shape}: ${r.elements.toLocaleString('en-US')} elements`;
+    case 'bytes': return `${r.bytes.toLocaleString('en-US')} bytes`;
+    case 'relChange': return r.relChange === null ? undefined : `relative L2 change ‖Δ‖/‖w‖ = ${r.relChange}`;
+    case 'dtype': return r.dtype;
+    default: return undefined;
+  }
 }
 
 function numericColumn(id: string): boolean {

@@ -3,9 +3,11 @@
 // "Verify"): tests and screen readers rely on them.
 import { useMemo } from 'react';
 import { humanBytes } from '../../../src-shared/format';
-import { storageSummary } from '../lib/storage-summary';
+import { savingTitle, savingTone, storageSummary } from '../lib/storage-summary';
 import { useApp } from '../state/app-store';
 import { openDialog, showWelcome, startVerify } from '../state/actions';
+import { ThemeToggle } from './ThemeToggle';
+import { WorkingCopyBadge } from './WorkingCopyBadge';
 
 export function Toolbar() {
   const root = useApp((s) => s.store?.root ?? '');
@@ -22,6 +24,7 @@ export function Toolbar() {
         <code className="store-path" title={root}><span>{root}</span></code>
         <button type="button" className="link small-text" onClick={() => void showWelcome()}>Switch store</button>
       </div>
+      <WorkingCopyBadge />
       <dl className="summary" aria-label="Storage summary">
         <div className="stat">
           <dt>All versions as full copies</dt>
@@ -31,7 +34,7 @@ export function Toolbar() {
           <dt>On disk</dt>
           <dd data-testid="summary-disk" data-bytes={summary?.onDisk}>{summary ? humanBytes(summary.onDisk) : '–'}</dd>
         </div>
-        <div className="stat stat-saving">
+        <div className={`stat stat-saving saving-${summary ? savingTone(summary.savingPercent) : 'none'}`} title={summary ? savingTitle(summary.savingPercent) : undefined}>
           <dt>Saving</dt>
           <dd data-testid="summary-saving">{summary ? `${summary.savingPercent}%` : '–'}</dd>
         </div>
@@ -43,6 +46,15 @@ export function Toolbar() {
         <button type="button" aria-busy={verifying} disabled={verifying} onClick={() => void startVerify()}>
           Verify
         </button>
+        <button type="button" className="icon-button settings-button" aria-label="Settings" title="Settings: keepFullLatest, maxChainLength, autoCleanup" onClick={() => openDialog({ kind: 'settings' })}>
+          <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">
+            <g fill="none" stroke="currentColor" strokeWidth="1.4" strokeLinecap="round">
+              <path d="M2 4h7M12 4h2M2 8h2M7 8h7M2 12h5M10 12h4" />
+              <circle cx="10.5" cy="4" r="1.5" /><circle cx="5.5" cy="8" r="1.5" /><circle cx="8.5" cy="12" r="1.5" />
+            </g>
+          </svg>
+        </button>
+        <ThemeToggle />
       </div>
     </header>
   );

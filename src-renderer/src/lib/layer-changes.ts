@@ -1,6 +1,10 @@
 // Which layers changed most: tensors grouped by the layer they belong to
 // ("model.layers.3.mlp.up_proj.weight" -> "model.layers.3"), scored by the
-// size-weighted relative change of their tensors.
+// size-weighted relative L2 change ‖Δ‖/‖w‖ of their tensors. Running
+// statistics (BatchNorm's running_mean, running_var, num_batches_tracked) are
+// buffers a forward pass updates, not weights the optimizer learns; their
+// relative change is large by nature (a counter goes 100 -> 200: 1.0), so they
+// are ranked on their own and never crowd the learned weights out.
 import type { FileSummary } from '../../../src-shared/model';
 
 export interface LayerChange {
@@ -18,11 +22,20 @@ export function layerOf(tensorName: string): string {
   return parts.length > 1 ? parts.slice(0, -1).join('.') : tensorName;
 }
 
-export function layerChanges(files: readonly FileSummary[], limit = 8): LayerChange[] {
+export type TensorRole = 'learned' | 'running-stat';
+
+const RUNNING_STAT = /(?:^|\.)(?:running_mean|running_var|num_batches_tracked|moving_mean|moving_variance)$/;
+
+/** A running statistic (a BatchNorm buffer, also Keras' moving_mean/moving_variance) or a learned weight. */
+export function tensorRole(name: string): TensorRole {
+  return RUNNING_STAT.test(name) ? 'running-stat' : 'learned';
+}
+
+export function layerChanges(files: readonly FileSummary[], limit = 8, role: TensorRole = 'learned'): LayerChange[] {
   const acc = new Map<string, { weighted: number; bytes: number; tensors: number }>();
   for (const f of files) {
     for (const t of f.tensors) {
-      if (t.relChange === null || t.status !== 'changed') continue;
+      if (t.relChange === null || t.status !== 'changed' || tensorRole(t.name) !== role) continue;
       const key = layerOf(t.name);
       const a = acc.get(key) ?? { weighted: 0, bytes: 0, tensors: 0 };
       const w = Math.max(t.bytes, 1);

@@ -61,6 +61,18 @@ export function linkProblemText(problem: RestoredLinkProblem['problem']): string
 }
 
 /**
+ * What to do about restored links that no longer match their commits (broken
+ * or modified; a link changed in place has its own banner with Repair). The
+ * store itself is unharmed by either, so the words say so first.
+ */
+export function linkTodo(problems: readonly RestoredLinkProblem['problem'][]): string {
+  const parts = ['Nothing in the store is harmed.'];
+  if (problems.includes('modified')) parts.push('To keep a modified file’s new bytes, commit it; to get the committed version back, restore that commit.');
+  if (problems.includes('broken')) parts.push('A broken link’s version is still stored: restore the commit again, or delete the link.');
+  return parts.join(' ');
+}
+
+/**
  * The engine's messages name the CLI command ("run \"weightline repair\"");
  * in the app the same step is the Repair button.
  */

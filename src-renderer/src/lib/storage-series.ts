@@ -39,3 +39,38 @@ export function storageBars(series: readonly StoragePoint[], maxBars: number): S
   }
   return bars;
 }
+
+/** "8,650,752 bytes": the exact figure behind a rounded "8.7 MB". */
+export function exactBytes(n: number): string {
+  const r = Math.round(n);
+  return `${r.toLocaleString('en-US')} byte${r === 1 ? '' : 's'}`;
+}
+
+/** The lines of a bar's tooltip: which commit(s), then exact bytes of full parameters, delta and both. */
+export function barLines(
+  bar: StorageBar,
+  firstNumber: number,
+  describe: (id: string) => string,
+): { readonly title: string; readonly rows: readonly (readonly [string, string])[] } {
+  const n = bar.ids.length;
+  const title = n === 1
+    ? `#${firstNumber} ${describe(bar.ids[0]!)}`
+    : `#${firstNumber}–#${firstNumber + n - 1}: ${n} commits, per commit on average`;
+  return {
+    title,
+    rows: [
+      ['full parameters', exactBytes(bar.full)],
+      ['delta', exactBytes(bar.delta)],
+      ['on disk', exactBytes(bar.total)],
+    ],
+  };
+}
+
+/** Commit numbers (1 = oldest) to label under the bars: at most `max`, evenly spread, always the newest. */
+export function tickBars(bars: readonly StorageBar[], max: number): number[] {
+  if (bars.length === 0) return [];
+  const every = Math.max(1, Math.ceil(bars.length / Math.max(1, max)));
+  const out: number[] = [];
+  for (let i = bars.length - 1; i >= 0; i -= every) out.push(i);
+  return out.reverse();
+}

@@ -2,9 +2,10 @@
 // zustand store; they never call the API themselves, so the order of updates
 // (refresh after a job, select the new commit) lives in one place.
 import { getApi } from '../api';
-import type { JobEvent, JobRequest, StoreInfo } from '../../../src-shared/contract';
+import type { JobEvent, JobRequest, Settings, StoreInfo, WorkingCopyState } from '../../../src-shared/contract';
 import { shortId, humanBytes } from '../../../src-shared/format';
 import type { CommitId, RepairResult } from '../../../src-shared/model';
+import { compareSource, orderPair } from '../lib/compare';
 import { toErrorJSON } from '../lib/error-words';
 import { appWords, repairHeadline } from '../lib/repair-words';
 import { applyJobEvent, pushNotice, useApp, type DialogState } from './app-store';
@@ -60,7 +61,7 @@ async function enterStore(info: StoreInfo): Promise<void> {
   wantSelect = null;
   set({
     phase: 'open', store: info, commits: [], head: info.head, headProblem: info.headProblem ?? null, status: null, selectedId: null,
-    details: {}, compare: null, verify: null, verifyJobId: null, verifySummaryHidden: false, query: '', dialog: null, menu: null,
+    details: {}, compare: null, comparePick: null, workingCopy: { state: null, jobId: null, problem: null }, verify: null, verifyJobId: null, verifySummaryHidden: false, query: '', dialog: null, menu: null,
   });
   await refresh({ selectHead: true });
 }
@@ -74,7 +75,30 @@ export async function createStore(path: string): Promise<void> {
 }
 
 export async function openSample(path?: string): Promise<void> {
-  await enterStore(await getApi().call('store.openSample', path ? { path } : {}));
+  const api = getApi();
+  const info = await api.call('store.openSample', path ? { path } : {});
+  // Not made yet: a `sample` job makes it (its progress shows in the jobs panel); open it when done.
+  if (info.jobId) await jobEnded(info.jobId);
+  if (get().phase === 'open' && get().store?.root === info.root) return; // opened meanwhile by its storeChanged
+  await enterStore(info.jobId ? await api.call('store.open', { path: info.root }) : info);
+}
+
+/** Resolves when the job is done; rejects with its error when it failed or was cancelled. */
+function jobEnded(jobId: string): Promise<void> {
+  const api = getApi();
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (ev: JobEvent): void => {
+      if (settled || ev.jobId !== jobId || ev.state === 'running') return;
+      settled = true;
+      off();
+      if (ev.state === 'done') resolve();
+      else reject(ev.error ? Object.assign(new Error(ev.error.message), ev.error) : new Error(`the ${ev.kind} job was ${ev.state}`));
+    };
+    const off = api.on('job', settle);
+    // It may have ended before we listened.
+    api.call('jobs.list', {}).then((events) => { for (const ev of events) settle(ev); }, () => undefined);
+  });
 }
 
 /** Reload the commit list and the status; later calls win over slower earlier ones. */
@@ -111,6 +135,12 @@ export async function refresh(opts: { selectHead?: boolean; select?: CommitId } 
 }
 
 function scheduleRefresh(): void {
+  // A store opened while the welcome view shows (the sample history the app
+  // makes on a first run, once its job is done): show it.
+  if (get().phase === 'welcome') {
+    void getApi().call('store.current', {}).then((current) => { if (current && get().phase === 'welcome') return enterStore(current); }, () => undefined);
+    return;
+  }
   if (get().phase !== 'open') return;
   if (refreshTimer) clearTimeout(refreshTimer);
   // Coalesce bursts (a cleanup touches many objects) into one reload.
@@ -180,12 +210,22 @@ function onJobEvent(ev: JobEvent): void {
   set((s) => ({ jobs: applyJobEvent(s.jobs, ev, Date.now()) }));
   if (ev.state !== 'done' || !ev.result) {
     if (ev.state === 'failed' && ev.kind === 'verify' && get().verifyJobId === ev.jobId) set({ verifyJobId: null });
+    if (ev.state === 'failed' || ev.state === 'cancelled') {
+      const cmp = get().compare;
+      if (cmp && cmp.jobId === ev.jobId) set({ compare: { ...cmp, cancelled: ev.state === 'cancelled', error: ev.state === 'failed' ? ev.error ?? null : null } });
+      const wc = get().workingCopy;
+      if (wc.jobId === ev.jobId) {
+        set({ workingCopy: { ...wc, jobId: null, problem: ev.state === 'cancelled' ? 'the check was cancelled' : ev.error?.message ?? 'the check failed' } });
+      }
+    }
     return;
   }
   const r = ev.result;
   switch (r.kind) {
     case 'commit':
       void refresh({ select: r.value.id });
+      // Like the CLI: an unchanged model makes no commit, and says so.
+      if (r.value.unchanged) pushNotice({ tone: 'info', error: null, text: `Nothing changed since HEAD (${shortId(r.value.id)}); no commit was made.` });
       break;
     case 'cleanup':
       void refresh();
@@ -222,6 +262,13 @@ function onJobEvent(ev: JobEvent): void {
       if (cmp && cmp.jobId === ev.jobId) set({ compare: { ...cmp, result: r.value } });
       break;
     }
+    case 'workingCopy':
+      onWorkingCopyChecked(ev.jobId, r.value);
+      break;
+    case 'pin':
+      void refresh();
+      if (r.value.rebuiltFiles > 0) pushNotice({ tone: 'info', error: null, text: `Pinned ${shortId(r.value.id)}: its full parameters were rebuilt and stored again (${humanBytes(r.value.rebuiltBytes)}).` });
+      break;
   }
 }
 
@@ -269,6 +316,13 @@ export async function startVerify(): Promise<void> {
 export async function setPinned(id: CommitId, pinned: boolean): Promise<void> {
   set({ menu: null });
   try {
+    // A pin is a promise of fast restores: where a cleanup already removed the
+    // full parameters, a job rebuilds them (verified) before the pin is written.
+    const entry = get().commits.find((c) => c.id === id);
+    if (pinned && entry && !entry.hasFull) {
+      await startJob({ kind: 'pin', commit: id, pinned }, `Pin ${shortId(id)} (rebuild its full parameters)`);
+      return;
+    }
     await getApi().call('pins.set', { id, pinned });
     await refresh();
   } catch (e) {
@@ -287,38 +341,165 @@ export async function copyText(text: string, what: string): Promise<void> {
   }
 }
 
-export async function compareWithParent(id: CommitId): Promise<void> {
-  const entry = get().commits.find((c) => c.id === id);
-  set({ menu: null });
-  if (!entry?.parent) {
-    pushNotice({ tone: 'info', error: null, text: 'This commit has no parent to compare with.' });
+// ── Comparing two commits ──────────────────────────────────────────────────
+
+/**
+ * Compare A with B (older first unless keepOrder). A child against its parent
+ * is answered by the figures stored at commit time (the details of B); any
+ * other pair by a diff job, whose progress the compare view shows.
+ */
+export async function startCompare(x: CommitId, y: CommitId, opts: { keepOrder?: boolean } = {}): Promise<void> {
+  set({ menu: null, comparePick: null });
+  if (x === y) {
+    pushNotice({ tone: 'info', error: null, text: 'Pick two different commits to compare.' });
     return;
   }
-  select(id);
-  const parent = entry.parent;
-  set({ compare: { id, parent, jobId: null, result: null } });
+  const commits = get().commits;
+  const { a, b } = opts.keepOrder ? { a: x, b: y } : orderPair(commits, x, y);
+  const previous = get().compare;
+  // Replacing a comparison still computing: its job's answer is no longer wanted.
+  if (previous?.jobId && !previous.result && !previous.error && !previous.cancelled) void cancelJob(previous.jobId);
+  const source = compareSource(commits, a, b);
+  set({ compare: { a, b, source, jobId: null, result: null, error: null, cancelled: false }, dialog: { kind: 'compare' } });
+  const still = (): boolean => { const c = get().compare; return !!c && c.a === a && c.b === b; };
   try {
-    const jobId = await startJob({ kind: 'diff', from: parent, to: id }, `Compare ${shortId(id)} with ${shortId(parent)}`);
-    const cmp = get().compare;
-    if (cmp && cmp.id === id) {
-      // The job may have finished before we learnt its id.
-      const done = get().jobs.find((j) => j.jobId === jobId);
-      const result = done?.result?.kind === 'diff' ? done.result.value : null;
-      set({ compare: { ...cmp, jobId, result } });
+    if (source === 'stored') {
+      await loadDetails(b);
+      const show = get().details[b];
+      if (!still()) return;
+      if (show) set({ compare: { ...get().compare!, result: { from: a, to: b, files: show.files } } });
+      else set({ compare: { ...get().compare!, error: { code: 'INTERNAL', message: `could not read commit ${shortId(b)}` } } });
+      return;
     }
+    const jobId = await startJob({ kind: 'diff', from: a, to: b }, `Compare ${shortId(a)} → ${shortId(b)}`);
+    // The compare view shows this job's progress and cancel; the jobs panel need not repeat it.
+    dismissJob(jobId);
+    if (!still()) { void cancelJob(jobId); return; }
+    // The job may have finished before we learnt its id.
+    const done = get().jobs.find((j) => j.jobId === jobId);
+    set({
+      compare: {
+        ...get().compare!, jobId,
+        result: done?.result?.kind === 'diff' ? done.result.value : null,
+        cancelled: done?.state === 'cancelled',
+        error: done?.state === 'failed' ? done.error : null,
+      },
+    });
   } catch (e) {
-    set({ compare: null });
-    reportError(e);
+    if (still()) set({ compare: { ...get().compare!, error: toErrorJSON(e) } });
   }
+}
+
+/** "Compare with…": remember A; the next commit clicked in the graph is B. */
+export function beginComparePick(a: CommitId): void {
+  set({ menu: null, comparePick: a });
+}
+
+export function cancelComparePick(): void {
+  set({ comparePick: null });
 }
 
 export function closeCompare(): void {
-  set({ compare: null });
+  const cmp = get().compare;
+  if (cmp?.jobId && !cmp.result && !cmp.error && !cmp.cancelled) void cancelJob(cmp.jobId);
+  set({ compare: null, dialog: get().dialog?.kind === 'compare' ? null : get().dialog });
+}
+
+// ── The working copy against HEAD ──────────────────────────────────────────
+
+/** A job's answer for a signature (HEAD + each file's stat) holds until the stat changes. */
+let confirmed: { signature: string; state: WorkingCopyState } | null = null;
+/** Signatures whose check the user cancelled or that failed: not retried on their own. */
+const notRetried = new Set<string>();
+let wcSeq = 0;
+
+/**
+ * The quick (stat only) answer; when it says "probably-changed", a
+ * workingCopy job hashes to confirm, so the main side never hashes a model.
+ */
+export async function refreshWorkingCopy(opts: { force?: boolean } = {}): Promise<void> {
+  if (get().phase !== 'open') return;
+  const seq = ++wcSeq;
+  let state: WorkingCopyState;
+  try {
+    state = await getApi().call('workingCopy.get', {});
+  } catch (e) {
+    if (seq === wcSeq) set({ workingCopy: { ...get().workingCopy, problem: toErrorJSON(e).message } });
+    return;
+  }
+  if (seq !== wcSeq || get().phase !== 'open') return;
+  const wc = get().workingCopy;
+  if (state.state !== 'probably-changed') {
+    set({ workingCopy: { ...wc, state, problem: null } });
+    return;
+  }
+  if (confirmed && confirmed.signature === state.signature) {
+    // The stat cache could not be saved (a read-only store): the job's answer still holds.
+    set({ workingCopy: { ...wc, state: confirmed.state, problem: null } });
+    return;
+  }
+  set({ workingCopy: { ...wc, state } });
+  if (wc.jobId || (!opts.force && notRetried.has(state.signature))) return;
+  await checkWorkingCopy(state.signature);
+}
+
+async function checkWorkingCopy(signature: string): Promise<void> {
+  try {
+    set({ workingCopy: { ...get().workingCopy, problem: null } });
+    const jobId = await startJob({ kind: 'workingCopy' }, 'Check working copy');
+    dismissJob(jobId);
+    const job = get().jobs.find((j) => j.jobId === jobId);
+    if (job && job.state !== 'running') {
+      if (job.result?.kind === 'workingCopy') onWorkingCopyChecked(jobId, job.result.value);
+      else notRetried.add(signature);
+      return;
+    }
+    set({ workingCopy: { ...get().workingCopy, jobId } });
+  } catch (e) {
+    notRetried.add(signature);
+    set({ workingCopy: { ...get().workingCopy, problem: toErrorJSON(e).message } });
+  }
+}
+
+function onWorkingCopyChecked(jobId: string, state: WorkingCopyState): void {
+  confirmed = { signature: state.signature, state };
+  const wc = get().workingCopy;
+  // A newer HEAD (a commit since) makes this answer stale: ask again.
+  if (wc.state && wc.state.head !== state.head) { set({ workingCopy: { ...wc, jobId: null } }); void refreshWorkingCopy(); return; }
+  set({ workingCopy: { state, jobId: wc.jobId === jobId ? null : wc.jobId, problem: null } });
+}
+
+/** The badge's "Check again" after a cancelled or failed check. */
+export function recheckWorkingCopy(): void {
+  void refreshWorkingCopy({ force: true });
+}
+
+export function cancelWorkingCopyCheck(): void {
+  const id = get().workingCopy.jobId;
+  const sig = get().workingCopy.state?.signature;
+  if (sig) notRetried.add(sig);
+  if (id) void cancelJob(id);
+}
+
+/** Commit, one click from the badge: the commit dialog with the working copy's path filled in. */
+export function commitWorkingCopy(): void {
+  const abs = get().workingCopy.state?.absPath ?? null;
+  openDialog({ kind: 'commit', presetPath: abs });
+}
+
+// ── Settings ───────────────────────────────────────────────────────────────
+
+export async function saveSettings(changes: Partial<Settings>): Promise<Settings> {
+  const next = await getApi().call('settings.set', changes);
+  void refresh();
+  pushNotice({ tone: 'info', error: null, text: 'Settings saved.' });
+  return next;
 }
 
 export function openMenu(id: CommitId, x: number, y: number): void {
+  const previous = get().selectedId;
   select(id);
-  set({ menu: { id, x, y } });
+  set({ menu: { id, x, y, previous } });
 }
 
 export function closeMenu(): void {

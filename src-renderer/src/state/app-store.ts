@@ -2,7 +2,7 @@
 // is a cache of what the main side says; nothing here is computed from
 // guesses, so every number on screen traces back to an API answer.
 import { create } from 'zustand';
-import type { JobEvent, JobKind, JobResult, JobState, StoreInfo } from '../../../src-shared/contract';
+import type { JobEvent, JobKind, JobResult, JobState, StoreInfo, WorkingCopyState } from '../../../src-shared/contract';
 import type { WeightlineErrorJSON } from '../../../src-shared/errors';
 import type { CommitId, DiffResult, LogEntry, Progress, ShowResult, StatusResult, VerifyCommit } from '../../../src-shared/model';
 import { addSample, type ProgressSample } from '../lib/eta';
@@ -26,12 +26,16 @@ export type DialogState =
   | { readonly kind: 'commit'; readonly presetPath: string | null }
   | { readonly kind: 'restore'; readonly id: CommitId }
   | { readonly kind: 'cleanup' }
-  | { readonly kind: 'repair' };
+  | { readonly kind: 'repair' }
+  | { readonly kind: 'compare' }
+  | { readonly kind: 'settings' };
 
 export interface MenuState {
   readonly id: CommitId;
   readonly x: number;
   readonly y: number;
+  /** The commit selected before the menu opened it (the menu's "Compare with selected"). */
+  readonly previous?: CommitId | null;
 }
 
 export interface Notice {
@@ -46,11 +50,25 @@ export interface Notice {
   readonly action?: { readonly label: string; readonly run: () => void };
 }
 
+/** Two commits compared: what changed from A to B. */
 export interface CompareState {
-  readonly id: CommitId;
-  readonly parent: CommitId;
+  readonly a: CommitId;
+  readonly b: CommitId;
+  /** 'stored': B is A's child, so the figures stored at commit time answer; 'job': a diff job computes them. */
+  readonly source: 'stored' | 'job';
   readonly jobId: string | null;
   readonly result: DiffResult | null;
+  readonly error: WeightlineErrorJSON | null;
+  readonly cancelled: boolean;
+}
+
+/** The working copy against HEAD: the quick (stat) answer, or the hashing job's. */
+export interface WorkingCopyView {
+  readonly state: WorkingCopyState | null;
+  /** The workingCopy job confirming a "probably-changed", while it runs. */
+  readonly jobId: string | null;
+  /** Why the last check could not finish (cancelled, failed), for the badge's tooltip. */
+  readonly problem: string | null;
 }
 
 export interface AppState {
@@ -66,6 +84,9 @@ export interface AppState {
   readonly query: string;
   readonly details: Readonly<Record<string, ShowResult>>;
   readonly compare: CompareState | null;
+  /** "Compare with…" chose this commit as A; the next row clicked is B. */
+  readonly comparePick: CommitId | null;
+  readonly workingCopy: WorkingCopyView;
   readonly verify: Readonly<Record<string, VerifyCommit>> | null;
   readonly verifyJobId: string | null;
   /** The user closed the verify summary; a new verify shows it again. */
@@ -92,6 +113,8 @@ export const initialState: AppState = {
   query: '',
   details: {},
   compare: null,
+  comparePick: null,
+  workingCopy: { state: null, jobId: null, problem: null },
   verify: null,
   verifyJobId: null,
   verifySummaryHidden: false,
@@ -116,11 +139,15 @@ export function dismissNotice(key: number): void {
 }
 
 /** Fold one job event into the job list (events may arrive before jobs.start answers). */
+/** Jobs that show their progress where they were asked for (a badge, a dialog's preview), not in the jobs panel. */
+const HIDDEN_JOB_KINDS: ReadonlySet<JobKind> = new Set<JobKind>(['workingCopy', 'status', 'cleanupPreview']);
+
 export function applyJobEvent(jobs: readonly JobView[], ev: JobEvent, now: number): JobView[] {
   const existing = jobs.find((j) => j.jobId === ev.jobId);
   const base: JobView = existing ?? {
     jobId: ev.jobId, kind: ev.kind, state: 'running', label: defaultLabel(ev.kind), progress: null, samples: [],
-    startedAt: now, endedAt: null, error: null, result: null, dismissed: false,
+    // The working-copy check shows its progress in its toolbar badge, not in the jobs panel.
+    startedAt: now, endedAt: null, error: null, result: null, dismissed: HIDDEN_JOB_KINDS.has(ev.kind),
   };
   const progress = ev.progress ?? base.progress;
   const next: JobView = {
@@ -143,5 +170,10 @@ export function defaultLabel(kind: JobKind): string {
     case 'verify': return 'Verify';
     case 'diff': return 'Compare';
     case 'repair': return 'Repair';
+    case 'pin': return 'Pin';
+    case 'workingCopy': return 'Check working copy';
+    case 'status': return 'Check status';
+    case 'cleanupPreview': return 'Cleanup preview';
+    case 'sample': return 'Making the sample history';
   }
 }

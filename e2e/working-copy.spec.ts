@@ -1,0 +1,113 @@
+// The working-copy badge in the toolbar: what the stat says at once, what a
+// hashing job confirms, and Commit one click away. (Issue 11, item 3.)
+import { readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { test, expect, screenshot } from './support/fixtures';
+import { cliJson, type LogEntryJson, type StatusJson } from './support/weightline';
+
+test.use({ viewport: { width: 1366, height: 768 } });
+
+/** Nudge the last bytes of the model's data, as a training step would: still valid safetensors. */
+async function trainStep(file: string): Promise<void> {
+  const buf = await readFile(file);
+  for (let i = buf.length - 4096; i < buf.length; i += 4) buf[i] = buf[i]! ^ 0x01;
+  await writeFile(file, buf);
+}
+
+test('the badge says whether the model matches HEAD, follows edits, and commits in one click', async ({ app, store }) => {
+  const name = path.basename(store.modelPath);
+  const badge = app.getByRole('status', { name: 'Working copy' });
+  const status = await cliJson<StatusJson>(store.root, 'status');
+  await expect(badge).toContainText(name);
+  await expect(badge).toHaveAttribute('data-state', status.dirty ? 'changed' : 'matches');
+  if (!status.dirty) await expect(badge).toContainText('matches HEAD');
+  await screenshot(app, 'working-copy-matches');
+
+  // A training step rewrites the model: stat says "probably", a job hashes, the badge says "changed".
+  await trainStep(store.modelPath);
+  await app.evaluate(() => window.dispatchEvent(new Event('focus')));
+  await expect(badge).toHaveAttribute('data-state', 'changed', { timeout: 20_000 });
+  await expect(badge).toContainText(`${name}changed since HEAD`);
+  await expect(badge.getByRole('button', { name: 'Commit…' })).toBeVisible();
+  // The hashing job stays out of the jobs panel: the badge is its view.
+  await expect(app.getByRole('region', { name: 'Jobs' })).toHaveCount(0);
+  await screenshot(app, 'working-copy-changed');
+
+  // Commit, one click away: the commit dialog opens with the model's path filled in.
+  await badge.getByRole('button', { name: 'Commit…' }).click();
+  const dialog = app.getByRole('dialog', { name: 'Commit a new version' });
+  await expect(dialog.getByRole('combobox', { name: 'Model file or folder' })).toHaveValue(store.modelPath);
+  await dialog.getByRole('textbox', { name: 'Message' }).fill('from the badge');
+  await dialog.getByRole('button', { name: 'Commit', exact: true }).click();
+  await expect(dialog).toBeHidden();
+  await expect(badge).toHaveAttribute('data-state', 'matches', { timeout: 20_000 });
+  await expect(badge).toContainText('matches HEAD');
+  const log = await cliJson<LogEntryJson[]>(store.root, 'log');
+  expect(log[0]!.message).toBe('from the badge');
+
+  // Touched but not changed (new mtime, same bytes): the quick answer cannot
+  // tell, the hashing job can, and the badge ends at "matches HEAD".
+  const later = new Date(Date.now() + 5_000);
+  await utimes(store.modelPath, later, later);
+  await app.evaluate(() => window.dispatchEvent(new Event('focus')));
+  await expect(badge).toHaveAttribute('data-state', 'matches', { timeout: 20_000 });
+
+  // No file at HEAD's path: no working copy.
+  await rm(store.modelPath);
+  await app.evaluate(() => window.dispatchEvent(new Event('focus')));
+  await expect(badge).toHaveAttribute('data-state', 'missing', { timeout: 20_000 });
+  await expect(badge).toContainText('no working copy');
+  await expect(badge.getByRole('button', { name: 'Commit…' })).toHaveCount(0);
+  await screenshot(app, 'working-copy-missing');
+});
+
+test('a long check shows its progress in the badge and can be cancelled', async ({ app, store, page }) => {
+  // The server is real; only the hashing job is stood in for (its start, its
+  // events, its cancel), so the badge's "checking…" state and its Cancel can
+  // be seen on a small model as they would on a 10 GB one.
+  const jobId = 'held-working-copy-check';
+  let events: { send(m: string): void } | null = null;
+  await page.routeWebSocket('**/api/events', (ws) => {
+    ws.connectToServer();
+    events = ws;
+  });
+  let starts = 0;
+  await page.route('**/api/call/jobs.start', async (route) => {
+    const body = route.request().postDataJSON() as { kind?: string };
+    if (body.kind !== 'workingCopy') { await route.continue(); return; }
+    starts++;
+    await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ ok: true, value: { jobId } }) });
+    const running = { event: 'job', payload: { jobId, kind: 'workingCopy', state: 'running', progress: { phase: 'hashing', bytesDone: 3_000_000_000, bytesTotal: 10_000_000_000 } } };
+    setTimeout(() => events?.send(JSON.stringify(running)), 50);
+  });
+  let cancelled = false;
+  await page.route('**/api/call/jobs.cancel', async (route) => {
+    cancelled = true;
+    await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ ok: true, value: { cancelled: true } }) });
+    const done = { event: 'job', payload: { jobId, kind: 'workingCopy', state: 'cancelled', error: { code: 'CANCELLED', message: 'the working-copy check was cancelled' } } };
+    events?.send(JSON.stringify(done));
+  });
+  await page.reload();
+  const badge = app.getByRole('status', { name: 'Working copy' });
+  await expect(badge).toHaveAttribute('data-state', /matches|changed/);
+
+  await trainStep(store.modelPath);
+  await app.evaluate(() => window.dispatchEvent(new Event('focus')));
+  await expect(badge).toHaveAttribute('data-checking', 'true', { timeout: 20_000 });
+  await expect(badge).toContainText('probably changed since HEAD');
+  await expect(badge).toContainText('checking 30%');
+  // Commit stays one click away while the check runs.
+  await expect(badge.getByRole('button', { name: 'Commit…' })).toBeVisible();
+  await screenshot(app, 'working-copy-checking');
+
+  await badge.getByRole('button', { name: 'Cancel the working-copy check' }).click();
+  await expect.poll(() => cancelled).toBe(true);
+  await expect(badge).not.toHaveAttribute('data-checking', 'true');
+  // Not restarted on its own after a cancel (a later refresh may still learn
+  // the answer from elsewhere, e.g. a status call); while unknown, "Check" asks again.
+  await app.evaluate(() => window.dispatchEvent(new Event('focus')));
+  await app.waitForTimeout(1000);
+  expect(starts).toBe(1);
+  if ((await badge.getAttribute('data-state')) === 'probably-changed') await expect(badge.getByRole('button', { name: 'Check' })).toBeVisible();
+  else await expect(badge).toHaveAttribute('data-state', 'changed');
+});

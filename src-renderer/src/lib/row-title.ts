@@ -1,0 +1,18 @@
+// The hover text of a commit row: everything the row shows, in full, for when
+// a narrow list has shortened the message or left badges and columns out.
+import { exactTime, humanBytes, shortId } from '../../../src-shared/format';
+import type { LogEntry } from '../../../src-shared/model';
+
+export function rowTitle(entry: LogEntry, isHead: boolean): string {
+  const storage: string[] = [];
+  if (entry.hasFull) storage.push(entry.fullBytes > 0 ? `full parameters ${humanBytes(entry.fullBytes)}` : 'full parameters (shared)');
+  else storage.push('rebuilt on demand');
+  if (entry.type === 'DELTA' && entry.deltaBytes > 0) storage.push(`delta ${humanBytes(entry.deltaBytes)}`);
+  if (entry.chainLength > 0) storage.push(`chain ${entry.chainLength}`);
+  if (entry.pinned) storage.push('pinned');
+  return [
+    entry.message || '(no message)',
+    `${shortId(entry.id)} · ${entry.type}${isHead ? ' · HEAD' : ''} · ${exactTime(entry.createdAt)}`,
+    storage.join(' · '),
+  ].join('\n');
+}

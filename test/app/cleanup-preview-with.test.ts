@@ -1,0 +1,56 @@
+// Issue 11, item 5: the settings pane previews a cleanup with settings not yet
+// saved. cleanupPlanWith(store, { keepFullLatest }) must be exactly the plan a
+// cleanup makes once that value is saved, and must change nothing.
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ApiService } from '../../src-main/app/api-service';
+import { cleanupPlan, cleanupPlanWith } from '../../src-main/core/ops/cleanup';
+import { createDemoStore } from '../../src-main/core/ops/demo';
+import { Store } from '../../src-main/core/store/store';
+import { storeFiles } from '../helpers/app';
+import { useScratch } from '../helpers/models';
+
+const scratch = useScratch();
+
+describe('cleanupPlanWith', () => {
+  let service: ApiService | undefined;
+  afterEach(async () => { await service?.dispose(); service = undefined; });
+
+  it('equals the plan made after saving the setting, for each keepFullLatest, and writes nothing but its caches', async () => {
+    const { root } = await createDemoStore(path.join(scratch(), 'demo'));
+    const store = await Store.open(root);
+    const saved = (await store.readConfig()).keepFullLatest;
+    expect(await cleanupPlanWith(store, { keepFullLatest: saved })).toEqual(await cleanupPlan(store));
+    // Its caches (which objects were checked, the log index) may be refreshed; nothing else.
+    const CACHES = /^\.weightline\/(checked|index|log-index)\.json /;
+    const content = async (): Promise<string[]> => (await storeFiles(root)).filter((f) => !CACHES.test(f));
+    const before = await content();
+
+    const previews = new Map<number, Awaited<ReturnType<typeof cleanupPlan>>>();
+    for (const k of [1, 2, 3, 6]) previews.set(k, await cleanupPlanWith(await Store.open(root), { keepFullLatest: k }));
+    expect(await content()).toEqual(before);
+    expect(await (await Store.open(root)).readConfig()).toMatchObject({ keepFullLatest: saved });
+    // Keeping fewer never frees less.
+    expect(previews.get(1)!.bytesFreed).toBeGreaterThanOrEqual(previews.get(2)!.bytesFreed);
+    expect(previews.get(2)!.bytesFreed).toBeGreaterThanOrEqual(previews.get(6)!.bytesFreed);
+    expect(previews.get(1)!.bytesFreed).toBeGreaterThan(previews.get(6)!.bytesFreed);
+
+    for (const [k, preview] of previews) {
+      const s = await Store.open(root);
+      await s.updateConfig({ keepFullLatest: k });
+      expect(await cleanupPlan(await Store.open(root))).toEqual(preview);
+    }
+  });
+
+  it('is served as cleanup.previewWith, with the bounds of settings.set', async () => {
+    const { root } = await createDemoStore(path.join(scratch(), 'demo'));
+    service = new ApiService({ configDir: scratch(), pollMs: 200 });
+    await service.openStore(root);
+    const plan = await service.call('cleanup.previewWith', { keepFullLatest: 1 });
+    expect(plan).toMatchObject({ ok: true });
+    expect(plan).toEqual({ ok: true, value: await cleanupPlanWith(await Store.open(root), { keepFullLatest: 1 }) });
+    expect(await service.call('cleanup.previewWith', { keepFullLatest: 0 })).toMatchObject({ ok: false, error: { code: 'BAD_USAGE' } });
+    expect(await service.call('cleanup.previewWith', { keepFullLatest: 2.5 })).toMatchObject({ ok: false, error: { code: 'BAD_USAGE' } });
+    expect(await service.call('cleanup.previewWith', {})).toMatchObject({ ok: false, error: { code: 'BAD_USAGE' } });
+  });
+});

@@ -1,0 +1,91 @@
+// Issue 11, item 5: the settings pane's checks (the bounds settings.set
+// accepts), the changes worth saving, and the maxChainLength estimate.
+import { describe, expect, it } from 'vitest';
+import { calls } from '../../src-shared/contract';
+import type { CleanupPlan, LogEntry } from '../../src-shared/model';
+import {
+  changesFrom, chainEstimate, checkDraft, cleanupDifference, draftOf, parseWhole, SETTING_MAX, SETTING_MIN,
+} from '../../src-renderer/src/lib/settings-form';
+
+describe('parseWhole', () => {
+  it('accepts whole numbers within the bounds, as settings.set does', () => {
+    expect(parseWhole('1')).toEqual({ value: 1 });
+    expect(parseWhole(' 16 ')).toEqual({ value: 16 });
+    expect(parseWhole('1000')).toEqual({ value: 1000 });
+    expect(parseWhole('4.0')).toEqual({ value: 4 });
+    for (const n of [SETTING_MIN, 7, SETTING_MAX]) expect(calls['settings.set'].safeParse({ keepFullLatest: n }).success).toBe(true);
+    for (const n of [SETTING_MIN - 1, SETTING_MAX + 1, 2.5]) expect(calls['settings.set'].safeParse({ keepFullLatest: n }).success).toBe(false);
+  });
+
+  it('says what is wrong otherwise', () => {
+    expect(parseWhole('')).toEqual({ error: 'Enter a whole number from 1 to 1000.' });
+    expect(parseWhole('abc')).toEqual({ error: '“abc” is not a number; enter a whole number from 1 to 1000.' });
+    expect(parseWhole('1e3')).toMatchObject({ error: expect.stringContaining('not a number') });
+    expect(parseWhole('2.5')).toEqual({ error: 'Enter a whole number (not 2.5).' });
+    expect(parseWhole('0')).toEqual({ error: 'At least 1.' });
+    expect(parseWhole('-3')).toEqual({ error: 'At least 1.' });
+    expect(parseWhole('1001')).toEqual({ error: 'At most 1000.' });
+  });
+});
+
+describe('checkDraft / changesFrom', () => {
+  const saved = { maxChainLength: 16, keepFullLatest: 2, autoCleanup: false };
+
+  it('round-trips the saved settings with no changes', () => {
+    const c = checkDraft(draftOf(saved));
+    expect(c).toEqual({ values: saved, errors: {} });
+    expect(changesFrom(saved, c.values!)).toEqual({});
+  });
+
+  it('reports each invalid field and no values', () => {
+    const c = checkDraft({ maxChainLength: 'x', keepFullLatest: '0', autoCleanup: true });
+    expect(c.values).toBeNull();
+    expect(Object.keys(c.errors).sort()).toEqual(['keepFullLatest', 'maxChainLength']);
+  });
+
+  it('keeps only the keys that changed', () => {
+    const c = checkDraft({ maxChainLength: '16', keepFullLatest: '1', autoCleanup: true });
+    expect(changesFrom(saved, c.values!)).toEqual({ keepFullLatest: 1, autoCleanup: true });
+  });
+});
+
+function commit(type: 'CHECKPOINT' | 'DELTA', logicalBytes: number, deltaBytes: number): LogEntry {
+  return {
+    id: `${type}${logicalBytes}${deltaBytes}` as LogEntry['id'], parent: null, type, message: '', createdAt: '2026-01-01T00:00:00Z',
+    logicalBytes, fullBytes: 0, deltaBytes, path: 'm', hasFull: type === 'CHECKPOINT', chainLength: 0, pinned: false,
+  };
+}
+
+describe('chainEstimate', () => {
+  it('averages full and delta sizes and prices a chain length', () => {
+    const log = [commit('CHECKPOINT', 1000, 0), commit('DELTA', 1000, 100), commit('DELTA', 1000, 300)];
+    const e = chainEstimate(log, 4)!;
+    expect(e.checkpointEvery).toBe(5);
+    expect(e.fullBytes).toBe(1000);
+    expect(e.deltaBytes).toBe(200);
+    // 20 CHECKPOINTs and 80 DELTAs per 100 commits.
+    expect(e.per100Commits).toBeCloseTo(20 * 1000 + 80 * 200);
+    expect(e.longestReplay).toBe(4);
+    expect(e.worstRestoreBytes).toBe(1000 + 4 * 200);
+    // A longer chain costs less disk and slower restores.
+    const longer = chainEstimate(log, 16)!;
+    expect(longer.per100Commits).toBeLessThan(e.per100Commits);
+    expect(longer.worstRestoreBytes).toBeGreaterThan(e.worstRestoreBytes);
+  });
+
+  it('has nothing to say without a DELTA to average', () => {
+    expect(chainEstimate([], 4)).toBeNull();
+    expect(chainEstimate([commit('CHECKPOINT', 1000, 0)], 4)).toBeNull();
+  });
+});
+
+describe('cleanupDifference', () => {
+  const plan = (bytesFreed: number, n: number): CleanupPlan => ({
+    commits: Array.from({ length: n }, (_, i) => ({ id: `c${i}` as never, bytesFreed: 0, chainBefore: 0, chainAfter: 1, readBytesBefore: 0, readBytesAfter: 0 })),
+    kept: [], bytesFreed, storeBytesBefore: 1000, storeBytesAfter: 1000 - bytesFreed,
+  });
+  it('is positive when the draft frees more, negative when it keeps more', () => {
+    expect(cleanupDifference(plan(300, 3), plan(100, 1))).toEqual({ freed: 300, freedNow: 100, delta: 200, commits: 3, commitsNow: 1 });
+    expect(cleanupDifference(plan(0, 0), plan(100, 1)).delta).toBe(-100);
+  });
+});
