@@ -1,5 +1,6 @@
-// Running and recently finished jobs, bottom right: progress, time left,
-// Cancel; failures stay until dismissed, successes fade on their own.
+// Running and recently finished jobs, docked along the bottom of the window
+// (never over the table): progress, time left, Cancel; failures stay until
+// dismissed, successes fade on their own.
 import { useEffect } from 'react';
 import { useApp, type JobView } from '../state/app-store';
 import { cancelJob, dismissJob } from '../state/actions';
