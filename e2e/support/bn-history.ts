@@ -6,35 +6,11 @@
 // a training epoch does.
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { rng, safetensors, type SpecTensor as Tensor } from './model-bytes';
 import { cliJson } from './weightline';
 
-interface Tensor { readonly name: string; readonly data: Float32Array | BigInt64Array }
 
-function safetensors(tensors: readonly Tensor[]): Buffer {
-  const header: Record<string, unknown> = {};
-  let offset = 0;
-  for (const t of tensors) {
-    const dtype = t.data instanceof BigInt64Array ? 'I64' : 'F32';
-    header[t.name] = { dtype, shape: [t.data.length], data_offsets: [offset, offset + t.data.byteLength] };
-    offset += t.data.byteLength;
-  }
-  let json = JSON.stringify(header);
-  while ((8 + json.length) % 8 !== 0) json += ' ';
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  return Buffer.concat([len, Buffer.from(json), ...tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))]);
-}
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface BnHistory {
   readonly root: string;

@@ -23,7 +23,7 @@ import { restore } from '../../src-main/core/ops/restore';
 import { verify } from '../../src-main/core/ops/verify';
 import { openFileSource } from '../../src-main/core/rebuild/open';
 import { Store } from '../../src-main/core/store/store';
-import type { TestTensor } from './models';
+import { rng, type TestTensor } from './models';
 import { baseModel, changeModel, dataStart, modelBytes, parseSafetensors, sha256, writeReplacing, type ModelChange } from './chaos-model';
 import { describeStep, type ChaosLink, type DamageHow, type KillOp, type Step } from './chaos-steps';
 import { TSX_EXEC_ARGV } from './tsx';
@@ -275,7 +275,7 @@ export class ChaosWorld {
     const file = this.linkCandidates[target % this.linkCandidates.length]!;
     const object = await this.sharedObject(file);
     const affected = object ? await this.dependents(object) : new Set<string>();
-    const rand = mulberry(seed);
+    const rand = rng(seed);
     if (how === 'patch') {
       let h: fs.FileHandle;
       try { h = await fs.open(file, 'r+'); } catch { return { outcome: `${path.basename(file)} is gone`, damage: null }; }
@@ -855,19 +855,9 @@ async function treeSignature(dir: string): Promise<string> {
   return out.join('\n');
 }
 
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function applyDamage(file: string, original: Buffer, how: DamageHow, seed: number, json?: string): Promise<void> {
-  const rand = mulberry(seed);
+  const rand = rng(seed);
   // Written in place (same inode), as a bad disk or a stray program would.
   const write = async (bytes: Uint8Array): Promise<void> => {
     await fs.chmod(file, 0o644).catch(() => undefined);
