@@ -2,7 +2,7 @@
 // list, the storage chart and the details pane never draw over one another,
 // the tensor table cuts no number and no name's end, and the pane handles
 // drag and remember their sizes.
-import { appendFile, chmod, copyFile, mkdtemp, rename, rm, symlink, unlink } from 'node:fs/promises';
+import { appendFile, chmod, copyFile, mkdtemp, rename, rm, symlink, unlink, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test, expect, graph, row } from './support/fixtures';
@@ -129,6 +129,21 @@ test('restored links that changed: each listed with what to do, wrapped at 1024 
   })).toEqual({ right: 1024, overflow: false, out: 0 });
   await expect.poll(() => layoutProblems(app)).toEqual([]);
   await uiShot(app, info, 'links-banner-1024');
+});
+
+test('a restored link only touched (its bytes unchanged) shows no problem once the check has hashed it', async ({ app, store }) => {
+  const head = store.commits[store.commits.length - 1]!;
+  const linked = path.join(store.scratch, 'touched.safetensors');
+  await cliJson(store.root, 'restore', head, '--to', linked, '--link', 'hardlink');
+  // A new mtime, the same bytes (as `touch` or a backup tool leaves it): status.get sees a stat change only.
+  const later = new Date(Date.now() + 60_000);
+  await utimes(linked, later, later);
+  await app.reload();
+  await expect(graph(app)).toBeVisible();
+  // The status job hashes it; until and after that, no banner claims the store's copy is damaged.
+  await app.waitForTimeout(3000);
+  await expect(app.getByRole('region', { name: 'Links changed in place' })).toHaveCount(0);
+  await expect(app.getByRole('region', { name: 'Restored links that changed' })).toHaveCount(0);
 });
 
 test.describe('long tensor names (a ResNet with BatchNorm)', () => {

@@ -4,7 +4,7 @@
 import { getApi } from '../api';
 import type { JobEvent, JobRequest, Settings, StoreInfo, WorkingCopyState } from '../../../src-shared/contract';
 import { shortId, humanBytes } from '../../../src-shared/format';
-import type { CommitId, RepairResult } from '../../../src-shared/model';
+import type { CommitId, RepairResult, StatusResult } from '../../../src-shared/model';
 import { compareSource, orderPair } from '../lib/compare';
 import { toErrorJSON } from '../lib/error-words';
 import { appWords, repairHeadline } from '../lib/repair-words';
@@ -128,10 +128,34 @@ export async function refresh(opts: { selectHead?: boolean; select?: CommitId } 
     // status.get reads HEAD and would fail the same way; the banner already says what is wrong.
     if (headProblem) { set({ status: null }); return; }
     const status = await api.call('status.get', {});
-    if (seq === refreshSeq) set({ status });
+    if (seq !== refreshSeq) return;
+    // status.get judges links by stat alone: one whose stat changed is listed
+    // as unconfirmed. Show no problem for it until a status job has hashed it
+    // (a touched file is not a damaged store), then show what the job found.
+    const unconfirmed = new Set(status.linksUnconfirmed ?? []);
+    set({ status: unconfirmed.size ? { ...status, links: (status.links ?? []).filter((l) => !unconfirmed.has(l.path)) } : status });
+    if (unconfirmed.size && !linkCheckJob) {
+      linkCheckJob = 'starting';
+      try {
+        const { jobId } = await api.call('jobs.start', { kind: 'status' });
+        linkCheckJob = jobId;
+        // On a small store it may have finished before jobs.start answered.
+        const seen = get().jobs.find((j) => j.jobId === jobId && j.state !== 'running');
+        if (seen) { linkCheckJob = null; if (seen.result?.kind === 'status') applyLinkCheck(seen.result.value); }
+      } catch { linkCheckJob = null; }
+    }
   } catch (e) {
     if (seq === refreshSeq) reportError(e);
   }
+}
+
+/** The status job confirming links whose stat changed, while it runs. */
+let linkCheckJob: string | null = null;
+
+/** The hashed answer for the links; the rest of the status stays the quick one. */
+function applyLinkCheck(checked: StatusResult): void {
+  const current = get().status;
+  if (current) set({ status: { ...current, links: checked.links ?? [], linksUnconfirmed: [] } });
 }
 
 function scheduleRefresh(): void {
@@ -211,6 +235,7 @@ function onJobEvent(ev: JobEvent): void {
   if (ev.state !== 'done' || !ev.result) {
     if (ev.state === 'failed' && ev.kind === 'verify' && get().verifyJobId === ev.jobId) set({ verifyJobId: null });
     if (ev.state === 'failed' || ev.state === 'cancelled') {
+      if (ev.jobId === linkCheckJob) linkCheckJob = null;
       const cmp = get().compare;
       if (cmp && cmp.jobId === ev.jobId) set({ compare: { ...cmp, cancelled: ev.state === 'cancelled', error: ev.state === 'failed' ? ev.error ?? null : null } });
       const wc = get().workingCopy;
@@ -264,6 +289,9 @@ function onJobEvent(ev: JobEvent): void {
     }
     case 'workingCopy':
       onWorkingCopyChecked(ev.jobId, r.value);
+      break;
+    case 'status':
+      if (ev.jobId === linkCheckJob) { linkCheckJob = null; applyLinkCheck(r.value); }
       break;
     case 'pin':
       void refresh();
