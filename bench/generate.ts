@@ -61,6 +61,14 @@ export interface SequenceSpec {
   readonly optimizerState?: boolean;
   /** A Hugging Face style folder of this many shards. */
   readonly shards?: number;
+  /**
+   * Head-only fine-tune: only the output head and the last this-many layers
+   * train; the frozen backbone (its batch-norm statistics and counters
+   * included, as in eval mode) does not move at all.
+   */
+  readonly trainLastLayers?: number;
+  /** Name files as trainers write them, one new name per checkpoint (checkpoint-500.safetensors, checkpoint-1000...). */
+  readonly stepNames?: boolean;
   readonly seed?: number;
 }
 
@@ -107,12 +115,18 @@ export function generateSequence(dir: string, spec: SequenceSpec): string[] {
   const lastLayer = 11;
   const tensors: Tensor[] = arch.map((a) => {
     const n = a.shape.reduce((x, y) => x * y, 1);
-    if (a.kind === 'counter') return { ...a, dtype: 'I64', data: new BigInt64Array(n), trainable: false };
+    const lastTrained = spec.trainLastLayers !== undefined ? 12 - spec.trainLastLayers : 12;
+    const inTrainedLayer = /^layers\.(\d+)\./.exec(a.name);
+    const inTrained = !!inTrainedLayer && Number(inTrainedLayer[1]) >= lastTrained;
+    // A counter is not trained, but it steps wherever the layer is in train mode.
+    if (a.kind === 'counter') return { ...a, dtype: 'I64', data: new BigInt64Array(n), trainable: spec.trainLastLayers !== undefined && inTrained };
     const data = new Float32Array(n);
     if (a.kind === 'bn') for (let i = 0; i < n; i++) data[i] = a.name.endsWith('var') ? 1 + 0.1 * Math.abs(rng.normal()) : 0.05 * rng.normal();
     else if (a.name.includes('norm.weight')) data.fill(1);
     else if (!a.name.includes('norm.bias')) for (let i = 0; i < n; i++) data[i] = 0.02 * rng.normal();
-    const trainable = spec.onlyHead ? a.name.startsWith('head') : !spec.frozenBackbone || a.name.startsWith('head') || a.name.startsWith(`layers.${lastLayer}.`);
+    const trainable = spec.onlyHead ? a.name.startsWith('head')
+      : spec.trainLastLayers !== undefined ? a.name.startsWith('head') || inTrained
+      : !spec.frozenBackbone || a.name.startsWith('head') || a.name.startsWith(`layers.${lastLayer}.`);
     return { ...a, dtype: spec.dtype, data, trainable };
   });
   const moments: Tensor[] = [];
@@ -126,8 +140,8 @@ export function generateSequence(dir: string, spec: SequenceSpec): string[] {
   }
   const paths: string[] = [];
   for (let v = 1; v <= spec.versions; v++) {
-    if (v > 1) step(tensors, moments, rng, !!spec.onlyHead);
-    const name = `v${String(v).padStart(4, '0')}`;
+    if (v > 1) step(tensors, moments, rng, !!spec.onlyHead || spec.trainLastLayers !== undefined);
+    const name = spec.stepNames ? `checkpoint-${v * 500}` : `v${String(v).padStart(4, '0')}`;
     const all = [...tensors, ...moments];
     if (spec.shards) {
       const folder = path.join(dir, name);
@@ -156,7 +170,7 @@ export function generateSequence(dir: string, spec: SequenceSpec): string[] {
 function step(tensors: Tensor[], moments: Tensor[], rng: Rng, onlyHead: boolean): void {
   const lr = 3e-5, wd = 0.01;
   for (const t of tensors) {
-    if (onlyHead && !t.trainable) continue;
+    if (onlyHead && !t.trainable) continue; // nothing outside the trained part moves, counters and statistics included
     if (t.kind === 'counter') { (t.data as BigInt64Array)[0]! += 100n; continue; }
     const a = t.data as Float32Array;
     if (t.kind === 'bn') { for (let i = 0; i < a.length; i++) a[i] = 0.9 * a[i]! + 0.1 * (a[i]! + 0.01 * rng.normal()); continue; }
