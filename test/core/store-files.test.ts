@@ -168,10 +168,16 @@ describe('issue 10 regressions: damaged store files are refused, never guessed a
     expect(await sha256Of(linked)).toBe(shas[1]);
   });
 
-  it('links.json holding null: restore refuses with CORRUPT naming the file, not an internal error', async () => {
-    const { root, store, ids } = await history(2);
+  it('links.json holding null: a copy restore still works and leaves it alone; a link restore refuses with CORRUPT naming the file', async () => {
+    const { root, store, ids, shas } = await history(2);
     await fs.writeFile(stored(store, 'links.json'), 'null');
-    const err = await expectCorrupt(restore(store, ids[0]!, { to: path.join(root, 'out.safetensors'), link: 'copy' }), 'links.json');
+    // A copy needs nothing from links.json: the version comes back, the damaged file is untouched for the user to see.
+    const out = path.join(root, 'out.safetensors');
+    await restore(store, ids[0]!, { to: out, link: 'copy' });
+    expect(await sha256Of(out)).toBe(shas[0]);
+    expect(await fs.readFile(stored(store, 'links.json'), 'utf8')).toBe('null');
+    // A link must be recorded: no guessing over a damaged table.
+    const err = await expectCorrupt(restore(store, ids[0]!, { to: path.join(root, 'linked.safetensors'), link: 'hardlink' }), 'links.json');
     expect(err.message).toContain('weightline status');
   });
 

@@ -8,7 +8,7 @@
 // "Restorable" = `restore <id> --to <scratch on another folder> --link copy
 // --force` gives exactly the committed bytes. When restore refuses for a reason
 // that is not lost bytes (a damaged metadata file, a full disk, the lock), the
-// engine's read path (openFileSource) decides, and the refusal is a finding.
+// engine's verified read path (readVersion, as restore uses) decides, and the refusal is a finding.
 
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -21,7 +21,7 @@ import { commit } from '../../src-main/core/ops/commit';
 import { setPinned } from '../../src-main/core/ops/pin';
 import { restore } from '../../src-main/core/ops/restore';
 import { verify } from '../../src-main/core/ops/verify';
-import { openFileSource } from '../../src-main/core/rebuild/open';
+import { readVersion } from '../../src-main/core/rebuild/open';
 import { Store } from '../../src-main/core/store/store';
 import { rng, type TestTensor } from './models';
 import { baseModel, changeModel, dataStart, modelBytes, parseSafetensors, sha256, writeReplacing, type ModelChange } from './chaos-model';
@@ -463,10 +463,18 @@ export class ChaosWorld {
     try {
       const store = await this.open();
       const m = await store.readManifest(id);
+      // The verified read path restore uses: routes are tried until one gives the committed bytes.
       const hash = createHash('sha256');
       for (const f of m.files) {
-        const src = await openFileSource(store, id, f);
-        try { for await (const chunk of src.chunks()) hash.update(chunk); } finally { await src.close(); }
+        let good: Buffer[] = [];
+        await readVersion(store, id, f, async (src) => {
+          const one = createHash('sha256');
+          const seen: Buffer[] = [];
+          for await (const chunk of src.chunks()) { one.update(chunk); seen.push(Buffer.from(chunk)); }
+          good = seen;
+          return one.digest('hex');
+        });
+        for (const chunk of good) hash.update(chunk);
       }
       const got = hash.digest('hex');
       return got === this.truth.get(id) ? { ok: true, detail: 'read path' } : { ok: false, detail: `read path rebuilt sha256 ${got.slice(0, 12)}` };

@@ -87,10 +87,15 @@ async function repairWith(store: Store, opts: RepairOptions): Promise<RepairResu
   }
   if (!dryRun && quarantined.length > 0) {
     // A link whose object was moved away no longer shares bytes with the store; the file stays the user's.
-    const links = await readLinks(store);
+    // A damaged links.json must not stop a repair: its entries are then left
+    // as they are (stale ones protect nothing); cleanup and status still report it.
+    const links = await readLinks(store).catch((e: unknown) => {
+      if ((e as WeightlineError).code === 'CORRUPT') return null;
+      throw e;
+    });
     let changed = false;
-    for (const [target, rec] of Object.entries(links)) if (bad.has(rec.sha256) && rec.mode === 'hardlink') { delete links[target]; changed = true; }
-    if (changed) await writeLinks(store, links);
+    for (const [target, rec] of Object.entries(links ?? {})) if (bad.has(rec.sha256) && rec.mode === 'hardlink') { delete links![target]; changed = true; }
+    if (links && changed) await writeLinks(store, links);
   }
 
   // 2b. A manifest that cannot be read is moved aside too: its commit is

@@ -94,7 +94,20 @@ async function restoreLocked(
 
   const total = manifest.files.reduce((s, f) => s + f.bytes, 0);
   const mode = opts.link ?? 'auto';
-  const links = how.readOnlyStore ? {} : await readLinks(store);
+  // A copy restore needs links.json only to drop a stale entry for its
+  // target, so a damaged links.json does not stop it (the file is left alone,
+  // as it is; cleanup and status still refuse it). A link restore must record
+  // its link, so there the damage stops it.
+  let linksUsable = !how.readOnlyStore;
+  let links: Awaited<ReturnType<typeof readLinks>> = {};
+  if (linksUsable) {
+    try {
+      links = await readLinks(store);
+    } catch (e) {
+      if (mode === 'hardlink' || mode === 'symlink' || (e as WeightlineError).code !== 'CORRUPT') throw e;
+      linksUsable = false;
+    }
+  }
   // links.json is written only when this restore changes it: a copy to
   // another disk must work on a full or read-only store.
   let linksChanged = false;
@@ -136,7 +149,7 @@ async function restoreLocked(
     }
     cache.remember(dest, file.sha256, await fs.stat(dest));
   }
-  if (!how.readOnlyStore && linksChanged) await writeLinks(store, links);
+  if (linksUsable && linksChanged) await writeLinks(store, links);
   // Files of the version that was there and not of this one were committed, so removing them loses nothing.
   if (tracked && manifest.source.kind === 'folder') {
     const keep = new Set(manifest.files.map((f) => f.path));
