@@ -12,7 +12,13 @@ export type Dtype =
   | 'C64' | 'C128'
   | 'OTHER'; // known width, unknown meaning (e.g. a big-endian or structured numpy dtype)
 
-export type FileFormat = 'safetensors' | 'pytorch-zip' | 'npy' | 'npz' | 'generic';
+/** Every format a parser can name; the manifest schema accepts exactly these. */
+export const FILE_FORMATS = [
+  'safetensors', 'pytorch-zip', 'pytorch-legacy', 'npy', 'npz',
+  'onnx', 'onnx-external-data', 'keras', 'hdf5', 'tf-checkpoint', 'gguf',
+  'generic',
+] as const;
+export type FileFormat = (typeof FILE_FORMATS)[number];
 
 export interface TensorRegion {
   /** Stable name used to match the tensor across versions, e.g. "model.layers.0.weight". */

@@ -6,6 +6,7 @@ import type { CommitId } from '../../../src-shared/model';
 import { CONFIG_EXPECTED, CONFIG_KEYS, CONFIG_VALUE_SCHEMAS, DEFAULT_CONFIG, type StoreConfig } from '../../../src-shared/settings';
 import { mapFsError } from '../base/fsutil';
 import { FORMAT_VERSION, type Manifest } from '../base/manifest';
+import { FILE_FORMATS } from '../formats/layout';
 
 // Every file of .weightline/ is read here, through a schema (docs/STORE-FORMAT.md,
 // "Which files are checked"). A file may be missing only where the format
@@ -321,7 +322,7 @@ const ManifestFileSchema = z.looseObject({
   path: z.string().min(1),
   bytes: count,
   sha256: hex64,
-  format: z.enum(['safetensors', 'pytorch-zip', 'npy', 'npz', 'generic']),
+  format: z.enum(FILE_FORMATS),
   status: z.enum(['unchanged', 'changed', 'added', 'removed']),
   tensors: z.array(TensorSchema),
   removedTensors: z.array(z.string()),
