@@ -143,11 +143,27 @@ export interface KeptCommit {
   readonly detail?: string;
 }
 
+/** A commit whose full parameters cleanup keeps in packed form (byte planes + zstd) instead of raw. */
+export interface CleanupPack {
+  readonly id: CommitId;
+  /** Raw full objects of the commit that go (those no other kept commit still needs raw). */
+  readonly rawBytes: number;
+  /** Size of the packed form: estimated from a sample in a preview, exact after a run. */
+  readonly packedBytes: number;
+}
+
 export interface CleanupPlan {
   readonly commits: readonly CleanupCommit[];
   readonly kept: readonly KeptCommit[];
+  /** Bytes deleting full parameters frees (exact: the preview and the run agree to the byte). */
   readonly bytesFreed: number;
+  /** CHECKPOINTs (out of the hot set) whose raw full parameters are replaced by their packed form. */
+  readonly packs: readonly CleanupPack[];
+  /** Raw bytes minus packed bytes over `packs`; an estimate while `packEstimated`. */
+  readonly bytesPackSaved: number;
+  readonly packEstimated: boolean;
   readonly storeBytesBefore: number;
+  /** storeBytesBefore − bytesFreed − bytesPackSaved. */
   readonly storeBytesAfter: number;
 }
 

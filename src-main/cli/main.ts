@@ -205,7 +205,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
   program.command('cleanup')
     .description('delete the full parameters of DELTA commits that can be rebuilt (preview with --dry-run)')
     .option('--dry-run', 'show what would be freed, touch nothing')
-    .option('--json', 'print JSON: {"commits":[{"id","bytesFreed"}],"bytesFreed","storeBytesBefore","storeBytesAfter"}')
+    .option('--json', 'print JSON: {"commits":[{"id","bytesFreed"}],"bytesFreed","packs":[{"id","rawBytes","packedBytes"}],"bytesPackSaved","packEstimated","storeBytesBefore","storeBytesAfter"}')
     .action(async (o: { dryRun?: boolean; json?: boolean }) => {
       const store = await openStore();
       const { cleanup, cleanupPlan } = await ops.cleanup();
@@ -365,8 +365,19 @@ function formatCleanup(plan: CleanupPlan, dryRun: boolean, keepFullLatest: numbe
     lines.push(`  ${shortId(c.id)}  frees ${humanBytes(c.bytesFreed).padStart(9)}   restore: replay ${c.chainBefore} → ${c.chainAfter} delta(s), read ${humanBytes(c.readBytesBefore)} → ${humanBytes(c.readBytesAfter)}`);
   }
   if (plan.commits.length === 0) lines.push('  no commit can lose its full parameters');
-  for (const k of plan.kept) lines.push(`  ${shortId(k.id)}  kept: ${k.reasons.map((r) => keepReasonText(r, keepFullLatest)).join(', ')}${k.detail ? ` (${k.detail})` : ''}`);
-  lines.push(`${dryRun ? 'Would free' : 'Freed'} ${humanBytes(plan.bytesFreed)}: store ${humanBytes(plan.storeBytesBefore)} → ${humanBytes(plan.storeBytesAfter)}`);
+  const packed = new Set(plan.packs.map((p) => p.id));
+  for (const k of plan.kept) {
+    const how = packed.has(k.id) ? ', packed' : '';
+    lines.push(`  ${shortId(k.id)}  kept${how}: ${k.reasons.map((r) => keepReasonText(r, keepFullLatest)).join(', ')}${k.detail ? ` (${k.detail})` : ''}`);
+  }
+  const about = plan.packEstimated ? 'about ' : '';
+  if (plan.packs.length > 0) {
+    const raw = plan.packs.reduce((s, p) => s + p.rawBytes, 0);
+    const after = plan.packs.reduce((s, p) => s + p.packedBytes, 0);
+    lines.push(`${dryRun ? 'Packs' : 'Packed'} ${plan.packs.length} CHECKPOINT${plan.packs.length === 1 ? '' : 's'} out of the newest ${keepFullLatest}: ${humanBytes(raw)} raw → ${about}${humanBytes(after)} packed (−${about}${humanBytes(plan.bytesPackSaved)}${plan.packEstimated ? ', estimated from a sample' : ''})`);
+  }
+  const total = plan.bytesFreed + plan.bytesPackSaved;
+  lines.push(`${dryRun ? 'Would free' : 'Freed'} ${plan.packs.length > 0 ? about : ''}${humanBytes(total)}: store ${humanBytes(plan.storeBytesBefore)} → ${plan.packs.length > 0 ? about : ''}${humanBytes(plan.storeBytesAfter)}`);
   return lines.join('\n');
 }
 

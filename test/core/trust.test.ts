@@ -8,6 +8,7 @@ import { repair } from '../../src-main/core/ops/repair';
 import { restore } from '../../src-main/core/ops/restore';
 import { verify } from '../../src-main/core/ops/verify';
 import { Store } from '../../src-main/core/store/store';
+import { readPacks } from '../../src-main/core/store/packs';
 import { gaussianF32, nudgeF32, rng, sha256Of, useScratch, writeSafetensors, type TestTensor } from '../helpers/models';
 
 // The first promise: no Weightline command turns a version that could be
@@ -209,16 +210,20 @@ describe('repair', () => {
     await cleanup(h.store);
     const m0 = await h.store.readManifest(h.ids[0]!);
     const m5 = await h.store.readManifest(h.ids[5]!);
-    // Damage the CHECKPOINT's full object and the newest commit's delta object.
-    await flipByte(h.store.objectPath(m0.files[0]!.sha256));
+    // Cleanup packed the CHECKPOINT (out of the newest two): damage its packed
+    // full parameters and the newest commit's delta object.
+    const packed = (await readPacks(h.store)).get(m0.files[0]!.sha256)![0]!;
+    expect(await h.store.hasObject(m0.files[0]!.sha256)).toBe(false);
+    await flipByte(h.store.objectPath(packed), 100);
     await flipByte(h.store.objectPath(m5.files[0]!.delta!.object!), 10);
 
     const dry = await repair(h.store, { dryRun: true });
     expect(dry.dryRun).toBe(true);
-    expect(dry.quarantined.map((q) => q.object).sort()).toEqual([m0.files[0]!.sha256, m5.files[0]!.delta!.object!].sort());
+    expect(dry.quarantined.map((q) => q.object).sort()).toEqual([packed, m5.files[0]!.delta!.object!].sort());
     expect(dry.rebuilt.map((r) => r.object)).toEqual([m0.files[0]!.sha256]);
     // A dry run changes nothing.
-    expect(await sha256Of(h.store.objectPath(m0.files[0]!.sha256))).not.toBe(m0.files[0]!.sha256);
+    expect(await h.store.hasObject(m0.files[0]!.sha256)).toBe(false);
+    expect(await h.store.hasObject(packed)).toBe(true);
 
     const res = await repair(h.store);
     expect(res.ok).toBe(true);

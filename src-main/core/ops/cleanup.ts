@@ -1,6 +1,6 @@
 import * as fs from 'node:fs/promises';
 import { WeightlineError } from '../../../src-shared/errors';
-import type { CleanupCommit, CleanupPlan, CommitId, KeepReason, KeptCommit, ProgressListener } from '../../../src-shared/model';
+import type { CleanupCommit, CleanupPack, CleanupPlan, CommitId, KeepReason, KeptCommit, ProgressListener } from '../../../src-shared/model';
 import { fsyncDir } from '../base/fsutil';
 import { findRoute } from '../rebuild/route';
 import { HistoryGraph, type GraphCommit } from '../store/graph';
@@ -10,6 +10,7 @@ import { withWriteLock } from '../store/lock';
 import type { Manifest, ManifestFile } from '../base/manifest';
 import type { Store, StoreConfig } from '../store/store';
 import { storeBytes } from './inspect';
+import { estimatePacked, PACK_MUST_SAVE, packFull } from './pack';
 import * as path from 'node:path';
 
 // Cleanup deletes the full parameters of DELTA commits nobody needs fast, and
@@ -23,14 +24,28 @@ export interface CleanupOptions {
   readonly signal?: AbortSignal;
 }
 
+interface PackJob {
+  readonly id: CommitId;
+  /** Files whose raw full object gets a packed form (if it has none yet). */
+  readonly files: readonly ManifestFile[];
+  /** Raw full objects deleted once every file of the commit is packed. */
+  readonly deleteRaw: readonly string[];
+}
+
 interface Plan extends CleanupPlan {
   /** Objects the run deletes. */
   readonly objects: readonly string[];
+  /** CHECKPOINTs the run packs, in order. */
+  readonly packJobs: readonly PackJob[];
+}
+
+function publicPlan(plan: Plan): CleanupPlan {
+  const { objects: _objects, packJobs: _packJobs, ...rest } = plan;
+  return rest;
 }
 
 export async function cleanupPlan(store: Store): Promise<CleanupPlan> {
-  const { objects: _objects, ...plan } = await planCleanup(store);
-  return plan;
+  return publicPlan(await planCleanup(store));
 }
 
 /**
@@ -39,8 +54,7 @@ export async function cleanupPlan(store: Store): Promise<CleanupPlan> {
  * Reads only; the same planner as the run, so preview and run cannot disagree.
  */
 export async function cleanupPlanWith(store: Store, override: Partial<Pick<StoreConfig, 'keepFullLatest'>>): Promise<CleanupPlan> {
-  const { objects: _objects, ...plan } = await planCleanup(store, override);
-  return plan;
+  return publicPlan(await planCleanup(store, override));
 }
 
 export async function cleanup(store: Store, opts: CleanupOptions = {}): Promise<CleanupPlan> {
@@ -50,23 +64,50 @@ export async function cleanup(store: Store, opts: CleanupOptions = {}): Promise<
 /** For callers that already hold the write lock (a commit with autoCleanup). */
 export async function cleanupLocked(store: Store, opts: CleanupOptions = {}): Promise<CleanupPlan> {
   const plan = await planCleanup(store);
+  const total = plan.bytesFreed + plan.packs.reduce((s, p) => s + p.rawBytes, 0);
   let done = 0;
   const dirs = new Set<string>();
-  for (const sha of plan.objects) {
-    if (opts.signal?.aborted) break; // what is deleted so far is consistent: each deletion was planned on its own merits
+  const remove = async (sha: string): Promise<void> => {
     const p = store.objectPath(sha);
     const size = (await fs.stat(p).catch(() => null))?.size ?? 0;
     await fs.rm(p, { force: true });
     dirs.add(path.dirname(p));
     done += size;
-    opts.onProgress?.({ phase: 'cleaning', bytesDone: done, bytesTotal: plan.bytesFreed });
+    opts.onProgress?.({ phase: 'cleaning', bytesDone: done, bytesTotal: total });
+  };
+  const cancelled = (): WeightlineError => new WeightlineError('CANCELLED', `cleanup was cancelled after ${done} of ${total} bytes; every version is still restorable; run cleanup again to finish`);
+  // Packs first: a raw object goes only once its packed form is in the store,
+  // decoded and hash-checked (packFull). The deletions below were proved
+  // against routes that may start at these CHECKPOINTs, raw or packed.
+  const packs: CleanupPack[] = [];
+  for (const job of plan.packJobs) {
+    if (opts.signal?.aborted) break;
+    let packedBytes = 0;
+    let worth = true;
+    try {
+      for (const f of job.files) {
+        const packed = await packFull(store, f, { signal: opts.signal, maxBytes: Math.floor(f.bytes * (1 - PACK_MUST_SAVE)) });
+        if (!packed) { worth = false; break; }
+        packedBytes += packed.bytes;
+      }
+    } catch (e) {
+      if ((e as WeightlineError).code === 'CANCELLED') break;
+      throw e;
+    }
+    // The sample promised a saving the whole file did not give: the raw objects stay (a pack already made is harmless).
+    if (!worth) continue;
+    for (const sha of job.deleteRaw) await remove(sha);
+    const estimate = plan.packs.find((p) => p.id === job.id);
+    packs.push({ id: job.id, rawBytes: estimate?.rawBytes ?? 0, packedBytes });
+  }
+  for (const sha of plan.objects) {
+    if (opts.signal?.aborted) break; // what is deleted so far is consistent: each deletion was planned on its own merits
+    await remove(sha);
   }
   for (const d of dirs) await fsyncDir(d).catch(() => undefined);
-  if (opts.signal?.aborted) {
-    throw new WeightlineError('CANCELLED', `cleanup was cancelled after freeing ${done} of ${plan.bytesFreed} bytes; every version is still restorable; run cleanup again to free the rest`);
-  }
-  const { objects: _objects, ...result } = plan;
-  return { ...result, storeBytesAfter: await storeBytes(store) };
+  if (opts.signal?.aborted) throw cancelled();
+  const after = await storeBytes(store);
+  return { ...publicPlan(plan), packs, bytesPackSaved: packs.reduce((s, p) => s + p.rawBytes - p.packedBytes, 0), packEstimated: false, storeBytesAfter: after };
 }
 
 async function planCleanup(store: Store, override: Partial<Pick<StoreConfig, 'keepFullLatest'>> = {}): Promise<Plan> {
@@ -106,17 +147,22 @@ async function planWith(
 
   const kept: KeptCommit[] = [];
   const candidates = new Set<CommitId>();
+  // CHECKPOINTs out of the hot set: their full parameters stay, packed.
+  const packing = new Set<CommitId>();
   for (const c of oldestFirst) {
-    if (!graph.hasFull(c.id)) continue; // nothing to free
+    if (!graph.hasRawFull(c.id)) continue; // nothing to free
     const reasons: KeepReason[] = [];
     if (c.type === 'CHECKPOINT') reasons.push('checkpoint');
     if (tips.has(c.id)) reasons.push('branch-tip');
     else if (newest.has(c.id)) reasons.push('newest');
     if (pins.has(c.id)) reasons.push('pinned');
     if (c.files.some((f) => linked.has(f.sha256))) reasons.push('linked');
-    if (reasons.length > 0) { kept.push({ id: c.id, reasons }); continue; }
     const damaged = [];
-    for (const f of c.files) if ((await checker.state(f.sha256)) === 'damaged') damaged.push(f);
+    if (reasons.length === 0 || (reasons.length === 1 && reasons[0] === 'checkpoint')) {
+      for (const f of c.files) if ((await checker.state(f.sha256)) === 'damaged') damaged.push(f);
+    }
+    if (reasons.length === 1 && reasons[0] === 'checkpoint' && damaged.length === 0) packing.add(c.id);
+    if (reasons.length > 0) { kept.push({ id: c.id, reasons }); continue; }
     if (damaged.length > 0) {
       // Deleting damaged bytes would destroy the evidence repair works from.
       kept.push({ id: c.id, reasons: ['broken-chain'], detail: `its full parameters are damaged (${damaged.map((f) => `${f.path}: object ${f.sha256.slice(0, 12)}`).join(', ')}); run "weightline repair"` });
@@ -166,6 +212,35 @@ async function planWith(
   }
 
   const deleting = deletable(graph, candidates, linked, deltaObjects);
+  // Raw objects the packed CHECKPOINTs let go: those no commit that stays raw
+  // needs, no link points to, and no manifest names as a delta.
+  const keepsRaw = (id: CommitId): boolean => graph.hasRawFull(id) && !candidates.has(id) && !packing.has(id);
+  const rawNeeded = new Set<string>();
+  for (const c of graph.commits) if (keepsRaw(c.id)) for (const f of c.files) rawNeeded.add(f.sha256);
+  const packJobs: PackJob[] = [];
+  const packs: CleanupPack[] = [];
+  const releasing = new Set<string>();
+  for (const c of oldestFirst) {
+    if (!packing.has(c.id)) continue;
+    const m = await manifest(c.id);
+    if (!m) continue;
+    const deleteRaw = m.files.map((f) => f.sha256).filter((sha) => !rawNeeded.has(sha) && !linked.has(sha) && !deltaObjects.has(sha) && !deleting.has(sha) && !releasing.has(sha));
+    if (deleteRaw.length === 0) continue;
+    deleteRaw.forEach((sha) => releasing.add(sha));
+    const files = m.files.filter((f) => deleteRaw.includes(f.sha256) && !graph.packedObject(f.sha256));
+    let rawBytes = 0, packedBytes = 0;
+    for (const sha of deleteRaw) rawBytes += graph.objectSize(sha) ?? 0;
+    let worth = true;
+    for (const f of files) {
+      const estimate = await estimatePacked(store, f);
+      if (estimate >= f.bytes * (1 - PACK_MUST_SAVE)) worth = false;
+      packedBytes += estimate;
+    }
+    // Incompressible parameters stay raw: a pack would cost a decode on every restore and save nothing.
+    if (!worth) { deleteRaw.forEach((sha) => releasing.delete(sha)); continue; }
+    packJobs.push({ id: c.id, files, deleteRaw });
+    packs.push({ id: c.id, rawBytes, packedBytes });
+  }
   const objects: string[] = [];
   const attributed = new Set<string>();
   const out: CleanupCommit[] = [];
@@ -196,7 +271,13 @@ async function planWith(
   const before = await storeBytes(store);
   const bytesFreed = out.reduce((s, c) => s + c.bytesFreed, 0);
   if (bytesFreed > before) throw new WeightlineError('CORRUPT', `cleanup planned to free ${bytesFreed} bytes of a store holding ${before}`);
-  return { commits: out, kept: kept.sort((a, b) => graph.commits.findIndex((c) => c.id === b.id) - graph.commits.findIndex((c) => c.id === a.id)), bytesFreed, storeBytesBefore: before, storeBytesAfter: before - bytesFreed, objects };
+  const bytesPackSaved = packs.reduce((s, p) => s + p.rawBytes - p.packedBytes, 0);
+  return {
+    commits: out,
+    kept: kept.sort((a, b) => graph.commits.findIndex((c) => c.id === b.id) - graph.commits.findIndex((c) => c.id === a.id)),
+    bytesFreed, packs, bytesPackSaved, packEstimated: packJobs.some((j) => j.files.length > 0),
+    storeBytesBefore: before, storeBytesAfter: before - bytesFreed - bytesPackSaved, objects, packJobs,
+  };
 }
 
 /** Full objects the candidates' pruning deletes: those no remaining commit, link or delta needs. */

@@ -4,6 +4,7 @@ import type { CommitId, DiffResult, FileSummary, LogEntry, RestoredLinkProblem, 
 import { encodeFile } from '../codec/encode-file';
 import { openFileSource } from '../rebuild/open';
 import { newestFirst } from '../store/graph';
+import { readPacks } from '../store/packs';
 import { logEntries, resolveCommit } from '../store/history';
 import { linkProblems, linkStillShares, readLinks } from '../store/links';
 import { commitSummaries, summarize, type CommitSummary } from '../store/log-index';
@@ -55,7 +56,19 @@ export async function logEntry(store: Store, id: CommitId, summaries: ReadonlyMa
     if (!sizes.has(sha)) sizes.set(sha, await store.objectSize(sha));
     return sizes.get(sha)!;
   };
-  const hasFull = async (s: CommitSummary): Promise<boolean> => (await Promise.all(s.files.map(([sha]) => sizeOf(sha)))).every((n) => n !== null);
+  // Packed full parameters count as full parameters (a rebuild starts there), on disk once for their full object.
+  const recorded = await readPacks(store);
+  const packedOf = async (sha: string): Promise<{ object: string; size: number } | null> => {
+    for (const object of recorded.get(sha) ?? []) {
+      const size = await sizeOf(object);
+      if (size !== null) return { object, size };
+    }
+    return null;
+  };
+  const hasFull = async (s: CommitSummary): Promise<boolean> => {
+    for (const [sha] of s.files) if ((await sizeOf(sha)) === null && !(await packedOf(sha))) return false;
+    return true;
+  };
   // Deltas a usual rebuild replays: up the parents to the nearest commit with full parameters (graph.chainLength).
   let chainLength = 0;
   for (let cur: string | null = id, s = summary as CommitSummary | undefined; cur && s; cur = s.parent, s = cur ? summaries.get(cur) : undefined) {
@@ -67,8 +80,8 @@ export async function logEntry(store: Store, id: CommitId, summaries: ReadonlyMa
   let fullBytes = 0;
   // A file named twice in one commit counts once (as in the log).
   for (const sha of new Set(summary.files.map((f) => f[0]))) {
-    const size = await sizeOf(sha);
-    if (size === null) continue;
+    const size = ((await sizeOf(sha)) ?? 0) + ((await packedOf(sha))?.size ?? 0);
+    if (size === 0) continue;
     let older = false;
     for (const [other, s] of summaries) {
       if (other !== id && newestFirst(me, { id: other, createdAt: s.createdAt }) < 0 && s.files.some((f) => f[0] === sha)) { older = true; break; }

@@ -11,6 +11,7 @@ import { describeRoute, findRoute } from '../rebuild/route';
 import { HistoryGraph } from '../store/graph';
 import { readLinks, writeLinks } from '../store/links';
 import { withWriteLock } from '../store/lock';
+import { forgetPack } from '../store/packs';
 import type { Store } from '../store/store';
 
 // Repair trusts nothing: it hashes every object the manifests name, moves the
@@ -49,6 +50,8 @@ async function repairWith(store: Store, opts: RepairOptions): Promise<RepairResu
     for (const f of m.files) {
       named.set(f.sha256, { size: graph.objectSize(f.sha256), expected: f.bytes });
       if (f.delta?.object) named.set(f.delta.object, { size: graph.objectSize(f.delta.object), expected: f.delta.bytes });
+      const packed = graph.packedObject(f.sha256);
+      if (packed) named.set(packed, { size: graph.objectSize(packed), expected: null });
     }
   }
   const total = [...named.values()].reduce((s, o) => s + (o.size ?? 0), 0);
@@ -85,6 +88,8 @@ async function repairWith(store: Store, opts: RepairOptions): Promise<RepairResu
     }
     quarantined.push({ object: sha, path: dest, reason: `damaged: ${reasons.get(sha)}` });
   }
+  // A pack whose packed object was set aside is forgotten (the raw form is rebuilt below where needed).
+  if (!dryRun) for (const [full, packed] of graph.packedObjects()) if (bad.has(packed)) await forgetPack(store, full, packed);
   if (!dryRun && quarantined.length > 0) {
     // A link whose object was moved away no longer shares bytes with the store; the file stays the user's.
     // A damaged links.json must not stop a repair: its entries are then left
@@ -127,7 +132,10 @@ async function repairWith(store: Store, opts: RepairOptions): Promise<RepairResu
   for (const [id, m] of manifests) {
     if (m instanceof Error) continue;
     for (const f of m.files) {
-      const shouldHave = bad.has(f.sha256) || (missing.has(f.sha256) && !f.delta);
+      // A CHECKPOINT keeps full parameters, raw or packed: rebuild the raw form when neither is intact.
+      const packed = graph.packedObject(f.sha256);
+      const packedIntact = packed !== null && !bad.has(packed) && !missing.has(packed);
+      const shouldHave = bad.has(f.sha256) || (missing.has(f.sha256) && !f.delta && !packedIntact);
       if (shouldHave && !wanted.has(f.sha256)) wanted.set(f.sha256, { commit: id as CommitId, file: f });
     }
   }
@@ -171,7 +179,8 @@ async function repairWith(store: Store, opts: RepairOptions): Promise<RepairResu
   const commits: RepairCommit[] = [];
   for (const [id, m] of manifests) {
     if (m instanceof Error) { commits.push({ id: id as CommitId, outcome: 'lost', detail: `its manifest is unreadable: ${m.message}` }); continue; }
-    const touched = m.files.some((f) => bad.has(f.sha256) || rebuiltSet.has(f.sha256) || (f.delta?.object && bad.has(f.delta.object)));
+    const packedBad = (f: ManifestFile): boolean => { const p = graph.packedObject(f.sha256); return p !== null && bad.has(p); };
+    const touched = m.files.some((f) => bad.has(f.sha256) || rebuiltSet.has(f.sha256) || (f.delta?.object && bad.has(f.delta.object)) || packedBad(f));
     const lost: string[] = [];
     const remaining: string[] = [];
     for (const f of m.files) {

@@ -55,7 +55,7 @@ export async function verify(store: Store, opts: VerifyOptions = {}): Promise<Ve
         }
         const st = deltaState.get(sha)!;
         if (st !== 'intact') problems.push(`${file.path}: its delta object ${sha.slice(0, 12)} is ${st}`);
-      } else if (!file.delta && graph.objectSize(file.sha256) === null) {
+      } else if (!file.delta && graph.objectSize(file.sha256) === null && !graph.packedObject(file.sha256)) {
         problems.push(`${file.path}: its full parameters are missing (object ${file.sha256.slice(0, 12)}) and it has no delta`);
       }
       // The object may be longer than the manifest says (appended to in place); reads stop at the manifest's length.
@@ -76,6 +76,9 @@ export async function verify(store: Store, opts: VerifyOptions = {}): Promise<Ve
           return n === file.bytes ? hash.digest('hex') : `length-${n}`;
         }, { graph, bad });
         if (bad.has(file.sha256)) problems.push(`${file.path}: its full parameters changed on disk (object ${file.sha256.slice(0, 12)})`);
+        // A damaged packed object (its route failed, another gave the bytes): not a delta, not the raw full object.
+        const packed = graph.packedObject(file.sha256);
+        if (packed && bad.has(packed)) problems.push(`${file.path}: its packed full parameters are damaged (object ${packed.slice(0, 12)})`);
         if (read.note) routes.push(`${file.path} ${read.note}`);
       } catch (e) {
         if ((e as WeightlineError).code === 'CANCELLED') throw e;

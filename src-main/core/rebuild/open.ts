@@ -35,13 +35,18 @@ export async function planRoute(store: Store, commitId: string, file: ManifestFi
 /** A reader over the cheapest route (unverified: callers that hand out bytes check the sha256, see readVersion). */
 export async function openFileSource(store: Store, commitId: string, file: ManifestFile, opts: OpenOptions = {}): Promise<FileSource> {
   let graph = opts.graph;
+  const bad = new Set(opts.bad ?? []);
   for (let tries = 0; ; tries++) {
-    const planned = await planRoute(store, commitId, file, { ...opts, graph });
+    const planned = await planRoute(store, commitId, file, { ...opts, graph, bad });
     try {
       return await openRoute(store, planned.route);
     } catch (e) {
+      if (tries >= 8) throw e;
+      const object = objectOf(store, e);
+      // A packed object whose table is damaged: plan around it.
+      if (object && planned.route.objects.includes(object) && (e as WeightlineError).code === 'CORRUPT') { bad.add(object); continue; }
       // A cleanup deleted the full object between planning and opening: plan again on a fresh view.
-      if (!(e instanceof VanishedObject) || tries >= 8) throw e;
+      if (!(e instanceof VanishedObject)) throw e;
       graph = await HistoryGraph.load(store);
     }
   }
@@ -81,6 +86,9 @@ export async function readVersion(
       source = await openRoute(store, route);
     } catch (e) {
       if (e instanceof VanishedObject) { graph = await HistoryGraph.load(store); continue; }
+      // A packed object whose table is damaged: another route may still be intact.
+      const object = objectOf(store, e);
+      if (object && route.objects.includes(object) && (e as WeightlineError).code === 'CORRUPT') { markBad(object); continue; }
       throw e;
     }
     let sha: string;
@@ -134,6 +142,8 @@ async function noRoute(store: Store, graph: HistoryGraph, commitId: string, file
   for (let depth = 0; depth < 100000; depth++) {
     const own = state(f.sha256);
     if (own === 'damaged') { damaged = true; problems.push(`the full parameters of ${fileLabel(cur, f.path)} are damaged (object ${f.sha256.slice(0, 12)})`); }
+    const packed = graph.packedObject(f.sha256);
+    if (packed && bad.has(packed)) { damaged = true; problems.push(`the packed full parameters of ${fileLabel(cur, f.path)} are damaged (object ${packed.slice(0, 12)})`); }
     if (!f.delta) { problems.push(`${fileLabel(cur, f.path)} has no delta to rebuild it from${own === 'missing' ? ` and its full parameters are missing (object ${f.sha256.slice(0, 12)})` : ''}`); break; }
     const ds = f.delta.object ? state(f.delta.object) : null;
     if (ds) { damaged ||= ds === 'damaged'; problems.push(`the delta object of ${fileLabel(cur, f.path)} is ${ds} (object ${f.delta.object!.slice(0, 12)})`); break; }

@@ -5,6 +5,7 @@ import { BlockMode, type FileDelta, type Manifest, type ManifestFile } from '../
 import { streamMap } from '../base/streams';
 import type { HistoryGraph } from '../store/graph';
 import type { Store } from '../store/store';
+import { openPacked } from './packed';
 import { DeltaSource } from './source';
 
 // A route is one way to rebuild one file of one commit: start from a full
@@ -20,6 +21,8 @@ import { DeltaSource } from './source';
 export type RouteStep =
   /** Read the file's full object. Always the first step. */
   | { readonly kind: 'full'; readonly commit: CommitId; readonly file: ManifestFile }
+  /** Read the file's packed full object (rebuild/packed.ts). Always the first step. */
+  | { readonly kind: 'packed'; readonly commit: CommitId; readonly file: ManifestFile; readonly object: string }
   /** A file new in its commit: its delta stores every block, no base needed. Always the first step. */
   | { readonly kind: 'self'; readonly commit: CommitId; readonly file: ManifestFile }
   /** This file from the previous step's file (its parent's) through this file's delta. */
@@ -32,7 +35,7 @@ export interface Route {
   readonly steps: readonly RouteStep[];
   /** Every object the route reads: the source's full object (if any) and each delta object. */
   readonly objects: readonly string[];
-  /** The source's full object, or null for a route that starts at a new file's delta. */
+  /** The source's raw full object, or null for a route that starts at a packed object or a new file's delta. */
   readonly fullObject: string | null;
 }
 
@@ -43,7 +46,9 @@ export function isUsual(route: Route): boolean {
 
 export function describeRoute(route: Route): string {
   const first = route.steps[0]!;
-  const start = first.kind === 'full' ? `the full parameters of ${first.commit.slice(0, 12)}` : `the delta of ${first.commit.slice(0, 12)}`;
+  const start = first.kind === 'full' ? `the full parameters of ${first.commit.slice(0, 12)}`
+    : first.kind === 'packed' ? `the packed full parameters of ${first.commit.slice(0, 12)}`
+      : `the delta of ${first.commit.slice(0, 12)}`;
   const back = route.steps.filter((s) => s.kind === 'backward').length;
   const fwd = route.steps.filter((s) => s.kind === 'forward').length;
   const parts = [fwd ? `${fwd} delta(s) forward` : '', back ? `${back} delta(s) backward` : ''].filter(Boolean);
@@ -90,6 +95,8 @@ interface Node { readonly commit: CommitId; readonly file: ManifestFile }
 // only because it is the route people expect (and cleanup's figures assume).
 const FORWARD_COST = 1;
 const BACKWARD_COST = 1.001;
+// Unpacking decodes every block, as a delta does; the raw object is a plain read.
+const PACKED_COST = 1;
 
 /**
  * The cheapest route to a file of a commit whose objects are all usable, or
@@ -103,7 +110,7 @@ export async function findRoute(store: Store, graph: HistoryGraph, commit: strin
   const dist = new Map<string, number>([[key(start), 0]]);
   const towards = new Map<string, { node: Node; kind: 'forward' | 'backward' } | null>([[key(start), null]]);
   const nodes = new Map<string, Node>([[key(start), start]]);
-  const open: Array<{ node: Node; cost: number; source?: 'full' | 'self' }> = [{ node: start, cost: 0 }];
+  const open: Array<{ node: Node; cost: number; source?: 'full' | 'packed' | 'self' }> = [{ node: start, cost: 0 }];
   const usableCache = new Map<string, boolean>();
   const usable = async (sha: string | null): Promise<boolean> => {
     if (sha === null) return true;
@@ -124,11 +131,13 @@ export async function findRoute(store: Store, graph: HistoryGraph, commit: strin
     open.sort((a, b) => a.cost - b.cost);
     const { node, cost, source } = open.shift()!;
     const k = key(node);
-    if (source) return buildRoute(node, source, towards, key);
+    if (source) return buildRoute(node, source, towards, key, graph);
     if (done.has(k)) continue;
     done.add(k);
     // Sources: the file's own full object, or a new file's self-contained delta.
     if (await usable(node.file.sha256) && graph.objectSize(node.file.sha256) !== null) open.push({ node, cost, source: 'full' });
+    const packed = graph.packedObject(node.file.sha256);
+    if (packed && (await usable(packed))) open.push({ node, cost: cost + PACKED_COST, source: 'packed' });
     const d = node.file.delta;
     if (d && (await usable(d.object))) {
       if (d.basePath === null) open.push({ node, cost: cost + FORWARD_COST, source: 'self' });
@@ -154,14 +163,22 @@ export async function findRoute(store: Store, graph: HistoryGraph, commit: strin
 
 function buildRoute(
   source: Node,
-  kind: 'full' | 'self',
+  kind: 'full' | 'packed' | 'self',
   towards: Map<string, { node: Node; kind: 'forward' | 'backward' } | null>,
   key: (n: Node) => string,
+  graph: HistoryGraph,
 ): Route {
-  const steps: RouteStep[] = [{ kind, commit: source.commit, file: source.file }];
+  const steps: RouteStep[] = [];
   const objects: string[] = [];
-  if (kind === 'full') objects.push(source.file.sha256);
-  else if (source.file.delta?.object) objects.push(source.file.delta.object);
+  if (kind === 'packed') {
+    const object = graph.packedObject(source.file.sha256)!;
+    steps.push({ kind, commit: source.commit, file: source.file, object });
+    objects.push(object);
+  } else {
+    steps.push({ kind, commit: source.commit, file: source.file });
+    if (kind === 'full') objects.push(source.file.sha256);
+    else if (source.file.delta?.object) objects.push(source.file.delta.object);
+  }
   let cur = source;
   for (let next = towards.get(key(cur)); next; next = towards.get(key(cur))) {
     // `next.kind` says how cur was reached from next during the search: cur is
@@ -196,6 +213,16 @@ export async function openRoute(store: Store, route: Route): Promise<FileSource>
           const full = await FullSource.tryOpen(store.objectPath(step.file.sha256), layout, label);
           if (!full) throw new VanishedObject(step.file.sha256);
           source = full;
+          break;
+        }
+        case 'packed': {
+          const file = store.objectPath(step.object);
+          try {
+            source = await openPacked(file, step.object, step.file.sha256, layout, label);
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new VanishedObject(step.object);
+            throw e;
+          }
           break;
         }
         case 'self':

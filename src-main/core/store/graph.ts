@@ -1,5 +1,6 @@
 import type { CommitId, CommitType } from '../../../src-shared/model';
 import type { Manifest, ManifestFile } from '../base/manifest';
+import { readPacks } from './packs';
 import type { Store } from './store';
 
 // The one model of the history that log, cleanup, restore, verify, repair and
@@ -62,7 +63,12 @@ export class HistoryGraph {
    * @param sizes size of every object the commits name that is on disk; an
    *   object absent from the map is not on disk.
    */
-  constructor(commits: Iterable<GraphCommit>, private readonly sizes: ReadonlyMap<string, number>) {
+  constructor(
+    commits: Iterable<GraphCommit>,
+    private readonly sizes: ReadonlyMap<string, number>,
+    /** full sha256 → its packed object, for packs whose packed object is on disk (its size is in `sizes`). */
+    private readonly packs: ReadonlyMap<string, string> = new Map(),
+  ) {
     this.commits = [...commits].sort(newestFirst);
     this.byId = new Map(this.commits.map((c) => [c.id, c]));
     for (const c of [...this.commits].reverse()) {
@@ -83,7 +89,8 @@ export class HistoryGraph {
       try { return graphCommitOf(id, await store.readManifest(id)); } catch (e) { unreadable.set(id, e as Error); return null; }
     }));
     const commits = read.filter((c): c is GraphCommit => c !== null);
-    const graph = new HistoryGraph(commits, await objectSizes(store, commits));
+    const { sizes, packs } = await objectSizesWithPacks(store, commits);
+    const graph = new HistoryGraph(commits, sizes, packs);
     graph.unreadable = unreadable;
     return graph;
   }
@@ -113,10 +120,29 @@ export class HistoryGraph {
     return this.sizes.get(sha) ?? null;
   }
 
-  /** True when the full object of every file of the commit is on disk (whether its bytes are intact is another question). */
+  /**
+   * True when every file of the commit has full parameters on disk, raw or
+   * packed: a rebuild starts there (whether the bytes are intact is another question).
+   */
   hasFull(id: string): boolean {
     const c = this.byId.get(id);
+    return !!c && c.files.every((f) => this.sizes.has(f.sha256) || this.packs.has(f.sha256));
+  }
+
+  /** True when the raw full object of every file is on disk: restorable by copy or link, and what cleanup frees. */
+  hasRawFull(id: string): boolean {
+    const c = this.byId.get(id);
     return !!c && c.files.every((f) => this.sizes.has(f.sha256));
+  }
+
+  /** The packed object of a full object, when one is recorded and on disk. */
+  packedObject(fullSha: string): string | null {
+    return this.packs.get(fullSha) ?? null;
+  }
+
+  /** Every pack whose packed object is on disk: full sha256 → packed object. */
+  packedObjects(): ReadonlyMap<string, string> {
+    return this.packs;
   }
 
   /** Deltas a usual (forward) rebuild replays: the distance to the nearest ancestor-or-self with full parameters. */
@@ -163,9 +189,26 @@ export class HistoryGraph {
   }
 }
 
-/** Sizes of the named objects that are on disk, many stats at a time. */
-export async function objectSizes(store: Store, commits: readonly GraphCommit[]): Promise<Map<string, number>> {
-  const shas = [...new Set(commits.flatMap((c) => c.files.flatMap((f) => (f.deltaObject ? [f.sha256, f.deltaObject] : [f.sha256]))))];
+/**
+ * Sizes of the objects the commits name that are on disk, and the packs of
+ * their full objects whose packed object is on disk (its size included).
+ */
+export async function objectSizesWithPacks(store: Store, commits: readonly GraphCommit[]): Promise<{ sizes: Map<string, number>; packs: Map<string, string> }> {
+  const recorded = await readPacks(store);
+  const named = new Set(commits.flatMap((c) => c.files.map((f) => f.sha256)));
+  const wanted = [...recorded].filter(([full]) => named.has(full));
+  const sizes = await objectSizes(store, commits, wanted.flatMap(([, packed]) => packed));
+  const packs = new Map<string, string>();
+  for (const [full, packed] of wanted) {
+    const onDisk = packed.find((p) => sizes.has(p));
+    if (onDisk) packs.set(full, onDisk);
+  }
+  return { sizes, packs };
+}
+
+/** Sizes of the named objects (and of `extra` objects) that are on disk, many stats at a time. */
+export async function objectSizes(store: Store, commits: readonly GraphCommit[], extra: readonly string[] = []): Promise<Map<string, number>> {
+  const shas = [...new Set([...commits.flatMap((c) => c.files.flatMap((f) => (f.deltaObject ? [f.sha256, f.deltaObject] : [f.sha256]))), ...extra])];
   const sizes = new Map<string, number>();
   for (let i = 0; i < shas.length; i += 256) {
     const batch = shas.slice(i, i + 256);

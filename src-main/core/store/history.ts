@@ -2,7 +2,7 @@ import { WeightlineError } from '../../../src-shared/errors';
 import type { CommitId, LogEntry } from '../../../src-shared/model';
 import type { Manifest } from '../base/manifest';
 import { commitSummaries, type CommitSummary } from './log-index';
-import { graphCommitOf, HistoryGraph, newestFirst, objectSizes, type GraphCommit } from './graph';
+import { graphCommitOf, HistoryGraph, newestFirst, objectSizesWithPacks, type GraphCommit } from './graph';
 import type { Store } from './store';
 
 // Questions about the commit graph: which commit a name means, what a restore
@@ -49,7 +49,8 @@ export async function indexedGraph(store: Store, known?: ReadonlyMap<string, Com
     id: id as CommitId, parent: s.parent as CommitId | null, type: s.type, createdAt: s.createdAt,
     files: s.files.map(([sha256, bytes, deltaBytes]) => ({ path: '', sha256, bytes, deltaObject: null, deltaBytes, hasDelta: s.type === 'DELTA' })),
   }));
-  return new HistoryGraph(commits, await objectSizes(store, commits));
+  const { sizes, packs } = await objectSizesWithPacks(store, commits);
+  return new HistoryGraph(commits, sizes, packs);
 }
 
 /** Number of DELTA commits between this one and the nearest CHECKPOINT at or above it (0 for a CHECKPOINT). */
@@ -87,6 +88,10 @@ export async function logEntries(store: Store, known?: ReadonlyMap<string, Commi
     for (const f of c.files) {
       const size = graph.objectSize(f.sha256);
       if (size !== null && !counted.has(f.sha256)) { counted.add(f.sha256); bytes += size; }
+      // Packed full parameters are this commit's storage too (a CHECKPOINT out of the hot set).
+      const packed = graph.packedObject(f.sha256);
+      const packedSize = packed ? graph.objectSize(packed) : null;
+      if (packed && packedSize !== null && !counted.has(packed)) { counted.add(packed); bytes += packedSize; }
     }
     fullBytes.set(c.id, bytes);
   }

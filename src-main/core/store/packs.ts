@@ -1,0 +1,69 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { WeightlineError } from '../../../src-shared/errors';
+import { fsyncDir, mapFsError } from '../base/fsutil';
+import type { Store } from './store';
+
+// Which full objects also exist in packed form (byte planes + zstd, see
+// rebuild/packed.ts and docs/STORE-FORMAT.md "Packed full parameters").
+// The index is a folder of empty files named `<full sha256>.<packed sha256>`:
+// the name is the whole record, so it is written once (create + fsync the
+// folder) and has no content to damage; one readdir lists every pack. A name
+// that does not have that shape is not ours to guess at: reading the index
+// stops with CORRUPT naming it.
+
+const PACK_NAME = /^([0-9a-f]{64})\.([0-9a-f]{64})$/;
+
+export function packsDir(store: Store): string {
+  return path.join(store.dir, 'packs');
+}
+
+/** full sha256 → sha256s of its packed objects, for every pack recorded (whether a packed object is on disk is the caller's question). */
+export async function readPacks(store: Store): Promise<Map<string, string[]>> {
+  const dir = packsDir(store);
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+    throw mapFsError(e, dir);
+  }
+  const out = new Map<string, string[]>();
+  for (const name of names) {
+    if (name.startsWith('.tmp-')) continue;
+    const m = PACK_NAME.exec(name);
+    if (!m) {
+      throw new WeightlineError(
+        'CORRUPT',
+        `the pack index holds "${name}", expected names of the form <full sha256>.<packed sha256>; move it out of the folder (no version depends on a name Weightline did not write)`,
+        path.join(dir, name),
+      );
+    }
+    // Two packs of one full object (a pack quarantined by repair, then packed
+    // again): any of them decodes to the same bytes.
+    out.set(m[1]!, [...(out.get(m[1]!) ?? []), m[2]!]);
+  }
+  return out;
+}
+
+/** Records that `packed` is the packed form of full object `full` (idempotent). */
+export async function recordPack(store: Store, full: string, packed: string): Promise<void> {
+  const dir = packsDir(store);
+  const file = path.join(dir, `${full}.${packed}`);
+  try {
+    await fs.mkdir(dir, { recursive: true });
+    const handle = await fs.open(file, 'a');
+    await handle.sync();
+    await handle.close();
+    await fsyncDir(dir);
+  } catch (e) {
+    throw mapFsError(e, file);
+  }
+}
+
+/** Forgets a pack whose packed object is damaged or gone (repair). */
+export async function forgetPack(store: Store, full: string, packed: string): Promise<void> {
+  const dir = packsDir(store);
+  await fs.rm(path.join(dir, `${full}.${packed}`), { force: true });
+  await fsyncDir(dir).catch(() => undefined);
+}
