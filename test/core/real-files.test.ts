@@ -47,7 +47,7 @@ describe('real PyTorch and NumPy files', () => {
       const v1 = await sha256Of(file);
       const c1 = await commit(store, file, { message: 'v1' });
       const tensors = await nudgeTensors(file);
-      // A file read as generic (compressed npz, legacy pickle) cannot be edited
+      // A file read as generic (a compressed npz) cannot be edited
       // in place without breaking it; a byte appended to a legacy pickle is
       // still a file the store must keep exactly.
       if (tensors === 0 && !name.endsWith('.npz')) await fs.appendFile(file, Buffer.from([0]));

@@ -42,10 +42,10 @@ describe('readLayout on .bin', () => {
     expect(layout.tensors.length).toBe(9);
   });
 
-  it('a legacy torch pickle named .bin is generic', async () => {
+  it('a legacy torch pickle named .bin is read as one', async () => {
     const p = join(tmp.dir, 'legacy.bin');
     copyFileSync(fixture('legacy.pt'), p);
-    expect((await readLayout(p)).format).toBe('generic');
+    expect((await readLayout(p)).format).toBe('pytorch-legacy');
   });
 
   it('any other .bin is generic, not an error', async () => {

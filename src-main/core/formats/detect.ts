@@ -9,8 +9,14 @@ import { open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
 import type { FileLayout } from './layout';
+import { readOnnxLayout } from './onnx';
+import { describedBySibling, readIndexLayout } from './siblings';
 import { readNpyLayout, readNpzLayout } from './numpy';
-import { isPickleMagic, isZipMagic, readPytorchLayout } from './pytorch';
+import { isZipMagic, readPytorchLayout } from './pytorch';
+import { isLegacyTorchStart, LEGACY_SNIFF_BYTES } from './pytorch-legacy';
+import { readGgufLayout } from './gguf';
+import { readHdf5Layout } from './hdf5';
+import { readKerasLayout } from './keras';
 import { readSafetensorsLayout } from './safetensors';
 
 type Parser = (path: string, size: number) => Promise<FileLayout>;
@@ -23,6 +29,13 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map([
   ['.bin', readBinLayout],
   ['.npy', readNpyLayout],
   ['.npz', readNpzLayout],
+  ['.gguf', readGgufLayout],
+  ['.h5', readHdf5Layout], // also Keras's .weights.h5
+  ['.hdf5', readHdf5Layout],
+  ['.keras', readKerasLayout],
+  ['.onnx', readOnnxLayout],
+  // TensorFlow bundle index; its .data-K-of-N shards get their layout from it (siblings.ts).
+  ['.index', readIndexLayout],
 ]);
 
 /** True if the file name has an extension readLayout parses (and so rejects when broken). */
@@ -32,14 +45,17 @@ export function isModelPath(path: string): boolean {
 
 async function readBinLayout(path: string, size: number): Promise<FileLayout> {
   const handle = await open(path, 'r');
-  const magic = Buffer.alloc(4);
+  const head = Buffer.alloc(LEGACY_SNIFF_BYTES);
+  let magic: Buffer;
   try {
-    await handle.read(magic, 0, 4, 0);
+    magic = head.subarray(0, (await handle.read(head, 0, head.length, 0)).bytesRead);
   } finally {
     await handle.close();
   }
-  if (isZipMagic(magic) || isPickleMagic(magic)) return readPytorchLayout(path, size);
-  return { format: 'generic', size, tensors: [] };
+  // A pickle is taken for a checkpoint only if it starts with torch's magic number.
+  if (isZipMagic(magic) || isLegacyTorchStart(magic)) return readPytorchLayout(path, size);
+  // Else maybe an ONNX model's external data file (weights.bin).
+  return (await describedBySibling(path, size)) ?? { format: 'generic', size, tensors: [] };
 }
 
 /**
@@ -60,6 +76,8 @@ export async function readLayout(path: string): Promise<FileLayout> {
     throw e;
   }
   const parser = PARSERS.get(extname(path).toLowerCase());
-  if (!parser || size === 0) return { format: 'generic', size, tensors: [] };
+  if (size === 0) return { format: 'generic', size, tensors: [] };
+  // A file no extension claims may be described by a file beside it (ONNX external data, TF data shards).
+  if (!parser) return (await describedBySibling(path, size)) ?? { format: 'generic', size, tensors: [] };
   return parser(path, size);
 }

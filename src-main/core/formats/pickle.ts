@@ -155,6 +155,11 @@ class PickleMachine {
     private readonly file: string | undefined,
   ) {}
 
+  /** Bytes read so far: after run(), where the STOP opcode ended. */
+  get consumed(): number {
+    return this.pos;
+  }
+
   private fail(what: string): never {
     throw new WeightlineError('BAD_FORMAT', `pickle: ${what} (opcode ${opLabel(this.op)} at byte ${this.opStart})`, this.file);
   }
@@ -720,6 +725,15 @@ function describe(v: PickleValue): string {
  * unsupported input, naming the opcode and its byte offset.
  */
 export function parsePickle(data: Uint8Array, limits: PickleLimits = {}): PickleValue {
+  return parsePicklePrefix(data, limits).value;
+}
+
+/**
+ * Reads the pickle at the start of `data`, which may go on past it (legacy
+ * torch.save files are pickles back to back): the value, and the byte where
+ * its STOP opcode ended. Errors as parsePickle.
+ */
+export function parsePicklePrefix(data: Uint8Array, limits: PickleLimits = {}): { value: PickleValue; end: number } {
   const maxBytes = limits.maxBytes ?? DEFAULT_MAX_BYTES;
   if (data.length > maxBytes) {
     throw new WeightlineError(
@@ -729,5 +743,7 @@ export function parsePickle(data: Uint8Array, limits: PickleLimits = {}): Pickle
     );
   }
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  return new PickleMachine(data, view, limits.maxValues ?? DEFAULT_MAX_VALUES, limits.file).run();
+  const machine = new PickleMachine(data, view, limits.maxValues ?? DEFAULT_MAX_VALUES, limits.file);
+  const value = machine.run();
+  return { value, end: machine.consumed };
 }

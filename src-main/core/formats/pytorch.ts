@@ -9,6 +9,7 @@ import { open } from 'node:fs/promises';
 import { WeightlineError } from '../../../src-shared/errors';
 import { DTYPE_WIDTH, type Dtype, type FileLayout, type TensorRegion } from './layout';
 import { parsePickle, type PickleCall, type PickleValue } from './pickle';
+import { readLegacyLayout } from './pytorch-legacy';
 import { withZip, ZIP_DEFLATED, ZIP_STORED, type ZipEntryInfo, type ZipReader } from './zip-entries';
 
 const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04] as const;
@@ -17,7 +18,7 @@ const MAX_DATA_PKL = 32 * 1024 * 1024;
 /** Checkpoints nest a handful of levels; deeper values are skipped (and stay in the residual). */
 const MAX_TREE_DEPTH = 200;
 
-interface StorageType {
+export interface StorageType {
   readonly dtype: Dtype;
   readonly width: number;
 }
@@ -64,6 +65,8 @@ const TORCH_DTYPES: ReadonlyMap<string, Exclude<Dtype, 'OTHER'>> = new Map([
 ]);
 
 const UNTYPED: StorageType = typed('U8');
+/** A storage class not in STORAGE_CLASSES: its element width is a guess. */
+export const UNKNOWN_STORAGE: StorageType = { dtype: 'OTHER', width: 1 };
 
 const REBUILD_TENSOR = new Set(['_rebuild_tensor', '_rebuild_tensor_v2', '_rebuild_tensor_v3']);
 
@@ -121,7 +124,7 @@ function storageRef(v: PickleValue | undefined): StorageRef | undefined {
   // Typed storages are torch.FloatStorage etc.; untyped ones are
   // torch.UntypedStorage or torch.storage.UntypedStorage and count bytes.
   if (cls.name === 'UntypedStorage' || cls.name === '_UntypedStorage') return { key, type: UNTYPED, untyped: true };
-  const type = STORAGE_CLASSES.get(cls.name) ?? { dtype: 'OTHER', width: 1 };
+  const type = STORAGE_CLASSES.get(cls.name) ?? UNKNOWN_STORAGE;
   return { key, type, untyped: false };
 }
 
@@ -240,7 +243,7 @@ function isContiguous(size: readonly number[], stride: readonly number[]): boole
   return true;
 }
 
-interface StoragePlan {
+export interface StoragePlan {
   readonly key: string;
   name: string | undefined;
   type: StorageType;
@@ -248,7 +251,7 @@ interface StoragePlan {
 }
 
 /** Storages in first-use order, each with its name (undefined = fall back) and dtype. */
-function planStorages(root: PickleValue): StoragePlan[] {
+export function planStorages(root: PickleValue): StoragePlan[] {
   const { tensors, storages } = collect(root);
   const plans = new Map<string, StoragePlan>();
   for (const ref of storages) {
@@ -270,11 +273,11 @@ function planStorages(root: PickleValue): StoragePlan[] {
   return [...plans.values()];
 }
 
-function fallbackName(key: string): string {
+export function fallbackName(key: string): string {
   return `storage/${key}`;
 }
 
-function region(
+export function region(
   plan: StoragePlan,
   name: string,
   offset: number,
@@ -410,8 +413,9 @@ async function readZipCheckpoint(path: string, size: number, zip: ZipReader): Pr
 
 /**
  * Layout of a torch.save file. Zip checkpoints give one region per stored
- * storage; legacy (pre-1.6) pickle streams and zips whose data.pkl holds no
- * storages are 'generic'. Anything that is neither zip nor pickle is BAD_FORMAT.
+ * storage, legacy (pre-1.6) pickle streams one per storage (pytorch-legacy.ts);
+ * zips whose data.pkl holds no storages, and plain pickles, are 'generic'.
+ * Anything that is neither zip nor pickle is BAD_FORMAT.
  */
 export async function readPytorchLayout(path: string, size: number): Promise<FileLayout> {
   if (size === 0) {
@@ -419,9 +423,8 @@ export async function readPytorchLayout(path: string, size: number): Promise<Fil
   }
   const magic = await readMagic(path, 4);
   if (isZipMagic(magic)) return withZip(path, (zip) => readZipCheckpoint(path, size, zip));
-  // Legacy torch.save: several pickles back to back, then raw storage bytes
-  // whose sizes live inside the pickles. Not worth splitting; store it whole.
-  if (isPickleMagic(magic)) return generic(size);
+  // Legacy torch.save: several pickles back to back, then raw storage bytes.
+  if (isPickleMagic(magic)) return readLegacyLayout(path, size);
   throw new WeightlineError(
     'BAD_FORMAT',
     `expected a PyTorch zip (PK\\x03\\x04) or pickle (\\x80), found ${printable(magic)} (${hex(magic)})`,
