@@ -1,10 +1,26 @@
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { defineConfig } from 'electron-vite';
 import type { Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 
 const root = import.meta.dirname;
 const at = (p: string): string => resolve(root, p);
+
+// The codec's wasm kernels, assembled from src-main/core/codec/kernels/kernels.wat
+// (scripts/build-kernels.mjs, wabt) into out/main/kernels.wasm, where
+// src-main/core/codec/kernels/wasm.ts finds them next to the bundle.
+function kernelsWasm(): Plugin {
+  return {
+    name: 'weightline:kernels-wasm',
+    async generateBundle() {
+      const script = pathToFileURL(at('scripts/build-kernels.mjs')).href; // not a literal: tsc need not type the .mjs
+      const { assembleKernels, KERNELS_WAT } = (await import(script)) as { assembleKernels: () => Promise<Uint8Array>; KERNELS_WAT: string };
+      this.addWatchFile(KERNELS_WAT);
+      this.emitFile({ type: 'asset', fileName: 'kernels.wasm', source: await assembleKernels() });
+    },
+  };
+}
 
 // The CSP lives in src-renderer/index.html (it must work for file:// in Electron
 // and for browser mode). The dev server needs inline scripts (React Refresh
@@ -32,6 +48,7 @@ export default defineConfig({
   // build.externalizeDeps. out/main/cli.js must never pull electron or react:
   // only src-main/electron/** may import electron.
   main: {
+    plugins: [kernelsWasm()],
     build: {
       outDir: at('out/main'),
       rolldownOptions: {

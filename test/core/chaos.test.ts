@@ -154,7 +154,7 @@ describe('chaos scenarios from issue 10', () => {
 
   it('the same with autoCleanup: commits alone lose no other version', async () => {
     await scenario([
-      { t: 'config', maxChainLength: 16, keepFullLatest: 2, autoCleanup: true },
+      { t: 'config', maxChainLength: 16, maxRouteRead: 4, keepFullLatest: 2, autoCleanup: true },
       ...commits(2),
       { t: 'restore', pick: 1, link: 'hardlink', side: 0, force: true },
       { t: 'write', target: 0, how: 'patch', seed: 3 },
@@ -297,7 +297,7 @@ describe('chaos scenarios from issue 10', () => {
 
   it('a deleted format.json: init does not reset config.json', async () => {
     await scenario([
-      { t: 'config', maxChainLength: 3, keepFullLatest: 1, autoCleanup: true },
+      { t: 'config', maxChainLength: 3, maxRouteRead: 4, keepFullLatest: 1, autoCleanup: true },
       ...commits(1),
       { t: 'damage', where: 'meta', target: 0, how: 'delete', seed: 1, file: 'format.json' },
     ]);

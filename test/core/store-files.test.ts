@@ -127,13 +127,13 @@ describe('issue 10 regressions: damaged store files are refused, never guessed a
     const err = await expectCorrupt(commit(store, file, { message: 'x' }), 'config.json');
     expect(err.message).toContain('maxChainLength');
     expect(err.message).toContain('"sixteen"');
-    expect(err.message).toContain('weightline config maxChainLength 16');
+    expect(err.message).toContain('weightline config maxChainLength 64');
     await expectCorrupt(cleanup(store), 'config.json');
     await expect(store.writeConfig({ ...DEFAULT_CONFIG, maxChainLength: 'sixteen' as unknown as number })).rejects.toMatchObject({ code: 'BAD_USAGE' });
     // Setting the damaged value again repairs the file; the others keep their values.
     await expect(store.updateConfig({ keepFullLatest: 3 })).rejects.toMatchObject({ code: 'CORRUPT' });
-    expect(await store.updateConfig({ maxChainLength: 4 })).toEqual({ maxChainLength: 4, keepFullLatest: 2, autoCleanup: false });
-    expect(await store.readConfig()).toEqual({ maxChainLength: 4, keepFullLatest: 2, autoCleanup: false });
+    expect(await store.updateConfig({ maxChainLength: 4 })).toEqual({ maxChainLength: 4, maxRouteRead: 4, keepFullLatest: 2, autoCleanup: false });
+    expect(await store.readConfig()).toEqual({ maxChainLength: 4, maxRouteRead: 4, keepFullLatest: 2, autoCleanup: false });
     await commit(store, file, { message: 'x' });
   });
 
@@ -220,7 +220,7 @@ describe('issue 10 regressions: damaged store files are refused, never guessed a
     const before = await fs.readFile(stored(store, 'config.json'), 'utf8');
     const again = await Store.init(root);
     expect(await fs.readFile(stored(again, 'config.json'), 'utf8')).toBe(before);
-    expect(await again.readConfig()).toEqual({ maxChainLength: 3, keepFullLatest: 2, autoCleanup: true });
+    expect(await again.readConfig()).toEqual({ maxChainLength: 3, maxRouteRead: 4, keepFullLatest: 2, autoCleanup: true });
     expect([...(await again.listCommitIds())].sort()).toEqual([...ids].sort());
     expect(await again.readHead()).toBe(ids[2]);
     expect(await readFormatFile(again.dir)).toBe(1);

@@ -22,7 +22,7 @@ export type Step =
   /** A program writes into a file restored by link, in place (patch some bytes, or truncate and rewrite as cp does). */
   | { readonly t: 'write'; readonly target: number; readonly how: 'patch' | 'overwrite'; readonly seed: number }
   | { readonly t: 'pin'; readonly pick: number; readonly pinned: boolean }
-  | { readonly t: 'config'; readonly maxChainLength: number; readonly keepFullLatest: number; readonly autoCleanup: boolean }
+  | { readonly t: 'config'; readonly maxChainLength: number; readonly maxRouteRead: number; readonly keepFullLatest: number; readonly autoCleanup: boolean }
   | { readonly t: 'cleanup' }
   /**
    * Damage one file under .weightline: the target-th file of its kind, or (in
@@ -71,6 +71,7 @@ export function stepArb(mix: StepMix): fc.Arbitrary<Step> {
       arbitrary: fc.record({
         t: fc.constant('config' as const),
         maxChainLength: fc.integer({ min: 1, max: 6 }),
+        maxRouteRead: fc.constantFrom(0.3, 1, 4),
         keepFullLatest: fc.integer({ min: 0, max: 3 }),
         autoCleanup: fc.boolean(),
       }),
@@ -124,7 +125,7 @@ export function describeStep(s: Step): string {
     case 'restore': return `restore pick ${s.pick} --link ${s.link}${s.side === null ? '' : ` --to side-${s.side}`}${s.force ? ' --force' : ''}`;
     case 'write': return `in-place ${s.how} of linked file #${s.target}`;
     case 'pin': return `${s.pinned ? 'pin' : 'unpin'} pick ${s.pick}`;
-    case 'config': return `config maxChainLength=${s.maxChainLength} keepFullLatest=${s.keepFullLatest} autoCleanup=${s.autoCleanup}`;
+    case 'config': return `config maxChainLength=${s.maxChainLength} maxRouteRead=${s.maxRouteRead} keepFullLatest=${s.keepFullLatest} autoCleanup=${s.autoCleanup}`;
     case 'cleanup': return 'cleanup';
     case 'damage': return `damage ${s.file ?? (s.of !== undefined ? `${s.where === 'manifest' ? 'manifest' : 'full object'} of #${s.of}` : `${s.where} #${s.target}`)} (${s.how}${s.json ? ` ${s.json}` : ''})`;
     case 'fill': return s.leaveKb === null ? 'free the disk' : `fill the disk to ${s.leaveKb} KB free`;

@@ -171,7 +171,7 @@ export class ChaosWorld {
         break;
       }
       case 'config': {
-        const r = await this.engine('writeConfig', async () => (await this.open()).writeConfig({ maxChainLength: s.maxChainLength, keepFullLatest: s.keepFullLatest, autoCleanup: s.autoCleanup }));
+        const r = await this.engine('writeConfig', async () => (await this.open()).writeConfig({ maxChainLength: s.maxChainLength, maxRouteRead: s.maxRouteRead, keepFullLatest: s.keepFullLatest, autoCleanup: s.autoCleanup }));
         outcome = r.ok ? 'written' : `refused: ${r.error.code}`;
         break;
       }

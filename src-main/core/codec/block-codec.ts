@@ -21,9 +21,17 @@ const RAW = 0, ZSTD = 1;
 
 /** Encodes `data`, or `data ^ xorWith` (a delta block) without materialising the XOR. */
 export function encodeBlock(data: Uint8Array, width: number, xorWith?: Uint8Array): Buffer {
-  const planes = splitPlanes(data, width, xorWith);
+  return encodePlanes(splitPlanes(data, width, xorWith), width);
+}
+
+/**
+ * Encodes a block already split into byte planes (codec/planes.ts), e.g. by
+ * the fused XOR + planes + figures pass. `planes` may be a reused buffer:
+ * everything kept is copied (zstd output, Buffer.concat) before returning.
+ */
+export function encodePlanes(planes: Buffer, width: number): Buffer {
   // Whole elements go into planes; a sub-element tail rides with the last plane.
-  const n = width > 1 ? Math.floor(data.length / width) : data.length;
+  const n = width > 1 ? Math.floor(planes.length / width) : planes.length;
   const count = width > 1 ? width : 1;
   const header = Buffer.allocUnsafe(1 + 5 * count);
   header[0] = count;

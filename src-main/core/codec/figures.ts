@@ -1,4 +1,6 @@
 import type { Dtype } from '../formats/layout';
+import { wasmKernels, type FigureKind, type KernelSums } from './kernels/wasm';
+import { splitPlanesInto } from './planes';
 
 // Per-tensor change figures, accumulated block by block so a 1 GB tensor never
 // has to be in memory at once. Which elements changed is decided on bit
@@ -73,8 +75,12 @@ function countChanged(a: Uint8Array, b: Uint8Array, width: number): number {
   return changed;
 }
 
-interface RunningSums { changed: number; maxAbs: number; sumSqDiff: number; sumSqOld: number }
-type Kernel = (oldBytes: Uint8Array, newBytes: Uint8Array, n: number, into: RunningSums) => void;
+// A kernel leaves one block's figures in `block`: [changed, maxAbs, sumSqDiff,
+// sumSqOld]. A Float64Array keeps them doubles from the first call; as object
+// fields they would start as small integers, turn into doubles mid-loop, and
+// send the kernels through V8 deoptimisations (measured below: warmUp).
+const block = new Float64Array(4);
+type Kernel = (oldBytes: Uint8Array, newBytes: Uint8Array, n: number, maxAbs: number) => void;
 
 // Fused kernels for the float dtypes every checkpoint is made of: one pass
 // compares bit patterns and sums magnitudes, and the subtraction is skipped for
@@ -83,10 +89,10 @@ type Kernel = (oldBytes: Uint8Array, newBytes: Uint8Array, n: number, into: Runn
 // (measured 4-5x faster than decoding and looping generically), and
 // (x - x) === 0 is a finite test V8 keeps inline, unlike Number.isFinite.
 
-function kernelF32(oldBytes: Uint8Array, newBytes: Uint8Array, n: number, into: RunningSums): void {
+function kernelF32(oldBytes: Uint8Array, newBytes: Uint8Array, n: number, maxAbsIn: number): void {
   const o = new Float32Array(oldBytes.buffer, oldBytes.byteOffset, n), w = new Float32Array(newBytes.buffer, newBytes.byteOffset, n);
   const ob = new Int32Array(oldBytes.buffer, oldBytes.byteOffset, n), wb = new Int32Array(newBytes.buffer, newBytes.byteOffset, n);
-  let changed = 0, maxAbs = into.maxAbs, sd = 0, so = 0;
+  let changed = 0, maxAbs = maxAbsIn, sd = 0, so = 0;
   for (let i = 0; i < n; i++) {
     const a = o[i]!;
     if (a - a === 0) so += a * a;
@@ -96,13 +102,13 @@ function kernelF32(oldBytes: Uint8Array, newBytes: Uint8Array, n: number, into: 
       if (d - d === 0) { const ad = Math.abs(d); if (ad > maxAbs) maxAbs = ad; sd += d * d; }
     }
   }
-  into.changed += changed; into.maxAbs = maxAbs; into.sumSqDiff += sd; into.sumSqOld += so;
+  block[0] = changed; block[1] = maxAbs; block[2] = sd; block[3] = so;
 }
 
-function kernelF64(oldBytes: Uint8Array, newBytes: Uint8Array, n: number, into: RunningSums): void {
+function kernelF64(oldBytes: Uint8Array, newBytes: Uint8Array, n: number, maxAbsIn: number): void {
   const o = new Float64Array(oldBytes.buffer, oldBytes.byteOffset, n), w = new Float64Array(newBytes.buffer, newBytes.byteOffset, n);
   const ob = new Int32Array(oldBytes.buffer, oldBytes.byteOffset, 2 * n), wb = new Int32Array(newBytes.buffer, newBytes.byteOffset, 2 * n);
-  let changed = 0, maxAbs = into.maxAbs, sd = 0, so = 0;
+  let changed = 0, maxAbs = maxAbsIn, sd = 0, so = 0;
   for (let i = 0; i < n; i++) {
     const a = o[i]!;
     if (a - a === 0) so += a * a;
@@ -112,14 +118,14 @@ function kernelF64(oldBytes: Uint8Array, newBytes: Uint8Array, n: number, into: 
       if (d - d === 0) { const ad = Math.abs(d); if (ad > maxAbs) maxAbs = ad; sd += d * d; }
     }
   }
-  into.changed += changed; into.maxAbs = maxAbs; into.sumSqDiff += sd; into.sumSqOld += so;
+  block[0] = changed; block[1] = maxAbs; block[2] = sd; block[3] = so;
 }
 
 /** 16-bit floats through a 65536-entry table of their values (F16 or BF16). */
 function kernel16(table: Float32Array): Kernel {
-  return (oldBytes, newBytes, n, into) => {
+  return (oldBytes, newBytes, n, maxAbsIn) => {
     const ob = new Uint16Array(oldBytes.buffer, oldBytes.byteOffset, n), wb = new Uint16Array(newBytes.buffer, newBytes.byteOffset, n);
-    let changed = 0, maxAbs = into.maxAbs, sd = 0, so = 0;
+    let changed = 0, maxAbs = maxAbsIn, sd = 0, so = 0;
     for (let i = 0; i < n; i++) {
       const x = ob[i]!, y = wb[i]!;
       const a = table[x]!;
@@ -130,7 +136,7 @@ function kernel16(table: Float32Array): Kernel {
         if (d - d === 0) { const ad = Math.abs(d); if (ad > maxAbs) maxAbs = ad; sd += d * d; }
       }
     }
-    into.changed += changed; into.maxAbs = maxAbs; into.sumSqDiff += sd; into.sumSqOld += so;
+    block[0] = changed; block[1] = maxAbs; block[2] = sd; block[3] = so;
   };
 }
 
@@ -153,6 +159,25 @@ function kernelFor(dtype: Dtype): Kernel | null {
   }
 }
 
+// A cold V8 compiles a kernel while it runs its first block (on-stack
+// replacement) from whatever that block's first elements showed it, and can
+// stay on slow code: measured on 4 MiB dense blocks, bf16 ran at 210-250 MB/s
+// for good and f32/f64 fell from ~700 to 270-430 MB/s a few blocks in. Running
+// each kernel a few times on a small mixed slice first (changed and unchanged
+// elements, non-finite values) gets the loops optimised with both branches seen.
+const warmed = new Set<Kernel>();
+function warmUp(kernel: Kernel, width: number): void {
+  if (warmed.has(kernel)) return;
+  warmed.add(kernel);
+  const n = 2048;
+  const old = new Uint8Array(n * width), fresh = new Uint8Array(n * width);
+  const bits = new Uint32Array(old.buffer);
+  for (let i = 0; i < bits.length; i++) bits[i] = Math.imul(i + 1, 0x9e3779b1) >>> 0;
+  fresh.set(old);
+  for (let i = 0; i < fresh.length; i += 3 * width) fresh[i + width - 1]! ^= 1 << (i % 7);
+  for (let r = 0; r < 40; r++) kernel(old, fresh, n, 0);
+}
+
 /** The running sums behind the figures, so blocks measured elsewhere (a worker) can be merged. */
 export interface FigureSums {
   readonly elements: number;
@@ -162,7 +187,12 @@ export interface FigureSums {
   readonly sumSqOld: number;
 }
 
-export class FiguresAccumulator implements RunningSums {
+/** Below this many elements the JavaScript kernels are as fast as a trip through wasm memory. */
+const WASM_MIN_ELEMENTS = 64;
+
+const WIDTH_OF: Readonly<Record<FigureKind, number>> = { F32: 4, F64: 8, F16: 2, BF16: 2 };
+
+export class FiguresAccumulator implements KernelSums {
   private elements = 0;
   changed = 0;
   maxAbs = 0;
@@ -171,27 +201,29 @@ export class FiguresAccumulator implements RunningSums {
   private readonly kernel: Kernel | null;
   private readonly decode: Decoder | null;
   private readonly isFloat: boolean;
+  /** The dtype's wasm kernel, when there is one for it (little-endian floats of their usual width). */
+  private readonly wasmKind: FigureKind | null;
 
   constructor(private readonly dtype: Dtype, private readonly width: number, littleEndian: boolean) {
     this.kernel = littleEndian ? kernelFor(dtype) : null;
     this.decode = littleEndian && !this.kernel ? decoderFor(dtype) : null;
     this.isFloat = this.kernel !== null;
+    this.wasmKind = this.kernel && WIDTH_OF[dtype as FigureKind] === width ? (dtype as FigureKind) : null;
   }
 
   /** Adds one block of old and new bytes (same length, whole elements). */
   add(oldBytes: Uint8Array, newBytes: Uint8Array, identical: boolean): void {
     const n = Math.floor(oldBytes.length / this.width);
     this.elements += n;
-    if (identical) {
-      // The old norm is still needed for relChange if another block changes.
-      // Against itself, a kernel changes nothing but the old norm.
-      if (this.kernel) { const o = aligned(oldBytes, this.width); this.kernel(o, o, n, this); }
-      return;
-    }
     if (this.kernel) {
-      this.kernel(aligned(oldBytes, this.width), aligned(newBytes, this.width), n, this);
+      // Against itself, a kernel changes nothing but the old norm, which
+      // relChange still needs if another block of the tensor changes.
+      const wasm = this.wasmKind && n >= WASM_MIN_ELEMENTS ? wasmKernels() : null;
+      if (wasm) { wasm.figures(this.wasmKind!, oldBytes, identical ? oldBytes : newBytes, n, this, null); return; }
+      this.runJs(oldBytes, identical ? oldBytes : newBytes, n);
       return;
     }
+    if (identical) return;
     this.changed += countChanged(oldBytes, newBytes, this.width);
     if (!this.decode) return;
     const o = this.decode(oldBytes, n);
@@ -210,6 +242,41 @@ export class FiguresAccumulator implements RunningSums {
     this.maxAbs = maxAbs;
     this.sumSqDiff += sd;
     this.sumSqOld += so;
+  }
+
+  /** The JavaScript kernel on one block: the reference the wasm kernels are tested against. */
+  private runJs(oldBytes: Uint8Array, newBytes: Uint8Array, n: number): void {
+    const kernel = this.kernel!;
+    if (n > 4096) warmUp(kernel, this.width);
+    const o = aligned(oldBytes, this.width);
+    kernel(o, newBytes === oldBytes ? o : aligned(newBytes, this.width), n, this.maxAbs);
+    this.changed += block[0]!;
+    this.maxAbs = block[1]!;
+    this.sumSqDiff += block[2]!;
+    this.sumSqOld += block[3]!;
+  }
+
+  /**
+   * Byte planes of newBytes ^ oldBytes, exactly as splitPlanes(newBytes, width,
+   * oldBytes) gives them, written into `out` (at least as long; a view of it is
+   * returned), while adding the block's figures exactly as add(oldBytes,
+   * newBytes, false) would: one pass over both blocks where a fused kernel
+   * exists, the two separate passes elsewhere.
+   */
+  addWithPlanes(oldBytes: Uint8Array, newBytes: Uint8Array, out: Uint8Array): Buffer {
+    if (oldBytes.length !== newBytes.length) throw new Error(`addWithPlanes: lengths differ (${oldBytes.length} vs ${newBytes.length})`);
+    const n = Math.floor(oldBytes.length / this.width);
+    const wasm = this.wasmKind && n >= WASM_MIN_ELEMENTS ? wasmKernels() : null;
+    if (!wasm) {
+      this.add(oldBytes, newBytes, false);
+      return splitPlanesInto(newBytes, this.width, oldBytes, out);
+    }
+    if (out.length < newBytes.length) throw new Error(`addWithPlanes: output of ${out.length} bytes for ${newBytes.length}`);
+    this.elements += n;
+    wasm.figures(this.wasmKind!, oldBytes, newBytes, n, this, out);
+    // A tail shorter than one element stays as is after the planes (planes.ts).
+    for (let i = n * this.width; i < newBytes.length; i++) out[i] = newBytes[i]! ^ oldBytes[i]!;
+    return Buffer.from(out.buffer, out.byteOffset, newBytes.length);
   }
 
   sums(): FigureSums {

@@ -1,4 +1,5 @@
-import { xorBytes } from './xor';
+import { WasmKernels, wasmKernels } from './kernels/wasm';
+import { xorBytes, xorInto } from './xor';
 
 // Byte planes: byte 0 of every element, then byte 1, and so on. Small float
 // updates leave sign and exponent bytes equal, so after XOR those planes are
@@ -69,11 +70,47 @@ function untranspose2(planes: Uint8Array, out: Uint8Array, n: number): void {
   }
 }
 
+// The wasm SIMD kernels (kernels/wasm.ts) do widths 2, 4 and 8 several times
+// faster; the JavaScript below is the fallback where wasm SIMD is missing and
+// the reference the kernels are tested against (test/core/kernels.test.ts).
+/** Below this many bytes the JavaScript loops beat a trip through wasm memory. */
+const WASM_MIN_BYTES = 512;
+
+function wasmFor(width: number, length: number): WasmKernels | null {
+  return length >= WASM_MIN_BYTES && WasmKernels.planeWidth(width) ? wasmKernels() : null;
+}
+
 /**
  * Byte planes of `src`, or of `src ^ xorWith` when given: a delta's XOR and
  * its split in one pass, so the block is read once and no XORed copy is made.
  */
 export function splitPlanes(src: Uint8Array, width: number, xorWith?: Uint8Array): Buffer {
+  if (xorWith && xorWith.length !== src.length) throw new Error(`splitPlanes: lengths differ (${src.length} vs ${xorWith.length})`);
+  if (wasmFor(width, src.length)) return splitPlanesInto(src, width, xorWith, Buffer.allocUnsafe(src.length));
+  return splitPlanesJs(src, width, xorWith);
+}
+
+/**
+ * splitPlanes into `out` (at least src.length bytes; reused by the caller, so
+ * no block allocates); returns the view of `out` that holds the planes.
+ */
+export function splitPlanesInto(src: Uint8Array, width: number, xorWith: Uint8Array | undefined, out: Uint8Array): Buffer {
+  if (xorWith && xorWith.length !== src.length) throw new Error(`splitPlanes: lengths differ (${src.length} vs ${xorWith.length})`);
+  if (out.length < src.length) throw new Error(`splitPlanesInto: output of ${out.length} bytes for ${src.length}`);
+  const view = Buffer.from(out.buffer, out.byteOffset, src.length);
+  const wasm = wasmFor(width, src.length);
+  if (!wasm) {
+    view.set(splitPlanesJs(src, width, xorWith));
+    return view;
+  }
+  wasm.splitXor(src, xorWith ?? null, width, view);
+  const tail = Math.floor(src.length / width) * width;
+  for (let i = tail; i < src.length; i++) view[i] = xorWith ? src[i]! ^ xorWith[i]! : src[i]!;
+  return view;
+}
+
+/** The JavaScript split: the fallback and the reference. */
+export function splitPlanesJs(src: Uint8Array, width: number, xorWith?: Uint8Array): Buffer {
   if (xorWith && xorWith.length !== src.length) throw new Error(`splitPlanes: lengths differ (${src.length} vs ${xorWith.length})`);
   const n = Math.floor(src.length / width);
   if ((width === 4 || width === 2) && n % 4 === 0 && n * width === src.length && aligned(src, 4) && (!xorWith || aligned(xorWith, 4))) {
@@ -115,6 +152,37 @@ export function splitPlanes(src: Uint8Array, width: number, xorWith?: Uint8Array
 }
 
 export function joinPlanes(planes: Uint8Array, width: number): Buffer {
+  if (width <= 1) return Buffer.from(planes.buffer, planes.byteOffset, planes.byteLength);
+  const wasm = wasmFor(width, planes.length);
+  if (wasm) {
+    const out = Buffer.allocUnsafe(planes.length);
+    wasm.joinXor(planes, width, null, out);
+    const tail = Math.floor(planes.length / width) * width;
+    if (tail < planes.length) out.set(planes.subarray(tail), tail);
+    return out;
+  }
+  return joinPlanesJs(planes, width);
+}
+
+/**
+ * joinPlanes(planes, width) ^ base in one pass, into a new buffer: a restore
+ * interleaves a delta's planes and XORs the base block without a second walk
+ * over the block. base must be as long as planes.
+ */
+export function joinPlanesXor(planes: Uint8Array, width: number, base: Uint8Array): Buffer {
+  if (base.length !== planes.length) throw new Error(`joinPlanesXor: lengths differ (${planes.length} vs ${base.length})`);
+  if (width <= 1) return xorBytes(planes, base);
+  const wasm = wasmFor(width, planes.length);
+  if (!wasm) return xorInto(joinPlanesJs(planes, width), base);
+  const out = Buffer.allocUnsafe(planes.length);
+  wasm.joinXor(planes, width, base, out);
+  const tail = Math.floor(planes.length / width) * width;
+  for (let i = tail; i < planes.length; i++) out[i] = planes[i]! ^ base[i]!;
+  return out;
+}
+
+/** The JavaScript join: the fallback and the reference. */
+export function joinPlanesJs(planes: Uint8Array, width: number): Buffer {
   if (width <= 1) return Buffer.from(planes.buffer, planes.byteOffset, planes.byteLength);
   const n = Math.floor(planes.length / width);
   const out = Buffer.allocUnsafe(planes.length);

@@ -92,6 +92,8 @@ export async function cleanupLocked(store: Store, opts: CleanupOptions = {}): Pr
       }
     } catch (e) {
       if ((e as WeightlineError).code === 'CANCELLED') break;
+      // No room for the packed copy (the disk a cleanup is run to free): the raw objects stay, the deletions below still run.
+      if ((e as WeightlineError).code === 'DISK_FULL') continue;
       throw e;
     }
     // The sample promised a saving the whole file did not give: the raw objects stay (a pack already made is harmless).

@@ -15,7 +15,7 @@ import { ObjectChecker } from '../store/object-check';
 import { FullSource, type FileSource } from '../rebuild/source';
 import { errorPath, fsyncDir, fsyncFile, mapFsError, sha256File } from '../base/fsutil';
 import { tryReflink } from '../store/place';
-import { deltasSinceCheckpoint } from '../store/history';
+import { lineSinceCheckpoint } from '../store/history';
 import { withWriteLock } from '../store/lock';
 import { FORMAT_VERSION, type FileDelta, type Manifest, type ManifestFile } from '../base/manifest';
 import { STORE_DIR, type Store } from '../store/store';
@@ -105,7 +105,12 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
     const config = await store.readConfig();
     const parentId = await store.readHead();
     const parent = parentId ? await store.readManifest(parentId) : null;
-    let checkpoint = !!opts.checkpoint || !parentId || (await deltasSinceCheckpoint(store, parentId)) + 1 > config.maxChainLength;
+    // A rebuild from the last CHECKPOINT replays the line's deltas: bound what
+    // it reads (maxRouteRead × the model's size) and how many it replays
+    // (maxChainLength). docs/STORE-FORMAT.md "Commit types".
+    const line = parentId ? await lineSinceCheckpoint(store, parentId) : { deltas: 0, deltaBytes: 0 };
+    const routeBudget = config.maxRouteRead * total;
+    let checkpoint = !!opts.checkpoint || !parentId || line.deltas + 1 > config.maxChainLength || line.deltaBytes >= routeBudget;
 
     const cache = await StatCache.load(store);
     let objectChecker: ObjectChecker | undefined;
@@ -183,7 +188,7 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
         await objectChecker?.save();
         return unchangedResult(parentId, parent);
       }
-      if (!checkpoint && deltaBytes >= DELTA_WORTH_IT * total) {
+      if (!checkpoint && (deltaBytes >= DELTA_WORTH_IT * total || line.deltaBytes + deltaBytes > routeBudget)) {
         checkpoint = true;
       }
       const removedFiles = parent && kind === 'folder' && parent.source.kind === 'folder'

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs/promises';
 import { WeightlineError } from '../../../src-shared/errors';
 import { decodePlanes } from '../codec/block-codec';
-import { joinPlanes } from '../codec/planes';
+import { joinPlanes, joinPlanesXor } from '../codec/planes';
 import { xorBytes, xorInto } from '../codec/xor';
 import { blockChecksum, readExactly } from '../base/fsutil';
 import { BLOCK_SIZE, BlockMode, type FileDelta } from '../base/manifest';
@@ -20,8 +20,6 @@ export { FileSource, FullSource, type ChainBlock } from '../base/file-source';
 export class DeltaSource extends FileSource {
   private bytesKey = -1;
   private bytesBlock: Buffer | undefined;
-  private chainKey = -1;
-  private chainCached: ChainBlock | undefined;
   private handle: fs.FileHandle | undefined;
 
   constructor(
@@ -91,16 +89,20 @@ export class DeltaSource extends FileSource {
       const width = this.streams.widths[idx]!;
       // At width 1 joinPlanes returns a view of `planes`, a cached buffer nobody may write into.
       if (width <= 1) block = bytes ? xorBytes(planes, bytes) : planes;
-      else block = bytes ? xorInto(joinPlanes(planes, width), bytes) : joinPlanes(planes, width);
+      else block = bytes ? joinPlanesXor(planes, width, bytes) : joinPlanes(planes, width);
     }
     this.bytesKey = key;
     this.bytesBlock = block;
     return block;
   }
 
+  // No cache at this level: the level above asks for each block once (its
+  // block() or its own chainBlock caller caches the result), and a cache per
+  // level held a 4 MiB buffer per delta of the chain: memory grew with the
+  // chain's length. Uncached, a rebuild holds about two blocks whatever the
+  // length, which is what lets maxRouteRead, not the number of hops, decide
+  // where CHECKPOINTs go (docs/STORE-FORMAT.md "Commit types").
   override async chainBlock(idx: number, k: number): Promise<ChainBlock> {
-    const key = idx * 0x100000 + k;
-    if (key === this.chainKey && this.chainCached) return this.chainCached;
     const stream = this.delta.streams[idx];
     const ref = stream?.blocks[k];
     if (!stream || ref === undefined) throw new WeightlineError('CORRUPT', `${this.label}: the delta has no block ${k} of stream ${idx}`);
@@ -110,27 +112,18 @@ export class DeltaSource extends FileSource {
       // Same element width on both sides: a base is matched by dtype and length.
       return this.base.chainBlock(stream.base, k);
     };
-    let result: ChainBlock;
-    if (ref === 0) {
-      result = await baseBlock();
-    } else {
-      const [mode, at, len, sum] = ref;
-      const stored = await this.readDelta(at, len);
-      if (blockChecksum(stored) !== sum) {
-        throw new WeightlineError('CORRUPT', `${this.label}: delta block ${k} of stream ${idx} is corrupt (checksum ${blockChecksum(stored)}, expected ${sum})`, this.deltaFile ?? undefined);
-      }
-      // A fresh buffer, ours to fold the base's planes into.
-      const own = decodePlanes(stored, this.streams.widths[idx]!, blockLen, `${this.label}: delta block ${k} of stream ${idx}`);
-      if (mode === BlockMode.Xor) {
-        const base = await baseBlock();
-        result = { planes: base.planes ? xorInto(own, base.planes) : own, bytes: base.bytes };
-      } else {
-        result = { planes: own, bytes: null };
-      }
+    if (ref === 0) return baseBlock();
+    const [mode, at, len, sum] = ref;
+    // The base first: this level holds nothing while the levels below work.
+    const base = mode === BlockMode.Xor ? await baseBlock() : null;
+    const stored = await this.readDelta(at, len);
+    if (blockChecksum(stored) !== sum) {
+      throw new WeightlineError('CORRUPT', `${this.label}: delta block ${k} of stream ${idx} is corrupt (checksum ${blockChecksum(stored)}, expected ${sum})`, this.deltaFile ?? undefined);
     }
-    this.chainKey = key;
-    this.chainCached = result;
-    return result;
+    // A fresh buffer, ours to fold the base's planes into.
+    const own = decodePlanes(stored, this.streams.widths[idx]!, blockLen, `${this.label}: delta block ${k} of stream ${idx}`);
+    if (!base) return { planes: own, bytes: null };
+    return { planes: base.planes ? xorInto(own, base.planes) : own, bytes: base.bytes };
   }
 
   private async readDelta(at: number, len: number): Promise<Buffer> {

@@ -53,6 +53,23 @@ export async function indexedGraph(store: Store, known?: ReadonlyMap<string, Com
   return new HistoryGraph(commits, sizes, packs);
 }
 
+/**
+ * The line from this commit up to the nearest CHECKPOINT: how many DELTAs it
+ * holds (0 for a CHECKPOINT) and the bytes of their delta objects, which is
+ * what a rebuild from that CHECKPOINT reads on top of its full parameters.
+ */
+export async function lineSinceCheckpoint(store: Store, id: string): Promise<{ deltas: number; deltaBytes: number }> {
+  let deltas = 0, deltaBytes = 0;
+  for (let cur: string | null = id; cur; ) {
+    const m = await store.readManifest(cur);
+    if (m.type === 'CHECKPOINT') break;
+    deltas++;
+    deltaBytes += m.files.reduce((s, f) => s + (f.delta?.bytes ?? 0), 0);
+    cur = m.parent;
+  }
+  return { deltas, deltaBytes };
+}
+
 /** Number of DELTA commits between this one and the nearest CHECKPOINT at or above it (0 for a CHECKPOINT). */
 export async function deltasSinceCheckpoint(store: Store, id: string): Promise<number> {
   // Only the line up to the nearest CHECKPOINT matters: a graph of just those commits.
