@@ -162,3 +162,35 @@ describe('broken ONNX and TF files leave the store unchanged', () => {
     });
   }
 });
+
+describe('a TF CheckpointManager saving under a new number each time (ckpt-1.*, ckpt-2.*, …)', () => {
+  it('each save is a DELTA against the previous number, and every version restores bit-exact', async () => {
+    const root = scratch();
+    const store = await Store.init(root);
+    const work = path.join(root, 'ckpts');
+    const commits: CommitResult[] = [];
+    const hashes: Array<Record<string, string>> = [];
+    for (const v of [1, 2, 3]) {
+      await place(fixture(`tf/ckpt-manager/v${v}`), work);
+      const c = await commit(store, work, { message: `save ${v}` });
+      commits.push(c);
+      const files: Record<string, string> = {};
+      for (const f of await fs.readdir(work)) files[f] = await sha256Of(path.join(work, f));
+      hashes.push(files);
+    }
+    for (const c of commits.slice(1)) {
+      expect(c.type).toBe('DELTA');
+      const m = await store.readManifest(c.id);
+      const data = m.files.find((f) => f.path.includes('.data-'))!;
+      // Based on the previous number's shard, not stored whole.
+      expect(data.delta!.basePath).toMatch(/^ckpt-\d\.data-00000-of-00001$/);
+      expect(data.delta!.basePath).not.toBe(data.path);
+      expect(data.tensors.some((t) => t.status === 'changed')).toBe(true);
+    }
+    for (const [i, c] of commits.entries()) {
+      const to = path.join(root, `out-${i}`);
+      await restore(store, c.id, { to, link: 'copy' });
+      for (const [name, sha] of Object.entries(hashes[i]!)) expect(await sha256Of(path.join(to, name))).toBe(sha);
+    }
+  });
+});

@@ -16,6 +16,7 @@ import { FullSource, type FileSource } from '../rebuild/source';
 import { errorPath, fsyncDir, fsyncFile, mapFsError, sha256File } from '../base/fsutil';
 import { tryReflink } from '../store/place';
 import { lineSinceCheckpoint } from '../store/history';
+import { checkpointFamily } from '../formats/checkpoint-names';
 import { withWriteLock } from '../store/lock';
 import { FORMAT_VERSION, type FileDelta, type Manifest, type ManifestFile } from '../base/manifest';
 import { STORE_DIR, type Store } from '../store/store';
@@ -365,10 +366,20 @@ function afterLanding(result: CommitResult, what: string, e: unknown): Weightlin
   return new WeightlineError(codeOf(e), `commit ${result.id} was made and HEAD points to it; ${what}: ${reason(e)}`, fileOf(e));
 }
 
-/** The parent's file a new file is diffed against: same path, or for single-file sources the one file, whatever its name. */
+/**
+ * The parent's file a new file is diffed against: same path; for single-file
+ * sources the one file, whatever its name; else, for a numbered checkpoint
+ * file (TensorFlow's `ckpt-2.index` after `ckpt-1.index`), the one parent file
+ * of the same family, so a save under a new number is still a delta.
+ */
 function pickBase(parent: Manifest, kind: 'file' | 'folder', rel: string): ManifestFile | null {
   if (kind === 'file' && parent.source.kind === 'file') return parent.files[0] ?? null;
-  return parent.files.find((f) => f.path === rel) ?? null;
+  const same = parent.files.find((f) => f.path === rel);
+  if (same) return same;
+  const family = checkpointFamily(rel);
+  if (!family) return null;
+  const kin = parent.files.filter((f) => checkpointFamily(f.path) === family);
+  return kin.length === 1 ? kin[0]! : null;
 }
 
 /**
