@@ -25,7 +25,7 @@ const nodeBuiltins = {
 
 // The store engine's layers, bottom to top (docs/ARCHITECTURE.md): each folder
 // of src-main/core may import only from the folders before it in this list.
-const CORE_LAYERS = ['formats', 'base', 'codec', 'store', 'rebuild', 'ops'];
+const CORE_LAYERS = ['formats', 'base', 'codec', 'store', 'rebuild', 'remote', 'ops'];
 const coreLayerRules = CORE_LAYERS.map((layer, i) => {
   const above = CORE_LAYERS.slice(i + 1);
   return {

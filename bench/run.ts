@@ -4,6 +4,7 @@
 // they meet or miss.
 //   npm run bench [-- --quick]   (--quick: small sizes only, for a smoke run)
 //   -- --only=sequences|long|kernels|sizes|chain   one section
+//   -- --only=remote   push/clone against a local S3 server instead (bench/remote.ts, bench/RESULTS-remote.md)
 //   WEIGHTLINE_BENCH_LONG_MB=N   size of each of the 20 checkpoints (default 50, --quick 4)
 
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -443,4 +444,6 @@ function main(): void {
   fs.rmSync(scratch, { recursive: true, force: true });
 }
 
-main();
+// The remotes benchmark is its own script (it needs an S3 server): run it instead.
+if (only === 'remote') await import('./remote');
+else main();

@@ -19,6 +19,13 @@ export type ErrorCode =
   | 'CANCELLED'
   | 'CHANGED_DURING' // a file that changed while it was read
   | 'JOB_CRASHED' // a job process died (signal, exit code, out of memory); the store is left as before the job
+  // Remotes (S3-compatible object storage, issue 14). Messages name the remote and, where one is involved, the key.
+  | 'REMOTE_AUTH' // the remote refused the credentials (wrong key or secret, access denied) or none were found
+  | 'REMOTE_NOT_FOUND' // the bucket does not exist, or a key the remote should hold is missing
+  | 'REMOTE_UNREACHABLE' // the endpoint refuses connections, cannot be resolved, or stopped answering mid-transfer
+  | 'CLOCK_SKEW' // the remote refused the request because this machine's clock is too far from its own
+  | 'REMOTE_CORRUPT' // a remote object or manifest whose bytes do not hash to its name
+  | 'REMOTE_ERROR' // any other refusal by the remote (a server error, an unexpected answer)
   | 'INTERNAL'; // a bug: something other than a WeightlineError was thrown
 
 export interface WeightlineErrorJSON {

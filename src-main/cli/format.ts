@@ -44,7 +44,12 @@ function laneText(row: LaneRow): RowText {
   return { join, dot, rest };
 }
 
-export function formatLog(entries: readonly LogEntry[], head: string | null): string {
+/** Where a commit's data is, when the store has remotes (issue 14): the tag `log` shows. */
+export function locationTag(where: 'local' | 'remote' | 'both' | undefined): string {
+  return where === 'local' ? 'local only' : where === 'remote' ? 'remote only' : where === 'both' ? 'local+remote' : '';
+}
+
+export function formatLog(entries: readonly LogEntry[], head: string | null, locations?: ReadonlyMap<string, 'local' | 'remote' | 'both'>): string {
   const rows = computeLanes(entries);
   const lines: string[] = [];
   entries.forEach((e, i) => {
@@ -54,7 +59,7 @@ export function formatLog(entries: readonly LogEntry[], head: string | null): st
       : e.fullBytes === 0 && e.logicalBytes > 0 ? 'full (same bytes as an older commit, 0 B more)'
       : `full ${humanBytes(e.fullBytes)}`;
     const delta = e.type === 'DELTA' ? `, delta ${humanBytes(e.deltaBytes)}` : '';
-    const tags = [e.id === head ? 'HEAD' : '', e.pinned ? 'pinned' : ''].filter(Boolean).join(', ');
+    const tags = [e.id === head ? 'HEAD' : '', e.pinned ? 'pinned' : '', locationTag(locations?.get(e.id))].filter(Boolean).join(', ');
     const [first = '', ...more] = e.message.split(/\r?\n/);
     if (join) lines.push(join);
     lines.push(`${dot}${shortId(e.id)} ${e.type.padEnd(10)} ${first}${tags ? `  (${tags})` : ''}`);

@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { isWeightlineError, WeightlineError, type ErrorCode } from '../../src-shared/errors';
 import { WEIGHTLINE_VERSION } from '../../src-shared/version';
-import { DEFAULT_CONFIG, type StoreConfig } from '../../src-shared/settings';
+import { CONFIG_EXPECTED, CONFIG_VALUE_SCHEMAS, DEFAULT_CONFIG, type StoreConfig } from '../../src-shared/settings';
+import { againstVersions, againstVersionsText, OVER_REASON, rawCopies, rawCopiesText } from '../../src-shared/storage-totals';
 import type { CleanupPlan, CommitResult, KeepReason, LinkMode } from '../../src-shared/model';
 import type { Store } from '../core/store/store';
 
@@ -30,6 +31,7 @@ import { installInterrupt, INTERRUPTED, type Interrupt } from './interrupt';
 import { formatFiles, formatLog, formatRepair, humanBytes, relativeTime, shortId } from './format';
 import { progressBar } from './progress';
 import { registerServe } from './serve-command';
+import { locations, registerRemote, remoteHolder, restoreFetcher } from './remote-command';
 
 export interface CliIO {
   readonly stdout: { write(s: string): unknown; isTTY?: boolean };
@@ -122,8 +124,10 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
       // A damaged HEAD must not hide the log: it is how the user finds the commit to restore.
       const head = await store.headState();
       if (!head.ok) io.stderr.write(`weightline: warning: ${head.error.message}\n`);
-      if (o.json) json(entries);
-      else out(entries.length ? formatLog(entries, head.ok ? head.commit : null) : 'No commits yet.');
+      // With remotes, each commit says where its data is: local only, remote only, or both.
+      const where = await locations(store);
+      if (o.json) json(where ? entries.map((e) => ({ ...e, location: where.commits.get(e.id) ?? 'local' })) : entries);
+      else out(entries.length ? formatLog(entries, head.ok ? head.commit : null, where?.commits) : 'No commits yet.');
     });
 
   program.command('show')
@@ -173,7 +177,9 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
       const p = o.json ? progressBar(undefined) : bar();
       // A trailing slash says "into this folder" (even one not made yet): path.resolve would drop it.
       const to = o.to ? path.resolve(here(), o.to) + (/[\\/]$/.test(o.to) ? path.sep : '') : undefined;
-      const res = await (await ops.restore())(store, ref, { ...(to ? { to } : {}), force: !!o.force, link: o.link, onProgress: p.update, ...signal() });
+      // Objects only a remote holds are downloaded first (just the route's), when the store has remotes.
+      const fetchObjects = await restoreFetcher(store, p.update);
+      const res = await (await ops.restore())(store, ref, { ...(to ? { to } : {}), force: !!o.force, link: o.link, onProgress: p.update, ...signal(), ...(fetchObjects ? { fetchObjects } : {}) });
       p.end();
       if (res.link?.warning) io.stderr.write(`weightline: warning: ${res.link.warning}\n`);
       for (const n of res.notes ?? []) io.stderr.write(`weightline: note: ${n}\n`);
@@ -189,16 +195,28 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
     .action(async (o: { json?: boolean }) => {
       const store = await openStore();
       const s = await (await ops.inspect()).status(store);
-      if (o.json) { json(s); return; }
+      const where = await locations(store);
+      const count = (l: string): number => (where ? [...where.commits.values()].filter((x) => x === l).length : 0);
+      const remotes = where ? { remotes: where.remotes, commitsLocalOnly: count('local'), commitsRemoteOnly: count('remote'), commitsBoth: count('both') } : {};
+      // Raw copies and what trimming them would free, from the log (stat data only; an estimate, no cleanup plan).
+      const raw = rawCopies(await (await ops.inspect()).log(store));
+      if (o.json) { json({ ...s, ...remotes, rawCopies: raw }); return; }
       for (const l of s.links ?? []) out(`restored link ${l.path} (commit ${shortId(l.commit)}): ${linkProblemText(l.problem)}`);
-      const pct = s.logicalBytes > 0 ? 100 - (s.storeBytes / s.logicalBytes) * 100 : 0;
-      // Before a cleanup every commit still holds its full parameters, so the store can exceed the versions' size.
-      const saving = s.logicalBytes === 0 ? '' : pct >= 0 ? ` (${pct.toFixed(1)}% saved)` : ` (${(-pct).toFixed(1)}% more than the versions; "weightline cleanup --dry-run" shows what it would free)`;
+      // Before a cleanup every commit still holds its full parameters, so the store can exceed the versions' size: not a saving.
+      const against = againstVersions(s.logicalBytes, s.storeBytes, 1);
+      const saving = s.logicalBytes === 0 ? '' : against.kind === 'over'
+        ? ` (${againstVersionsText(against, 1)}: ${OVER_REASON}; "weightline cleanup --dry-run" shows what it would free)`
+        : ` (${againstVersionsText(against, 1)})`;
       out([
         `store    ${store.root}`,
         `HEAD     ${s.head ? shortId(s.head) : '(no commits yet)'}${s.path ? `  ${s.path}` : ''}`,
         `working  ${s.head ? (s.dirty ? 'changed since HEAD (uncommitted)' : 'matches HEAD') : '-'}`,
         `storage  ${humanBytes(s.storeBytes)} on disk for ${humanBytes(s.logicalBytes)} of versions${saving}`,
+        ...(s.head ? [`copies   ${rawCopiesText(raw)}`] : []),
+        ...(where ? [
+          `commits  ${count('local')} local only, ${count('both')} local+remote, ${count('remote')} remote only (restore downloads what it needs)`,
+          ...where.remotes.map((x) => `remote   ${x.name} ${x.url}: ${x.listedAt ? `${x.commits} commit(s) when last listed (${relativeTime(x.listedAt)})` : 'not listed yet (push or fetch)'}`),
+        ] : []),
       ].join('\n'));
     });
 
@@ -217,10 +235,28 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
   program.command('verify')
     .description('rebuild every commit (no files written) and check every sha256; exit 1 if anything is wrong')
     .option('--json', 'print JSON: {"ok","commits":[{"id","ok","error","restorable","route"}]}')
-    .action(async (o: { json?: boolean }) => {
+    .option('--remote <name>', 'check a remote instead: download and hash every object and manifest, and say which commits it cannot rebuild (JSON: {"ok","remote","url","commits":[{"id","ok","problems"}],"damaged","objectsChecked","bytesChecked"})')
+    .action(async (o: { json?: boolean; remote?: string }) => {
       const store = await openStore();
       const p = o.json ? progressBar(undefined) : bar();
-      const res = await (await ops.verify())(store, { onProgress: p.update, ...signal() });
+      if (o.remote) {
+        const res = await (await import('../core/remote/index')).verifyRemote(store, { remote: o.remote, onProgress: p.update, ...signal() });
+        p.end();
+        if (o.json) json(res);
+        else {
+          for (const c of res.commits) out(`${shortId(c.id)}  ${c.ok ? 'ok' : `FAILED: ${c.problems.join('; ')}`}`);
+          for (const k of res.damaged) out(`damaged: ${k}`);
+          const bad = res.commits.filter((c) => !c.ok).length;
+          out(res.ok
+            ? `verified ${res.remote} (${res.url}): ${res.commits.length} commit(s), ${res.objectsChecked} object(s), ${humanBytes(res.bytesChecked)} hashed: all ok`
+            : `${res.remote} (${res.url}): ${bad} of ${res.commits.length} commit(s) cannot be rebuilt from the remote, ${res.damaged.length} damaged key(s); delete damaged keys on the remote and push again from a store that has them`);
+        }
+        if (!res.ok) exitCode = 1;
+        return;
+      }
+      // Objects a remote holds are not missing (issue 14): commits that need them say so.
+      const elsewhere = await remoteHolder(store);
+      const res = await (await ops.verify())(store, { onProgress: p.update, ...signal(), ...(elsewhere ? { elsewhere } : {}) });
       p.end();
       if (o.json) json(res);
       else {
@@ -284,6 +320,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
 
   registerServe(program, { here, out, err, json });
   registerDemo(program, { here, out, err, json });
+  registerRemote(program, { here, out, err, json, openStore, signal, bar: (j) => (j ? progressBar(undefined) : bar()) });
 
   if (argv.length === 0) {
     program.outputHelp();
@@ -330,8 +367,10 @@ function parseSetting(key: keyof StoreConfig, value: string): number | boolean {
     if (value === 'true' || value === 'false') return value === 'true';
     throw new UsageError(`${key} takes true or false, found "${value}"`);
   }
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${key} takes a whole number of at least 1, found "${value}"`);
+  // Plain decimal notation only ("2.5", not "0x10" or "1e3"); then the store's own rule for the key
+  // (maxRouteRead takes decimals, the counts whole numbers), so the CLI refuses what the app refuses.
+  const n = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$/.test(value) ? Number(value) : NaN;
+  if (!CONFIG_VALUE_SCHEMAS[key].safeParse(n).success) throw new UsageError(`${key} takes ${CONFIG_EXPECTED[key]}, found "${value}"`);
   return n;
 }
 

@@ -25,6 +25,12 @@ export interface RestoreOptions {
   readonly link?: LinkMode;
   readonly onProgress?: ProgressListener;
   readonly signal?: AbortSignal;
+  /**
+   * Brings objects the store lacks into objects/ before the version is read
+   * (a remote's, issue 14: remote/lazy.ts); true when it added some. Absent:
+   * the store's own objects only.
+   */
+  readonly fetchObjects?: (id: string, manifest: Manifest, graph: HistoryGraph, signal?: AbortSignal) => Promise<boolean>;
 }
 
 export const LINK_WARNING = 'the restored files share their bytes with the store: a program that writes into a linked file in place (torch.save or cp to the same path do) changes the stored version; "weightline status" and "weightline verify" detect it and "weightline repair" rebuilds it where the history allows. Use --link auto (reflink or copy) unless you need the disk space';
@@ -80,7 +86,7 @@ async function restoreLocked(
   const here = await workingHashes(store, cache, store.sourcePathFor(target));
   // What is there now must be a version the store holds, or the user's
   // uncommitted work would be lost.
-  const graph = await HistoryGraph.load(store);
+  let graph = await HistoryGraph.load(store);
   let tracked: Manifest | null = null;
   if (here && here.size > 0) {
     for (const c of graph.commits) {
@@ -92,6 +98,8 @@ async function restoreLocked(
     }
   }
 
+  // Objects only a remote holds: downloaded (hash-checked) before anything is read or written here.
+  if (opts.fetchObjects && (await opts.fetchObjects(id, manifest, graph, opts.signal))) graph = await HistoryGraph.load(store);
   const total = manifest.files.reduce((s, f) => s + f.bytes, 0);
   const mode = opts.link ?? 'auto';
   // A copy restore needs links.json only to drop a stale entry for its

@@ -17,6 +17,13 @@ import type { Store } from '../store/store';
 export interface VerifyOptions {
   readonly onProgress?: ProgressListener;
   readonly signal?: AbortSignal;
+  /**
+   * The remote holding an object this store lacks, or null (issue 14). An
+   * object a remote holds is not missing: a commit that needs it is reported
+   * ok, with a route saying it is on the remote and not checked here
+   * (`verify --remote` checks the remote).
+   */
+  readonly elsewhere?: (sha: string) => string | null;
 }
 
 export async function verify(store: Store, opts: VerifyOptions = {}): Promise<VerifyResult> {
@@ -54,8 +61,9 @@ export async function verify(store: Store, opts: VerifyOptions = {}): Promise<Ve
           if (actual !== sha) bad.add(sha);
         }
         const st = deltaState.get(sha)!;
-        if (st !== 'intact') problems.push(`${file.path}: its delta object ${sha.slice(0, 12)} is ${st}`);
-      } else if (!file.delta && graph.objectSize(file.sha256) === null && !graph.packedObject(file.sha256)) {
+        if (st === 'missing' && opts.elsewhere?.(sha)) bad.delete(sha);
+        else if (st !== 'intact') problems.push(`${file.path}: its delta object ${sha.slice(0, 12)} is ${st}`);
+      } else if (!file.delta && graph.objectSize(file.sha256) === null && !graph.packedObject(file.sha256) && !opts.elsewhere?.(file.sha256)) {
         problems.push(`${file.path}: its full parameters are missing (object ${file.sha256.slice(0, 12)}) and it has no delta`);
       }
       // The object may be longer than the manifest says (appended to in place); reads stop at the manifest's length.
@@ -82,6 +90,8 @@ export async function verify(store: Store, opts: VerifyOptions = {}): Promise<Ve
         if (read.note) routes.push(`${file.path} ${read.note}`);
       } catch (e) {
         if ((e as WeightlineError).code === 'CANCELLED') throw e;
+        const remote = (e as WeightlineError).code === 'BROKEN_CHAIN' ? opts.elsewhere?.(file.delta?.object ?? file.sha256) ?? opts.elsewhere?.(file.sha256) : null;
+        if (remote) { routes.push(`${file.path}: on the remote ${remote} only, not checked here ("weightline verify --remote ${remote}" checks it)`); continue; }
         restorable = false;
         if (bad.has(file.sha256)) problems.push(`${file.path}: its full parameters changed on disk (object ${file.sha256.slice(0, 12)})`);
         problems.push(e instanceof Error ? e.message : String(e));

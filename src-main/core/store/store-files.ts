@@ -29,7 +29,7 @@ const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 // ---- the one reader ----
 
 /** The bytes of a store file as JSON, or undefined when the file does not exist. */
-async function readJson(file: string, expected: string, next: string): Promise<{ readonly value: unknown } | undefined> {
+export async function readJson(file: string, expected: string, next: string): Promise<{ readonly value: unknown } | undefined> {
   let bytes: Buffer;
   try {
     bytes = await fs.readFile(file);
@@ -55,14 +55,14 @@ async function readJson(file: string, expected: string, next: string): Promise<{
 }
 
 /** value checked against schema, or a CORRUPT error saying where it differs. */
-function check<T>(file: string, schema: z.ZodType<T>, value: unknown, expected: string, next: string): T {
+export function check<T>(file: string, schema: z.ZodType<T>, value: unknown, expected: string, next: string): T {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   throw damaged(file, expected, foundAt(value, parsed.error), next);
 }
 
 /** A cache: its content when it is whole and well formed, else undefined (it is rebuilt). */
-async function readCache<T>(file: string, schema: z.ZodType<T>): Promise<T | undefined> {
+export async function readCache<T>(file: string, schema: z.ZodType<T>): Promise<T | undefined> {
   try {
     const raw = await readJson(file, '', '');
     if (!raw) return undefined;

@@ -1,0 +1,145 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import type { Progress } from '../../src-shared/model';
+import type { Store } from '../core/store/store';
+import type { CommandContext } from './command-context';
+import { humanBytes, shortId } from './format';
+
+// remote add/list/remove, push, fetch, clone (issue 14). The remote code (and
+// the AWS SDK under it) loads only when one of these runs, or when a store has
+// remotes: `log` and `commit` in a store without remotes never pay for it.
+
+export interface RemoteCommandContext extends CommandContext {
+  openStore(): Promise<Store>;
+  /** The running command's AbortSignal (SIGINT/SIGTERM). */
+  signal(): { signal?: AbortSignal };
+  /** A progress bar on a TTY, or nothing (and nothing with --json). */
+  bar(json: boolean): { update: (p: Progress) => void; end: () => void };
+}
+
+const remote = async () => import('../core/remote/index');
+
+/** The lazy-restore hook for restore, when the store has remotes (else undefined, and nothing is loaded). */
+export async function restoreFetcher(store: Store, onProgress: (p: Progress) => void): Promise<import('../core/remote/lazy').FetchObjects | undefined> {
+  if (!(await fs.stat(path.join(store.dir, 'remotes.json')).catch(() => null))) return undefined;
+  return (await remote()).remoteObjectFetcher(store, { onProgress });
+}
+
+export function registerRemote(program: Command, ctx: RemoteCommandContext): void {
+  const { out, json } = ctx;
+  const r = program.command('remote').description('remote stores in S3-compatible object storage: add, list, remove');
+  r.command('add')
+    .description('add a remote: s3://BUCKET/PREFIX; credentials and region come from the AWS chain (nothing secret is stored)')
+    .argument('<name>').argument('<url>', 's3://bucket[/prefix]')
+    .option('--endpoint <url>', 'S3 endpoint of an S3-compatible server (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS)')
+    .option('--region <region>', 'region (default: the AWS chain: AWS_REGION, the profile)')
+    .option('--json', 'print JSON: {"name","url","endpoint","region"}')
+    .action(async (name: string, url: string, o: { endpoint?: string; region?: string; json?: boolean }) => {
+      const info = await (await remote()).addRemote(await ctx.openStore(), name, url, { ...(o.endpoint ? { endpoint: o.endpoint } : {}), ...(o.region ? { region: o.region } : {}) });
+      if (o.json) json({ name: info.name, url: info.url, endpoint: info.endpoint, region: info.region });
+      else out(`Added remote ${info.name} → ${info.url}${info.endpoint ? ` at ${info.endpoint}` : ''}`);
+    });
+  r.command('list', { isDefault: true })
+    .description('list the remotes')
+    .option('--json', 'print JSON: [{"name","url","endpoint","region","listedAt","commits"}]')
+    .action(async (o: { json?: boolean }) => {
+      const list = await (await remote()).listRemotes(await ctx.openStore());
+      if (o.json) { json(list); return; }
+      if (list.length === 0) { out('No remotes (add one with `weightline remote add origin s3://bucket/prefix`).'); return; }
+      for (const x of list) out(`${x.name}\t${x.url}${x.endpoint ? `\t${x.endpoint}` : ''}${x.commits !== null ? `\t(${x.commits} commit(s) when last listed)` : ''}`);
+    });
+  r.command('remove')
+    .alias('rm')
+    .description('forget a remote (nothing on the remote is touched)')
+    .argument('<name>')
+    .option('--json', 'print JSON: {"name","removed"}')
+    .action(async (name: string, o: { json?: boolean }) => {
+      await (await remote()).removeRemote(await ctx.openStore(), name);
+      if (o.json) json({ name, removed: true }); else out(`Removed remote ${name}`);
+    });
+
+  program.command('push')
+    .description('upload the commits (with their ancestors) the remote lacks; resumes where an interrupted push stopped')
+    .argument('[name-or-ref]', 'remote name (default: the only remote, or origin), or a commit')
+    .argument('[refs...]', 'commits to push (default: every commit)')
+    .option('--endpoint <url>', 'S3 endpoint for this run')
+    .option('--json', 'print JSON: {"remote","url","commits","alreadyThere","objectsUploaded","bytesUploaded","objectsAlreadyThere","rebuilt"}')
+    .action(async (first: string | undefined, rest: string[], o: { endpoint?: string; json?: boolean }) => {
+      const store = await ctx.openStore();
+      const api = await remote();
+      const names = Object.keys(await api.readRemotes(store));
+      const [name, refs] = first !== undefined && names.includes(first) ? [first, rest] : [undefined, first !== undefined ? [first, ...rest] : rest];
+      const p = ctx.bar(!!o.json);
+      const res = await api.push(store, { ...(name ? { remote: name } : {}), refs, onProgress: p.update, ...ctx.signal(), ...(o.endpoint ? { connect: { endpoint: o.endpoint } } : {}) });
+      p.end();
+      if (o.json) { json(res); return; }
+      if (res.commits.length === 0 && res.objectsUploaded === 0) out(`${res.remote} already has ${res.alreadyThere} commit(s) asked for; nothing to push`);
+      else out(`Pushed ${res.commits.length} commit(s) to ${res.remote} (${res.url}): ${res.objectsUploaded} object(s), ${humanBytes(res.bytesUploaded)} sent${res.objectsAlreadyThere ? `; ${res.objectsAlreadyThere} object(s) were there already` : ''}${res.rebuilt ? `; ${res.rebuilt} full object(s) rebuilt to be sent` : ''}`);
+    });
+
+  program.command('fetch')
+    .description("bring the remote's history (manifests only; objects come with a restore)")
+    .argument('[name]', 'remote name (default: the only remote, or origin)')
+    .option('--endpoint <url>', 'S3 endpoint for this run')
+    .option('--json', 'print JSON: {"remote","url","fetched","remoteCommits","remoteObjects"}')
+    .action(async (name: string | undefined, o: { endpoint?: string; json?: boolean }) => {
+      const store = await ctx.openStore();
+      const p = ctx.bar(!!o.json);
+      const res = await (await remote()).fetchRemote(store, { ...(name ? { remote: name } : {}), onProgress: p.update, ...ctx.signal(), ...(o.endpoint ? { connect: { endpoint: o.endpoint } } : {}) });
+      p.end();
+      if (o.json) { json(res); return; }
+      out(res.fetched.length
+        ? `Fetched ${res.fetched.length} commit(s) from ${res.remote}: ${res.fetched.slice(-3).map(shortId).join(', ')}${res.fetched.length > 3 ? ', …' : ''} (restore one to download its objects)`
+        : `Up to date with ${res.remote} (${res.remoteCommits} commit(s))`);
+    });
+
+  program.command('clone')
+    .description('make a new store from a remote (with origin set) and restore its newest commit')
+    .argument('<url>', 's3://bucket[/prefix]')
+    .argument('<dir>', 'a new (or empty) folder')
+    .option('--endpoint <url>', 'S3 endpoint of an S3-compatible server (kept as the remote\'s endpoint)')
+    .option('--region <region>', 'region (kept as the remote\'s region)')
+    .option('--no-checkout', 'fetch the history only; restore nothing')
+    .option('--json', 'print JSON: {"root","head","fetched","restored"}')
+    .action(async (url: string, dir: string, o: { endpoint?: string; region?: string; checkout: boolean; json?: boolean }) => {
+      const api = await remote();
+      const p = ctx.bar(!!o.json);
+      const res = await api.clone(url, path.resolve(ctx.here(), dir), { ...(o.endpoint ? { endpoint: o.endpoint } : {}), ...(o.region ? { region: o.region } : {}), onProgress: p.update, ...ctx.signal() });
+      let restored: string | null = null;
+      let note: string | null = null;
+      if (res.head && o.checkout) {
+        const { Store } = await import('../core/store/store');
+        const store = await Store.open(res.root);
+        const manifest = await store.readManifest(res.head);
+        if (path.isAbsolute(manifest.source.path)) {
+          note = `not restored: commit ${shortId(res.head)} lives at ${manifest.source.path}, outside the store; restore it with --to`;
+        } else {
+          const { restore } = await import('../core/ops/restore');
+          const done = await restore(store, res.head, { onProgress: p.update, ...ctx.signal(), fetchObjects: await api.remoteObjectFetcher(store, { onProgress: p.update }) });
+          restored = path.relative(res.root, done.target) || '.';
+        }
+      }
+      p.end();
+      if (o.json) { json({ root: res.root, head: res.head, fetched: res.fetched.length, restored }); return; }
+      out(`Cloned ${url} into ${res.root}: ${res.fetched.length} commit(s)${res.head ? `, HEAD ${shortId(res.head)}` : ''}${restored ? `, restored ${restored}` : ''}`);
+      if (note) ctx.err(`weightline: note: ${note}`);
+    });
+}
+
+/** For local verify: which remote holds an object this store lacks (from the remotes' caches), when the store has remotes. */
+export async function remoteHolder(store: Store): Promise<((sha: string) => string | null) | undefined> {
+  if (!(await fs.stat(path.join(store.dir, 'remotes.json')).catch(() => null))) return undefined;
+  const api = await import('../core/remote/remote-files');
+  const where = new Map<string, string>();
+  for (const name of Object.keys(await api.readRemotes(store))) {
+    for (const sha of Object.keys((await api.readRemoteCache(store, name))?.objects ?? {})) if (!where.has(sha)) where.set(sha, name);
+  }
+  return (sha) => where.get(sha) ?? null;
+}
+
+/** The remote-related lines of `log` and `status`, when the store has remotes; null otherwise. */
+export async function locations(store: Store): Promise<import('../core/remote/remotes').Locations | null> {
+  if (!(await fs.stat(path.join(store.dir, 'remotes.json')).catch(() => null))) return null;
+  return (await remote()).commitLocations(store);
+}

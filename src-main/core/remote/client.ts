@@ -1,0 +1,283 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import {
+  GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { WeightlineError } from '../../../src-shared/errors';
+import { fsyncFile, mapFsError, readExactly } from '../base/fsutil';
+import type { Store } from '../store/store';
+import { getRemote, type RemoteConfig } from './remote-files';
+import { keys, parseRemoteUrl, remoteUrl, type RemoteLocation } from './url';
+
+// One remote as the verbs use it: an S3 client set up for S3-compatible
+// servers (../shared/S3-TESTING.md), the keys of docs/STORE-FORMAT.md
+// ("Remotes"), and every transfer streamed and checked by our own sha256
+// (never the ETag: radosgw answers a multipart upload with an empty one).
+
+// The SDK warns on Node 20 that versions published after January 2027 need
+// Node 22; the version package.json pins runs on 20, so the warning is noise
+// on every command's stderr.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/** Objects up to this size go as one PutObject read into memory (with Content-MD5, so the server checks what it got). */
+export const PART_SIZE = 16 * 1024 * 1024;
+/** Parts in flight for one multipart upload: memory is PART_SIZE × this. */
+export const PART_QUEUE = 4;
+
+export interface ConnectOptions {
+  /** Overrides the remote's endpoint and the environment's (`--endpoint`). */
+  readonly endpoint?: string;
+  readonly region?: string;
+  /** Extra client settings (tests: credentials, retries). */
+  readonly client?: Partial<S3ClientConfig>;
+}
+
+export class Remote {
+  readonly loc: RemoteLocation;
+  readonly endpoint: string | null;
+  readonly client: S3Client;
+
+  constructor(readonly name: string, readonly url: string, config: Pick<RemoteConfig, 'endpoint' | 'region'>, opts: ConnectOptions = {}) {
+    this.loc = parseRemoteUrl(url);
+    this.endpoint = opts.endpoint ?? config.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL ?? null;
+    const region = opts.region ?? config.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+    this.client = new S3Client({
+      ...(this.endpoint ? { endpoint: this.endpoint } : {}),
+      // Unset: the SDK looks in the shared config (AWS_PROFILE); S3-compatible servers mostly ignore it.
+      ...(region ? { region } : {}),
+      // Path-style works on every S3-compatible server; AWS S3 still accepts it.
+      forcePathStyle: true,
+      // The default checksums turn a streamed PutObject into aws-chunked with a
+      // trailer, which radosgw (and other S3 look-alikes) refuse with 411.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: 4,
+      requestHandler: { connectionTimeout: 5000, requestTimeout: 60_000 },
+      ...opts.client,
+    });
+  }
+
+  /** A configured remote of the store. */
+  static async open(store: Store, name: string, opts: ConnectOptions = {}): Promise<Remote> {
+    const config = await getRemote(store, name);
+    return new Remote(name, config.url, config, opts);
+  }
+
+  /** "origin (s3://bucket/prefix at http://127.0.0.1:7480)": how messages name the remote. */
+  describe(): string {
+    return `${this.name} (${remoteUrl(this.loc)}${this.endpoint ? ` at ${this.endpoint}` : ''})`;
+  }
+
+  /** Every key under prefix, without the prefix, with its size: one listing (paged by the server). */
+  async list(prefix: string, signal?: AbortSignal): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    let token: string | undefined;
+    do {
+      let res;
+      try {
+        res = await this.client.send(new ListObjectsV2Command({ Bucket: this.loc.bucket, Prefix: prefix, ContinuationToken: token }), { abortSignal: signal });
+      } catch (e) {
+        throw this.error(e, prefix, signal);
+      }
+      for (const o of res.Contents ?? []) if (o.Key) out.set(o.Key.slice(prefix.length), o.Size ?? 0);
+      token = res.IsTruncated ? res.NextContinuationToken : undefined;
+    } while (token);
+    return out;
+  }
+
+  /** Size of a key, or null when the remote does not hold it. */
+  async head(key: string, signal?: AbortSignal): Promise<number | null> {
+    try {
+      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.loc.bucket, Key: key }), { abortSignal: signal });
+      return res.ContentLength ?? 0;
+    } catch (e) {
+      if (status(e) === 404) return null;
+      throw this.error(e, key, signal);
+    }
+  }
+
+  /** A small key's bytes (manifests, the marker); null when missing. */
+  async getBytes(key: string, signal?: AbortSignal): Promise<Buffer | null> {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: key }), { abortSignal: signal });
+      return Buffer.from(await res.Body!.transformToByteArray());
+    } catch (e) {
+      if (status(e) === 404 && errName(e) !== 'NoSuchBucket') return null;
+      throw this.error(e, key, signal);
+    }
+  }
+
+  /**
+   * Writes bytes under a key that must not exist yet (If-None-Match: *, with
+   * Content-MD5 so the server checks what arrived). 'exists' when the key was
+   * there already: keys are content-addressed, so what is there is the same
+   * bytes or a damaged copy, which `verify --remote` reports.
+   */
+  async putNew(key: string, body: Buffer, signal?: AbortSignal): Promise<'uploaded' | 'exists'> {
+    try {
+      await this.client.send(new PutObjectCommand({
+        Bucket: this.loc.bucket, Key: key, Body: body, ContentLength: body.length,
+        ContentMD5: createHash('md5').update(body).digest('base64'), IfNoneMatch: '*',
+      }), { abortSignal: signal });
+      return 'uploaded';
+    } catch (e) {
+      if (status(e) === 412) return 'exists';
+      throw this.error(e, key, signal);
+    }
+  }
+
+  /**
+   * Uploads the file named sha (an object of the store, or a rebuilt copy of
+   * one) under key, streaming: never more than PART_SIZE × PART_QUEUE bytes in
+   * memory. The bytes are hashed as they are read for sending; if they do not
+   * hash to sha, the upload is abandoned before it completes, so the remote
+   * never shows a key whose bytes are not its name.
+   */
+  async uploadFile(key: string, file: string, sha: string, size: number, onBytes: (n: number) => void, signal?: AbortSignal): Promise<'uploaded' | 'exists'> {
+    let handle: fs.FileHandle;
+    try { handle = await fs.open(file, 'r'); } catch (e) { throw mapFsError(e, file); }
+    const damagedLocal = (got: string): WeightlineError => new WeightlineError('CORRUPT', `this store's object ${sha.slice(0, 12)} does not hash to its name (read ${got}); nothing was uploaded under ${key}; run "weightline repair"`, file);
+    try {
+      const actualSize = (await handle.stat()).size;
+      if (actualSize !== size) throw damagedLocal(`${actualSize} bytes, expected ${size}`);
+      if (size <= PART_SIZE) {
+        const body = await readExactly(handle, 0, size, file);
+        const got = createHash('sha256').update(body).digest('hex');
+        if (got !== sha) throw damagedLocal(`sha256 ${got.slice(0, 12)}`);
+        const r = await this.putNew(key, body, signal);
+        onBytes(size);
+        return r;
+      }
+      // A multipart upload cannot say If-None-Match everywhere (radosgw 16 ignores it on completion): ask first.
+      if ((await this.head(key, signal)) !== null) { onBytes(size); return 'exists'; }
+      const hash = createHash('sha256');
+      let read = 0;
+      const check = new Transform({
+        transform(chunk: Buffer, _enc, cb) { hash.update(chunk); read += chunk.length; cb(null, chunk); },
+        // Runs before the uploader sees the end of the body, so before it completes the upload.
+        flush(cb) {
+          const got = read === size ? hash.digest('hex') : `${read} bytes`;
+          cb(got === sha ? null : damagedLocal(got));
+        },
+      });
+      const source = handle.createReadStream({ highWaterMark: 1 << 20, autoClose: false });
+      source.on('error', (e) => check.destroy(e));
+      const body = source.pipe(check);
+      const partSize = Math.max(PART_SIZE, Math.ceil(size / 9000));
+      const upload = new Upload({
+        client: this.client,
+        params: { Bucket: this.loc.bucket, Key: key, Body: body, ContentLength: size },
+        partSize, queueSize: PART_QUEUE, leavePartsOnError: false,
+      });
+      let sent = 0;
+      upload.on('httpUploadProgress', (p) => { const n = p.loaded ?? 0; if (n > sent) { onBytes(n - sent); sent = n; } });
+      const onAbort = (): void => { void upload.abort().catch(() => undefined); };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        await upload.done();
+      } catch (e) {
+        if (e instanceof WeightlineError) throw e;
+        if (status(e) === 412) return 'exists';
+        throw this.error(e, key, signal);
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+        source.destroy();
+      }
+      if (sent < size) onBytes(size - sent);
+      return 'uploaded';
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Downloads object sha into the store: streamed into a temp file, hashed on
+   * the way, and renamed into objects/ only when it hashes to its name.
+   * REMOTE_CORRUPT (naming the remote and the key) when it does not.
+   */
+  async downloadObject(store: Store, sha: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<number> {
+    const key = keys.object(this.loc, sha);
+    const tmp = store.tempPath('fetch');
+    let got = 0;
+    try {
+      let res;
+      try {
+        res = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: key }), { abortSignal: signal });
+      } catch (e) {
+        if (status(e) === 404 && errName(e) !== 'NoSuchBucket') {
+          throw new WeightlineError('REMOTE_NOT_FOUND', `the remote ${this.describe()} does not hold ${key}, which its manifests need; push it again from a store that has it ("weightline verify --remote ${this.name}" lists what is missing)`);
+        }
+        throw e;
+      }
+      const hash = createHash('sha256');
+      const counter = new Transform({ transform(chunk: Buffer, _enc, cb) { hash.update(chunk); got += chunk.length; onBytes(chunk.length); cb(null, chunk); } });
+      await pipeline(res.Body as Readable, counter, createWriteStream(tmp, { mode: 0o644 }), ...(signal ? [{ signal }] : []));
+      const actual = hash.digest('hex');
+      if (actual !== sha) throw this.damaged(key, `${got} bytes that hash to ${actual}`);
+      await fsyncFile(tmp);
+      await store.adoptObject(tmp, sha);
+      return got;
+    } catch (e) {
+      await fs.rm(tmp, { force: true }).catch(() => undefined);
+      onBytes(-got);
+      throw this.error(e, key, signal);
+    }
+  }
+
+  /** The error for a remote key whose bytes are not its name. */
+  damaged(key: string, found: string): WeightlineError {
+    return new WeightlineError('REMOTE_CORRUPT', `the remote ${this.describe()} holds a damaged ${key}: expected bytes that hash to its name, found ${found}; nothing was written locally. Delete that key on the remote and push again from a store that has it ("weightline verify --remote ${this.name}" lists every damaged key)`);
+  }
+
+  /** An SDK or network error in plain words with a code, naming the remote (and the key). */
+  error(e: unknown, key: string | undefined, signal?: AbortSignal): unknown {
+    if (e instanceof WeightlineError) return e;
+    if (signal?.aborted) return signal.reason instanceof WeightlineError ? signal.reason : new WeightlineError('CANCELLED', 'cancelled');
+    const name = errName(e);
+    const code = (e as NodeJS.ErrnoException)?.code ?? '';
+    const st = status(e);
+    const where = `the remote ${this.describe()}`;
+    const what = key ? ` (${key})` : '';
+    const message = e instanceof Error ? e.message : String(e);
+    if (name === 'AbortError') return new WeightlineError('CANCELLED', 'cancelled');
+    if (name === 'CredentialsProviderError' || /Could not load credentials/.test(message)) {
+      return new WeightlineError('REMOTE_AUTH', `no AWS credentials found for ${where}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE naming a profile in ~/.aws/credentials`);
+    }
+    if (name === 'RequestTimeTooSkewed') {
+      return new WeightlineError('CLOCK_SKEW', `${where} refused the request because this machine's clock differs too much from the server's (RequestTimeTooSkewed); set the clock right (e.g. enable NTP) and run the command again`);
+    }
+    if (['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'InvalidToken', 'ExpiredToken', 'AuthorizationHeaderMalformed'].includes(name) || st === 403) {
+      return new WeightlineError('REMOTE_AUTH', `${where} refused the credentials${what}: ${name || `HTTP ${st}`}; check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the profile in AWS_PROFILE) and that they may use bucket ${this.loc.bucket}`);
+    }
+    if (name === 'NoSuchBucket') {
+      return new WeightlineError('REMOTE_NOT_FOUND', `the bucket "${this.loc.bucket}" does not exist at ${this.endpoint ?? 'AWS S3'} (remote ${this.name}); create it (e.g. \`aws s3 mb s3://${this.loc.bucket}\`) or fix the remote's URL`);
+    }
+    if (/^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EPIPE|EHOSTUNREACH|ENETUNREACH|ECONNABORTED|ERR_STREAM_PREMATURE_CLOSE)$/.test(code)
+      || name === 'TimeoutError' || /socket hang up|aborted|ECONNRESET|ECONNREFUSED|premature close/i.test(message)) {
+      return new WeightlineError('REMOTE_UNREACHABLE', `${where} cannot be reached or stopped answering${what}: ${code || name || 'network error'} (${oneLine(message)}); check the endpoint and that the server runs, then run the command again (it resumes where it stopped)`);
+    }
+    if (/Region is missing/.test(message)) {
+      return new WeightlineError('BAD_USAGE', `no region for ${where}: set AWS_REGION, or give the remote one (\`weightline remote add ... --region R\`)`);
+    }
+    return new WeightlineError('REMOTE_ERROR', `${where} answered${what}: ${name || 'error'}${st ? ` (HTTP ${st})` : ''}: ${oneLine(message)}`);
+  }
+}
+
+function status(e: unknown): number | undefined {
+  return (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+}
+
+function errName(e: unknown): string {
+  const x = e as { name?: string; Code?: string };
+  return x?.Code ?? (x?.name && x.name !== 'Error' && x.name !== 'Unknown' ? x.name : '');
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').slice(0, 200);
+}

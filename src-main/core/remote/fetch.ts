@@ -1,0 +1,180 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { WeightlineError } from '../../../src-shared/errors';
+import type { CommitId, ProgressListener } from '../../../src-shared/model';
+import { fsyncDir, sha256, writeFileAtomic } from '../base/fsutil';
+import { newestFirst } from '../store/graph';
+import { withWriteLock } from '../store/lock';
+import { HEX64, parseManifest } from '../store/store-files';
+import { Store } from '../store/store';
+import { Remote, type ConnectOptions } from './client';
+import { mapBounded } from './pool';
+import { checkMarker } from './push';
+import { defaultRemote, REMOTE_NAME, readRemotes, writeRemoteCache, writeRemotes } from './remote-files';
+import { keys } from './url';
+
+// Fetch brings the remote's history: the manifests this store lacks (each
+// hash-checked and schema-checked, written like every store file: temp,
+// fsync, rename, parents first). Objects stay on the remote until a restore
+// needs them (lazy.ts); the remote cache records which the remote holds.
+
+export interface FetchOptions {
+  readonly remote?: string;
+  readonly onProgress?: ProgressListener;
+  readonly signal?: AbortSignal;
+  readonly connect?: ConnectOptions;
+}
+
+export interface FetchResult {
+  readonly remote: string;
+  readonly url: string;
+  /** Commits new to this store, parents first. */
+  readonly fetched: readonly CommitId[];
+  /** Commits and objects the remote holds. */
+  readonly remoteCommits: number;
+  readonly remoteObjects: number;
+}
+
+export async function fetchRemote(store: Store, opts: FetchOptions = {}): Promise<FetchResult> {
+  const name = opts.remote ?? (await defaultRemote(store));
+  const remote = await Remote.open(store, name, opts.connect);
+  return withWriteLock(store, 'fetch', (signal) => fetchLocked(store, remote, { ...opts, signal }), undefined, { signal: opts.signal });
+}
+
+async function fetchLocked(store: Store, remote: Remote, opts: FetchOptions & { signal: AbortSignal }): Promise<FetchResult> {
+  const { signal } = opts;
+  opts.onProgress?.({ phase: 'listing', bytesDone: 0, bytesTotal: 0 });
+  const [manifests, objects, marker] = await Promise.all([
+    remote.list(keys.manifests(remote.loc), signal),
+    remote.list(keys.objects(remote.loc), signal),
+    remote.getBytes(keys.marker(remote.loc), signal),
+  ]);
+  if (marker) checkMarker(remote, marker);
+  const local = new Set(await store.listCommitIds());
+  const wanted = [...manifests.keys()].filter((k) => HEX64.test(k) && !local.has(k));
+  const total = wanted.reduce((s, id) => s + manifests.get(id)!, 0);
+  let done = 0;
+
+  // Downloaded into temp files (a long history's manifests need not fit in
+  // memory), then renamed into commits/ parents first, so a fetch stopped at
+  // any instant leaves a store whose every commit has its parent.
+  const temps = new Map<string, { tmp: string; parent: string | null }>();
+  try {
+    await mapBounded(wanted, 8, async (id) => {
+      const key = keys.manifest(remote.loc, id);
+      const bytes = await remote.getBytes(key, signal);
+      if (!bytes) throw new WeightlineError('REMOTE_NOT_FOUND', `the remote ${remote.describe()} listed ${key} but does not hold it; run the command again`);
+      const actual = sha256(bytes);
+      if (actual !== id) throw remote.damaged(key, `${bytes.length} bytes that hash to ${actual}`);
+      let parent: string | null;
+      try {
+        parent = parseManifest(key, bytes).parent;
+      } catch (e) {
+        throw remote.damaged(key, `a manifest this Weightline cannot read (${(e as Error).message})`);
+      }
+      const tmp = store.tempPath(`manifest-${id.slice(0, 12)}`);
+      await writeFileAtomic(tmp, bytes);
+      temps.set(id, { tmp, parent });
+      done += bytes.length;
+      opts.onProgress?.({ phase: 'fetching', bytesDone: done, bytesTotal: total });
+    }, signal);
+
+    const fetched: CommitId[] = [];
+    const placed = new Set<string>();
+    const place = async (id: string): Promise<boolean> => {
+      if (placed.has(id) || local.has(id)) return true;
+      const t = temps.get(id);
+      if (!t) return false;
+      // Iterative over the line of parents: histories are deeper than the call stack.
+      const line: string[] = [];
+      for (let cur: string | null = id; cur && !placed.has(cur) && !local.has(cur); cur = temps.get(cur)?.parent ?? null) {
+        if (!temps.has(cur)) return false; // an orphan: its parent is on neither side (a push still running); next fetch
+        line.push(cur);
+      }
+      for (let i = line.length - 1; i >= 0; i--) {
+        const c = line[i]!;
+        await fs.rename(temps.get(c)!.tmp, path.join(store.dir, 'commits', `${c}.json`));
+        placed.add(c);
+        fetched.push(c as CommitId);
+      }
+      return true;
+    };
+    for (const id of wanted) {
+      if (signal.aborted) throw signal.reason;
+      await place(id);
+    }
+    if (fetched.length) await fsyncDir(path.join(store.dir, 'commits'));
+
+    await writeRemoteCache(store, remote.name, {
+      at: new Date().toISOString(),
+      commits: [...manifests.keys()].filter((k) => HEX64.test(k)),
+      objects: Object.fromEntries([...objects].filter(([k]) => HEX64.test(k))),
+    }).catch(() => undefined);
+    return { remote: remote.name, url: remote.url, fetched, remoteCommits: manifests.size, remoteObjects: objects.size };
+  } finally {
+    for (const t of temps.values()) await fs.rm(t.tmp, { force: true }).catch(() => undefined);
+  }
+}
+
+export interface CloneOptions {
+  readonly name?: string;
+  readonly endpoint?: string;
+  readonly region?: string;
+  readonly onProgress?: ProgressListener;
+  readonly signal?: AbortSignal;
+  readonly connect?: ConnectOptions;
+}
+
+export interface CloneResult extends FetchResult {
+  readonly root: string;
+  /** The newest commit, where HEAD now points; null for an empty remote. */
+  readonly head: CommitId | null;
+}
+
+/**
+ * A new store in dir from a remote: the remote is checked first (wrong
+ * credentials or a missing bucket create nothing), then the store is made,
+ * the remote added as `origin`, its history fetched, and HEAD set to the
+ * newest commit. The files themselves come with a restore (the CLI restores
+ * HEAD at once; only the objects its route needs are downloaded). A clone that
+ * fails removes the folder it made.
+ */
+export async function clone(url: string, dir: string, opts: CloneOptions = {}): Promise<CloneResult> {
+  const name = opts.name ?? 'origin';
+  if (!REMOTE_NAME.test(name)) throw new WeightlineError('BAD_USAGE', `a remote name takes letters, digits, ".", "_" and "-": "${name}"`);
+  const root = path.resolve(dir);
+  const st = await fs.stat(root).catch(() => null);
+  if (st && (!st.isDirectory() || (await fs.readdir(root)).length > 0)) {
+    throw new WeightlineError('BAD_USAGE', `${root} already exists and is not an empty folder; clone into a new folder`);
+  }
+  const config = { url, endpoint: opts.endpoint ?? null, region: opts.region ?? null };
+  const probe = new Remote(name, url, config, opts.connect);
+  const marker = await probe.getBytes(keys.marker(probe.loc), opts.signal);
+  if (marker) checkMarker(probe, marker);
+  else if ((await probe.list(keys.manifests(probe.loc), opts.signal)).size === 0) {
+    throw new WeightlineError('REMOTE_NOT_FOUND', `the remote ${probe.describe()} holds no Weightline history (no ${keys.marker(probe.loc)}); check the URL, or push to it first`);
+  }
+  const made = !st;
+  try {
+    await fs.mkdir(root, { recursive: true });
+    const { store } = await Store.initialise(root, { nested: false });
+    await withWriteLock(store, 'clone', async () => writeRemotes(store, { ...(await readRemotes(store)), [name]: config }));
+    const res = await fetchRemote(store, { remote: name, onProgress: opts.onProgress, signal: opts.signal, connect: opts.connect });
+    const head = await newestTip(store);
+    if (head) await withWriteLock(store, 'clone', async () => store.writeHead(head));
+    return { ...res, root, head };
+  } catch (e) {
+    if (made) await fs.rm(root, { recursive: true, force: true }).catch(() => undefined);
+    else await fs.rm(path.join(root, '.weightline'), { recursive: true, force: true }).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** The newest commit that no other commit names as parent. */
+async function newestTip(store: Store): Promise<CommitId | null> {
+  const ids = await store.listCommitIds();
+  const manifests = await Promise.all(ids.map(async (id) => ({ id, m: await store.readManifest(id) })));
+  const parents = new Set(manifests.map((x) => x.m.parent).filter((p): p is string => p !== null));
+  const tips = manifests.filter((x) => !parents.has(x.id)).map((x) => ({ id: x.id, createdAt: x.m.createdAt })).sort(newestFirst);
+  return (tips[0]?.id as CommitId | undefined) ?? null;
+}

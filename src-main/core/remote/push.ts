@@ -1,0 +1,267 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { WeightlineError } from '../../../src-shared/errors';
+import type { ProgressListener } from '../../../src-shared/model';
+import { fsyncFile, sha256 } from '../base/fsutil';
+import type { ManifestFile } from '../base/manifest';
+import { readVersion } from '../rebuild/open';
+import { HistoryGraph } from '../store/graph';
+import { resolveCommit } from '../store/history';
+import type { Store } from '../store/store';
+import { PART_QUEUE, PART_SIZE, Remote, type ConnectOptions } from './client';
+import { runBounded } from './pool';
+import { defaultRemote, readRemoteCache, writeRemoteCache } from './remote-files';
+import { keys, MARKER, REMOTE_FORMAT_VERSION } from './url';
+
+// Push (docs/STORE-FORMAT.md, "Remotes"): send the commits the remote lacks,
+// with enough objects to rebuild every one of them from the remote alone, then
+// their manifests, parents first. Nothing on the remote is ever overwritten
+// (If-None-Match: *, or a HEAD before a multipart upload), so two machines
+// pushing at once cannot lose each other's commits, and an interrupted push
+// leaves only whole objects behind: the next push lists the remote and sends
+// what is still missing.
+
+export interface PushOptions {
+  /** Remote name; default: the only remote, or origin. */
+  readonly remote?: string;
+  /** Commits to push with their ancestors; default: every commit of the store. */
+  readonly refs?: readonly string[];
+  readonly onProgress?: ProgressListener;
+  readonly signal?: AbortSignal;
+  readonly connect?: ConnectOptions;
+}
+
+export interface PushResult {
+  readonly remote: string;
+  readonly url: string;
+  /** Commits whose manifests this push sent. */
+  readonly commits: readonly string[];
+  /** Commits asked for that the remote already held. */
+  readonly alreadyThere: number;
+  readonly objectsUploaded: number;
+  readonly bytesUploaded: number;
+  /** Objects the commits need that the remote already held. */
+  readonly objectsAlreadyThere: number;
+  /** Full objects the store no longer kept, rebuilt (sha256-checked) to be sent. */
+  readonly rebuilt: number;
+}
+
+/** One object a push sends, and why. */
+export interface PushObject {
+  readonly sha: string;
+  readonly bytes: number;
+  readonly kind: 'full' | 'delta';
+  /** The commit and file it is for (a full object the store lacks is rebuilt from there). */
+  readonly commit: string;
+  readonly file: ManifestFile;
+}
+
+/** Small objects in flight at once; a multipart upload counts as PART_QUEUE of them (memory: PART_SIZE each). */
+const CAPACITY = PART_QUEUE;
+
+export async function push(store: Store, opts: PushOptions = {}): Promise<PushResult> {
+  const name = opts.remote ?? (await defaultRemote(store));
+  const remote = await Remote.open(store, name, opts.connect);
+  const signal = opts.signal;
+  const progress = (phase: string, done: number, total: number): void => opts.onProgress?.({ phase, bytesDone: done, bytesTotal: total });
+  const graph = await HistoryGraph.load(store);
+
+  // The commits asked for and every ancestor: a commit on the remote always has its parent there.
+  const heads = opts.refs?.length ? await Promise.all(opts.refs.map((r) => resolveCommit(store, r))) : graph.tips();
+  const closure = new Set<string>();
+  for (const h of heads) {
+    for (let cur: string | null = h; cur && !closure.has(cur); cur = graph.get(cur)?.parent ?? null) {
+      if (!graph.has(cur)) {
+        const why = graph.unreadable.get(cur);
+        throw new WeightlineError('CORRUPT', `cannot push commit ${cur.slice(0, 12)}: ${why ? why.message : 'its manifest is not in this store'}; "weightline verify" says more`);
+      }
+      closure.add(cur);
+    }
+  }
+
+  progress('listing', 0, 0);
+  const [remoteManifests, remoteObjects] = await Promise.all([
+    remote.list(keys.manifests(remote.loc), signal),
+    remote.list(keys.objects(remote.loc), signal),
+  ]);
+  await ensureMarker(remote, signal);
+  const toPush = [...closure].filter((id) => !remoteManifests.has(id));
+
+  const wanted = await pushObjects(store, graph, toPush, (id) => closure.has(id) || remoteManifests.has(id));
+  const missing: PushObject[] = [];
+  let objectsAlreadyThere = 0;
+  for (const o of wanted.values()) {
+    const size = remoteObjects.get(o.sha);
+    if (size === undefined) { missing.push(o); continue; }
+    if (size !== o.bytes) throw remote.damaged(keys.object(remote.loc, o.sha), `${size} bytes where the object has ${o.bytes}`);
+    objectsAlreadyThere++;
+  }
+
+  const total = missing.reduce((s, o) => s + o.bytes, 0);
+  let done = 0;
+  const onBytes = (n: number): void => { done += n; progress('uploading', done, total); };
+  let uploaded = 0;
+  let bytesUploaded = 0;
+  let rebuilt = 0;
+  const sent: string[] = [];
+  // Big objects first: they set the pace, and the small ones fill the gaps.
+  missing.sort((a, b) => b.bytes - a.bytes);
+  await runBounded(missing.map((o) => ({
+    weight: o.bytes > PART_SIZE ? CAPACITY : 1,
+    run: async () => {
+      const key = keys.object(remote.loc, o.sha);
+      let outcome: 'uploaded' | 'exists';
+      const local = store.objectPath(o.sha);
+      if ((await store.objectSize(o.sha)) === o.bytes) {
+        try {
+          outcome = await remote.uploadFile(key, local, o.sha, o.bytes, onBytes, signal);
+        } catch (e) {
+          // A cleanup deleted the full object meanwhile: rebuild it like one the store never kept.
+          if (!(o.kind === 'full' && (e as WeightlineError).code === 'NOT_FOUND')) throw e;
+          outcome = await uploadRebuilt(store, graph, remote, o, key, onBytes, signal);
+          rebuilt++;
+        }
+      } else if (o.kind === 'full') {
+        outcome = await uploadRebuilt(store, graph, remote, o, key, onBytes, signal);
+        rebuilt++;
+      } else {
+        throw new WeightlineError('BROKEN_CHAIN', `cannot push commit ${o.commit.slice(0, 12)}: the delta object ${o.sha.slice(0, 12)} of ${o.file.path} is not in this store${(await store.objectSize(o.sha)) !== null ? ' whole' : ''}; "weightline verify" says more`);
+      }
+      if (outcome === 'uploaded') { uploaded++; bytesUploaded += o.bytes; }
+      sent.push(o.sha);
+    },
+  })), CAPACITY, signal);
+
+  // Manifests last, each after its parent: a manifest on the remote means its
+  // objects and its ancestors are there.
+  // Manifests are small: the phase shows its name only (a byte bar of counts would read as bytes).
+  progress('manifests', 0, 0);
+  const order = parentsFirst(graph, toPush);
+  const slots = semaphore(8);
+  const putting = new Map<string, Promise<void>>();
+  for (const id of order) {
+    const parent = graph.get(id)?.parent;
+    const after = parent ? putting.get(parent) : undefined;
+    putting.set(id, (async () => {
+      if (after) await after;
+      await slots(async () => {
+        const file = path.join(store.dir, 'commits', `${id}.json`);
+        const bytes = await fs.readFile(file);
+        if (sha256(bytes) !== id) throw new WeightlineError('CORRUPT', `manifest checksum mismatch: the file does not hash to its name; nothing of commit ${id.slice(0, 12)} was sent`, file);
+        await remote.putNew(keys.manifest(remote.loc, id), bytes, signal);
+      });
+    })());
+  }
+  // Every one settles before the first error is thrown: nothing keeps running behind the caller.
+  const settled = await Promise.allSettled(putting.values());
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+
+  // What the remote holds now, for log/status and lazy restore.
+  const old = await readRemoteCache(store, name);
+  const objects: Record<string, number> = Object.fromEntries(remoteObjects);
+  for (const o of wanted.values()) objects[o.sha] = o.bytes;
+  await writeRemoteCache(store, name, {
+    at: new Date().toISOString(),
+    commits: [...new Set([...remoteManifests.keys(), ...toPush, ...(old?.commits ?? [])])].filter((k) => /^[0-9a-f]{64}$/.test(k)),
+    objects: Object.fromEntries(Object.entries(objects).filter(([k]) => /^[0-9a-f]{64}$/.test(k))),
+  }).catch(() => undefined);
+
+  return { remote: name, url: remote.url, commits: order, alreadyThere: closure.size - toPush.length, objectsUploaded: uploaded, bytesUploaded, objectsAlreadyThere, rebuilt };
+}
+
+/**
+ * The objects that let the remote rebuild each commit alone, by the store's
+ * rebuild rules: every delta object (each DELTA commit's route forward from
+ * its nearest CHECKPOINT), the full objects of every CHECKPOINT and of every
+ * file without a delta (where routes start), and the full objects of each
+ * line's newest commit (what people fetch most, restored with no replay).
+ * Other full objects stay local: they are what the deltas save.
+ */
+export async function pushObjects(store: Store, graph: HistoryGraph, commits: readonly string[], onRemote: (id: string) => boolean): Promise<Map<string, PushObject>> {
+  const out = new Map<string, PushObject>();
+  for (const id of commits) {
+    const m = await store.readManifest(id);
+    const tip = !graph.children(id).some(onRemote);
+    for (const f of m.files) {
+      if (f.delta?.object && !out.has(f.delta.object)) out.set(f.delta.object, { sha: f.delta.object, bytes: f.delta.bytes, kind: 'delta', commit: id, file: f });
+      if ((m.type === 'CHECKPOINT' || !f.delta || tip) && !out.has(f.sha256)) out.set(f.sha256, { sha: f.sha256, bytes: f.bytes, kind: 'full', commit: id, file: f });
+    }
+  }
+  return out;
+}
+
+/** Runs at most n of the functions given to it at once. */
+function semaphore(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let free = n;
+  const waiting: Array<() => void> = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (free === 0) await new Promise<void>((r) => waiting.push(r));
+    else free--;
+    try { return await fn(); } finally { const next = waiting.shift(); if (next) next(); else free++; }
+  };
+}
+
+/** Commits ordered so that each comes after its parent (when the parent is among them). */
+function parentsFirst(graph: HistoryGraph, ids: readonly string[]): string[] {
+  const want = new Set(ids);
+  const out: string[] = [];
+  const placed = new Set<string>();
+  for (const id of ids) {
+    const line: string[] = [];
+    for (let cur: string | null = id; cur && want.has(cur) && !placed.has(cur); cur = graph.get(cur)?.parent ?? null) line.push(cur);
+    for (let i = line.length - 1; i >= 0; i--) { placed.add(line[i]!); out.push(line[i]!); }
+  }
+  return out;
+}
+
+/** Writes the remote's format marker once (If-None-Match), or checks the one there. */
+async function ensureMarker(remote: Remote, signal?: AbortSignal): Promise<void> {
+  const key = keys.marker(remote.loc);
+  const there = await remote.getBytes(key, signal);
+  if (there) { checkMarker(remote, there); return; }
+  await remote.putNew(key, Buffer.from(JSON.stringify({ format: 'weightline-remote', version: REMOTE_FORMAT_VERSION }) + '\n'), signal);
+}
+
+export function checkMarker(remote: Remote, bytes: Buffer): void {
+  let v: unknown;
+  try { v = JSON.parse(bytes.toString('utf8')); } catch { v = null; }
+  const marker = v as { format?: unknown; version?: unknown } | null;
+  if (marker?.format !== 'weightline-remote') throw remote.damaged(keys.marker(remote.loc), `no Weightline remote marker (${MARKER} holds something else)`);
+  if (marker.version !== REMOTE_FORMAT_VERSION) {
+    throw new WeightlineError('STORE_VERSION', `the remote ${remote.describe()} is in remote format version ${String(marker.version)}, this Weightline reads ${REMOTE_FORMAT_VERSION}; use a Weightline that reads that version`);
+  }
+}
+
+/**
+ * A full object the store no longer keeps (a cleanup pruned it), rebuilt by
+ * the cheapest intact route into a temp file inside the store, its sha256
+ * checked, uploaded and deleted: the remote gets the exact bytes it names.
+ */
+async function uploadRebuilt(store: Store, graph: HistoryGraph, remote: Remote, o: PushObject, key: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<'uploaded' | 'exists'> {
+  const tmp = store.tempPath('push');
+  try {
+    await readVersion(store, o.commit, o.file, async (source) => {
+      const h = createHash('sha256');
+      const out = await fs.open(tmp, 'w', 0o600);
+      let n = 0;
+      try {
+        for await (const chunk of source.chunks()) {
+          if (signal?.aborted) throw new WeightlineError('CANCELLED', 'cancelled');
+          h.update(chunk);
+          n += chunk.length;
+          let w = 0;
+          while (w < chunk.length) w += (await out.write(chunk, w, chunk.length - w)).bytesWritten;
+        }
+      } finally {
+        await out.close();
+      }
+      return n === o.bytes ? h.digest('hex') : `length-${n}`;
+    }, { graph: await HistoryGraph.load(store).catch(() => graph) });
+    await fsyncFile(tmp);
+    return await remote.uploadFile(key, tmp, o.sha, o.bytes, onBytes, signal);
+  } finally {
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+  }
+}

@@ -1,0 +1,41 @@
+import { WeightlineError } from '../../../src-shared/errors';
+
+// s3://BUCKET[/PREFIX] and the keys under it (docs/STORE-FORMAT.md, "Remotes"):
+//   PREFIX/weightline-remote.json   {"format":"weightline-remote","version":1}
+//   PREFIX/manifests/<id>           a commit's manifest, the exact bytes of commits/<id>.json
+//   PREFIX/objects/<sha256>         an object, the exact bytes of objects/<aa>/<rest>
+// Every key is written once and never changed.
+
+export interface RemoteLocation {
+  readonly bucket: string;
+  /** '' or a prefix ending in '/'. */
+  readonly prefix: string;
+}
+
+// Bucket names as S3 and its look-alikes accept them (3-63 lower-case letters, digits, dots, hyphens; some allow _ and capitals).
+const BUCKET = /^[A-Za-z0-9][A-Za-z0-9._-]{1,62}$/;
+
+export function parseRemoteUrl(url: string): RemoteLocation {
+  const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(url);
+  if (!m || !BUCKET.test(m[1]!)) {
+    throw new WeightlineError('BAD_USAGE', `expected a remote URL like s3://bucket or s3://bucket/some/prefix, found "${url}"`);
+  }
+  const parts = (m[2] ?? '').split('/').filter((p) => p !== '');
+  if (parts.some((p) => p === '.' || p === '..')) throw new WeightlineError('BAD_USAGE', `a remote prefix must not hold "." or ".." parts: "${url}"`);
+  return { bucket: m[1]!, prefix: parts.length ? `${parts.join('/')}/` : '' };
+}
+
+export function remoteUrl(loc: RemoteLocation): string {
+  return `s3://${loc.bucket}${loc.prefix ? `/${loc.prefix.replace(/\/$/, '')}` : ''}`;
+}
+
+export const MARKER = 'weightline-remote.json';
+export const REMOTE_FORMAT_VERSION = 1;
+
+export const keys = {
+  marker: (loc: RemoteLocation): string => `${loc.prefix}${MARKER}`,
+  manifests: (loc: RemoteLocation): string => `${loc.prefix}manifests/`,
+  objects: (loc: RemoteLocation): string => `${loc.prefix}objects/`,
+  manifest: (loc: RemoteLocation, id: string): string => `${loc.prefix}manifests/${id}`,
+  object: (loc: RemoteLocation, sha: string): string => `${loc.prefix}objects/${sha}`,
+};

@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { WeightlineError } from '../../../src-shared/errors';
+import type { ProgressListener } from '../../../src-shared/model';
+import { sha256 } from '../base/fsutil';
+import type { Manifest, ManifestFile } from '../base/manifest';
+import { HEX64, parseManifest } from '../store/store-files';
+import type { Store } from '../store/store';
+import { Remote, type ConnectOptions } from './client';
+import { mapBounded } from './pool';
+import { defaultRemote } from './remote-files';
+import { keys } from './url';
+
+// verify --remote: trust nothing the remote says. List it, download and hash
+// every manifest and every object (streamed; nothing is written locally), then
+// say for every commit whether the remote alone rebuilds it: each file's full
+// object, or its delta on top of its parent's file rebuilt the same way (the
+// routes push guarantees), and exactly which keys are missing or damaged.
+
+export interface VerifyRemoteOptions {
+  readonly remote?: string;
+  readonly onProgress?: ProgressListener;
+  readonly signal?: AbortSignal;
+  readonly connect?: ConnectOptions;
+}
+
+export interface VerifyRemoteCommit {
+  readonly id: string;
+  readonly ok: boolean;
+  /** Keys missing or damaged that this commit's rebuild from the remote needs, in words. */
+  readonly problems: readonly string[];
+}
+
+export interface VerifyRemoteResult {
+  readonly ok: boolean;
+  readonly remote: string;
+  readonly url: string;
+  readonly commits: readonly VerifyRemoteCommit[];
+  /** Keys whose bytes do not hash to their names. */
+  readonly damaged: readonly string[];
+  readonly objectsChecked: number;
+  readonly bytesChecked: number;
+}
+
+export async function verifyRemote(store: Store, opts: VerifyRemoteOptions = {}): Promise<VerifyRemoteResult> {
+  const name = opts.remote ?? (await defaultRemote(store));
+  const remote = await Remote.open(store, name, opts.connect);
+  const { signal } = opts;
+  opts.onProgress?.({ phase: 'listing', bytesDone: 0, bytesTotal: 0 });
+  const [manifestKeys, objectKeys] = await Promise.all([
+    remote.list(keys.manifests(remote.loc), signal),
+    remote.list(keys.objects(remote.loc), signal),
+  ]);
+  const damaged: string[] = [];
+  const manifests = new Map<string, Manifest>();
+  const manifestProblem = new Map<string, string>();
+  await mapBounded([...manifestKeys.keys()].filter((k) => HEX64.test(k)), 8, async (id) => {
+    const key = keys.manifest(remote.loc, id);
+    const bytes = await remote.getBytes(key, signal);
+    if (!bytes) { manifestProblem.set(id, `${key} vanished while it was checked`); return; }
+    const actual = sha256(bytes);
+    if (actual !== id) { damaged.push(key); manifestProblem.set(id, `${key} is damaged (hashes to ${actual.slice(0, 12)})`); return; }
+    try { manifests.set(id, parseManifest(key, bytes)); } catch (e) { damaged.push(key); manifestProblem.set(id, `${key} is not a manifest this Weightline reads (${(e as Error).message})`); }
+  }, signal);
+
+  const total = [...objectKeys.entries()].filter(([k]) => HEX64.test(k)).reduce((s, [, n]) => s + n, 0);
+  let done = 0;
+  const intact = new Set<string>();
+  const bad = new Map<string, string>();
+  await mapBounded([...objectKeys.keys()].filter((k) => HEX64.test(k)), 4, async (sha) => {
+    const key = keys.object(remote.loc, sha);
+    const hash = createHash('sha256');
+    let n = 0;
+    try {
+      const res = await remote.client.send(new GetObjectCommand({ Bucket: remote.loc.bucket, Key: key }), { abortSignal: signal });
+      for await (const chunk of res.Body as Readable) { hash.update(chunk as Buffer); n += (chunk as Buffer).length; done += (chunk as Buffer).length; opts.onProgress?.({ phase: 'verifying', bytesDone: done, bytesTotal: total }); }
+    } catch (e) {
+      throw remote.error(e, key, signal);
+    }
+    const actual = hash.digest('hex');
+    if (actual === sha) intact.add(sha);
+    else { damaged.push(key); bad.set(sha, `${key} is damaged (${n} bytes that hash to ${actual.slice(0, 12)})`); }
+  }, signal);
+
+  // Does the remote alone rebuild each file? Memoised over (commit, path).
+  const memo = new Map<string, string[]>();
+  const fileProblems = (id: string, f: ManifestFile): string[] => {
+    const k = `${id}\u0000${f.path}`;
+    const known = memo.get(k);
+    if (known) return known;
+    const line: Array<{ id: string; f: ManifestFile }> = [];
+    let result: string[] = [];
+    // Walk the parents until a file the remote holds whole (iterative: long histories).
+    for (let cur: { id: string; f: ManifestFile } | null = { id, f }; cur; ) {
+      const ck = `${cur.id}\u0000${cur.f.path}`;
+      if (memo.has(ck)) { result = memo.get(ck)!; break; }
+      line.push(cur);
+      if (intact.has(cur.f.sha256)) { result = []; break; }
+      const d: ManifestFile['delta'] = cur.f.delta;
+      const where = `${cur.f.path} in commit ${cur.id.slice(0, 12)}`;
+      if (!d) { result = [objectProblem(cur.f.sha256, `the full parameters of ${where}`)]; break; }
+      if (d.object && !intact.has(d.object)) { result = [objectProblem(d.object, `the delta of ${where}`)]; break; }
+      if (d.basePath === null) { result = []; break; }
+      const m: Manifest = manifests.get(cur.id)!;
+      const parent = m.parent ? manifests.get(m.parent) : undefined;
+      const base: string = d.basePath;
+      const pf: ManifestFile | undefined = parent?.files.find((x) => x.path === base);
+      if (!m.parent || !pf) { result = [m.parent && manifestProblem.has(m.parent) ? manifestProblem.get(m.parent)! : `the parent commit ${m.parent?.slice(0, 12) ?? '?'} of ${where} is not on the remote`]; break; }
+      cur = { id: m.parent, f: pf };
+    }
+    for (const x of line) memo.set(`${x.id}\u0000${x.f.path}`, result);
+    return result;
+  };
+  const objectProblem = (sha: string, what: string): string => {
+    const key = keys.object(remote.loc, sha);
+    return bad.has(sha) ? `${what}: ${bad.get(sha)}` : `${what}: ${key} is missing`;
+  };
+
+  const commits: VerifyRemoteCommit[] = [];
+  for (const id of [...manifestKeys.keys()].filter((k) => HEX64.test(k)).sort()) {
+    if (signal?.aborted) throw signal.reason instanceof WeightlineError ? signal.reason : new WeightlineError('CANCELLED', 'cancelled');
+    const problem = manifestProblem.get(id);
+    if (problem) { commits.push({ id, ok: false, problems: [problem] }); continue; }
+    const m = manifests.get(id)!;
+    const problems = [...new Set(m.files.flatMap((f) => fileProblems(id, f)))];
+    commits.push({ id, ok: problems.length === 0, problems });
+  }
+  const createdAt = (id: string): string => manifests.get(id)?.createdAt ?? '';
+  commits.sort((a, b) => (createdAt(a.id) < createdAt(b.id) ? -1 : createdAt(a.id) > createdAt(b.id) ? 1 : a.id < b.id ? -1 : 1));
+  return { ok: damaged.length === 0 && commits.every((c) => c.ok), remote: name, url: remote.url, commits, damaged: damaged.sort(), objectsChecked: intact.size + bad.size, bytesChecked: done };
+}
