@@ -95,6 +95,20 @@ try {
   fs.rmSync(obj);
   run('restore v2 (rebuilt from delta)', 'restore', 'HEAD', '--to', path.join(dir, 'v2.safetensors'));
   if (sha(path.join(dir, 'v2.safetensors')) !== sha2) throw new Error('rebuilt v2 differs');
+  fs.rmSync(path.join(dir, 'v2.safetensors'));
+  // The CHECKPOINT out of the hot set is packed by cleanup (byte planes +
+  // zstd, decoded and hash-checked before its raw copy goes); both versions
+  // then rebuild from the packed object.
+  run('config keepFullLatest 1', 'config', 'keepFullLatest', '1');
+  const cleaned = JSON.parse(run('cleanup (packs v1)', 'cleanup', '--json'));
+  if (cleaned.packs.length !== 1) throw new Error(`expected cleanup to pack v1, got ${JSON.stringify(cleaned.packs)}`);
+  const packed = cleaned.packs[0];
+  console.log(`packed v1: ${(packed.rawBytes / MB).toFixed(0)} MB raw → ${(packed.packedBytes / MB).toFixed(0)} MB packed`);
+  run('restore v1 (from packed)', 'restore', 'HEAD~1', '--to', path.join(dir, 'v1.safetensors'), '--link', 'copy');
+  if (sha(path.join(dir, 'v1.safetensors')) !== sha1) throw new Error('v1 restored from its packed form differs');
+  fs.rmSync(path.join(dir, 'v1.safetensors'));
+  run('restore v2 (packed v1 + delta)', 'restore', 'HEAD', '--to', path.join(dir, 'v2.safetensors'));
+  if (sha(path.join(dir, 'v2.safetensors')) !== sha2) throw new Error('v2 rebuilt from packed v1 differs');
   console.log(`delta of v2: ${(c2.deltaBytes / MB).toFixed(1)} MB for ${(c2.logicalBytes / MB).toFixed(0)} MB`);
   console.log(`worst peak RSS ${worst.toFixed(0)} MB (limit ${limitMb} MB): ${worst < limitMb ? 'ok' : 'TOO HIGH'}`);
   if (!(worst < limitMb)) process.exitCode = 1;
