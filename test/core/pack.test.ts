@@ -14,7 +14,8 @@ import { log } from '../../src-main/core/ops/inspect';
 import { HistoryGraph } from '../../src-main/core/store/graph';
 import { packsDir, readPacks } from '../../src-main/core/store/packs';
 import { Store } from '../../src-main/core/store/store';
-import { gaussianF32, nudgeF32, rng, sha256Of, useScratch, writeSafetensors, type TestTensor } from '../helpers/models';
+import { makeHistory, type History } from '../helpers/history';
+import { sha256Of, useScratch } from '../helpers/models';
 
 // Packed full parameters (issue 12): cleanup replaces the raw full object of a
 // CHECKPOINT that left the hot set with a packed one. Nothing may be lost on
@@ -23,29 +24,10 @@ import { gaussianF32, nudgeF32, rng, sha256Of, useScratch, writeSafetensors, typ
 
 const scratch = useScratch();
 
-interface History { root: string; store: Store; file: string; ids: string[]; shas: string[] }
-
+// bf16-like noise in f32 (trained weights): the low mantissa planes are
+// noise, the sign/exponent plane compresses, so the packed form is smaller.
 async function history(count: number, seed = 7, opts: { checkpointEvery?: number } = {}): Promise<History> {
-  const root = scratch();
-  const store = await Store.init(root);
-  if (opts.checkpointEvery) await store.writeConfig({ ...(await store.readConfig()), maxChainLength: opts.checkpointEvery });
-  const file = path.join(root, 'model.safetensors');
-  const r = rng(seed);
-  // bf16-like values in f32 (trained weights): the low mantissa planes are
-  // noise, the sign/exponent plane compresses, so the packed form is smaller.
-  let model: TestTensor[] = [
-    { name: 'w', dtype: 'F32', shape: [1_200_000], data: gaussianF32(1_200_000, r) },
-    { name: 'b', dtype: 'F32', shape: [1000], data: gaussianF32(1000, r) },
-  ];
-  const ids: string[] = [];
-  const shas: string[] = [];
-  for (let i = 0; i < count; i++) {
-    if (i > 0) model = model.map((t) => ({ ...t, data: nudgeF32(t.data, r, 1e-3, 0.3) }));
-    await writeSafetensors(file, model);
-    ids.push((await commit(store, file, { message: `epoch ${i}` })).id);
-    shas.push(await sha256Of(file));
-  }
-  return { root, store, file, ids, shas };
+  return makeHistory(scratch(), count, { seed, big: 1_200_000, small: 1000, fraction: 0.3, ...opts });
 }
 
 async function restoresAll(h: History): Promise<boolean[]> {
@@ -61,13 +43,6 @@ async function restoresAll(h: History): Promise<boolean[]> {
     }
   }
   return out;
-}
-
-async function writeAt(file: string, at: number, bytes: Buffer): Promise<void> {
-  await fs.chmod(file, 0o644);
-  const fh = await fs.open(file, 'r+');
-  await fh.write(bytes, 0, bytes.length, at);
-  await fh.close();
 }
 
 describe('packed full parameters', () => {

@@ -9,7 +9,8 @@ import { restore } from '../../src-main/core/ops/restore';
 import { verify } from '../../src-main/core/ops/verify';
 import { Store } from '../../src-main/core/store/store';
 import { readPacks } from '../../src-main/core/store/packs';
-import { gaussianF32, nudgeF32, rng, sha256Of, useScratch, writeSafetensors, type TestTensor } from '../helpers/models';
+import { makeHistory, type History } from '../helpers/history';
+import { nudgeF32, rng, sha256Of, useScratch, writeSafetensors } from '../helpers/models';
 
 // The first promise: no Weightline command turns a version that could be
 // restored bit-exact into one that cannot. Each case below is one the issue
@@ -17,28 +18,9 @@ import { gaussianF32, nudgeF32, rng, sha256Of, useScratch, writeSafetensors, typ
 
 const scratch = useScratch();
 
-interface History { root: string; store: Store; file: string; ids: string[]; shas: string[]; model: TestTensor[] }
-
 /** A CHECKPOINT then DELTAs of a model with a 5 MiB tensor (two blocks) and a small one. */
 async function history(count: number, seed = 1): Promise<History> {
-  const root = scratch();
-  const store = await Store.init(root);
-  const file = path.join(root, 'ckpt.safetensors');
-  const r = rng(seed);
-  let model: TestTensor[] = [
-    { name: 'big', dtype: 'F32', shape: [1_300_000], data: gaussianF32(1_300_000, r) },
-    { name: 'small', dtype: 'F32', shape: [4096], data: gaussianF32(4096, r) },
-  ];
-  const ids: string[] = [];
-  const shas: string[] = [];
-  for (let i = 0; i < count; i++) {
-    if (i > 0) model = model.map((t) => ({ ...t, data: nudgeF32(t.data, r, 1e-3, 0.5) }));
-    await writeSafetensors(file, model);
-    const c = await commit(store, file, { message: `epoch ${i}` });
-    ids.push(c.id);
-    shas.push(await sha256Of(file));
-  }
-  return { root, store, file, ids, shas, model };
+  return makeHistory(scratch(), count, { seed });
 }
 
 /** Which commits restore bit-exact (to a scratch path, by any route). */
