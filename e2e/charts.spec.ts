@@ -94,15 +94,19 @@ test.describe('a ResNet with BatchNorm', () => {
       expect(expected.at(-1)).toBe('layer1.0.conv2.weight');
       await expect(table.locator('tr[data-tensor="layer1.0.conv2.weight"]')).toHaveClass(/status-unchanged/);
 
-      // The store holds more than its versions as plain files: the saving is negative, and not green.
+      // The store holds more than its versions as plain files: not a saving (issue 12) but "+N%" over them, not green, with the reason.
       const status = await cliJson<{ storeBytes: number }>(history.root, 'status');
       const log = await cliJson<LogEntryJson[]>(history.root, 'log');
       const full = log.reduce((a, c) => a + c.logicalBytes, 0);
-      const percent = Math.round((1 - status.storeBytes / full) * 100);
-      expect(percent).toBeLessThan(0);
+      const percent = Math.round((status.storeBytes / full - 1) * 100);
+      expect(percent).toBeGreaterThan(0);
       const saving = page.getByTestId('summary-saving');
-      await expect(saving).toHaveText(`${percent}%`);
+      await expect(saving).toHaveText(`+${percent}%`);
+      await expect(page.getByTestId('summary-saving-term')).toHaveText('Over the versions');
+      await expect(saving.locator('xpath=..')).toHaveAttribute('title', /raw copies of full parameters are kept for fast restore until a cleanup/);
       await expect(saving.locator('xpath=..')).toHaveAttribute('title', /before a cleanup every commit keeps its full parameters/);
+      // The raw copies kept for fast restore, and about what trimming them frees.
+      await expect(page.getByTestId('raw-copies')).toContainText('Raw copies kept for fast restore:');
       const colour = await saving.evaluate((el) => getComputedStyle(el).color);
       expect(colour).not.toBe('rgb(31, 138, 76)'); // --ok, light
       expect(colour).toBe('rgb(154, 98, 0)'); // --warn, light

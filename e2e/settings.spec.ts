@@ -1,11 +1,11 @@
-// The settings pane (issue 11, item 5): keepFullLatest, maxChainLength and
-// autoCleanup, with what a change frees or costs shown before it is saved
-// (the cleanup planner's own figures), errors beside the field, and saving
-// through settings.set.
+// The settings pane (issue 11, item 5): keepFullLatest, maxRouteRead (issue
+// 12), maxChainLength and autoCleanup, with what a change frees or costs shown
+// before it is saved (the cleanup planner's own figures, packing apart from
+// deleting), errors beside the field, and saving through settings.set.
 import { test, expect, screenshot } from './support/fixtures';
 import { cliJson, humanBytes, type CleanupPlanJson } from './support/weightline';
 
-interface ConfigJson { maxChainLength: number; keepFullLatest: number; autoCleanup: boolean }
+interface ConfigJson { maxChainLength: number; maxRouteRead: number; keepFullLatest: number; autoCleanup: boolean }
 
 test.use({ viewport: { width: 1366, height: 768 } });
 
@@ -17,13 +17,19 @@ test('a change is previewed with the planner\'s figures before saving, and savin
   const dialog = app.getByRole('dialog', { name: 'Settings' });
   const keep = dialog.getByRole('textbox', { name: /keepFullLatest/ });
   const chain = dialog.getByRole('textbox', { name: /maxChainLength/ });
+  const route = dialog.getByRole('textbox', { name: /maxRouteRead/ });
   const auto = dialog.getByRole('switch', { name: /Clean up after every commit/ });
   await expect(keep).toHaveValue(String(saved.keepFullLatest));
   await expect(chain).toHaveValue(String(saved.maxChainLength));
+  await expect(route).toHaveValue(String(saved.maxRouteRead));
   await expect(auto).toBeChecked({ checked: saved.autoCleanup });
   const preview = dialog.getByRole('region', { name: 'What this changes' });
   // With the saved settings, the preview is the cleanup dry run.
   await expect(preview.getByTestId('preview-freed')).toHaveAttribute('data-bytes', String(planNow.bytesFreed));
+  // Packing apart from deleting, estimated and saying so; the store after is the plan's storeBytesAfter.
+  await expect(preview.getByTestId('preview-packs')).toHaveAttribute('data-bytes', String(planNow.bytesPackSaved));
+  if (planNow.packEstimated) await expect(preview.getByTestId('preview-packs')).toContainText('estimated');
+  await expect(preview.getByTestId('cleanup-after')).toHaveAttribute('data-bytes', String(planNow.storeBytesAfter));
   await expect(dialog.getByRole('button', { name: 'Save' })).toBeDisabled();
 
   // keepFullLatest 1: the planner frees more; the figure is the one a cleanup would use.
@@ -35,15 +41,23 @@ test('a change is previewed with the planner\'s figures before saving, and savin
   // maxChainLength 4: the estimate changes, marked against the saved value.
   await chain.fill('4');
   await expect(preview.getByTestId('preview-chain')).toContainText('One commit in 5 becomes a CHECKPOINT');
-  await expect(preview.getByTestId('preview-chain')).toContainText(`(now ${saved.maxChainLength})`);
+  // Compared with the saved settings (whose run of DELTAs the read bound may cut shorter than maxChainLength).
+  await expect(preview.getByTestId('preview-chain')).toContainText('(now ');
+  await expect(preview.getByTestId('preview-rule')).toContainText('The chain bound decides');
+  // maxRouteRead 0.3 (decimals allowed): the sample's deltas (~1 MB of an 8.7 MB model) reach 0.3× the model
+  // after 2 DELTAs, before maxChainLength's 4, so the read bound decides.
+  await route.fill('0.3');
+  await expect(route).not.toHaveAttribute('aria-invalid', 'true');
+  await expect(preview.getByTestId('preview-rule')).toContainText('The read bound decides');
+  await expect(preview.getByTestId('preview-chain')).toContainText('One commit in 3 becomes a CHECKPOINT');
   await auto.check({ force: true });
   await expect(preview).toContainText('After the next commit, cleanup would free');
-  await expect(dialog).toContainText('3 unsaved changes');
+  await expect(dialog).toContainText('4 unsaved changes');
   await screenshot(app, 'settings-preview');
 
   await dialog.getByRole('button', { name: 'Save' }).click();
   await expect(dialog).toBeHidden();
-  expect(await cliJson<ConfigJson>(store.root, 'config')).toEqual({ maxChainLength: 4, keepFullLatest: 1, autoCleanup: true });
+  expect(await cliJson<ConfigJson>(store.root, 'config')).toEqual({ maxChainLength: 4, maxRouteRead: 0.3, keepFullLatest: 1, autoCleanup: true });
   // What the preview promised is what cleanup now plans.
   expect((await cliJson<CleanupPlanJson>(store.root, 'cleanup', '--dry-run')).bytesFreed).toBe(freed);
 
@@ -51,6 +65,7 @@ test('a change is previewed with the planner\'s figures before saving, and savin
   await app.getByRole('button', { name: 'Settings' }).click();
   await expect(keep).toHaveValue('1');
   await expect(chain).toHaveValue('4');
+  await expect(route).toHaveValue('0.3');
   await expect(auto).toBeChecked();
 });
 
@@ -72,6 +87,13 @@ test('invalid values are refused beside their field and nothing is saved', async
   await expect(dialog).toContainText('Fix the marked fields to save.');
   await screenshot(app, 'settings-invalid-1024');
 
+  const route = dialog.getByRole('textbox', { name: /maxRouteRead/ });
+  await route.fill('0.05');
+  await expect(route).toHaveAccessibleDescription(/At least 0\.1\./);
+  await route.fill('2,5');
+  await expect(route).toHaveAccessibleDescription(/“2,5” is not a number/);
+  await route.fill(String(saved.maxRouteRead));
+  await expect(route).not.toHaveAttribute('aria-invalid', 'true');
   await chain.fill('abc');
   await expect(chain).toHaveAccessibleDescription(/“abc” is not a number/);
   await chain.fill('1001');
@@ -106,7 +128,7 @@ test('the settings pane at 1024×700', async ({ app, page }) => {
   await dialog.getByRole('textbox', { name: /keepFullLatest/ }).fill('1');
   await expect(dialog.getByTestId('preview-diff')).toBeVisible();
   // Every control is on screen without scrolling the page.
-  for (const name of [/keepFullLatest/, /maxChainLength/]) await expect(dialog.getByRole('textbox', { name })).toBeInViewport();
+  for (const name of [/keepFullLatest/, /maxRouteRead/, /maxChainLength/]) await expect(dialog.getByRole('textbox', { name })).toBeInViewport();
   await expect(dialog.getByRole('button', { name: 'Save' })).toBeInViewport();
   await screenshot(app, 'settings-1024');
   await app.emulateMedia({ colorScheme: 'dark' });

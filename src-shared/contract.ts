@@ -5,12 +5,14 @@
 
 import { z } from 'zod';
 import type { WeightlineErrorJSON } from './errors';
+import { CONFIG_VALUE_SCHEMAS } from './settings';
 import type {
   CleanupPlan, CommitId, CommitResult, DiffResult, LogEntry, Progress, RepairResult, RestoreResult, ShowResult, StatusResult, VerifyResult, PinResult,
 } from './model';
 
 const commitRef = z.string().min(4).max(80);
 const absPath = z.string().min(1).max(4096);
+const remoteName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a letter or digit, then letters, digits, ".", "_" or "-" (64 at most)');
 
 export const jobRequest = z.discriminatedUnion('kind', [
   // allowEmpty: commit even when every file matches HEAD (otherwise nothing is committed and the result says unchanged).
@@ -40,6 +42,13 @@ export const jobRequest = z.discriminatedUnion('kind', [
   // Hashes the working copy HEAD came from, to confirm what `workingCopy.get`
   // (stat only) calls "probably changed". Reads only; refreshes the stat cache.
   z.object({ kind: z.literal('workingCopy') }),
+  // Remotes (issue 14). Push uploads what the remote lacks: it reads the store
+  // (and writes only the remote cache), so it runs beside a writer. Fetch
+  // brings the remote's manifests into commits/: a writing job. remote: the
+  // store's only remote, or origin, when absent. A restore of a commit whose
+  // objects are on a remote downloads them (the restore job).
+  z.object({ kind: z.literal('push'), remote: remoteName.optional() }),
+  z.object({ kind: z.literal('fetch'), remote: remoteName.optional() }),
 ]);
 export type JobRequest = z.input<typeof jobRequest>;
 export type JobKind = JobRequest['kind'];
@@ -57,6 +66,8 @@ export function isWritingJob(request: JobRequest): boolean {
     case 'commit': case 'restore': case 'cleanup': case 'pin': return true;
     case 'verify': case 'diff': case 'workingCopy': return false;
     case 'repair': return !request.dryRun;
+    case 'fetch': return true;
+    case 'push': return false;
     case 'status': case 'cleanupPreview': return false;
     // Writes a new store of its own, never the open one.
     case 'sample': return false;
@@ -65,6 +76,8 @@ export function isWritingJob(request: JobRequest): boolean {
 
 export interface Settings {
   readonly maxChainLength: number;
+  /** Delta bytes a rebuild from the last CHECKPOINT may read, in times the model's size (decimals allowed). */
+  readonly maxRouteRead: number;
   readonly keepFullLatest: number;
   readonly autoCleanup: boolean;
 }
@@ -82,7 +95,49 @@ export type JobResult =
   | { readonly kind: 'status'; readonly value: StatusResult }
   | { readonly kind: 'cleanupPreview'; readonly value: CleanupPlan }
   | { readonly kind: 'sample'; readonly value: StoreInfo }
-  | { readonly kind: 'workingCopy'; readonly value: WorkingCopyState };
+  | { readonly kind: 'workingCopy'; readonly value: WorkingCopyState }
+  | { readonly kind: 'push'; readonly value: PushSummary }
+  | { readonly kind: 'fetch'; readonly value: FetchSummary };
+
+/** A push's outcome (the CLI's `push --json`). */
+export interface PushSummary {
+  readonly remote: string;
+  readonly url: string;
+  /** Commits whose manifests this push sent, parents first. */
+  readonly commits: readonly CommitId[];
+  readonly alreadyThere: number;
+  readonly objectsUploaded: number;
+  readonly bytesUploaded: number;
+  readonly objectsAlreadyThere: number;
+  readonly rebuilt: number;
+  readonly packedSent: number;
+  readonly bytesSavedByPacks: number;
+  readonly staleUploadsAborted: number;
+}
+
+/** A fetch's outcome (the CLI's `fetch --json`). */
+export interface FetchSummary {
+  readonly remote: string;
+  readonly url: string;
+  /** Commits new to this store, parents first. */
+  readonly fetched: readonly CommitId[];
+  readonly remoteCommits: number;
+  readonly remoteObjects: number;
+}
+
+/** One remote of the store, as the remote settings show it. Nothing secret. */
+export interface RemoteView {
+  readonly name: string;
+  readonly url: string;
+  /** null: AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL where Weightline runs, else AWS. */
+  readonly endpoint: string | null;
+  /** null: the AWS chain's region. */
+  readonly region: string | null;
+  /** When the remote was last listed (push, fetch), null if never. */
+  readonly listedAt: string | null;
+  /** Commits it held then. */
+  readonly commits: number | null;
+}
 
 /** Every call: its argument schema and (as a type) its result. */
 export const calls = {
@@ -99,6 +154,8 @@ export const calls = {
   'settings.get': z.object({}),
   'settings.set': z.object({
     maxChainLength: z.number().int().min(1).max(1000).optional(),
+    // The store's own rule (src-shared/settings.ts): a number from 0.1 to 1000, decimals allowed.
+    maxRouteRead: CONFIG_VALUE_SCHEMAS.maxRouteRead.optional(),
     keepFullLatest: z.number().int().min(1).max(1000).optional(),
     autoCleanup: z.boolean().optional(),
   }),
@@ -117,6 +174,16 @@ export const calls = {
   'workingCopy.get': z.object({}),
   /** The cleanup plan as it would be with changed settings (the settings pane's preview); changes nothing. */
   'cleanup.previewWith': z.object({ keepFullLatest: z.number().int().min(1).max(1000) }),
+  /** The store's remotes, and where credentials come from (never stored, never shown). */
+  'remotes.list': z.object({}),
+  'remotes.add': z.object({
+    name: remoteName,
+    url: z.string().min(6).max(1100).regex(/^s3:\/\//, 's3://bucket[/prefix]'),
+    endpoint: z.string().max(2000).regex(/^https?:\/\/[^/\s]+/, 'a URL like https://s3.example.com or http://127.0.0.1:7480').optional(),
+    region: z.string().min(1).max(100).optional(),
+  }),
+  /** Forgets a remote (nothing on the remote is touched). */
+  'remotes.remove': z.object({ name: remoteName }),
 } as const;
 
 export type CallName = keyof typeof calls;
@@ -156,6 +223,10 @@ export const CALL_KINDS: { readonly [N in CallName]: 'quick' | 'job' | 'ui' } = 
   'dialog.pickPath': 'ui',
   'workingCopy.get': 'quick',
   'cleanup.previewWith': 'job',
+  // remotes.json and the remote caches: small files, no network (push and fetch are jobs).
+  'remotes.list': 'quick',
+  'remotes.add': 'quick',
+  'remotes.remove': 'quick',
 };
 
 /** The calls answered on the main side within the quick budget. */
@@ -187,6 +258,9 @@ export interface CallResults {
   'dialog.pickPath': string | null;
   'workingCopy.get': WorkingCopyState;
   'cleanup.previewWith': CleanupPlan;
+  'remotes.list': { readonly remotes: readonly RemoteView[]; readonly credentials: string };
+  'remotes.add': RemoteView;
+  'remotes.remove': { readonly name: string; readonly removed: true };
 }
 
 export type JobState = 'running' | 'done' | 'failed' | 'cancelled';

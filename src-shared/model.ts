@@ -24,7 +24,21 @@ export interface LogEntry {
   /** Deltas a restore replays (0 when the full parameters are on disk). */
   readonly chainLength: number;
   readonly pinned: boolean;
+  /**
+   * Present (true) when the full parameters on disk are only in packed form
+   * (byte planes + zstd: a CHECKPOINT a cleanup moved out of the hot set), so
+   * `fullBytes` is the packed size and no raw copy is kept. Absent otherwise.
+   */
+  readonly packed?: true;
+  /**
+   * Present when the store has remotes (issue 14): its data on this machine
+   * only, on a remote only (fetched history whose objects a restore downloads),
+   * or both.
+   */
+  readonly location?: CommitLocation;
 }
+
+export type CommitLocation = 'local' | 'remote' | 'both';
 
 export interface TensorSummary {
   readonly name: string;

@@ -78,11 +78,14 @@ export function humanBytes(n: number): string {
 export interface LogEntryJson {
   id: string; parent: string | null; type: 'CHECKPOINT' | 'DELTA'; message: string; createdAt: string;
   logicalBytes: number; fullBytes: number; deltaBytes: number; path: string; hasFull: boolean; chainLength: number; pinned: boolean;
+  /** Present when the full parameters are on disk packed only. */
+  packed?: true;
 }
 export interface StatusJson { head: string | null; storeBytes: number; logicalBytes: number; dirty: boolean; path: string | null }
 export interface CleanupPlanJson {
   commits: { id: string; bytesFreed: number; chainBefore: number; chainAfter: number; readBytesBefore: number; readBytesAfter: number }[];
   kept: { id: string; reasons: string[]; detail?: string }[];
   bytesFreed: number; storeBytesBefore: number; storeBytesAfter: number;
+  packs: { id: string; rawBytes: number; packedBytes: number }[]; bytesPackSaved: number; packEstimated: boolean;
 }
 export interface ShowJson extends LogEntryJson { files: { path: string; bytes: number; sha256: string }[] }

@@ -285,7 +285,7 @@ function absolute(p: string): string {
 }
 
 function settingsOf(c: Settings): Settings {
-  return { maxChainLength: c.maxChainLength, keepFullLatest: c.keepFullLatest, autoCleanup: c.autoCleanup };
+  return { maxChainLength: c.maxChainLength, maxRouteRead: c.maxRouteRead, keepFullLatest: c.keepFullLatest, autoCleanup: c.autoCleanup };
 }
 
 /** Expected errors travel as they are; anything else is a bug and says so, with its message. */

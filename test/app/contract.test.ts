@@ -108,6 +108,10 @@ describe.each(transports)('the contract over $name', (transport) => {
     expect(await api.call('settings.set', { keepFullLatest: settings.keepFullLatest + 1 })).toEqual({ ...settings, keepFullLatest: settings.keepFullLatest + 1 });
     expect(await api.call('settings.get', {})).toMatchObject({ keepFullLatest: settings.keepFullLatest + 1 });
     await expectError(api.call('settings.set', { maxChainLength: 0 }), 'BAD_USAGE', /maxChainLength/);
+    // maxRouteRead takes decimals, by the store's own rule (CONFIG_VALUE_SCHEMAS).
+    expect(await api.call('settings.set', { maxRouteRead: 2.5 })).toMatchObject({ maxRouteRead: 2.5 });
+    expect(await api.call('settings.get', {})).toMatchObject({ maxRouteRead: 2.5 });
+    await expectError(api.call('settings.set', { maxRouteRead: 0.05 }), 'BAD_USAGE', /maxRouteRead/);
 
     expect(await api.call('pins.set', { id: first, pinned: true })).toEqual({ id: first, pinned: true });
     expect((await api.call('commits.list', {})).commits[0]!.pinned).toBe(true);

@@ -10,7 +10,8 @@ import { barLines, exactBytes, tickBars, type StorageBar } from '../../src-rende
 import { layerChanges, tensorRole } from '../../src-renderer/src/lib/layer-changes';
 import { byChangeFirst, changeRank, nameParts, tensorRows, tensorTitle } from '../../src-renderer/src/lib/tensor-rows';
 import { rowTitle } from '../../src-renderer/src/lib/row-title';
-import { savingTitle, savingTone } from '../../src-renderer/src/lib/storage-summary';
+import { againstLabel, againstTitle, againstTone } from '../../src-renderer/src/lib/storage-summary';
+import { againstVersions } from '../../src-shared/storage-totals';
 import { linkTodo } from '../../src-renderer/src/lib/repair-words';
 
 function memoryStorage(): Storage {
@@ -152,6 +153,11 @@ describe('tensor table', () => {
   });
 
   it('cuts names so the end that tells tensors apart stays', () => {
+    // Slash paths (Keras/HDF5, TensorFlow): the last two parts, TensorFlow's constant suffix riding along.
+    expect(nameParts('model_weights/dense_1/dense_1/kernel:0')).toEqual({ head: 'model_weights/dense_1/', tail: 'dense_1/kernel:0' });
+    expect(nameParts('layers/dense/vars/0')).toEqual({ head: 'layers/dense/', tail: 'vars/0' });
+    expect(nameParts('model/dense/kernel/.ATTRIBUTES/VARIABLE_VALUE')).toEqual({ head: 'model/', tail: 'dense/kernel/.ATTRIBUTES/VARIABLE_VALUE' });
+    expect(nameParts('save_counter/.ATTRIBUTES/VARIABLE_VALUE')).toEqual({ head: '', tail: 'save_counter/.ATTRIBUTES/VARIABLE_VALUE' });
     expect(nameParts('blocks.3.mlp.fc1.weight')).toEqual({ head: 'blocks.3.mlp.', tail: 'fc1.weight' });
     expect(nameParts('layer1.0.bn1.running_mean')).toEqual({ head: 'layer1.0.', tail: 'bn1.running_mean' });
     expect(nameParts('embed.weight')).toEqual({ head: 'embed.', tail: 'weight' });
@@ -178,11 +184,16 @@ describe('commit row and toolbar words', () => {
     expect(t[2]).toBe('rebuilt on demand · delta 1.1 MB · chain 2 · pinned');
   });
 
-  it('shows a saving in green only when it is one', () => {
-    expect(savingTone(13)).toBe('good');
-    expect(savingTone(0)).toBe('neutral');
-    expect(savingTone(-8)).toBe('caution');
-    expect(savingTitle(-8)).toMatch(/8% more .*before a cleanup every commit keeps its full parameters/);
+  it('shows a saving in green only when it is one; a store over its versions is not a saving', () => {
+    expect(againstTone(againstVersions(100, 87))).toBe('good');
+    expect(againstTone(againstVersions(100, 100))).toBe('neutral');
+    expect(againstTone(againstVersions(100, 108))).toBe('caution');
+    expect(againstLabel(againstVersions(100, 47))).toEqual({ term: 'Saving', value: '53%' });
+    // Issue 12: the store 1.56× its versions read "Saving −53%" in green.
+    expect(againstLabel(againstVersions(100, 156))).toEqual({ term: 'Over the versions', value: '+56%' });
+    expect(againstTitle(againstVersions(100, 108))).toMatch(/8% more .*raw copies of full parameters are kept for fast restore until a cleanup.*before a cleanup every commit keeps its full parameters/);
+    expect(againstTitle(againstVersions(100, 108), { bytes: 5000, freeableWithKeepOne: 3000, estimated: true }))
+      .toMatch(/\nRaw copies kept for fast restore: 5\.0 KB \(cleanup with keepFullLatest 1 would free about 3\.0 KB\)\.$/);
   });
 });
 

@@ -15,7 +15,10 @@ import { applyJobEvent } from '../../src-renderer/src/state/app-store';
 
 describe('storage summary and series', () => {
   it('sums logical bytes against bytes on disk', () => {
-    expect(storageSummary([{ logicalBytes: 600 }, { logicalBytes: 400 }], 250)).toEqual({ fullCopies: 1000, onDisk: 250, savingPercent: 75 });
+    const entry = (id: string, logicalBytes: number) => ({ id: id as never, parent: null, type: 'CHECKPOINT' as const, logicalBytes, fullBytes: 0, hasFull: false, pinned: false });
+    expect(storageSummary([entry('a', 600), entry('b', 400)], 250)).toMatchObject({
+      fullCopies: 1000, onDisk: 250, savingPercent: 75, against: { kind: 'saving', percent: 75 }, raw: { bytes: 0, freeableWithKeepOne: 0 },
+    });
   });
 
   it('orders the series by time, oldest first', () => {
@@ -52,6 +55,15 @@ describe('layer changes', () => {
     expect(layerOf('model.layers.12.mlp.up_proj.weight')).toBe('model.layers.12');
     expect(layerOf('lm_head.weight')).toBe('lm_head');
     expect(layerOf('scale')).toBe('scale');
+  });
+
+  it('groups slash-path tensors (Keras, HDF5, TensorFlow) by their layer, not one bar per tensor', () => {
+    expect(layerOf('model_weights/dense_1/dense_1/kernel:0')).toBe('model_weights/dense_1');
+    expect(layerOf('model_weights/dense_1/dense_1/bias:0')).toBe('model_weights/dense_1');
+    expect(layerOf('layers/dense_2/vars/0')).toBe('layers/dense_2');
+    expect(layerOf('optimizer/vars/1')).toBe('optimizer');
+    expect(layerOf('model/dense/kernel/.ATTRIBUTES/VARIABLE_VALUE')).toBe('model/dense');
+    expect(layerOf('save_counter/.ATTRIBUTES/VARIABLE_VALUE')).toBe('save_counter');
   });
 
   it('ranks layers by size-weighted relative change', () => {

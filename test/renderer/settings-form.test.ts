@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { calls } from '../../src-shared/contract';
 import type { CleanupPlan, LogEntry } from '../../src-shared/model';
 import {
-  changesFrom, chainEstimate, checkDraft, cleanupDifference, draftOf, parseWhole, SETTING_MAX, SETTING_MIN,
+  changesFrom, chainEstimate, checkDraft, cleanupDifference, draftOf, parseRouteRead, parseWhole, SETTING_MAX, SETTING_MIN,
 } from '../../src-renderer/src/lib/settings-form';
+import { CONFIG_VALUE_SCHEMAS } from '../../src-shared/settings';
 
 describe('parseWhole', () => {
   it('accepts whole numbers within the bounds, as settings.set does', () => {
@@ -28,8 +29,33 @@ describe('parseWhole', () => {
   });
 });
 
+describe('parseRouteRead', () => {
+  it('accepts decimals within the store\'s own bounds, as settings.set and `weightline config` do', () => {
+    expect(parseRouteRead('4')).toEqual({ value: 4 });
+    expect(parseRouteRead(' 2.5 ')).toEqual({ value: 2.5 });
+    expect(parseRouteRead('.5')).toEqual({ value: 0.5 });
+    expect(parseRouteRead('0.1')).toEqual({ value: 0.1 });
+    expect(parseRouteRead('1000')).toEqual({ value: 1000 });
+    for (const n of [0.1, 2.5, 1000]) {
+      expect(calls['settings.set'].safeParse({ maxRouteRead: n }).success).toBe(true);
+      expect(CONFIG_VALUE_SCHEMAS.maxRouteRead.safeParse(n).success).toBe(true);
+    }
+    for (const n of [0.05, 1001]) expect(calls['settings.set'].safeParse({ maxRouteRead: n }).success).toBe(false);
+  });
+
+  it('says what is wrong otherwise', () => {
+    expect(parseRouteRead('')).toEqual({ error: 'Enter a number from 0.1 to 1000.' });
+    expect(parseRouteRead('abc')).toEqual({ error: '“abc” is not a number; enter a number from 0.1 to 1000 (decimals allowed, like 2.5).' });
+    expect(parseRouteRead('1e3')).toMatchObject({ error: expect.stringContaining('not a number') });
+    expect(parseRouteRead('2,5')).toMatchObject({ error: expect.stringContaining('not a number') });
+    expect(parseRouteRead('0.05')).toEqual({ error: 'At least 0.1.' });
+    expect(parseRouteRead('-1')).toEqual({ error: 'At least 0.1.' });
+    expect(parseRouteRead('1000.5')).toEqual({ error: 'At most 1000.' });
+  });
+});
+
 describe('checkDraft / changesFrom', () => {
-  const saved = { maxChainLength: 16, keepFullLatest: 2, autoCleanup: false };
+  const saved = { maxChainLength: 16, maxRouteRead: 4, keepFullLatest: 2, autoCleanup: false };
 
   it('round-trips the saved settings with no changes', () => {
     const c = checkDraft(draftOf(saved));
@@ -38,14 +64,17 @@ describe('checkDraft / changesFrom', () => {
   });
 
   it('reports each invalid field and no values', () => {
-    const c = checkDraft({ maxChainLength: 'x', keepFullLatest: '0', autoCleanup: true });
+    const c = checkDraft({ maxChainLength: 'x', maxRouteRead: '0', keepFullLatest: '0', autoCleanup: true });
     expect(c.values).toBeNull();
-    expect(Object.keys(c.errors).sort()).toEqual(['keepFullLatest', 'maxChainLength']);
+    expect(Object.keys(c.errors).sort()).toEqual(['keepFullLatest', 'maxChainLength', 'maxRouteRead']);
   });
 
   it('keeps only the keys that changed', () => {
-    const c = checkDraft({ maxChainLength: '16', keepFullLatest: '1', autoCleanup: true });
+    const c = checkDraft({ maxChainLength: '16', maxRouteRead: '4', keepFullLatest: '1', autoCleanup: true });
     expect(changesFrom(saved, c.values!)).toEqual({ keepFullLatest: 1, autoCleanup: true });
+    const d = checkDraft({ maxChainLength: '16', maxRouteRead: '2.5', keepFullLatest: '2', autoCleanup: false });
+    expect(changesFrom(saved, d.values!)).toEqual({ maxRouteRead: 2.5 });
+    expect(calls['settings.set'].safeParse(changesFrom(saved, d.values!)).success).toBe(true);
   });
 });
 
@@ -57,9 +86,11 @@ function commit(type: 'CHECKPOINT' | 'DELTA', logicalBytes: number, deltaBytes: 
 }
 
 describe('chainEstimate', () => {
-  it('averages full and delta sizes and prices a chain length', () => {
+  it('averages full and delta sizes and prices a chain length (the hop bound deciding)', () => {
     const log = [commit('CHECKPOINT', 1000, 0), commit('DELTA', 1000, 100), commit('DELTA', 1000, 300)];
-    const e = chainEstimate(log, 4)!;
+    // maxRouteRead 100: 500 deltas of 200 bytes would fit, so maxChainLength 4 decides.
+    const e = chainEstimate(log, 4, 100)!;
+    expect(e.rule).toBe('chain-length');
     expect(e.checkpointEvery).toBe(5);
     expect(e.fullBytes).toBe(1000);
     expect(e.deltaBytes).toBe(200);
@@ -68,14 +99,29 @@ describe('chainEstimate', () => {
     expect(e.longestReplay).toBe(4);
     expect(e.worstRestoreBytes).toBe(1000 + 4 * 200);
     // A longer chain costs less disk and slower restores.
-    const longer = chainEstimate(log, 16)!;
+    const longer = chainEstimate(log, 16, 100)!;
     expect(longer.per100Commits).toBeLessThan(e.per100Commits);
     expect(longer.worstRestoreBytes).toBeGreaterThan(e.worstRestoreBytes);
   });
 
+  it('applies the read bound: DELTAs while their bytes since the CHECKPOINT stay within maxRouteRead × the model', () => {
+    const log = [commit('CHECKPOINT', 1000, 0), commit('DELTA', 1000, 250), commit('DELTA', 1000, 250)];
+    // 4 × 1000 bytes / 250 per delta: 16 DELTAs, then a CHECKPOINT, well before maxChainLength 64.
+    const e = chainEstimate(log, 64, 4)!;
+    expect(e).toMatchObject({ rule: 'route-read', longestReplay: 16, checkpointEvery: 17, worstRestoreBytes: 1000 + 16 * 250 });
+    // Decimals: 2.5 × 1000 / 250 = 10.
+    expect(chainEstimate(log, 64, 2.5)).toMatchObject({ rule: 'route-read', longestReplay: 10, checkpointEvery: 11 });
+    // Both bounds at 10: the read bound is named.
+    expect(chainEstimate(log, 10, 2.5)).toMatchObject({ rule: 'route-read', longestReplay: 10 });
+    // The hop bound still caps a sparse fine-tune's tiny deltas.
+    expect(chainEstimate([commit('CHECKPOINT', 1000, 0), commit('DELTA', 1000, 1)], 64, 4)).toMatchObject({ rule: 'chain-length', longestReplay: 64 });
+    // A delta nearly as large as the model: every commit a CHECKPOINT (commit's DELTA_WORTH_IT).
+    expect(chainEstimate([commit('CHECKPOINT', 1000, 0), commit('DELTA', 1000, 950)], 64, 4)).toMatchObject({ rule: 'delta-too-large', longestReplay: 0, checkpointEvery: 1 });
+  });
+
   it('has nothing to say without a DELTA to average', () => {
-    expect(chainEstimate([], 4)).toBeNull();
-    expect(chainEstimate([commit('CHECKPOINT', 1000, 0)], 4)).toBeNull();
+    expect(chainEstimate([], 4, 4)).toBeNull();
+    expect(chainEstimate([commit('CHECKPOINT', 1000, 0)], 4, 4)).toBeNull();
   });
 });
 

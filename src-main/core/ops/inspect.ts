@@ -69,6 +69,10 @@ export async function logEntry(store: Store, id: CommitId, summaries: ReadonlyMa
     for (const [sha] of s.files) if ((await sizeOf(sha)) === null && !(await packedOf(sha))) return false;
     return true;
   };
+  const hasRawFull = async (s: CommitSummary): Promise<boolean> => {
+    for (const [sha] of s.files) if ((await sizeOf(sha)) === null) return false;
+    return true;
+  };
   // Deltas a usual rebuild replays: up the parents to the nearest commit with full parameters (graph.chainLength).
   let chainLength = 0;
   for (let cur: string | null = id, s = summary as CommitSummary | undefined; cur && s; cur = s.parent, s = cur ? summaries.get(cur) : undefined) {
@@ -92,6 +96,8 @@ export async function logEntry(store: Store, id: CommitId, summaries: ReadonlyMa
     id, parent: summary.parent as CommitId | null, type: summary.type, message: summary.message, createdAt: summary.createdAt,
     logicalBytes: summary.files.reduce((a, f) => a + f[1], 0), fullBytes, deltaBytes: summary.files.reduce((a, f) => a + f[2], 0),
     path: summary.path, hasFull: await hasFull(summary), chainLength, pinned: (await store.readPins()).has(id),
+    // As the log says it (graph.hasRawFull): full parameters on disk in packed form only.
+    ...((await hasFull(summary)) && !(await hasRawFull(summary)) ? { packed: true as const } : {}),
   };
 }
 

@@ -127,6 +127,7 @@ export async function logEntries(store: Store, known?: ReadonlyMap<string, Commi
       hasFull: graph.hasFull(c.id),
       chainLength: graph.chainLength(c.id),
       pinned: pins.has(c.id),
+      ...(graph.hasFull(c.id) && !graph.hasRawFull(c.id) ? { packed: true as const } : {}),
     };
   });
 }

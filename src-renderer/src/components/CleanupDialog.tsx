@@ -1,11 +1,14 @@
 // Cleanup shows its plan before it runs: which commits lose their full
-// parameters and what each frees, the store before and after, how restores
-// get slower, and what is kept and why. Only Confirm changes anything.
+// parameters and what each frees, which CHECKPOINTs are packed and what that
+// saves (kept apart: packing deletes no version's full parameters), the store
+// before and after, how restores get slower, and what is kept and why. Only
+// Confirm changes anything.
 import { useEffect, useMemo, useState } from 'react';
 import { getApi } from '../api';
 import { humanBytes, shortId } from '../../../src-shared/format';
 import type { CleanupPlan, LogEntry } from '../../../src-shared/model';
 import { KEEP_REASON_TEXT, reasonCounts } from '../lib/keep-reasons';
+import { hasWork, packSummary, packText } from '../lib/cleanup-words';
 import { toErrorJSON } from '../lib/error-words';
 import { useDialogJob } from '../hooks/use-dialog-job';
 import { useApp } from '../state/app-store';
@@ -40,17 +43,28 @@ export function CleanupDialog() {
   };
 
   const label = (id: string): string => byId.get(id)?.message || '(no message)';
+  const packs = plan ? packSummary(plan) : null;
+  const packedIds = new Set(plan?.packs.map((p) => p.id) ?? []);
   return (
     <Dialog title="Cleanup preview" onClose={closeDialog} wide busy={running}>
       {plan === null && !error && <p className="muted">Working out what a cleanup would free…</p>}
       {plan && (
         <div className="cleanup">
           <p className="cleanup-headline">
-            {plan.commits.length === 0
-              ? 'Nothing to clean up: every full copy on disk is still needed.'
-              : <>Frees <strong data-testid="cleanup-freed" data-bytes={plan.bytesFreed}>{humanBytes(plan.bytesFreed)}</strong> by dropping the full parameters of {plan.commits.length} commit{plan.commits.length === 1 ? '' : 's'}. They stay restorable, rebuilt from deltas.</>}
+            {!hasWork(plan) && 'Nothing to clean up: every full copy on disk is still needed.'}
+            {hasWork(plan) && plan.commits.length === 0 && 'No commit loses its full parameters.'}
+            {plan.commits.length > 0 && <>Frees <strong data-testid="cleanup-freed" data-bytes={plan.bytesFreed}>{humanBytes(plan.bytesFreed)}</strong> by dropping the full parameters of {plan.commits.length} commit{plan.commits.length === 1 ? '' : 's'}. They stay restorable, rebuilt from deltas.</>}
           </p>
-          <SizeBar before={plan.storeBytesBefore} after={plan.storeBytesAfter} />
+          {packs && (
+            <p className="cleanup-packs" data-testid="cleanup-packs" data-bytes={packs.savedBytes} data-estimated={packs.estimated}>
+              {packText(packs)}.{' '}
+              <span className="muted">
+                Their full parameters stay on disk as byte planes + zstd: a restore decodes them instead of copying.
+                {packs.estimated && ' The packed size is estimated from a sample; the run measures it.'}
+              </span>
+            </p>
+          )}
+          <SizeBar before={plan.storeBytesBefore} after={plan.storeBytesAfter} estimated={!!packs?.estimated} />
 
           {plan.commits.length > 0 && (
             <section aria-label="Commits that lose their full parameters">
@@ -88,6 +102,7 @@ export function CleanupDialog() {
                   <code>{shortId(k.id)}</code>
                   <span className="ellipsis">{label(k.id)}</span>
                   <span className="kept-reasons">{k.reasons.map((r) => KEEP_REASON_TEXT[r]).join(', ')}{k.detail ? `: ${k.detail}` : ''}</span>
+                  {packedIds.has(k.id) && <span className="badge badge-packed" data-testid="kept-packed" title="Cleanup keeps its full parameters packed (byte planes + zstd) instead of raw">packed</span>}
                 </li>
               ))}
             </ul>
@@ -100,7 +115,7 @@ export function CleanupDialog() {
         {running && jobId
           ? <button type="button" onClick={() => void cancelJob(jobId)}>Cancel cleanup</button>
           : <button type="button" onClick={closeDialog}>Close</button>}
-        <button type="button" className="primary" disabled={!plan || plan.commits.length === 0 || running} onClick={() => void confirm()}>
+        <button type="button" className="primary" disabled={!plan || !hasWork(plan) || running} onClick={() => void confirm()}>
           Confirm cleanup
         </button>
       </div>

@@ -118,7 +118,8 @@ function VerifyFinding({ verify }: { verify: VerifyCommit }) {
 
 function onDisk(e: LogEntry): string {
   const parts: string[] = [];
-  if (e.hasFull) parts.push(e.fullBytes > 0 ? `full parameters ${humanBytes(e.fullBytes)}` : 'full parameters (shared with an older commit)');
+  if (e.hasFull && e.packed) parts.push(`full parameters packed, ${humanBytes(e.fullBytes)}`);
+  else if (e.hasFull) parts.push(e.fullBytes > 0 ? `full parameters ${humanBytes(e.fullBytes)}` : 'full parameters (shared with an older commit)');
   else parts.push('no full copy (rebuilt on demand)');
   if (e.type === 'DELTA') parts.push(`delta ${humanBytes(e.deltaBytes)}`);
   return parts.join(' + ');

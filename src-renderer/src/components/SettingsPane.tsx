@@ -1,8 +1,10 @@
-// The store's settings (keepFullLatest, maxChainLength, autoCleanup), with a
-// live preview of what a change frees or costs before it is saved: the
-// cleanup planner's own figures for keepFullLatest (`cleanup.previewWith`,
-// which changes nothing), and an estimate from this store's history for
-// maxChainLength. Errors show beside the field; saving is `settings.set`.
+// The store's settings (keepFullLatest, maxRouteRead, maxChainLength,
+// autoCleanup), with a live preview of what a change frees or costs before it
+// is saved: the cleanup planner's own figures for keepFullLatest
+// (`cleanup.previewWith`, which changes nothing; what it deletes and what it
+// packs shown apart), and an estimate from this store's history for
+// maxRouteRead and maxChainLength. Errors show beside the field; saving is
+// `settings.set`.
 import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
 import { getApi } from '../api';
 import type { Settings } from '../../../src-shared/contract';
@@ -11,8 +13,10 @@ import { humanBytes } from '../../../src-shared/format';
 import type { CleanupPlan } from '../../../src-shared/model';
 import { toErrorJSON } from '../lib/error-words';
 import {
-  changesFrom, chainEstimate, checkDraft, cleanupDifference, draftOf, SETTING_MAX, SETTING_MIN, type NumberKey, type SettingsDraft,
+  changesFrom, chainEstimate, checkDraft, cleanupDifference, draftOf, ROUTE_READ_MAX, ROUTE_READ_MIN, SETTING_MAX, SETTING_MIN,
+  type ChainEstimate, type NumberKey, type SettingsDraft,
 } from '../lib/settings-form';
+import { packSummary, packText } from '../lib/cleanup-words';
 import { useApp } from '../state/app-store';
 import { closeDialog, saveSettings } from '../state/actions';
 import { Dialog } from './Dialog';
@@ -110,8 +114,15 @@ export function SettingsPane() {
                 onChange={(v) => set({ keepFullLatest: v })}
               />
               <NumberField
+                name="maxRouteRead" label="Longest rebuild read" unit="× the model's size of deltas before a CHECKPOINT"
+                hint="When a rebuild from the last CHECKPOINT would read more delta bytes than this many times the model's size, the next commit stores full parameters (a CHECKPOINT). Decimals allowed."
+                value={draft.maxRouteRead} saved={saved.maxRouteRead} error={checked.errors.maxRouteRead} disabled={saving}
+                decimals step={0.5} min={ROUTE_READ_MIN} max={ROUTE_READ_MAX}
+                onChange={(v) => set({ maxRouteRead: v })}
+              />
+              <NumberField
                 name="maxChainLength" label="Longest delta chain" unit="DELTAs before a CHECKPOINT"
-                hint="After this many DELTAs in a row, the next commit stores full parameters (a CHECKPOINT)."
+                hint="After this many DELTAs in a row, the next commit stores full parameters (a CHECKPOINT), whatever their size."
                 value={draft.maxChainLength} saved={saved.maxChainLength} error={checked.errors.maxChainLength} disabled={saving}
                 onChange={(v) => set({ maxChainLength: v })}
               />
@@ -155,26 +166,35 @@ interface FieldProps {
   readonly error: string | undefined;
   readonly disabled: boolean;
   readonly onChange: (v: string) => void;
+  /** Decimals allowed (maxRouteRead); else whole numbers. */
+  readonly decimals?: boolean;
+  readonly step?: number;
+  readonly min?: number;
+  readonly max?: number;
 }
 
 function NumberField(p: FieldProps) {
   const id = useId();
   const changed = p.value.trim() !== String(p.saved);
+  const step = p.step ?? 1, min = p.min ?? SETTING_MIN, max = p.max ?? SETTING_MAX;
   return (
     <div className={`field settings-field${p.error ? ' invalid' : ''}`}>
       <label htmlFor={id}>{p.label} <span className="muted">({p.name})</span></label>
       <div className="settings-input-row">
         <input
-          id={id} name={p.name} type="text" inputMode="numeric" value={p.value} disabled={p.disabled}
+          id={id} name={p.name} type="text" inputMode={p.decimals ? 'decimal' : 'numeric'} value={p.value} disabled={p.disabled}
           aria-invalid={p.error ? true : undefined} aria-describedby={`${id}-hint${p.error ? ` ${id}-error` : ''}`}
           onChange={(e) => p.onChange(e.target.value)}
           onKeyDown={(e) => {
             // Arrow keys step like a number field would, within the bounds.
             if (e.key !== 'ArrowUp' && e.key !== 'ArrowDown') return;
-            const n = Number(p.value.trim());
-            if (!Number.isInteger(n)) return;
+            const t = p.value.trim();
+            const n = Number(t);
+            if (t === '' || !Number.isFinite(n) || (!p.decimals && !Number.isInteger(n))) return;
             e.preventDefault();
-            p.onChange(String(Math.min(SETTING_MAX, Math.max(SETTING_MIN, n + (e.key === 'ArrowUp' ? 1 : -1)))));
+            // Tenths at most, so 0.1 + 0.5 reads 0.6, not 0.6000000000000001.
+            const next = Math.round((n + (e.key === 'ArrowUp' ? step : -step)) * 10) / 10;
+            p.onChange(String(Math.min(max, Math.max(min, next))));
           }}
         />
         <span className="settings-unit muted">{p.unit}</span>
@@ -196,7 +216,7 @@ interface PreviewProps {
 
 function SettingsPreview({ saved, values, base, next, commits }: PreviewProps) {
   const keepChanged = values !== null && values.keepFullLatest !== saved.keepFullLatest;
-  const chainChanged = values !== null && values.maxChainLength !== saved.maxChainLength;
+  const chainChanged = values !== null && (values.maxChainLength !== saved.maxChainLength || values.maxRouteRead !== saved.maxRouteRead);
   const autoOn = values !== null && values.autoCleanup && !saved.autoCleanup;
   const autoOff = values !== null && !values.autoCleanup && saved.autoCleanup;
   // The draft's plan: the saved one when keepFullLatest is unchanged.
@@ -204,8 +224,9 @@ function SettingsPreview({ saved, values, base, next, commits }: PreviewProps) {
   const loading = keepChanged ? next.loading || (!next.plan && !next.error) : base.loading;
   const error = keepChanged ? next.error : base.error;
   const diff = keepChanged && next.plan && base.plan ? cleanupDifference(next.plan, base.plan) : null;
-  const chainNow = useMemo(() => chainEstimate(commits, saved.maxChainLength), [commits, saved.maxChainLength]);
-  const chainNext = useMemo(() => (values ? chainEstimate(commits, values.maxChainLength) : null), [commits, values]);
+  const chainNow = useMemo(() => chainEstimate(commits, saved.maxChainLength, saved.maxRouteRead), [commits, saved.maxChainLength, saved.maxRouteRead]);
+  const chainNext = useMemo(() => (values ? chainEstimate(commits, values.maxChainLength, values.maxRouteRead) : null), [commits, values]);
+  const packs = plan ? packSummary(plan) : null;
   const autoCleanup = values?.autoCleanup ?? saved.autoCleanup;
 
   return (
@@ -225,6 +246,11 @@ function SettingsPreview({ saved, values, base, next, commits }: PreviewProps) {
                 ? <> from {plan.commits.length} commit{plan.commits.length === 1 ? '' : 's'} (they stay restorable, rebuilt from deltas).</>
                 : <>: every full copy on disk is still needed.</>}
             </p>
+            {packs && (
+              <p data-testid="preview-packs" data-bytes={packs.savedBytes} data-estimated={packs.estimated}>
+                It also {packText(packs, { outOf: values.keepFullLatest }).replace(/^Packs /, 'packs ')}.
+              </p>
+            )}
             {diff && (
               <p className={`preview-diff ${diff.delta > 0 ? 'frees-more' : diff.delta < 0 ? 'keeps-more' : ''}`} data-testid="preview-diff" data-bytes={diff.delta}>
                 {diff.delta > 0 && <>That is <strong>{humanBytes(diff.delta)} more</strong> than with keepFullLatest {saved.keepFullLatest} ({humanBytes(diff.freedNow)}); restores of those commits replay deltas.</>}
@@ -232,7 +258,7 @@ function SettingsPreview({ saved, values, base, next, commits }: PreviewProps) {
                 {diff.delta === 0 && <>The same as with keepFullLatest {saved.keepFullLatest}.</>}
               </p>
             )}
-            <SizeBar before={plan.storeBytesBefore} after={plan.storeBytesAfter} />
+            <SizeBar before={plan.storeBytesBefore} after={plan.storeBytesAfter} estimated={!!packs?.estimated} />
             {autoOn && <p className="hint">Turning on autoCleanup: every commit then runs this cleanup by itself.</p>}
             {autoOff && <p className="hint">Turning off autoCleanup: full parameters stay until you run Cleanup.</p>}
             {!autoCleanup && !autoOff && <p className="hint">Nothing is deleted until you run Cleanup (autoCleanup is off).</p>}
@@ -245,13 +271,14 @@ function SettingsPreview({ saved, values, base, next, commits }: PreviewProps) {
           <>
             <p>
               One commit in {chainNext.checkpointEvery} becomes a CHECKPOINT (≈{humanBytes(chainNext.fullBytes)} of full parameters, kept);
-              the others are DELTAs (≈{humanBytes(chainNext.deltaBytes)} each).
+              the others are DELTAs (≈{humanBytes(chainNext.deltaBytes)} each).{' '}
+              <span className="muted" data-testid="preview-rule">{ruleWords(chainNext, values)}</span>
             </p>
             <dl className="preview-figures">
               <dt title="After cleanup: CHECKPOINTs keep full parameters, DELTAs keep their deltas">Disk per 100 commits</dt>
               <dd data-testid="preview-per100">≈{humanBytes(chainNext.per100Commits)}{chainChanged && chainNow && <span className="muted"> (now ≈{humanBytes(chainNow.per100Commits)})</span>}</dd>
               <dt>Slowest restore</dt>
-              <dd>replays {chainNext.longestReplay} delta{chainNext.longestReplay === 1 ? '' : 's'}, reads ≈{humanBytes(chainNext.worstRestoreBytes)}{chainChanged && chainNow && <span className="muted"> (now {chainNow.longestReplay})</span>}</dd>
+              <dd>replays {chainNext.longestReplay} delta{chainNext.longestReplay === 1 ? '' : 's'}, reads ≈{humanBytes(chainNext.worstRestoreBytes)}{chainChanged && chainNow && <span className="muted"> (now {chainNow.longestReplay}, ≈{humanBytes(chainNow.worstRestoreBytes)})</span>}</dd>
             </dl>
             {chainChanged && <p className="hint">Applies to new commits; the history stays as it is.</p>}
           </>
@@ -261,4 +288,13 @@ function SettingsPreview({ saved, values, base, next, commits }: PreviewProps) {
       </div>
     </section>
   );
+}
+
+/** Which of the two rules makes the CHECKPOINT, with this store's averages. */
+function ruleWords(e: ChainEstimate, v: Settings): string {
+  switch (e.rule) {
+    case 'route-read': return `The read bound decides: ${e.longestReplay} delta${e.longestReplay === 1 ? '' : 's'} of this size reach ${v.maxRouteRead}× the model (maxRouteRead) before ${v.maxChainLength} DELTAs (maxChainLength).`;
+    case 'chain-length': return `The chain bound decides: ${v.maxChainLength} DELTAs (maxChainLength) come before the deltas read ${v.maxRouteRead}× the model (maxRouteRead).`;
+    case 'delta-too-large': return 'Deltas here are nearly as large as the model, so every commit stores full parameters.';
+  }
 }

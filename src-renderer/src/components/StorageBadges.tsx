@@ -13,7 +13,11 @@ export function StorageBadges({ entry, verify }: Props) {
   return (
     <span className="badges">
       {entry.type === 'CHECKPOINT' && <span className="badge badge-checkpoint">CHECKPOINT</span>}
-      {entry.hasFull ? (
+      {entry.hasFull && entry.packed ? (
+        <span className="badge badge-full badge-packed-full" title="The full parameters of this version are on disk packed (byte planes + zstd): a restore decodes them, no deltas replayed.">
+          packed {humanBytes(entry.fullBytes)}
+        </span>
+      ) : entry.hasFull ? (
         <span className="badge badge-full" title="The full parameters of this version are on disk: a restore copies them directly.">
           {entry.fullBytes > 0 ? `full ${humanBytes(entry.fullBytes)}` : 'full (shared)'}
         </span>

@@ -11,6 +11,8 @@ import { stack } from 'd3-shape';
 import { humanBytes, shortId } from '../../../src-shared/format';
 import type { CommitId } from '../../../src-shared/model';
 import { barLines, storageBars, storageSeries, tickBars, type StorageBar } from '../lib/storage-series';
+import { rawCopiesNote } from '../lib/storage-summary';
+import { rawCopies } from '../../../src-shared/storage-totals';
 import { useElementSize } from '../hooks/use-element-size';
 import { useApp } from '../state/app-store';
 import { select as selectCommit } from '../state/actions';
@@ -28,6 +30,8 @@ export function StorageChart() {
   const hoveredId = useHoverLink((s) => s.id);
   const series = useMemo(() => storageSeries(commits), [commits]);
   const byId = useMemo(() => new Map(commits.map((c) => [c.id as string, c])), [commits]);
+  // The raw copies kept for fast restore, and about what trimming them frees (from the log: no plan is run).
+  const rawNote = useMemo(() => rawCopiesNote(rawCopies(commits)), [commits]);
   const boxRef = useRef<HTMLDivElement>(null);
   const svgRef = useRef<SVGSVGElement>(null);
   const { width, height } = useElementSize(boxRef);
@@ -102,9 +106,12 @@ export function StorageChart() {
   }) : null;
   return (
     <section className="storage-chart" aria-label="Storage over time">
-      <div className="section-head">
-        <h2>Storage over time</h2>
-        <span className="legend"><i className="swatch full" />full parameters <i className="swatch delta" />deltas</span>
+      <div className="storage-head">
+        <div className="section-head">
+          <h2>Storage over time</h2>
+          <span className="legend"><i className="swatch full" />full parameters <i className="swatch delta" />deltas</span>
+        </div>
+        {rawNote && <p className="raw-note" data-testid="raw-copies" title={rawNote.title}>{rawNote.text}</p>}
       </div>
       <div ref={boxRef} className="chart-box">
         <svg ref={svgRef} width={width} height={height} role="img"

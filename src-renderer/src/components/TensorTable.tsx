@@ -12,7 +12,7 @@ import {
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { humanBytes } from '../../../src-shared/format';
 import type { FileSummary } from '../../../src-shared/model';
-import { byChangeFirst, changeRank, formatRelChange, nameParts, tensorRows, tensorTitle, type TensorRow } from '../lib/tensor-rows';
+import { byChangeFirst, changeCellText, changeRank, nameParts, tensorRows, tensorTitle, type TensorRow } from '../lib/tensor-rows';
 import { useElementWidth } from '../hooks/use-element-width';
 
 const features = tableFeatures({
@@ -44,7 +44,8 @@ const columns = helper.columns([
   }),
   helper.accessor((r) => changeRank(r), {
     id: 'relChange', header: 'Rel. change', sortFn: 'basic',
-    cell: (c) => formatRelChange(c.row.original.relChange),
+    // A quantized tensor has no figures: the bytes that changed instead ("quantized, 269 bytes changed").
+    cell: (c) => changeCellText(c.row.original),
   }),
 ]);
 
@@ -60,6 +61,11 @@ const TRACKS: Readonly<Record<string, string>> = {
   status: '6.2rem',
   relChange: '7.4rem',
 };
+/** "quantized, 406 B changed" (in a smaller font) needs a wider change column than a figure does, and Shape gives way sooner. */
+const QUANTIZED_CHANGE_TRACK = '11.2rem';
+const QUANTIZED_HIDE_SHAPE_BELOW = 700;
+const QUANTIZED_HIDE_DTYPE_BELOW = 600;
+const QUANTIZED_HIDE_STATUS_BELOW = 520;
 /** Below these table widths (px) the Shape, the dtype, then the Status column are left out (all stay in the name's hover text). */
 const HIDE_SHAPE_BELOW = 540;
 const HIDE_DTYPE_BELOW = 460;
@@ -84,11 +90,12 @@ export function TensorTable({ files }: { files: readonly FileSummary[] }) {
   const rows = table.getRowModel().rows;
   const scrollRef = useRef<HTMLDivElement>(null);
   const tableWidth = useElementWidth(scrollRef);
+  const anyQuantized = useMemo(() => data.some((r) => r.quantizedChangedBytes !== null), [data]);
   const shown = (id: string): boolean =>
     (id !== 'file' || multiFile)
-    && (id !== 'elements' || tableWidth === 0 || tableWidth >= HIDE_SHAPE_BELOW)
-    && (id !== 'dtype' || tableWidth === 0 || tableWidth >= HIDE_DTYPE_BELOW)
-    && (id !== 'status' || tableWidth === 0 || tableWidth >= HIDE_STATUS_BELOW);
+    && (id !== 'elements' || tableWidth === 0 || tableWidth >= (anyQuantized ? QUANTIZED_HIDE_SHAPE_BELOW : HIDE_SHAPE_BELOW))
+    && (id !== 'dtype' || tableWidth === 0 || tableWidth >= (anyQuantized ? QUANTIZED_HIDE_DTYPE_BELOW : HIDE_DTYPE_BELOW))
+    && (id !== 'status' || tableWidth === 0 || tableWidth >= (anyQuantized ? QUANTIZED_HIDE_STATUS_BELOW : HIDE_STATUS_BELOW));
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scrollRef.current,
@@ -99,7 +106,7 @@ export function TensorTable({ files }: { files: readonly FileSummary[] }) {
   const onlyChanged = columnFilters.some((f) => f.id === 'status' && f.value === true);
   const changedCount = useMemo(() => data.filter((r) => r.status !== 'unchanged').length, [data]);
   const headers = table.getHeaderGroups()[0]!.headers.filter((h) => shown(h.column.id));
-  const gridColumns = headers.map((h) => TRACKS[h.column.id] ?? 'minmax(4rem, 1fr)').join(' ');
+  const gridColumns = headers.map((h) => (h.column.id === 'relChange' && anyQuantized ? QUANTIZED_CHANGE_TRACK : TRACKS[h.column.id] ?? 'minmax(4rem, 1fr)')).join(' ');
 
   return (
     <div className="tensor-table">
@@ -158,7 +165,11 @@ export function TensorTable({ files }: { files: readonly FileSummary[] }) {
                   style={{ gridTemplateColumns: gridColumns, transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }}
                 >
                   {row.getAllCells().filter((c) => shown(c.column.id)).map((cell) => (
-                    <td key={cell.id} data-col={cell.column.id} className={numericColumn(cell.column.id) ? 'num' : undefined} title={cellTitle(cell.column.id, row.original, multiFile)}>
+                    <td
+                      key={cell.id} data-col={cell.column.id}
+                      className={[numericColumn(cell.column.id) && 'num', cell.column.id === 'relChange' && row.original.quantizedChangedBytes !== null && 'quantized-change'].filter(Boolean).join(' ') || undefined}
+                      title={cellTitle(cell.column.id, row.original, multiFile)}
+                    >
                       <span className="cell-text"><table.FlexRender cell={cell} /></span>
                     </td>
                   ))}
@@ -185,7 +196,12 @@ function cellTitle(column: string, r: TensorRow, multiFile: boolean): string | u
     case 'file': return r.file;
     case 'elements': return `${r.shape}: ${r.elements.toLocaleString('en-US')} elements`;
     case 'bytes': return `${r.bytes.toLocaleString('en-US')} bytes`;
-    case 'relChange': return r.relChange === null ? undefined : `relative L2 change ‖Δ‖/‖w‖ = ${r.relChange}`;
+    case 'relChange':
+      if (r.quantizedChangedBytes !== null) {
+        return `${r.quantized ? 'quantized, ' : ''}${r.quantizedChangedBytes.toLocaleString('en-US')} bytes changed of ${r.bytes.toLocaleString('en-US')} `
+          + `(${((r.changedFraction ?? 0) * 100).toFixed(2)}%): ${r.quantized ? 'quantized blocks have' : 'this dtype has'} no float figures`;
+      }
+      return r.relChange === null ? undefined : `relative L2 change ‖Δ‖/‖w‖ = ${r.relChange}`;
     case 'dtype': return r.dtype;
     default: return undefined;
   }

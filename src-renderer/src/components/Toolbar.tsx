@@ -3,7 +3,7 @@
 // "Verify"): tests and screen readers rely on them.
 import { useMemo } from 'react';
 import { humanBytes } from '../../../src-shared/format';
-import { savingTitle, savingTone, storageSummary } from '../lib/storage-summary';
+import { againstLabel, againstTitle, againstTone, storageSummary } from '../lib/storage-summary';
 import { useApp } from '../state/app-store';
 import { openDialog, showWelcome, startVerify } from '../state/actions';
 import { ThemeToggle } from './ThemeToggle';
@@ -16,6 +16,7 @@ export function Toolbar() {
   const selectedId = useApp((s) => s.selectedId);
   const verifying = useApp((s) => s.verifyJobId !== null);
   const summary = useMemo(() => (storeBytes === null ? null : storageSummary(commits, storeBytes)), [commits, storeBytes]);
+  const against = summary ? againstLabel(summary.against) : null;
 
   return (
     <header className="toolbar">
@@ -34,9 +35,10 @@ export function Toolbar() {
           <dt>On disk</dt>
           <dd data-testid="summary-disk" data-bytes={summary?.onDisk}>{summary ? humanBytes(summary.onDisk) : '–'}</dd>
         </div>
-        <div className={`stat stat-saving saving-${summary ? savingTone(summary.savingPercent) : 'none'}`} title={summary ? savingTitle(summary.savingPercent) : undefined}>
-          <dt>Saving</dt>
-          <dd data-testid="summary-saving">{summary ? `${summary.savingPercent}%` : '–'}</dd>
+        {/* A store larger than its versions is not a saving: "Over the versions +56%", in a caution tone, the reason on hover. */}
+        <div className={`stat stat-saving saving-${summary ? againstTone(summary.against) : 'none'}`} title={summary ? againstTitle(summary.against, summary.raw) : undefined}>
+          <dt data-testid="summary-saving-term">{against?.term ?? 'Saving'}</dt>
+          <dd data-testid="summary-saving" data-kind={summary?.against.kind}>{against?.value ?? '–'}</dd>
         </div>
       </dl>
       <div className="actions">

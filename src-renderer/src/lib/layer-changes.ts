@@ -14,12 +14,28 @@ export interface LayerChange {
   readonly bytes: number;
 }
 
+/** TensorFlow object-graph checkpoints name every variable ".../.ATTRIBUTES/VARIABLE_VALUE": the same suffix, telling nothing. */
+export const TF_SUFFIX = '/.ATTRIBUTES/VARIABLE_VALUE';
+
 export function layerOf(tensorName: string): string {
+  // Slash paths (Keras/HDF5 "model_weights/dense_1/dense_1/kernel:0", Keras 3 "layers/dense_1/vars/0",
+  // TensorFlow "model/dense/kernel/.ATTRIBUTES/VARIABLE_VALUE"): the layer is the path without the variable.
+  if (tensorName.includes('/')) return slashLayer(tensorName);
   const parts = tensorName.split('.');
   // Up to and including the first numeric part: the block index in most models.
   const idx = parts.findIndex((p) => /^\d+$/.test(p));
   if (idx >= 0) return parts.slice(0, idx + 1).join('.');
   return parts.length > 1 ? parts.slice(0, -1).join('.') : tensorName;
+}
+
+function slashLayer(name: string): string {
+  const bare = name.endsWith(TF_SUFFIX) ? name.slice(0, -TF_SUFFIX.length) : name;
+  const parts = bare.split('/').filter((p) => p !== '');
+  if (parts.length <= 1) return parts[0] ?? name;
+  parts.pop(); // the variable: kernel:0, bias, 0
+  if (parts.length > 1 && parts[parts.length - 1] === 'vars') parts.pop(); // Keras 3's "layers/<layer>/vars/<i>"
+  // Keras 2 repeats the layer ("model_weights/dense_1/dense_1"): once is enough.
+  return parts.filter((p, i) => i === 0 || p !== parts[i - 1]).join('/');
 }
 
 export type TensorRole = 'learned' | 'running-stat';

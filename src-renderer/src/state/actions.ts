@@ -5,6 +5,7 @@ import { getApi } from '../api';
 import type { JobEvent, JobRequest, Settings, StoreInfo, WorkingCopyState } from '../../../src-shared/contract';
 import { shortId, humanBytes } from '../../../src-shared/format';
 import type { CommitId, RepairResult, StatusResult } from '../../../src-shared/model';
+import { cleanupDoneText } from '../lib/cleanup-words';
 import { compareSource, orderPair } from '../lib/compare';
 import { toErrorJSON } from '../lib/error-words';
 import { appWords, repairHeadline } from '../lib/repair-words';
@@ -254,7 +255,8 @@ function onJobEvent(ev: JobEvent): void {
       break;
     case 'cleanup':
       void refresh();
-      pushNotice({ tone: 'info', error: null, text: `Cleanup freed ${humanBytes(r.value.bytesFreed)}.` });
+      // Freed and packed apart, as the preview said them (cleanupDoneText).
+      pushNotice({ tone: 'info', error: null, text: cleanupDoneText(r.value) });
       break;
     case 'restore': {
       void refresh();
