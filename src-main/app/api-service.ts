@@ -6,12 +6,14 @@
 import * as path from 'node:path';
 import type { z } from 'zod';
 import {
-  calls, isCallName, type CallName, type CallOutcome, type CallResults, type EventName, type Events, type JobKind, type Settings, type StoreInfo,
+  calls, isCallName, type CallName, type CallOutcome, type CallResults, type EventName, type Events, type JobKind, type RemoteView, type Settings, type StoreInfo,
 } from '../../src-shared/contract';
 import type { CleanupPlan } from '../../src-shared/model';
 import { isWeightlineError, WeightlineError, type WeightlineErrorJSON } from '../../src-shared/errors';
 import { log, quickStatus, show } from '../core/ops/inspect';
 import { commitSummaries } from '../core/store/log-index';
+// Remote settings and where commits are: small files only (the AWS SDK loads in push/fetch/restore jobs, never here).
+import { addRemote, commitLocations, credentialsSource, listRemotes, removeRemote, type RemoteInfo } from '../core/remote/remotes';
 import { setPinned } from '../core/ops/pin';
 import { withWriteLock } from '../core/store/lock';
 import { Store } from '../core/store/store';
@@ -122,7 +124,14 @@ export class ApiService {
       const store = await this.store();
       // A damaged HEAD must not hide the history: the log is how the user picks the commit to restore.
       const head = await store.headState();
-      return { head: head.ok ? head.commit : null, ...(head.ok ? {} : { headProblem: head.error.message }), commits: await this.memo('log', async (st) => log(st, await this.memo('summaries', commitSummaries))) };
+      const commits = await this.memo('log', async (st) => {
+        const summaries = await this.memo('summaries', commitSummaries);
+        const entries = await log(st, summaries);
+        // With remotes, each commit says where its data is (log index, remote caches, one readdir per objects/ folder: no manifest read).
+        const where = await commitLocations(st, summaries);
+        return where ? entries.map((e) => ({ ...e, location: where.commits.get(e.id) ?? ('local' as const) })) : entries;
+      });
+      return { head: head.ok ? head.commit : null, ...(head.ok ? {} : { headProblem: head.error.message }), commits };
     },
     'commits.get': async ({ id }) => show(await this.store(), id, await this.memo('summaries', commitSummaries)),
     'status.get': async () => {
@@ -170,6 +179,22 @@ export class ApiService {
     // Stat only: the hashing that confirms "probably-changed" is the workingCopy job's.
     'workingCopy.get': async () => quickWorkingCopy(await this.store()),
     'cleanup.previewWith': async ({ keepFullLatest }) => this.memo(`cleanup.previewWith:${keepFullLatest}`, async (store) => this.previewViaJob(store, keepFullLatest)),
+    'remotes.list': async () => {
+      const [remotes, credentials] = await Promise.all([listRemotes(await this.store()), credentialsSource()]);
+      return { remotes: remotes.map(remoteView), credentials };
+    },
+    'remotes.add': async ({ name, url, endpoint, region }) => {
+      const info = await addRemote(await this.store(), name, url, { ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}) });
+      this.invalidate();
+      void this.watcher?.check();
+      return remoteView(info);
+    },
+    'remotes.remove': async ({ name }) => {
+      await removeRemote(await this.store(), name);
+      this.invalidate();
+      void this.watcher?.check();
+      return { name, removed: true as const };
+    },
   };
 
   /**
@@ -282,6 +307,10 @@ const KEEPS_STORE: ReadonlySet<JobKind> = new Set<JobKind>(['verify', 'diff', 's
 function absolute(p: string): string {
   if (!path.isAbsolute(p)) throw new WeightlineError('BAD_USAGE', `expected an absolute path, got "${p}"`);
   return path.normalize(p);
+}
+
+function remoteView(r: RemoteInfo): RemoteView {
+  return { name: r.name, url: r.url, endpoint: r.endpoint, region: r.region, listedAt: r.listedAt, commits: r.commits };
 }
 
 function settingsOf(c: Settings): Settings {

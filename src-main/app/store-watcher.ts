@@ -94,7 +94,8 @@ async function folderKey(p: string): Promise<{ key: string; racy: boolean } | nu
 }
 
 /**
- * What the UI shows depends on: the commit list, HEAD, pins, settings, and
+ * What the UI shows depends on: the commit list, HEAD, pins, settings, the
+ * remotes and their caches (remote-cache/, rewritten by push and fetch), and
  * which objects are on disk (a cleanup deletes objects and touches nothing
  * else the UI reads). Every store write renames a file into its folder, which
  * changes that folder's mtime, so folders' mtimes say it without listing them:
@@ -105,9 +106,11 @@ async function folderKey(p: string): Promise<{ key: string; racy: boolean } | nu
  */
 export async function signature(dir: string, state: SignatureState = { polls: 0 }): Promise<string> {
   const parts: string[] = [];
-  for (const f of ['HEAD', 'pins.json', 'config.json']) {
+  for (const f of ['HEAD', 'pins.json', 'config.json', 'remotes.json']) {
     try { parts.push(await fs.readFile(join(dir, f), 'utf8')); } catch { parts.push('-'); }
   }
+  // A push or fetch (here or from the CLI) rewrites a remote's cache: where each commit is (issue 14).
+  parts.push((await folderKey(join(dir, 'remote-cache')))?.key ?? '-');
   const commitsDir = join(dir, 'commits');
   const commits = await folderKey(commitsDir);
   if (!commits) {

@@ -311,7 +311,9 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
     .action(async (o: { dryRun?: boolean; json?: boolean }) => {
       const store = await openStore();
       const p = o.json ? progressBar(undefined) : bar();
-      const res = await (await ops.repair())(store, { dryRun: !!o.dryRun, onProgress: p.update, ...signal() });
+      // Commits whose objects a remote holds are restorable there, not lost (issue 14).
+      const elsewhere = await remoteHolder(store);
+      const res = await (await ops.repair())(store, { dryRun: !!o.dryRun, onProgress: p.update, ...signal(), ...(elsewhere ? { elsewhere } : {}) });
       p.end();
       if (o.json) json(res);
       else out(formatRepair(res));
@@ -413,7 +415,7 @@ function formatCleanup(plan: CleanupPlan, dryRun: boolean, keepFullLatest: numbe
   if (plan.packs.length > 0) {
     const raw = plan.packs.reduce((s, p) => s + p.rawBytes, 0);
     const after = plan.packs.reduce((s, p) => s + p.packedBytes, 0);
-    lines.push(`${dryRun ? 'Packs' : 'Packed'} ${plan.packs.length} CHECKPOINT${plan.packs.length === 1 ? '' : 's'} out of the newest ${keepFullLatest}: ${humanBytes(raw)} raw → ${about}${humanBytes(after)} packed (−${about}${humanBytes(plan.bytesPackSaved)}${plan.packEstimated ? ', estimated from a sample' : ''})`);
+    lines.push(`${dryRun ? 'Packs' : 'Packed'} ${plan.packs.length} CHECKPOINT${plan.packs.length === 1 ? '' : 's'} out of the newest ${keepFullLatest}: ${humanBytes(raw)} raw → ${about}${humanBytes(after)} packed (${about}−${humanBytes(plan.bytesPackSaved)}${plan.packEstimated ? ', estimated from a sample' : ''})`);
   }
   const total = plan.bytesFreed + plan.bytesPackSaved;
   lines.push(`${dryRun ? 'Would free' : 'Freed'} ${plan.packs.length > 0 ? about : ''}${humanBytes(total)}: store ${humanBytes(plan.storeBytesBefore)} → ${plan.packs.length > 0 ? about : ''}${humanBytes(plan.storeBytesAfter)}`);

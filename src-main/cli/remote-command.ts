@@ -127,15 +127,10 @@ export function registerRemote(program: Command, ctx: RemoteCommandContext): voi
     });
 }
 
-/** For local verify: which remote holds an object this store lacks (from the remotes' caches), when the store has remotes. */
+/** For local verify and repair: which remote holds an object this store lacks (from the remotes' caches), when the store has remotes. */
 export async function remoteHolder(store: Store): Promise<((sha: string) => string | null) | undefined> {
   if (!(await fs.stat(path.join(store.dir, 'remotes.json')).catch(() => null))) return undefined;
-  const api = await import('../core/remote/remote-files');
-  const where = new Map<string, string>();
-  for (const name of Object.keys(await api.readRemotes(store))) {
-    for (const sha of Object.keys((await api.readRemoteCache(store, name))?.objects ?? {})) if (!where.has(sha)) where.set(sha, name);
-  }
-  return (sha) => where.get(sha) ?? null;
+  return (await import('../core/remote/remotes')).remoteObjectHolder(store);
 }
 
 /** The remote-related lines of `log` and `status`, when the store has remotes; null otherwise. */

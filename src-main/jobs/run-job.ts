@@ -1,8 +1,10 @@
 // What a job does, given a store root and a validated request: one call into
 // the core per kind. Runs inside the job process (job-process.ts); kept apart
 // from the process plumbing so it reads as the list of jobs there are.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import type { JobRequest, JobResult } from '../../src-shared/contract';
-import type { ProgressListener } from '../../src-shared/model';
+import type { CommitId, ProgressListener } from '../../src-shared/model';
 import { cleanup, cleanupPlan, cleanupPlanWith } from '../core/ops/cleanup';
 import { commit } from '../core/ops/commit';
 import { pin } from '../core/ops/pin';
@@ -13,6 +15,15 @@ import { restore } from '../core/ops/restore';
 import { verify } from '../core/ops/verify';
 import { Store } from '../core/store/store';
 import { hashWorkingCopy } from './working-copy-check';
+
+// The remote code (and the AWS SDK under it) loads only for a store that has remotes.
+async function hasRemotes(store: Store): Promise<boolean> {
+  return (await fs.stat(path.join(store.dir, 'remotes.json')).catch(() => null)) !== null;
+}
+
+async function remoteHolder(store: Store): Promise<((sha: string) => string | null) | undefined> {
+  return (await hasRemotes(store)) ? (await import('../core/remote/remotes')).remoteObjectHolder(store) : undefined;
+}
 
 export interface RunJobOptions {
   readonly onProgress: ProgressListener;
@@ -31,25 +42,43 @@ export async function runJob(root: string, request: JobRequest, opts: RunJobOpti
   switch (request.kind) {
     case 'commit':
       return { kind: 'commit', value: await commit(store, request.path, { message: request.message, checkpoint: request.checkpoint ?? false, skipUnchanged: !request.allowEmpty, onProgress, signal }) };
-    case 'restore':
+    case 'restore': {
+      // A commit whose objects are on a remote: its route's objects are downloaded first (issue 14, "Fetch and restore").
+      const fetchObjects = (await hasRemotes(store)) ? await (await import('../core/remote/lazy')).remoteObjectFetcher(store, { onProgress }) : undefined;
       return {
         kind: 'restore',
         value: await restore(store, request.commit, {
           ...(request.to ? { to: request.to } : {}), force: request.force ?? false, link: request.link ?? 'auto', onProgress, signal,
+          ...(fetchObjects ? { fetchObjects } : {}),
         }),
       };
+    }
     case 'cleanup':
       return { kind: 'cleanup', value: await cleanup(store, { onProgress, signal }) };
     case 'pin':
       return { kind: 'pin', value: await pin(store, request.commit, request.pinned, { onProgress, signal }) };
-    case 'verify':
-      return { kind: 'verify', value: await verify(store, { onProgress, signal }) };
+    case 'verify': {
+      // Objects a remote holds are not missing: commits that need them say so.
+      const elsewhere = await remoteHolder(store);
+      return { kind: 'verify', value: await verify(store, { onProgress, signal, ...(elsewhere ? { elsewhere } : {}) }) };
+    }
     case 'diff':
       // diff reports no progress of its own; say which phase it is in.
       onProgress({ phase: 'comparing', bytesDone: 0, bytesTotal: 0 });
       return { kind: 'diff', value: await diff(store, request.from, request.to) };
-    case 'repair':
-      return { kind: 'repair', value: await repair(store, { dryRun: request.dryRun, onProgress, signal }) };
+    case 'repair': {
+      const elsewhere = await remoteHolder(store);
+      return { kind: 'repair', value: await repair(store, { dryRun: request.dryRun, onProgress, signal, ...(elsewhere ? { elsewhere } : {}) }) };
+    }
+    case 'push': {
+      const { push } = await import('../core/remote/push');
+      const r = await push(store, { ...(request.remote ? { remote: request.remote } : {}), onProgress, signal });
+      return { kind: 'push', value: { ...r, commits: r.commits as CommitId[] } };
+    }
+    case 'fetch': {
+      const { fetchRemote } = await import('../core/remote/fetch');
+      return { kind: 'fetch', value: await fetchRemote(store, { ...(request.remote ? { remote: request.remote } : {}), onProgress, signal }) };
+    }
     case 'status':
       onProgress({ phase: 'hashing', bytesDone: 0, bytesTotal: 0 });
       return { kind: 'status', value: await status(store) };

@@ -27,6 +27,12 @@ export interface RepairOptions {
   readonly dryRun?: boolean;
   readonly onProgress?: ProgressListener;
   readonly signal?: AbortSignal;
+  /**
+   * The remote holding an object this store lacks, or null (issue 14; as in
+   * verify). A commit whose only routes need objects a remote holds is
+   * `restorable` there, not `lost`: a restore downloads them.
+   */
+  readonly elsewhere?: (sha: string) => string | null;
 }
 
 export const QUARANTINE_DIR = 'quarantine';
@@ -177,6 +183,15 @@ async function repairWith(store: Store, opts: RepairOptions): Promise<RepairResu
   const rebuiltSet = new Set(rebuilt.map((r) => r.object));
   const usableNow = (o: string): boolean => (dryRun ? (present(o) || rebuiltSet.has(o)) : !unusable.has(o) && finalGraph.objectSize(o) !== null);
   const commits: RepairCommit[] = [];
+  // Routes that may also read objects a remote holds: such objects count as present (never hashed here).
+  let wide: HistoryGraph | null = null;
+  const remotesOfRoute = async (id: string, f: ManifestFile): Promise<string[] | null> => {
+    const elsewhere = opts.elsewhere;
+    if (!elsewhere) return null;
+    wide ??= withRemoteObjects(finalGraph, elsewhere);
+    const route = await findRoute(store, wide, id, f, { usable: (o) => usableNow(o) || (finalGraph.objectSize(o) === null && elsewhere(o) !== null) });
+    return route ? [...new Set(route.objects.map(elsewhere).filter((r): r is string => r !== null && r !== ''))] : null;
+  };
   for (const [id, m] of manifests) {
     if (m instanceof Error) { commits.push({ id: id as CommitId, outcome: 'lost', detail: `its manifest is unreadable: ${m.message}` }); continue; }
     const packedBad = (f: ManifestFile): boolean => { const p = graph.packedObject(f.sha256); return p !== null && bad.has(p); };
@@ -189,7 +204,18 @@ async function repairWith(store: Store, opts: RepairOptions): Promise<RepairResu
       if (f.delta?.object && bad.has(f.delta.object)) remaining.push(`${f.path}: its delta object ${f.delta.object.slice(0, 12)} was damaged (quarantined; deltas cannot be rebuilt)`);
       if (bad.has(f.sha256) && !rebuiltSet.has(f.sha256)) remaining.push(`${f.path}: its full parameters were damaged and no intact route rebuilds them`);
     }
-    if (lost.length) {
+    // Files with no intact route here whose route can read objects a remote holds.
+    const onRemotes = new Set<string>();
+    let allElsewhere = lost.length > 0 && !!opts.elsewhere;
+    for (const p of allElsewhere ? lost : []) {
+      const remotes = await remotesOfRoute(id, m.files.find((f) => f.path === p)!);
+      if (!remotes) { allElsewhere = false; break; }
+      for (const r of remotes) onRemotes.add(r);
+    }
+    if (allElsewhere) {
+      const names = [...onRemotes];
+      commits.push({ id: id as CommitId, outcome: 'restorable', detail: `${lost.join(', ')}: objects its route needs are on the remote ${names.join(', ')}, not in this store (not checked here; "weightline restore" downloads them, "weightline verify --remote ${names[0] ?? ''}" checks them)${remaining.length ? `; ${remaining.join('; ')}` : ''}` });
+    } else if (lost.length) {
       commits.push({ id: id as CommitId, outcome: 'lost', detail: `no intact route rebuilds ${lost.join(', ')}${remaining.length ? `: ${remaining.join('; ')}` : ''}` });
     } else if (remaining.length) {
       commits.push({ id: id as CommitId, outcome: 'restorable', detail: `${remaining.join('; ')}; it still restores bit-exact by another route` });
@@ -202,6 +228,23 @@ async function repairWith(store: Store, opts: RepairOptions): Promise<RepairResu
   const order = new Map(graph.commits.map((c, i) => [c.id as string, i]));
   commits.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
   return { dryRun, ok: commits.every((c) => c.outcome !== 'lost'), commits, quarantined, rebuilt };
+}
+
+/** The graph with the objects a remote holds counted as present (for route planning only: nothing reads them). */
+function withRemoteObjects(graph: HistoryGraph, elsewhere: (sha: string) => string | null): HistoryGraph {
+  const sizes = new Map<string, number>();
+  const note = (sha: string, bytes: number): void => {
+    const size = graph.objectSize(sha) ?? (elsewhere(sha) !== null ? bytes : null);
+    if (size !== null) sizes.set(sha, size);
+  };
+  for (const c of graph.commits) {
+    for (const f of c.files) {
+      note(f.sha256, f.bytes);
+      if (f.deltaObject) note(f.deltaObject, f.deltaBytes);
+    }
+  }
+  for (const packed of graph.packedObjects().values()) note(packed, 0);
+  return new HistoryGraph(graph.commits, sizes, graph.packedObjects());
 }
 
 /** Writes a rebuilt version to a temp file inside the store and returns its sha256 (the caller adopts it only if right). */

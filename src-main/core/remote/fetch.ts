@@ -11,7 +11,7 @@ import { Remote, type ConnectOptions } from './client';
 import { mapBounded } from './pool';
 import { checkMarker } from './push';
 import { defaultRemote, REMOTE_NAME, readRemotes, writeRemoteCache, writeRemotes } from './remote-files';
-import { keys } from './url';
+import { keys, remotePacks } from './url';
 
 // Fetch brings the remote's history: the manifests this store lacks (each
 // hash-checked and schema-checked, written like every store file: temp,
@@ -44,9 +44,10 @@ export async function fetchRemote(store: Store, opts: FetchOptions = {}): Promis
 async function fetchLocked(store: Store, remote: Remote, opts: FetchOptions & { signal: AbortSignal }): Promise<FetchResult> {
   const { signal } = opts;
   opts.onProgress?.({ phase: 'listing', bytesDone: 0, bytesTotal: 0 });
-  const [manifests, objects, marker] = await Promise.all([
+  const [manifests, objects, packKeys, marker] = await Promise.all([
     remote.list(keys.manifests(remote.loc), signal),
     remote.list(keys.objects(remote.loc), signal),
+    remote.list(keys.packs(remote.loc), signal),
     remote.getBytes(keys.marker(remote.loc), signal),
   ]);
   if (marker) checkMarker(remote, marker);
@@ -109,6 +110,7 @@ async function fetchLocked(store: Store, remote: Remote, opts: FetchOptions & { 
       at: new Date().toISOString(),
       commits: [...manifests.keys()].filter((k) => HEX64.test(k)),
       objects: Object.fromEntries([...objects].filter(([k]) => HEX64.test(k))),
+      packs: Object.fromEntries(remotePacks(packKeys.keys(), objects)),
     }).catch(() => undefined);
     return { remote: remote.name, url: remote.url, fetched, remoteCommits: manifests.size, remoteObjects: objects.size };
   } finally {

@@ -8,6 +8,6 @@ export { push, pushObjects, type PushOptions, type PushResult, type PushObject }
 export { fetchRemote, clone, type FetchOptions, type FetchResult, type CloneOptions, type CloneResult } from './fetch';
 export { remoteObjectFetcher, fetchRouteObjects, type FetchObjects, type LazyOptions, type RouteDownload } from './lazy';
 export { verifyRemote, type VerifyRemoteOptions, type VerifyRemoteResult, type VerifyRemoteCommit } from './verify-remote';
-export { addRemote, removeRemote, listRemotes, commitLocations, type RemoteInfo, type CommitLocation, type Locations } from './remotes';
+export { addRemote, removeRemote, listRemotes, commitLocations, credentialsSource, remoteObjectHolder, type RemoteInfo, type CommitLocation, type Locations } from './remotes';
 export { readRemotes, defaultRemote, type RemoteConfig } from './remote-files';
 export { parseRemoteUrl, remoteUrl } from './url';

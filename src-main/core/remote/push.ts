@@ -10,9 +10,9 @@ import { HistoryGraph } from '../store/graph';
 import { resolveCommit } from '../store/history';
 import type { Store } from '../store/store';
 import { PART_QUEUE, PART_SIZE, Remote, type ConnectOptions } from './client';
-import { runBounded } from './pool';
+import { mapBounded, runBounded } from './pool';
 import { defaultRemote, readRemoteCache, writeRemoteCache } from './remote-files';
-import { keys, MARKER, REMOTE_FORMAT_VERSION } from './url';
+import { keys, MARKER, REMOTE_FORMAT_VERSION, remotePacks } from './url';
 
 // Push (docs/STORE-FORMAT.md, "Remotes"): send the commits the remote lacks,
 // with enough objects to rebuild every one of them from the remote alone, then
@@ -45,16 +45,23 @@ export interface PushResult {
   readonly objectsAlreadyThere: number;
   /** Full objects the store no longer kept, rebuilt (sha256-checked) to be sent. */
   readonly rebuilt: number;
+  /** Full objects sent in their packed form (the store keeps them packed), and the raw bytes that saved. */
+  readonly packedSent: number;
+  readonly bytesSavedByPacks: number;
+  /** Incomplete multipart uploads (left by an interrupted push) aborted for keys the remote now holds. */
+  readonly staleUploadsAborted: number;
 }
 
 /** One object a push sends, and why. */
 export interface PushObject {
   readonly sha: string;
   readonly bytes: number;
-  readonly kind: 'full' | 'delta';
+  readonly kind: 'full' | 'delta' | 'packed';
   /** The commit and file it is for (a full object the store lacks is rebuilt from there). */
   readonly commit: string;
   readonly file: ManifestFile;
+  /** kind 'packed': the full object this is the packed form of (the remote's pack index names both). */
+  readonly full?: string;
 }
 
 /** Small objects in flight at once; a multipart upload counts as PART_QUEUE of them (memory: PART_SIZE each). */
@@ -81,14 +88,37 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
   }
 
   progress('listing', 0, 0);
-  const [remoteManifests, remoteObjects] = await Promise.all([
+  const [remoteManifests, remoteObjects, packKeys] = await Promise.all([
     remote.list(keys.manifests(remote.loc), signal),
     remote.list(keys.objects(remote.loc), signal),
+    remote.list(keys.packs(remote.loc), signal),
   ]);
   await ensureMarker(remote, signal);
   const toPush = [...closure].filter((id) => !remoteManifests.has(id));
+  const packsThere = remotePacks(packKeys.keys(), remoteObjects);
 
-  const wanted = await pushObjects(store, graph, toPush, (id) => closure.has(id) || remoteManifests.has(id));
+  const needed = await pushObjects(store, graph, toPush, (id) => closure.has(id) || remoteManifests.has(id));
+  // A full object the remote holds packed is there; one this store keeps
+  // packed goes packed (byte planes + zstd: what cleanup made of a CHECKPOINT
+  // out of the hot set), with its pack key, so the remote holds less too.
+  const wanted = new Map<string, PushObject>();
+  const packsToWrite = new Map<string, string>();
+  let packedSent = 0;
+  let bytesSavedByPacks = 0;
+  for (const o of needed.values()) {
+    if (o.kind === 'full' && !remoteObjects.has(o.sha)) {
+      const there = packsThere.get(o.sha);
+      if (there) { wanted.set(there, { ...o, sha: there, bytes: remoteObjects.get(there)!, kind: 'packed', full: o.sha }); continue; }
+      const packed = graph.packedObject(o.sha);
+      const packedSize = packed ? graph.objectSize(packed) : null;
+      if (packed && packedSize !== null && !wanted.has(packed)) {
+        wanted.set(packed, { ...o, sha: packed, bytes: packedSize, kind: 'packed', full: o.sha });
+        packsToWrite.set(o.sha, packed);
+        continue;
+      }
+    }
+    if (!wanted.has(o.sha)) wanted.set(o.sha, o);
+  }
   const missing: PushObject[] = [];
   let objectsAlreadyThere = 0;
   for (const o of wanted.values()) {
@@ -125,13 +155,31 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
       } else if (o.kind === 'full') {
         outcome = await uploadRebuilt(store, graph, remote, o, key, onBytes, signal);
         rebuilt++;
+      } else if (o.kind === 'packed') {
+        throw new WeightlineError('NOT_FOUND', `cannot push commit ${o.commit.slice(0, 12)}: the packed full parameters of ${o.file.path} (object ${o.sha.slice(0, 12)}) vanished while the push ran (a cleanup or repair beside it?); run the push again`);
       } else {
         throw new WeightlineError('BROKEN_CHAIN', `cannot push commit ${o.commit.slice(0, 12)}: the delta object ${o.sha.slice(0, 12)} of ${o.file.path} is not in this store${(await store.objectSize(o.sha)) !== null ? ' whole' : ''}; "weightline verify" says more`);
       }
       if (outcome === 'uploaded') { uploaded++; bytesUploaded += o.bytes; }
+      if (o.kind === 'packed' && outcome === 'uploaded') { packedSent++; bytesSavedByPacks += o.file.bytes - o.bytes; }
       sent.push(o.sha);
     },
   })), CAPACITY, signal);
+
+  // Multipart uploads an interrupted push left behind (SIGKILL, a server
+  // stopped mid-part) are invisible but hold storage until aborted. Those for
+  // keys that now exist are useless whoever started them: abort them. A
+  // pusher still completing one of them finds its key there and counts it as
+  // sent (client.ts, NoSuchUpload). Best effort: a server or policy that
+  // refuses the listing leaves them (a bucket lifecycle rule then clears them).
+  const there = new Set([...remoteObjects.keys(), ...sent].map((sha) => keys.object(remote.loc, sha)));
+  const aborted = await remote.abortUploads(keys.objects(remote.loc), (key) => there.has(key), signal);
+
+  // Pack keys after their packed objects (a pack key on the remote means its
+  // object is there), before the manifests that need them. Empty, write-once.
+  await mapBounded([...packsToWrite], 8, async ([full, packed]) => {
+    await remote.putNew(keys.pack(remote.loc, full, packed), Buffer.alloc(0), signal);
+  }, signal);
 
   // Manifests last, each after its parent: a manifest on the remote means its
   // objects and its ancestors are there.
@@ -166,9 +214,10 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
     at: new Date().toISOString(),
     commits: [...new Set([...remoteManifests.keys(), ...toPush, ...(old?.commits ?? [])])].filter((k) => /^[0-9a-f]{64}$/.test(k)),
     objects: Object.fromEntries(Object.entries(objects).filter(([k]) => /^[0-9a-f]{64}$/.test(k))),
+    packs: Object.fromEntries([...packsThere, ...packsToWrite]),
   }).catch(() => undefined);
 
-  return { remote: name, url: remote.url, commits: order, alreadyThere: closure.size - toPush.length, objectsUploaded: uploaded, bytesUploaded, objectsAlreadyThere, rebuilt };
+  return { remote: name, url: remote.url, commits: order, alreadyThere: closure.size - toPush.length, objectsUploaded: uploaded, bytesUploaded, objectsAlreadyThere, rebuilt, packedSent, bytesSavedByPacks, staleUploadsAborted: aborted };
 }
 
 /**

@@ -12,7 +12,8 @@ import { parseRemoteUrl } from './url';
 //
 //   remotes.json              {"<name>": {"url": "s3://bucket/prefix", "endpoint": "http://…" | null, "region": "…" | null}}
 //                             nothing secret: credentials come from the AWS chain at run time.
-//   remote-cache/<name>.json  what the remote held when last listed (push, fetch, clone): a cache,
+//   remote-cache/<name>.json  what the remote held when last listed (push, fetch, clone): manifests,
+//                             objects with sizes, packs (full → packed); a cache,
 //                             missing or damaged reads as unknown and is listed again.
 
 export const REMOTE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -82,6 +83,8 @@ export interface RemoteCache {
   readonly commits: readonly string[];
   /** Objects the remote holds, with their sizes. */
   readonly objects: Readonly<Record<string, number>>;
+  /** Packs the remote holds: full sha256 → its packed object (absent in caches written before packs were pushed). */
+  readonly packs?: Readonly<Record<string, string>>;
 }
 
 const CacheSchema = z.looseObject({
@@ -89,6 +92,7 @@ const CacheSchema = z.looseObject({
   at: z.string(),
   commits: z.array(z.string().regex(HEX64)),
   objects: z.record(z.string().regex(HEX64), z.number().int().min(0)),
+  packs: z.record(z.string().regex(HEX64), z.string().regex(HEX64)).optional(),
 });
 
 function cacheFile(store: Store, name: string): string {
@@ -98,7 +102,7 @@ function cacheFile(store: Store, name: string): string {
 /** What the remote held when last listed; undefined when never listed (or the cache was lost). */
 export async function readRemoteCache(store: Store, name: string): Promise<RemoteCache | undefined> {
   const c = await readCache(cacheFile(store, name), CacheSchema);
-  return c ? { at: c.at, commits: c.commits, objects: c.objects } : undefined;
+  return c ? { at: c.at, commits: c.commits, objects: c.objects, ...(c.packs ? { packs: c.packs } : {}) } : undefined;
 }
 
 /** Written without the lock, like the log index: two racing writers each write a whole file of true facts. */

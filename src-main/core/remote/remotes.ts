@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
 import { withWriteLock } from '../store/lock';
-import { objectSizes, graphCommitOf, type GraphCommit } from '../store/graph';
+import { commitSummaries, type CommitSummary } from '../store/log-index';
+import { readPacks } from '../store/packs';
 import type { Store } from '../store/store';
 import { dropRemoteCache, readRemoteCache, readRemotes, REMOTE_NAME, writeRemotes, type RemoteConfig } from './remote-files';
 import { parseRemoteUrl, remoteUrl } from './url';
@@ -60,11 +63,14 @@ export interface Locations {
 
 /**
  * Where each commit is. "On a remote": its manifest was there when the remote
- * was last listed. "Here": every file's full object or delta object is on disk
- * (a commit fetched but never restored has neither). Null when the store has
- * no remote (then every commit is local and the caller says nothing).
+ * was last listed. "Here": every file's full object (raw or packed) or delta
+ * object is on disk (a commit fetched but never restored has neither). Null
+ * when the store has no remote (then every commit is local and the caller
+ * says nothing). Cheap on long histories: the log index (one file; a caller
+ * that has it passes it), the remote caches, one readdir of the pack index and
+ * one per objects/ subfolder; no manifest is read.
  */
-export async function commitLocations(store: Store): Promise<Locations | null> {
+export async function commitLocations(store: Store, known?: ReadonlyMap<string, CommitSummary>): Promise<Locations | null> {
   const remotes = await readRemotes(store);
   if (Object.keys(remotes).length === 0) return null;
   const onRemote = new Set<string>();
@@ -74,17 +80,50 @@ export async function commitLocations(store: Store): Promise<Locations | null> {
     for (const id of c?.commits ?? []) onRemote.add(id);
     perRemote.push({ name, url: r.url, commits: c?.commits.length ?? 0, listedAt: c?.at ?? null });
   }
-  const ids = await store.listCommitIds();
-  const commits: GraphCommit[] = [];
-  for (const id of ids) {
-    const m = await store.readManifest(id).catch(() => null);
-    if (m) commits.push(graphCommitOf(id, m));
-  }
-  const sizes = await objectSizes(store, commits);
+  const [summaries, objects, packs] = await Promise.all([known ?? commitSummaries(store), store.listObjects(), readPacks(store)]);
+  const packedHere = (full: string): boolean => (packs.get(full) ?? []).some((p) => objects.has(p));
   const out = new Map<string, CommitLocation>();
-  for (const c of commits) {
-    const here = c.files.every((f) => sizes.has(f.sha256) || (f.deltaObject !== null && sizes.has(f.deltaObject)) || (f.hasDelta && f.deltaObject === null && f.deltaBytes === 0));
-    out.set(c.id, onRemote.has(c.id) ? (here ? 'both' : 'remote') : 'local');
+  for (const [id, s] of summaries) {
+    const here = s.files.every(([sha], i) => {
+      const delta = s.deltaObjects[i] ?? null;
+      // A delta that stores nothing (every block Same, '') is here with its commit.
+      return objects.has(sha) || packedHere(sha) || delta === '' || (delta !== null && objects.has(delta));
+    });
+    out.set(id, onRemote.has(id) ? (here ? 'both' : 'remote') : 'local');
   }
   return { commits: out, remotes: perRemote };
+}
+
+/**
+ * Where the AWS chain will find credentials for this process, in words, for
+ * the app's remote settings (nothing secret is ever stored or shown): the
+ * environment, a named profile, the shared files, or none.
+ */
+export async function credentialsSource(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) return 'the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)';
+  const home = env.HOME ?? env.USERPROFILE ?? '';
+  const file = env.AWS_SHARED_CREDENTIALS_FILE ?? (home ? path.join(home, '.aws', 'credentials') : '');
+  const config = env.AWS_CONFIG_FILE ?? (home ? path.join(home, '.aws', 'config') : '');
+  const found = [file, config].filter((f) => f && existsSync(f));
+  if (env.AWS_PROFILE) return `the profile "${env.AWS_PROFILE}" (AWS_PROFILE) in ${found.length ? found.join(' and ') : 'the shared AWS files, which do not exist here'}`;
+  if (found.length) return `the default profile in ${found.join(' and ')}`;
+  return 'none found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) where Weightline runs, then restart it';
+}
+
+/**
+ * Which remote holds an object this store lacks, by the remotes' caches (a
+ * full object the remote holds packed counts: restore downloads the packed
+ * form); undefined when the store has no remote. For verify and repair: such
+ * objects are elsewhere, not missing.
+ */
+export async function remoteObjectHolder(store: Store): Promise<((sha: string) => string | null) | undefined> {
+  const names = Object.keys(await readRemotes(store));
+  if (names.length === 0) return undefined;
+  const where = new Map<string, string>();
+  for (const name of names) {
+    const cache = await readRemoteCache(store, name);
+    for (const sha of Object.keys(cache?.objects ?? {})) if (!where.has(sha)) where.set(sha, name);
+    for (const [full, packed] of Object.entries(cache?.packs ?? {})) if (!where.has(full) && cache?.objects[packed] !== undefined) where.set(full, name);
+  }
+  return (sha) => where.get(sha) ?? null;
 }

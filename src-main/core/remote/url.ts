@@ -4,6 +4,7 @@ import { WeightlineError } from '../../../src-shared/errors';
 //   PREFIX/weightline-remote.json   {"format":"weightline-remote","version":1}
 //   PREFIX/manifests/<id>           a commit's manifest, the exact bytes of commits/<id>.json
 //   PREFIX/objects/<sha256>         an object, the exact bytes of objects/<aa>/<rest>
+//   PREFIX/packs/<full>.<packed>    empty: objects/<packed> is the packed form of full object <full>
 // Every key is written once and never changed.
 
 export interface RemoteLocation {
@@ -38,4 +39,23 @@ export const keys = {
   objects: (loc: RemoteLocation): string => `${loc.prefix}objects/`,
   manifest: (loc: RemoteLocation, id: string): string => `${loc.prefix}manifests/${id}`,
   object: (loc: RemoteLocation, sha: string): string => `${loc.prefix}objects/${sha}`,
+  packs: (loc: RemoteLocation): string => `${loc.prefix}packs/`,
+  pack: (loc: RemoteLocation, full: string, packed: string): string => `${loc.prefix}packs/${full}.${packed}`,
 };
+
+const PACK_KEY = /^([0-9a-f]{64})\.([0-9a-f]{64})$/;
+
+/**
+ * The remote's pack index from a listing of packs/ (names without the
+ * prefix): full sha256 → packed object, for packs whose packed object the
+ * listing of objects/ holds (a pack key is written after its object, but a
+ * damaged remote may say otherwise). Other names are not ours: ignored.
+ */
+export function remotePacks(packKeys: Iterable<string>, objects: { has(sha: string): boolean }): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const k of packKeys) {
+    const m = PACK_KEY.exec(k);
+    if (m && objects.has(m[2]!) && !out.has(m[1]!)) out.set(m[1]!, m[2]!);
+  }
+  return out;
+}

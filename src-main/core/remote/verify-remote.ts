@@ -10,7 +10,7 @@ import type { Store } from '../store/store';
 import { Remote, type ConnectOptions } from './client';
 import { mapBounded } from './pool';
 import { defaultRemote } from './remote-files';
-import { keys } from './url';
+import { keys, remotePacks } from './url';
 
 // verify --remote: trust nothing the remote says. List it, download and hash
 // every manifest and every object (streamed; nothing is written locally), then
@@ -48,10 +48,13 @@ export async function verifyRemote(store: Store, opts: VerifyRemoteOptions = {})
   const remote = await Remote.open(store, name, opts.connect);
   const { signal } = opts;
   opts.onProgress?.({ phase: 'listing', bytesDone: 0, bytesTotal: 0 });
-  const [manifestKeys, objectKeys] = await Promise.all([
+  const [manifestKeys, objectKeys, packKeys] = await Promise.all([
     remote.list(keys.manifests(remote.loc), signal),
     remote.list(keys.objects(remote.loc), signal),
+    remote.list(keys.packs(remote.loc), signal),
   ]);
+  // full object → its packed form on the remote (push sends a CHECKPOINT packed where the store keeps it so).
+  const packs = remotePacks(packKeys.keys(), objectKeys);
   const damaged: string[] = [];
   const manifests = new Map<string, Manifest>();
   const manifestProblem = new Map<string, string>();
@@ -97,9 +100,11 @@ export async function verifyRemote(store: Store, opts: VerifyRemoteOptions = {})
       if (memo.has(ck)) { result = memo.get(ck)!; break; }
       line.push(cur);
       if (intact.has(cur.f.sha256)) { result = []; break; }
+      const packed = packs.get(cur.f.sha256);
+      if (packed && intact.has(packed)) { result = []; break; }
       const d: ManifestFile['delta'] = cur.f.delta;
       const where = `${cur.f.path} in commit ${cur.id.slice(0, 12)}`;
-      if (!d) { result = [objectProblem(cur.f.sha256, `the full parameters of ${where}`)]; break; }
+      if (!d) { result = [objectProblem(packed ?? cur.f.sha256, `the ${packed ? 'packed ' : ''}full parameters of ${where}`)]; break; }
       if (d.object && !intact.has(d.object)) { result = [objectProblem(d.object, `the delta of ${where}`)]; break; }
       if (d.basePath === null) { result = []; break; }
       const m: Manifest = manifests.get(cur.id)!;

@@ -21,6 +21,8 @@ export interface CommitSummary {
   readonly path: string;
   /** [sha256, bytes, delta bytes] per file. */
   readonly files: ReadonlyArray<readonly [string, number, number]>;
+  /** Per file, its delta object, '' for a delta that stores nothing (every block Same), null for no delta (where a commit's data is, for log and status with remotes). */
+  readonly deltaObjects: ReadonlyArray<string | null>;
 }
 
 interface IndexFile { readonly version: 1; readonly commits: Record<string, CommitSummary> }
@@ -31,19 +33,21 @@ export function summarize(m: Manifest): CommitSummary {
   return {
     parent: m.parent, type: m.type, message: m.message, createdAt: m.createdAt, path: m.source.path,
     files: m.files.map((f) => [f.sha256, f.bytes, f.delta?.bytes ?? 0] as const),
+    deltaObjects: m.files.map((f) => (f.delta ? f.delta.object ?? '' : null)),
   };
 }
 
 export async function commitSummaries(store: Store): Promise<Map<string, CommitSummary>> {
   const file = path.join(store.dir, FILE);
   // Absent or damaged (checked by its schema) reads as empty: rebuilt below.
-  const known: Readonly<Record<string, CommitSummary>> = await readLogIndexFile(store.dir);
+  const known = await readLogIndexFile(store.dir);
   const ids = await store.listCommitIds();
   const out = new Map<string, CommitSummary>();
   // Own keys only: an id-shaped key is all a manifest name can be, but a cache is never trusted further than it must be.
-  const has = (id: string): boolean => Object.hasOwn(known, id);
+  // An entry from before delta objects were indexed is summarised again (once: the index is then rewritten).
+  const has = (id: string): boolean => Object.hasOwn(known, id) && known[id]!.deltaObjects?.length === known[id]!.files.length;
   const missing = ids.filter((id) => !has(id));
-  for (const id of ids) if (has(id)) out.set(id, known[id]!);
+  for (const id of ids) if (has(id)) out.set(id, known[id]! as CommitSummary);
   const added = await Promise.all(missing.map(async (id) => [id, summarize(await store.readManifest(id))] as const));
   for (const [id, s] of added) out.set(id, s);
   if (added.length > 0) {

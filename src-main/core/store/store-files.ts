@@ -281,6 +281,8 @@ const SummarySchema = z.looseObject({
   createdAt: z.string(),
   path: z.string(),
   files: z.array(z.tuple([hex64, count, count])),
+  // Per file, its delta object ('': a delta that stores nothing, null: no delta). Absent in indexes written before remotes: such entries are summarised again.
+  deltaObjects: z.array(z.union([hex64, z.literal('')]).nullable()).optional(),
 });
 const LogIndexSchema = z.looseObject({ version: z.literal(1), commits: z.record(hex64, SummarySchema) });
 

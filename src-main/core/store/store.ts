@@ -120,6 +120,17 @@ export class Store {
     return path.join(this.dir, 'objects', sha.slice(0, 2), sha.slice(2));
   }
 
+  /** Every object on disk, by name: one readdir per objects/ subfolder (cheaper than a stat per object on long histories). */
+  async listObjects(): Promise<Set<string>> {
+    const dir = path.join(this.dir, 'objects');
+    const out = new Set<string>();
+    const subs = await fs.readdir(dir).catch(() => [] as string[]);
+    await Promise.all(subs.filter((a) => /^[0-9a-f]{2}$/.test(a)).map(async (a) => {
+      for (const b of await fs.readdir(path.join(dir, a)).catch(() => [] as string[])) if (/^[0-9a-f]{62}$/.test(b)) out.add(a + b);
+    }));
+    return out;
+  }
+
   async hasObject(sha: string): Promise<boolean> {
     return exists(this.objectPath(sha));
   }

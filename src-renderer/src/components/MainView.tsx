@@ -15,6 +15,7 @@ import { ContextMenu } from './ContextMenu';
 import { DetailsPane } from './DetailsPane';
 import { CHART_HEIGHT, LIST_FRACTION, chartHeightAt, listFractionAt, readStoredSize, writeStoredSize } from '../lib/pane-sizes';
 import { JobsPanel } from './JobsPanel';
+import { RemotesDialog } from './RemotesDialog';
 import { RepairDialog } from './RepairDialog';
 import { RestoreDialog } from './RestoreDialog';
 import { SettingsPane } from './SettingsPane';
@@ -93,6 +94,7 @@ export function MainView() {
       {dialog?.kind === 'cleanup' && <CleanupDialog key="cleanup" />}
       {dialog?.kind === 'repair' && <RepairDialog key="repair" />}
       {dialog?.kind === 'settings' && <SettingsPane key="settings" />}
+      {dialog?.kind === 'remotes' && <RemotesDialog key="remotes" />}
       <CompareView />
     </div>
   );

@@ -50,6 +50,8 @@ export function RestoreDialog({ id }: { id: CommitId }) {
   const singleFile = show ? show.files.length === 1 && show.files[0]!.path === baseName : !entry.path.endsWith('/');
   const folderTarget = folder.trim() === '' ? '' : singleFile ? joinPath(folder.trim(), baseName) : folder.trim();
   const dirtyHere = where === 'own' && status?.dirty === true;
+  // Fetched history whose objects are elsewhere (issue 14): the same restore job downloads them first.
+  const remoteOnly = entry.location === 'remote';
   const canRestore = !running && status !== null && (!dirtyHere || overwrite) && (where === 'own' || folder.trim() !== '');
 
   const submit = async (e: FormEvent): Promise<void> => {
@@ -60,7 +62,7 @@ export function RestoreDialog({ id }: { id: CommitId }) {
       const to = where === 'folder' ? folderTarget : undefined;
       setJobId(await startJob(
         { kind: 'restore', commit: entry.id, ...(to ? { to } : {}), force: dirtyHere && overwrite, link },
-        `Restore ${shortId(entry.id)}${to ? ` to ${to}` : ''}`,
+        `${remoteOnly ? 'Fetch and restore' : 'Restore'} ${shortId(entry.id)}${to ? ` to ${to}` : ''}`,
       ));
     } catch (err) {
       setError(toErrorJSON(err));
@@ -75,6 +77,7 @@ export function RestoreDialog({ id }: { id: CommitId }) {
           {humanBytes(entry.logicalBytes)} ·{' '}
           {entry.chainLength === 0 ? 'copies the full parameters' : `rebuilt by replaying ${entry.chainLength} delta${entry.chainLength === 1 ? '' : 's'}`}
         </p>
+        {remoteOnly && <p className="hint" data-testid="fetch-note">Its data is on the remote: the restore first downloads just the objects its route needs (each checked against its hash) and keeps them in this store.</p>}
         <fieldset className="choices" disabled={running}>
           <legend>Restore to</legend>
           <label className="radio">
@@ -119,7 +122,7 @@ export function RestoreDialog({ id }: { id: CommitId }) {
           {running && jobId
             ? <button type="button" onClick={() => void cancelJob(jobId)}>Cancel restore</button>
             : <button type="button" onClick={closeDialog}>Cancel</button>}
-          <button type="submit" className="primary" disabled={!canRestore}>Restore</button>
+          <button type="submit" className="primary" disabled={!canRestore}>{remoteOnly ? 'Fetch and restore' : 'Restore'}</button>
         </div>
       </form>
     </Dialog>

@@ -1,5 +1,5 @@
 import { humanBytes } from '../../../src-shared/format';
-import type { LogEntry, VerifyCommit } from '../../../src-shared/model';
+import type { CommitLocation, LogEntry, VerifyCommit } from '../../../src-shared/model';
 import { appWords } from '../lib/repair-words';
 import { VERDICT_TEXT, verdictOf } from '../lib/verify-summary';
 
@@ -12,6 +12,8 @@ interface Props {
 export function StorageBadges({ entry, verify }: Props) {
   return (
     <span className="badges">
+      {/* First: badges that do not fit are cut off, and where the data is decides what a restore does. */}
+      {entry.location && <LocationBadge location={entry.location} />}
       {entry.type === 'CHECKPOINT' && <span className="badge badge-checkpoint">CHECKPOINT</span>}
       {entry.hasFull && entry.packed ? (
         <span className="badge badge-full badge-packed-full" title="The full parameters of this version are on disk packed (byte planes + zstd): a restore decodes them, no deltas replayed.">
@@ -36,6 +38,17 @@ export function StorageBadges({ entry, verify }: Props) {
       {verify && <VerifyBadge verify={verify} />}
     </span>
   );
+}
+
+const LOCATION_TITLE: Record<CommitLocation, string> = {
+  local: 'On this machine only: push to share it',
+  remote: 'On the remote only: its history was fetched; restoring it downloads just what its route needs',
+  both: 'On this machine and on the remote',
+};
+
+/** Where the version's data is (the store has remotes): local, remote, or both. */
+function LocationBadge({ location }: { location: CommitLocation }) {
+  return <span className={`badge badge-location badge-location-${location}`} data-location={location} title={LOCATION_TITLE[location]}>{location}</span>;
 }
 
 /** The row only flags the verdict; the full finding is in the title and the details pane. */

@@ -6,6 +6,7 @@ import { humanBytes } from '../../../src-shared/format';
 import { againstLabel, againstTitle, againstTone, storageSummary } from '../lib/storage-summary';
 import { useApp } from '../state/app-store';
 import { openDialog, showWelcome, startVerify } from '../state/actions';
+import { RemoteButtons } from './RemotesDialog';
 import { ThemeToggle } from './ThemeToggle';
 import { WorkingCopyBadge } from './WorkingCopyBadge';
 
@@ -48,6 +49,7 @@ export function Toolbar() {
         <button type="button" aria-busy={verifying} disabled={verifying} onClick={() => void startVerify()}>
           Verify
         </button>
+        <RemoteButtons />
         <button type="button" className="icon-button settings-button" aria-label="Settings" title="Settings: keepFullLatest, maxChainLength, autoCleanup" onClick={() => openDialog({ kind: 'settings' })}>
           <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">
             <g fill="none" stroke="currentColor" strokeWidth="1.4" strokeLinecap="round">

@@ -27,6 +27,12 @@ const advice: Partial<Record<ErrorCode, { title: string; todo: string }>> = {
   CHANGED_DURING: { title: 'The file changed while it was read', todo: 'Training may still be writing it. Wait until it is saved, then commit again. Nothing was changed.' },
   JOB_CRASHED: { title: 'The job stopped unexpectedly', todo: 'The store was left as it was before the job. Try again; if it happens again, the machine may be short of memory.' },
   INTERNAL: { title: 'Weightline hit a bug', todo: 'Nothing was changed. Try again; if it keeps happening, report it with the message below.' },
+  REMOTE_AUTH: { title: 'The remote refused the credentials', todo: 'Weightline never stores credentials: it uses AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) from the environment it was started in. Fix them there and restart Weightline, then try again. Nothing was changed.' },
+  REMOTE_NOT_FOUND: { title: 'Not found on the remote', todo: 'Check the bucket name in the remote\'s URL (Remotes…) and that the bucket exists; if a key is missing, push again from a store that has it.' },
+  REMOTE_UNREACHABLE: { title: 'The remote cannot be reached', todo: 'Check the endpoint (Remotes…) and your network, and that the server is running; then try again: it resumes where it stopped.' },
+  CLOCK_SKEW: { title: 'This computer\'s clock is wrong', todo: 'The remote refused the request because the clock differs too much from the server\'s. Set the clock right (turn on automatic time), then try again.' },
+  REMOTE_CORRUPT: { title: 'Data on the remote is damaged', todo: 'Nothing damaged was written here. Push again from a store that has the data; "weightline verify --remote" lists every damaged key.' },
+  REMOTE_ERROR: { title: 'The remote answered with an error', todo: 'Try again; if it keeps happening, check the server\'s logs or run the same action with the CLI to see more.' },
 };
 
 export function toErrorJSON(e: unknown): WeightlineErrorJSON {

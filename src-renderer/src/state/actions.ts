@@ -125,6 +125,7 @@ export async function refresh(opts: { selectHead?: boolean; select?: CommitId } 
     }
     const headProblem = list.headProblem ?? null;
     set({ commits: list.commits, head: list.head, headProblem, selectedId, focusTick });
+    void loadRemotes();
     if (selectedId) void loadDetails(selectedId);
     // status.get reads HEAD and would fail the same way; the banner already says what is wrong.
     if (headProblem) { set({ status: null }); return; }
@@ -295,6 +296,28 @@ function onJobEvent(ev: JobEvent): void {
     case 'status':
       if (ev.jobId === linkCheckJob) { linkCheckJob = null; applyLinkCheck(r.value); }
       break;
+    case 'push': {
+      void refresh();
+      const v = r.value;
+      pushNotice({
+        tone: 'info', error: null,
+        text: v.commits.length === 0 && v.objectsUploaded === 0
+          ? `${v.remote} already has every commit; nothing to push.`
+          : `Pushed ${v.commits.length} commit${v.commits.length === 1 ? '' : 's'} to ${v.remote}: ${v.objectsUploaded} object${v.objectsUploaded === 1 ? '' : 's'}, ${humanBytes(v.bytesUploaded)} sent.`,
+      });
+      break;
+    }
+    case 'fetch': {
+      void refresh();
+      const v = r.value;
+      pushNotice({
+        tone: 'info', error: null,
+        text: v.fetched.length
+          ? `Fetched ${v.fetched.length} commit${v.fetched.length === 1 ? '' : 's'} from ${v.remote}. Their data stays on the remote until you restore one.`
+          : `Up to date with ${v.remote} (${v.remoteCommits} commit${v.remoteCommits === 1 ? '' : 's'}).`,
+      });
+      break;
+    }
     case 'pin':
       void refresh();
       if (r.value.rebuiltFiles > 0) pushNotice({ tone: 'info', error: null, text: `Pinned ${shortId(r.value.id)}: its full parameters were rebuilt and stored again (${humanBytes(r.value.rebuiltBytes)}).` });
@@ -332,6 +355,39 @@ export async function startRepair(): Promise<string> {
 
 export function hideVerifySummary(): void {
   set({ verifySummaryHidden: true });
+}
+
+// ---- remotes (issue 14) ----
+
+/** The store's remotes (quick: remotes.json and the caches). An older main side without them: none. */
+export async function loadRemotes(): Promise<void> {
+  try {
+    const r = await getApi().call('remotes.list', {});
+    set({ remotes: { list: r.remotes, credentials: r.credentials } });
+  } catch {
+    set({ remotes: null });
+  }
+}
+
+export async function addRemote(args: { name: string; url: string; endpoint?: string; region?: string }): Promise<void> {
+  await getApi().call('remotes.add', args);
+  await loadRemotes();
+  // The commits gain their local / remote / both badges.
+  void refresh();
+}
+
+export async function removeRemote(name: string): Promise<void> {
+  await getApi().call('remotes.remove', { name });
+  await loadRemotes();
+  void refresh();
+}
+
+export async function startPush(remote?: string): Promise<string> {
+  return startJob({ kind: 'push', ...(remote ? { remote } : {}) }, `Push${remote ? ` to ${remote}` : ''}`);
+}
+
+export async function startFetch(remote?: string): Promise<string> {
+  return startJob({ kind: 'fetch', ...(remote ? { remote } : {}) }, `Fetch${remote ? ` from ${remote}` : ''}`);
 }
 
 export async function startVerify(): Promise<void> {

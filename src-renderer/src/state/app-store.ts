@@ -2,7 +2,7 @@
 // is a cache of what the main side says; nothing here is computed from
 // guesses, so every number on screen traces back to an API answer.
 import { create } from 'zustand';
-import type { JobEvent, JobKind, JobResult, JobState, StoreInfo, WorkingCopyState } from '../../../src-shared/contract';
+import type { JobEvent, JobKind, JobResult, JobState, RemoteView, StoreInfo, WorkingCopyState } from '../../../src-shared/contract';
 import type { WeightlineErrorJSON } from '../../../src-shared/errors';
 import type { CommitId, DiffResult, LogEntry, Progress, ShowResult, StatusResult, VerifyCommit } from '../../../src-shared/model';
 import { addSample, type ProgressSample } from '../lib/eta';
@@ -28,7 +28,8 @@ export type DialogState =
   | { readonly kind: 'cleanup' }
   | { readonly kind: 'repair' }
   | { readonly kind: 'compare' }
-  | { readonly kind: 'settings' };
+  | { readonly kind: 'settings' }
+  | { readonly kind: 'remotes' };
 
 export interface MenuState {
   readonly id: CommitId;
@@ -99,6 +100,13 @@ export interface AppState {
   readonly focusTick: number;
   /** Bumped by "/" to focus the search field. */
   readonly searchTick: number;
+  /** The store's remotes (issue 14), and where credentials come from; null until listed. */
+  readonly remotes: RemotesView | null;
+}
+
+export interface RemotesView {
+  readonly list: readonly RemoteView[];
+  readonly credentials: string;
 }
 
 export const initialState: AppState = {
@@ -124,6 +132,7 @@ export const initialState: AppState = {
   notices: [],
   focusTick: 0,
   searchTick: 0,
+  remotes: null,
 };
 
 export const useApp = create<AppState>()(() => initialState);
@@ -175,5 +184,7 @@ export function defaultLabel(kind: JobKind): string {
     case 'status': return 'Check status';
     case 'cleanupPreview': return 'Cleanup preview';
     case 'sample': return 'Making the sample history';
+    case 'push': return 'Push';
+    case 'fetch': return 'Fetch';
   }
 }
