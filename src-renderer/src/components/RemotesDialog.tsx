@@ -34,7 +34,12 @@ export function RemoteButtons() {
           <button type="button" disabled={!target || running.includes('fetch')} aria-busy={running.includes('fetch')} title={why ?? `Bring ${target!.name}'s history (${target!.url}); data comes with a restore`} onClick={() => target && void startFetch(target.name).catch(reportError)}>Fetch</button>
         </>
       )}
-      <button type="button" title="Remotes: where this store is shared (S3-compatible storage)" onClick={() => openDialog({ kind: 'remotes' })}>Remotes…</button>
+      {/* An icon beside Settings: the toolbar must stay one row at 1280 px and two at 1024. */}
+      <button type="button" className="icon-button" aria-label="Remotes…" title="Remotes: where this store is shared (S3-compatible storage)" onClick={() => openDialog({ kind: 'remotes' })}>
+        <svg width="18" height="16" viewBox="0 0 18 16" aria-hidden="true">
+          <path d="M5 13h8.5a3 3 0 0 0 .4-5.97A4.5 4.5 0 0 0 5.2 6.1 3.5 3.5 0 0 0 5 13z" fill="none" stroke="currentColor" strokeWidth="1.4" strokeLinejoin="round" />
+        </svg>
+      </button>
     </>
   );
 }
