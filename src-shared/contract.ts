@@ -105,13 +105,18 @@ export interface PushSummary {
   readonly url: string;
   /** Commits whose manifests this push sent, parents first. */
   readonly commits: readonly CommitId[];
+  /** Commits asked for that the remote already held. */
   readonly alreadyThere: number;
   readonly objectsUploaded: number;
   readonly bytesUploaded: number;
+  /** Objects the commits need that the remote already held. */
   readonly objectsAlreadyThere: number;
+  /** Full objects the store no longer kept, rebuilt (sha256-checked) to be sent. */
   readonly rebuilt: number;
+  /** Full objects sent in their packed form (the store keeps them packed), and the raw bytes that saved. */
   readonly packedSent: number;
   readonly bytesSavedByPacks: number;
+  /** Incomplete multipart uploads (left by an interrupted push) aborted for keys the remote now holds. */
   readonly staleUploadsAborted: number;
 }
 

@@ -14,7 +14,7 @@ import { log } from '../../src-main/core/ops/inspect';
 import { HistoryGraph } from '../../src-main/core/store/graph';
 import { packsDir, readPacks } from '../../src-main/core/store/packs';
 import { Store } from '../../src-main/core/store/store';
-import { makeHistory, type History } from '../helpers/history';
+import { makeHistory, restorableVersions, type History } from '../helpers/history';
 import { sha256Of, useScratch } from '../helpers/models';
 
 // Packed full parameters (issue 12): cleanup replaces the raw full object of a
@@ -30,20 +30,7 @@ async function history(count: number, seed = 7, opts: { checkpointEvery?: number
   return makeHistory(scratch(), count, { seed, big: 1_200_000, small: 1000, fraction: 0.3, ...opts });
 }
 
-async function restoresAll(h: History): Promise<boolean[]> {
-  const out: boolean[] = [];
-  for (const [i, id] of h.ids.entries()) {
-    const to = path.join(h.root, 'out', `${i}.safetensors`);
-    await fs.rm(to, { force: true });
-    try {
-      await restore(h.store, id, { to, link: 'copy' });
-      out.push((await sha256Of(to)) === h.shas[i]);
-    } catch {
-      out.push(false);
-    }
-  }
-  return out;
-}
+const restoresAll = (h: History): Promise<boolean[]> => restorableVersions(h);
 
 describe('packed full parameters', () => {
   it('cleanup packs the CHECKPOINT that left the newest commits; every version restores bit-exact; numbers are honest', async () => {

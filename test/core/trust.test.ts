@@ -9,7 +9,7 @@ import { restore } from '../../src-main/core/ops/restore';
 import { verify } from '../../src-main/core/ops/verify';
 import { Store } from '../../src-main/core/store/store';
 import { readPacks } from '../../src-main/core/store/packs';
-import { makeHistory, type History } from '../helpers/history';
+import { makeHistory, restorableVersions, type History } from '../helpers/history';
 import { nudgeF32, rng, sha256Of, useScratch, writeSafetensors } from '../helpers/models';
 
 // The first promise: no Weightline command turns a version that could be
@@ -23,21 +23,7 @@ async function history(count: number, seed = 1): Promise<History> {
   return makeHistory(scratch(), count, { seed });
 }
 
-/** Which commits restore bit-exact (to a scratch path, by any route). */
-async function restorable(h: History): Promise<boolean[]> {
-  const out: boolean[] = [];
-  for (const [i, id] of h.ids.entries()) {
-    const to = path.join(h.root, 'check', `${i}.safetensors`);
-    await fs.rm(to, { force: true });
-    try {
-      await restore(h.store, id, { to, link: 'copy' });
-      out.push((await sha256Of(to)) === h.shas[i]);
-    } catch {
-      out.push(false);
-    }
-  }
-  return out;
-}
+const restorable = (h: History): Promise<boolean[]> => restorableVersions(h);
 
 async function flipByte(file: string, at = 4096): Promise<void> {
   await fs.chmod(file, 0o644);

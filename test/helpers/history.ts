@@ -1,5 +1,7 @@
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { commit } from '../../src-main/core/ops/commit';
+import { restore } from '../../src-main/core/ops/restore';
 import { Store } from '../../src-main/core/store/store';
 import { gaussianF32, nudgeF32, rng, sha256Of, writeSafetensors, type TestTensor } from './models';
 
@@ -40,4 +42,20 @@ export async function makeHistory(root: string, count: number, opts: HistoryOpti
     shas.push(await sha256Of(file));
   }
   return { root, store, file, ids, shas, model };
+}
+
+/** For each commit of the history, whether it restores bit-exact now (by any route; to files under `folder`). */
+export async function restorableVersions(h: History, folder = 'check'): Promise<boolean[]> {
+  const out: boolean[] = [];
+  for (const [i, id] of h.ids.entries()) {
+    const to = path.join(h.root, folder, `${i}.safetensors`);
+    await fs.rm(to, { force: true });
+    try {
+      await restore(h.store, id, { to, link: 'copy' });
+      out.push((await sha256Of(to)) === h.shas[i]);
+    } catch {
+      out.push(false);
+    }
+  }
+  return out;
 }

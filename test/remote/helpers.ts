@@ -14,7 +14,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { CreateBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListBucketsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { main } from '../../src-main/cli/main';
 import { TSX_EXEC_ARGV } from '../helpers/tsx';
 import { gaussianF32, nudgeF32, rng, writeSafetensors } from '../helpers/models';
@@ -70,6 +70,18 @@ export function s3Client(env: S3Env): S3Client {
 }
 
 /** A new empty bucket (one per test: tests never see each other's keys). */
+/** Every key under `prefix` (the prefix cut off) with its size. */
+export async function listKeys(client: S3Client, bucket: string, prefix: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  let token: string | undefined;
+  do {
+    const r = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of r.Contents ?? []) out.set(o.Key!.slice(prefix.length), o.Size ?? 0);
+    token = r.IsTruncated ? r.NextContinuationToken : undefined;
+  } while (token);
+  return out;
+}
+
 export async function newBucket(env: S3Env): Promise<string> {
   const name = `wl-test-${randomBytes(5).toString('hex')}`;
   const c = s3Client(env);

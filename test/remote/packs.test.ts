@@ -6,11 +6,11 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import {
-  CreateMultipartUploadCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, UploadPartCommand,
+  CreateMultipartUploadCommand, ListMultipartUploadsCommand, PutObjectCommand, UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { useScratch } from '../helpers/models';
-import { findS3, localObjects, makeHistory, newBucket, s3Client, sha256File, wl, wlOk, type S3Env } from './helpers';
+import { findS3, localObjects, makeHistory, newBucket, s3Client, sha256File, wl, wlOk, listKeys, type S3Env } from './helpers';
 
 const s3 = await findS3();
 const scratch = useScratch();
@@ -22,16 +22,7 @@ describe.skipIf(s3.skip !== null)(`packed full parameters on a real S3 server${s
   const client = s3.env ? s3Client(env) : null;
   afterAll(() => client?.destroy());
 
-  const remoteKeys = async (bucket: string, prefix: string): Promise<Map<string, number>> => {
-    const out = new Map<string, number>();
-    let token: string | undefined;
-    do {
-      const r = await client!.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-      for (const o of r.Contents ?? []) out.set(o.Key!.slice(prefix.length), o.Size ?? 0);
-      token = r.IsTruncated ? r.NextContinuationToken : undefined;
-    } while (token);
-    return out;
-  };
+  const remoteKeys = (bucket: string, prefix: string): Promise<Map<string, number>> => listKeys(client!, bucket, prefix);
 
   it('push sends packed CHECKPOINTs with their pack keys; clone, lazy restore, verify --remote, log and repair read them', async () => {
     const bucket = await newBucket(env);

@@ -2,11 +2,11 @@
 // round trips, branches from two stores, bad conditions, damage, lazy restore.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { useScratch } from '../helpers/models';
 import {
-  commitNudged, findS3, jsonError, localObjects, makeHistory, newBucket, s3Client, sha256File, wl, wlOk, type S3Env,
+  commitNudged, findS3, jsonError, localObjects, makeHistory, newBucket, s3Client, sha256File, wl, wlOk, listKeys, type S3Env,
 } from './helpers';
 
 const s3 = await findS3();
@@ -17,16 +17,7 @@ describe.skipIf(s3.skip !== null)(`remotes on a real S3 server${s3.skip ? ` (ski
   const client = s3.env ? s3Client(env) : null;
   afterAll(() => client?.destroy());
 
-  const remoteKeys = async (bucket: string, prefix: string): Promise<Map<string, number>> => {
-    const out = new Map<string, number>();
-    let token: string | undefined;
-    do {
-      const r = await client!.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-      for (const o of r.Contents ?? []) out.set(o.Key!.slice(prefix.length), o.Size ?? 0);
-      token = r.IsTruncated ? r.NextContinuationToken : undefined;
-    } while (token);
-    return out;
-  };
+  const remoteKeys = (bucket: string, prefix: string): Promise<Map<string, number>> => listKeys(client!, bucket, prefix);
 
   it('push then clone gives every version back bit-exact; a second push sends nothing', async () => {
     const bucket = await newBucket(env);

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
-import type { ProgressListener } from '../../../src-shared/model';
+import type { PushSummary } from '../../../src-shared/contract';
+import type { CommitId, ProgressListener } from '../../../src-shared/model';
 import { fsyncFile, sha256 } from '../base/fsutil';
 import type { ManifestFile } from '../base/manifest';
 import { readVersion } from '../rebuild/open';
@@ -32,25 +33,8 @@ export interface PushOptions {
   readonly connect?: ConnectOptions;
 }
 
-export interface PushResult {
-  readonly remote: string;
-  readonly url: string;
-  /** Commits whose manifests this push sent. */
-  readonly commits: readonly string[];
-  /** Commits asked for that the remote already held. */
-  readonly alreadyThere: number;
-  readonly objectsUploaded: number;
-  readonly bytesUploaded: number;
-  /** Objects the commits need that the remote already held. */
-  readonly objectsAlreadyThere: number;
-  /** Full objects the store no longer kept, rebuilt (sha256-checked) to be sent. */
-  readonly rebuilt: number;
-  /** Full objects sent in their packed form (the store keeps them packed), and the raw bytes that saved. */
-  readonly packedSent: number;
-  readonly bytesSavedByPacks: number;
-  /** Incomplete multipart uploads (left by an interrupted push) aborted for keys the remote now holds. */
-  readonly staleUploadsAborted: number;
-}
+/** What a push did: the contract's PushSummary (the app's push job returns it as is). */
+export type PushResult = PushSummary;
 
 /** One object a push sends, and why. */
 export interface PushObject {
@@ -217,7 +201,7 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
     packs: Object.fromEntries([...packsThere, ...packsToWrite]),
   }).catch(() => undefined);
 
-  return { remote: name, url: remote.url, commits: order, alreadyThere: closure.size - toPush.length, objectsUploaded: uploaded, bytesUploaded, objectsAlreadyThere, rebuilt, packedSent, bytesSavedByPacks, staleUploadsAborted: aborted };
+  return { remote: name, url: remote.url, commits: order as CommitId[], alreadyThere: closure.size - toPush.length, objectsUploaded: uploaded, bytesUploaded, objectsAlreadyThere, rebuilt, packedSent, bytesSavedByPacks, staleUploadsAborted: aborted };
 }
 
 /**
