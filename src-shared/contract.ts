@@ -126,6 +126,7 @@ export interface FetchSummary {
   readonly url: string;
   /** Commits new to this store, parents first. */
   readonly fetched: readonly CommitId[];
+  /** Commits and objects the remote holds. */
   readonly remoteCommits: number;
   readonly remoteObjects: number;
 }

@@ -2,17 +2,7 @@
 // format says (the specs cannot import test/helpers/models.ts: it registers
 // vitest hooks), and a seeded random source so every run makes the same bytes.
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../../src-shared/seeded-random';
 
 export interface SpecTensor { readonly name: string; readonly data: Float32Array | BigInt64Array }
 

@@ -6,6 +6,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach } from 'vitest';
+export { rng } from '../../src-shared/seeded-random';
 
 export type TestDtype = 'F32' | 'F16' | 'BF16' | 'F64' | 'I64' | 'I32' | 'U8';
 
@@ -39,17 +40,6 @@ export async function writeSafetensors(file: string, tensors: readonly TestTenso
   await fs.writeFile(file, safetensorsBytes(tensors));
 }
 
-/** Deterministic pseudo-random numbers (mulberry32), so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Weights that look trained: roughly normal with a small scale. */
 export function gaussianF32(n: number, rand: () => number, scale = 0.02): Buffer {

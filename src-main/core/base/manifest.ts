@@ -1,5 +1,5 @@
 import type { CommitType, TensorStatus } from '../../../src-shared/model';
-import type { Dtype, FileFormat } from '../formats/layout';
+import type { Dtype, FileFormat, TensorRegion } from '../formats/layout';
 
 // The commit manifest: what docs/STORE-FORMAT.md calls a commit. Its sha256
 // (over the canonical JSON bytes) is the commit id, so it is written once and
@@ -79,4 +79,9 @@ export const BLOCK_SIZE = 4 * 1024 * 1024;
 
 export function blockCount(length: number): number {
   return Math.ceil(length / BLOCK_SIZE);
+}
+
+/** A manifest file's tensors as a parser gives them: what the encoder takes for a stored version. */
+export function tensorRegions(file: ManifestFile): TensorRegion[] {
+  return file.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, offset: t.offset, length: t.length, width: t.width, littleEndian: t.le }));
 }

@@ -16,6 +16,7 @@ import { Store } from '../store/store';
 import { cleanup } from './cleanup';
 import { commit } from './commit';
 import { restore } from './restore';
+import { rng } from '../../../src-shared/seeded-random';
 
 export interface DemoResult {
   readonly root: string;
@@ -35,17 +36,6 @@ const SEED = 20_240_611;
 type Dtype = 'F32' | 'I64';
 interface Tensor { readonly name: string; readonly dtype: Dtype; readonly shape: readonly number[]; data: Float32Array | BigInt64Array }
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(rand: () => number): number {
   const u = Math.max(rand(), 1e-12);

@@ -8,7 +8,7 @@ import { readPacks } from '../store/packs';
 import { logEntries, resolveCommit } from '../store/history';
 import { linkProblems, linkStillShares, readLinks } from '../store/links';
 import { commitSummaries, summarize, type CommitSummary } from '../store/log-index';
-import type { Manifest, ManifestFile, ManifestTensor } from '../base/manifest';
+import { tensorRegions, type Manifest, type ManifestFile, type ManifestTensor } from '../base/manifest';
 import type { Store } from '../store/store';
 import { matchesManifest, StatCache, workingHashes } from './working-copy';
 
@@ -119,8 +119,7 @@ export async function diff(store: Store, fromRef: string, toRef: string): Promis
     const oldSource = await openFileSource(store, from, base);
     const newSource = await openFileSource(store, to, f);
     try {
-      const regions = f.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, offset: t.offset, length: t.length, width: t.width, littleEndian: t.le }));
-      const encoded = await encodeFile(newSource, regions, { source: oldSource, path: base.path, tensors: base.tensors }, { writer: null });
+      const encoded = await encodeFile(newSource, tensorRegions(f), { source: oldSource, path: base.path, tensors: base.tensors }, { writer: null });
       files.push(fileSummary(f, encoded.tensors, encoded.removedTensors, encoded.status));
     } finally {
       await oldSource.close();

@@ -2,26 +2,20 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import { WeightlineError } from '../../../src-shared/errors';
 import { FullSource } from '../base/file-source';
-import type { ManifestFile } from '../base/manifest';
+import { BLOCK_SIZE, tensorRegions, type ManifestFile } from '../base/manifest';
 import { DeltaWriter } from '../codec/delta-writer';
 import { encodeFile } from '../codec/encode-file';
 import { encodeBlock } from '../codec/block-codec';
-import type { TensorRegion } from '../formats/layout';
 import { openPacked, packTable, packTrailer } from '../rebuild/packed';
 import { recordPack } from '../store/packs';
 import type { Store } from '../store/store';
 import { streamMap } from '../base/streams';
-import { BLOCK_SIZE } from '../base/manifest';
 
 // Packing turns a raw full object into its packed form (rebuild/packed.ts):
 // what cleanup does to the full parameters of CHECKPOINTs that left the hot
 // set. The packed object is decoded and hashed before it is adopted, so the
 // raw object is only ever deleted (by cleanup, afterwards) once a bit-exact
 // copy of its bytes is in the store.
-
-export function regionsOf(file: ManifestFile): TensorRegion[] {
-  return file.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, offset: t.offset, length: t.length, width: t.width, littleEndian: t.le }));
-}
 
 /**
  * Packs the raw full object of `file` (which must be on disk and intact; the
@@ -41,7 +35,7 @@ export async function packFull(
   try {
     let streams;
     try {
-      streams = (await encodeFile(source, regionsOf(file), null, { writer, onBytes: opts.onBytes, signal: opts.signal })).streams;
+      streams = (await encodeFile(source, tensorRegions(file), null, { writer, onBytes: opts.onBytes, signal: opts.signal })).streams;
     } finally {
       await source.close();
     }

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
+import type { FetchSummary } from '../../../src-shared/contract';
 import type { CommitId, ProgressListener } from '../../../src-shared/model';
 import { fsyncDir, sha256, writeFileAtomic } from '../base/fsutil';
 import { newestFirst } from '../store/graph';
@@ -25,15 +26,8 @@ export interface FetchOptions {
   readonly connect?: ConnectOptions;
 }
 
-export interface FetchResult {
-  readonly remote: string;
-  readonly url: string;
-  /** Commits new to this store, parents first. */
-  readonly fetched: readonly CommitId[];
-  /** Commits and objects the remote holds. */
-  readonly remoteCommits: number;
-  readonly remoteObjects: number;
-}
+/** What a fetch did: the contract's FetchSummary (the app's fetch job returns it as is). */
+export type FetchResult = FetchSummary;
 
 export async function fetchRemote(store: Store, opts: FetchOptions = {}): Promise<FetchResult> {
   const name = opts.remote ?? (await defaultRemote(store));

@@ -160,17 +160,6 @@ export class HistoryGraph {
     return this.chain.get(id) ?? 0;
   }
 
-  /** DELTA commits between this one and the nearest CHECKPOINT at or above it (0 for a CHECKPOINT). */
-  deltasSinceCheckpoint(id: string): number {
-    let n = 0;
-    for (let cur: string | null = id; cur; cur = this.byId.get(cur)?.parent ?? null) {
-      const c = this.byId.get(cur);
-      if (!c || c.type === 'CHECKPOINT') return n;
-      n++;
-    }
-    return n;
-  }
-
   /** The newest `count` commits of every line of history (each tip and its ancestors). */
   newest(count: number): Set<CommitId> {
     const out = new Set<CommitId>();

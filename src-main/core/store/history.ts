@@ -2,7 +2,7 @@ import { WeightlineError } from '../../../src-shared/errors';
 import type { CommitId, LogEntry } from '../../../src-shared/model';
 import type { Manifest } from '../base/manifest';
 import { commitSummaries, type CommitSummary } from './log-index';
-import { graphCommitOf, HistoryGraph, newestFirst, objectSizesWithPacks, type GraphCommit } from './graph';
+import { HistoryGraph, newestFirst, objectSizesWithPacks, type GraphCommit } from './graph';
 import type { Store } from './store';
 
 // Questions about the commit graph: which commit a name means, what a restore
@@ -68,18 +68,6 @@ export async function lineSinceCheckpoint(store: Store, id: string): Promise<{ d
     cur = m.parent;
   }
   return { deltas, deltaBytes };
-}
-
-/** Number of DELTA commits between this one and the nearest CHECKPOINT at or above it (0 for a CHECKPOINT). */
-export async function deltasSinceCheckpoint(store: Store, id: string): Promise<number> {
-  // Only the line up to the nearest CHECKPOINT matters: a graph of just those commits.
-  const line: GraphCommit[] = [];
-  for (let cur: string | null = id; cur; ) {
-    const m = await store.readManifest(cur);
-    line.push(graphCommitOf(cur, m));
-    cur = m.type === 'CHECKPOINT' ? null : m.parent;
-  }
-  return new HistoryGraph(line, new Map()).deltasSinceCheckpoint(id);
 }
 
 /** Every commit, newest first (by creation time, then id for a stable order). */

@@ -15,8 +15,7 @@ import { beginComparePick, cancelComparePick, cancelJob, closeCompare, startComp
 import { Dialog } from './Dialog';
 import { ErrorMessage } from './ErrorMessage';
 import { JobProgress } from './JobProgress';
-import { LayerChart } from './LayerChart';
-import { TensorTable } from './TensorTable';
+import { TensorChanges } from './TensorChanges';
 
 const GRAPH_ROW = '[role="listbox"][aria-label="Commits, newest first"] [role="option"][data-commit]';
 
@@ -144,14 +143,7 @@ function CompareDialog({ compare }: { compare: CompareState }) {
                 </div>
               </section>
             )}
-            <section aria-label="Layers that changed most">
-              <h3>Layers that changed most</h3>
-              <LayerChart files={files} />
-            </section>
-            <section aria-label="Tensors" className="compare-tensors">
-              <h3>Tensors</h3>
-              <TensorTable files={files} />
-            </section>
+            <TensorChanges files={files} tensorsClassName="compare-tensors" />
           </>
         )}
       </div>

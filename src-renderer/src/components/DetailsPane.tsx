@@ -7,9 +7,8 @@ import { verdictOf } from '../lib/verify-summary';
 import { useApp } from '../state/app-store';
 import { openDialog, select, setPinned } from '../state/actions';
 import { CopyButton } from './CopyButton';
-import { LayerChart } from './LayerChart';
 import { RelativeTime } from './RelativeTime';
-import { TensorTable } from './TensorTable';
+import { TensorChanges } from './TensorChanges';
 
 export function DetailsPane() {
   const selectedId = useApp((s) => s.selectedId);
@@ -85,14 +84,7 @@ export function DetailsPane() {
               ))}
             </ul>
           </section>
-          <section aria-label="Layers that changed most">
-            <h3>Layers that changed most</h3>
-            <LayerChart files={files} />
-          </section>
-          <section aria-label="Tensors" className="tensors-section">
-            <h3>Tensors</h3>
-            <TensorTable files={files} />
-          </section>
+          <TensorChanges files={files} tensorsClassName="tensors-section" />
         </>
       )}
     </aside>
