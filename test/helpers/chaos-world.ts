@@ -549,7 +549,16 @@ export class ChaosWorld {
   private async fileRoute(id: string, m: LiteManifest, f: LiteFile, out: Set<string>, depth: number): Promise<void> {
     const full = this.objectPath(f.sha256);
     out.add(full);
-    if (depth > 10_000 || (await exists(full)) || !f.delta) return;
+    if (depth > 10_000) return;
+    // A full object that is there but damaged (written into through a link)
+    // does not end the route: the version then rebuilds from its chain.
+    if (await this.objectIntact(f.sha256)) return;
+    // Packed full parameters (cleanup packs CHECKPOINTs out of the hot set).
+    for (const packed of await this.packsOf(f.sha256)) {
+      out.add(this.objectPath(packed));
+      if (await this.objectIntact(packed)) return;
+    }
+    if (!f.delta) return;
     if (f.delta.object) out.add(this.objectPath(f.delta.object));
     if (f.delta.basePath === null || !m.parent) return;
     out.add(this.manifestPath(m.parent));
@@ -589,12 +598,25 @@ export class ChaosWorld {
     if (files.length === 0) return false;
     for (const f of files) {
       if (await this.objectIntact(f.sha256)) continue;
+      if (await this.packedIntact(f.sha256)) continue;
       if (!f.delta) return false;
       if (f.delta.object && !(await this.objectIntact(f.delta.object))) return false;
       if (f.delta.basePath === null) continue;
       if (!m.parent || !(await this.intactRoute(m.parent, f.delta.basePath, depth + 1))) return false;
     }
     return true;
+  }
+
+  /** Packed objects recorded for a full object (store/packs.ts: empty files named <full>.<packed>). */
+  private async packsOf(full: string): Promise<string[]> {
+    let names: string[];
+    try { names = await fs.readdir(path.join(this.dir, 'packs')); } catch { return []; }
+    return names.filter((n) => n.startsWith(`${full}.`) && /^[0-9a-f]{64}\.[0-9a-f]{64}$/.test(n)).map((n) => n.slice(65));
+  }
+
+  private async packedIntact(full: string): Promise<boolean> {
+    for (const packed of await this.packsOf(full)) if (await this.objectIntact(packed)) return true;
+    return false;
   }
 
   private async objectIntact(sha: string): Promise<boolean> {
