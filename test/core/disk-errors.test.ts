@@ -19,6 +19,7 @@ import { restore } from '../../src-main/core/ops/restore';
 import { verify } from '../../src-main/core/ops/verify';
 import { place } from '../../src-main/core/store/place';
 import { Store } from '../../src-main/core/store/store';
+import { makeHistory } from '../helpers/history';
 import { gaussianF32, nudgeF32, rng, sha256Of, snapshotTree, useScratch, writeSafetensors, type TestTensor } from '../helpers/models';
 
 const scratch = useScratch();
@@ -259,5 +260,21 @@ describe('a store on a read-only file system', () => {
     } finally {
       execFileSync('mount', ['-o', 'remount,rw', disk], { stdio: 'pipe' });
     }
+  });
+});
+
+describe('restore onto a disk that fills up', () => {
+  it('a rebuilt version whose write runs out of space is DISK_FULL, leaves nothing behind, and raises no unhandled rejection', async (ctx) => {
+    const dir = mountTmpfs(2048);
+    if (!dir) { ctx.skip(mountProblem!); return; }
+    // Two 5 MB versions; the newest without its full object, so the restore
+    // rebuilds it block by block and writes while it decodes the next block.
+    const h = await makeHistory(scratch(), 2);
+    const newest = (await h.store.readManifest(h.ids[1]!)).files[0]!;
+    await fs.rm(h.store.objectPath(newest.sha256));
+    const e = await failure(restore(h.store, h.ids[1]!, { to: path.join(dir, 'model.safetensors'), link: 'copy' })) as WeightlineError;
+    expect(e).toBeInstanceOf(WeightlineError);
+    expect(e.code).toBe('DISK_FULL');
+    expect(await fs.readdir(dir)).toEqual([]);
   });
 });

@@ -258,6 +258,11 @@ async function writeFromSource(source: FileSource, id: string, file: ManifestFil
         hash.update(chunk);
         await writing;
         writing = writeAll(chunk);
+        // Awaited at the next chunk or in finally; until then a failed write
+        // (ENOSPC) must not count as an unhandled rejection, which ends the
+        // process before the temp file is removed (found by the chaos test's
+        // full-disk property).
+        writing.catch(() => undefined);
       }
     } finally {
       // Never leave a write running against a handle about to be closed.
