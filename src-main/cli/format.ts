@@ -1,9 +1,12 @@
 // Human-readable output: sizes in MB/GB with one decimal, relative times, the
-// ASCII graph. JSON output never goes through here.
+// ASCII graph. JSON output never goes through here. Strings from a manifest are
+// escaped one by one (printable) so a newline in one cannot start a fake line;
+// main.ts's writers escape whatever else reaches the terminal.
 
 import { computeLanes, type LaneRow } from '../../src-shared/graph-lanes';
 import type { FileSummary, LogEntry, RepairResult, TensorSummary } from '../../src-shared/model';
 import { humanBytes, relativeTime, shortId } from '../../src-shared/format';
+import { printable } from '../../src-shared/printable';
 
 export { humanBytes, shortId, relativeTime };
 
@@ -60,7 +63,7 @@ export function formatLog(entries: readonly LogEntry[], head: string | null, loc
       : `full ${humanBytes(e.fullBytes)}`;
     const delta = e.type === 'DELTA' ? `, delta ${humanBytes(e.deltaBytes)}` : '';
     const tags = [e.id === head ? 'HEAD' : '', e.pinned ? 'pinned' : '', locationTag(locations?.get(e.id))].filter(Boolean).join(', ');
-    const [first = '', ...more] = e.message.split(/\r?\n/);
+    const [first = '', ...more] = e.message.split(/\r?\n/).map(printable);
     if (join) lines.push(join);
     lines.push(`${dot}${shortId(e.id)} ${e.type.padEnd(10)} ${first}${tags ? `  (${tags})` : ''}`);
     // A message's further lines stay inside the graph, under its first line.
@@ -80,9 +83,11 @@ function fmtNum(n: number | null, digits = 3): string {
 export function formatTensors(tensors: readonly TensorSummary[], onlyChanged: boolean): string {
   const rows = onlyChanged ? tensors.filter((t) => t.status !== 'unchanged') : tensors;
   if (rows.length === 0) return '    (no tensor changed)';
-  const nameW = Math.min(60, Math.max(6, ...rows.map((t) => t.name.length)));
+  // Escaped before padding, so a name's control characters neither reach the terminal nor break the columns.
+  const names = rows.map((t) => printable(t.name));
+  const nameW = Math.min(60, Math.max(6, ...names.map((n) => n.length)));
   const head = `    ${'tensor'.padEnd(nameW)}  ${'dtype'.padEnd(5)}  ${'shape'.padEnd(16)}  ${'status'.padEnd(9)}  ${'changed'.padStart(8)}  ${'max|Δ|'.padStart(9)}  ${'rel Δ'.padStart(9)}`;
-  const lines = rows.map((t) => `    ${t.name.padEnd(nameW)}  ${t.dtype.padEnd(5)}  ${JSON.stringify(t.shape).padEnd(16)}  ${t.status.padEnd(9)}  ${t.changedFraction === null ? '-'.padStart(8) : `${(t.changedFraction * 100).toFixed(1)}%`.padStart(8)}  ${fmtNum(t.maxAbsDiff).padStart(9)}  ${fmtNum(t.relChange).padStart(9)}`);
+  const lines = rows.map((t, i) => `    ${names[i]!.padEnd(nameW)}  ${t.dtype.padEnd(5)}  ${JSON.stringify(t.shape).padEnd(16)}  ${t.status.padEnd(9)}  ${t.changedFraction === null ? '-'.padStart(8) : `${(t.changedFraction * 100).toFixed(1)}%`.padStart(8)}  ${fmtNum(t.maxAbsDiff).padStart(9)}  ${fmtNum(t.relChange).padStart(9)}`);
   return [head, ...lines].join('\n');
 }
 
@@ -90,7 +95,7 @@ export function formatFiles(files: readonly FileSummary[], onlyChanged: boolean)
   const out: string[] = [];
   for (const f of files) {
     if (onlyChanged && f.status === 'unchanged') continue;
-    out.push(`  ${f.path}  ${humanBytes(f.bytes)}  ${f.format}  ${f.status}${f.sha256 ? `  sha256 ${f.sha256.slice(0, 16)}…` : ''}`);
+    out.push(`  ${printable(f.path)}  ${humanBytes(f.bytes)}  ${f.format}  ${f.status}${f.sha256 ? `  sha256 ${f.sha256.slice(0, 16)}…` : ''}`);
     if (f.tensors.length > 0) out.push(formatTensors(f.tensors, onlyChanged));
   }
   return out.length ? out.join('\n') : '  (no file changed)';

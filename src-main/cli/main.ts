@@ -8,6 +8,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { isWeightlineError, WeightlineError, type ErrorCode } from '../../src-shared/errors';
+import { jsonText, printable, printableText } from '../../src-shared/printable';
 import { WEIGHTLINE_VERSION } from '../../src-shared/version';
 import { CONFIG_EXPECTED, CONFIG_VALUE_SCHEMAS, DEFAULT_CONFIG, type StoreConfig } from '../../src-shared/settings';
 import { againstVersions, againstVersionsText, OVER_REASON, rawCopies, rawCopiesText } from '../../src-shared/storage-totals';
@@ -45,16 +46,27 @@ const defaultIO = (): CliIO => ({ stdout: process.stdout, stderr: process.stderr
 
 class UsageError extends Error {}
 
-export async function main(argv: readonly string[], io: CliIO = defaultIO()): Promise<number> {
+/**
+ * A writer whose every write has its control characters escaped: names,
+ * paths, messages and errors come from manifests and remotes, and none may
+ * drive the terminal (issue 18). Newlines and tabs are the CLI's own layout.
+ */
+function escaping(w: CliIO['stdout']): CliIO['stdout'] {
+  return { write: (s: string) => w.write(printableText(String(s))), ...(w.isTTY !== undefined ? { isTTY: w.isTTY } : {}) };
+}
+
+export async function main(argv: readonly string[], given: CliIO = defaultIO()): Promise<number> {
+  // Every word the CLI prints goes through these; only the progress bar, whose bytes are all ours, writes to the raw stream.
+  const io: CliIO = { ...given, stdout: escaping(given.stdout), stderr: escaping(given.stderr) };
   const out = (s: string): void => { io.stdout.write(s.endsWith('\n') ? s : `${s}\n`); };
   const err = (s: string): void => { io.stderr.write(s.endsWith('\n') ? s : `${s}\n`); };
   // Decided from the raw arguments: an error in parsing them must already come out as JSON.
   const jsonErrors = argv.includes('--json');
   const fail = (code: ErrorCode, message: string): void => {
-    if (jsonErrors) err(JSON.stringify({ error: { code, message } }));
+    if (jsonErrors) err(jsonText({ error: { code, message } }));
     else err(`weightline: error: ${message}`);
   };
-  const json = (v: unknown): void => out(JSON.stringify(v, null, 2));
+  const json = (v: unknown): void => out(jsonText(v, 2));
   let cwd = io.cwd;
   const here = (): string => cwd;
   const openStore = async (): Promise<Store> => (await import('../core/store/store')).Store.find(here());
@@ -64,7 +76,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
   let interrupt = null as Interrupt | null;
   let running = '';
   const signal = (): { signal?: AbortSignal } => (interrupt ? { signal: interrupt.signal } : {});
-  const bar = (): ReturnType<typeof progressBar> => progressBar(io.stderr.isTTY ? (io.stderr as NodeJS.WriteStream) : undefined);
+  const bar = (): ReturnType<typeof progressBar> => progressBar(given.stderr.isTTY ? (given.stderr as NodeJS.WriteStream) : undefined);
 
   const program = new Command('weightline')
     .description('Version history for machine-learning model parameters: bit-exact deltas, any version rebuilt on demand.')
@@ -144,10 +156,11 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
         `type     ${s.type}${s.pinned ? ' (pinned)' : ''}`,
         `parent   ${s.parent ?? '(none)'}`,
         `date     ${s.createdAt} (${relativeTime(s.createdAt)})`,
-        `path     ${s.path}`,
+        `path     ${printable(s.path)}`,
         `size     ${humanBytes(s.logicalBytes)}; on disk: ${s.hasFull ? `full ${humanBytes(s.fullBytes)}` : 'rebuilt on demand'}${s.type === 'DELTA' ? `, delta ${humanBytes(s.deltaBytes)}` : ''}; a restore replays ${s.chainLength} delta(s)`,
         '',
-        `    ${s.message}`,
+        // Every line of the message indented, as git show does: a message's own line never reads as the CLI's.
+        ...s.message.split(/\r?\n/u).map((l) => `    ${printable(l)}`.trimEnd()),
         '',
         formatFiles(s.files, !o.all),
       ].join('\n'));
@@ -182,7 +195,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
       const res = await (await ops.restore())(store, ref, { ...(to ? { to } : {}), force: !!o.force, link: o.link, onProgress: p.update, ...signal(), ...(fetchObjects ? { fetchObjects } : {}) });
       p.end();
       if (res.link?.warning) io.stderr.write(`weightline: warning: ${res.link.warning}\n`);
-      for (const n of res.notes ?? []) io.stderr.write(`weightline: note: ${n}\n`);
+      for (const n of res.notes ?? []) io.stderr.write(`weightline: note: ${printable(n)}\n`);
       if (o.json) { json(res); return; }
       out(`Restored ${shortId(res.id)} to ${path.relative(here(), res.target) || '.'} (${res.files} file(s), ${humanBytes(res.bytes)})`);
       const l = res.link;
@@ -244,8 +257,8 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
         p.end();
         if (o.json) json(res);
         else {
-          for (const c of res.commits) out(`${shortId(c.id)}  ${c.ok ? 'ok' : `FAILED: ${c.problems.join('; ')}`}`);
-          for (const k of res.damaged) out(`damaged: ${k}`);
+          for (const c of res.commits) out(`${shortId(c.id)}  ${c.ok ? 'ok' : `FAILED: ${printable(c.problems.join('; '))}`}`);
+          for (const k of res.damaged) out(`damaged: ${printable(k)}`);
           const bad = res.commits.filter((c) => !c.ok).length;
           out(res.ok
             ? `verified ${res.remote} (${res.url}): ${res.commits.length} commit(s), ${res.objectsChecked} object(s), ${humanBytes(res.bytesChecked)} hashed: all ok`
@@ -260,7 +273,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
       p.end();
       if (o.json) json(res);
       else {
-        for (const c of res.commits) out(`${shortId(c.id)}  ${c.ok ? 'ok' : `${c.restorable ? 'DAMAGED (still restores)' : 'FAILED'}: ${c.error}`}`);
+        for (const c of res.commits) out(`${shortId(c.id)}  ${c.ok ? 'ok' : `${c.restorable ? 'DAMAGED (still restores)' : 'FAILED'}: ${printable(c.error ?? '')}`}`);
         const bad = res.commits.filter((c) => !c.ok);
         const lost = bad.filter((c) => !c.restorable).length;
         out(res.ok

@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 import type { Progress } from '../../src-shared/model';
 import type { Store } from '../core/store/store';
 import type { CommandContext } from './command-context';
+import { printable } from '../../src-shared/printable';
+import { isOutsideSource } from '../core/base/manifest-paths';
 import { humanBytes, shortId } from './format';
 
 // remote add/list/remove, push, fetch, clone (issue 14). The remote code (and
@@ -47,7 +49,7 @@ export function registerRemote(program: Command, ctx: RemoteCommandContext): voi
       const list = await (await remote()).listRemotes(await ctx.openStore());
       if (o.json) { json(list); return; }
       if (list.length === 0) { out('No remotes (add one with `weightline remote add origin s3://bucket/prefix`).'); return; }
-      for (const x of list) out(`${x.name}\t${x.url}${x.endpoint ? `\t${x.endpoint}` : ''}${x.commits !== null ? `\t(${x.commits} commit(s) when last listed)` : ''}`);
+      for (const x of list) out(`${printable(x.name)}\t${printable(x.url)}${x.endpoint ? `\t${printable(x.endpoint)}` : ''}${x.commits !== null ? `\t(${x.commits} commit(s) when last listed)` : ''}`);
     });
   r.command('remove')
     .alias('rm')
@@ -112,8 +114,9 @@ export function registerRemote(program: Command, ctx: RemoteCommandContext): voi
         const { Store } = await import('../core/store/store');
         const store = await Store.open(res.root);
         const manifest = await store.readManifest(res.head);
-        if (path.isAbsolute(manifest.source.path)) {
-          note = `not restored: commit ${shortId(res.head)} lives at ${manifest.source.path}, outside the store; restore it with --to`;
+        if (isOutsideSource(manifest.source.path)) {
+          // A remote's commit never chooses where on this machine it is written (docs/STORE-FORMAT.md, "Path rules").
+          note = `not restored: commit ${shortId(res.head)} records its path as ${printable(manifest.source.path)}, outside the store; restore it with --to`;
         } else {
           const { restore } = await import('../core/ops/restore');
           const done = await restore(store, res.head, { onProgress: p.update, ...ctx.signal(), fetchObjects: await api.remoteObjectFetcher(store, { onProgress: p.update }) });

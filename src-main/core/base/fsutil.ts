@@ -10,7 +10,22 @@ import { WeightlineError } from '../../../src-shared/errors';
 export const TMP_PREFIX = '.tmp-';
 
 export function tempPathFor(target: string): string {
-  return path.join(path.dirname(target), `${TMP_PREFIX}${path.basename(target)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  return path.join(path.dirname(target), `${TMP_PREFIX}${tempStem(path.basename(target))}-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+/**
+ * The target's name, cut so the temp name stays within the 255 bytes a file
+ * name may have: a file whose own name is near that limit (the path rules
+ * allow 255) must still restore through its temp file.
+ */
+function tempStem(name: string): string {
+  if (Buffer.byteLength(name) <= 160) return name;
+  let cut = '';
+  for (const ch of name) {
+    if (Buffer.byteLength(cut + ch) > 160) break;
+    cut += ch;
+  }
+  return cut;
 }
 
 /** Flushes a file written through another descriptor (fsync applies to the file, not the descriptor). */

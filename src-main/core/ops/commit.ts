@@ -19,6 +19,7 @@ import { lineSinceCheckpoint } from '../store/history';
 import { checkpointFamily } from '../formats/checkpoint-names';
 import { withWriteLock } from '../store/lock';
 import { FORMAT_VERSION, type FileDelta, type Manifest, type ManifestFile } from '../base/manifest';
+import { manifestPathProblem } from '../base/manifest-paths';
 import { STORE_DIR, type Store } from '../store/store';
 import { listSourceFiles, StatCache, type WorkingFile } from './working-copy';
 
@@ -83,6 +84,9 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
   return withWriteLock(store, 'commit', async (signal) => {
     const { kind, files } = await listSourceFiles(abs);
     if (files.length === 0) throw new WeightlineError('BAD_USAGE', 'the folder holds no files to commit', abs);
+    // The paths pass the gate restore and fetch use, before anything is written: a name no restore would write is not recorded.
+    const unsafe = manifestPathProblem({ source: { path: store.sourcePathFor(abs), kind }, files: files.map((f) => ({ path: f.rel })), removedFiles: [] });
+    if (unsafe) throw new WeightlineError('UNSAFE_PATH', `cannot commit this: its ${unsafe}; rename it (docs/STORE-FORMAT.md, "Path rules", says what a path may be)`, abs);
     // Parse every file before writing anything: a bad file changes nothing.
     const layouts: FileLayout[] = [];
     for (const f of files) {

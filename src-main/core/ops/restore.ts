@@ -13,7 +13,8 @@ import { readLinks, writeLinks } from '../store/links';
 import type { Manifest, ManifestFile } from '../base/manifest';
 import { place, tryReflink } from '../store/place';
 import type { Store } from '../store/store';
-import { safeJoin } from './safe-path';
+import { isOutsideSource, quote, reservedName, safeJoin } from '../base/manifest-paths';
+import { readFetchedOutsideFile } from '../store/store-files';
 import { matchesManifest, StatCache, workingHashes } from './working-copy';
 
 export interface RestoreOptions {
@@ -40,7 +41,7 @@ export async function restore(store: Store, ref: string, opts: RestoreOptions = 
   const mode = opts.link ?? 'auto';
   const id = await resolveCommit(store, ref);
   const manifest = await store.readManifest(id);
-  const { target, ownPath } = await restoreTarget(store, manifest, opts.to);
+  const { target, ownPath } = await restoreTarget(store, id, manifest, opts.to);
   // Restoring to the commit's own path moves HEAD, and links are recorded in
   // links.json: both are writes and take the lock. A copy to another place
   // only reads the store, so it works on a read-only store too (a lock it
@@ -61,13 +62,19 @@ export async function restore(store: Store, ref: string, opts: RestoreOptions = 
  * is an existing folder or ends with a slash; its name always passes the same
  * safe join as a folder's files, so a manifest cannot steer it elsewhere.
  */
-async function restoreTarget(store: Store, manifest: Manifest, to: string | undefined): Promise<{ target: string; ownPath: string }> {
-  const ownPath = store.resolveSource(manifest.source.path);
-  if (!path.isAbsolute(manifest.source.path) && manifest.source.path !== '.') safeJoin(store.root, manifest.source.path);
+async function restoreTarget(store: Store, id: CommitId, manifest: Manifest, to: string | undefined): Promise<{ target: string; ownPath: string }> {
+  const src = manifest.source.path;
+  // The manifest reader's gate has passed every path; these are restore's own rules on where it writes.
+  if (isOutsideSource(src)) {
+    if (!to) await refuseOutsideTarget(store, id, src);
+  } else if (src !== '.') {
+    safeJoin(store.root, src);
+  }
+  const ownPath = store.resolveSource(src);
   if (manifest.source.kind === 'file') {
     const name = manifest.files[0]!.path;
     safeJoin(ownPath, name); // refuses a name with a folder part or ".."
-    if (name.includes('/')) throw new WeightlineError('UNSAFE_PATH', `refusing the file name "${name}" of a single-file commit: it names a folder`);
+    if (name.includes('/')) throw new WeightlineError('UNSAFE_PATH', `refusing the file name ${quote(name)} of a single-file commit: it names a folder`);
   }
   if (!to) return { target: ownPath, ownPath };
   let target = path.resolve(to);
@@ -76,6 +83,34 @@ async function restoreTarget(store: Store, manifest: Manifest, to: string | unde
     if (st?.isDirectory() || /[\\/]$/.test(to)) target = safeJoin(target, manifest.files[0]!.path);
   }
   return { target, ownPath };
+}
+
+/**
+ * A commit recorded outside the store's folder (an absolute source.path, as
+ * older versions wrote for a model outside it) goes back there only when it
+ * was made here: a remote's commit never chooses where on this machine it is
+ * written (issue 18: a forged commit's next plain restore wrote to
+ * `/some/where/pwned.txt`). Fetch records such commits in fetched-outside.json
+ * before they land; while that file is damaged, every such commit needs --to.
+ */
+async function refuseOutsideTarget(store: Store, id: CommitId, src: string): Promise<void> {
+  const withTo = `restore it with --to <path> to choose where it goes`;
+  if (!path.isAbsolute(src)) {
+    throw new WeightlineError('UNSAFE_PATH', `commit ${id.slice(0, 12)} records its path as ${quote(src)}, an absolute path of another platform; ${withTo}`);
+  }
+  const reserved = src.split(/[\\/]/u).find((part) => reservedName(part) !== null);
+  if (reserved !== undefined) {
+    throw new WeightlineError('UNSAFE_PATH', `commit ${id.slice(0, 12)} records its path as ${quote(src)}, inside ${quote(reserved)}, a folder whose files another program runs or the store reads as its own; ${withTo}`);
+  }
+  let fetched: ReadonlySet<string>;
+  try {
+    fetched = await readFetchedOutsideFile(store.dir);
+  } catch (e) {
+    throw new WeightlineError('UNSAFE_PATH', `commit ${id.slice(0, 12)} records its path as ${quote(src)}, outside the store's folder ${store.root}, and the record of commits fetched from remotes cannot be read (${(e as Error).message}); ${withTo}`);
+  }
+  if (fetched.has(id)) {
+    throw new WeightlineError('UNSAFE_PATH', `commit ${id.slice(0, 12)} came from a remote and records its path as ${quote(src)}, outside the store's folder ${store.root}; a remote's commit never chooses where on this machine it is written: ${withTo}`);
+  }
 }
 
 async function restoreLocked(

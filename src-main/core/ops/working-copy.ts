@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
 import { mapFsError, sha256File, writeFileAtomic } from '../base/fsutil';
 import type { Manifest } from '../base/manifest';
-import { STORE_DIR, type Store } from '../store/store';
+import { reservedName } from '../base/manifest-paths';
+import type { Store } from '../store/store';
 import { readStatCacheFile } from '../store/store-files';
 
 // The working copy: the model file or folder a commit came from. Hashing a
@@ -25,7 +26,8 @@ export async function listSourceFiles(abs: string): Promise<{ kind: 'file' | 'fo
   const walk = async (dir: string, prefix: string): Promise<void> => {
     const entries = await fs.readdir(dir, { withFileTypes: true });
     for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      if (e.name === STORE_DIR || e.name.startsWith('.tmp-')) continue;
+      // The store's own folder, and .git/.hg (in any spelling a file system reads as them), are not the model: never committed, so never restored.
+      if (reservedName(e.name) !== null || e.name.startsWith('.tmp-')) continue;
       const full = path.join(dir, e.name);
       const rel = prefix ? `${prefix}/${e.name}` : e.name;
       if (e.isDirectory()) await walk(full, rel);

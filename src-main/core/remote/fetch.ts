@@ -1,12 +1,14 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { WeightlineError } from '../../../src-shared/errors';
+import { isWeightlineError, WeightlineError } from '../../../src-shared/errors';
 import type { FetchSummary } from '../../../src-shared/contract';
 import type { CommitId, ProgressListener } from '../../../src-shared/model';
 import { fsyncDir, sha256, writeFileAtomic } from '../base/fsutil';
 import { newestFirst } from '../store/graph';
 import { withWriteLock } from '../store/lock';
-import { HEX64, parseManifest } from '../store/store-files';
+import type { Manifest } from '../base/manifest';
+import { isOutsideSource } from '../base/manifest-paths';
+import { fetchedOutsideFileContent, HEX64, parseManifest, readFetchedOutsideFile } from '../store/store-files';
 import { Store } from '../store/store';
 import { Remote, type ConnectOptions } from './client';
 import { mapBounded } from './pool';
@@ -53,7 +55,7 @@ async function fetchLocked(store: Store, remote: Remote, opts: FetchOptions & { 
   // Downloaded into temp files (a long history's manifests need not fit in
   // memory), then renamed into commits/ parents first, so a fetch stopped at
   // any instant leaves a store whose every commit has its parent.
-  const temps = new Map<string, { tmp: string; parent: string | null }>();
+  const temps = new Map<string, { tmp: string; parent: string | null; outside: boolean }>();
   try {
     await mapBounded(wanted, 8, async (id) => {
       const key = keys.manifest(remote.loc, id);
@@ -61,18 +63,29 @@ async function fetchLocked(store: Store, remote: Remote, opts: FetchOptions & { 
       if (!bytes) throw new WeightlineError('REMOTE_NOT_FOUND', `the remote ${remote.describe()} listed ${key} but does not hold it; run the command again`);
       const actual = sha256(bytes);
       if (actual !== id) throw remote.damaged(key, `${bytes.length} bytes that hash to ${actual}`);
-      let parent: string | null;
+      let manifest: Manifest;
       try {
-        parent = parseManifest(key, bytes).parent;
+        manifest = parseManifest(key, bytes, `nothing was fetched and the store is unchanged: the remote ${remote.describe()} holds a commit no Weightline writes (forged, or written by another program); remove ${key} from the remote, or fetch from another`);
       } catch (e) {
+        // A path that breaks the path rules (docs/STORE-FORMAT.md) is refused as such, naming the key.
+        if (isWeightlineError(e) && e.code === 'UNSAFE_PATH') throw e;
         throw remote.damaged(key, `a manifest this Weightline cannot read (${(e as Error).message})`);
       }
       const tmp = store.tempPath(`manifest-${id.slice(0, 12)}`);
       await writeFileAtomic(tmp, bytes);
-      temps.set(id, { tmp, parent });
+      temps.set(id, { tmp, parent: manifest.parent, outside: isOutsideSource(manifest.source.path) });
       done += bytes.length;
       opts.onProgress?.({ phase: 'fetching', bytesDone: done, bytesTotal: total });
     }, signal);
+
+    // A remote's commit never chooses where on this machine it is written:
+    // one whose path is outside the store's folder is recorded before it
+    // lands, and restore then asks for --to (ops/restore.ts).
+    const outside = [...temps].filter(([, t]) => t.outside).map(([id]) => id);
+    if (outside.length) {
+      const known = await readFetchedOutsideFile(store.dir);
+      await writeFileAtomic(path.join(store.dir, 'fetched-outside.json'), fetchedOutsideFileContent(new Set([...known, ...outside])));
+    }
 
     const fetched: CommitId[] = [];
     const placed = new Set<string>();

@@ -6,6 +6,7 @@ import type { CommitId } from '../../../src-shared/model';
 import { CONFIG_EXPECTED, CONFIG_KEYS, CONFIG_VALUE_SCHEMAS, DEFAULT_CONFIG, type StoreConfig } from '../../../src-shared/settings';
 import { mapFsError } from '../base/fsutil';
 import { FORMAT_VERSION, type Manifest } from '../base/manifest';
+import { manifestPathProblem } from '../base/manifest-paths';
 import { FILE_FORMATS } from '../formats/layout';
 
 // Every file of .weightline/ is read here, through a schema (docs/STORE-FORMAT.md,
@@ -254,6 +255,29 @@ export function linksFileContent(links: Readonly<Record<string, LinkRecordData>>
   return JSON.stringify(links, null, 1);
 }
 
+// ---- fetched-outside.json ----
+
+const FETCHED_OUTSIDE_EXPECTED = 'a JSON array of commit ids (64 hex characters each)';
+const FetchedOutsideSchema = z.array(hex64);
+
+/**
+ * Commits a fetch brought whose source.path lies outside the store's folder
+ * (absolute): restore writes them only where --to says, never to that path
+ * (docs/STORE-FORMAT.md, "Path rules"). None when the file does not exist;
+ * CORRUPT when damaged (restore then asks for --to for every such commit).
+ */
+export async function readFetchedOutsideFile(dir: string): Promise<ReadonlySet<string>> {
+  const file = path.join(dir, 'fetched-outside.json');
+  const next = 'fix it, or restore commits whose path is outside the store\'s folder with --to';
+  const raw = await readJson(file, FETCHED_OUTSIDE_EXPECTED, next);
+  if (!raw) return new Set();
+  return new Set(check(file, FetchedOutsideSchema, raw.value, FETCHED_OUTSIDE_EXPECTED, next));
+}
+
+export function fetchedOutsideFileContent(ids: ReadonlySet<string>): string {
+  return JSON.stringify([...ids].sort()) + '\n';
+}
+
 // ---- index.json (stat cache) ----
 
 const StatEntrySchema = z.looseObject({
@@ -343,12 +367,17 @@ const ManifestSchema = z.looseObject({
 
 const MANIFEST_EXPECTED = 'a commit manifest as docs/STORE-FORMAT.md describes it';
 
+/** What an UNSAFE_PATH manifest in the store's own commits/ advises. */
+const UNSAFE_NEXT = 'Weightline never records such a path, so this manifest was forged or written by another program; nothing of it is read or restored (`weightline verify` lists the commits it affects)';
+
 /**
  * A manifest's bytes, already checked against its id, as a Manifest. Its hash
  * matched, so a wrong shape was written that way (by another program or a
- * bug): reported, never read around.
+ * bug): reported, never read around. Its paths pass the one gate
+ * (base/manifest-paths.ts) here, so no reader ever sees an unsafe one:
+ * UNSAFE_PATH naming the file (or remote key), with `unsafeNext` as advice.
  */
-export function parseManifest(file: string, bytes: Uint8Array): Manifest {
+export function parseManifest(file: string, bytes: Uint8Array, unsafeNext = UNSAFE_NEXT): Manifest {
   const next = 'this commit cannot be read; `weightline verify` lists the commits it affects';
   let value: unknown;
   try {
@@ -360,5 +389,8 @@ export function parseManifest(file: string, bytes: Uint8Array): Manifest {
   if (typeof version === 'number' && version !== FORMAT_VERSION) {
     throw new WeightlineError('STORE_VERSION', `expected manifest format ${FORMAT_VERSION}, found ${version}; use a Weightline that reads that version`, file);
   }
-  return check(file, ManifestSchema, value, MANIFEST_EXPECTED, next) as unknown as Manifest;
+  const manifest = check(file, ManifestSchema, value, MANIFEST_EXPECTED, next) as unknown as Manifest;
+  const unsafe = manifestPathProblem(manifest);
+  if (unsafe) throw new WeightlineError('UNSAFE_PATH', `refusing this commit manifest: its ${unsafe}; ${unsafeNext}`, file);
+  return manifest;
 }

@@ -4,6 +4,7 @@ import { WeightlineError } from '../../../src-shared/errors';
 import type { CommitId } from '../../../src-shared/model';
 import { exists, fsyncDir, sha256, TMP_PREFIX, writeFileAtomic, mapFsError } from '../base/fsutil';
 import type { Manifest } from '../base/manifest';
+import { manifestPathProblem } from '../base/manifest-paths';
 import { CONFIG_KEYS, DEFAULT_CONFIG, type StoreConfig } from '../../../src-shared/settings';
 import {
   configFileContent, damaged, formatFileContent, headFileContent, parseManifest, pinsFileContent,
@@ -190,6 +191,9 @@ export class Store {
   }
 
   async writeManifest(manifest: Manifest): Promise<CommitId> {
+    // What the reader would refuse is never written (commit passes its paths through the same gate).
+    const unsafe = manifestPathProblem(manifest);
+    if (unsafe) throw new WeightlineError('UNSAFE_PATH', `refusing to record a commit whose ${unsafe}; rename the file or folder and commit again`);
     const bytes = Buffer.from(JSON.stringify(manifest));
     const id = sha256(bytes);
     await writeFileAtomic(path.join(this.dir, 'commits', `${id}.json`), bytes);
