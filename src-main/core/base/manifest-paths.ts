@@ -29,6 +29,8 @@ const LONE_SURROGATE = /[\ud800-\udfff]/u;
 // there (git's CVE-2014-9390 list).
 const HFS_IGNORED = /[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/gu;
 
+const NEEDS_TRIM = /[:\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]|[. ]$/u;
+
 /** Folders whose files other programs run or the store reads as its own: never written from a manifest. */
 const RESERVED = ['.git', '.weightline', '.hg'] as const;
 
@@ -39,6 +41,8 @@ const RESERVED = ['.git', '.weightline', '.hg'] as const;
  * points above, and every common desktop file system ignores case.
  */
 export function foldName(name: string): string {
+  // Most names have nothing to trim: only case to fold (a fast path that keeps 200,000-file manifests quick).
+  if (!NEEDS_TRIM.test(name)) return name.toLowerCase();
   const colon = name.indexOf(':');
   const base = (colon >= 0 ? name.slice(0, colon) : name).replace(HFS_IGNORED, '');
   return base.replace(/[. ]+$/u, '').toLowerCase();
@@ -46,6 +50,8 @@ export function foldName(name: string): string {
 
 /** The reserved folder a name stands for on some file system (`.Git.`, `.WEIGHTLINE `, `GIT~1`), or null. */
 export function reservedName(name: string): string | null {
+  // Every reserved spelling starts with "." once HFS+'s ignored code points are gone, or is a short name with "~".
+  if (name.charCodeAt(0) !== 0x2e && !name.includes('~') && !NEEDS_TRIM.test(name)) return null;
   const folded = foldName(name);
   // toUpperCase as well: NTFS compares by an upcase table, where a dotless ı is I.
   const upper = folded.toUpperCase();
@@ -132,6 +138,7 @@ export function manifestPathProblem(m: ManifestPaths): string | null {
   if (m.source.kind === 'file' && m.files.length !== 1) return `a single-file commit lists ${m.files.length} files`;
   const exact = new Set<string>();
   const folded = new Set<string>();
+  const keys: string[] = [];
   for (let i = 0; i < m.files.length; i++) {
     const f = m.files[i]!.path;
     const p = pathProblem(f);
@@ -139,7 +146,8 @@ export function manifestPathProblem(m: ManifestPaths): string | null {
     if (m.source.kind === 'file' && f.includes('/')) return `the file name ${quote(f)} of a single-file commit names a folder`;
     if (exact.has(f)) return `files[${i}].path ${quote(f)} is listed twice`;
     exact.add(f);
-    folded.add(f.split('/').map(foldName).join('/'));
+    keys.push(f.split('/').map(foldName).join('/'));
+    folded.add(keys[i]!);
     const base = m.files[i]!.delta?.basePath;
     if (base != null) {
       const b = pathProblem(base);
@@ -150,10 +158,10 @@ export function manifestPathProblem(m: ManifestPaths): string | null {
   // too, since on a case-insensitive disk `A` and `a/b` collide the same way.
   for (let i = 0; i < m.files.length; i++) {
     const f = m.files[i]!.path;
-    const key = f.split('/').map(foldName).join('/');
+    const key = keys[i]!;
     for (let at = key.indexOf('/'); at >= 0; at = key.indexOf('/', at + 1)) {
       if (folded.has(key.slice(0, at))) {
-        const clash = m.files.find((g) => g.path.split('/').map(foldName).join('/') === key.slice(0, at))!.path;
+        const clash = m.files[keys.indexOf(key.slice(0, at))]!.path;
         return `files[${i}].path ${quote(f)} puts a file inside ${quote(clash)}, which the same commit lists as a file`;
       }
     }
