@@ -45,9 +45,10 @@ const dangerousPath = fc.oneof(
   fc.tuple(fc.constantFrom('/', '//', 'C:/', 'C:\\', '\\\\server\\share\\', '~/'), fc.array(dangerousPart, { maxLength: 3 })).map(([a, parts]) => a + parts.join('/')),
 );
 
-/** Control, DEL, C1 and bidi characters: what no accepted path may hold. */
+/** C0 controls other than newline and tab: what no CLI output may hold raw. */
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL_OUT = new RegExp('[\\u0000-\\u0008\\u000b-\\u001f]', 'u');
+/** Control, DEL, C1 and bidi characters: what no accepted path may hold. */
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
 
