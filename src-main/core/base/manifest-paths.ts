@@ -33,6 +33,11 @@ const NEEDS_TRIM = /[:\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]|[. ]$/u;
 
 /** Folders whose files other programs run or the store reads as its own: never written from a manifest. */
 const RESERVED = ['.git', '.weightline', '.hg'] as const;
+const RESERVED_WHAT: Record<(typeof RESERVED)[number], string> = {
+  '.git': "Git's own folder, whose config can run commands",
+  '.hg': "Mercurial's own folder, whose config can run commands",
+  '.weightline': "the store's own folder",
+};
 
 /**
  * A name as case-insensitive, trailing-dot-trimming file systems read it:
@@ -49,7 +54,7 @@ export function foldName(name: string): string {
 }
 
 /** The reserved folder a name stands for on some file system (`.Git.`, `.WEIGHTLINE `, `GIT~1`), or null. */
-export function reservedName(name: string): string | null {
+export function reservedName(name: string): (typeof RESERVED)[number] | null {
   // Every reserved spelling starts with "." once HFS+'s ignored code points are gone, or is a short name with "~".
   if (name.charCodeAt(0) !== 0x2e && !name.includes('~') && !NEEDS_TRIM.test(name)) return null;
   const folded = foldName(name);
@@ -80,26 +85,31 @@ export function nameProblem(name: string): string | null {
   // "..." and ". ." are "." or ".." (or nothing) where trailing dots and spaces are dropped.
   if (/^[. ]+$/u.test(name)) return `has a part ${quote(name)} that means this folder or the one above it`;
   const bytes = utf8Bytes(name);
-  if (bytes > MAX_NAME_BYTES) return `has a name of ${bytes} bytes (${quote(name)}), longer than the ${MAX_NAME_BYTES} bytes file systems take`;
+  if (bytes > MAX_NAME_BYTES) return `has a name of ${bytes} bytes, longer than the ${MAX_NAME_BYTES} bytes file systems take`;
   const reserved = reservedName(name);
-  if (reserved) return `has a part ${quote(name)}, which file systems read as ${reserved}, a folder ${reserved === '.weightline' ? 'that holds the store itself' : 'whose files another program runs'}`;
+  if (reserved) return `has a part ${quote(name)}${name === reserved ? '' : `, which file systems read as ${reserved}`}: ${RESERVED_WHAT[reserved]}`;
   return null;
 }
 
-/** Why a relative manifest path (posix, "a/b/c") is unsafe, or null when it is safe to join under any folder. */
+/**
+ * Why a relative manifest path (posix, "a/b/c") is unsafe, or null when it is
+ * safe to join under any folder. The answer starts with the path, quoted:
+ * `".git/HEAD" has a part ".git": …`.
+ */
 export function pathProblem(rel: string): string | null {
-  if (rel === '') return 'is empty';
-  if (LONE_SURROGATE.test(rel)) return `is not well-formed Unicode (${quote(rel)})`;
+  const q = quote(rel);
+  if (rel === '') return `${q} is empty`;
+  if (LONE_SURROGATE.test(rel)) return `${q} is not well-formed Unicode`;
   const bad = FORBIDDEN_CHAR.exec(rel);
-  if (bad) return `holds the control character U+${bad[0].codePointAt(0)!.toString(16).padStart(4, '0').toUpperCase()} (${quote(rel)})`;
-  if (rel.includes('\\')) return `holds a backslash, a folder separator on Windows (${quote(rel)})`;
-  if (rel.startsWith('/')) return `is absolute (${quote(rel)})`;
-  if (/^[A-Za-z]:/u.test(rel)) return `starts with a drive letter (${quote(rel)})`;
+  if (bad) return `${q} holds the control character U+${bad[0].codePointAt(0)!.toString(16).padStart(4, '0').toUpperCase()}`;
+  if (rel.includes('\\')) return `${q} holds a backslash, a folder separator on Windows`;
+  if (rel.startsWith('/')) return `${q} is absolute`;
+  if (/^[A-Za-z]:/u.test(rel)) return `${q} starts with a drive letter`;
   const bytes = utf8Bytes(rel);
-  if (bytes > MAX_PATH_BYTES) return `is ${bytes} bytes long, longer than the ${MAX_PATH_BYTES} bytes a path may have`;
+  if (bytes > MAX_PATH_BYTES) return `${q} is ${bytes} bytes long, longer than the ${MAX_PATH_BYTES} bytes a path may have`;
   for (const part of rel.split('/')) {
     const p = nameProblem(part);
-    if (p) return rel.includes('/') ? `${p}, in ${quote(rel)}` : p;
+    if (p) return `${q} ${p}`;
   }
   return null;
 }
@@ -180,6 +190,6 @@ export function manifestPathProblem(m: ManifestPaths): string | null {
  */
 export function safeJoin(root: string, rel: string): string {
   const p = pathProblem(rel);
-  if (p) throw new WeightlineError('UNSAFE_PATH', `refusing the path from a manifest: it ${p}; Weightline never records such a path, so the commit was forged or written by another program`);
+  if (p) throw new WeightlineError('UNSAFE_PATH', `refusing the manifest path ${p}; Weightline never records such a path, so the commit was forged or written by another program`);
   return path.join(root, ...rel.split('/'));
 }
