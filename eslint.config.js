@@ -69,6 +69,12 @@ export default defineConfig(
     languageOptions: { globals: { ...globals.browser } },
     rules: {
       'no-restricted-imports': ['error', { patterns: [nodeBuiltins, electron, fromMain] }],
+      // Names, paths and messages come from manifests and remotes (issue 18): the UI shows them as text, never as HTML.
+      'no-restricted-syntax': ['error',
+        { selector: "JSXAttribute[name.name='dangerouslySetInnerHTML']", message: 'strings from a store or a remote are shown as React text, never as HTML' },
+        { selector: "MemberExpression[property.name=/^(innerHTML|outerHTML|insertAdjacentHTML)$/]", message: 'set textContent instead: strings from a store or a remote are never HTML' },
+        { selector: "CallExpression[callee.property.name='html']", message: "use d3's .text(): strings from a store or a remote are never HTML" },
+      ],
     },
   },
   {
