@@ -10,6 +10,7 @@ import {
 } from '../../src-shared/contract';
 import type { CleanupPlan } from '../../src-shared/model';
 import { isWeightlineError, WeightlineError, type WeightlineErrorJSON } from '../../src-shared/errors';
+import { printableText } from '../../src-shared/printable';
 import { log, quickStatus, show } from '../core/ops/inspect';
 import { commitSummaries } from '../core/store/log-index';
 // Remote settings and where commits are: small files only (the AWS SDK loads in push/fetch/restore jobs, never here).
@@ -321,6 +322,7 @@ function settingsOf(c: Settings): Settings {
 export function toErrorJSON(e: unknown): WeightlineErrorJSON {
   if (isWeightlineError(e)) return e.toJSON();
   const message = e instanceof Error ? e.message : String(e);
-  console.error('weightline: internal error:', e);
+  // In browser mode this reaches the terminal `serve` runs in: its text may quote a store's or a remote's strings.
+  console.error(printableText(`weightline: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
   return { code: 'INTERNAL', message: `internal error (a bug, please report it): ${message}` };
 }
