@@ -322,3 +322,40 @@ describe('commit passes its paths through the same gate', () => {
     expect(await sha256Of(path.join(root, 'copy', long))).toBe(await sha256Of(path.join(folder, long)));
   });
 });
+
+describe('a file and a folder of the same name across commits', () => {
+  it('restores a version with a file "a" over one with "a/b", and back, leaving no empty folder', async () => {
+    const root = scratch();
+    const folder = path.join(root, 'm');
+    await fs.mkdir(path.join(folder, 'a'), { recursive: true });
+    await fs.writeFile(path.join(folder, 'a', 'b.json'), '{"v":1}');
+    await fs.writeFile(path.join(folder, 'keep.json'), '{}');
+    const store = await Store.init(root);
+    const first = await commit(store, folder, { message: 'folder a' });
+    await fs.rm(path.join(folder, 'a'), { recursive: true });
+    await fs.writeFile(path.join(folder, 'a'), 'now a file');
+    const second = await commit(store, folder, { message: 'file a' });
+    await restore(store, first.id);
+    expect(await fs.readFile(path.join(folder, 'a', 'b.json'), 'utf8')).toBe('{"v":1}');
+    await restore(store, second.id);
+    expect(await fs.readFile(path.join(folder, 'a'), 'utf8')).toBe('now a file');
+    await restore(store, first.id);
+    expect((await fs.readdir(folder)).sort()).toEqual(['a', 'keep.json']);
+  });
+
+  it('a folder of the user standing where a file goes is a clear DIRTY error, even with --force, and is left alone', async () => {
+    const root = scratch();
+    const folder = path.join(root, 'm');
+    await fs.mkdir(folder);
+    await fs.writeFile(path.join(folder, 'a'), 'file');
+    const store = await Store.init(root);
+    const c = await commit(store, folder, { message: 'file a' });
+    const to = path.join(root, 'elsewhere');
+    await fs.mkdir(path.join(to, 'a'), { recursive: true });
+    await fs.writeFile(path.join(to, 'a', 'mine.txt'), 'mine');
+    const r = await cli(root, 'restore', c.id, '--to', to, '--force');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/a folder stands where this version has a file/);
+    expect(await fs.readFile(path.join(to, 'a', 'mine.txt'), 'utf8')).toBe('mine');
+  });
+});

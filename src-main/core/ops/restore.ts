@@ -160,6 +160,11 @@ async function restoreLocked(
   let linked = 0;
   let bytesNotCopied = 0;
   const onBytes = (n: number): void => { done += n; opts.onProgress?.({ phase: 'restoring', bytesDone: done, bytesTotal: total }); };
+  // Files of the version that was there and not of this one were committed,
+  // so removing them loses nothing. Removed first, with the folders they
+  // leave empty: this version may have a file where that one had a folder
+  // (`a/b`, now `a`), or the reverse.
+  if (tracked && manifest.source.kind === 'folder') await removeStale(target, tracked, manifest);
   for (const file of manifest.files) {
     if (opts.signal?.aborted) throw new WeightlineError('CANCELLED', 'the restore was cancelled; files restored so far are whole, the rest untouched');
     const dest = manifest.source.kind === 'file' ? target : safeJoin(target, file.path);
@@ -193,15 +198,46 @@ async function restoreLocked(
     cache.remember(dest, file.sha256, await fs.stat(dest));
   }
   if (linksUsable && linksChanged) await writeLinks(store, links);
-  // Files of the version that was there and not of this one were committed, so removing them loses nothing.
-  if (tracked && manifest.source.kind === 'folder') {
-    const keep = new Set(manifest.files.map((f) => f.path));
-    for (const f of tracked.files) if (!keep.has(f.path)) await fs.rm(safeJoin(target, f.path), { force: true });
-  }
   if (target === ownPath) await store.writeHead(id);
   await cache.save();
   const warning = linked > 0 && (mode === 'hardlink' || mode === 'symlink') ? LINK_WARNING : null;
   return { id, target, files: manifest.files.length, bytes: total, link: { linked, bytesNotCopied, mode, warning }, ...(notes.length ? { notes } : {}) };
+}
+
+/** Removes the tracked version's files this version lacks, and every folder that leaves empty (never the target itself). */
+async function removeStale(target: string, tracked: Manifest, manifest: Manifest): Promise<void> {
+  const keep = new Set(manifest.files.map((f) => f.path));
+  const folders = new Set<string>();
+  for (const f of tracked.files) {
+    if (keep.has(f.path)) continue;
+    await fs.rm(safeJoin(target, f.path), { force: true }).catch((e: unknown) => { throw targetFsError(e, safeJoin(target, f.path)); });
+    const parts = f.path.split('/');
+    for (let i = parts.length - 1; i > 0; i--) folders.add(parts.slice(0, i).join('/'));
+  }
+  // Deepest first; rmdir refuses a folder that still holds anything (the user's own files stay).
+  for (const dir of [...folders].sort((a, b) => b.split('/').length - a.split('/').length)) {
+    await fs.rmdir(safeJoin(target, dir)).catch(() => undefined);
+  }
+}
+
+/**
+ * A file system error at a restore's target, in words: what stands in the
+ * way (a file where the version has a folder, or the reverse; a name longer
+ * than the disk takes) is the target's state, not a bug.
+ */
+function targetFsError(e: unknown, file: string): unknown {
+  switch ((e as NodeJS.ErrnoException)?.code) {
+    case 'ENOTDIR':
+    case 'EEXIST':
+      return new WeightlineError('DIRTY', 'a file stands where this version has a folder; move it away, or restore with --to another folder', file);
+    case 'EISDIR':
+    case 'ENOTEMPTY':
+      return new WeightlineError('DIRTY', 'a folder stands where this version has a file; move it away, or restore with --to another folder', file);
+    case 'ENAMETOOLONG':
+      return new WeightlineError('UNSUPPORTED', 'this path is longer than the file system takes (ENAMETOOLONG); restore with --to a folder with a shorter path', file);
+    default:
+      return mapFsError(e, file);
+  }
 }
 
 /**
@@ -215,7 +251,7 @@ async function restoreLocked(
  */
 async function placeObject(store: Store, id: CommitId, file: ManifestFile, dest: string, mode: LinkMode): Promise<'reflink' | 'hardlink' | 'symlink' | 'copy' | 'damaged' | null> {
   const object = store.objectPath(file.sha256);
-  await fs.mkdir(path.dirname(dest), { recursive: true }).catch((e: unknown) => { throw mapFsError(e, path.dirname(dest)); });
+  await fs.mkdir(path.dirname(dest), { recursive: true }).catch((e: unknown) => { throw targetFsError(e, path.dirname(dest)); });
   const temp = tempPathFor(dest);
   try {
     let how: 'reflink' | 'hardlink' | 'symlink' | 'copy';
@@ -251,7 +287,7 @@ async function placeObject(store: Store, id: CommitId, file: ManifestFile, dest:
   } catch (e) {
     await fs.rm(temp, { force: true });
     if (e instanceof WeightlineError) throw e;
-    throw mapFsError(e, dest);
+    throw targetFsError(e, dest);
   }
 }
 
@@ -264,7 +300,7 @@ export async function writeVersion(
   store: Store, id: string, file: ManifestFile, dest: string, onBytes: (n: number) => void, signal?: AbortSignal,
   opts: { graph?: HistoryGraph; bad?: Set<string> } = {},
 ): Promise<VerifiedRead> {
-  await fs.mkdir(path.dirname(dest), { recursive: true }).catch((e: unknown) => { throw mapFsError(e, path.dirname(dest)); });
+  await fs.mkdir(path.dirname(dest), { recursive: true }).catch((e: unknown) => { throw targetFsError(e, path.dirname(dest)); });
   return readVersion(store, id, file, (source) => writeFromSource(source, id, file, dest, onBytes, signal), opts);
 }
 
@@ -324,6 +360,6 @@ async function writeFromSource(source: FileSource, id: string, file: ManifestFil
     await fs.rm(temp, { force: true });
     if (reported) onBytes(-reported);
     if (e instanceof WeightlineError) throw e;
-    throw mapFsError(e, dest);
+    throw targetFsError(e, dest);
   }
 }
