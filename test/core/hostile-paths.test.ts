@@ -359,3 +359,39 @@ describe('a file and a folder of the same name across commits', () => {
     expect(await fs.readFile(path.join(to, 'a', 'mine.txt'), 'utf8')).toBe('mine');
   });
 });
+
+describe('property: forged manifests of dangerous paths never write outside the target (issue 18)', () => {
+  it('restore --to of random forged manifests writes only under the target, never a reserved name, and fails only with clear errors', async () => {
+    const { world, store, manifest } = await folderStore();
+    const real = manifest.files.find((f) => f.path === 'config.json')!;
+    const safe = fc.constantFrom('a', 'b/c', 'model/x.json', 'd/e/f.bin', '\u00e9t\u00e9/\u{1f600}.json', 'x'.repeat(255));
+    const filesArb = fc.array(fc.oneof(dangerousPath, safe, safe), { minLength: 1, maxLength: 4 });
+    const caches = new Set(['index.json', 'checked.json', 'log-index.json']);
+    const storeFiles = async (): Promise<Map<string, string>> => new Map([...(await snapshot(store.dir))].filter(([f]) => !caches.has(path.basename(f))));
+    const storeBefore = await storeFiles();
+    let run = 0, accepted = 0;
+    await fc.assert(fc.asyncProperty(filesArb, fc.constantFrom<'file' | 'folder'>('folder', 'folder', 'file'), async (paths, kind) => {
+      const target = path.join(world, `t${run++}`);
+      const forged = { ...manifest, parent: null, source: { path: kind === 'file' ? 'm.json' : 'model', kind }, files: paths.map((p) => ({ ...real, path: p, delta: null })) };
+      const id = await forge(store, forged);
+      const before = await snapshot(world);
+      const fresh = await Store.open(store.root);
+      const outcome = await restore(fresh, id, { to: target, force: true }).then(() => null, (e: unknown) => e);
+      if (outcome !== null) {
+        // Refused: a clear error, never a bug; and then nothing was written at all.
+        expect(outcome).toMatchObject({ code: expect.stringMatching(/^(UNSAFE_PATH|CORRUPT|DIRTY|UNSUPPORTED)$/u) });
+      } else accepted++;
+      const after = await snapshot(world);
+      for (const [file] of after) {
+        if (before.has(file) || file.startsWith(store.dir + path.sep)) continue;
+        const rel = path.relative(target, file);
+        expect(rel.startsWith('..') || path.isAbsolute(rel), file).toBe(false);
+        for (const part of rel.split(path.sep)) expect(['.git', '.weightline', '.hg'].includes(part.replace(/[. ]+$/u, '').toLowerCase()), file).toBe(false);
+      }
+      if (outcome !== null && ['UNSAFE_PATH', 'CORRUPT'].includes((outcome as { code: string }).code)) expect([...after.keys()].filter((f) => !before.has(f) && !f.startsWith(store.dir))).toEqual([]);
+      await fs.rm(path.join(store.dir, 'commits', `${id}.json`));
+    }), { numRuns: 80 });
+    expect(await storeFiles()).toEqual(storeBefore);
+    console.log(`forged-manifest property: ${accepted} of ${run} forged manifests passed the gate and restored under their target`);
+  });
+});
