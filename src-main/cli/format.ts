@@ -104,9 +104,9 @@ export function formatFiles(files: readonly FileSummary[], onlyChanged: boolean)
 export function formatRepair(r: RepairResult): string {
   const lines: string[] = [];
   const verb = r.dryRun ? 'to be ' : '';
-  for (const q of r.quarantined) lines.push(`${r.dryRun ? 'would quarantine' : 'quarantined'} ${shortId(q.object)} (${q.reason})${r.dryRun ? '' : ` → ${q.path}`}`);
-  for (const b of r.rebuilt) lines.push(`${r.dryRun ? 'would rebuild' : 'rebuilt'} ${b.path} of ${shortId(b.commit)} ${b.route}`);
-  for (const c of r.commits) if (c.outcome !== 'intact') lines.push(`${shortId(c.id)}  ${c.outcome}${c.detail ? `: ${c.detail}` : ''}`);
+  for (const q of r.quarantined) lines.push(`${r.dryRun ? 'would quarantine' : 'quarantined'} ${shortId(q.object)} (${printable(q.reason)})${r.dryRun ? '' : ` → ${q.path}`}`);
+  for (const b of r.rebuilt) lines.push(`${r.dryRun ? 'would rebuild' : 'rebuilt'} ${printable(b.path)} of ${shortId(b.commit)} ${b.route}`);
+  for (const c of r.commits) if (c.outcome !== 'intact') lines.push(`${shortId(c.id)}  ${c.outcome}${c.detail ? `: ${printable(c.detail)}` : ''}`);
   const count = (o: string): number => r.commits.filter((c) => c.outcome === o).length;
   const touched = r.quarantined.length + r.rebuilt.length;
   lines.push(touched === 0 && count('lost') === 0

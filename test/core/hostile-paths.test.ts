@@ -93,6 +93,7 @@ describe('the path gate (issue 18, item 1)', () => {
     expect(manifestPathProblem(m('folder', 'A', 'a/b'))).toMatch(/inside "A"/);
     expect(manifestPathProblem(m('folder', 'x.', 'x/y'))).toMatch(/inside "x\."/);
     expect(manifestPathProblem(m('folder', 'a', 'a'))).toMatch(/listed twice/);
+    expect(manifestPathProblem(m('folder', 'e\u0301t\u00e9', '\u00e9te\u0301/x'))).toMatch(/inside/); // one name on macOS (NFC/NFD)
     expect(manifestPathProblem(m('folder', 'a', 'ab/c', 'a.json', 'b/a'))).toBeNull();
     expect(manifestPathProblem(m('file', 'sub/model.pt'))).toMatch(/names a folder/);
     expect(manifestPathProblem(m('file', 'a', 'b'))).toMatch(/lists 2 files/);

@@ -29,6 +29,8 @@ const LONE_SURROGATE = /[\ud800-\udfff]/u;
 // there (git's CVE-2014-9390 list).
 const HFS_IGNORED = /[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/gu;
 
+// eslint-disable-next-line no-control-regex -- the ASCII range, which starts at U+0000
+const NON_ASCII = /[^\u0000-\u007f]/u;
 const NEEDS_TRIM = /[:\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]|[. ]$/u;
 
 /** Folders whose files other programs run or the store reads as its own: never written from a manifest. */
@@ -47,10 +49,11 @@ const RESERVED_WHAT: Record<(typeof RESERVED)[number], string> = {
  */
 export function foldName(name: string): string {
   // Most names have nothing to trim: only case to fold (a fast path that keeps 200,000-file manifests quick).
-  if (!NEEDS_TRIM.test(name)) return name.toLowerCase();
+  if (!NEEDS_TRIM.test(name)) return NON_ASCII.test(name) ? name.normalize('NFC').toLowerCase() : name.toLowerCase();
   const colon = name.indexOf(':');
   const base = (colon >= 0 ? name.slice(0, colon) : name).replace(HFS_IGNORED, '');
-  return base.replace(/[. ]+$/u, '').toLowerCase();
+  // NFC as well: macOS reads a composed and a decomposed é as one name.
+  return base.replace(/[. ]+$/u, '').normalize('NFC').toLowerCase();
 }
 
 /** The reserved folder a name stands for on some file system (`.Git.`, `.WEIGHTLINE `, `GIT~1`), or null. */
@@ -97,19 +100,19 @@ export function nameProblem(name: string): string | null {
  * `".git/HEAD" has a part ".git": …`.
  */
 export function pathProblem(rel: string): string | null {
-  const q = quote(rel);
-  if (rel === '') return `${q} is empty`;
-  if (LONE_SURROGATE.test(rel)) return `${q} is not well-formed Unicode`;
+  const q = (): string => quote(rel); // only on the way out: quoting every good path would cost more than checking it
+  if (rel === '') return '"" is empty';
+  if (LONE_SURROGATE.test(rel)) return `${q()} is not well-formed Unicode`;
   const bad = FORBIDDEN_CHAR.exec(rel);
-  if (bad) return `${q} holds the control character U+${bad[0].codePointAt(0)!.toString(16).padStart(4, '0').toUpperCase()}`;
-  if (rel.includes('\\')) return `${q} holds a backslash, a folder separator on Windows`;
-  if (rel.startsWith('/')) return `${q} is absolute`;
-  if (/^[A-Za-z]:/u.test(rel)) return `${q} starts with a drive letter`;
+  if (bad) return `${q()} holds the control character U+${bad[0].codePointAt(0)!.toString(16).padStart(4, '0').toUpperCase()}`;
+  if (rel.includes('\\')) return `${q()} holds a backslash, a folder separator on Windows`;
+  if (rel.startsWith('/')) return `${q()} is absolute`;
+  if (/^[A-Za-z]:/u.test(rel)) return `${q()} starts with a drive letter`;
   const bytes = utf8Bytes(rel);
-  if (bytes > MAX_PATH_BYTES) return `${q} is ${bytes} bytes long, longer than the ${MAX_PATH_BYTES} bytes a path may have`;
+  if (bytes > MAX_PATH_BYTES) return `${q()} is ${bytes} bytes long, longer than the ${MAX_PATH_BYTES} bytes a path may have`;
   for (const part of rel.split('/')) {
     const p = nameProblem(part);
-    if (p) return `${q} ${p}`;
+    if (p) return `${q()} ${p}`;
   }
   return null;
 }
@@ -117,6 +120,11 @@ export function pathProblem(rel: string): string | null {
 /** Whether a manifest's source path lies outside the store root (absolute on this or another platform). */
 export function isOutsideSource(sourcePath: string): boolean {
   return path.isAbsolute(sourcePath) || path.posix.isAbsolute(sourcePath) || path.win32.isAbsolute(sourcePath);
+}
+
+/** A path with every name folded (foldName); whole-path lowercase when no name has anything else to fold. */
+function foldPath(p: string): string {
+  return NON_ASCII.test(p) || /[:]|[. ](?:\/|$)/u.test(p) ? p.split('/').map(foldName).join('/') : p.toLowerCase();
 }
 
 /** The part of a manifest the gate reads. */
@@ -156,7 +164,7 @@ export function manifestPathProblem(m: ManifestPaths): string | null {
     if (m.source.kind === 'file' && f.includes('/')) return `the file name ${quote(f)} of a single-file commit names a folder`;
     if (exact.has(f)) return `files[${i}].path ${quote(f)} is listed twice`;
     exact.add(f);
-    keys.push(f.split('/').map(foldName).join('/'));
+    keys.push(foldPath(f));
     folded.add(keys[i]!);
     const base = m.files[i]!.delta?.basePath;
     if (base != null) {
