@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { useScratch } from '../helpers/models';
 import { findS3, jsonError, makeHistory, newBucket, s3Client, sha256File, wl, wlOk, type S3Env } from './helpers';
@@ -154,5 +155,73 @@ describe.skipIf(s3.skip !== null)(`hostile remotes on a real S3 server${s3.skip 
     expect(runs[2]!.stdout).toContain('\\x1b]52;c;cHduZWQ=\\x07');
     const json = await wlOk<Array<{ message: string }>>(b, 'log', '--json');
     expect(json.map((e) => e.message)).toContain(message);
+  });
+
+  it('property: random forged remotes (dangerous paths, escapes in messages) never write outside the clone or its target, never print a raw control character, leave no lock, and fail only clearly', async () => {
+    const bucket = await newBucket(env);
+    const world = scratch();
+    const part = fc.constantFrom('.git', '.GIT', '.git.', '.Git ', '.weightline', '.WeightLine.', 'GIT~1', '.g\u200cit', '..', '.', '', 'a', 'b', 'model.bin', 'x'.repeat(256), '\x1b[2K', '\u009b', 'C:', 'c\\d', '\u00e9');
+    const relPath = fc.array(part, { minLength: 1, maxLength: 3 }).map((ps) => ps.join('/'));
+    // Mostly paths the gate passes, so clone, log, show and restore run as well as refuse.
+    const source = fc.oneof(
+      { weight: 5, arbitrary: fc.constantFrom('model', '.', 'deep/er') },
+      { weight: 1, arbitrary: fc.constantFrom('../escape', 'm/.git', 'C:\\Windows\\x') },
+      { weight: 2, arbitrary: fc.constant(path.join(world, 'outside', 'abs')) },
+    );
+    const escape = fc.constantFrom('\x1b[2K', '\x1b[1A', '\x1b]52;c;cHduZWQ=\x07', '\x1b[31m', '\r', '\u009b2K', '\u202e', '\x00', '\n');
+    const commitArb = fc.record({
+      files: fc.oneof(
+        { weight: 3, arbitrary: fc.uniqueArray(fc.constantFrom('ok.json', 'sub/ok.bin', '\u00e9t\u00e9.bin', 'x'.repeat(255)), { minLength: 1, maxLength: 3 }) },
+        { weight: 1, arbitrary: fc.array(fc.oneof(relPath, fc.constantFrom('ok.json', 'sub/ok.bin')), { minLength: 1, maxLength: 3 }) },
+      ),
+      kind: fc.constantFrom<'file' | 'folder'>('folder', 'folder', 'file'),
+      source,
+      message: fc.array(fc.oneof(escape, fc.string({ maxLength: 6 })), { maxLength: 6 }).map((xs) => xs.join('')),
+    });
+    let run = 0;
+    const outcomes: Record<string, number> = {};
+    await fc.assert(fc.asyncProperty(fc.array(commitArb, { minLength: 1, maxLength: 2 }), async (commits) => {
+      const n = run++;
+      const prefix = `p${n}`;
+      await put(bucket, `${prefix}/weightline-remote.json`, Buffer.from(JSON.stringify({ format: 'weightline-remote', version: 1 })));
+      let parent: string | null = null;
+      for (const [i, c] of commits.entries()) {
+        const files = [];
+        for (const [j, p] of c.files.entries()) {
+          const body = Buffer.from(`run ${n} commit ${i} file ${j}\n`);
+          await put(bucket, `${prefix}/objects/${sha(body)}`, body);
+          files.push({ path: p, bytes: body.length, sha256: sha(body), format: 'generic', status: 'added', tensors: [], removedTensors: [], delta: null });
+        }
+        const manifest = { formatVersion: 1, parent, type: 'CHECKPOINT', message: c.message, createdAt: `2099-01-0${i + 1}T00:00:00.000Z`, source: { path: c.source, kind: c.kind }, files, removedFiles: [] };
+        const bytes = Buffer.from(JSON.stringify(manifest));
+        parent = sha(bytes);
+        await put(bucket, `${prefix}/manifests/${parent}`, bytes);
+      }
+      const before = await snapshot(world);
+      const b = path.join(world, `clone${n}`);
+      const target = path.join(world, `target${n}`);
+      const runs = [await wl(world, 'clone', `s3://${bucket}/${prefix}`, b)];
+      const cloned = runs[0]!.code === 0;
+      if (cloned) runs.push(await wl(b, 'log'), await wl(b, 'show', 'HEAD'), await wl(b, 'restore', 'HEAD', '--to', target), await wl(b, 'restore', 'HEAD'), await wl(b, 'verify', '--remote', 'origin'));
+      const key = cloned ? 'cloned' : (runs[0]!.stderr.match(/UNSAFE_PATH|refusing this commit manifest|damaged|cannot read/u)?.[0] ?? runs[0]!.stderr.slice(0, 60));
+      outcomes[key] = (outcomes[key] ?? 0) + 1;
+      for (const r of runs) {
+        expect([0, 1]).toContain(r.code);
+        expect(r.stderr).not.toMatch(/internal error/u);
+        expect([...r.stdout + r.stderr].filter((ch) => RAW_CONTROL.test(ch))).toEqual([]);
+      }
+      const after = await snapshot(world);
+      for (const [file] of after) {
+        if (before.has(file)) continue;
+        const under = [b, target].find((dir) => !path.relative(dir, file).startsWith('..'));
+        expect(under, file).toBeDefined();
+        const rel = path.relative(under!, file).split(path.sep);
+        const inStore = under === b && rel[0] === '.weightline';
+        if (!inStore) for (const p of rel) expect(['.git', '.weightline', '.hg'].includes(p.replace(/[. ]+$/u, '').toLowerCase()), file).toBe(false);
+      }
+      await expect(fs.access(path.join(b, '.weightline', 'lock'))).rejects.toThrow();
+      if (!cloned) await expect(fs.access(b)).rejects.toThrow(); // a failed clone removes the folder it made
+    }), { numRuns: 16 });
+    console.log(`hostile-remote property: ${JSON.stringify(outcomes)}`);
   });
 });
