@@ -368,7 +368,7 @@ const ManifestSchema = z.looseObject({
 const MANIFEST_EXPECTED = 'a commit manifest as docs/STORE-FORMAT.md describes it';
 
 /** What an UNSAFE_PATH manifest in the store's own commits/ advises. */
-const UNSAFE_NEXT = 'Weightline never records such a path, so this manifest was forged or written by another program; nothing of it is read or restored (`weightline verify` lists the commits it affects)';
+const UNSAFE_NEXT = 'this Weightline records no such path, so the manifest was forged, written by another program, or (a .git folder inside a committed folder) by an older version; nothing of it is read or restored (`weightline verify` lists the commits it affects)';
 
 /**
  * A manifest's bytes, already checked against its id, as a Manifest. Its hash
