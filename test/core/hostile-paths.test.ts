@@ -202,7 +202,7 @@ describe('forged manifests in the store are refused, nothing written (issue 18)'
     for (const argv of [['restore', id, '--force'], ['restore', id, '--to', target], ['show', id], ['log']]) {
       const r = await cli(root, ...argv);
       expect(r.code, `${argv.join(' ')}: ${r.stderr}`).toBe(1);
-      expect(r.stderr).toMatch(/^weightline: error: .*refusing this commit manifest: its .*forged or written by another program/);
+      expect(r.stderr).toMatch(/^weightline: error: .*refusing this commit manifest: its .*forged, written by another program/);
       expect(r.stderr).not.toMatch(/internal error/);
       expect(r.stderr).toContain(id);
     }
