@@ -217,6 +217,18 @@ describe('forged manifests in the store are refused, nothing written (issue 18)'
     await expect(fs.access(target)).rejects.toThrow();
   });
 
+  it('every command on a store holding a forged manifest answers clearly, and the other commits still restore', async () => {
+    const { world, root, store, id, manifest } = await folderStore();
+    await forge(store, forgeries(manifest)[0]!.manifest);
+    for (const argv of [['log'], ['status'], ['verify'], ['repair', '--dry-run'], ['cleanup', '--dry-run'], ['cleanup'], ['pin', id], ['show', id], ['restore', id, '--to', path.join(world, 'ok')]]) {
+      const r = await cli(root, ...argv);
+      expect([0, 1], `${argv.join(' ')}: ${r.stderr}`).toContain(r.code);
+      expect(r.stderr).not.toMatch(/internal error/u);
+    }
+    expect((await fs.readdir(path.join(world, 'ok'))).sort()).toEqual(['config.json', 'model.safetensors']);
+    await expect(fs.access(path.join(root, 'model', '.git'))).rejects.toThrow();
+  });
+
   it('a restore into a folder never leaves what an older tracked version listed behind a reserved name (the gate covers removals too)', async () => {
     const { root, store, id } = await folderStore();
     await restore(store, id, { force: true });
