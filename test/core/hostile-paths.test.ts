@@ -229,7 +229,7 @@ describe('forged manifests in the store are refused, nothing written (issue 18)'
     await expect(fs.access(path.join(root, 'model', '.git'))).rejects.toThrow();
   });
 
-  it('a restore into a folder never leaves what an older tracked version listed behind a reserved name (the gate covers removals too)', async () => {
+  it('the gate passes ordinary paths: a real folder commit restores to its own path', async () => {
     const { root, store, id } = await folderStore();
     await restore(store, id, { force: true });
     // The commit's own files restore normally: the gate passes ordinary paths.
