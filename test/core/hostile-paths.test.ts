@@ -185,7 +185,36 @@ function forgeries(m: Manifest): Array<{ name: string; manifest: Manifest }> {
 }
 
 describe('forged manifests in the store are refused, nothing written (issue 18)', () => {
-  it.each([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])('forgery %i: read, restore (own path and --to), log, show and verify refuse it clearly', async (i) => {
+  // Reserved names in a manifest already in the store: older versions' folder commits took a .git along
+  // (a model folder cloned with git), so the reader keeps them readable and restore never writes them.
+  it.each([0, 1, 2, 3, 4])('forgery %i (a reserved folder in a stored manifest): readable, but restore (own path and --to) writes none of it, says so, and leaves the store\'s own files alone', async (i) => {
+    const { world, root, store, manifest } = await folderStore();
+    const { name, manifest: forged } = forgeries(manifest)[i]!;
+    const id = await forge(store, forged);
+    const own = async (f: string): Promise<string> => fs.readFile(path.join(store.dir, f), 'utf8').catch(() => 'missing');
+    const storeFiles = { config: await own('config.json'), remotes: await own('remotes.json') };
+    await expect(Store.open(root).then((s) => s.readManifest(id)), name).resolves.toMatchObject({ files: forged.files.map((f) => ({ path: f.path })) });
+    const target = path.join(world, 'target');
+    for (const to of [undefined, target]) {
+      const r = await restore(await Store.open(root), id, { force: true, ...(to ? { to } : {}) });
+      expect(r.notes?.join('\n'), name).toMatch(/left out \d+ file\(s\) inside \.(git|weightline)/);
+      expect(r.files).toBe(forged.files.filter((f) => !/^\.(git|weightline)[. ]*\//i.test(f.path)).length);
+    }
+    for (const argv of [['show', id], ['log'], ['restore', id, '--to', target]]) {
+      const r = await cli(root, ...argv);
+      expect(r.code, `${argv.join(' ')}: ${r.stderr}`).toBe(0);
+      expect(r.stderr).not.toMatch(/internal error/);
+    }
+    // No reserved folder anywhere but the store's own, and the store's own files as they were.
+    for (const f of (await snapshot(world)).keys()) {
+      const parts = path.relative(world, f).split(path.sep);
+      const at = parts.findIndex((c) => /^\.(git|weightline|hg)[. ]*$/i.test(c));
+      expect(at === -1 || (at === 1 && parts[0] === 'store' && parts[1] === '.weightline'), `${name} wrote ${f}`).toBe(true);
+    }
+    expect({ config: await own('config.json'), remotes: await own('remotes.json') }).toEqual(storeFiles);
+  });
+
+  it.each([5, 6, 7, 8, 9, 10, 11])('forgery %i: read, restore (own path and --to), log, show and verify refuse it clearly', async (i) => {
     const { world, root, store, manifest } = await folderStore();
     const { name, manifest: forged } = forgeries(manifest)[i]!;
     const id = await forge(store, forged);
@@ -215,6 +244,25 @@ describe('forged manifests in the store are refused, nothing written (issue 18)'
     // Nothing anywhere changed: not the store, not the folder around it, not the target.
     expect(await snapshot(world)).toEqual(before);
     await expect(fs.access(target)).rejects.toThrow();
+  });
+
+  it('a folder commit an older version made with the folder\'s .git inside: the model restores, the user\'s own .git is neither written nor deleted, before or after', async () => {
+    const { world, root, store, id, manifest } = await folderStore();
+    // What an older version recorded for `model/` holding a git clone: the model files and .git/config, as a child of the real commit.
+    const cfg = manifest.files.find((f) => f.path === 'config.json')!;
+    const older = await forge(store, { ...manifest, parent: id, message: 'older version, .git inside', files: [...manifest.files.map((f) => ({ ...f, delta: null })), { ...cfg, path: '.git/config', delta: null }] });
+    const userGit = path.join(root, 'model', '.git');
+    await fs.mkdir(userGit);
+    await fs.writeFile(path.join(userGit, 'config'), '[core]\n\tbare = false\n');
+    // Restoring it: the working copy matches it (its .git is not compared), the model files stay, .git/config is the user's.
+    const r = await restore(await Store.open(root), older as never, {});
+    expect(r.notes?.join(' ')).toMatch(/left out 1 file\(s\) inside \.git/);
+    expect(await fs.readFile(path.join(userGit, 'config'), 'utf8')).toBe('[core]\n\tbare = false\n');
+    // And back to the commit without it: restore removes files of the tracked version this one lacks, never the .git one.
+    await restore(await Store.open(root), id, {});
+    expect(await fs.readFile(path.join(userGit, 'config'), 'utf8')).toBe('[core]\n\tbare = false\n');
+    expect((await fs.readdir(path.join(root, 'model'))).sort()).toEqual(['.git', 'config.json', 'model.safetensors']);
+    await expect(fs.access(path.join(world, 'outside', 'config'))).rejects.toThrow();
   });
 
   it('every command on a store holding a forged manifest answers clearly, and the other commits still restore', async () => {

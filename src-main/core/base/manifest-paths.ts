@@ -82,14 +82,25 @@ export function quote(s: string): string {
   return JSON.stringify(s.length > 80 ? `${s.slice(0, 40)}…${s.slice(-20)}` : s);
 }
 
-/** Why one file or folder name of a manifest path is unsafe, or null. */
-export function nameProblem(name: string): string | null {
+/**
+ * Where a manifest comes from. `remote` (fetched, or about to be written by
+ * commit) passes every rule. `stored` (a manifest already in this store's
+ * commits/) also passes them all but two that older versions did not keep:
+ * their folder commits took a `.git` inside the folder along (a Hugging Face
+ * model cloned with git), and names that differ only in case are two files
+ * on Linux. Refusing to read those commits would lose them; restore instead
+ * never writes a reserved name (`reservedPath`).
+ */
+export type ManifestOrigin = 'remote' | 'stored';
+
+/** Why one file or folder name of a manifest path is unsafe, or null; `allowReserved` leaves reserved names to restore's own rule. */
+export function nameProblem(name: string, allowReserved = false): string | null {
   if (name === '') return 'has an empty part (a leading, trailing or doubled "/")';
   // "..." and ". ." are "." or ".." (or nothing) where trailing dots and spaces are dropped.
   if (/^[. ]+$/u.test(name)) return `has a part ${quote(name)} that means this folder or the one above it`;
   const bytes = utf8Bytes(name);
   if (bytes > MAX_NAME_BYTES) return `has a name of ${bytes} bytes, longer than the ${MAX_NAME_BYTES} bytes file systems take`;
-  const reserved = reservedName(name);
+  const reserved = allowReserved ? null : reservedName(name);
   if (reserved) return `has a part ${quote(name)}${name === reserved ? '' : `, which file systems read as ${reserved}`}: ${RESERVED_WHAT[reserved]}`;
   return null;
 }
@@ -99,7 +110,7 @@ export function nameProblem(name: string): string | null {
  * safe to join under any folder. The answer starts with the path, quoted:
  * `".git/HEAD" has a part ".git": …`.
  */
-export function pathProblem(rel: string): string | null {
+export function pathProblem(rel: string, allowReserved = false): string | null {
   const q = (): string => quote(rel); // only on the way out: quoting every good path would cost more than checking it
   if (rel === '') return '"" is empty';
   if (LONE_SURROGATE.test(rel)) return `${q()} is not well-formed Unicode`;
@@ -111,8 +122,17 @@ export function pathProblem(rel: string): string | null {
   const bytes = utf8Bytes(rel);
   if (bytes > MAX_PATH_BYTES) return `${q()} is ${bytes} bytes long, longer than the ${MAX_PATH_BYTES} bytes a path may have`;
   for (const part of rel.split('/')) {
-    const p = nameProblem(part);
+    const p = nameProblem(part, allowReserved);
     if (p) return `${q()} ${p}`;
+  }
+  return null;
+}
+
+/** The reserved folder (`.git`, `.weightline`, `.hg`, in any spelling) a relative path goes through, or null. */
+export function reservedPath(rel: string): string | null {
+  for (const part of rel.split('/')) {
+    const r = reservedName(part);
+    if (r) return r;
   }
   return null;
 }
@@ -143,7 +163,8 @@ export interface ManifestPaths {
  * older versions recorded them, see Store.resolveSource) is only a restore
  * target under restore's own rule.
  */
-export function manifestPathProblem(m: ManifestPaths): string | null {
+export function manifestPathProblem(m: ManifestPaths, origin: ManifestOrigin = 'remote'): string | null {
+  const stored = origin === 'stored';
   const src = m.source.path;
   if (isOutsideSource(src)) {
     if (LONE_SURROGATE.test(src) || FORBIDDEN_CHAR.test(src)) return `source.path ${quote(src)} holds a control character or broken Unicode`;
@@ -159,16 +180,17 @@ export function manifestPathProblem(m: ManifestPaths): string | null {
   const keys: string[] = [];
   for (let i = 0; i < m.files.length; i++) {
     const f = m.files[i]!.path;
-    const p = pathProblem(f);
+    const p = pathProblem(f, stored);
     if (p) return `files[${i}].path ${p}`;
     if (m.source.kind === 'file' && f.includes('/')) return `the file name ${quote(f)} of a single-file commit names a folder`;
     if (exact.has(f)) return `files[${i}].path ${quote(f)} is listed twice`;
     exact.add(f);
-    keys.push(foldPath(f));
+    // Case folding only for what may arrive from elsewhere: a stored commit of Linux's `A` and `a/b` is two real files.
+    keys.push(stored ? f : foldPath(f));
     folded.add(keys[i]!);
     const base = m.files[i]!.delta?.basePath;
     if (base != null) {
-      const b = pathProblem(base);
+      const b = pathProblem(base, stored);
       if (b) return `files[${i}].delta.basePath ${b}`;
     }
   }
@@ -185,7 +207,7 @@ export function manifestPathProblem(m: ManifestPaths): string | null {
     }
   }
   for (let i = 0; i < m.removedFiles.length; i++) {
-    const p = pathProblem(m.removedFiles[i]!);
+    const p = pathProblem(m.removedFiles[i]!, stored);
     if (p) return `removedFiles[${i}] ${p}`;
   }
   return null;

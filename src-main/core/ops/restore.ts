@@ -13,7 +13,7 @@ import { readLinks, writeLinks } from '../store/links';
 import type { Manifest, ManifestFile } from '../base/manifest';
 import { place, tryReflink } from '../store/place';
 import type { Store } from '../store/store';
-import { isOutsideSource, quote, reservedName, safeJoin } from '../base/manifest-paths';
+import { isOutsideSource, quote, reservedName, reservedPath, safeJoin } from '../base/manifest-paths';
 import { readFetchedOutsideFile } from '../store/store-files';
 import { matchesManifest, StatCache, workingHashes } from './working-copy';
 
@@ -135,7 +135,10 @@ async function restoreLocked(
 
   // Objects only a remote holds: downloaded (hash-checked) before anything is read or written here.
   if (opts.fetchObjects && (await opts.fetchObjects(id, manifest, graph, opts.signal))) graph = await HistoryGraph.load(store);
-  const total = manifest.files.reduce((s, f) => s + f.bytes, 0);
+  // A folder commit of an older version may hold a `.git` (or `.hg`, `.weightline`) the folder had:
+  // kept in the store, never written back, since its files are another program's (a git config runs commands).
+  const leftOut = manifest.source.kind === 'folder' ? manifest.files.filter((f) => reservedPath(f.path) !== null) : [];
+  const total = manifest.files.reduce((s, f) => s + (leftOut.includes(f) ? 0 : f.bytes), 0);
   const mode = opts.link ?? 'auto';
   // A copy restore needs links.json only to drop a stale entry for its
   // target, so a damaged links.json does not stop it (the file is left alone,
@@ -165,8 +168,13 @@ async function restoreLocked(
   // leave empty: this version may have a file where that one had a folder
   // (`a/b`, now `a`), or the reverse.
   if (tracked && manifest.source.kind === 'folder') await removeStale(target, tracked, manifest);
+  if (leftOut.length > 0) {
+    const folders = [...new Set(leftOut.map((f) => reservedPath(f.path)!))].join(', ');
+    notes.push(`left out ${leftOut.length} file(s) inside ${folders}: this commit of an older version holds them, and Weightline never writes into a folder another program runs from or reads as its store (they stay in the store)`);
+  }
   for (const file of manifest.files) {
     if (opts.signal?.aborted) throw new WeightlineError('CANCELLED', 'the restore was cancelled; files restored so far are whole, the rest untouched');
+    if (leftOut.includes(file)) continue;
     const dest = manifest.source.kind === 'file' ? target : safeJoin(target, file.path);
     if (here && (manifest.source.kind === 'file' ? [...here.values()][0] : here.get(file.path)) === file.sha256 && !(mode === 'hardlink' || mode === 'symlink')) {
       onBytes(file.bytes); // already there, byte for byte
@@ -201,7 +209,7 @@ async function restoreLocked(
   if (target === ownPath) await store.writeHead(id);
   await cache.save();
   const warning = linked > 0 && (mode === 'hardlink' || mode === 'symlink') ? LINK_WARNING : null;
-  return { id, target, files: manifest.files.length, bytes: total, link: { linked, bytesNotCopied, mode, warning }, ...(notes.length ? { notes } : {}) };
+  return { id, target, files: manifest.files.length - leftOut.length, bytes: total, link: { linked, bytesNotCopied, mode, warning }, ...(notes.length ? { notes } : {}) };
 }
 
 /** Removes the tracked version's files this version lacks, and every folder that leaves empty (never the target itself). */
@@ -209,7 +217,8 @@ async function removeStale(target: string, tracked: Manifest, manifest: Manifest
   const keep = new Set(manifest.files.map((f) => f.path));
   const folders = new Set<string>();
   for (const f of tracked.files) {
-    if (keep.has(f.path)) continue;
+    // Never a file of a reserved folder: the user's own .git is not restore's to delete.
+    if (keep.has(f.path) || reservedPath(f.path) !== null) continue;
     await fs.rm(safeJoin(target, f.path), { force: true }).catch((e: unknown) => { throw targetFsError(e, safeJoin(target, f.path)); });
     const parts = f.path.split('/');
     for (let i = parts.length - 1; i > 0; i--) folders.add(parts.slice(0, i).join('/'));

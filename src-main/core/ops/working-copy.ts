@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
 import { mapFsError, sha256File, writeFileAtomic } from '../base/fsutil';
 import type { Manifest } from '../base/manifest';
-import { reservedName } from '../base/manifest-paths';
+import { reservedName, reservedPath } from '../base/manifest-paths';
 import type { Store } from '../store/store';
 import { readStatCacheFile } from '../store/store-files';
 
@@ -116,7 +116,8 @@ export async function workingHashes(store: Store, cache: StatCache, sourcePath: 
 }
 
 export function matchesManifest(hashes: ReadonlyMap<string, string>, manifest: Manifest): boolean {
-  if (hashes.size !== manifest.files.length) return false;
-  if (manifest.source.kind === 'file') return manifest.files[0]!.sha256 === [...hashes.values()][0];
-  return manifest.files.every((f) => hashes.get(f.path) === f.sha256);
+  if (manifest.source.kind === 'file') return hashes.size === 1 && manifest.files[0]!.sha256 === [...hashes.values()][0];
+  // Files of reserved folders an older version's commit took along are never listed in a working copy (listSourceFiles skips them).
+  const files = manifest.files.filter((f) => reservedPath(f.path) === null);
+  return hashes.size === files.length && files.every((f) => hashes.get(f.path) === f.sha256);
 }

@@ -65,7 +65,7 @@ async function fetchLocked(store: Store, remote: Remote, opts: FetchOptions & { 
       if (actual !== id) throw remote.damaged(key, `${bytes.length} bytes that hash to ${actual}`);
       let manifest: Manifest;
       try {
-        manifest = parseManifest(key, bytes, `nothing was fetched and the store is unchanged: the remote ${remote.describe()} holds a commit no Weightline writes (forged, or written by another program); remove ${key} from the remote, or fetch from another`);
+        manifest = parseManifest(key, bytes, `nothing was fetched and the store is unchanged: the remote ${remote.describe()} holds a commit no Weightline writes (forged, or written by another program); remove ${key} from the remote, or fetch from another`, 'remote');
       } catch (e) {
         // A path that breaks the path rules (docs/STORE-FORMAT.md) is refused as such, naming the key.
         if (isWeightlineError(e) && e.code === 'UNSAFE_PATH') throw e;

@@ -64,7 +64,7 @@ export async function verifyRemote(store: Store, opts: VerifyRemoteOptions = {})
     if (!bytes) { manifestProblem.set(id, `${key} vanished while it was checked`); return; }
     const actual = sha256(bytes);
     if (actual !== id) { damaged.push(key); manifestProblem.set(id, `${key} is damaged (hashes to ${actual.slice(0, 12)})`); return; }
-    try { manifests.set(id, parseManifest(key, bytes)); } catch (e) { damaged.push(key); manifestProblem.set(id, `${key} is not a manifest this Weightline reads (${(e as Error).message})`); }
+    try { manifests.set(id, parseManifest(key, bytes, undefined, 'remote')); } catch (e) { damaged.push(key); manifestProblem.set(id, `${key} is not a manifest this Weightline reads (${(e as Error).message})`); }
   }, signal);
 
   const total = [...objectKeys.entries()].filter(([k]) => HEX64.test(k)).reduce((s, [, n]) => s + n, 0);

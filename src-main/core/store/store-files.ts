@@ -6,7 +6,7 @@ import type { CommitId } from '../../../src-shared/model';
 import { CONFIG_EXPECTED, CONFIG_KEYS, CONFIG_VALUE_SCHEMAS, DEFAULT_CONFIG, type StoreConfig } from '../../../src-shared/settings';
 import { mapFsError } from '../base/fsutil';
 import { FORMAT_VERSION, type Manifest } from '../base/manifest';
-import { manifestPathProblem } from '../base/manifest-paths';
+import { manifestPathProblem, type ManifestOrigin } from '../base/manifest-paths';
 import { FILE_FORMATS } from '../formats/layout';
 
 // Every file of .weightline/ is read here, through a schema (docs/STORE-FORMAT.md,
@@ -377,7 +377,7 @@ const UNSAFE_NEXT = 'this Weightline records no such path, so the manifest was f
  * (base/manifest-paths.ts) here, so no reader ever sees an unsafe one:
  * UNSAFE_PATH naming the file (or remote key), with `unsafeNext` as advice.
  */
-export function parseManifest(file: string, bytes: Uint8Array, unsafeNext = UNSAFE_NEXT): Manifest {
+export function parseManifest(file: string, bytes: Uint8Array, unsafeNext = UNSAFE_NEXT, origin: ManifestOrigin = 'stored'): Manifest {
   const next = 'this commit cannot be read; `weightline verify` lists the commits it affects';
   let value: unknown;
   try {
@@ -390,7 +390,7 @@ export function parseManifest(file: string, bytes: Uint8Array, unsafeNext = UNSA
     throw new WeightlineError('STORE_VERSION', `expected manifest format ${FORMAT_VERSION}, found ${version}; use a Weightline that reads that version`, file);
   }
   const manifest = check(file, ManifestSchema, value, MANIFEST_EXPECTED, next) as unknown as Manifest;
-  const unsafe = manifestPathProblem(manifest);
+  const unsafe = manifestPathProblem(manifest, origin);
   if (unsafe) throw new WeightlineError('UNSAFE_PATH', `refusing this commit manifest: its ${unsafe}; ${unsafeNext}`, file);
   return manifest;
 }
