@@ -9,7 +9,8 @@ import { withWriteLock } from '../store/lock';
 import { HEX64, parseManifest } from '../store/store-files';
 import { Store } from '../store/store';
 import { Remote, type ConnectOptions } from './client';
-import { mapBounded } from './pool';
+import { MANIFEST_READ_SLOTS, MARKER_LIMIT, manifestWeight } from './limits';
+import { runBounded } from './pool';
 import { checkMarker } from './push';
 import { defaultRemote, REMOTE_NAME, readRemotes, writeRemoteCache, writeRemotes } from './remote-files';
 import { keys, remotePacks } from './url';
@@ -42,7 +43,7 @@ async function fetchLocked(store: Store, remote: Remote, opts: FetchOptions & { 
     remote.list(keys.manifests(remote.loc), signal),
     remote.list(keys.objects(remote.loc), signal),
     remote.list(keys.packs(remote.loc), signal),
-    remote.getBytes(keys.marker(remote.loc), signal),
+    remote.getBytes(keys.marker(remote.loc), MARKER_LIMIT, signal),
   ]);
   if (marker) checkMarker(remote, marker);
   const local = new Set(await store.listCommitIds());
@@ -55,9 +56,10 @@ async function fetchLocked(store: Store, remote: Remote, opts: FetchOptions & { 
   // any instant leaves a store whose every commit has its parent.
   const temps = new Map<string, { tmp: string; parent: string | null }>();
   try {
-    await mapBounded(wanted, 8, async (id) => {
+    // Bounded memory: manifests in flight weigh at most MANIFEST_BYTES_IN_FLIGHT by their listed sizes (limits.ts).
+    await runBounded(wanted.map((id) => ({ weight: manifestWeight(manifests.get(id)!), run: async () => {
       const key = keys.manifest(remote.loc, id);
-      const bytes = await remote.getBytes(key, signal);
+      const bytes = await remote.getManifest(key, manifests.get(id)!, signal);
       if (!bytes) throw new WeightlineError('REMOTE_NOT_FOUND', `the remote ${remote.describe()} listed ${key} but does not hold it; run the command again`);
       const actual = sha256(bytes);
       if (actual !== id) throw remote.damaged(key, `${bytes.length} bytes that hash to ${actual}`);
@@ -72,7 +74,7 @@ async function fetchLocked(store: Store, remote: Remote, opts: FetchOptions & { 
       temps.set(id, { tmp, parent });
       done += bytes.length;
       opts.onProgress?.({ phase: 'fetching', bytesDone: done, bytesTotal: total });
-    }, signal);
+    } })), MANIFEST_READ_SLOTS, signal);
 
     const fetched: CommitId[] = [];
     const placed = new Set<string>();
@@ -145,7 +147,7 @@ export async function clone(url: string, dir: string, opts: CloneOptions = {}): 
   }
   const config = { url, endpoint: opts.endpoint ?? null, region: opts.region ?? null };
   const probe = new Remote(name, url, config, opts.connect);
-  const marker = await probe.getBytes(keys.marker(probe.loc), opts.signal);
+  const marker = await probe.getBytes(keys.marker(probe.loc), MARKER_LIMIT, opts.signal);
   if (marker) checkMarker(probe, marker);
   else if ((await probe.list(keys.manifests(probe.loc), opts.signal)).size === 0) {
     throw new WeightlineError('REMOTE_NOT_FOUND', `the remote ${probe.describe()} holds no Weightline history (no ${keys.marker(probe.loc)}); check the URL, or push to it first`);

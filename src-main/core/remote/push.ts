@@ -13,6 +13,7 @@ import type { Store } from '../store/store';
 import { PART_QUEUE, PART_SIZE, Remote, type ConnectOptions } from './client';
 import { mapBounded, runBounded } from './pool';
 import { defaultRemote, readRemoteCache, writeRemoteCache } from './remote-files';
+import { MANIFEST_LIMIT, MARKER_LIMIT, limitText } from './limits';
 import { keys, MARKER, REMOTE_FORMAT_VERSION, remotePacks } from './url';
 
 // Push (docs/STORE-FORMAT.md, "Remotes"): send the commits the remote lacks,
@@ -79,6 +80,12 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
   ]);
   await ensureMarker(remote, signal);
   const toPush = [...closure].filter((id) => !remoteManifests.has(id));
+  // Before any upload: a manifest fetch would refuse must not leave its objects behind on the remote.
+  for (const id of toPush) {
+    const file = path.join(store.dir, 'commits', `${id}.json`);
+    const size = (await fs.stat(file).catch(() => null))?.size ?? 0;
+    if (size > MANIFEST_LIMIT) throw new WeightlineError('UNSUPPORTED', `the manifest of commit ${id.slice(0, 12)} weighs ${size} bytes, more than the ${limitText(MANIFEST_LIMIT)} a remote's manifest may (docs/STORE-FORMAT.md, "Remote limits"): fetch and clone would refuse it, so nothing was sent`, file);
+  }
   const packsThere = remotePacks(packKeys.keys(), remoteObjects);
 
   const needed = await pushObjects(store, graph, toPush, (id) => closure.has(id) || remoteManifests.has(id));
@@ -252,7 +259,7 @@ function parentsFirst(graph: HistoryGraph, ids: readonly string[]): string[] {
 /** Writes the remote's format marker once (If-None-Match), or checks the one there. */
 async function ensureMarker(remote: Remote, signal?: AbortSignal): Promise<void> {
   const key = keys.marker(remote.loc);
-  const there = await remote.getBytes(key, signal);
+  const there = await remote.getBytes(key, MARKER_LIMIT, signal);
   if (there) { checkMarker(remote, there); return; }
   await remote.putNew(key, Buffer.from(JSON.stringify({ format: 'weightline-remote', version: REMOTE_FORMAT_VERSION }) + '\n'), signal);
 }

@@ -8,7 +8,8 @@ import type { Manifest, ManifestFile } from '../base/manifest';
 import { HEX64, parseManifest } from '../store/store-files';
 import type { Store } from '../store/store';
 import { Remote, type ConnectOptions } from './client';
-import { mapBounded } from './pool';
+import { MANIFEST_READ_SLOTS, manifestWeight } from './limits';
+import { mapBounded, runBounded } from './pool';
 import { defaultRemote } from './remote-files';
 import { keys, remotePacks } from './url';
 
@@ -58,14 +59,20 @@ export async function verifyRemote(store: Store, opts: VerifyRemoteOptions = {})
   const damaged: string[] = [];
   const manifests = new Map<string, Manifest>();
   const manifestProblem = new Map<string, string>();
-  await mapBounded([...manifestKeys.keys()].filter((k) => HEX64.test(k)), 8, async (id) => {
+  await runBounded([...manifestKeys.keys()].filter((k) => HEX64.test(k)).map((id) => ({ weight: manifestWeight(manifestKeys.get(id)!), run: async () => {
     const key = keys.manifest(remote.loc, id);
-    const bytes = await remote.getBytes(key, signal);
+    let bytes: Buffer | null;
+    try {
+      bytes = await remote.getManifest(key, manifestKeys.get(id)!, signal);
+    } catch (e) {
+      if ((e as WeightlineError).code !== 'REMOTE_CORRUPT') throw e;
+      damaged.push(key); manifestProblem.set(id, (e as WeightlineError).message); return;
+    }
     if (!bytes) { manifestProblem.set(id, `${key} vanished while it was checked`); return; }
     const actual = sha256(bytes);
     if (actual !== id) { damaged.push(key); manifestProblem.set(id, `${key} is damaged (hashes to ${actual.slice(0, 12)})`); return; }
     try { manifests.set(id, parseManifest(key, bytes)); } catch (e) { damaged.push(key); manifestProblem.set(id, `${key} is not a manifest this Weightline reads (${(e as Error).message})`); }
-  }, signal);
+  } })), MANIFEST_READ_SLOTS, signal);
 
   const total = [...objectKeys.entries()].filter(([k]) => HEX64.test(k)).reduce((s, [, n]) => s + n, 0);
   let done = 0;
