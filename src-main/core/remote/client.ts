@@ -15,7 +15,7 @@ import type { Store } from '../store/store';
 import { runBounded } from './pool';
 import { getRemote, type RemoteConfig } from './remote-files';
 import { limitText, MANIFEST_LIMIT } from './limits';
-import { keys, parseRemoteUrl, remoteUrl, type RemoteLocation } from './url';
+import { checkEndpoint, keys, parseRemoteUrl, redactEndpoint, remoteUrl, type RemoteLocation } from './url';
 
 // One remote as the verbs use it: an S3 client set up for S3-compatible
 // servers (../shared/S3-TESTING.md), the keys of docs/STORE-FORMAT.md
@@ -53,7 +53,10 @@ export class Remote {
 
   constructor(readonly name: string, readonly url: string, config: Pick<RemoteConfig, 'endpoint' | 'region'>, opts: ConnectOptions = {}) {
     this.loc = parseRemoteUrl(url);
-    this.endpoint = opts.endpoint ?? config.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL ?? null;
+    // Without user info (an old remotes.json may hold some): shown in every message, and credentials come from the AWS chain only.
+    if (opts.endpoint !== undefined) checkEndpoint(opts.endpoint);
+    const endpoint = opts.endpoint ?? config.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL ?? null;
+    this.endpoint = endpoint === null ? null : redactEndpoint(endpoint);
     const region = opts.region ?? config.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
     this.client = new S3Client({
       ...(this.endpoint ? { endpoint: this.endpoint } : {}),

@@ -13,7 +13,7 @@ import { MANIFEST_READ_SLOTS, MARKER_LIMIT, manifestWeight } from './limits';
 import { runBounded } from './pool';
 import { checkMarker } from './push';
 import { defaultRemote, REMOTE_NAME, readRemotes, writeRemoteCache, writeRemotes } from './remote-files';
-import { keys, remotePacks } from './url';
+import { checkEndpoint, keys, remotePacks } from './url';
 
 // Fetch brings the remote's history: the manifests this store lacks (each
 // hash-checked and schema-checked, written like every store file: temp,
@@ -121,6 +121,11 @@ export interface CloneOptions {
   readonly onProgress?: ProgressListener;
   readonly signal?: AbortSignal;
   readonly connect?: ConnectOptions;
+  /**
+   * Runs after HEAD is set, inside the clone (the CLI restores HEAD here): if
+   * it fails, the clone fails and removes what it made, like any other step.
+   */
+  readonly checkout?: (store: Store, head: CommitId) => Promise<void>;
 }
 
 export interface CloneResult extends FetchResult {
@@ -145,6 +150,8 @@ export async function clone(url: string, dir: string, opts: CloneOptions = {}): 
   if (st && (!st.isDirectory() || (await fs.readdir(root)).length > 0)) {
     throw new WeightlineError('BAD_USAGE', `${root} already exists and is not an empty folder; clone into a new folder`);
   }
+  // Refused before anything is made: a key and secret in the URL would land in remotes.json.
+  if (opts.endpoint !== undefined) checkEndpoint(opts.endpoint);
   const config = { url, endpoint: opts.endpoint ?? null, region: opts.region ?? null };
   const probe = new Remote(name, url, config, opts.connect);
   const marker = await probe.getBytes(keys.marker(probe.loc), MARKER_LIMIT, opts.signal);
@@ -153,6 +160,7 @@ export async function clone(url: string, dir: string, opts: CloneOptions = {}): 
     throw new WeightlineError('REMOTE_NOT_FOUND', `the remote ${probe.describe()} holds no Weightline history (no ${keys.marker(probe.loc)}); check the URL, or push to it first`);
   }
   const made = !st;
+  const before = new Set(st ? await fs.readdir(root) : []);
   try {
     await fs.mkdir(root, { recursive: true });
     const { store } = await Store.initialise(root, { nested: false });
@@ -160,10 +168,13 @@ export async function clone(url: string, dir: string, opts: CloneOptions = {}): 
     const res = await fetchRemote(store, { remote: name, onProgress: opts.onProgress, signal: opts.signal, connect: opts.connect });
     const head = await newestTip(store);
     if (head) await withWriteLock(store, 'clone', async () => store.writeHead(head));
+    if (head && opts.checkout) await opts.checkout(store, head);
     return { ...res, root, head };
   } catch (e) {
+    // Only what this clone made: the folder when it made it, else what it put
+    // into the empty folder it was given (there was nothing else in it).
     if (made) await fs.rm(root, { recursive: true, force: true }).catch(() => undefined);
-    else await fs.rm(path.join(root, '.weightline'), { recursive: true, force: true }).catch(() => undefined);
+    else for (const n of await fs.readdir(root).catch(() => [] as string[])) if (!before.has(n)) await fs.rm(path.join(root, n), { recursive: true, force: true }).catch(() => undefined);
     throw e;
   }
 }

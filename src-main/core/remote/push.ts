@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
 import type { PushSummary } from '../../../src-shared/contract';
 import type { CommitId, ProgressListener } from '../../../src-shared/model';
-import { fsyncFile, sha256 } from '../base/fsutil';
+import { fsyncFile, mapFsError, sha256 } from '../base/fsutil';
 import type { ManifestFile } from '../base/manifest';
 import { readVersion } from '../rebuild/open';
 import { HistoryGraph } from '../store/graph';
@@ -280,7 +281,7 @@ export function checkMarker(remote: Remote, bytes: Buffer): void {
  * checked, uploaded and deleted: the remote gets the exact bytes it names.
  */
 async function uploadRebuilt(store: Store, graph: HistoryGraph, remote: Remote, o: PushObject, key: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<'uploaded' | 'exists'> {
-  const tmp = store.tempPath('push');
+  const tmp = await pushTempPath(store);
   try {
     await readVersion(store, o.commit, o.file, async (source) => {
       const h = createHash('sha256');
@@ -304,4 +305,27 @@ async function uploadRebuilt(store: Store, graph: HistoryGraph, remote: Remote, 
   } finally {
     await fs.rm(tmp, { force: true }).catch(() => undefined);
   }
+}
+
+// Push takes no lock: it only reads the store, and pushes to two remotes may
+// run at once. So its temp files (full objects rebuilt to be sent) live in a
+// folder of their own, which the writers' temp sweep (store/lock.ts) never
+// looks into: a commit beside a push must not delete the file being uploaded
+// (issue 18: 4 runs of 5 ended in ENOENT). Named <host>-<pid>-<random>; each
+// push removes those a push on this host left when it died.
+const PUSH_TMP = 'tmp-push';
+const HOST = os.hostname();
+
+async function pushTempPath(store: Store): Promise<string> {
+  const dir = path.join(store.dir, PUSH_TMP);
+  await fs.mkdir(dir, { recursive: true }).catch((e: unknown) => { throw mapFsError(e, dir); });
+  for (const n of await fs.readdir(dir).catch(() => [] as string[])) {
+    const m = /^(.*)-(\d+)-[0-9a-f]+$/.exec(n);
+    if (m && m[1] === HOST && !pidAlive(Number(m[2]))) await fs.rm(path.join(dir, n), { force: true }).catch(() => undefined);
+  }
+  return path.join(dir, `${HOST}-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+function pidAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
