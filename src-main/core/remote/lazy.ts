@@ -98,6 +98,8 @@ export async function fetchRouteObjects(store: Store, id: string, manifest: Mani
   let bytes = 0;
   let listed = false;
   let files: readonly ManifestFile[] = manifest.files;
+  // Set inside download tasks (closures): typed by assertion so the checks after them are not narrowed to null.
+  let firstFailure = null as { error: unknown } | null;
   for (;;) {
     // Needed objects, which remote holds each (the first that lists it), for a packed one the full object it packs, and the files that need each.
     const need = new Map<string, Wanted>();
@@ -138,6 +140,8 @@ export async function fetchRouteObjects(store: Store, id: string, manifest: Mani
       files = manifest.files;
       continue;
     }
+    // No route left for some file and a remote object was found damaged or missing on the way: that is why, say so.
+    if (unrouted > 0 && firstFailure) throw firstFailure.error;
     if (need.size === 0) break;
     const total = [...need.values()].reduce((s, x) => s + x.bytes, 0);
     let done = 0;
@@ -157,7 +161,8 @@ export async function fetchRouteObjects(store: Store, id: string, manifest: Mani
           const code = (e as WeightlineError).code;
           // Damaged or gone on the remote: another route may not need it. Anything else (network, disk, Ctrl+C) stops the restore.
           if (code !== 'REMOTE_CORRUPT' && code !== 'REMOTE_NOT_FOUND') throw e;
-          bad.set(sha, `${w.what} on the remote ${w.remote} is ${code === 'REMOTE_CORRUPT' ? 'damaged' : 'missing'}`);
+          bad.set(sha, `${w.what} on the remote ${w.remote} is ${code === 'REMOTE_CORRUPT' ? 'damaged' : 'missing'} (${keys.object(r.loc, sha)})`);
+          firstFailure ??= { error: e };
           failed.push(sha);
           return;
         }
