@@ -122,9 +122,9 @@ export function registerRemote(program: Command, ctx: RemoteCommandContext): voi
       };
       const res = await api.clone(url, path.resolve(ctx.here(), dir), { ...(o.endpoint ? { endpoint: o.endpoint } : {}), ...(o.region ? { region: o.region } : {}), onProgress: p.update, ...ctx.signal(), ...(o.checkout ? { checkout } : {}) });
       p.end();
+      for (const n of [...notes, ...(note ? [note] : [])]) ctx.err(`weightline: note: ${n}`);
       if (o.json) { json({ root: res.root, head: res.head, fetched: res.fetched.length, restored }); return; }
       out(`Cloned ${url} into ${res.root}: ${res.fetched.length} commit(s)${res.head ? `, HEAD ${shortId(res.head)}` : ''}${restored ? `, restored ${restored}` : ''}`);
-      for (const n of [...notes, ...(note ? [note] : [])]) ctx.err(`weightline: note: ${n}`);
     });
 }
 

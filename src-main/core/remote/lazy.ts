@@ -88,9 +88,10 @@ export async function fetchRouteObjects(store: Store, id: string, manifest: Mani
       if (f.deltaObject) expected.set(f.deltaObject, f.deltaBytes);
     }
   }
-  /** Remote objects not to use, with why (for the note). */
+  /** Remote objects not to use, with why (for the note): found damaged or missing by a download, or refused from the listing. */
   const bad = new Map<string, string>();
-  let wide = widen(graph, caches, expected, bad);
+  const refused = new Map<string, string>();
+  let wide = widen(graph, caches, expected, bad, refused);
   const downloaded = new Set<string>();
   const onDisk = (sha: string): boolean => graph.objectSize(sha) !== null || downloaded.has(sha);
   const notes: string[] = [];
@@ -136,12 +137,16 @@ export async function fetchRouteObjects(store: Store, id: string, manifest: Mani
         caches.set(n, c);
         await writeRemoteCache(store, n, c).catch(() => undefined);
       }
-      wide = widen(graph, caches, expected, bad);
+      wide = widen(graph, caches, expected, bad, refused);
       files = manifest.files;
       continue;
     }
     // No route left for some file and a remote object was found damaged or missing on the way: that is why, say so.
     if (unrouted > 0 && firstFailure) throw firstFailure.error;
+    if (unrouted > 0 && refused.size > 0) {
+      const [sha, why] = [...refused][0]!;
+      throw new WeightlineError('REMOTE_CORRUPT', `${why} (key ${sha}); it was not downloaded and no other route rebuilds the commit from the remote. Delete that key on the remote and push again from a store that has it ("weightline verify --remote" lists every damaged key)`);
+    }
     if (need.size === 0) break;
     const total = [...need.values()].reduce((s, x) => s + x.bytes, 0);
     let done = 0;
@@ -179,7 +184,13 @@ export async function fetchRouteObjects(store: Store, id: string, manifest: Mani
     // Plan again, without the bad objects, only the files whose route needed one.
     const again = new Set(failed.flatMap((sha) => filesOf.get(sha) ?? []));
     files = manifest.files.filter((f) => again.has(f));
-    wide = widen(graph, caches, expected, bad);
+    wide = widen(graph, caches, expected, bad, refused);
+  }
+  // Keys refused from the listing alone (never downloaded) that this commit's files name: routed around too.
+  const named = new Map<string, string>();
+  for (const f of manifest.files) { named.set(f.sha256, f.path); if (f.delta?.object) named.set(f.delta.object, f.path); }
+  for (const [sha, why] of refused) {
+    if (named.has(sha)) notes.push(`${named.get(sha)!}: ${why}; not downloaded, routed around it. Run "weightline verify --remote", then push again from a store that has it`);
   }
   return { objects, bytes, notes };
 }
@@ -187,24 +198,24 @@ export async function fetchRouteObjects(store: Store, id: string, manifest: Mani
 /**
  * The graph as if every remote's objects (and packs) were on disk, except
  * those in `bad` and those whose listed size is not what the manifests say
- * (added to `bad`: a 2 GiB key under the name of a 1.2 MB object is never
+ * (added to `refused`: a 2 GiB key under the name of a 1.2 MB object is never
  * downloaded). Built once per plan: O(objects).
  */
-function widen(graph: HistoryGraph, caches: ReadonlyMap<string, RemoteCache>, expected: ReadonlyMap<string, number>, bad: Map<string, string>): { graph: HistoryGraph; where: Map<string, { remote: string; bytes: number }> } {
+function widen(graph: HistoryGraph, caches: ReadonlyMap<string, RemoteCache>, expected: ReadonlyMap<string, number>, bad: ReadonlyMap<string, string>, refused: Map<string, string>): { graph: HistoryGraph; where: Map<string, { remote: string; bytes: number }> } {
   const where = new Map<string, { remote: string; bytes: number }>();
   const remotePacks = new Map<string, string>();
   for (const [n, c] of caches) {
     for (const [sha, bytes] of Object.entries(c.objects)) {
-      if (where.has(sha) || bad.has(sha)) continue;
+      if (where.has(sha) || bad.has(sha) || refused.has(sha)) continue;
       const want = expected.get(sha);
-      if (want !== undefined && want >= 0 && bytes !== want) { bad.set(sha, `object ${sha.slice(0, 12)} on the remote ${n} is listed with ${bytes} bytes where its manifest says ${want}`); continue; }
+      if (want !== undefined && bytes !== want) { refused.set(sha, `object ${sha.slice(0, 12)} on the remote ${n} is listed with ${bytes} bytes where its manifest says ${want}`); continue; }
       where.set(sha, { remote: n, bytes });
     }
     for (const [full, packed] of Object.entries(c.packs ?? {})) {
       const listedBytes = c.objects[packed];
-      if (remotePacks.has(full) || listedBytes === undefined || bad.has(packed)) continue;
+      if (remotePacks.has(full) || listedBytes === undefined || bad.has(packed) || refused.has(packed)) continue;
       const fullBytes = expected.get(full);
-      if (fullBytes !== undefined && listedBytes > maxPackedBytes(fullBytes)) { bad.set(packed, `the packed object ${packed.slice(0, 12)} on the remote ${n} is listed with ${listedBytes} bytes, more than a packed form of ${fullBytes} bytes can weigh`); where.delete(packed); continue; }
+      if (fullBytes !== undefined && listedBytes > maxPackedBytes(fullBytes)) { refused.set(packed, `the packed object ${packed.slice(0, 12)} on the remote ${n} is listed with ${listedBytes} bytes, more than a packed form of ${fullBytes} bytes can weigh`); where.delete(packed); continue; }
       remotePacks.set(full, packed);
     }
   }
