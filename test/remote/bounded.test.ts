@@ -6,6 +6,7 @@
 // is linear and hears Ctrl+C, a damaged tip is routed around, no secret is
 // stored or shown, a failed clone leaves nothing, and push survives a
 // committing writer beside it.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -112,6 +113,32 @@ describe.skipIf(s3.skip !== null)(`bounded and hostile remotes (issue 18)${s3.sk
       expect((await localObjects(root)).size).toBe(0);
     } finally {
       remote.client.destroy();
+    }
+  });
+
+  it('a full disk while downloading is DISK_FULL (not a remote error) and leaves no temp file, for one GET and for ranged GETs', async (ctx) => {
+    const mnt = await fs.mkdtemp(path.join(scratch(), 'tmpfs-'));
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt], { stdio: 'ignore' });
+    } catch {
+      ctx.skip('mounting a small tmpfs needs root (CAP_SYS_ADMIN); this machine refused, so a full disk cannot be simulated here');
+      return;
+    }
+    const bucket = await newBucket(env);
+    const r = new Remote('origin', `s3://${bucket}/full`, { endpoint: env.AWS_ENDPOINT_URL_S3, region: env.AWS_REGION });
+    try {
+      const { store } = await Store.initialise(mnt, { nested: false });
+      for (const size of [3 * 1024 * 1024, 12 * 1024 * 1024]) {
+        const body = Buffer.alloc(size);
+        for (let i = 0; i < size; i += 4096) body.writeUInt32LE((i * 2654435761) >>> 0, i);
+        await put(client!, bucket, `full/objects/${sha(body)}`, body);
+        await expect(r.downloadObject(store, sha(body), () => undefined, undefined, size)).rejects.toMatchObject({ code: 'DISK_FULL' });
+        expect((await fs.readdir(store.dir)).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
+        expect((await localObjects(mnt)).size).toBe(0);
+      }
+    } finally {
+      r.client.destroy();
+      execFileSync('umount', [mnt]);
     }
   });
 
