@@ -87,6 +87,8 @@ export interface RouteQuery {
   readonly usable: (sha: string) => boolean | Promise<boolean>;
   /** Whether routes may read deltas backward (default yes; cleanup proves its pruning on forward routes). */
   readonly allowBackward?: boolean;
+  /** Where other commits' manifests come from (default: the store; verify --remote passes the remote's, checked). */
+  readonly manifest?: (id: string) => Promise<Manifest | null>;
 }
 
 interface Node { readonly commit: CommitId; readonly file: ManifestFile }
@@ -133,7 +135,7 @@ export async function findRoute(store: Store, graph: HistoryGraph, commit: strin
     if (!usableCache.has(sha)) usableCache.set(sha, await q.usable(sha));
     return usableCache.get(sha)!;
   };
-  const manifest = async (id: string): Promise<Manifest | null> => (graph.has(id) ? store.readManifest(id).catch(() => null) : null);
+  const manifest = async (id: string): Promise<Manifest | null> => (!graph.has(id) ? null : q.manifest ? q.manifest(id) : store.readManifest(id).catch(() => null));
   const relax = (node: Node, cost: number, from: Node, kind: 'forward' | 'backward'): void => {
     const k = key(node);
     if ((dist.get(k) ?? Infinity) <= cost) return;

@@ -5,6 +5,8 @@ import { WeightlineError } from '../../../src-shared/errors';
 import type { ProgressListener } from '../../../src-shared/model';
 import { sha256 } from '../base/fsutil';
 import type { Manifest, ManifestFile } from '../base/manifest';
+import { findRoute } from '../rebuild/route';
+import { graphCommitOf, HistoryGraph } from '../store/graph';
 import { HEX64, parseManifest } from '../store/store-files';
 import type { Store } from '../store/store';
 import { Remote, type ConnectOptions } from './client';
@@ -129,14 +131,31 @@ export async function verifyRemote(store: Store, opts: VerifyRemoteOptions = {})
     return bad.has(sha) ? `${what}: ${bad.get(sha)}` : `${what}: ${key} is missing`;
   };
 
+  // A commit is rebuildable when restore would rebuild it: the same route
+  // search (rebuild/route.ts) over the remote's intact objects and manifests,
+  // backward routes included. So verify --remote agrees with what restore and
+  // clone do (issue 18); the walk above only explains a commit that has no route.
+  const sizes = new Map<string, number>();
+  for (const sha of intact) sizes.set(sha, objectKeys.get(sha)!);
+  const intactPacks = new Map([...packs].filter(([, packed]) => intact.has(packed)));
+  const graph = new HistoryGraph([...manifests].map(([id, m]) => graphCommitOf(id, m)), sizes, intactPacks);
+  const query = { usable: (sha: string) => intact.has(sha), manifest: async (id: string) => manifests.get(id) ?? null };
   const commits: VerifyRemoteCommit[] = [];
+  let n = 0;
   for (const id of [...manifestKeys.keys()].filter((k) => HEX64.test(k)).sort()) {
+    // Heard between commits: a loop of resolved awaits would never let Ctrl+C in.
+    if (n++ % 64 === 0) await new Promise<void>((r) => setImmediate(r));
     if (signal?.aborted) throw signal.reason instanceof WeightlineError ? signal.reason : new WeightlineError('CANCELLED', 'cancelled');
     const problem = manifestProblem.get(id);
     if (problem) { commits.push({ id, ok: false, problems: [problem] }); continue; }
     const m = manifests.get(id)!;
-    const problems = [...new Set(m.files.flatMap((f) => fileProblems(id, f)))];
-    commits.push({ id, ok: problems.length === 0, problems });
+    const problems: string[] = [];
+    for (const f of m.files) {
+      if (await findRoute(store, graph, id, f, query)) continue;
+      const why = fileProblems(id, f);
+      problems.push(...(why.length ? why : [`${f.path} in commit ${id.slice(0, 12)}: no route through the remote's intact objects rebuilds it`]));
+    }
+    commits.push({ id, ok: problems.length === 0, problems: [...new Set(problems)] });
   }
   const createdAt = (id: string): string => manifests.get(id)?.createdAt ?? '';
   commits.sort((a, b) => (createdAt(a.id) < createdAt(b.id) ? -1 : createdAt(a.id) > createdAt(b.id) ? 1 : a.id < b.id ? -1 : 1));
