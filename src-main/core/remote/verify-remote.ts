@@ -85,8 +85,14 @@ export async function verifyRemote(store: Store, opts: VerifyRemoteOptions = {})
     const hash = createHash('sha256');
     let n = 0;
     try {
-      const res = await remote.client.send(new GetObjectCommand({ Bucket: remote.loc.bucket, Key: key }), { abortSignal: signal });
-      for await (const chunk of res.Body as Readable) { hash.update(chunk as Buffer); n += (chunk as Buffer).length; done += (chunk as Buffer).length; opts.onProgress?.({ phase: 'verifying', bytesDone: done, bytesTotal: total }); }
+      // No more than the listed size + 1 byte, whatever the server sends: a longer body is damaged by that byte alone.
+      const listed = objectKeys.get(sha)!;
+      const res = await remote.client.send(new GetObjectCommand({ Bucket: remote.loc.bucket, Key: key, ...(listed > 0 ? { Range: `bytes=0-${listed}` } : {}) }), { abortSignal: signal });
+      for await (const chunk of res.Body as Readable) {
+        hash.update(chunk as Buffer); n += (chunk as Buffer).length; done += (chunk as Buffer).length;
+        opts.onProgress?.({ phase: 'verifying', bytesDone: done, bytesTotal: total });
+        if (n > listed) break;
+      }
     } catch (e) {
       throw remote.error(e, key, signal);
     }
