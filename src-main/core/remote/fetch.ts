@@ -5,7 +5,7 @@ import type { FetchSummary } from '../../../src-shared/contract';
 import type { CommitId, ProgressListener } from '../../../src-shared/model';
 import { fsyncDir, sha256, writeFileAtomic } from '../base/fsutil';
 import { newestFirst } from '../store/graph';
-import { withWriteLock } from '../store/lock';
+import { unwinding, withWriteLock } from '../store/lock';
 import { HEX64, parseManifest } from '../store/store-files';
 import { Store } from '../store/store';
 import { Remote, type ConnectOptions } from './client';
@@ -143,6 +143,11 @@ export interface CloneResult extends FetchResult {
  * fails removes the folder it made.
  */
 export async function clone(url: string, dir: string, opts: CloneOptions = {}): Promise<CloneResult> {
+  // Ctrl+C between the clone's locked steps still unwinds it (and removes what it made).
+  return unwinding(() => cloneUnwinding(url, dir, opts));
+}
+
+async function cloneUnwinding(url: string, dir: string, opts: CloneOptions): Promise<CloneResult> {
   const name = opts.name ?? 'origin';
   if (!REMOTE_NAME.test(name)) throw new WeightlineError('BAD_USAGE', `a remote name takes letters, digits, ".", "_" and "-": "${name}"`);
   const root = path.resolve(dir);
