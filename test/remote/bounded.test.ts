@@ -74,9 +74,21 @@ describe.skipIf(s3.skip !== null)(`bounded and hostile remotes (issue 18)${s3.sk
     expect(jsonError(r).code).toBe('REMOTE_CORRUPT');
     expect(jsonError(r).message).toContain(key);
     expect(jsonError(r).message).toContain('64 MiB');
-    expect(count.gets.filter((g) => g.key === key)).toEqual([]);
     // The clone made the folder, and removed it on failure.
     await expect(fs.stat(dir)).rejects.toThrow();
+    // fetch into an existing store and verify --remote refuse it the same way, the store unchanged.
+    const a = path.join(scratch(), 'a');
+    await fs.mkdir(a);
+    await wlOk(a, 'init');
+    await wlOk(a, 'remote', 'add', 'origin', `s3://${bucket}/big`);
+    const f = await wl(a, 'fetch', '--json');
+    expect(jsonError(f).code).toBe('REMOTE_CORRUPT');
+    expect(jsonError(f).message).toContain(key);
+    expect(await fs.readdir(path.join(a, '.weightline', 'commits'))).toEqual([]);
+    const v = await wl(a, 'verify', '--remote', 'origin', '--json');
+    expect(v.code).toBe(1);
+    expect((JSON.parse(v.stdout) as { damaged: string[] }).damaged).toEqual([key]);
+    expect(count.gets.filter((g) => g.key === key)).toEqual([]);
   });
 
   it('a manifest key whose listing lied is read no further than the limit + 1 byte (a Range), then refused', async () => {
