@@ -91,6 +91,22 @@ describe.skipIf(s3.skip !== null)(`bounded and hostile remotes (issue 18)${s3.sk
     expect(count.gets.filter((g) => g.key === key)).toEqual([]);
   });
 
+  it('push refuses a commit whose manifest is over the limit before sending anything (fetch would refuse it)', async () => {
+    const bucket = await newBucket(env);
+    const root = path.join(scratch(), 'p');
+    await fs.mkdir(root);
+    await wlOk(root, 'init');
+    const content = Buffer.from('x');
+    const manifest = forgedManifest(Math.ceil(MANIFEST_LIMIT / 180), content);
+    expect(manifest.length).toBeGreaterThan(MANIFEST_LIMIT);
+    await fs.writeFile(path.join(root, '.weightline', 'commits', `${sha(manifest)}.json`), manifest);
+    await wlOk(root, 'remote', 'add', 'origin', `s3://${bucket}/p`);
+    const r = await wl(root, 'push', '--json');
+    expect(jsonError(r).code).toBe('UNSUPPORTED');
+    expect(jsonError(r).message).toContain('64 MiB');
+    expect([...(await listKeys(client!, bucket, 'p/')).keys()].filter((k) => k !== 'weightline-remote.json')).toEqual([]);
+  }, 120_000);
+
   it('a manifest key whose listing lied is read no further than the limit + 1 byte (a Range), then refused', async () => {
     const bucket = await newBucket(env);
     const body = Buffer.alloc(5000, 0x20);
