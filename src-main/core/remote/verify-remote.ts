@@ -5,7 +5,7 @@ import { WeightlineError } from '../../../src-shared/errors';
 import type { ProgressListener } from '../../../src-shared/model';
 import { sha256 } from '../base/fsutil';
 import type { Manifest, ManifestFile } from '../base/manifest';
-import { findRoute } from '../rebuild/route';
+import { filesByPath, findRoute } from '../rebuild/route';
 import { graphCommitOf, HistoryGraph } from '../store/graph';
 import { HEX64, parseManifest } from '../store/store-files';
 import type { Store } from '../store/store';
@@ -125,7 +125,7 @@ export async function verifyRemote(store: Store, opts: VerifyRemoteOptions = {})
       const m: Manifest = manifests.get(cur.id)!;
       const parent = m.parent ? manifests.get(m.parent) : undefined;
       const base: string = d.basePath;
-      const pf: ManifestFile | undefined = parent?.files.find((x) => x.path === base);
+      const pf: ManifestFile | undefined = parent ? filesByPath(parent).get(base) : undefined;
       if (!m.parent || !pf) { result = [m.parent && manifestProblem.has(m.parent) ? manifestProblem.get(m.parent)! : `the parent commit ${m.parent?.slice(0, 12) ?? '?'} of ${where} is not on the remote`]; break; }
       cur = { id: m.parent, f: pf };
     }
