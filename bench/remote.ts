@@ -140,7 +140,7 @@ async function main(): Promise<void> {
       sdk: async () => { await sdkGet(remoteObjs.map((o) => o.sha)); },
       before: async () => {
         const { store } = await Store.initialise(fs.mkdtempSync(path.join(scratch, 't-')), { nested: false });
-        for (const o of remoteObjs) await remote.downloadObject(store, o.sha, () => undefined);
+        for (const o of remoteObjs) await remote.downloadObject(store, o.sha, () => undefined, undefined, o.size);
       },
       now: async () => {
         const { store } = await Store.initialise(fs.mkdtempSync(path.join(scratch, 't-')), { nested: false });

@@ -107,26 +107,27 @@ export function registerRemote(program: Command, ctx: RemoteCommandContext): voi
     .action(async (url: string, dir: string, o: { endpoint?: string; region?: string; checkout: boolean; json?: boolean }) => {
       const api = await remote();
       const p = ctx.bar(!!o.json);
-      const res = await api.clone(url, path.resolve(ctx.here(), dir), { ...(o.endpoint ? { endpoint: o.endpoint } : {}), ...(o.region ? { region: o.region } : {}), onProgress: p.update, ...ctx.signal() });
       let restored: string | null = null;
       let note: string | null = null;
-      if (res.head && o.checkout) {
-        const { Store } = await import('../core/store/store');
-        const store = await Store.open(res.root);
-        const manifest = await store.readManifest(res.head);
+      const notes: string[] = [];
+      // The checkout runs inside the clone: if it fails, the clone removes the folder it made.
+      const checkout = async (store: Store, head: string): Promise<void> => {
+        const manifest = await store.readManifest(head);
         if (isOutsideSource(manifest.source.path)) {
           // A remote's commit never chooses where on this machine it is written (docs/STORE-FORMAT.md, "Path rules").
-          note = `not restored: commit ${shortId(res.head)} records its path as ${printable(manifest.source.path)}, outside the store; restore it with --to`;
-        } else {
-          const { restore } = await import('../core/ops/restore');
-          const done = await restore(store, res.head, { onProgress: p.update, ...ctx.signal(), fetchObjects: await api.remoteObjectFetcher(store, { onProgress: p.update }) });
-          restored = path.relative(res.root, done.target) || '.';
+          note = `not restored: commit ${shortId(head)} records its path as ${printable(manifest.source.path)}, outside the store; restore it with --to`;
+          return;
         }
-      }
+        const { restore } = await import('../core/ops/restore');
+        const done = await restore(store, head, { onProgress: p.update, ...ctx.signal(), fetchObjects: await api.remoteObjectFetcher(store, { onProgress: p.update }) });
+        restored = path.relative(store.root, done.target) || '.';
+        notes.push(...(done.notes ?? []));
+      };
+      const res = await api.clone(url, path.resolve(ctx.here(), dir), { ...(o.endpoint ? { endpoint: o.endpoint } : {}), ...(o.region ? { region: o.region } : {}), onProgress: p.update, ...ctx.signal(), ...(o.checkout ? { checkout } : {}) });
       p.end();
+      for (const n of [...notes, ...(note ? [note] : [])]) ctx.err(`weightline: note: ${printable(n)}`);
       if (o.json) { json({ root: res.root, head: res.head, fetched: res.fetched.length, restored }); return; }
       out(`Cloned ${url} into ${res.root}: ${res.fetched.length} commit(s)${res.head ? `, HEAD ${shortId(res.head)}` : ''}${restored ? `, restored ${restored}` : ''}`);
-      if (note) ctx.err(`weightline: note: ${note}`);
     });
 }
 

@@ -190,22 +190,37 @@ describe.skipIf(s3.skip !== null)(`remotes on a real S3 server${s3.skip ? ` (ski
     expect(res.damaged).toEqual([key]);
     const byId = new Map(res.commits.map((c) => [c.id, c]));
     expect(byId.get(h.ids[0]!)!.ok).toBe(true);
-    expect(byId.get(h.ids[1]!)!.ok).toBe(false);
-    expect(byId.get(h.ids[1]!)!.problems.join(' ')).toContain(key);
+    // Issue 18: verify --remote agrees with restore, which rebuilds commit 1
+    // backward from the tip's full object through the tip's delta (below).
+    expect(res.ok).toBe(false);
+    expect(byId.get(h.ids[1]!)!.ok).toBe(true);
     expect(byId.get(h.ids[2]!)!.ok).toBe(true); // the tip's full object is there whole
     const text = await wl(a, 'verify', '--remote', 'origin');
     expect(text.stdout).toContain(`damaged: ${key}`);
 
     const b = path.join(scratch(), 'b');
     await wlOk(path.dirname(b), 'clone', url, b, '--no-checkout');
+    // Issue 18: restore takes the next intact route, as a local restore does
+    // (here backward from the tip's full object through the tip's delta), and says so.
     const out = path.join(b, 'v1.safetensors');
     const r = await wl(b, 'restore', h.ids[1]!, '--to', out, '--json');
-    expect(r.code).toBe(1);
-    expect(jsonError(r).code).toBe('REMOTE_CORRUPT');
-    expect(jsonError(r).message).toContain(key);
-    expect(jsonError(r).message).toContain(`origin (${url}`);
-    await expect(fs.stat(out)).rejects.toThrow();
+    expect(r.code).toBe(0);
+    expect(await sha256File(out)).toBe(h.shas[1]);
+    expect(r.stderr).toContain('note:');
+    expect(r.stderr).toContain(key);
+    expect(r.stderr).toContain('damaged');
     expect((await localObjects(b)).has(m1.files[0]!.delta.object)).toBe(false);
+    // With the tip's full object gone too, no route is left: REMOTE_CORRUPT naming the damaged key.
+    const tipKey = `dmg/objects/${h.shas[2]}`;
+    await client!.send(new PutObjectCommand({ Bucket: bucket, Key: tipKey, Body: Buffer.from('not the tip') }));
+    const c = path.join(scratch(), 'c');
+    await wlOk(path.dirname(c), 'clone', url, c, '--no-checkout');
+    const r2 = await wl(c, 'restore', h.ids[1]!, '--to', path.join(c, 'v1.safetensors'), '--json');
+    expect(r2.code).toBe(1);
+    expect(jsonError(r2).code).toBe('REMOTE_CORRUPT');
+    expect(jsonError(r2).message).toMatch(/dmg\/objects\//);
+    expect(jsonError(r2).message).toContain(`origin (${url}`);
+    await expect(fs.stat(path.join(c, 'v1.safetensors'))).rejects.toThrow();
     const leftovers = (await fs.readdir(path.join(b, '.weightline'))).filter((n) => n.startsWith('.tmp-'));
     expect(leftovers).toEqual([]);
   });

@@ -31,7 +31,7 @@ export interface RestoreOptions {
    * (a remote's, issue 14: remote/lazy.ts); true when it added some. Absent:
    * the store's own objects only.
    */
-  readonly fetchObjects?: (id: string, manifest: Manifest, graph: HistoryGraph, signal?: AbortSignal) => Promise<boolean>;
+  readonly fetchObjects?: (id: string, manifest: Manifest, graph: HistoryGraph, signal?: AbortSignal) => Promise<{ readonly added: boolean; readonly notes: readonly string[] }>;
 }
 
 export const LINK_WARNING = 'the restored files share their bytes with the store: a program that writes into a linked file in place (torch.save or cp to the same path do) changes the stored version; "weightline status" and "weightline verify" detect it and "weightline repair" rebuilds it where the history allows. Use --link auto (reflink or copy) unless you need the disk space';
@@ -134,7 +134,8 @@ async function restoreLocked(
   }
 
   // Objects only a remote holds: downloaded (hash-checked) before anything is read or written here.
-  if (opts.fetchObjects && (await opts.fetchObjects(id, manifest, graph, opts.signal))) graph = await HistoryGraph.load(store);
+  const fetched = opts.fetchObjects ? await opts.fetchObjects(id, manifest, graph, opts.signal) : null;
+  if (fetched?.added) graph = await HistoryGraph.load(store);
   // A folder commit of an older version may hold a `.git` (or `.hg`, `.weightline`) the folder had:
   // kept in the store, never written back, since its files are another program's (a git config runs commands).
   const leftOut = manifest.source.kind === 'folder' ? manifest.files.filter((f) => reservedPath(f.path) !== null) : [];
@@ -158,7 +159,7 @@ async function restoreLocked(
   // another disk must work on a full or read-only store.
   let linksChanged = false;
   const bad = new Set<string>();
-  const notes: string[] = [];
+  const notes: string[] = [...(fetched?.notes ?? [])];
   let done = 0;
   let linked = 0;
   let bytesNotCopied = 0;

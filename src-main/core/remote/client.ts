@@ -14,7 +14,8 @@ import { fsyncFile, mapFsError, readExactly } from '../base/fsutil';
 import type { Store } from '../store/store';
 import { runBounded } from './pool';
 import { getRemote, type RemoteConfig } from './remote-files';
-import { keys, parseRemoteUrl, remoteUrl, type RemoteLocation } from './url';
+import { limitText, MANIFEST_LIMIT } from './limits';
+import { checkEndpoint, keys, parseRemoteUrl, redactEndpoint, remoteUrl, type RemoteLocation } from './url';
 
 // One remote as the verbs use it: an S3 client set up for S3-compatible
 // servers (../shared/S3-TESTING.md), the keys of docs/STORE-FORMAT.md
@@ -34,6 +35,9 @@ export const PART_QUEUE = 4;
 export const RANGE_SIZE = 8 * 1024 * 1024;
 export const RANGES_IN_FLIGHT = 4;
 
+/** File-system errors of this machine while writing a download: reported as such (DISK_FULL, PERMISSION), never as the remote's. */
+const LOCAL_FS_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'EIO']);
+
 export interface ConnectOptions {
   /** Overrides the remote's endpoint and the environment's (`--endpoint`). */
   readonly endpoint?: string;
@@ -49,7 +53,10 @@ export class Remote {
 
   constructor(readonly name: string, readonly url: string, config: Pick<RemoteConfig, 'endpoint' | 'region'>, opts: ConnectOptions = {}) {
     this.loc = parseRemoteUrl(url);
-    this.endpoint = opts.endpoint ?? config.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL ?? null;
+    // Without user info (an old remotes.json may hold some): shown in every message, and credentials come from the AWS chain only.
+    if (opts.endpoint !== undefined) checkEndpoint(opts.endpoint);
+    const endpoint = opts.endpoint ?? config.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL ?? null;
+    this.endpoint = endpoint === null ? null : redactEndpoint(endpoint);
     const region = opts.region ?? config.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
     this.client = new S3Client({
       ...(this.endpoint ? { endpoint: this.endpoint } : {}),
@@ -135,15 +142,52 @@ export class Remote {
     }
   }
 
-  /** A small key's bytes (manifests, the marker); null when missing. */
-  async getBytes(key: string, signal?: AbortSignal): Promise<Buffer | null> {
+  /**
+   * A small key's bytes (manifests, the marker); null when missing. At most
+   * `limit` bytes are accepted: the GET asks for limit + 1 bytes only (a
+   * Range), and a key holding more is refused (REMOTE_CORRUPT naming the key
+   * and the limit) before anything else reads it. Callers check the listed
+   * size first; this catches a listing that lied.
+   */
+  async getBytes(key: string, limit: number, signal?: AbortSignal): Promise<Buffer | null> {
+    let res: GetObjectCommandOutput;
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: key }), { abortSignal: signal });
-      return Buffer.from(await res.Body!.transformToByteArray());
+      res = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: key, Range: `bytes=0-${limit}` }), { abortSignal: signal });
     } catch (e) {
+      // An empty key: every range starts beyond its end.
+      if (status(e) === 416) return Buffer.alloc(0);
       if (status(e) === 404 && errName(e) !== 'NoSuchBucket') return null;
       throw this.error(e, key, signal);
     }
+    const total = /\/(\d+)$/.exec(res.ContentRange ?? '')?.[1];
+    if (total !== undefined && Number(total) > limit) { (res.Body as Readable | undefined)?.destroy(); throw this.oversized(key, `${total} bytes`, limit); }
+    const chunks: Buffer[] = [];
+    let n = 0;
+    try {
+      for await (const chunk of res.Body as Readable) {
+        n += (chunk as Buffer).length;
+        // Leaving the loop destroys the stream: nothing past the limit is read.
+        if (n > limit) throw this.oversized(key, `more than ${limit} bytes`, limit);
+        chunks.push(chunk as Buffer);
+      }
+    } catch (e) {
+      throw this.error(e, key, signal);
+    }
+    return Buffer.concat(chunks, n);
+  }
+
+  /**
+   * A manifest key's bytes, refused unread when its listed size is over
+   * MANIFEST_LIMIT and cut at the limit when the listing lied; null when missing.
+   */
+  async getManifest(key: string, listedBytes: number, signal?: AbortSignal): Promise<Buffer | null> {
+    if (listedBytes > MANIFEST_LIMIT) throw this.oversized(key, `${listedBytes} bytes`, MANIFEST_LIMIT);
+    return this.getBytes(key, MANIFEST_LIMIT, signal);
+  }
+
+  /** The error for a key larger than Weightline reads of its kind (limits.ts). */
+  oversized(key: string, found: string, limit: number): WeightlineError {
+    return new WeightlineError('REMOTE_CORRUPT', `the remote ${this.describe()} holds ${key} with ${found}, more than the ${limitText(limit)} Weightline reads for a key of its kind (docs/STORE-FORMAT.md, "Remote limits"); it was not read and nothing was written locally. No Weightline pushes such a key: delete it on the remote`);
   }
 
   /**
@@ -244,16 +288,21 @@ export class Remote {
    * order: bytes that arrive at the hash's position are hashed as they come,
    * the others are read back from the file (the page cache) when the bytes
    * before them are in.
+   *
+   * `size` is what the manifest says the object weighs (the caller has
+   * checked the listing agrees): no more than size + 1 bytes are ever read,
+   * so a huge key under a small object's name costs one byte past its
+   * expected end, not its whole length.
    */
-  async downloadObject(store: Store, sha: string, onBytes: (n: number) => void, signal?: AbortSignal, size?: number): Promise<number> {
+  async downloadObject(store: Store, sha: string, onBytes: (n: number) => void, signal: AbortSignal | undefined, size: number): Promise<number> {
     const key = keys.object(this.loc, sha);
     const tmp = store.tempPath('fetch');
     let got = 0;
     const counted = (n: number): void => { got += n; onBytes(n); };
     try {
-      const actual = size !== undefined && size > RANGE_SIZE
+      const actual = size > RANGE_SIZE
         ? await this.getRanged(key, tmp, size, counted, signal)
-        : await this.getWhole(key, tmp, counted, signal);
+        : await this.getWhole(key, tmp, size, counted, signal);
       if (actual !== sha) throw this.damaged(key, `${got} bytes that hash to ${actual}`);
       await fsyncFile(tmp);
       await store.adoptObject(tmp, sha);
@@ -261,6 +310,8 @@ export class Remote {
     } catch (e) {
       await fs.rm(tmp, { force: true }).catch(() => undefined);
       onBytes(-got);
+      // A full disk (or a read-only one) is this machine's problem, not the remote's.
+      if (LOCAL_FS_ERRORS.has((e as NodeJS.ErrnoException)?.code ?? '') && !signal?.aborted) throw mapFsError(e, store.dir);
       throw this.error(e, key, signal);
     }
   }
@@ -277,13 +328,23 @@ export class Remote {
     }
   }
 
-  /** One GET streamed into file; returns the sha256 of what arrived. */
-  private async getWhole(key: string, file: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<string> {
-    const res = await this.getObject(key, undefined, signal);
+  /** One GET of at most size + 1 bytes streamed into file; returns the sha256 of what arrived, or why it is wrong. */
+  private async getWhole(key: string, file: string, size: number, onBytes: (n: number) => void, signal?: AbortSignal): Promise<string> {
+    // An empty object has no byte 0 to ask for (416): that one is counted instead.
+    const res = await this.getObject(key, size > 0 ? `bytes=0-${size}` : undefined, signal);
+    const total = /\/(\d+)$/.exec(res.ContentRange ?? '')?.[1];
+    if (total !== undefined && Number(total) !== size) { (res.Body as Readable | undefined)?.destroy(); throw this.damaged(key, `${total} bytes where its manifest says ${size}`); }
     const hash = createHash('sha256');
-    const counter = new Transform({ transform(chunk: Buffer, _enc, cb) { hash.update(chunk); onBytes(chunk.length); cb(null, chunk); } });
+    let n = 0;
+    const counter = new Transform({
+      transform: (chunk: Buffer, _enc, cb) => {
+        n += chunk.length;
+        if (n > size) { cb(this.damaged(key, `more than the ${size} bytes its manifest says`)); return; }
+        hash.update(chunk); onBytes(chunk.length); cb(null, chunk);
+      },
+    });
     await pipeline(res.Body as Readable, counter, createWriteStream(file, { mode: 0o644 }), ...(signal ? [{ signal }] : []));
-    return hash.digest('hex');
+    return n === size ? hash.digest('hex') : `${n} bytes where its manifest says ${size}`;
   }
 
   /** Ranged GETs in parallel, each written at its offset; returns the sha256 of the file's first `size` bytes. */

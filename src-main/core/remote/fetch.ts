@@ -5,16 +5,17 @@ import type { FetchSummary } from '../../../src-shared/contract';
 import type { CommitId, ProgressListener } from '../../../src-shared/model';
 import { fsyncDir, sha256, writeFileAtomic } from '../base/fsutil';
 import { newestFirst } from '../store/graph';
-import { withWriteLock } from '../store/lock';
+import { unwinding, withWriteLock } from '../store/lock';
 import type { Manifest } from '../base/manifest';
 import { isOutsideSource } from '../base/manifest-paths';
 import { fetchedOutsideFileContent, HEX64, parseManifest, readFetchedOutsideFile } from '../store/store-files';
 import { Store } from '../store/store';
 import { Remote, type ConnectOptions } from './client';
-import { mapBounded } from './pool';
+import { MANIFEST_READ_SLOTS, MARKER_LIMIT, manifestWeight } from './limits';
+import { runBounded } from './pool';
 import { checkMarker } from './push';
 import { defaultRemote, REMOTE_NAME, readRemotes, writeRemoteCache, writeRemotes } from './remote-files';
-import { keys, remotePacks } from './url';
+import { checkEndpoint, keys, remotePacks } from './url';
 
 // Fetch brings the remote's history: the manifests this store lacks (each
 // hash-checked and schema-checked, written like every store file: temp,
@@ -44,7 +45,7 @@ async function fetchLocked(store: Store, remote: Remote, opts: FetchOptions & { 
     remote.list(keys.manifests(remote.loc), signal),
     remote.list(keys.objects(remote.loc), signal),
     remote.list(keys.packs(remote.loc), signal),
-    remote.getBytes(keys.marker(remote.loc), signal),
+    remote.getBytes(keys.marker(remote.loc), MARKER_LIMIT, signal),
   ]);
   if (marker) checkMarker(remote, marker);
   const local = new Set(await store.listCommitIds());
@@ -57,9 +58,10 @@ async function fetchLocked(store: Store, remote: Remote, opts: FetchOptions & { 
   // any instant leaves a store whose every commit has its parent.
   const temps = new Map<string, { tmp: string; parent: string | null; outside: boolean }>();
   try {
-    await mapBounded(wanted, 8, async (id) => {
+    // Bounded memory: manifests in flight weigh at most MANIFEST_BYTES_IN_FLIGHT by their listed sizes (limits.ts).
+    await runBounded(wanted.map((id) => ({ weight: manifestWeight(manifests.get(id)!), run: async () => {
       const key = keys.manifest(remote.loc, id);
-      const bytes = await remote.getBytes(key, signal);
+      const bytes = await remote.getManifest(key, manifests.get(id)!, signal);
       if (!bytes) throw new WeightlineError('REMOTE_NOT_FOUND', `the remote ${remote.describe()} listed ${key} but does not hold it; run the command again`);
       const actual = sha256(bytes);
       if (actual !== id) throw remote.damaged(key, `${bytes.length} bytes that hash to ${actual}`);
@@ -76,7 +78,7 @@ async function fetchLocked(store: Store, remote: Remote, opts: FetchOptions & { 
       temps.set(id, { tmp, parent: manifest.parent, outside: isOutsideSource(manifest.source.path) });
       done += bytes.length;
       opts.onProgress?.({ phase: 'fetching', bytesDone: done, bytesTotal: total });
-    }, signal);
+    } })), MANIFEST_READ_SLOTS, signal);
 
     // A remote's commit never chooses where on this machine it is written:
     // one whose path is outside the store's folder is recorded before it
@@ -132,6 +134,11 @@ export interface CloneOptions {
   readonly onProgress?: ProgressListener;
   readonly signal?: AbortSignal;
   readonly connect?: ConnectOptions;
+  /**
+   * Runs after HEAD is set, inside the clone (the CLI restores HEAD here): if
+   * it fails, the clone fails and removes what it made, like any other step.
+   */
+  readonly checkout?: (store: Store, head: CommitId) => Promise<void>;
 }
 
 export interface CloneResult extends FetchResult {
@@ -149,6 +156,11 @@ export interface CloneResult extends FetchResult {
  * fails removes the folder it made.
  */
 export async function clone(url: string, dir: string, opts: CloneOptions = {}): Promise<CloneResult> {
+  // Ctrl+C between the clone's locked steps still unwinds it (and removes what it made).
+  return unwinding(() => cloneUnwinding(url, dir, opts));
+}
+
+async function cloneUnwinding(url: string, dir: string, opts: CloneOptions): Promise<CloneResult> {
   const name = opts.name ?? 'origin';
   if (!REMOTE_NAME.test(name)) throw new WeightlineError('BAD_USAGE', `a remote name takes letters, digits, ".", "_" and "-": "${name}"`);
   const root = path.resolve(dir);
@@ -156,14 +168,17 @@ export async function clone(url: string, dir: string, opts: CloneOptions = {}): 
   if (st && (!st.isDirectory() || (await fs.readdir(root)).length > 0)) {
     throw new WeightlineError('BAD_USAGE', `${root} already exists and is not an empty folder; clone into a new folder`);
   }
+  // Refused before anything is made: a key and secret in the URL would land in remotes.json.
+  if (opts.endpoint !== undefined) checkEndpoint(opts.endpoint);
   const config = { url, endpoint: opts.endpoint ?? null, region: opts.region ?? null };
   const probe = new Remote(name, url, config, opts.connect);
-  const marker = await probe.getBytes(keys.marker(probe.loc), opts.signal);
+  const marker = await probe.getBytes(keys.marker(probe.loc), MARKER_LIMIT, opts.signal);
   if (marker) checkMarker(probe, marker);
   else if ((await probe.list(keys.manifests(probe.loc), opts.signal)).size === 0) {
     throw new WeightlineError('REMOTE_NOT_FOUND', `the remote ${probe.describe()} holds no Weightline history (no ${keys.marker(probe.loc)}); check the URL, or push to it first`);
   }
   const made = !st;
+  const before = new Set(st ? await fs.readdir(root) : []);
   try {
     await fs.mkdir(root, { recursive: true });
     const { store } = await Store.initialise(root, { nested: false });
@@ -171,10 +186,13 @@ export async function clone(url: string, dir: string, opts: CloneOptions = {}): 
     const res = await fetchRemote(store, { remote: name, onProgress: opts.onProgress, signal: opts.signal, connect: opts.connect });
     const head = await newestTip(store);
     if (head) await withWriteLock(store, 'clone', async () => store.writeHead(head));
+    if (head && opts.checkout) await opts.checkout(store, head);
     return { ...res, root, head };
   } catch (e) {
+    // Only what this clone made: the folder when it made it, else what it put
+    // into the empty folder it was given (there was nothing else in it).
     if (made) await fs.rm(root, { recursive: true, force: true }).catch(() => undefined);
-    else await fs.rm(path.join(root, '.weightline'), { recursive: true, force: true }).catch(() => undefined);
+    else for (const n of await fs.readdir(root).catch(() => [] as string[])) if (!before.has(n)) await fs.rm(path.join(root, n), { recursive: true, force: true }).catch(() => undefined);
     throw e;
   }
 }

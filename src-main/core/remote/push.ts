@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
 import type { PushSummary } from '../../../src-shared/contract';
 import type { CommitId, ProgressListener } from '../../../src-shared/model';
-import { fsyncFile, sha256 } from '../base/fsutil';
+import { fsyncFile, mapFsError, sha256 } from '../base/fsutil';
 import type { ManifestFile } from '../base/manifest';
 import { readVersion } from '../rebuild/open';
 import { HistoryGraph } from '../store/graph';
@@ -13,6 +14,7 @@ import type { Store } from '../store/store';
 import { PART_QUEUE, PART_SIZE, Remote, type ConnectOptions } from './client';
 import { mapBounded, runBounded } from './pool';
 import { defaultRemote, readRemoteCache, writeRemoteCache } from './remote-files';
+import { MANIFEST_LIMIT, MARKER_LIMIT, limitText } from './limits';
 import { keys, MARKER, REMOTE_FORMAT_VERSION, remotePacks } from './url';
 
 // Push (docs/STORE-FORMAT.md, "Remotes"): send the commits the remote lacks,
@@ -79,6 +81,12 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
   ]);
   await ensureMarker(remote, signal);
   const toPush = [...closure].filter((id) => !remoteManifests.has(id));
+  // Before any upload: a manifest fetch would refuse must not leave its objects behind on the remote.
+  for (const id of toPush) {
+    const file = path.join(store.dir, 'commits', `${id}.json`);
+    const size = (await fs.stat(file).catch(() => null))?.size ?? 0;
+    if (size > MANIFEST_LIMIT) throw new WeightlineError('UNSUPPORTED', `the manifest of commit ${id.slice(0, 12)} weighs ${size} bytes, more than the ${limitText(MANIFEST_LIMIT)} a remote's manifest may (docs/STORE-FORMAT.md, "Remote limits"): fetch and clone would refuse it, so nothing was sent`, file);
+  }
   const packsThere = remotePacks(packKeys.keys(), remoteObjects);
 
   const needed = await pushObjects(store, graph, toPush, (id) => closure.has(id) || remoteManifests.has(id));
@@ -252,7 +260,7 @@ function parentsFirst(graph: HistoryGraph, ids: readonly string[]): string[] {
 /** Writes the remote's format marker once (If-None-Match), or checks the one there. */
 async function ensureMarker(remote: Remote, signal?: AbortSignal): Promise<void> {
   const key = keys.marker(remote.loc);
-  const there = await remote.getBytes(key, signal);
+  const there = await remote.getBytes(key, MARKER_LIMIT, signal);
   if (there) { checkMarker(remote, there); return; }
   await remote.putNew(key, Buffer.from(JSON.stringify({ format: 'weightline-remote', version: REMOTE_FORMAT_VERSION }) + '\n'), signal);
 }
@@ -273,7 +281,7 @@ export function checkMarker(remote: Remote, bytes: Buffer): void {
  * checked, uploaded and deleted: the remote gets the exact bytes it names.
  */
 async function uploadRebuilt(store: Store, graph: HistoryGraph, remote: Remote, o: PushObject, key: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<'uploaded' | 'exists'> {
-  const tmp = store.tempPath('push');
+  const tmp = await pushTempPath(store);
   try {
     await readVersion(store, o.commit, o.file, async (source) => {
       const h = createHash('sha256');
@@ -297,4 +305,27 @@ async function uploadRebuilt(store: Store, graph: HistoryGraph, remote: Remote, 
   } finally {
     await fs.rm(tmp, { force: true }).catch(() => undefined);
   }
+}
+
+// Push takes no lock: it only reads the store, and pushes to two remotes may
+// run at once. So its temp files (full objects rebuilt to be sent) live in a
+// folder of their own, which the writers' temp sweep (store/lock.ts) never
+// looks into: a commit beside a push must not delete the file being uploaded
+// (issue 18: 4 runs of 5 ended in ENOENT). Named <host>-<pid>-<random>; each
+// push removes those a push on this host left when it died.
+const PUSH_TMP = 'tmp-push';
+const HOST = os.hostname();
+
+async function pushTempPath(store: Store): Promise<string> {
+  const dir = path.join(store.dir, PUSH_TMP);
+  await fs.mkdir(dir, { recursive: true }).catch((e: unknown) => { throw mapFsError(e, dir); });
+  for (const n of await fs.readdir(dir).catch(() => [] as string[])) {
+    const m = /^(.*)-(\d+)-[0-9a-f]+$/.exec(n);
+    if (m && m[1] === HOST && !pidAlive(Number(m[2]))) await fs.rm(path.join(dir, n), { force: true }).catch(() => undefined);
+  }
+  return path.join(dir, `${HOST}-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+function pidAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }

@@ -6,7 +6,7 @@ import { commitSummaries, type CommitSummary } from '../store/log-index';
 import { readPacks } from '../store/packs';
 import type { Store } from '../store/store';
 import { dropRemoteCache, readRemoteCache, readRemotes, REMOTE_NAME, writeRemotes, type RemoteConfig } from './remote-files';
-import { parseRemoteUrl, remoteUrl } from './url';
+import { checkEndpoint, parseRemoteUrl, redactEndpoint, remoteUrl } from './url';
 
 // remote add / list / remove, and where each commit's data is: on this
 // machine, on a remote, or both (for log and status).
@@ -22,7 +22,7 @@ export interface RemoteInfo extends RemoteConfig {
 export async function addRemote(store: Store, name: string, url: string, opts: { endpoint?: string; region?: string } = {}): Promise<RemoteInfo> {
   if (!REMOTE_NAME.test(name)) throw new WeightlineError('BAD_USAGE', `a remote name starts with a letter or digit and takes letters, digits, ".", "_" and "-" (64 at most): "${name}"`);
   const loc = parseRemoteUrl(url);
-  if (opts.endpoint !== undefined && !/^https?:\/\/[^/\s]+/.test(opts.endpoint)) throw new WeightlineError('BAD_USAGE', `--endpoint takes a URL like https://s3.example.com or http://127.0.0.1:7480, found "${opts.endpoint}"`);
+  if (opts.endpoint !== undefined) checkEndpoint(opts.endpoint);
   const config: RemoteConfig = { url: remoteUrl(loc), endpoint: opts.endpoint ?? null, region: opts.region ?? null };
   await withWriteLock(store, 'remote', async () => {
     const remotes = await readRemotes(store);
@@ -47,7 +47,8 @@ export async function listRemotes(store: Store): Promise<RemoteInfo[]> {
   const out: RemoteInfo[] = [];
   for (const [name, r] of Object.entries(remotes)) {
     const c = await readRemoteCache(store, name);
-    out.push({ name, ...r, listedAt: c?.at ?? null, commits: c ? c.commits.length : null });
+    // An endpoint with user info (written by a version before issue 18) is listed without it.
+    out.push({ name, ...r, endpoint: r.endpoint === null ? null : redactEndpoint(r.endpoint), listedAt: c?.at ?? null, commits: c ? c.commits.length : null });
   }
   return out;
 }

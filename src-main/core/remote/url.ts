@@ -30,6 +30,42 @@ export function remoteUrl(loc: RemoteLocation): string {
   return `s3://${loc.bucket}${loc.prefix ? `/${loc.prefix.replace(/\/$/, '')}` : ''}`;
 }
 
+/**
+ * An S3 endpoint as given to `remote add`, `clone` or `--endpoint`: http(s)
+ * with a host, and no user info. A key and secret in the URL would be written
+ * to remotes.json and shown wherever the endpoint is; credentials come from
+ * the AWS chain only.
+ */
+export function checkEndpoint(endpoint: string): string {
+  let u: URL | null = null;
+  try { u = new URL(endpoint); } catch { /* refused below */ }
+  if (!u || !/^https?:$/.test(u.protocol) || !u.host) {
+    throw new WeightlineError('BAD_USAGE', `--endpoint takes a URL like https://s3.example.com or http://127.0.0.1:7480, found "${redactEndpoint(endpoint)}"`);
+  }
+  if (u.username || u.password) {
+    throw new WeightlineError('BAD_USAGE', `refusing an endpoint with credentials in it (${redactEndpoint(endpoint)}): nothing secret is stored in a store. Give the endpoint without them (${redactEndpoint(endpoint)}) and put the key and secret in the AWS chain: the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), ~/.aws/credentials, or a profile named by AWS_PROFILE`);
+  }
+  return endpoint;
+}
+
+/**
+ * An endpoint with any user info taken out, for messages, lists and the
+ * client (remotes.json written by versions before issue 18 may hold one): the
+ * secret is never shown, returned or sent in a URL. Text that is not a URL is
+ * cut at its last "@".
+ */
+export function redactEndpoint(endpoint: string): string {
+  let u: URL | null = null;
+  try { u = new URL(endpoint); } catch { /* not a URL */ }
+  if (!u || !/^https?:$/.test(u.protocol)) return endpoint.includes('@') ? `…@${endpoint.slice(endpoint.lastIndexOf('@') + 1)}` : endpoint;
+  if (!u.username && !u.password) return endpoint;
+  u.username = '';
+  u.password = '';
+  // new URL adds a "/" to a bare host: keep the endpoint as it was written.
+  const s = u.toString();
+  return endpoint.endsWith('/') ? s : s.replace(/\/$/, '');
+}
+
 export const MARKER = 'weightline-remote.json';
 export const REMOTE_FORMAT_VERSION = 1;
 

@@ -5,10 +5,13 @@ import { WeightlineError } from '../../../src-shared/errors';
 import type { ProgressListener } from '../../../src-shared/model';
 import { sha256 } from '../base/fsutil';
 import type { Manifest, ManifestFile } from '../base/manifest';
+import { filesByPath, findRoute } from '../rebuild/route';
+import { graphCommitOf, HistoryGraph } from '../store/graph';
 import { HEX64, parseManifest } from '../store/store-files';
 import type { Store } from '../store/store';
 import { Remote, type ConnectOptions } from './client';
-import { mapBounded } from './pool';
+import { MANIFEST_READ_SLOTS, manifestWeight } from './limits';
+import { mapBounded, runBounded } from './pool';
 import { defaultRemote } from './remote-files';
 import { keys, remotePacks } from './url';
 
@@ -58,14 +61,20 @@ export async function verifyRemote(store: Store, opts: VerifyRemoteOptions = {})
   const damaged: string[] = [];
   const manifests = new Map<string, Manifest>();
   const manifestProblem = new Map<string, string>();
-  await mapBounded([...manifestKeys.keys()].filter((k) => HEX64.test(k)), 8, async (id) => {
+  await runBounded([...manifestKeys.keys()].filter((k) => HEX64.test(k)).map((id) => ({ weight: manifestWeight(manifestKeys.get(id)!), run: async () => {
     const key = keys.manifest(remote.loc, id);
-    const bytes = await remote.getBytes(key, signal);
+    let bytes: Buffer | null;
+    try {
+      bytes = await remote.getManifest(key, manifestKeys.get(id)!, signal);
+    } catch (e) {
+      if ((e as WeightlineError).code !== 'REMOTE_CORRUPT') throw e;
+      damaged.push(key); manifestProblem.set(id, (e as WeightlineError).message); return;
+    }
     if (!bytes) { manifestProblem.set(id, `${key} vanished while it was checked`); return; }
     const actual = sha256(bytes);
     if (actual !== id) { damaged.push(key); manifestProblem.set(id, `${key} is damaged (hashes to ${actual.slice(0, 12)})`); return; }
     try { manifests.set(id, parseManifest(key, bytes, undefined, 'remote')); } catch (e) { damaged.push(key); manifestProblem.set(id, `${key} is not a manifest this Weightline reads (${(e as Error).message})`); }
-  }, signal);
+  } })), MANIFEST_READ_SLOTS, signal);
 
   const total = [...objectKeys.entries()].filter(([k]) => HEX64.test(k)).reduce((s, [, n]) => s + n, 0);
   let done = 0;
@@ -76,8 +85,14 @@ export async function verifyRemote(store: Store, opts: VerifyRemoteOptions = {})
     const hash = createHash('sha256');
     let n = 0;
     try {
-      const res = await remote.client.send(new GetObjectCommand({ Bucket: remote.loc.bucket, Key: key }), { abortSignal: signal });
-      for await (const chunk of res.Body as Readable) { hash.update(chunk as Buffer); n += (chunk as Buffer).length; done += (chunk as Buffer).length; opts.onProgress?.({ phase: 'verifying', bytesDone: done, bytesTotal: total }); }
+      // No more than the listed size + 1 byte, whatever the server sends: a longer body is damaged by that byte alone.
+      const listed = objectKeys.get(sha)!;
+      const res = await remote.client.send(new GetObjectCommand({ Bucket: remote.loc.bucket, Key: key, ...(listed > 0 ? { Range: `bytes=0-${listed}` } : {}) }), { abortSignal: signal });
+      for await (const chunk of res.Body as Readable) {
+        hash.update(chunk as Buffer); n += (chunk as Buffer).length; done += (chunk as Buffer).length;
+        opts.onProgress?.({ phase: 'verifying', bytesDone: done, bytesTotal: total });
+        if (n > listed) break;
+      }
     } catch (e) {
       throw remote.error(e, key, signal);
     }
@@ -110,7 +125,7 @@ export async function verifyRemote(store: Store, opts: VerifyRemoteOptions = {})
       const m: Manifest = manifests.get(cur.id)!;
       const parent = m.parent ? manifests.get(m.parent) : undefined;
       const base: string = d.basePath;
-      const pf: ManifestFile | undefined = parent?.files.find((x) => x.path === base);
+      const pf: ManifestFile | undefined = parent ? filesByPath(parent).get(base) : undefined;
       if (!m.parent || !pf) { result = [m.parent && manifestProblem.has(m.parent) ? manifestProblem.get(m.parent)! : `the parent commit ${m.parent?.slice(0, 12) ?? '?'} of ${where} is not on the remote`]; break; }
       cur = { id: m.parent, f: pf };
     }
@@ -122,14 +137,31 @@ export async function verifyRemote(store: Store, opts: VerifyRemoteOptions = {})
     return bad.has(sha) ? `${what}: ${bad.get(sha)}` : `${what}: ${key} is missing`;
   };
 
+  // A commit is rebuildable when restore would rebuild it: the same route
+  // search (rebuild/route.ts) over the remote's intact objects and manifests,
+  // backward routes included. So verify --remote agrees with what restore and
+  // clone do (issue 18); the walk above only explains a commit that has no route.
+  const sizes = new Map<string, number>();
+  for (const sha of intact) sizes.set(sha, objectKeys.get(sha)!);
+  const intactPacks = new Map([...packs].filter(([, packed]) => intact.has(packed)));
+  const graph = new HistoryGraph([...manifests].map(([id, m]) => graphCommitOf(id, m)), sizes, intactPacks);
+  const query = { usable: (sha: string) => intact.has(sha), manifest: async (id: string) => manifests.get(id) ?? null };
   const commits: VerifyRemoteCommit[] = [];
+  let n = 0;
   for (const id of [...manifestKeys.keys()].filter((k) => HEX64.test(k)).sort()) {
+    // Heard between commits: a loop of resolved awaits would never let Ctrl+C in.
+    if (n++ % 64 === 0) await new Promise<void>((r) => setImmediate(r));
     if (signal?.aborted) throw signal.reason instanceof WeightlineError ? signal.reason : new WeightlineError('CANCELLED', 'cancelled');
     const problem = manifestProblem.get(id);
     if (problem) { commits.push({ id, ok: false, problems: [problem] }); continue; }
     const m = manifests.get(id)!;
-    const problems = [...new Set(m.files.flatMap((f) => fileProblems(id, f)))];
-    commits.push({ id, ok: problems.length === 0, problems });
+    const problems: string[] = [];
+    for (const f of m.files) {
+      if (await findRoute(store, graph, id, f, query)) continue;
+      const why = fileProblems(id, f);
+      problems.push(...(why.length ? why : [`${f.path} in commit ${id.slice(0, 12)}: no route through the remote's intact objects rebuilds it`]));
+    }
+    commits.push({ id, ok: problems.length === 0, problems: [...new Set(problems)] });
   }
   const createdAt = (id: string): string => manifests.get(id)?.createdAt ?? '';
   commits.sort((a, b) => (createdAt(a.id) < createdAt(b.id) ? -1 : createdAt(a.id) > createdAt(b.id) ? 1 : a.id < b.id ? -1 : 1));

@@ -72,7 +72,8 @@ export class HistoryGraph {
     this.commits = [...commits].sort(newestFirst);
     this.byId = new Map(this.commits.map((c) => [c.id, c]));
     for (const c of [...this.commits].reverse()) {
-      if (c.parent) this.kids.set(c.parent, [...(this.kids.get(c.parent) ?? []), c.id]);
+      // Appended in place: a copy per child made a commit with many children quadratic.
+      if (c.parent) { const list = this.kids.get(c.parent); if (list) list.push(c.id); else this.kids.set(c.parent, [c.id]); }
     }
   }
 

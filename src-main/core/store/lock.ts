@@ -74,6 +74,15 @@ export function lockActivity(): boolean {
 }
 
 /**
+ * Runs fn as work a Ctrl+C must unwind even while it holds no lock (counted
+ * as taking one): a clone between its steps has a folder to remove.
+ */
+export async function unwinding<T>(fn: () => Promise<T>): Promise<T> {
+  acquiring++;
+  try { return await fn(); } finally { acquiring--; }
+}
+
+/**
  * Runs fn while holding the store's write lock. fn gets a signal that aborts
  * when options.signal does, or when a refresh finds the lock gone or someone
  * else's (fn must then stop writing); in the latter case LOCKED is thrown once
