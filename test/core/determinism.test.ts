@@ -5,6 +5,7 @@
 // finished them: a delta could not be rebuilt, repair quarantined it ("deltas
 // cannot be rebuilt") and said "nothing to repair", and verify failed forever.
 import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -20,6 +21,7 @@ import { encodeBlocksThroughForTests } from '../../src-main/core/codec/encode-po
 import { DELTA_ENCODING } from '../../src-main/core/codec/encoding';
 import { readLayout } from '../../src-main/core/formats/detect';
 import { cleanup } from '../../src-main/core/ops/cleanup';
+import { packFull } from '../../src-main/core/ops/pack';
 import { repair } from '../../src-main/core/ops/repair';
 import { restore } from '../../src-main/core/ops/restore';
 import { verify } from '../../src-main/core/ops/verify';
@@ -152,6 +154,51 @@ describe('deterministic delta encoding', () => {
     const m = await h.store.readManifest(h.ids[1]!);
     expect(m.files[0]!.delta?.encoding).toBe(DELTA_ENCODING);
   });
+});
+
+describe('deterministic packed objects', () => {
+  it('packing the same full object gives the same packed object whatever order its blocks finish in', async () => {
+    const names: string[] = [];
+    for (const [i, order] of (['inline', 'shuffled', 'reversed'] as const).entries()) {
+      const h = await makeHistory(scratch(), 1, { big: 2_900_000, seed: 5 });
+      if (order === 'shuffled') shuffledWorkers(31 + i, 4);
+      if (order === 'reversed') reversedWorkers(3);
+      const packed = await packFull(h.store, (await h.store.readManifest(h.ids[0]!)).files[0]!);
+      encodeBlocksThroughForTests(null);
+      expect(packed).not.toBeNull();
+      names.push(packed!.object);
+    }
+    expect(new Set(names).size).toBe(1);
+  }, 120_000);
+});
+
+// The real worker pool, as users run it: the built CLI with 1, 2 and 4 workers.
+const repo = path.resolve(import.meta.dirname, '..', '..');
+const built = existsSync(path.join(repo, 'out', 'main', 'cli.js')) && existsSync(path.join(repo, 'out', 'main', 'encode-worker.js'));
+
+describe.skipIf(!built)('deterministic encoding with real worker threads (built CLI; skipped before `npm run build`)', () => {
+  it('the same pair committed with 1, 2 and 4 workers gives the same delta object', async () => {
+    const r = rng(17);
+    // Eight 4 MiB blocks of changed floats: plenty to finish out of order.
+    const v0: TestTensor[] = [0, 1, 2, 3].map((k) => ({ name: `w${k}`, dtype: 'F32', shape: [2_097_152], data: gaussianF32(2_097_152, r) }));
+    const v1 = v0.map((t) => ({ ...t, data: nudgeF32(t.data, r, 1e-3, 0.7) }));
+    const deltas: string[] = [];
+    for (const workers of ['1', '2', '4']) {
+      const dir = scratch();
+      const file = path.join(dir, 'model.safetensors');
+      const env = { ...process.env, WEIGHTLINE_WORKERS: workers };
+      const wl = (...args: string[]): string => execFileSync(process.execPath, [path.join(repo, 'bin', 'weightline.mjs'), ...args], { cwd: dir, env, encoding: 'utf8' });
+      wl('init');
+      await writeSafetensors(file, v0);
+      wl('commit', 'model.safetensors', '-m', 'v0');
+      await writeSafetensors(file, v1);
+      const id = (JSON.parse(wl('commit', 'model.safetensors', '-m', 'v1', '--json')) as { id: string }).id;
+      const m = JSON.parse(await fs.readFile(path.join(dir, '.weightline', 'commits', `${id}.json`), 'utf8')) as Manifest;
+      deltas.push(deltaOf(m));
+    }
+    expect(deltas[1]).toBe(deltas[0]);
+    expect(deltas[2]).toBe(deltas[0]);
+  }, 240_000);
 });
 
 // ---------------------------------------------------------------------------
