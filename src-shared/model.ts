@@ -235,6 +235,8 @@ export interface RebuiltObject {
   readonly commit: CommitId;
   readonly path: string;
   readonly route: string;
+  /** A delta object encoded again (issue 18), or (absent) a full object. */
+  readonly kind?: 'full' | 'delta';
 }
 
 export interface RepairResult {

@@ -126,7 +126,7 @@ async function rebuildOne(
     return notTheSame(delta.encoding, made);
   }
   const via = base ? `from ${fileLabel(base.commit, base.file.path)} (${describeRoute(from!)}) and this version (${describeRoute(own)})` : `from this version (${describeRoute(own)})`;
-  return { object: sha, commit: id as CommitId, path: file.path, route: `as its delta again, encoded ${via}; sha256 checked` };
+  return { object: sha, commit: id as CommitId, path: file.path, route: `as its delta again, encoded ${via}; sha256 checked`, kind: 'delta' };
 }
 
 /** Why an encoding of the two versions did not give the delta's bytes. */
