@@ -149,6 +149,38 @@ describe('deterministic delta encoding', () => {
     }), { numRuns: 8 });
   }, 240_000);
 
+  it('a block whose encode fails makes the encode fail with that error (blocks finished behind it do not hang), and nothing is left on disk', async () => {
+    const dir = scratch();
+    const r = rng(3);
+    const a: TestTensor[] = [{ name: 'w', dtype: 'F32', shape: [3_000_000], data: gaussianF32(3_000_000, r) }];
+    const b = a.map((t) => ({ ...t, data: nudgeF32(t.data, r) }));
+    const fa = path.join(dir, 'a.safetensors'), fb = path.join(dir, 'b.safetensors');
+    await writeSafetensors(fa, a);
+    await writeSafetensors(fb, b);
+    let n = 0;
+    const boom = new Error('encoder died');
+    // The first block fails late, after the ones behind it finished and wait for it.
+    encodeBlocksThroughForTests(async (job) => {
+      const first = n++ === 0;
+      const result = encodeChangedBlock(job);
+      await new Promise((res) => setTimeout(res, first ? 40 : 1));
+      if (first) throw boom;
+      return result;
+    }, 3);
+    const layoutA = await readLayout(fa), layoutB = await readLayout(fb);
+    const src = new FullSource(fb, { bytes: layoutB.size, tensors: layoutB.tensors }, 'new');
+    const old = new FullSource(fa, { bytes: layoutA.size, tensors: layoutA.tensors }, 'old');
+    const temp = path.join(dir, 'delta');
+    const writer = new DeltaWriter(temp);
+    const base = { source: old, path: 'm', tensors: layoutA.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, length: t.length })) };
+    await expect(encodeFile(src, layoutB.tensors, base, { writer })).rejects.toBe(boom);
+    await expect(writer.finish()).rejects.toBe(boom);
+    await writer.discard();
+    await src.close();
+    await old.close();
+    expect(existsSync(temp)).toBe(false);
+  });
+
   it('commits record the encoding that makes their deltas rebuildable', async () => {
     const h = await makeHistory(scratch(), 2, { big: 200_000 });
     const m = await h.store.readManifest(h.ids[1]!);
@@ -358,6 +390,9 @@ describe('stores written before deterministic encoding', () => {
     expect(v.code).toBe(0);
     expect(v.stdout).toContain('predates deterministic encoding');
     expect(v.stdout).toContain('warning');
+    const json = JSON.parse((await cli(root, 'verify', '--json')).stdout) as { ok: boolean; commits: Array<{ id: string; ok: boolean; warning?: string }> };
+    expect(json.ok).toBe(true);
+    expect(json.commits.find((x) => x.id === id)?.warning).toMatch(/its delta object [0-9a-f]{12} is missing and cannot be rebuilt \(it predates deterministic encoding\); the version restores bit-exact from the full parameters of/);
     // A second repair tries again, says the same, and does not claim "nothing to repair".
     const again = await cli(root, 'repair');
     expect(again.code).toBe(0);
