@@ -325,6 +325,22 @@ describe('repair rebuilds deltas (issue 18, "Damaged delta, verify and repair di
     expect(await restoreThroughDelta(h, 1)).toBe(h.shas[1]);
   }, 120_000);
 
+  it('a repair cancelled while it encodes a delta stops with CANCELLED, leaves no temp file, and the next repair rebuilds it', async () => {
+    const h = await history();
+    const delta = deltaOf(await h.store.readManifest(h.ids[2]!));
+    await fs.rm(h.store.objectPath(delta), { force: true });
+    const stop = new AbortController();
+    // Cancelled by the user while the first block of the rebuild is being encoded.
+    encodeBlocksThroughForTests(async (job) => { stop.abort(); return encodeChangedBlock(job); }, 2);
+    await expect(repair(h.store, { signal: stop.signal })).rejects.toMatchObject({ code: 'CANCELLED', message: expect.stringContaining('repair was cancelled') as unknown });
+    encodeBlocksThroughForTests(null);
+    expect((await fs.readdir(h.store.dir)).filter((n) => n.startsWith('.tmp') || n === 'lock')).toEqual([]);
+    expect(await h.store.hasObject(delta)).toBe(false);
+    const r = await repair(h.store);
+    expect(r.rebuilt.map((b) => b.object)).toContain(delta);
+    expect((await verify(h.store)).ok).toBe(true);
+  }, 120_000);
+
   it('a missing delta whose base version is lost is not rebuilt, and verify does not send the user to repair for it', async () => {
     const h = await history();
     const m1 = await h.store.readManifest(h.ids[1]!);

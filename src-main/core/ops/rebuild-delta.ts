@@ -76,7 +76,7 @@ export async function rebuildDeltas(store: Store, manifests: ReadonlyMap<string,
       const sha = file.delta?.object;
       const reason = sha ? why.get(sha) : undefined;
       if (!sha || made.has(sha) || reason === undefined) return null;
-      return `its delta object ${sha.slice(0, 12)} ${damaged.has(sha) ? 'was damaged (quarantined)' : 'is missing'} and was not rebuilt: ${reason}`;
+      return `its delta object ${sha.slice(0, 12)} ${damaged.has(sha) ? (opts.dryRun ? 'is damaged (would be quarantined)' : 'was damaged (quarantined)') : 'is missing'} and ${opts.dryRun ? 'would not be' : 'was not'} rebuilt: ${reason}`;
     },
   };
 }
@@ -96,9 +96,9 @@ async function rebuildOne(
     base = { commit: m.parent!, file: baseFile };
   }
   // Both versions by routes proved bit-exact now (the delta itself is not usable: damaged or missing).
-  const own = await provedRoute(store, graph, id, file, opts.bad);
+  const own = await provedRoute(store, graph, id, file, opts.bad, opts.signal);
   if (typeof own === 'string') return `this version does not restore without it (${own})`;
-  const from = base ? await provedRoute(store, graph, base.commit, base.file, opts.bad) : null;
+  const from = base ? await provedRoute(store, graph, base.commit, base.file, opts.bad, opts.signal) : null;
   if (typeof from === 'string') return `its base version ${fileLabel(base!.commit, base!.file.path)} does not restore (${from})`;
 
   const writer = opts.dryRun ? DeltaWriter.hashOnly() : new DeltaWriter(store.tempPath('delta'));
@@ -117,6 +117,8 @@ async function rebuildOne(
     await writer.discard().catch(() => undefined);
     // A version that reads wrong now (it hashed right a moment ago): not rebuilt, say so.
     if (e instanceof WeightlineError && (e.code === 'CORRUPT' || e.code === 'BROKEN_CHAIN')) return `reading the two versions failed: ${e.message}`;
+    // The encoder words a cancel for a commit; here nothing was half done either.
+    if (e instanceof WeightlineError && e.code === 'CANCELLED') throw new WeightlineError('CANCELLED', 'repair was cancelled; what it did so far is whole');
     throw e;
   } finally {
     for (const s of sources) await s.close();
@@ -140,12 +142,16 @@ function notTheSame(encoding: number | undefined, made: { sha256: string; bytes:
 }
 
 /** The cheapest route whose bytes hash to the version's sha256 now, or why there is none. */
-async function provedRoute(store: Store, graph: HistoryGraph, id: string, file: ManifestFile, bad: Set<string>): Promise<Route | string> {
+async function provedRoute(store: Store, graph: HistoryGraph, id: string, file: ManifestFile, bad: Set<string>, signal: AbortSignal | undefined): Promise<Route | string> {
   try {
     const read = await readVersion(store, id, file, async (source) => {
       const hash = createHash('sha256');
       let n = 0;
-      for await (const chunk of source.chunks()) { hash.update(chunk); n += chunk.length; }
+      for await (const chunk of source.chunks()) {
+        if (signal?.aborted) throw new WeightlineError('CANCELLED', 'repair was cancelled; what it did so far is whole');
+        hash.update(chunk);
+        n += chunk.length;
+      }
       return n === file.bytes ? hash.digest('hex') : `length-${n}`;
     }, { graph, bad });
     return read.route;
