@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src-main/cli/main';
 import { FullSource } from '../../src-main/core/base/file-source';
 import type { Manifest, ManifestFile } from '../../src-main/core/base/manifest';
@@ -21,6 +21,7 @@ import { encodeBlocksThroughForTests } from '../../src-main/core/codec/encode-po
 import { DELTA_ENCODING } from '../../src-main/core/codec/encoding';
 import { readLayout } from '../../src-main/core/formats/detect';
 import { cleanup } from '../../src-main/core/ops/cleanup';
+import { commit } from '../../src-main/core/ops/commit';
 import { packFull } from '../../src-main/core/ops/pack';
 import { repair } from '../../src-main/core/ops/repair';
 import { restore } from '../../src-main/core/ops/restore';
@@ -339,6 +340,35 @@ describe('repair rebuilds deltas (issue 18, "Damaged delta, verify and repair di
     const r = await repair(h.store);
     expect(r.rebuilt.map((b) => b.object)).toContain(delta);
     expect((await verify(h.store)).ok).toBe(true);
+  }, 120_000);
+
+  it('verify judges a missing delta by its base version even when the child\'s clock said it came first', async () => {
+    // Three commits; the newest was made on a machine whose clock was behind, so verify (oldest first) meets it before its parent.
+    const h = await makeHistory(scratch(), 2, { big: 300_000 });
+    const r = rng(9);
+    const next = h.model.map((t) => ({ ...t, data: nudgeF32(t.data, r, 1e-3, 0.5) }));
+    await writeSafetensors(h.file, next);
+    const spy = vi.spyOn(Date.prototype, 'toISOString').mockReturnValue('2001-01-01T00:00:00.000Z');
+    let id: string;
+    try {
+      id = (await commit(h.store, h.file, { message: 'from a machine with a slow clock' })).id;
+    } finally {
+      spy.mockRestore();
+    }
+    const child = await h.store.readManifest(id);
+    const parent = await h.store.readManifest(h.ids[1]!);
+    expect(child.createdAt < parent.createdAt).toBe(true);
+    await fs.rm(h.store.objectPath(deltaOf(child)), { force: true });
+    // Both versions restore: repair can make it, and verify says so.
+    const v1 = (await verify(h.store)).commits.find((c) => c.id === id)!;
+    expect(v1.ok).toBe(false);
+    expect(v1.error).toContain('"weightline repair" encodes it again');
+    // Now the parent is lost too: repair could not make it, so verify must not send the user there (no loop).
+    await fs.rm(h.store.objectPath(parent.files[0]!.sha256), { force: true });
+    await fs.rm(h.store.objectPath(deltaOf(parent)), { force: true });
+    const v2 = (await verify(h.store)).commits.find((c) => c.id === id)!;
+    expect(v2.ok).toBe(true);
+    expect(v2.warning).toContain('its base version does not restore');
   }, 120_000);
 
   it('a missing delta whose base version is lost is not rebuilt, and verify does not send the user to repair for it', async () => {

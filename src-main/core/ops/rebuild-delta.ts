@@ -170,14 +170,13 @@ async function provedRoute(store: Store, graph: HistoryGraph, id: string, file: 
  * route needs), and nothing the user runs would bring the delta back.
  */
 export function missingDeltaVerdict(
-  file: ManifestFile, restoredBy: Route | null, baseRestores: boolean | undefined,
+  file: ManifestFile, restoredBy: Route | null, baseRestores: boolean,
 ): { readonly kind: 'problem' | 'warning'; readonly text: string } {
   const sha = file.delta!.object!;
   const lost = `${file.path}: its delta object ${sha.slice(0, 12)} is missing`;
   if (!restoredBy) return { kind: 'problem', text: lost };
   const encoding = file.delta!.encoding;
-  // Unknown (the base's commit comes later in verify's order) counts as restoring: repair will know.
-  if (encoding === DELTA_ENCODING && baseRestores !== false) {
+  if (encoding === DELTA_ENCODING && baseRestores) {
     return { kind: 'problem', text: `${lost}; "weightline repair" encodes it again from the two versions` };
   }
   const why = encoding === undefined ? 'it predates deterministic encoding'
