@@ -194,6 +194,12 @@ export interface VerifyCommit {
   readonly restorable: boolean;
   /** How it was rebuilt when not by its usual route (e.g. "backward from 3f2a91c0d1e2"), else null. */
   readonly route: string | null;
+  /**
+   * Something lost that no repair brings back, on a commit that is ok (it
+   * restores bit-exact): e.g. a delta object written before deterministic
+   * encoding that is gone. Absent or null when there is nothing to say.
+   */
+  readonly warning?: string | null;
 }
 
 export interface VerifyResult {
@@ -229,6 +235,8 @@ export interface RebuiltObject {
   readonly commit: CommitId;
   readonly path: string;
   readonly route: string;
+  /** A delta object encoded again (issue 18), or (absent) a full object. */
+  readonly kind?: 'full' | 'delta';
 }
 
 export interface RepairResult {

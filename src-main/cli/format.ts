@@ -109,7 +109,8 @@ export function formatRepair(r: RepairResult): string {
   for (const c of r.commits) if (c.outcome !== 'intact') lines.push(`${shortId(c.id)}  ${c.outcome}${c.detail ? `: ${printable(c.detail)}` : ''}`);
   const count = (o: string): number => r.commits.filter((c) => c.outcome === o).length;
   const touched = r.quarantined.length + r.rebuilt.length;
-  lines.push(touched === 0 && count('lost') === 0
+  // "Nothing to repair" only when every commit is intact: a delta that cannot be made again leaves its commit restorable, and says so.
+  lines.push(touched === 0 && count('intact') === r.commits.length
     ? `all ${r.commits.length} commit(s) intact; nothing to repair`
     : `${r.commits.length} commit(s): ${count('intact')} intact, ${count('repaired')} ${verb}repaired, ${count('restorable')} restorable by another route, ${count('lost')} lost`);
   return lines.join('\n');

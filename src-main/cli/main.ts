@@ -247,7 +247,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
 
   program.command('verify')
     .description('rebuild every commit (no files written) and check every sha256; exit 1 if anything is wrong')
-    .option('--json', 'print JSON: {"ok","commits":[{"id","ok","error","restorable","route"}]}')
+    .option('--json', 'print JSON: {"ok","commits":[{"id","ok","error","restorable","route","warning"?}]}')
     .option('--remote <name>', 'check a remote instead: download and hash every object and manifest, and say which commits it cannot rebuild (JSON: {"ok","remote","url","commits":[{"id","ok","problems"}],"damaged","objectsChecked","bytesChecked"})')
     .action(async (o: { json?: boolean; remote?: string }) => {
       const store = await openStore();
@@ -273,11 +273,12 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
       p.end();
       if (o.json) json(res);
       else {
-        for (const c of res.commits) out(`${shortId(c.id)}  ${c.ok ? 'ok' : `${c.restorable ? 'DAMAGED (still restores)' : 'FAILED'}: ${printable(c.error ?? '')}`}`);
+        for (const c of res.commits) out(`${shortId(c.id)}  ${c.ok ? `ok${c.warning ? ` (warning: ${printable(c.warning)})` : ''}` : `${c.restorable ? 'DAMAGED (still restores)' : 'FAILED'}: ${printable(c.error ?? '')}`}`);
         const bad = res.commits.filter((c) => !c.ok);
         const lost = bad.filter((c) => !c.restorable).length;
+        const warned = res.commits.filter((c) => c.ok && c.warning).length;
         out(res.ok
-          ? `verified ${res.commits.length} commit(s): all ok`
+          ? `verified ${res.commits.length} commit(s): all ok${warned ? ` (${warned} with a warning: they restore bit-exact, a delta that cannot be rebuilt is gone)` : ''}`
           : `${bad.length} of ${res.commits.length} commit(s) have problems: ${bad.length - lost} still restore bit-exact, ${lost} cannot; "weightline repair" rebuilds what intact bytes allow`);
       }
       if (!res.ok) exitCode = 1;

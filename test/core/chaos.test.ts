@@ -347,3 +347,88 @@ describe('chaos scenarios from issue 10', () => {
     }
   });
 });
+
+// ---------------------------------------------------------------------------
+// Issue 18, item 7: deltas are encoded deterministically, so repair makes a
+// damaged or missing one again. Ordinary sequences, then damage to delta
+// objects (flipped, cut short, deleted, replaced by garbage), then verify and
+// repair: after repair, verify agrees with what restores, and every delta
+// whose two versions restore is back under its name (checkDeltasAfterRepair).
+
+type DeltaDamage = { readonly pick: number; readonly how: 'flip' | 'truncate' | 'delete' | 'garbage'; readonly seed: number };
+
+/** The delta objects the store's manifests name, in commit order. */
+async function deltaObjects(w: ChaosWorld): Promise<string[]> {
+  const out: string[] = [];
+  for (const id of w.order) {
+    const m = JSON.parse(await fs.readFile(w.manifestPath(id), 'utf8').catch(() => '{"files":[]}')) as { files: Array<{ delta: { object: string | null } | null }> };
+    for (const f of m.files) if (f.delta?.object && !out.includes(f.delta.object)) out.push(f.delta.object);
+  }
+  return out;
+}
+
+async function runWithDeltaDamage(base: string, steps: readonly Step[], damages: readonly DeltaDamage[], seed: number): Promise<void> {
+  const root = await fs.mkdtemp(path.join(base, 'store-'));
+  const probeDir = tempDir('wl-chaos-probe-');
+  try {
+    const w = await ChaosWorld.create({ root, probeDir, cliEntry, seed, verbose: VERBOSE });
+    await w.run(steps);
+    for (const d of damages) {
+      const deltas = await deltaObjects(w);
+      if (deltas.length === 0) break;
+      const sha = deltas[d.pick % deltas.length]!;
+      // Through the world's own damage step, so it knows which versions may be hurt.
+      await w.run([{ t: 'damage', where: 'object', target: 0, how: d.how, seed: d.seed, file: path.relative(w.dir, w.objectPath(sha)) }]);
+    }
+    const info = await checkVerifyAndRepair(w, { repair });
+    if (VERBOSE && info.length) console.log(`[chaos] verify: ${info.join('\n  ')}`);
+    if (w.findings.size) throw w.violation(`the engine broke ${w.findings.size} promise(s) on the way:\n- ${[...w.findings.values()].join('\n- ')}`);
+  } finally {
+    await fs.rm(root, { recursive: true, force: true }).catch(() => undefined);
+    await fs.rm(probeDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+const deltaDamageArb: fc.Arbitrary<DeltaDamage> = fc.record({
+  pick: fc.nat(1000),
+  how: fc.constantFrom('flip' as const, 'truncate' as const, 'delete' as const, 'garbage' as const),
+  seed: fc.integer({ min: 1, max: 1_000_000 }),
+});
+
+describe('chaos: damaged deltas are rebuilt (issue 18)', () => {
+  it('property: after damage to delta objects and a repair, verify agrees with what restores and every delta whose versions restore is back', async () => {
+    const base = tempDir('wl-chaos-');
+    const steps = STEPS ? fc.constant(JSON.parse(STEPS) as Step[]) : sequenceArb({ damage: false, kill: false, minLength: 6, maxLength: 14, skip: [...SKIP, 'kill'] });
+    let running: Promise<unknown> = Promise.resolve();
+    try {
+      await fc.assert(
+        fc.asyncProperty(steps, fc.array(deltaDamageArb, { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 1_000_000 }), async (s, damages, seed) => {
+          const run = runWithDeltaDamage(base, s, damages, seed);
+          running = run.catch(() => undefined);
+          await run;
+        }),
+        {
+          numRuns: RUNS,
+          ...(SEED === undefined ? {} : { seed: SEED }),
+          ...(PATH === undefined ? {} : { path: PATH, endOnFailure: true }),
+          plugins: [fc.interruptAfterTimeLimit(TIME_MS)],
+          verbose: fc.VerbosityLevel.None,
+        },
+      );
+    } finally {
+      await running;
+    }
+  }, TIME_MS + SLACK);
+
+  it('the issue\'s case: a flipped byte in the delta of the newest commit (it restores through its full object) is rebuilt, and verify is green', async () => {
+    await runWithDeltaDamage(tempDir('wl-chaos-'), commits(3), [{ pick: 2, how: 'flip', seed: 3 }], 7);
+  });
+
+  it('a deleted delta in the middle of a chain, after cleanup dropped that commit\'s full object, is rebuilt from its neighbours', async () => {
+    await runWithDeltaDamage(tempDir('wl-chaos-'), [...commits(4), { t: 'cleanup' }], [{ pick: 1, how: 'delete', seed: 1 }], 7);
+  });
+
+  it('every delta of a history damaged at once: repair keeps what restores and says the rest is lost, and verify agrees', async () => {
+    await runWithDeltaDamage(tempDir('wl-chaos-'), [...commits(3), { t: 'cleanup' }], [0, 1, 2].map((pick) => ({ pick, how: 'garbage' as const, seed: pick + 1 })), 7);
+  });
+});

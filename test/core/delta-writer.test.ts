@@ -7,6 +7,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WeightlineError } from '../../src-shared/errors';
 import { DeltaWriter } from '../../src-main/core/codec/delta-writer';
@@ -81,6 +83,81 @@ describe('DeltaWriter', () => {
     await w.finish();
     await expect(w.append(bytes(8, 2))).rejects.toThrow(/append after finish/);
     expect((await fs.readFile(file)).length).toBe(8);
+  });
+});
+
+// Issue 18, item 7: blocks land in the order they were reserved, whatever
+// order they are handed in, so a delta's bytes never depend on which worker
+// finished first.
+describe('DeltaWriter places blocks in reserved order', () => {
+  it('property: any order of handing reserved blocks in gives the same object, offsets and hash (on disk and hash-only)', async () => {
+    const dir = scratch();
+    await fc.assert(fc.asyncProperty(
+      fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 1, maxLength: 12 }),
+      fc.infiniteStream(fc.integer({ min: 0, max: 3 })),
+      fc.boolean(),
+      async (sizes, delays, hashOnly) => {
+        const blocks = sizes.map((n, i) => bytes(n, i + 1));
+        const expected = Buffer.concat(blocks);
+        const file = path.join(dir, `d-${Math.random().toString(16).slice(2)}`);
+        const w = hashOnly ? DeltaWriter.hashOnly() : new DeltaWriter(file);
+        const tickets = blocks.map(() => w.reserve());
+        const it = delays[Symbol.iterator]();
+        // Each block handed in after its own random delay: an arbitrary order.
+        const offsets = await Promise.all(blocks.map(async (b, i) => {
+          await new Promise((r) => setTimeout(r, it.next().value as number));
+          return w.place(tickets[i]!, b);
+        }));
+        const done = await w.finish();
+        let at = 0;
+        expect(offsets).toEqual(sizes.map((n) => { const o = at; at += n; return o; }));
+        expect(done).toEqual({ sha256: createHash('sha256').update(expected).digest('hex'), bytes: expected.length });
+        if (!hashOnly) expect((await fs.readFile(file)).equals(expected)).toBe(true);
+        else expect(existsSync(file)).toBe(false);
+      },
+    ), { numRuns: 40 });
+  });
+
+  it('a block that never comes (its encode failed) fails the blocks waiting behind it and finish, instead of hanging', async () => {
+    const w = new DeltaWriter(path.join(scratch(), 'delta'));
+    const t0 = w.reserve();
+    const t1 = w.reserve();
+    const waiting = w.place(t1, bytes(10, 1));
+    const boom = new Error('encode failed');
+    w.abort(boom);
+    await expect(waiting).rejects.toBe(boom);
+    await expect(w.place(t0, bytes(10, 0))).rejects.toBe(boom);
+    await expect(w.finish()).rejects.toBe(boom);
+    await w.discard();
+  });
+
+  it('finish refuses while a reserved block is still out (the object would have a hole)', async () => {
+    const w = new DeltaWriter(path.join(scratch(), 'delta'));
+    w.reserve();
+    const t1 = w.reserve();
+    void w.place(t1, bytes(4, 1)).catch(() => undefined);
+    await expect(w.finish()).rejects.toThrow(/reserved block\(s\) not placed/);
+    await w.discard();
+  });
+
+  it('a ticket placed twice is refused', async () => {
+    const w = new DeltaWriter(path.join(scratch(), 'delta'));
+    const t = w.reserve();
+    await w.place(t, bytes(3, 1));
+    await expect(w.place(t, bytes(3, 2))).rejects.toThrow(/placed already/);
+    await w.discard();
+  });
+
+  it('after discard, a late block from a worker neither writes nor recreates the temp file', async () => {
+    const file = path.join(scratch(), 'delta');
+    const w = new DeltaWriter(file);
+    await w.append(bytes(8, 1));
+    const late = w.reserve();
+    await w.discard();
+    expect(existsSync(file)).toBe(false);
+    await expect(w.place(late, bytes(8, 2))).rejects.toThrow(/discarded/);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(existsSync(file)).toBe(false);
   });
 });
 

@@ -21,6 +21,7 @@ import { commit } from '../../src-main/core/ops/commit';
 import { setPinned } from '../../src-main/core/ops/pin';
 import { restore } from '../../src-main/core/ops/restore';
 import { verify } from '../../src-main/core/ops/verify';
+import { DELTA_ENCODING } from '../../src-main/core/codec/encoding';
 import { readVersion } from '../../src-main/core/rebuild/open';
 import { Store } from '../../src-main/core/store/store';
 import { rng, type TestTensor } from './models';
@@ -840,6 +841,7 @@ export async function checkVerifyAndRepair(w: ChaosWorld, opts: VerifyRepairOpti
   }
   const again = await w.engine('verify after repair', async () => verify(await Store.open(w.root)));
   if (again.ok) checkVerify(w, again.value, info);
+  if (again.ok) await checkDeltasAfterRepair(w, again.value);
   return info;
 }
 
@@ -935,4 +937,41 @@ export function runCli(entry: string, cwd: string, args: readonly string[], kill
       resolve({ killed: signal === 'SIGKILL', code, ms: Date.now() - started, stderr });
     });
   });
+}
+
+// ---------------------------------------------------------------- deltas after repair (issue 18)
+
+/**
+ * After repair, deltas agree with what restores: a delta written with the
+ * current deterministic encoding whose version and base version both restore
+ * is back on disk under its name (repair encoded it again), and verify does
+ * not complain about it; verify sends the user to repair for a missing delta
+ * only when both versions restore (else the advice would loop forever).
+ */
+export async function checkDeltasAfterRepair(w: ChaosWorld, v: VerifyResult): Promise<void> {
+  const byId = new Map(v.commits.map((c) => [c.id as string, c]));
+  for (const id of w.order) {
+    let m: { parent: string | null; files: Array<{ path: string; delta: { object: string | null; basePath: string | null; encoding?: number } | null }> };
+    try { m = JSON.parse(await fs.readFile(w.manifestPath(id), 'utf8')) as typeof m; } catch { continue; }
+    const label = `#${w.num(id)} ${id.slice(0, 12)}`;
+    const restores = !!w.status.get(id)?.ok;
+    const parentRestores = m.parent !== null && !!w.status.get(m.parent)?.ok;
+    const c = byId.get(id);
+    for (const f of m.files) {
+      const sha = f.delta?.object;
+      if (!sha) continue;
+      const short = sha.slice(0, 12);
+      // A new file's delta stores every block: it needs no base.
+      const baseRestores = f.delta!.basePath === null || parentRestores;
+      if (restores && baseRestores && f.delta!.encoding === DELTA_ENCODING) {
+        let got: string | null = null;
+        try { got = sha256(await fs.readFile(w.objectPath(sha))); } catch { got = null; }
+        if (got !== sha) throw w.violation(`after repair the delta object ${short} of ${label} is ${got === null ? 'missing' : 'damaged'}, although the version and its base restore (repair must encode it again)`);
+        if (c?.error?.includes(short)) throw w.violation(`after repair verify still complains about the delta ${short} of ${label}, which is intact: ${c.error}`);
+      }
+      if (c?.error?.includes(`${short} is missing; "weightline repair" encodes it again`) && !(restores && baseRestores)) {
+        throw w.violation(`verify tells the user to run repair for the delta ${short} of ${label}, but ${restores ? 'its base version' : 'the version'} does not restore, so repair cannot make it`);
+      }
+    }
+  }
 }

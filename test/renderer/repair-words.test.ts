@@ -54,6 +54,13 @@ describe('repair words', () => {
       .toBe('Repair would set aside 1 damaged object. After it: 1 cannot be restored, 1 intact.');
   });
 
+  it('counts deltas encoded again apart from full copies (issue 18)', () => {
+    const both = plan({ dryRun: false, rebuilt: [plan().rebuilt[0]!, { object: 'cd'.repeat(32), commit: 'c2' as CommitId, path: 'model.safetensors', route: 'as its delta again', kind: 'delta' }] });
+    expect(repairHeadline(both)).toBe('Repair set aside 1 damaged object and rebuilt 1 full copy and 1 delta from intact bytes. After it: 1 commit repaired, 3 intact.');
+    const onlyDelta = plan({ rebuilt: [{ object: 'cd'.repeat(32), commit: 'c2' as CommitId, path: 'model.safetensors', route: 'as its delta again', kind: 'delta' }] });
+    expect(repairHeadline(onlyDelta)).toBe('Repair would set aside 1 damaged object and rebuild 1 delta from intact bytes. After it: 1 commit repaired, 3 intact.');
+  });
+
   it('says when there is nothing to do, and only then disables Repair', () => {
     const clean = plan({ commits: [rep('c1', 'intact'), rep('c2', 'intact')], quarantined: [], rebuilt: [] });
     expect(repairHasWork(clean)).toBe(false);

@@ -34,6 +34,11 @@ export interface FileDelta {
   readonly basePath: string | null;
   /** Stream 0 is the residual (all bytes not in a tensor, in file order), stream i+1 is tensor i. */
   readonly streams: readonly StreamDelta[];
+  /**
+   * The deterministic encoding that wrote it (codec/encoding.ts), so it can be
+   * encoded again to its name; absent in deltas written before.
+   */
+  readonly encoding?: number;
 }
 
 export interface ManifestTensor {

@@ -5,8 +5,8 @@ import { FullSource, type FileSource } from '../base/file-source';
 import { blockChecksum } from '../base/fsutil';
 import { BLOCK_SIZE, blockCount, type BlockRef, type ManifestTensor, type StreamDelta } from '../base/manifest';
 import type { DeltaWriter } from './delta-writer';
-import { FiguresAccumulator } from './figures';
-import { encodeBlockJob, encodeParallelism } from './encode-pool';
+import { FiguresAccumulator, type FigureSums } from './figures';
+import { encodeBlockJob, encodeParallelism, reorderWindow } from './encode-pool';
 
 // Encodes one new file version against its base (the same file one commit up):
 // tensors matched by name with the same dtype and shape are XORed block by
@@ -54,7 +54,9 @@ export async function encodeFile(
 
   const streams: StreamDelta[] = [];
   const tensors: ManifestTensor[] = [];
-  const inflight = new InFlight();
+  /** Blocks being encoded (bounded by the workers), and blocks not yet written (bounded by the reorder window). */
+  const encoding = new InFlight();
+  const placing = new InFlight();
   /** Per-stream summaries waiting for their blocks. */
   const finals = new InFlight();
   let streamJobs: Array<Promise<void>> = [];
@@ -82,6 +84,8 @@ export async function encodeFile(
     let streamChanged = baseIdx === null;
     const count = blockCount(lengths[s]!);
     const unchangedBlocks: number[] = [];
+    /** Change figures of each stored block, by block: merged in order once the stream is stored. */
+    const blockSums: Array<FigureSums | null> = [];
     for (let k = 0; k < count; k++) {
       if (opts.signal?.aborted) throw new WeightlineError('CANCELLED', 'the commit was cancelled; the store is unchanged');
       const len = Math.min(BLOCK_SIZE, lengths[s]! - k * BLOCK_SIZE);
@@ -121,17 +125,29 @@ export async function encodeFile(
       const writer = opts.writer!;
       const slot = blocks.length;
       blocks.push(0);
+      // The place in the object is taken now, in block order: the bytes of a
+      // delta must not depend on which worker finishes first (delta-writer.ts).
+      const ticket = writer.reserve();
       // Reads from a file on disk are fresh buffers nobody else holds; a rebuilt base may be a cached block.
       const owned = { fresh: newSource instanceof FullSource, old: base?.source instanceof FullSource };
-      const job = encodeBlockJob({ fresh, old, width: widths[s]!, figures: figures ? { dtype: tensor!.dtype, littleEndian: tensor!.littleEndian } : null }, owned).then(async (r) => {
-        if (r.sums) figures!.merge(r.sums);
+      const encoded = encodeBlockJob({ fresh, old, width: widths[s]!, figures: figures ? { dtype: tensor!.dtype, littleEndian: tensor!.littleEndian } : null }, owned);
+      const placed = encoded.then(async (r) => {
+        // Merged later in block order: float sums merged as blocks finish would differ in the last bits.
+        blockSums[slot] = r.sums;
         const payload = Buffer.from(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength);
-        const at = await writer.append(payload);
+        const at = await writer.place(ticket, payload);
         blocks[slot] = [r.mode, at, payload.length, blockChecksum(payload)];
+      }, (e: unknown) => {
+        // Its place will never be filled: every block behind it would wait forever.
+        writer.abort(e);
+        throw e;
       });
-      inflight.start(job);
-      streamJobs.push(job);
-      await inflight.waitBelow(encodeParallelism());
+      encoding.start(encoded.then(() => undefined));
+      placing.start(placed);
+      streamJobs.push(placed);
+      await encoding.waitBelow(encodeParallelism());
+      // Finished blocks wait in the writer for an earlier one: bound how many.
+      await placing.waitBelow(reorderWindow());
       opts.onBytes?.(len);
     }
     // The stream is summed up once its own blocks are stored and their figures
@@ -146,6 +162,7 @@ export async function encodeFile(
     streamJobs = [];
     finals.start((async () => {
       await Promise.all(own);
+      for (const sums of blockSums) if (sums) figures!.merge(sums);
       if (count === 0 && baseIdx === null && base && tensor) streamChanged = true;
       if (figures && streamChanged && figures.needsOldNorm) {
         for (const k of unchangedBlocks) {
@@ -168,7 +185,8 @@ export async function encodeFile(
       }
     })());
   }
-  await inflight.waitBelow(1);
+  await encoding.waitBelow(1);
+  await placing.waitBelow(1);
   await finals.waitBelow(1);
   const newNames = new Set(newTensors.map((t) => t.name));
   const removedTensors = base ? base.tensors.filter((t) => !newNames.has(t.name)).map((t) => t.name) : [];

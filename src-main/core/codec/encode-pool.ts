@@ -9,7 +9,8 @@ import { Collector } from './collect';
 // Spreads block encoding over worker threads so a commit uses every core: the
 // main thread reads, compares and hashes while workers XOR, split planes,
 // compress and measure. Runs inline when no built worker exists (tests run the
-// TypeScript sources) or when WEIGHTLINE_WORKERS=0.
+// TypeScript sources) or when WEIGHTLINE_WORKERS=0; WEIGHTLINE_WORKERS=N sets
+// the number of workers (the bytes written never depend on it: delta-writer.ts).
 
 interface Pending { resolve: (r: BlockResult) => void; reject: (e: Error) => void; worker: number }
 
@@ -72,12 +73,24 @@ function workerScript(): string | null {
 function getPool(): Pool | null {
   if (pool !== undefined) return pool;
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  const script = process.env.WEIGHTLINE_WORKERS === '0' ? null : workerScript();
+  const asked = /^\d{1,2}$/.test(process.env.WEIGHTLINE_WORKERS ?? '') ? Number(process.env.WEIGHTLINE_WORKERS) : null;
+  const script = asked === 0 ? null : workerScript();
   // One worker per core: measured, the main thread (reads, comparisons,
   // hashing) is idle ~80% of a DELTA commit while workers encode.
-  pool = script && cores > 1 ? new Pool(script, Math.min(4, cores)) : null;
+  const size = asked ?? (cores > 1 ? Math.min(4, cores) : 0);
+  pool = script && size > 0 ? new Pool(script, size) : null;
   return pool;
 }
+
+/**
+ * Tests only: encode blocks through `run` instead (e.g. with random delays, so
+ * blocks finish out of order as on real workers), as if `parallelism` blocks
+ * could be in flight; null goes back to the real pool.
+ */
+export function encodeBlocksThroughForTests(run: ((job: BlockJob) => Promise<BlockResult>) | null, parallelism = 2): void {
+  testRunner = run ? { run, parallelism } : null;
+}
+let testRunner: { run: (job: BlockJob) => Promise<BlockResult>; parallelism: number } | null = null;
 
 /** How many blocks may be in flight at once; each holds two 4 MiB blocks and their encodings (~20 MB). */
 export function encodeParallelism(): number {
@@ -85,8 +98,20 @@ export function encodeParallelism(): number {
   // while a worker encodes). One more read ahead measured within noise
   // (1.3 vs 1.4 s for 212 MB) and cost ~30 MB of peak RSS on a 4 GB commit
   // (277 vs 246 MB, against a 300 MB budget), so it is not taken.
+  if (testRunner) return testRunner.parallelism;
   const size = getPool()?.size;
   return size ? Math.max(2, size) : 1;
+}
+
+/**
+ * How many blocks may be reserved in a delta object and not yet written: the
+ * ones being encoded plus finished ones waiting for an earlier block
+ * (delta-writer.ts writes in block order). Twice the encodes in flight keeps
+ * the workers busy behind one slow block, and holds at most that many more
+ * payloads (each at most a block, 4 MiB).
+ */
+export function reorderWindow(): number {
+  return 2 * encodeParallelism();
 }
 
 /** Whether a buffer owns its whole ArrayBuffer, so moving it to a worker cannot take bytes from anyone else. */
@@ -100,6 +125,7 @@ function exclusive(b: Uint8Array): boolean {
  * moved to the worker instead of copied; the caller must not touch them after.
  */
 export function encodeBlockJob(job: BlockJob, owned: { fresh: boolean; old: boolean }): Promise<BlockResult> {
+  if (testRunner) return testRunner.run(job);
   const p = getPool();
   if (!p || job.fresh.length < 64 * 1024) return Promise.resolve(encodeChangedBlock(job));
   const transfer: ArrayBuffer[] = [];

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { WeightlineError, type ErrorCode } from '../../../src-shared/errors';
 import type { CommitId, CommitResult, ProgressListener } from '../../../src-shared/model';
 import { DeltaWriter } from '../codec/delta-writer';
+import { DELTA_ENCODING } from '../codec/encoding';
 import { cleanupLocked } from './cleanup';
 import { encodeFile, type BaseFile } from '../codec/encode-file';
 import { readLayout } from '../formats/detect';
@@ -177,6 +178,7 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
             bytes: object?.bytes ?? 0,
             basePath: base ? base.path : null,
             streams: encoded.streams,
+            encoding: DELTA_ENCODING,
           };
           deltaBytes += delta?.bytes ?? 0;
           entries.push({

@@ -12,16 +12,16 @@ import { HistoryGraph } from '../store/graph';
 import { readLinks, writeLinks } from '../store/links';
 import { withWriteLock } from '../store/lock';
 import { forgetPack } from '../store/packs';
+import { rebuildDeltas } from './rebuild-delta';
 import type { Store } from '../store/store';
 
 // Repair trusts nothing: it hashes every object the manifests name, moves the
 // damaged ones into .weightline/quarantine/ (never deletes them: they may hold
 // the only copy of bytes someone wrote through a link), rebuilds full objects
 // that should be there (CHECKPOINTs, and any that were damaged) from whatever
-// intact route the history still has, and says per commit what became of it.
-// Delta objects cannot be rebuilt (their bytes depend on how the encoder's
-// workers raced), so a damaged delta is quarantined and its commit relies on
-// its full parameters or another route.
+// intact route the history still has, encodes damaged or missing delta
+// objects again from the two versions they join (ops/rebuild-delta.ts), and
+// says per commit what became of it.
 
 export interface RepairOptions {
   readonly dryRun?: boolean;
@@ -178,6 +178,11 @@ async function repairWith(store: Store, opts: RepairOptions): Promise<RepairResu
     }
   }
 
+  // 3b. Delta objects damaged or missing, encoded again where both versions
+  // restore (after the full objects: a delta adds no version a route could not reach).
+  const deltas = await rebuildDeltas(store, manifests, { dryRun, bad: unusable, missing, elsewhere: opts.elsewhere, signal: opts.signal });
+  rebuilt.push(...deltas.rebuilt);
+
   // 4. What became of each commit.
   const finalGraph = dryRun ? graph : await HistoryGraph.load(store);
   const rebuiltSet = new Set(rebuilt.map((r) => r.object));
@@ -195,13 +200,14 @@ async function repairWith(store: Store, opts: RepairOptions): Promise<RepairResu
   for (const [id, m] of manifests) {
     if (m instanceof Error) { commits.push({ id: id as CommitId, outcome: 'lost', detail: `its manifest is unreadable: ${m.message}` }); continue; }
     const packedBad = (f: ManifestFile): boolean => { const p = graph.packedObject(f.sha256); return p !== null && bad.has(p); };
-    const touched = m.files.some((f) => bad.has(f.sha256) || rebuiltSet.has(f.sha256) || (f.delta?.object && bad.has(f.delta.object)) || packedBad(f));
+    const touched = m.files.some((f) => bad.has(f.sha256) || rebuiltSet.has(f.sha256) || (f.delta?.object && (bad.has(f.delta.object) || rebuiltSet.has(f.delta.object))) || packedBad(f));
     const lost: string[] = [];
     const remaining: string[] = [];
     for (const f of m.files) {
       const route = await findRoute(store, finalGraph, id, f, { usable: usableNow });
       if (!route) lost.push(f.path);
-      if (f.delta?.object && bad.has(f.delta.object)) remaining.push(`${f.path}: its delta object ${f.delta.object.slice(0, 12)} was damaged (quarantined; deltas cannot be rebuilt)`);
+      const deltaProblem = deltas.problem(f);
+      if (deltaProblem) remaining.push(`${f.path}: ${deltaProblem}`);
       if (bad.has(f.sha256) && !rebuiltSet.has(f.sha256)) remaining.push(`${f.path}: its full parameters were damaged and no intact route rebuilds them`);
     }
     // Files with no intact route here whose route can read objects a remote holds.
@@ -220,7 +226,7 @@ async function repairWith(store: Store, opts: RepairOptions): Promise<RepairResu
     } else if (remaining.length) {
       commits.push({ id: id as CommitId, outcome: 'restorable', detail: `${remaining.join('; ')}; it still restores bit-exact by another route` });
     } else if (touched) {
-      commits.push({ id: id as CommitId, outcome: 'repaired', detail: rebuilt.filter((r) => m.files.some((f) => f.sha256 === r.object)).map((r) => `${r.path} rebuilt ${r.route}`).join('; ') || null });
+      commits.push({ id: id as CommitId, outcome: 'repaired', detail: rebuilt.filter((r) => m.files.some((f) => f.sha256 === r.object || f.delta?.object === r.object)).map((r) => `${r.path} rebuilt ${r.route}`).join('; ') || null });
     } else {
       commits.push({ id: id as CommitId, outcome: 'intact', detail: null });
     }

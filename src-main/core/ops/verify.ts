@@ -2,17 +2,21 @@ import { createHash } from 'node:crypto';
 import { WeightlineError } from '../../../src-shared/errors';
 import type { CommitId, ProgressListener, VerifyCommit, VerifyResult } from '../../../src-shared/model';
 import { sha256File } from '../base/fsutil';
-import type { Manifest } from '../base/manifest';
+import type { Manifest, ManifestFile } from '../base/manifest';
 import { readVersion } from '../rebuild/open';
 import { HistoryGraph } from '../store/graph';
 import type { Store } from '../store/store';
+import { missingDeltaVerdict } from './rebuild-delta';
 
 // Trust nothing: rebuild every file of every commit in streaming mode (no file
 // written) and compare its sha256 with the manifest, and hash every delta
 // object (a later cleanup relies on them even where the full parameters are
 // read). A commit is ok when every object it names is intact and its usual
 // route gives its bytes; it is restorable when any intact route does (XOR
-// deltas read backward too), and the report says which.
+// deltas read backward too), and the report says which. A delta object that
+// is gone and that repair cannot make again (written before deterministic
+// encoding) is a warning on a commit that restores, not a failure: nothing the
+// user runs would change it (ops/rebuild-delta.ts, missingDeltaVerdict).
 
 export interface VerifyOptions {
   readonly onProgress?: ProgressListener;
@@ -38,6 +42,31 @@ export async function verify(store: Store, opts: VerifyOptions = {}): Promise<Ve
   const bad = new Set<string>();
   const deltaState = new Map<string, 'intact' | 'corrupt' | 'missing'>();
   const commits: VerifyCommit[] = [];
+  // Files whose version was read bit-exact: a missing delta between two of them can be encoded again.
+  const restored = new Set<string>();
+  const visited = new Set<string>();
+  const baseRestores = async (m: Manifest, file: ManifestFile): Promise<boolean> => {
+    const basePath = file.delta?.basePath;
+    if (basePath === null || basePath === undefined) return true;
+    if (!m.parent) return false;
+    if (visited.has(m.parent)) return restored.has(`${m.parent}\0${basePath}`);
+    // The parent comes later in verify's order (clocks that disagreed): read its file now.
+    const parent = manifests.get(m.parent);
+    const pf = parent && !(parent instanceof Error) ? parent.files.find((f) => f.path === basePath) : undefined;
+    if (!pf) return false;
+    try {
+      await readVersion(store, m.parent, pf, async (source) => {
+        const hash = createHash('sha256');
+        let n = 0;
+        for await (const chunk of source.chunks()) { hash.update(chunk); n += chunk.length; }
+        return n === pf.bytes ? hash.digest('hex') : `length-${n}`;
+      }, { graph, bad });
+      return true;
+    } catch (e) {
+      if (e instanceof WeightlineError && (e.code === 'CORRUPT' || e.code === 'BROKEN_CHAIN')) return false;
+      throw e;
+    }
+  };
   // Oldest first, so a broken base is reported where it breaks.
   const order = [...ids].sort((a, b) => {
     const ma = manifests.get(a), mb = manifests.get(b);
@@ -47,12 +76,16 @@ export async function verify(store: Store, opts: VerifyOptions = {}): Promise<Ve
   for (const id of order) {
     if (opts.signal?.aborted) throw new WeightlineError('CANCELLED', 'verify was cancelled');
     const manifest = manifests.get(id)!;
+    visited.add(id);
     if (manifest instanceof Error) { commits.push({ id: id as CommitId, ok: false, error: manifest.message, restorable: false, route: null }); continue; }
     const problems: string[] = [];
     const routes: string[] = [];
+    const warnings: string[] = [];
     let restorable = true;
     if (manifest.parent && !manifests.has(manifest.parent)) problems.push(`its parent commit ${manifest.parent.slice(0, 12)} does not exist`);
     for (const file of manifest.files) {
+      /** A missing delta object: judged once we know whether the version restores without it. */
+      let missingDelta = false;
       if (file.delta?.object) {
         const sha = file.delta.object;
         if (!deltaState.has(sha)) {
@@ -62,6 +95,7 @@ export async function verify(store: Store, opts: VerifyOptions = {}): Promise<Ve
         }
         const st = deltaState.get(sha)!;
         if (st === 'missing' && opts.elsewhere?.(sha)) bad.delete(sha);
+        else if (st === 'missing') missingDelta = true;
         else if (st !== 'intact') problems.push(`${file.path}: its delta object ${sha.slice(0, 12)} is ${st}`);
       } else if (!file.delta && graph.objectSize(file.sha256) === null && !graph.packedObject(file.sha256) && !opts.elsewhere?.(file.sha256)) {
         problems.push(`${file.path}: its full parameters are missing (object ${file.sha256.slice(0, 12)}) and it has no delta`);
@@ -88,7 +122,13 @@ export async function verify(store: Store, opts: VerifyOptions = {}): Promise<Ve
         const packed = graph.packedObject(file.sha256);
         if (packed && bad.has(packed)) problems.push(`${file.path}: its packed full parameters are damaged (object ${packed.slice(0, 12)})`);
         if (read.note) routes.push(`${file.path} ${read.note}`);
+        restored.add(`${id}\0${file.path}`);
+        if (missingDelta) {
+          const verdict = missingDeltaVerdict(file, read.route, await baseRestores(manifest, file));
+          (verdict.kind === 'problem' ? problems : warnings).push(verdict.text);
+        }
       } catch (e) {
+        if (missingDelta) problems.push(missingDeltaVerdict(file, null, false).text);
         if ((e as WeightlineError).code === 'CANCELLED') throw e;
         const remote = (e as WeightlineError).code === 'BROKEN_CHAIN' ? opts.elsewhere?.(file.delta?.object ?? file.sha256) ?? opts.elsewhere?.(file.sha256) : null;
         if (remote) { routes.push(`${file.path}: on the remote ${remote} only, not checked here ("weightline verify --remote ${remote}" checks it)`); continue; }
@@ -103,7 +143,7 @@ export async function verify(store: Store, opts: VerifyOptions = {}): Promise<Ve
       error = problems.join('; ');
       error += restorable ? `; it still restores bit-exact${routes.length ? ` (${routes.join('; ')})` : ''}. Run "weightline repair"` : '';
     }
-    commits.push({ id: id as CommitId, ok, error, restorable, route: routes.length ? routes.join('; ') : null });
+    commits.push({ id: id as CommitId, ok, error, restorable, route: routes.length ? routes.join('; ') : null, ...(warnings.length ? { warning: warnings.join('; ') } : {}) });
   }
   return { ok: commits.every((c) => c.ok), commits };
 }

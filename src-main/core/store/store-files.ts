@@ -326,6 +326,7 @@ const FileDeltaSchema = z.looseObject({
   bytes: count,
   basePath: z.string().nullable(),
   streams: z.array(StreamDeltaSchema),
+  encoding: count.optional(),
 }).refine(
   // A block outside its delta object (or a stored block with no object) would be read from bytes that are not it.
   (d) => d.streams.every((s) => s.blocks.every((b) => b === 0 || (d.object !== null && b[1] + b[2] <= d.bytes))),

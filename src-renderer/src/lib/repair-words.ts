@@ -39,7 +39,10 @@ export function repairHeadline(r: RepairResult): string {
   }
   const actions: string[] = [];
   if (r.quarantined.length > 0) actions.push(`set aside ${n(r.quarantined.length, 'damaged object')}`);
-  if (r.rebuilt.length > 0) actions.push(`${r.dryRun ? 'rebuild' : 'rebuilt'} ${n(r.rebuilt.length, 'full copy', 'full copies')} from intact bytes`);
+  const deltas = r.rebuilt.filter((b) => b.kind === 'delta').length;
+  const fulls = r.rebuilt.length - deltas;
+  const made = [fulls > 0 ? n(fulls, 'full copy', 'full copies') : '', deltas > 0 ? n(deltas, 'delta') : ''].filter(Boolean).join(' and ');
+  if (r.rebuilt.length > 0) actions.push(`${r.dryRun ? 'rebuild' : 'rebuilt'} ${made} from intact bytes`);
   const did = actions.length === 0
     ? (r.dryRun ? 'Repair can change nothing' : 'Repair changed nothing')
     : `${r.dryRun ? 'Repair would' : 'Repair'} ${actions.join(' and ')}`;
