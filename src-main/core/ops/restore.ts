@@ -180,6 +180,9 @@ async function restoreLocked(
  */
 async function placeObject(store: Store, id: CommitId, file: ManifestFile, dest: string, mode: LinkMode): Promise<'reflink' | 'hardlink' | 'symlink' | 'copy' | 'damaged' | null> {
   const object = store.objectPath(file.sha256);
+  // A folder (or anything but a file) in the object's place is damage: rebuilt by another route, like a damaged object.
+  const kind = await fs.lstat(object).catch(() => null);
+  if (kind && !kind.isFile()) return 'damaged';
   await fs.mkdir(path.dirname(dest), { recursive: true }).catch((e: unknown) => { throw mapFsError(e, path.dirname(dest)); });
   const temp = tempPathFor(dest);
   try {

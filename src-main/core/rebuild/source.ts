@@ -7,6 +7,7 @@ import { blockChecksum, readExactly } from '../base/fsutil';
 import { BLOCK_SIZE, BlockMode, type FileDelta } from '../base/manifest';
 import { regionAt, type LayoutLike } from '../base/streams';
 import { FileSource, type ChainBlock } from '../base/file-source';
+import { openObjectFile } from '../base/bounded-read';
 
 export { FileSource, FullSource, type ChainBlock } from '../base/file-source';
 
@@ -128,11 +129,17 @@ export class DeltaSource extends FileSource {
 
   private async readDelta(at: number, len: number): Promise<Buffer> {
     if (!this.deltaFile) throw new WeightlineError('CORRUPT', `${this.label}: a stored block but no delta object`);
-    try {
-      this.handle ??= await fs.open(this.deltaFile, 'r');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new WeightlineError('BROKEN_CHAIN', `${this.label}: its delta object is missing`, this.deltaFile);
-      throw e;
+    if (!this.handle) {
+      // A folder in its place is CORRUPT naming it (base/bounded-read.ts).
+      const handle = await openObjectFile(this.deltaFile);
+      if (!handle) throw new WeightlineError('BROKEN_CHAIN', `${this.label}: its delta object is missing`, this.deltaFile);
+      // The manifest names the delta object's size: one of another size is not it, whatever a block's offset says.
+      const size = (await handle.stat()).size;
+      if (size !== this.delta.bytes) {
+        await handle.close();
+        throw new WeightlineError('CORRUPT', `${this.label}: expected its delta object to be ${this.delta.bytes} bytes as the manifest says, found ${size}; \`weightline repair\` sets it aside and rebuilds what it can`, this.deltaFile);
+      }
+      this.handle = handle;
     }
     return readExactly(this.handle, at, len, this.deltaFile);
   }

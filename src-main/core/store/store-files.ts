@@ -1,10 +1,10 @@
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { WeightlineError } from '../../../src-shared/errors';
 import type { CommitId } from '../../../src-shared/model';
 import { CONFIG_EXPECTED, CONFIG_KEYS, CONFIG_VALUE_SCHEMAS, DEFAULT_CONFIG, type StoreConfig } from '../../../src-shared/settings';
-import { mapFsError } from '../base/fsutil';
+import { readStoreFile, STORE_FILE_LIMITS, storeFileError } from '../base/bounded-read';
+import { jsonDepth } from '../../../src-shared/json-depth';
 import { FORMAT_VERSION, type Manifest } from '../base/manifest';
 import { FILE_FORMATS } from '../formats/layout';
 
@@ -29,16 +29,10 @@ const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 // ---- the one reader ----
 
 /** The bytes of a store file as JSON, or undefined when the file does not exist. */
-export async function readJson(file: string, expected: string, next: string): Promise<{ readonly value: unknown } | undefined> {
-  let bytes: Buffer;
-  try {
-    bytes = await fs.readFile(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    if (code === 'EISDIR') throw damaged(file, expected, 'a folder', next);
-    throw mapFsError(e, file);
-  }
+export async function readJson(file: string, expected: string, next: string, maxBytes = limitFor(file)): Promise<{ readonly value: unknown } | undefined> {
+  // A folder in its place, or a file larger than its kind ever is: CORRUPT, and never read whole (base/bounded-read.ts).
+  const bytes = await readStoreFile(file, { expected, next, maxBytes });
+  if (!bytes) return undefined;
   if (bytes.length === 0) throw damaged(file, expected, 'an empty file', next);
   let text: string;
   try {
@@ -47,6 +41,8 @@ export async function readJson(file: string, expected: string, next: string): Pr
   } catch {
     throw damaged(file, expected, 'bytes that are not UTF-8 text', next);
   }
+  // JSON.parse recurses: text nested deeper than any store file ever is would overflow the stack.
+  if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) throw damaged(file, expected, `JSON nested more than ${MAX_JSON_DEPTH} levels deep`, next);
   try {
     return { value: JSON.parse(text) as unknown };
   } catch {
@@ -74,7 +70,16 @@ export async function readCache<T>(file: string, schema: z.ZodType<T>): Promise<
 }
 
 export function damaged(file: string, expected: string, found: string, next: string): WeightlineError {
-  return new WeightlineError('CORRUPT', `damaged ${path.basename(file)}: expected ${expected}, found ${found}; ${next}`, file);
+  return storeFileError(file, expected, found, next);
+}
+
+/** Store files nest a few levels (a manifest: files, tensors, shape; a delta: streams, blocks, block). */
+const MAX_JSON_DEPTH = 64;
+
+/** The size bound of a store file by its name (docs/STORE-FORMAT.md, "Size bounds and file kinds"); unnamed ones are caches. */
+function limitFor(file: string): number {
+  const name = path.basename(file);
+  return Object.hasOwn(STORE_FILE_LIMITS, name) ? STORE_FILE_LIMITS[name as keyof typeof STORE_FILE_LIMITS] : STORE_FILE_LIMITS.cache;
 }
 
 function excerpt(text: string): string {
@@ -351,6 +356,7 @@ const MANIFEST_EXPECTED = 'a commit manifest as docs/STORE-FORMAT.md describes i
 export function parseManifest(file: string, bytes: Uint8Array): Manifest {
   const next = 'this commit cannot be read; `weightline verify` lists the commits it affects';
   let value: unknown;
+  if (jsonDepth(bytes, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) throw damaged(file, MANIFEST_EXPECTED, `JSON nested more than ${MAX_JSON_DEPTH} levels deep`, next);
   try {
     value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch {
