@@ -5,7 +5,7 @@ import type { CommitId } from '../../../src-shared/model';
 import { CONFIG_EXPECTED, CONFIG_KEYS, CONFIG_VALUE_SCHEMAS, DEFAULT_CONFIG, type StoreConfig } from '../../../src-shared/settings';
 import { readStoreFile, STORE_FILE_LIMITS, storeFileError } from '../base/bounded-read';
 import { jsonDepth } from '../../../src-shared/json-depth';
-import { FORMAT_VERSION, type Manifest } from '../base/manifest';
+import { BLOCK_SIZE, FORMAT_VERSION, type Manifest } from '../base/manifest';
 import { FILE_FORMATS } from '../formats/layout';
 
 // Every file of .weightline/ is read here, through a schema (docs/STORE-FORMAT.md,
@@ -100,7 +100,8 @@ function foundAt(value: unknown, error: z.ZodError): string {
   let cur: unknown = value;
   for (const key of issue.path) cur = cur !== null && typeof cur === 'object' ? (cur as Record<PropertyKey, unknown>)[key as PropertyKey] : undefined;
   const where = issue.path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('').replace(/^\./, '');
-  return `at ${where}: ${describe(cur)}`;
+  // A consistency rule (consistentFile) says what it expected; a type error's path and value say enough.
+  return `at ${where}: ${describe(cur)}${issue.code === 'custom' ? ` (expected ${issue.message})` : ''}`;
 }
 
 // ---- format.json ----
@@ -334,7 +335,40 @@ const ManifestFileSchema = z.looseObject({
   tensors: z.array(TensorSchema),
   removedTensors: z.array(z.string()),
   delta: FileDeltaSchema.nullable(),
-});
+}).superRefine(consistentFile);
+
+/**
+ * Numbers a manifest states about one file must agree with each other
+ * (issue 18: a manifest claiming 1e15 bytes for a 3-byte object was
+ * accepted): every tensor lies inside the file, in order, without overlap; a
+ * delta has one stream per tensor plus the residual, and one block per 4 MiB of
+ * each stream, so a file's claimed size is backed by that many blocks. (The
+ * object's own size is checked against `bytes` when it is opened.)
+ */
+function consistentFile(f: { bytes: number; tensors: readonly { offset: number; length: number; width: number }[]; delta: { streams: readonly { blocks: readonly unknown[] }[] } | null }, ctx: z.RefinementCtx): void {
+  let end = 0;
+  let tensorBytes = 0;
+  for (const [i, t] of f.tensors.entries()) {
+    if (t.width < 1 || t.width > 16 || t.offset < end || t.length > f.bytes - t.offset) {
+      ctx.addIssue({ code: 'custom', path: ['tensors', i], message: `a tensor inside the file's ${f.bytes} bytes, after the previous one, 1 to 16 bytes wide` });
+      return;
+    }
+    end = t.offset + t.length;
+    tensorBytes += t.length;
+  }
+  if (!f.delta) return;
+  const lengths = [f.bytes - tensorBytes, ...f.tensors.map((t) => t.length)];
+  if (f.delta.streams.length !== lengths.length) {
+    ctx.addIssue({ code: 'custom', path: ['delta', 'streams'], message: `${lengths.length} streams (the residual and one per tensor)` });
+    return;
+  }
+  for (const [i, s] of f.delta.streams.entries()) {
+    if (s.blocks.length !== Math.ceil(lengths[i]! / BLOCK_SIZE)) {
+      ctx.addIssue({ code: 'custom', path: ['delta', 'streams', i, 'blocks'], message: `${Math.ceil(lengths[i]! / BLOCK_SIZE)} blocks for a stream of ${lengths[i]} bytes` });
+      return;
+    }
+  }
+}
 const ManifestSchema = z.looseObject({
   formatVersion: z.literal(FORMAT_VERSION),
   parent: hex64.nullable(),
