@@ -89,6 +89,21 @@ describe('store files replaced by a folder', () => {
     for (const argv of COMMANDS) expectClear(await run(dir, ...argv), (sub + obj).slice(0, 12), argv.join(' '));
   });
 
+  it('committing bytes whose object name is taken by a folder: CORRUPT naming it, nothing committed, no lock left', async () => {
+    const dir = scratch();
+    await fs.writeFile(path.join(dir, 'a.bin'), 'some bytes');
+    expect((await run(dir, 'init')).code).toBe(0);
+    const sha = (await import('node:crypto')).createHash('sha256').update('some bytes').digest('hex');
+    const store = path.join(dir, '.weightline');
+    await fs.mkdir(path.join(store, 'objects', sha.slice(0, 2)), { recursive: true });
+    await replaceWithFolder(path.join(store, 'objects', sha.slice(0, 2), sha.slice(2)));
+    const r = await run(dir, 'commit', 'a.bin', '-m', 'x');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`damaged ${sha.slice(2)}: expected an object \\(a file\\), found a folder; move it out of \\.weightline/objects`));
+    expect(await fs.readdir(path.join(store, 'commits'))).toEqual([]);
+    await expect(fs.stat(path.join(store, 'lock'))).rejects.toThrow();
+  });
+
   for (const folder of ['commits', 'objects']) {
     it(`${folder}/ replaced by a file`, async () => {
       const { dir, store } = await twoCommits();

@@ -154,7 +154,13 @@ export class Store {
   /** Moves a finished, fsynced temp file into place as object sha (a no-op if it exists). */
   async adoptObject(tmpFile: string, sha: string): Promise<void> {
     const target = this.objectPath(sha);
-    if (await exists(target)) { await fs.rm(tmpFile, { force: true }); return; }
+    const there = await fs.lstat(target).catch(() => null);
+    // A folder under the object's name would be taken for the object: a commit would name bytes that are not there.
+    if (there && !there.isFile()) {
+      await fs.rm(tmpFile, { force: true });
+      throw storeFileError(target, 'an object (a file)', 'a folder', 'move it out of .weightline/objects and run `weightline repair`, then commit again');
+    }
+    if (there) { await fs.rm(tmpFile, { force: true }); return; }
     await fs.mkdir(path.dirname(target), { recursive: true });
     await fs.chmod(tmpFile, 0o444);
     await fs.rename(tmpFile, target);
