@@ -153,6 +153,8 @@ export function releaseHeldLocksSync(): void {
     held.delete(lockFile);
     try {
       const st = lstatSync(lockFile);
+      // Not a lock this process could have written (a folder, a huge file): not ours, left alone and unread.
+      if (!st.isSymbolicLink() && (!st.isFile() || st.size > STORE_FILE_LIMITS.lock)) continue;
       const raw = st.isSymbolicLink() ? readlinkSync(lockFile) : readFileSync(lockFile, 'utf8');
       if (parseLock(raw)?.token === token) unlinkSync(lockFile);
     } catch { /* gone already */ }
