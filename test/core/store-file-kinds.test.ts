@@ -104,6 +104,19 @@ describe('store files replaced by a folder', () => {
     await expect(fs.stat(path.join(store, 'lock'))).rejects.toThrow();
   });
 
+  it('quarantine/ replaced by a file: repair of a damaged object says CORRUPT naming it, not a bug', async () => {
+    const { dir, store } = await twoCommits();
+    const sub = (await fs.readdir(path.join(store, 'objects'))).find((s) => /^[0-9a-f]{2}$/.test(s))!;
+    const obj = path.join(store, 'objects', sub, (await fs.readdir(path.join(store, 'objects', sub)))[0]!);
+    await fs.chmod(obj, 0o644);
+    await fs.appendFile(obj, 'damage');
+    await fs.writeFile(path.join(store, 'quarantine'), 'x');
+    const r = await run(dir, 'repair');
+    expectClear(r, 'quarantine', 'repair');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/quarantine: a file where the store keeps a folder \((ENOTDIR|EEXIST)\); move the odd one out/);
+  });
+
   for (const folder of ['commits', 'objects']) {
     it(`${folder}/ replaced by a file`, async () => {
       const { dir, store } = await twoCommits();
