@@ -66,7 +66,15 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       if (req.method !== 'POST') { plain(res, 405, 'expected POST', { Allow: 'POST' }); return; }
       // JSON only: a cross-site form or text/plain "simple request" cannot reach the API.
       if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) { plain(res, 415, 'expected Content-Type: application/json'); return; }
-      const name = decodeURIComponent(url.pathname.slice('/api/call/'.length));
+      const rawName = url.pathname.slice('/api/call/'.length);
+      let name: string;
+      try {
+        name = decodeURIComponent(rawName);
+      } catch {
+        // A malformed escape (%E0%A4%A) names no call: the client's mistake, not a 500 (issue 18).
+        json(res, 400, { ok: false, error: { code: 'BAD_USAGE', message: `expected a call name, found a malformed percent-escape in ${JSON.stringify(rawName.slice(0, 100))}` } });
+        return;
+      }
       let body: unknown;
       try {
         body = await readJson(req);

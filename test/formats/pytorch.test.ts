@@ -158,7 +158,7 @@ describe('readPytorchLayout on broken and odd files', () => {
     const bytes = Buffer.from(readFileSync(fixture('tiny.pt')));
     bytes.writeUInt32LE(0x12345678, bytes.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])));
     const err = await rejection(layoutOfBytes('bad-cd.pt', bytes));
-    expect(err.message).toMatch(/corrupt or truncated zip: invalid central directory file header signature/);
+    expect(err.message).toMatch(/corrupt or truncated zip: expected central directory entry 1 of \d+ at byte \d+, found other bytes/);
   });
 
   it('a zip whose data.pkl local header is damaged is BAD_FORMAT, not generic', async () => {
@@ -168,14 +168,14 @@ describe('readPytorchLayout on broken and odd files', () => {
     ]);
     bytes.writeUInt32LE(0x12345678, bytes.indexOf(Buffer.from('archive/data.pkl')) - 30);
     const err = await rejection(layoutOfBytes('bad-pkl-header.pt', bytes));
-    expect(err.message).toMatch(/corrupt or truncated zip: invalid local file header signature/);
+    expect(err.message).toMatch(/corrupt or truncated zip: expected the local header of "[^"]+" at byte \d+, found other bytes/);
   });
 
   it('a zip whose local header is damaged', async () => {
     const bytes = Buffer.from(readFileSync(fixture('tiny.pt')));
     bytes.writeUInt32LE(0x12345678, bytes.indexOf(Buffer.from('tiny/data/0')) - 30);
     const err = await rejection(layoutOfBytes('bad-local.pt', bytes));
-    expect(err.message).toMatch(/corrupt or truncated zip: invalid local file header signature/);
+    expect(err.message).toMatch(/corrupt or truncated zip: expected the local header of "[^"]+" at byte \d+, found other bytes/);
   });
 
   it('a zip without data.pkl is generic', async () => {

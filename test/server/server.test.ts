@@ -160,6 +160,19 @@ describe('no CORS, JSON only', () => {
   });
 });
 
+describe('malformed call names (issue 18)', () => {
+  it('a bad percent-escape in a call name (POST /api/call/%E0%A4%A) is 400 with a JSON error, not 500', async () => {
+    for (const name of ['%E0%A4%A', '%', '%zz', 'store.current%FF']) {
+      const r = await call(name, {});
+      expect(r.status, name).toBe(400);
+      expect(r.headers['content-type']).toMatch(/application\/json/);
+      expect(JSON.parse(r.body)).toMatchObject({ ok: false, error: { code: 'BAD_USAGE', message: expect.stringMatching(/malformed percent-escape/) } });
+    }
+    // The server still answers afterwards.
+    expect((await call('store.current', {})).status).toBe(200);
+  });
+});
+
 describe('static renderer', () => {
   it('serves the page with the CSP, no framing, no referrer; assets; SPA paths; never outside its folder', async () => {
     const page = await send({ headers: auth() });

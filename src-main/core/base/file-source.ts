@@ -1,4 +1,6 @@
 import * as fs from 'node:fs/promises';
+import { WeightlineError } from '../../../src-shared/errors';
+import { openObjectFile } from './bounded-read';
 import { mapFsError, readExactly } from './fsutil';
 import { BLOCK_SIZE } from './manifest';
 import { regionAt, streamMap, type LayoutLike, type StreamMap } from './streams';
@@ -77,21 +79,23 @@ export class FullSource extends FileSource {
    */
   static async tryOpen(file: string, layout: LayoutLike, label: string): Promise<FullSource | null> {
     const source = new FullSource(file, layout, label);
-    try {
-      source.handle = await fs.open(file, 'r');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw mapFsError(e, file);
+    // A folder in the object's place is CORRUPT naming it, not EISDIR from the first read (base/bounded-read.ts).
+    const handle = await openObjectFile(file);
+    if (!handle) return null;
+    // Its manifest names its size: a file of another size is not this version (a manifest
+    // claiming 1e15 bytes for a 3-byte object, issue 18), and is refused before a rebuild reads it.
+    const size = (await handle.stat()).size;
+    if (size !== layout.bytes) {
+      await handle.close();
+      throw new WeightlineError('CORRUPT', `${label}: expected ${layout.bytes} bytes as its manifest says, found an object of ${size} bytes; \`weightline verify\` lists the commits it affects`, file);
     }
+    source.handle = handle;
     return source;
   }
 
   async read(offset: number, length: number): Promise<Buffer> {
-    try {
-      this.handle ??= await fs.open(this.file, 'r');
-    } catch (e) {
-      throw mapFsError(e, this.file);
-    }
+    this.handle ??= (await openObjectFile(this.file)) ?? undefined;
+    if (!this.handle) throw mapFsError(Object.assign(new Error('ENOENT'), { code: 'ENOENT' }), this.file);
     return readExactly(this.handle, offset, length, this.file);
   }
 

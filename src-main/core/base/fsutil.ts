@@ -53,6 +53,17 @@ export function mapFsError(e: unknown, file: string): unknown {
     case 'EACCES':
     case 'EPERM': return new WeightlineError('PERMISSION', `permission denied (${code}); check the owner and mode of this path and of its folder`, file);
     case 'ENOENT': return new WeightlineError('NOT_FOUND', 'no such file or folder', file);
+    // Inside the store, a folder where a file belongs (or the reverse) is damage, not a bug (issue 18); a write
+    // (a cache, a remote cache, quarantine) meets it here, past the reads base/bounded-read.ts checks.
+    case 'EISDIR':
+    case 'ENOTDIR':
+    case 'EEXIST': {
+      // The path the system call names is the odd one (mkdir of quarantine/ that is a file), not the caller's file.
+      const at = typeof (e as NodeJS.ErrnoException).path === 'string' ? (e as NodeJS.ErrnoException).path! : file;
+      if (!at.split(/[\\/]/).includes('.weightline')) return e;
+      if (code === 'EEXIST' && (e as NodeJS.ErrnoException).syscall !== 'mkdir') return e;
+      return new WeightlineError('CORRUPT', `${code === 'EISDIR' ? 'a folder where the store keeps a file' : 'a file where the store keeps a folder'} (${code}); move the odd one out of .weightline and run \`weightline repair\``, at);
+    }
     default: return e;
   }
 }

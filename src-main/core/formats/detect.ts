@@ -75,9 +75,41 @@ export async function readLayout(path: string): Promise<FileLayout> {
     }
     throw e;
   }
-  const parser = PARSERS.get(extname(path).toLowerCase());
   if (size === 0) return { format: 'generic', size, tensors: [] };
+  try {
+    return await parseLayout(path, size);
+  } catch (e) {
+    throw asParseError(e, path);
+  }
+}
+
+/**
+ * The parser the extension picks, run without readLayout's last guard: the
+ * fuzz tests call this to prove that the parsers themselves throw nothing but
+ * WeightlineErrors.
+ */
+export async function parseLayout(path: string, size: number): Promise<FileLayout> {
+  const parser = PARSERS.get(extname(path).toLowerCase());
   // A file no extension claims may be described by a file beside it (ONNX external data, TF data shards).
   if (!parser) return (await describedBySibling(path, size)) ?? { format: 'generic', size, tensors: [] };
   return parser(path, size);
+}
+
+/**
+ * The last guard between a file's bytes and the user: the parsers bound every
+ * offset and depth themselves (and are fuzzed to prove it), but should one
+ * still throw something that is not ours (a RangeError, a stack overflow), the
+ * file's bytes caused it, so the user gets BAD_FORMAT naming the file, not a
+ * stack trace (issue 18). A file system error (an errno code) is not the
+ * file's fault and passes through.
+ */
+function asParseError(e: unknown, path: string): unknown {
+  if (e instanceof WeightlineError) return e;
+  if (typeof (e as NodeJS.ErrnoException)?.errno === 'number') return e;
+  const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return new WeightlineError(
+    'BAD_FORMAT',
+    `expected a ${extname(path) || 'model'} file this reader can parse, found bytes it could not (${what.slice(0, 200)}); if the file was damaged, save it again; if it is not a model, give it another extension and it is stored as plain bytes`,
+    path,
+  );
 }

@@ -5,10 +5,14 @@
 
 import { open } from 'node:fs/promises';
 import { WeightlineError } from '../../../src-shared/errors';
+import { jsonDepth } from '../../../src-shared/json-depth';
 import { DTYPE_WIDTH, type Dtype, type FileLayout, type TensorRegion } from './layout';
 
 /** The reference implementation's limit; real headers are kilobytes to a few megabytes. */
 export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+
+/** A real header nests 3 deep (header, tensor, shape); the depth is counted before JSON.parse (src-shared/json-depth.ts). */
+export const MAX_HEADER_DEPTH = 64;
 
 interface DtypeInfo {
   readonly dtype: Dtype;
@@ -114,6 +118,10 @@ export async function readSafetensorsLayout(path: string, size: number): Promise
     await handle.close();
   }
 
+  const depth = jsonDepth(headerBytes, MAX_HEADER_DEPTH);
+  if (depth > MAX_HEADER_DEPTH) {
+    fail(`expected a JSON header nested at most ${MAX_HEADER_DEPTH} levels deep (a real one is 3), found more`);
+  }
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));

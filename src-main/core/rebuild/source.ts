@@ -7,6 +7,7 @@ import { blockChecksum, readExactly } from '../base/fsutil';
 import { BLOCK_SIZE, BlockMode, type FileDelta } from '../base/manifest';
 import { regionAt, type LayoutLike } from '../base/streams';
 import { FileSource, type ChainBlock } from '../base/file-source';
+import { openObjectFile } from '../base/bounded-read';
 
 export { FileSource, FullSource, type ChainBlock } from '../base/file-source';
 
@@ -128,11 +129,13 @@ export class DeltaSource extends FileSource {
 
   private async readDelta(at: number, len: number): Promise<Buffer> {
     if (!this.deltaFile) throw new WeightlineError('CORRUPT', `${this.label}: a stored block but no delta object`);
-    try {
-      this.handle ??= await fs.open(this.deltaFile, 'r');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new WeightlineError('BROKEN_CHAIN', `${this.label}: its delta object is missing`, this.deltaFile);
-      throw e;
+    if (!this.handle) {
+      // A folder in its place is CORRUPT naming it (base/bounded-read.ts).
+      const handle = await openObjectFile(this.deltaFile);
+      // No size check here: a pack being proved is read as a delta before its size is recorded; a block past the
+      // object's end fails readExactly as CORRUPT, and every block carries its checksum.
+      if (!handle) throw new WeightlineError('BROKEN_CHAIN', `${this.label}: its delta object is missing`, this.deltaFile);
+      this.handle = handle;
     }
     return readExactly(this.handle, at, len, this.deltaFile);
   }

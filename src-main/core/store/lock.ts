@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { constants as fsc, readFileSync, readlinkSync, lstatSync, unlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync, lstatSync, unlinkSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
 import type { Store } from './store';
 import { fsyncDir, TMP_PREFIX } from '../base/fsutil';
+import { openStoreFile, readOpened, STORE_FILE_LIMITS, type StoreFileRead } from '../base/bounded-read';
 
 // One writer at a time, across processes and hosts sharing a store. Readers
 // never lock: every file they read is immutable once renamed into place.
@@ -35,6 +36,12 @@ export const REFRESH_MS = 30_000;
 export const STALE_MS = 5 * 60_000;
 
 const HOST = os.hostname();
+const LOCK_READ: StoreFileRead = {
+  expected: 'the store\'s write lock (a small file naming the process that holds it)',
+  next: 'no Weightline command writes that; if no Weightline command is running, move it away or delete it, then run the command again',
+  maxBytes: STORE_FILE_LIMITS.lock,
+  noFollow: true,
+};
 const LOCK_NAME = 'lock';
 // `.tmp-lock-<pid>-…`: staged locks and stale locks being taken over. The sweep
 // spares them while their pid runs (a waiting writer's staged lock is not debris).
@@ -155,6 +162,8 @@ export function releaseHeldLocksSync(): void {
     held.delete(lockFile);
     try {
       const st = lstatSync(lockFile);
+      // Not a lock this process could have written (a folder, a huge file): not ours, left alone and unread.
+      if (!st.isSymbolicLink() && (!st.isFile() || st.size > STORE_FILE_LIMITS.lock)) continue;
       const raw = st.isSymbolicLink() ? readlinkSync(lockFile) : readFileSync(lockFile, 'utf8');
       if (parseLock(raw)?.token === token) unlinkSync(lockFile);
     } catch { /* gone already */ }
@@ -326,15 +335,17 @@ async function readLock(file: string): Promise<Seen> {
   for (let i = 0; ; i++) {
     try {
       // O_NOFOLLOW: a symlink lock fails with ELOOP and is read with readlink.
-      const h = await fs.open(file, fsc.O_RDONLY | fsc.O_NOFOLLOW);
+      // A folder named lock, or a lock file far larger than a record (issue 18: 200 MB
+      // read whole, 1 GB RSS) is CORRUPT before a byte is read (base/bounded-read.ts).
+      const opened = await openStoreFile(file, LOCK_READ);
+      if (!opened) return { kind: 'none' };
       try {
-        const st = await h.stat();
-        const raw = await h.readFile('utf8');
+        const st = await opened.handle.stat();
+        const raw = (await readOpened(file, opened.handle, opened.size, LOCK_READ)).toString('utf8');
         return { kind: 'lock', raw, identity: `${st.dev}:${st.ino}:${st.mtimeMs}:${raw}`, mtimeMs: st.mtimeMs, holder: parseLock(raw), symlink: false };
-      } finally { await h.close(); }
+      } finally { await opened.handle.close(); }
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return { kind: 'none' };
       if (code !== 'ELOOP' && code !== 'EMLINK') throw e;
     }
     try {

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { sha256File, writeFileAtomic } from '../base/fsutil';
 import type { Store } from './store';
+import { readCache } from './store-files';
 
 // Proving that an object hashes to its name means reading it. Cleanup proves
 // every route it relies on before it deletes anything, so without a memory of
@@ -36,8 +37,8 @@ export class ObjectChecker {
   static async load(store: Store, exposed: ReadonlySet<string> = new Set()): Promise<ObjectChecker> {
     const checker = new ObjectChecker(store, exposed);
     try {
-      const parsed = fileSchema.safeParse(JSON.parse(await fs.readFile(path.join(store.dir, FILE), 'utf8')));
-      if (parsed.success) checker.entries = parsed.data;
+      const raw = await readCache(path.join(store.dir, FILE), fileSchema);
+      if (raw) checker.entries = raw;
     } catch { /* absent or damaged: a cache starts empty */ }
     return checker;
   }

@@ -1,12 +1,13 @@
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { WeightlineError } from '../../../src-shared/errors';
 import type { CommitId } from '../../../src-shared/model';
 import { CONFIG_EXPECTED, CONFIG_KEYS, CONFIG_VALUE_SCHEMAS, DEFAULT_CONFIG, type StoreConfig } from '../../../src-shared/settings';
 import { mapFsError } from '../base/fsutil';
-import { FORMAT_VERSION, type Manifest } from '../base/manifest';
 import { manifestPathProblem, type ManifestOrigin } from '../base/manifest-paths';
+import { readStoreFile, STORE_FILE_LIMITS, storeFileError } from '../base/bounded-read';
+import { jsonDepth } from '../../../src-shared/json-depth';
+import { BLOCK_SIZE, FORMAT_VERSION, type Manifest } from '../base/manifest';
 import { FILE_FORMATS } from '../formats/layout';
 
 // Every file of .weightline/ is read here, through a schema (docs/STORE-FORMAT.md,
@@ -30,16 +31,10 @@ const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 // ---- the one reader ----
 
 /** The bytes of a store file as JSON, or undefined when the file does not exist. */
-export async function readJson(file: string, expected: string, next: string): Promise<{ readonly value: unknown } | undefined> {
-  let bytes: Buffer;
-  try {
-    bytes = await fs.readFile(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    if (code === 'EISDIR') throw damaged(file, expected, 'a folder', next);
-    throw mapFsError(e, file);
-  }
+export async function readJson(file: string, expected: string, next: string, maxBytes = limitFor(file)): Promise<{ readonly value: unknown } | undefined> {
+  // A folder in its place, or a file larger than its kind ever is: CORRUPT, and never read whole (base/bounded-read.ts).
+  const bytes = await readStoreFile(file, { expected, next, maxBytes });
+  if (!bytes) return undefined;
   if (bytes.length === 0) throw damaged(file, expected, 'an empty file', next);
   let text: string;
   try {
@@ -48,6 +43,8 @@ export async function readJson(file: string, expected: string, next: string): Pr
   } catch {
     throw damaged(file, expected, 'bytes that are not UTF-8 text', next);
   }
+  // JSON.parse recurses: text nested deeper than any store file ever is would overflow the stack.
+  if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) throw damaged(file, expected, `JSON nested more than ${MAX_JSON_DEPTH} levels deep`, next);
   try {
     return { value: JSON.parse(text) as unknown };
   } catch {
@@ -75,7 +72,16 @@ export async function readCache<T>(file: string, schema: z.ZodType<T>): Promise<
 }
 
 export function damaged(file: string, expected: string, found: string, next: string): WeightlineError {
-  return new WeightlineError('CORRUPT', `damaged ${path.basename(file)}: expected ${expected}, found ${found}; ${next}`, file);
+  return storeFileError(file, expected, found, next);
+}
+
+/** Store files nest a few levels (a manifest: files, tensors, shape; a delta: streams, blocks, block). */
+const MAX_JSON_DEPTH = 64;
+
+/** The size bound of a store file by its name (docs/STORE-FORMAT.md, "Size bounds and file kinds"); unnamed ones are caches. */
+function limitFor(file: string): number {
+  const name = path.basename(file);
+  return Object.hasOwn(STORE_FILE_LIMITS, name) ? STORE_FILE_LIMITS[name as keyof typeof STORE_FILE_LIMITS] : STORE_FILE_LIMITS.cache;
 }
 
 function excerpt(text: string): string {
@@ -96,7 +102,8 @@ function foundAt(value: unknown, error: z.ZodError): string {
   let cur: unknown = value;
   for (const key of issue.path) cur = cur !== null && typeof cur === 'object' ? (cur as Record<PropertyKey, unknown>)[key as PropertyKey] : undefined;
   const where = issue.path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('').replace(/^\./, '');
-  return `at ${where}: ${describe(cur)}`;
+  // A consistency rule (consistentFile) says what it expected; a type error's path and value say enough.
+  return `at ${where}: ${describe(cur)}${issue.code === 'custom' ? ` (expected ${issue.message})` : ''}`;
 }
 
 // ---- format.json ----
@@ -354,7 +361,40 @@ const ManifestFileSchema = z.looseObject({
   tensors: z.array(TensorSchema),
   removedTensors: z.array(z.string()),
   delta: FileDeltaSchema.nullable(),
-});
+}).superRefine(consistentFile);
+
+/**
+ * Numbers a manifest states about one file must agree with each other
+ * (issue 18: a manifest claiming 1e15 bytes for a 3-byte object was
+ * accepted): every tensor lies inside the file, in order, without overlap; a
+ * delta has one stream per tensor plus the residual, and one block per 4 MiB of
+ * each stream, so a file's claimed size is backed by that many blocks. (The
+ * object's own size is checked against `bytes` when it is opened.)
+ */
+function consistentFile(f: { bytes: number; tensors: readonly { offset: number; length: number; width: number }[]; delta: { streams: readonly { blocks: readonly unknown[] }[] } | null }, ctx: z.RefinementCtx): void {
+  let end = 0;
+  let tensorBytes = 0;
+  for (const [i, t] of f.tensors.entries()) {
+    if (t.width < 1 || t.width > 16 || t.offset < end || t.length > f.bytes - t.offset) {
+      ctx.addIssue({ code: 'custom', path: ['tensors', i], message: `a tensor inside the file's ${f.bytes} bytes, after the previous one, 1 to 16 bytes wide` });
+      return;
+    }
+    end = t.offset + t.length;
+    tensorBytes += t.length;
+  }
+  if (!f.delta) return;
+  const lengths = [f.bytes - tensorBytes, ...f.tensors.map((t) => t.length)];
+  if (f.delta.streams.length !== lengths.length) {
+    ctx.addIssue({ code: 'custom', path: ['delta', 'streams'], message: `${lengths.length} streams (the residual and one per tensor)` });
+    return;
+  }
+  for (const [i, s] of f.delta.streams.entries()) {
+    if (s.blocks.length !== Math.ceil(lengths[i]! / BLOCK_SIZE)) {
+      ctx.addIssue({ code: 'custom', path: ['delta', 'streams', i, 'blocks'], message: `${Math.ceil(lengths[i]! / BLOCK_SIZE)} blocks for a stream of ${lengths[i]} bytes` });
+      return;
+    }
+  }
+}
 const ManifestSchema = z.looseObject({
   formatVersion: z.literal(FORMAT_VERSION),
   parent: hex64.nullable(),
@@ -381,6 +421,7 @@ const UNSAFE_NEXT = 'this Weightline records no such path, so the manifest was f
 export function parseManifest(file: string, bytes: Uint8Array, unsafeNext = UNSAFE_NEXT, origin: ManifestOrigin = 'stored'): Manifest {
   const next = 'this commit cannot be read; `weightline verify` lists the commits it affects';
   let value: unknown;
+  if (jsonDepth(bytes, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) throw damaged(file, MANIFEST_EXPECTED, `JSON nested more than ${MAX_JSON_DEPTH} levels deep`, next);
   try {
     value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch {

@@ -5,6 +5,7 @@ import type { CommitId } from '../../../src-shared/model';
 import { exists, fsyncDir, sha256, TMP_PREFIX, writeFileAtomic, mapFsError } from '../base/fsutil';
 import type { Manifest } from '../base/manifest';
 import { manifestPathProblem } from '../base/manifest-paths';
+import { readStoreFile, STORE_FILE_LIMITS, storeFileError } from '../base/bounded-read';
 import { CONFIG_KEYS, DEFAULT_CONFIG, type StoreConfig } from '../../../src-shared/settings';
 import {
   configFileContent, damaged, formatFileContent, headFileContent, parseManifest, pinsFileContent,
@@ -100,6 +101,10 @@ export class Store {
       }
       throw new WeightlineError('NOT_A_STORE', `not a Weightline store (no ${STORE_DIR}/format.json); run "weightline init" first`, store.root);
     }
+    // A file where the objects folder belongs would read as "no objects here" and send restores to a remote (issue 18).
+    const objects = path.join(store.dir, 'objects');
+    const st = await fs.lstat(objects).catch(() => null);
+    if (st && !st.isDirectory()) throw storeFileError(objects, 'the folder of objects every store has', 'a file', 'move it away; `weightline repair` then tells which versions can still be rebuilt');
     return store;
   }
 
@@ -125,9 +130,16 @@ export class Store {
   async listObjects(): Promise<Set<string>> {
     const dir = path.join(this.dir, 'objects');
     const out = new Set<string>();
-    const subs = await fs.readdir(dir).catch(() => [] as string[]);
+    // Missing is no objects yet; a file where the folder belongs is damage (issue 18), not "no objects".
+    const list = (folder: string): Promise<string[]> => fs.readdir(folder).catch((e: unknown) => {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOTDIR') throw storeFileError(folder, 'a folder of objects', 'a file', 'move it away and run `weightline repair`');
+      if (code === 'ENOENT') return [] as string[];
+      throw mapFsError(e, folder);
+    });
+    const subs = await list(dir);
     await Promise.all(subs.filter((a) => /^[0-9a-f]{2}$/.test(a)).map(async (a) => {
-      for (const b of await fs.readdir(path.join(dir, a)).catch(() => [] as string[])) if (/^[0-9a-f]{62}$/.test(b)) out.add(a + b);
+      for (const b of await list(path.join(dir, a))) if (/^[0-9a-f]{62}$/.test(b)) out.add(a + b);
     }));
     return out;
   }
@@ -143,7 +155,13 @@ export class Store {
   /** Moves a finished, fsynced temp file into place as object sha (a no-op if it exists). */
   async adoptObject(tmpFile: string, sha: string): Promise<void> {
     const target = this.objectPath(sha);
-    if (await exists(target)) { await fs.rm(tmpFile, { force: true }); return; }
+    const there = await fs.lstat(target).catch(() => null);
+    // A folder under the object's name would be taken for the object: a commit would name bytes that are not there.
+    if (there && !there.isFile()) {
+      await fs.rm(tmpFile, { force: true });
+      throw storeFileError(target, 'an object (a file)', 'a folder', 'move it out of .weightline/objects and run `weightline repair`, then commit again');
+    }
+    if (there) { await fs.rm(tmpFile, { force: true }); return; }
     await fs.mkdir(path.dirname(target), { recursive: true });
     await fs.chmod(tmpFile, 0o444);
     await fs.rename(tmpFile, target);
@@ -177,12 +195,15 @@ export class Store {
     const cached = this.manifests.get(id);
     if (cached) return cached;
     const file = path.join(this.dir, 'commits', `${id}.json`);
-    let bytes: Buffer;
-    try {
-      bytes = await fs.readFile(file);
-    } catch {
-      throw new WeightlineError('NOT_FOUND', `commit ${id.slice(0, 12)} does not exist in the store`, file);
-    }
+    const bytes = await readStoreFile(file, {
+      expected: 'a commit manifest (a file)',
+      next: 'move it out of .weightline/commits; `weightline verify` then lists the commits it affects and `weightline fetch` or a backup can bring it back',
+      maxBytes: STORE_FILE_LIMITS.manifest,
+    }).catch((e: unknown) => {
+      if (e instanceof WeightlineError) throw e;
+      return null; // unreadable for another reason (permissions): as before, the commit is not there to read
+    });
+    if (!bytes) throw new WeightlineError('NOT_FOUND', `commit ${id.slice(0, 12)} does not exist in the store`, file);
     const actual = sha256(bytes);
     if (actual !== id) throw new WeightlineError('CORRUPT', `manifest checksum mismatch: expected ${id}, computed ${actual}; this commit cannot be read, \`weightline verify\` lists the commits it affects`, file);
     const manifest = parseManifest(file, bytes);
