@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { WeightlineError } from '../../../src-shared/errors';
 import type { CommitId } from '../../../src-shared/model';
 import { CONFIG_EXPECTED, CONFIG_KEYS, CONFIG_VALUE_SCHEMAS, DEFAULT_CONFIG, type StoreConfig } from '../../../src-shared/settings';
-import { mapFsError } from '../base/fsutil';
 import { manifestPathProblem, type ManifestOrigin } from '../base/manifest-paths';
 import { readStoreFile, STORE_FILE_LIMITS, storeFileError } from '../base/bounded-read';
 import { jsonDepth } from '../../../src-shared/json-depth';
