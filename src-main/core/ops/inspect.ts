@@ -136,8 +136,10 @@ function removedFiles(a: Manifest, b: Manifest): FileSummary[] {
 
 // Transient files (the writer's lock, temp files of a running writer) and the
 // working-copy stat cache are not store content: counting them would make the
-// figure jump while a writer runs.
-const NOT_CONTENT = new Set(['lock', 'index.json', 'log-index.json', 'checked.json']);
+// figure jump while a writer runs. Nor are the other caches: a cleanup preview
+// writes checked.json and pack-sizes.json, and must not change the figure it
+// previews.
+const NOT_CONTENT = new Set(['lock', 'index.json', 'log-index.json', 'checked.json', 'pack-sizes.json']);
 
 /** Bytes of one folder's own files, and its subfolders: what is listed and stat'ed once per change of the folder. */
 interface FolderSizes { readonly key: string; readonly files: number; readonly subfolders: readonly string[] }
