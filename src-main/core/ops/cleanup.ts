@@ -151,6 +151,8 @@ async function planCleanup(store: Store, override: Partial<Pick<StoreConfig, 'ke
   const linkTable = await readLinks(store);
   const linked = await linkedObjects(store);
   const graph = await HistoryGraph.load(store);
+  // Which raw copies have a pack is unknown: packing again would write beside packs it cannot see.
+  if (graph.packIndexDamage) throw graph.packIndexDamage;
   if (graph.unreadable.size > 0) {
     // Its objects are unknown: deleting anything could take bytes it (or a commit rebuilt through it) needs.
     const [id, e] = [...graph.unreadable][0]!;

@@ -4,7 +4,7 @@ import type { CommitId, DiffResult, FileSummary, LogEntry, RestoredLinkProblem, 
 import { encodeFile } from '../codec/encode-file';
 import { openFileSource } from '../rebuild/open';
 import { newestFirst } from '../store/graph';
-import { readPacks } from '../store/packs';
+import { readPacksOrDamage } from '../store/packs';
 import { logEntries, resolveCommit } from '../store/history';
 import { linkProblems, linkStillShares, readLinks } from '../store/links';
 import { commitSummaries, summarize, type CommitSummary } from '../store/log-index';
@@ -57,7 +57,8 @@ export async function logEntry(store: Store, id: CommitId, summaries: ReadonlyMa
     return sizes.get(sha)!;
   };
   // Packed full parameters count as full parameters (a rebuild starts there), on disk once for their full object.
-  const recorded = await readPacks(store);
+  // A damaged index counts no packs (as every reader does; verify and repair report it).
+  const recorded = (await readPacksOrDamage(store)).packs;
   const packedOf = async (sha: string): Promise<{ object: string; size: number } | null> => {
     for (const object of recorded.get(sha) ?? []) {
       const size = await sizeOf(object);
