@@ -22,7 +22,7 @@ describe('cleanupPlanWith', () => {
     const saved = (await store.readConfig()).keepFullLatest;
     expect(await cleanupPlanWith(store, { keepFullLatest: saved })).toEqual(await cleanupPlan(store));
     // Its caches (which objects were checked, the log index) may be refreshed; nothing else.
-    const CACHES = /^\.weightline\/(checked|index|log-index)\.json /;
+    const CACHES = /^\.weightline\/(checked|index|log-index|pack-sizes)\.json /;
     const content = async (): Promise<string[]> => (await storeFiles(root)).filter((f) => !CACHES.test(f));
     const before = await content();
 
