@@ -103,11 +103,16 @@ export async function measurePacked(store: Store, file: ManifestFile, opts: Pack
  * bytes) is false; only cancellation and a full disk are thrown.
  */
 export async function packDecodesTo(store: Store, packed: string, file: ManifestFile, signal?: AbortSignal): Promise<boolean> {
+  return packFileDecodesTo(store.objectPath(packed), packed, file, signal);
+}
+
+/** packDecodesTo for a file anywhere (a candidate in quarantine), named `packed`. */
+export async function packFileDecodesTo(path: string, packed: string, file: ManifestFile, signal?: AbortSignal): Promise<boolean> {
   const layout = { bytes: file.bytes, tensors: file.tensors };
   try {
-    const st = await fs.stat(store.objectPath(packed));
+    const st = await fs.stat(path);
     if (!st.isFile()) return false;
-    const source = await openPacked(store.objectPath(packed), packed, file.sha256, layout, labelOf(file));
+    const source = await openPacked(path, packed, file.sha256, layout, labelOf(file));
     const hash = createHash('sha256');
     let n = 0;
     try {

@@ -5,10 +5,10 @@ import type { CommitId, QuarantinedObject, RebuiltObject } from '../../../src-sh
 import { sha256File } from '../base/fsutil';
 import type { Manifest, ManifestFile } from '../base/manifest';
 import { packTableFull } from '../rebuild/packed';
-import { forgetPack, packsDir, PACK_NAME, recordPack } from '../store/packs';
+import { forgetPack, packsDir, PACK_NAME, readPacksOrDamage, recordPack } from '../store/packs';
 import { quarantineDir, quarantineFile } from '../store/quarantine';
 import type { Store } from '../store/store';
-import { packDecodesTo } from './pack';
+import { packDecodesTo, packFileDecodesTo } from './pack';
 
 // Repair's part for packs (issue 18). The pack index (packs/) is a folder of
 // empty files, which backup and sync tools drop or mangle; but every packed
@@ -88,13 +88,32 @@ export async function repairPackIndex(store: Store, manifests: Manifests, opts: 
     }
     const [, full, packed] = m as unknown as [string, string, string];
     const owner = fulls.get(full);
-    if (owner && (await store.objectSize(packed)) !== null) {
+    const objectFile = store.objectPath(packed);
+    if (owner && (await fs.lstat(objectFile).catch(() => null))) {
       if (opts.signal?.aborted) throw cancelled();
-      // The object's own table says whose pack it is; an entry naming another full object is a wrong mapping.
-      const says = await packTableFull(store.objectPath(packed));
-      if (says !== null && says !== full) {
+      // Every recorded packed object is proved, not only the one a route would pick:
+      // bytes that are not their name's go to quarantine (they may be another object's, see readoptMisnamed).
+      const isFile = (await fs.lstat(objectFile))?.isFile();
+      const actual = isFile ? await sha256File(objectFile).catch(() => null) : null;
+      if (actual !== packed) {
+        const dest = opts.dryRun ? path.join(quarantineDir(store), `${packed}.${opts.stamp}`) : await quarantineFile(store, objectFile, packed, opts.stamp);
         if (!opts.dryRun) await forgetPack(store, full, packed);
-        rebuilt.push({ object: packed, commit: owner.commit, path: owner.file.path, route: `(pack index: removed the entry naming object ${packed.slice(0, 12)}, whose own table says it packs object ${says.slice(0, 12)})` });
+        quarantined.push({ object: packed, path: dest, reason: isFile ? `damaged: hashes to ${actual?.slice(0, 12) ?? '(unreadable)'}` : 'damaged: a folder or another kind of file, expected a file' });
+        continue;
+      }
+      // The object's own table says whose pack it is; an entry naming another full object is a wrong mapping.
+      const says = await packTableFull(objectFile);
+      if (says !== full) {
+        if (!opts.dryRun) await forgetPack(store, full, packed);
+        rebuilt.push({ object: packed, commit: owner.commit, path: owner.file.path, route: says === null
+          ? `(pack index: removed the entry naming object ${packed.slice(0, 12)}, which is not a packed object)`
+          : `(pack index: removed the entry naming object ${packed.slice(0, 12)}, whose own table says it packs object ${says.slice(0, 12)})` });
+        continue;
+      }
+      if (!(await packDecodesTo(store, packed, owner.file, opts.signal))) {
+        const dest = opts.dryRun ? path.join(quarantineDir(store), `${packed}.${opts.stamp}`) : await quarantineFile(store, objectFile, packed, opts.stamp);
+        if (!opts.dryRun) await forgetPack(store, full, packed);
+        quarantined.push({ object: packed, path: dest, reason: `damaged: does not decode to the bytes of object ${full.slice(0, 12)}` });
         continue;
       }
     }
@@ -143,22 +162,34 @@ export async function readoptMisnamed(
   }
   const missing = new Map<string, { size: number | null; commit: CommitId; path: string }>();
   for (const [sha, n] of needed) if ((await fs.lstat(store.objectPath(sha)).catch(() => null)) === null) missing.set(sha, n);
-  if (missing.size === 0) return [];
   const sizes = new Set([...missing.values()].map((n) => n.size));
+  const fulls = fullFiles(manifests);
 
   const candidates: Array<{ file: string; move: boolean; where: string }> = [];
   const qdir = quarantineDir(store);
   for (const name of await fs.readdir(qdir).catch(() => [] as string[])) candidates.push({ file: path.join(qdir, name), move: false, where: `quarantine/${name}` });
-  for (const sha of await store.listObjects()) if (!needed.has(sha)) candidates.push({ file: store.objectPath(sha), move: true, where: `object ${sha.slice(0, 12)}` });
+  // Recorded packs are hashed by repair itself (and a pack at its own name is recorded by the index rebuild).
+  const recordedPacks = new Set([...(await readPacksOrDamage(store)).packs.values()].flat());
+  for (const sha of await store.listObjects()) if (!needed.has(sha) && !recordedPacks.has(sha)) candidates.push({ file: store.objectPath(sha), move: true, where: `object ${sha.slice(0, 12)}` });
 
   const out: RebuiltObject[] = [];
   for (const c of candidates) {
     if (opts.signal?.aborted) throw new WeightlineError('CANCELLED', 'repair was cancelled; what it did so far is whole');
     const st = await fs.lstat(c.file).catch(() => null);
-    if (!st?.isFile() || !sizes.has(st.size)) continue;
+    if (!st?.isFile()) continue;
+    // A packed object (its trailer says so) of a committed full object, under a name that is not its own:
+    // put back under its own name if it decodes right; the index rebuild then records it.
+    const packOf = await packTableFull(c.file);
+    const packOwner = packOf !== null ? fulls.get(packOf) : undefined;
+    if (!packOwner && !sizes.has(st.size)) continue;
     const actual = await sha256File(c.file).catch(() => null);
-    const want = actual ? missing.get(actual) : undefined;
-    if (!actual || !want) continue;
+    if (!actual) continue;
+    let want = missing.get(actual);
+    if (!want && packOwner && c.file !== store.objectPath(actual) && (await fs.lstat(store.objectPath(actual)).catch(() => null)) === null
+      && (await packFileDecodesTo(c.file, actual, packOwner.file, opts.signal))) {
+      want = { size: null, commit: packOwner.commit, path: packOwner.file.path };
+    }
+    if (!want) continue;
     if (!opts.dryRun) {
       const temp = store.tempPath('readopt');
       if (c.move) await fs.rename(c.file, temp);
@@ -169,7 +200,6 @@ export async function readoptMisnamed(
     }
     missing.delete(actual);
     out.push({ object: actual, commit: want.commit, path: want.path, route: `(object ${actual.slice(0, 12)} found intact as ${c.where} and put back under its name)` });
-    if (missing.size === 0) break;
   }
   return out;
 }

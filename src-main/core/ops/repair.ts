@@ -151,7 +151,8 @@ async function repairWith(store: Store, opts: RepairOptions, pass = 1): Promise<
   // an earlier run): put back under their own names, then start over so
   // every later step sees them (repair-packs.ts).
   const readopted = await readoptMisnamed(store, manifests, { dryRun, ...(opts.signal ? { signal: opts.signal } : {}) });
-  if (readopted.length > 0 && !dryRun && pass === 1) {
+  // Each pass can only put back objects, never the same one twice, so three suffice (a pack put back is recorded by the next).
+  if (readopted.length > 0 && !dryRun && pass < 3) {
     const again = await repairWith(store, opts, pass + 1);
     return { ...again, quarantined: [...packIndex.quarantined, ...quarantined, ...again.quarantined], rebuilt: [...packIndex.rebuilt, ...readopted, ...again.rebuilt] };
   }
