@@ -7,7 +7,6 @@ import { pin } from '../../src-main/core/ops/pin';
 import { repair } from '../../src-main/core/ops/repair';
 import { restore } from '../../src-main/core/ops/restore';
 import { verify } from '../../src-main/core/ops/verify';
-import { HistoryGraph } from '../../src-main/core/store/graph';
 import { packsDir, readPacks } from '../../src-main/core/store/packs';
 import { makeHistory, restorableVersions, type History } from '../helpers/history';
 import { sha256Of, useScratch } from '../helpers/models';
