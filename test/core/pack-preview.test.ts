@@ -2,6 +2,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CleanupPlan } from '../../src-shared/model';
+import { main } from '../../src-main/cli/main';
 import { cleanup, cleanupPlan } from '../../src-main/core/ops/cleanup';
 import { commit } from '../../src-main/core/ops/commit';
 import { storeBytesWalk } from '../../src-main/core/ops/inspect';
@@ -117,5 +118,22 @@ describe('the cleanup preview is exact (issue 18, item 8)', () => {
     const cached = JSON.parse(await fs.readFile(file, 'utf8')) as { encoding: number };
     await fs.writeFile(file, JSON.stringify({ ...cached, encoding: cached.encoding + 1 }));
     await previewThenRun(h.store);
+  });
+
+  it('the CLI says exact figures: `cleanup --dry-run` prints no "about" or "estimated", and the run prints the same figures', async () => {
+    const h = await makeHistory(scratch(), 5, { seed: 26, big: 1_200_000, small: 1000, fraction: 0.3 });
+    const cli = async (...argv: string[]): Promise<string> => {
+      let out = '';
+      const code = await main(argv, { cwd: h.root, stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (out += s) } });
+      expect(code, out).toBe(0);
+      return out;
+    };
+    const preview = await cli('cleanup', '--dry-run');
+    expect(preview).not.toMatch(/about|estimated|sample/);
+    const packLine = (s: string): string => s.split('\n').find((l) => /raw → /.test(l))!.replace(/^Packs|^Packed/, '');
+    const freed = (s: string): string => /(?:Would free|Freed) (.*?):/.exec(s)![1]!;
+    const done = await cli('cleanup');
+    expect(packLine(done)).toBe(packLine(preview));
+    expect(freed(done)).toBe(freed(preview));
   });
 });
