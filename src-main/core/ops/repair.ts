@@ -86,6 +86,11 @@ async function repairWith(store: Store, opts: RepairOptions, pass = 1): Promise<
     else if (o.expected !== null && o.size !== o.expected) { bad.add(sha); reasons.set(sha, `holds ${o.size} bytes, the manifest says ${o.expected}`); }
   }
 
+  // Packed objects the index repair set aside (step 0) are damaged: no route
+  // reads them, and they are not moved or listed twice (in a dry run they are still on disk).
+  const setAside = new Set(packIndex.quarantined.map((q) => q.object));
+  for (const q of packIndex.quarantined) if (/^[0-9a-f]{64}$/.test(q.object)) { bad.add(q.object); missing.delete(q.object); }
+
   // 1b. A packed object that hashes to its name must also decode to its full
   // object's bytes (a forged or miswritten one would pass the hash).
   for (const [full, packed] of graph.packedObjects()) {
@@ -98,6 +103,7 @@ async function repairWith(store: Store, opts: RepairOptions, pass = 1): Promise<
   const quarantined: QuarantinedObject[] = [];
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   for (const sha of bad) {
+    if (setAside.has(sha)) continue;
     const dest = path.join(store.dir, QUARANTINE_DIR, `${sha}.${stamp}`);
     if (!dryRun) {
       try {
