@@ -7,7 +7,8 @@ import { pin } from '../../src-main/core/ops/pin';
 import { repair } from '../../src-main/core/ops/repair';
 import { restore } from '../../src-main/core/ops/restore';
 import { verify } from '../../src-main/core/ops/verify';
-import { packsDir, readPacks } from '../../src-main/core/store/packs';
+import { log } from '../../src-main/core/ops/inspect';
+import { packsDir, readPacks, recordPack } from '../../src-main/core/store/packs';
 import { makeHistory, restorableVersions, type History } from '../helpers/history';
 import { sha256Of, useScratch } from '../helpers/models';
 
@@ -175,6 +176,10 @@ describe('store files of the wrong kind in the pack machinery are CORRUPT naming
     await fs.writeFile(packsDir(h.store), 'not a folder');
     // Newer versions restore from raw copies and deltas; the CHECKPOINT's backward route works too.
     expect(await restorableVersions(h)).toEqual(all(h));
+    // The log still lists every commit; a writer recording a pack (fetch) stops with CORRUPT naming it, not an internal error.
+    expect((await log(h.store)).length).toBe(h.ids.length);
+    const [full, packed] = [...before].map(([f, p]) => [f, p[0]!] as const)[0]!;
+    await expect(recordPack(h.store, full, packed)).rejects.toMatchObject({ code: 'CORRUPT', file: packsDir(h.store) });
     await expect(cleanupPlan(h.store)).rejects.toMatchObject({ code: 'CORRUPT', file: packsDir(h.store), message: expect.stringMatching(/is a file, expected a folder.*weightline repair/) });
     const v = await verify(h.store);
     expect(v.ok).toBe(false);

@@ -76,6 +76,8 @@ export async function recordPack(store: Store, full: string, packed: string): Pr
     await handle.close();
     await fsyncDir(dir);
   } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') await readPacks(store); // throws the CORRUPT that says what is in the way
     throw mapFsError(e, file);
   }
 }
