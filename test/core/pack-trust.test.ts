@@ -1,6 +1,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { main } from '../../src-main/cli/main';
 import { cleanup, cleanupPlan } from '../../src-main/core/ops/cleanup';
 import { packFull } from '../../src-main/core/ops/pack';
 import { pin } from '../../src-main/core/ops/pin';
@@ -222,5 +223,30 @@ describe('store files of the wrong kind in the pack machinery are CORRUPT naming
     expect(res.quarantined.map((q) => q.object)).toContain(packed);
     expect((await verify(h.store)).ok).toBe(true);
     expect(await restorableVersions(h)).toEqual(all(h));
+  });
+
+  it('no CLI command answers "internal error" while `packs` is a file or a packed object is a folder', async () => {
+    const h = await history(5);
+    await cleanup(h.store);
+    const { packed } = await packOf(h, h.ids[0]!);
+    const cli = async (...argv: string[]): Promise<{ code: number; out: string }> => {
+      let out = '';
+      const code = await main(argv, { cwd: h.root, stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (out += s) } });
+      return { code, out };
+    };
+    const commands = [['log'], ['status'], ['verify'], ['restore', h.ids[0]!, '--to', path.join(h.root, 'r0.safetensors')], ['restore', h.ids[4]!, '--to', path.join(h.root, 'r4.safetensors')], ['cleanup', '--dry-run'], ['repair', '--dry-run']];
+    await fs.rm(h.store.objectPath(packed));
+    await fs.mkdir(h.store.objectPath(packed));
+    for (const argv of commands) expect((await cli(...argv)).out, argv.join(' ')).not.toMatch(/internal error/i);
+    await fs.rm(h.store.objectPath(packed), { recursive: true });
+    await repair(h.store);
+    await fs.rm(packsDir(h.store), { recursive: true });
+    await fs.writeFile(packsDir(h.store), '');
+    for (const argv of commands) expect((await cli(...argv)).out, argv.join(' ')).not.toMatch(/internal error/i);
+    const cleanupRun = await cli('cleanup');
+    expect(cleanupRun.code).not.toBe(0);
+    expect(cleanupRun.out).toMatch(/packs is a file, expected a folder/);
+    expect((await cli('repair')).code).toBe(0);
+    expect((await cli('verify')).code).toBe(0);
   });
 });
