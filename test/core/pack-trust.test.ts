@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +13,9 @@ import { log } from '../../src-main/core/ops/inspect';
 import { packsDir, readPacks, recordPack } from '../../src-main/core/store/packs';
 import { makeHistory, restorableVersions, type History } from '../helpers/history';
 import { sha256Of, useScratch } from '../helpers/models';
+import { TSX_EXEC_ARGV } from '../helpers/tsx';
+import { Store } from '../../src-main/core/store/store';
+import { fileURLToPath } from 'node:url';
 
 // Issue 18, "Packs are proven like everything else": cleanup deletes a raw
 // copy only after the pack replacing it decodes and hashes right; verify
@@ -249,4 +253,36 @@ describe('store files of the wrong kind in the pack machinery are CORRUPT naming
     expect((await cli('repair')).code).toBe(0);
     expect((await cli('verify')).code).toBe(0);
   });
+
+  it('a cleanup SIGKILLed at random points while it packs: every version restores; a pack left beside its raw copy, then damaged, is not trusted by the next cleanup', async () => {
+    const entry = fileURLToPath(new URL('../helpers/cli-entry.ts', import.meta.url));
+    const runCli = (cwd: string, killAfterMs: number | null): Promise<number> => new Promise((resolve, reject) => {
+      const started = Date.now();
+      const child = spawn(process.execPath, [...TSX_EXEC_ARGV, entry, 'cleanup'], { cwd, stdio: 'ignore' });
+      const timer = killAfterMs === null ? null : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+      child.on('error', reject);
+      child.on('exit', () => { if (timer) clearTimeout(timer); resolve(Date.now() - started); });
+    });
+    const template = await history(6, 41, { checkpointEvery: 3 });
+    const probe = scratch();
+    await fs.cp(template.root, probe, { recursive: true });
+    const usual = await runCli(probe, null);
+    // The window between recording a pack and deleting its raw copy is tiny; the test above builds that state directly.
+    const points = Number(process.env.WEIGHTLINE_CRASH_POINTS ?? 4);
+    for (let i = 0; i < points; i++) {
+      const root = scratch();
+      await fs.cp(template.root, root, { recursive: true });
+      const h = { ...template, root, store: await Store.open(root), file: path.join(root, 'ckpt.safetensors') };
+      await runCli(root, Math.round(((i + 0.5) / points) * usual));
+      expect(await restorableVersions(h)).toEqual(all(h));
+      // Any pack whose raw copy is still beside it: damage it, then clean up again.
+      for (const [full, packed] of await readPacks(h.store)) {
+        if (!(await h.store.hasObject(full))) continue;
+        await flipByte(h.store.objectPath(packed[0]!), (n) => Math.floor(n / 2));
+      }
+      await cleanup(h.store);
+      expect(await restorableVersions(h)).toEqual(all(h));
+      expect((await verify(h.store)).ok).toBe(true);
+    }
+  }, 600_000);
 });
