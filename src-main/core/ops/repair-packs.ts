@@ -25,6 +25,8 @@ type Manifests = ReadonlyMap<string, Manifest | Error>;
 export interface PackIndexRepair {
   readonly quarantined: QuarantinedObject[];
   readonly rebuilt: RebuiltObject[];
+  /** Packed objects proved here (they hash to their names and decode to their full objects' bytes). */
+  readonly proven: Set<string>;
 }
 
 /** The first file (and commit) naming each full object. */
@@ -62,6 +64,7 @@ function strayName(name: string): string {
 export async function repairPackIndex(store: Store, manifests: Manifests, opts: { dryRun: boolean; stamp: string; signal?: AbortSignal }): Promise<PackIndexRepair> {
   const quarantined: QuarantinedObject[] = [];
   const rebuilt: RebuiltObject[] = [];
+  const proven = new Set<string>();
   const dir = packsDir(store);
   const fulls = fullFiles(manifests);
   const cancelled = (): WeightlineError => new WeightlineError('CANCELLED', 'repair was cancelled; what it did so far is whole (index entries are written one at a time)');
@@ -116,6 +119,7 @@ export async function repairPackIndex(store: Store, manifests: Manifests, opts: 
         quarantined.push({ object: packed, path: dest, reason: `damaged: does not decode to the bytes of object ${full.slice(0, 12)}` });
         continue;
       }
+      proven.add(packed);
     }
     if (!recorded.has(full)) recorded.set(full, new Set());
     recorded.get(full)!.add(packed);
@@ -133,11 +137,12 @@ export async function repairPackIndex(store: Store, manifests: Manifests, opts: 
     if ((await sha256File(store.objectPath(sha)).catch(() => null)) !== sha) continue; // damaged: not ours to vouch for
     if (!(await packDecodesTo(store, sha, owner.file, opts.signal))) continue;
     if (!opts.dryRun) await recordPack(store, full, sha);
+    proven.add(sha);
     if (!recorded.has(full)) recorded.set(full, new Set());
     recorded.get(full)!.add(sha);
     rebuilt.push({ object: sha, commit: owner.commit, path: owner.file.path, route: `(pack index: object ${sha.slice(0, 12)} recorded as its packed full parameters, by its own table, decoded and hashed)` });
   }
-  return { quarantined, rebuilt };
+  return { quarantined, rebuilt, proven };
 }
 
 /**

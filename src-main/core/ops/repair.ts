@@ -73,7 +73,8 @@ async function repairWith(store: Store, opts: RepairOptions, pass = 1): Promise<
   for (const [sha, o] of named) {
     if (opts.signal?.aborted) throw new WeightlineError('CANCELLED', 'repair was cancelled; what it did so far is whole (objects moved or rebuilt one at a time)');
     if (o.size === null) { missing.add(sha); continue; }
-    const actual = await sha256File(store.objectPath(sha)).catch(() => null);
+    // Packs the index repair just proved (hash and decode) are not read again.
+    const actual = packIndex.proven.has(sha) ? sha : await sha256File(store.objectPath(sha)).catch(() => null);
     done += o.size;
     opts.onProgress?.({ phase: 'checking', bytesDone: done, bytesTotal: total });
     if (actual === null) {
@@ -94,7 +95,7 @@ async function repairWith(store: Store, opts: RepairOptions, pass = 1): Promise<
   // 1b. A packed object that hashes to its name must also decode to its full
   // object's bytes (a forged or miswritten one would pass the hash).
   for (const [full, packed] of graph.packedObjects()) {
-    if (bad.has(packed) || missing.has(packed)) continue;
+    if (bad.has(packed) || missing.has(packed) || packIndex.proven.has(packed)) continue;
     const file = [...manifests.values()].flatMap((m) => (m instanceof Error ? [] : m.files)).find((f) => f.sha256 === full);
     if (file && !(await packDecodesTo(store, packed, file, opts.signal))) { bad.add(packed); reasons.set(packed, `does not decode to the bytes of object ${full.slice(0, 12)}`); }
   }
