@@ -227,7 +227,14 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
     .action(async (o: { dryRun?: boolean; json?: boolean }) => {
       const store = await openStore();
       const { cleanup, cleanupPlan } = await ops.cleanup();
-      const plan = o.dryRun ? await cleanupPlan(store) : await cleanup(store, signal());
+      // The preview measures every block it would pack (exact figures): it shows progress and stops on Ctrl+C.
+      const p = o.json ? progressBar(undefined) : bar();
+      let plan;
+      try {
+        plan = o.dryRun ? await cleanupPlan(store, { onProgress: p.update, ...signal() }) : await cleanup(store, { onProgress: p.update, ...signal() });
+      } finally {
+        p.end();
+      }
       if (o.json) json(plan);
       else out(formatCleanup(plan, !!o.dryRun, (await store.readConfig()).keepFullLatest));
     });
