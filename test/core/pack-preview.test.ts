@@ -6,6 +6,7 @@ import { main } from '../../src-main/cli/main';
 import { cleanup, cleanupPlan } from '../../src-main/core/ops/cleanup';
 import { commit } from '../../src-main/core/ops/commit';
 import { storeBytesWalk } from '../../src-main/core/ops/inspect';
+import { measurePacked, packFull } from '../../src-main/core/ops/pack';
 import { pin } from '../../src-main/core/ops/pin';
 import { Store } from '../../src-main/core/store/store';
 import { makeHistory, restorableVersions, type HistoryOptions } from '../helpers/history';
@@ -135,5 +136,19 @@ describe('the cleanup preview is exact (issue 18, item 8)', () => {
     const done = await cli('cleanup');
     expect(packLine(done)).toBe(packLine(preview));
     expect(freed(done)).toBe(freed(preview));
+  });
+
+  it('packing is a pure function of the raw bytes: measuring gives the size and name packing writes, in two stores alike', async () => {
+    const a = await makeHistory(scratch(), 1, { seed: 27, big: 2_500_000, small: 1000 });
+    const b = await makeHistory(scratch(), 1, { seed: 27, big: 2_500_000, small: 1000 });
+    const fa = (await a.store.readManifest(a.ids[0]!)).files[0]!;
+    const fb = (await b.store.readManifest(b.ids[0]!)).files[0]!;
+    expect(fb.sha256).toBe(fa.sha256);
+    const measured = await measurePacked(a.store, fa);
+    const packedA = (await packFull(a.store, fa))!;
+    const packedB = (await packFull(b.store, fb))!;
+    expect({ bytes: packedA.bytes, sha256: packedA.object }).toEqual(measured);
+    expect(packedB.object).toBe(packedA.object);
+    expect((await fs.stat(a.store.objectPath(packedA.object))).size).toBe(measured.bytes);
   });
 });
