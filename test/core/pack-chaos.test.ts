@@ -17,7 +17,8 @@ import { useScratch } from '../helpers/models';
 // flipped bit in a packed object, lost, removed or swapped pack index
 // entries, swapped objects, and repair. The promises:
 //   1. no version that restored is lost while an intact copy of its bytes
-//      existed: only a flipped bit destroys bytes, so after each flip the
+//      existed: only a flipped bit (or a packed object replaced by a folder)
+//      destroys bytes, so after each of those the
 //      versions that still restore (by any route) must restore at the end;
 //   2. after repair, verify agrees with what actually restores, commit by commit.
 // Set WEIGHTLINE_PACK_CHAOS_RUNS for a longer pass.
@@ -32,6 +33,10 @@ type PackStep =
   | { readonly t: 'killAfterRecord'; readonly pick: number }
   | { readonly t: 'flipPacked'; readonly pick: number; readonly at: number }
   | { readonly t: 'dropIndex' }
+  /** A sync tool leaves a file where the packs/ folder was. */
+  | { readonly t: 'indexAsFile' }
+  /** A packed object replaced by a folder (destroys its bytes, like a flip). */
+  | { readonly t: 'packedAsFolder'; readonly pick: number }
   | { readonly t: 'removeEntry'; readonly pick: number }
   | { readonly t: 'swapEntries'; readonly a: number; readonly b: number }
   | { readonly t: 'swapObjects'; readonly a: number; readonly b: number }
@@ -44,6 +49,8 @@ const stepArb: fc.Arbitrary<PackStep> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ t: fc.constant('killAfterRecord' as const), pick }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('flipPacked' as const), pick, at: fc.double({ min: 0, max: 1, noNaN: true }) }) },
   { weight: 1, arbitrary: fc.constant({ t: 'dropIndex' as const }) },
+  { weight: 1, arbitrary: fc.constant({ t: 'indexAsFile' as const }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('packedAsFolder' as const), pick }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('removeEntry' as const), pick }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('swapEntries' as const), a: pick, b: pick }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('swapObjects' as const), a: pick, b: pick }) },
@@ -85,6 +92,19 @@ async function run(h: History, step: PackStep): Promise<void> {
       return;
     }
     case 'dropIndex': await fs.rm(packsDir(store), { recursive: true, force: true }); return;
+    case 'indexAsFile':
+      await fs.rm(packsDir(store), { recursive: true, force: true });
+      await fs.writeFile(packsDir(store), 'synced');
+      return;
+    case 'packedAsFolder': {
+      const present = [];
+      for (const e of await packEntries(store)) if ((await fs.lstat(store.objectPath(e.packed)).catch(() => null))?.isFile()) present.push(e);
+      if (present.length === 0) return;
+      const file = store.objectPath(present[step.pick % present.length]!.packed);
+      await fs.rm(file, { force: true });
+      await fs.mkdir(file);
+      return;
+    }
     case 'removeEntry': {
       const entries = await packEntries(store);
       if (entries.length === 0) return;
@@ -147,7 +167,7 @@ describe('pack chaos (issue 18)', () => {
         let must = base.ids.map(() => true);
         for (const step of steps) {
           await run(base, step);
-          if (step.t === 'flipPacked') {
+          if (step.t === 'flipPacked' || step.t === 'packedAsFolder') {
             const now = await restorableVersions(base);
             must = must.map((m, i) => m && now[i]!);
           }
