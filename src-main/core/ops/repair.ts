@@ -12,7 +12,7 @@ import { HistoryGraph } from '../store/graph';
 import { readLinks, writeLinks } from '../store/links';
 import { withWriteLock } from '../store/lock';
 import { forgetPack } from '../store/packs';
-import { quarantineStamp } from '../store/quarantine';
+import { QUARANTINE_DIR, quarantineStamp } from '../store/quarantine';
 import { packDecodesTo } from './pack';
 import { readoptMisnamed, repairPackIndex } from './repair-packs';
 import type { Store } from '../store/store';
@@ -38,7 +38,6 @@ export interface RepairOptions {
   readonly elsewhere?: (sha: string) => string | null;
 }
 
-export const QUARANTINE_DIR = 'quarantine';
 
 export async function repair(store: Store, opts: RepairOptions = {}): Promise<RepairResult> {
   // A dry run only reads, like verify, and works on a read-only store.
