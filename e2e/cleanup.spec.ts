@@ -14,9 +14,8 @@ test('cleanup preview equals the CLI dry run; confirming updates badges and summ
   await expect(dialog.getByTestId('cleanup-before')).toHaveAttribute('data-bytes', String(plan.storeBytesBefore));
   await expect(dialog.getByTestId('cleanup-before')).toHaveText(humanBytes(plan.storeBytesBefore));
   await expect(dialog.getByTestId('cleanup-after')).toHaveAttribute('data-bytes', String(plan.storeBytesAfter));
-  // The store after rests on the packed sizes: estimated in a preview, and it says so.
-  const about = plan.packEstimated && plan.packs.length > 0;
-  await expect(dialog.getByTestId('cleanup-after')).toHaveText(`${about ? '≈' : ''}${humanBytes(plan.storeBytesAfter)}`);
+  // The store after rests on the packed sizes, which the preview measured (exact: issue 18).
+  await expect(dialog.getByTestId('cleanup-after')).toHaveText(humanBytes(plan.storeBytesAfter));
 
   // Packing is shown apart from deleting (issue 12): the sample history has a CHECKPOINT out of the hot set.
   expect(plan.packs.length).toBeGreaterThan(0);
@@ -24,8 +23,8 @@ test('cleanup preview equals the CLI dry run; confirming updates badges and summ
   await expect(packs).toHaveAttribute('data-bytes', String(plan.bytesPackSaved));
   const raw = plan.packs.reduce((a, p) => a + p.rawBytes, 0);
   const packed = plan.packs.reduce((a, p) => a + p.packedBytes, 0);
-  await expect(packs).toContainText(`Packs ${plan.packs.length} CHECKPOINT${plan.packs.length === 1 ? '' : 's'}: ${humanBytes(raw)} raw → ${about ? 'about ' : ''}${humanBytes(packed)} packed (−${humanBytes(plan.bytesPackSaved)}${about ? ', estimated' : ''})`);
-  if (about) await expect(packs).toContainText('estimated from a sample');
+  await expect(packs).toContainText(`Packs ${plan.packs.length} CHECKPOINT${plan.packs.length === 1 ? '' : 's'}: ${humanBytes(raw)} raw → ${humanBytes(packed)} packed (−${humanBytes(plan.bytesPackSaved)})`);
+  await expect(packs).not.toContainText('about');
 
   const lose = dialog.getByRole('table', { name: 'Commits that lose their full parameters' });
   await expect(lose.locator('[data-commit]')).toHaveCount(plan.commits.length);
@@ -52,13 +51,8 @@ test('cleanup preview equals the CLI dry run; confirming updates badges and summ
   await expect(notice).toContainText(`freed ${humanBytes(plan.bytesFreed)}`);
 
   const status = await cliJson<StatusJson>(store.root, 'status');
-  // Deleting is exact; packing was estimated from a sample in the preview, and the run's own figure is the store now.
-  if (about) {
-    const raw = plan.packs.reduce((a, p) => a + p.rawBytes, 0);
-    expect(Math.abs(status.storeBytes - plan.storeBytesAfter)).toBeLessThan(0.2 * raw);
-  } else {
-    expect(status.storeBytes).toBe(plan.storeBytesAfter);
-  }
+  // Deleting and packing are exact: the store now is what the preview said.
+  expect(status.storeBytes).toBe(plan.storeBytesAfter);
   await expect(notice).toContainText(`to ${humanBytes(status.storeBytes)}.`);
   await expect(notice).not.toContainText('about');
   await expect(app.getByTestId('summary-disk')).toHaveText(humanBytes(status.storeBytes));

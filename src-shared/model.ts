@@ -162,7 +162,7 @@ export interface CleanupPack {
   readonly id: CommitId;
   /** Raw full objects of the commit that go (those no other kept commit still needs raw). */
   readonly rawBytes: number;
-  /** Size of the packed form: estimated from a sample in a preview, exact after a run. */
+  /** Bytes the packed form adds to the store: measured by encoding every block in a preview, so the run agrees to the byte. */
   readonly packedBytes: number;
 }
 
@@ -173,9 +173,8 @@ export interface CleanupPlan {
   readonly bytesFreed: number;
   /** CHECKPOINTs (out of the hot set) whose raw full parameters are replaced by their packed form. */
   readonly packs: readonly CleanupPack[];
-  /** Raw bytes minus packed bytes over `packs`; an estimate while `packEstimated`. */
+  /** Raw bytes minus packed bytes over `packs` (exact in a preview too). */
   readonly bytesPackSaved: number;
-  readonly packEstimated: boolean;
   readonly storeBytesBefore: number;
   /** storeBytesBefore − bytesFreed − bytesPackSaved. */
   readonly storeBytesAfter: number;

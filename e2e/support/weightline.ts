@@ -86,6 +86,6 @@ export interface CleanupPlanJson {
   commits: { id: string; bytesFreed: number; chainBefore: number; chainAfter: number; readBytesBefore: number; readBytesAfter: number }[];
   kept: { id: string; reasons: string[]; detail?: string }[];
   bytesFreed: number; storeBytesBefore: number; storeBytesAfter: number;
-  packs: { id: string; rawBytes: number; packedBytes: number }[]; bytesPackSaved: number; packEstimated: boolean;
+  packs: { id: string; rawBytes: number; packedBytes: number }[]; bytesPackSaved: number;
 }
 export interface ShowJson extends LogEntryJson { files: { path: string; bytes: number; sha256: string }[] }

@@ -236,11 +236,18 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
   program.command('cleanup')
     .description('delete the full parameters of DELTA commits that can be rebuilt (preview with --dry-run)')
     .option('--dry-run', 'show what would be freed, touch nothing')
-    .option('--json', 'print JSON: {"commits":[{"id","bytesFreed"}],"bytesFreed","packs":[{"id","rawBytes","packedBytes"}],"bytesPackSaved","packEstimated","storeBytesBefore","storeBytesAfter"}')
+    .option('--json', 'print JSON: {"commits":[{"id","bytesFreed"}],"bytesFreed","packs":[{"id","rawBytes","packedBytes"}],"bytesPackSaved","storeBytesBefore","storeBytesAfter"}')
     .action(async (o: { dryRun?: boolean; json?: boolean }) => {
       const store = await openStore();
       const { cleanup, cleanupPlan } = await ops.cleanup();
-      const plan = o.dryRun ? await cleanupPlan(store) : await cleanup(store, signal());
+      // The preview measures every block it would pack (exact figures): it shows progress and stops on Ctrl+C.
+      const p = o.json ? progressBar(undefined) : bar();
+      let plan;
+      try {
+        plan = o.dryRun ? await cleanupPlan(store, { onProgress: p.update, ...signal() }) : await cleanup(store, { onProgress: p.update, ...signal() });
+      } finally {
+        p.end();
+      }
       if (o.json) json(plan);
       else out(formatCleanup(plan, !!o.dryRun, (await store.readConfig()).keepFullLatest));
     });
@@ -425,14 +432,13 @@ function formatCleanup(plan: CleanupPlan, dryRun: boolean, keepFullLatest: numbe
     const how = packed.has(k.id) ? ', packed' : '';
     lines.push(`  ${shortId(k.id)}  kept${how}: ${k.reasons.map((r) => keepReasonText(r, keepFullLatest)).join(', ')}${k.detail ? ` (${k.detail})` : ''}`);
   }
-  const about = plan.packEstimated ? 'about ' : '';
   if (plan.packs.length > 0) {
     const raw = plan.packs.reduce((s, p) => s + p.rawBytes, 0);
     const after = plan.packs.reduce((s, p) => s + p.packedBytes, 0);
-    lines.push(`${dryRun ? 'Packs' : 'Packed'} ${plan.packs.length} CHECKPOINT${plan.packs.length === 1 ? '' : 's'} out of the newest ${keepFullLatest}: ${humanBytes(raw)} raw → ${about}${humanBytes(after)} packed (${about}−${humanBytes(plan.bytesPackSaved)}${plan.packEstimated ? ', estimated from a sample' : ''})`);
+    lines.push(`${dryRun ? 'Packs' : 'Packed'} ${plan.packs.length} CHECKPOINT${plan.packs.length === 1 ? '' : 's'} out of the newest ${keepFullLatest}: ${humanBytes(raw)} raw → ${humanBytes(after)} packed (−${humanBytes(plan.bytesPackSaved)})`);
   }
   const total = plan.bytesFreed + plan.bytesPackSaved;
-  lines.push(`${dryRun ? 'Would free' : 'Freed'} ${plan.packs.length > 0 ? about : ''}${humanBytes(total)}: store ${humanBytes(plan.storeBytesBefore)} → ${plan.packs.length > 0 ? about : ''}${humanBytes(plan.storeBytesAfter)}`);
+  lines.push(`${dryRun ? 'Would free' : 'Freed'} ${humanBytes(total)}: store ${humanBytes(plan.storeBytesBefore)} → ${humanBytes(plan.storeBytesAfter)}`);
   return lines.join('\n');
 }
 

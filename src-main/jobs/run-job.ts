@@ -83,8 +83,9 @@ export async function runJob(root: string, request: JobRequest, opts: RunJobOpti
       onProgress({ phase: 'hashing', bytesDone: 0, bytesTotal: 0 });
       return { kind: 'status', value: await status(store) };
     case 'cleanupPreview':
+      // Planning, then measuring every block the run would pack (exact figures; measurements are cached per object).
       onProgress({ phase: 'planning', bytesDone: 0, bytesTotal: 0 });
-      return { kind: 'cleanupPreview', value: request.keepFullLatest === undefined ? await cleanupPlan(store) : await cleanupPlanWith(store, { keepFullLatest: request.keepFullLatest }) };
+      return { kind: 'cleanupPreview', value: request.keepFullLatest === undefined ? await cleanupPlan(store, { onProgress, signal }) : await cleanupPlanWith(store, { keepFullLatest: request.keepFullLatest }, { onProgress, signal }) };
     case 'workingCopy':
       return { kind: 'workingCopy', value: await hashWorkingCopy(store, { onProgress, signal }) };
   }

@@ -7,7 +7,10 @@ import { ApiService } from '../../src-main/app/api-service';
 import { cleanupPlan, cleanupPlanWith } from '../../src-main/core/ops/cleanup';
 import { createDemoStore } from '../../src-main/core/ops/demo';
 import { Store } from '../../src-main/core/store/store';
-import { storeFiles } from '../helpers/app';
+import type { JobEvent } from '../../src-shared/contract';
+import { storeBytesWalk } from '../../src-main/core/ops/inspect';
+import { finalOf, Recorder, storeFiles } from '../helpers/app';
+import { makeHistory } from '../helpers/history';
 import { useScratch } from '../helpers/models';
 
 const scratch = useScratch();
@@ -22,7 +25,7 @@ describe('cleanupPlanWith', () => {
     const saved = (await store.readConfig()).keepFullLatest;
     expect(await cleanupPlanWith(store, { keepFullLatest: saved })).toEqual(await cleanupPlan(store));
     // Its caches (which objects were checked, the log index) may be refreshed; nothing else.
-    const CACHES = /^\.weightline\/(checked|index|log-index)\.json /;
+    const CACHES = /^\.weightline\/(checked|index|log-index|pack-sizes)\.json /;
     const content = async (): Promise<string[]> => (await storeFiles(root)).filter((f) => !CACHES.test(f));
     const before = await content();
 
@@ -52,5 +55,24 @@ describe('cleanupPlanWith', () => {
     expect(await service.call('cleanup.previewWith', { keepFullLatest: 0 })).toMatchObject({ ok: false, error: { code: 'BAD_USAGE' } });
     expect(await service.call('cleanup.previewWith', { keepFullLatest: 2.5 })).toMatchObject({ ok: false, error: { code: 'BAD_USAGE' } });
     expect(await service.call('cleanup.previewWith', {})).toMatchObject({ ok: false, error: { code: 'BAD_USAGE' } });
+  });
+
+  it('cleanup.preview runs as a job that reports measuring every block it would pack, and the cleanup job then frees exactly what it said (issue 18)', async () => {
+    const h = await makeHistory(scratch(), 5, { seed: 28, big: 2_500_000, small: 1000, fraction: 0.3 });
+    service = new ApiService({ configDir: scratch(), pollMs: 200 });
+    const events = new Recorder<JobEvent>();
+    service.on('job', events.push);
+    await service.openStore(h.root);
+    const preview = await service.call('cleanup.preview', {});
+    if (!preview.ok) throw new Error(preview.error.message);
+    const plan = preview.value as Awaited<ReturnType<typeof cleanupPlan>>;
+    expect(plan.packs.length).toBeGreaterThan(0);
+    expect(events.seen.some((e) => e.kind === 'cleanupPreview' && e.progress?.phase === 'measuring packs' && e.progress.bytesDone > 0)).toBe(true);
+    const before = await storeBytesWalk(h.store);
+    const started = await service.call('jobs.start', { kind: 'cleanup' });
+    if (!started.ok) throw new Error(started.error.message);
+    const final = await events.waitFor(finalOf((started.value as { jobId: string }).jobId));
+    expect(final.state).toBe('done');
+    expect(before - (await storeBytesWalk(h.store))).toBe(plan.bytesFreed + plan.bytesPackSaved);
   });
 });

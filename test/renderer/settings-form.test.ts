@@ -128,7 +128,7 @@ describe('chainEstimate', () => {
 describe('cleanupDifference', () => {
   const plan = (bytesFreed: number, n: number): CleanupPlan => ({
     commits: Array.from({ length: n }, (_, i) => ({ id: `c${i}` as never, bytesFreed: 0, chainBefore: 0, chainAfter: 1, readBytesBefore: 0, readBytesAfter: 0 })),
-    kept: [], bytesFreed, packs: [], bytesPackSaved: 0, packEstimated: false, storeBytesBefore: 1000, storeBytesAfter: 1000 - bytesFreed,
+    kept: [], bytesFreed, packs: [], bytesPackSaved: 0, storeBytesBefore: 1000, storeBytesAfter: 1000 - bytesFreed,
   });
   it('is positive when the draft frees more, negative when it keeps more', () => {
     expect(cleanupDifference(plan(300, 3), plan(100, 1))).toEqual({ freed: 300, freedNow: 100, delta: 200, commits: 3, commitsNow: 1 });

@@ -13,7 +13,7 @@ const MB = 1_000_000;
 
 function plan(over: Partial<CleanupPlan>): CleanupPlan {
   return {
-    commits: [], kept: [], bytesFreed: 0, packs: [], bytesPackSaved: 0, packEstimated: false,
+    commits: [], kept: [], bytesFreed: 0, packs: [], bytesPackSaved: 0,
     storeBytesBefore: 200 * MB, storeBytesAfter: 200 * MB, ...over,
   };
 }
@@ -21,13 +21,13 @@ function plan(over: Partial<CleanupPlan>): CleanupPlan {
 const commitFreed = { id: 'a1' as never, bytesFreed: 12 * MB, chainBefore: 0, chainAfter: 1, readBytesBefore: 0, readBytesAfter: 0 };
 
 describe('cleanup words', () => {
-  it('says packing apart from deleting, "about" and "estimated" while the packed size is a sample\'s estimate', () => {
-    const p = plan({ commits: [commitFreed], bytesFreed: 12 * MB, packs: [{ id: 'c1' as never, rawBytes: 48 * MB, packedBytes: 31 * MB }], bytesPackSaved: 17 * MB, packEstimated: true, storeBytesAfter: 171 * MB });
+  it('says packing apart from deleting, with exact figures and no "about" (issue 18: the preview measures every block)', () => {
+    const p = plan({ commits: [commitFreed], bytesFreed: 12 * MB, packs: [{ id: 'c1' as never, rawBytes: 48 * MB, packedBytes: 31 * MB }], bytesPackSaved: 17 * MB, storeBytesAfter: 171 * MB });
     const s = packSummary(p)!;
-    expect(s).toEqual({ count: 1, rawBytes: 48 * MB, packedBytes: 31 * MB, savedBytes: 17 * MB, estimated: true });
-    expect(packText(s)).toBe('Packs 1 CHECKPOINT: 48.0 MB raw → about 31.0 MB packed (−17.0 MB, estimated)');
-    expect(packText(s, { outOf: 2 })).toBe('Packs 1 CHECKPOINT out of the newest 2: 48.0 MB raw → about 31.0 MB packed (−17.0 MB, estimated)');
-    expect(afterText(p)).toBe('about 171.0 MB');
+    expect(s).toEqual({ count: 1, rawBytes: 48 * MB, packedBytes: 31 * MB, savedBytes: 17 * MB });
+    expect(packText(s)).toBe('Packs 1 CHECKPOINT: 48.0 MB raw → 31.0 MB packed (−17.0 MB)');
+    expect(packText(s, { outOf: 2 })).toBe('Packs 1 CHECKPOINT out of the newest 2: 48.0 MB raw → 31.0 MB packed (−17.0 MB)');
+    expect(afterText(p)).toBe('171.0 MB');
     expect(hasWork(p)).toBe(true);
   });
 
@@ -35,7 +35,7 @@ describe('cleanup words', () => {
     const done = plan({
       commits: [commitFreed, { ...commitFreed, id: 'a2' as never }], bytesFreed: 24 * MB,
       packs: [{ id: 'c1' as never, rawBytes: 48 * MB, packedBytes: 30 * MB }, { id: 'c2' as never, rawBytes: 48 * MB, packedBytes: 32 * MB }],
-      bytesPackSaved: 34 * MB, packEstimated: false, storeBytesAfter: 142 * MB,
+      bytesPackSaved: 34 * MB, storeBytesAfter: 142 * MB,
     });
     expect(packText(packSummary(done)!, { done: true })).toBe('Packed 2 CHECKPOINTs: 96.0 MB raw → 62.0 MB packed (−34.0 MB)');
     expect(cleanupDoneText(done)).toBe('Cleanup freed 24.0 MB (full parameters of 2 commits) and packed 2 CHECKPOINTs (96.0 MB → 62.0 MB, −34.0 MB): the store went from 200.0 MB to 142.0 MB.');
@@ -43,13 +43,13 @@ describe('cleanup words', () => {
   });
 
   it('packing alone is work worth confirming; nothing at all is not', () => {
-    const packOnly = plan({ packs: [{ id: 'c1' as never, rawBytes: 10, packedBytes: 6 }], bytesPackSaved: 4, packEstimated: true });
+    const packOnly = plan({ packs: [{ id: 'c1' as never, rawBytes: 10, packedBytes: 6 }], bytesPackSaved: 4 });
     expect(hasWork(packOnly)).toBe(true);
-    expect(cleanupDoneText({ ...packOnly, packEstimated: false })).toMatch(/^Cleanup packed 1 CHECKPOINT \(10 B → 6 B, −4 B\)/);
+    expect(cleanupDoneText(packOnly)).toMatch(/^Cleanup packed 1 CHECKPOINT \(10 B → 6 B, −4 B\)/);
     expect(hasWork(plan({}))).toBe(false);
     expect(packSummary(plan({}))).toBeNull();
     expect(cleanupDoneText(plan({}))).toBe('Cleanup found nothing to free or pack.');
-    expect(afterText(plan({ packEstimated: true }))).toBe('200.0 MB');
+    expect(afterText(plan({}))).toBe('200.0 MB');
   });
 });
 

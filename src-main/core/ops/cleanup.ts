@@ -10,7 +10,10 @@ import { withWriteLock } from '../store/lock';
 import type { Manifest, ManifestFile } from '../base/manifest';
 import type { Store, StoreConfig } from '../store/store';
 import { storeBytes } from './inspect';
-import { estimatePacked, PACK_MUST_SAVE, packFull } from './pack';
+import { measurePacked, packDecodesTo, packFull, packMaxBytes } from './pack';
+import { forgetPack } from '../store/packs';
+import { PackSizes } from '../store/pack-sizes';
+import { quarantineObject, quarantineStamp } from '../store/quarantine';
 import * as path from 'node:path';
 
 // Cleanup deletes the full parameters of DELTA commits nobody needs fast, and
@@ -26,8 +29,10 @@ export interface CleanupOptions {
 
 interface PackJob {
   readonly id: CommitId;
-  /** Files whose raw full object gets a packed form (if it has none yet). */
+  /** Files whose raw full object gets a packed form (none that decodes right exists yet). */
   readonly files: readonly ManifestFile[];
+  /** Packs on disk that failed their proof (hash or decode): quarantined and forgotten before packing again. */
+  readonly badPacks: ReadonlyArray<{ readonly full: string; readonly packed: string }>;
   /** Raw full objects deleted once every file of the commit is packed. */
   readonly deleteRaw: readonly string[];
 }
@@ -44,8 +49,14 @@ function publicPlan(plan: Plan): CleanupPlan {
   return rest;
 }
 
-export async function cleanupPlan(store: Store): Promise<CleanupPlan> {
-  return publicPlan(await planCleanup(store));
+/**
+ * What a cleanup would do, exactly: the packed size of every CHECKPOINT it
+ * packs is measured by encoding every block (ops/pack.ts, measurePacked;
+ * remembered per full object in pack-sizes.json), so the preview states what
+ * the run frees. Progress is reported while measuring; `signal` cancels.
+ */
+export async function cleanupPlan(store: Store, opts: CleanupOptions = {}): Promise<CleanupPlan> {
+  return publicPlan(await planCleanup(store, {}, { ...opts, measure: true }));
 }
 
 /**
@@ -53,8 +64,8 @@ export async function cleanupPlan(store: Store): Promise<CleanupPlan> {
  * `override` (the app's settings pane previews a change before saving it).
  * Reads only; the same planner as the run, so preview and run cannot disagree.
  */
-export async function cleanupPlanWith(store: Store, override: Partial<Pick<StoreConfig, 'keepFullLatest'>>): Promise<CleanupPlan> {
-  return publicPlan(await planCleanup(store, override));
+export async function cleanupPlanWith(store: Store, override: Partial<Pick<StoreConfig, 'keepFullLatest'>>, opts: CleanupOptions = {}): Promise<CleanupPlan> {
+  return publicPlan(await planCleanup(store, override, { ...opts, measure: true }));
 }
 
 export async function cleanup(store: Store, opts: CleanupOptions = {}): Promise<CleanupPlan> {
@@ -63,7 +74,11 @@ export async function cleanup(store: Store, opts: CleanupOptions = {}): Promise<
 
 /** For callers that already hold the write lock (a commit with autoCleanup). */
 export async function cleanupLocked(store: Store, opts: CleanupOptions = {}): Promise<CleanupPlan> {
-  const plan = await planCleanup(store);
+  // The run does not measure ahead: packing itself says what a pack costs
+  // (and whether it is worth keeping), by the same deterministic encoding.
+  const plan = await planCleanup(store, {}, { signal: opts.signal, measure: false });
+  const sizes = await PackSizes.load(store);
+  const stamp = quarantineStamp();
   const total = plan.bytesFreed + plan.packs.reduce((s, p) => s + p.rawBytes, 0);
   let done = 0;
   const dirs = new Set<string>();
@@ -85,10 +100,18 @@ export async function cleanupLocked(store: Store, opts: CleanupOptions = {}): Pr
     let packedBytes = 0;
     let worth = true;
     try {
+      // A pack beside its raw copy that failed its proof (a flipped bit, a
+      // wrong table): set aside, never trusted to replace the raw copy.
+      for (const { full, packed } of job.badPacks) {
+        if (await store.hasObject(packed)) await quarantineObject(store, packed, stamp);
+        await forgetPack(store, full, packed);
+      }
       for (const f of job.files) {
-        const packed = await packFull(store, f, { signal: opts.signal, maxBytes: Math.floor(f.bytes * (1 - PACK_MUST_SAVE)) });
+        const packed = await packFull(store, f, { ...(opts.signal ? { signal: opts.signal } : {}), maxBytes: packMaxBytes(f.bytes) });
         if (!packed) { worth = false; break; }
-        packedBytes += packed.bytes;
+        sizes.set(f.sha256, { bytes: packed.bytes, sha256: packed.object });
+        // An intact object of that name was already there (adopting it added nothing).
+        if (packed.added) packedBytes += packed.bytes;
       }
     } catch (e) {
       if ((e as WeightlineError).code === 'CANCELLED') break;
@@ -96,7 +119,7 @@ export async function cleanupLocked(store: Store, opts: CleanupOptions = {}): Pr
       if ((e as WeightlineError).code === 'DISK_FULL') continue;
       throw e;
     }
-    // The sample promised a saving the whole file did not give: the raw objects stay (a pack already made is harmless).
+    // Incompressible: the raw objects stay.
     if (!worth) continue;
     for (const sha of job.deleteRaw) await remove(sha);
     const estimate = plan.packs.find((p) => p.id === job.id);
@@ -107,12 +130,18 @@ export async function cleanupLocked(store: Store, opts: CleanupOptions = {}): Pr
     await remove(sha);
   }
   for (const d of dirs) await fsyncDir(d).catch(() => undefined);
+  await sizes.save();
   if (opts.signal?.aborted) throw cancelled();
   const after = await storeBytes(store);
-  return { ...publicPlan(plan), packs, bytesPackSaved: packs.reduce((s, p) => s + p.rawBytes - p.packedBytes, 0), packEstimated: false, storeBytesAfter: after };
+  return { ...publicPlan(plan), packs, bytesPackSaved: packs.reduce((s, p) => s + p.rawBytes - p.packedBytes, 0), storeBytesAfter: after };
 }
 
-async function planCleanup(store: Store, override: Partial<Pick<StoreConfig, 'keepFullLatest'>> = {}): Promise<Plan> {
+interface PlanOptions extends CleanupOptions {
+  /** Measure the packs the plan makes (a preview); the run lets packing measure them. */
+  readonly measure: boolean;
+}
+
+async function planCleanup(store: Store, override: Partial<Pick<StoreConfig, 'keepFullLatest'>>, opts: PlanOptions): Promise<Plan> {
   // Refuse to act on damaged settings, pins or links (each reader throws
   // CORRUPT naming its file): guessing there is how pinned or linked full
   // parameters would be deleted.
@@ -122,6 +151,8 @@ async function planCleanup(store: Store, override: Partial<Pick<StoreConfig, 'ke
   const linkTable = await readLinks(store);
   const linked = await linkedObjects(store);
   const graph = await HistoryGraph.load(store);
+  // Which raw copies have a pack is unknown: packing again would write beside packs it cannot see.
+  if (graph.packIndexDamage) throw graph.packIndexDamage;
   if (graph.unreadable.size > 0) {
     // Its objects are unknown: deleting anything could take bytes it (or a commit rebuilt through it) needs.
     const [id, e] = [...graph.unreadable][0]!;
@@ -129,16 +160,18 @@ async function planCleanup(store: Store, override: Partial<Pick<StoreConfig, 'ke
   }
   // Objects a restore linked somewhere are hashed every time, never trusted from the cache.
   const checker = await ObjectChecker.load(store, new Set(Object.values(linkTable).map((r) => r.sha256)));
+  const sizes = await PackSizes.load(store);
   try {
-    return await planWith(store, graph, config.keepFullLatest, pins, linked, checker);
+    return await planWith(store, graph, config.keepFullLatest, pins, linked, checker, { ...opts, sizes });
   } finally {
     await checker.save();
+    await sizes.save();
   }
 }
 
 async function planWith(
   store: Store, graph: HistoryGraph, keepFullLatest: number, pins: ReadonlySet<string>,
-  linked: ReadonlyMap<string, string[]>, checker: ObjectChecker,
+  linked: ReadonlyMap<string, string[]>, checker: ObjectChecker, opts: PlanOptions & { readonly sizes: PackSizes },
 ): Promise<Plan> {
   const oldestFirst = [...graph.commits].reverse();
   const tips = new Set(graph.tips());
@@ -221,6 +254,7 @@ async function planWith(
   for (const c of graph.commits) if (keepsRaw(c.id)) for (const f of c.files) rawNeeded.add(f.sha256);
   const packJobs: PackJob[] = [];
   const packs: CleanupPack[] = [];
+  const measuring = packMeasurer(store, graph, packing, opts);
   const releasing = new Set<string>();
   for (const c of oldestFirst) {
     if (!packing.has(c.id)) continue;
@@ -229,18 +263,21 @@ async function planWith(
     const deleteRaw = m.files.map((f) => f.sha256).filter((sha) => !rawNeeded.has(sha) && !linked.has(sha) && !deltaObjects.has(sha) && !deleting.has(sha) && !releasing.has(sha));
     if (deleteRaw.length === 0) continue;
     deleteRaw.forEach((sha) => releasing.add(sha));
-    const files = m.files.filter((f) => deleteRaw.includes(f.sha256) && !graph.packedObject(f.sha256));
+    const proof = await provePacks(store, graph, checker, m.files.filter((f) => deleteRaw.includes(f.sha256)), opts);
     let rawBytes = 0, packedBytes = 0;
     for (const sha of deleteRaw) rawBytes += graph.objectSize(sha) ?? 0;
     let worth = true;
-    for (const f of files) {
-      const estimate = await estimatePacked(store, f);
-      if (estimate >= f.bytes * (1 - PACK_MUST_SAVE)) worth = false;
-      packedBytes += estimate;
+    for (const f of proof.files) {
+      const measured = opts.sizes.get(f.sha256) ?? (opts.measure ? await measuring.measure(f) : null);
+      if (!measured) continue; // the run: packing measures it
+      opts.sizes.set(f.sha256, measured);
+      if (measured.bytes >= packMaxBytes(f.bytes)) worth = false;
+      // Adopting a packed object whose intact twin is already on disk adds nothing.
+      if (!(await checker.intact(measured.sha256))) packedBytes += measured.bytes;
     }
     // Incompressible parameters stay raw: a pack would cost a decode on every restore and save nothing.
     if (!worth) { deleteRaw.forEach((sha) => releasing.delete(sha)); continue; }
-    packJobs.push({ id: c.id, files, deleteRaw });
+    packJobs.push({ id: c.id, files: proof.files, badPacks: proof.bad, deleteRaw });
     packs.push({ id: c.id, rawBytes, packedBytes });
   }
   const objects: string[] = [];
@@ -277,7 +314,7 @@ async function planWith(
   return {
     commits: out,
     kept: kept.sort((a, b) => graph.commits.findIndex((c) => c.id === b.id) - graph.commits.findIndex((c) => c.id === a.id)),
-    bytesFreed, packs, bytesPackSaved, packEstimated: packJobs.some((j) => j.files.length > 0),
+    bytesFreed, packs, bytesPackSaved,
     storeBytesBefore: before, storeBytesAfter: before - bytesFreed - bytesPackSaved, objects, packJobs,
   };
 }
@@ -317,4 +354,49 @@ async function describeFailure(store: Store, graph: HistoryGraph, checker: Objec
     cur = parentId;
     f = pf;
   }
+}
+
+/**
+ * Proves the packs that would replace raw copies: an existing packed object
+ * counts only if it hashes to its name and decodes to the full object's bytes
+ * (a pinned-then-unpinned CHECKPOINT has its raw copy back beside the pack,
+ * and the pack may have been damaged meanwhile; a crash between recording a
+ * pack and deleting the raw copy leaves the same state). Files with no proven
+ * pack are packed again; failed packs are listed for quarantine.
+ */
+async function provePacks(
+  store: Store, graph: HistoryGraph, checker: ObjectChecker, files: readonly ManifestFile[], opts: CleanupOptions,
+): Promise<{ files: ManifestFile[]; bad: Array<{ full: string; packed: string }> }> {
+  const out: ManifestFile[] = [];
+  const bad: Array<{ full: string; packed: string }> = [];
+  const seen = new Set<string>();
+  for (const f of files) {
+    if (seen.has(f.sha256)) continue;
+    seen.add(f.sha256);
+    const packed = graph.packedObject(f.sha256);
+    if (packed && (await checker.intact(packed)) && (await packDecodesTo(store, packed, f, opts.signal))) continue;
+    if (packed) bad.push({ full: f.sha256, packed });
+    out.push(f);
+  }
+  return { files: out, bad };
+}
+
+/** Measures packs for a preview, reporting progress over every raw byte it will encode. */
+function packMeasurer(store: Store, graph: HistoryGraph, packing: ReadonlySet<CommitId>, opts: PlanOptions & { readonly sizes: PackSizes }): { measure: (f: ManifestFile) => Promise<{ bytes: number; sha256: string }> } {
+  // An upper bound of the work: every raw full object of a CHECKPOINT being packed that is not measured yet.
+  const pending = new Set<string>();
+  for (const id of packing) for (const f of graph.get(id)?.files ?? []) if (!opts.sizes.get(f.sha256)) pending.add(`${f.sha256}:${f.bytes}`);
+  const total = [...pending].reduce((s, k) => s + Number(k.split(':')[1]), 0);
+  let done = 0;
+  return {
+    measure: async (f) => {
+      const onBytes = (n: number): void => { done += n; opts.onProgress?.({ phase: 'measuring packs', bytesDone: done, bytesTotal: Math.max(total, done) }); };
+      try {
+        return await measurePacked(store, f, { onBytes, ...(opts.signal ? { signal: opts.signal } : {}) });
+      } catch (e) {
+        if ((e as WeightlineError).code === 'CANCELLED') throw new WeightlineError('CANCELLED', 'the cleanup preview was cancelled; nothing was changed');
+        throw e;
+      }
+    },
+  };
 }

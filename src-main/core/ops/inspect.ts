@@ -4,7 +4,7 @@ import type { CommitId, DiffResult, FileSummary, LogEntry, RestoredLinkProblem, 
 import { encodeFile } from '../codec/encode-file';
 import { openFileSource } from '../rebuild/open';
 import { newestFirst } from '../store/graph';
-import { readPacks } from '../store/packs';
+import { readPacksOrDamage } from '../store/packs';
 import { logEntries, resolveCommit } from '../store/history';
 import { linkProblems, linkStillShares, readLinks } from '../store/links';
 import { commitSummaries, summarize, type CommitSummary } from '../store/log-index';
@@ -57,7 +57,8 @@ export async function logEntry(store: Store, id: CommitId, summaries: ReadonlyMa
     return sizes.get(sha)!;
   };
   // Packed full parameters count as full parameters (a rebuild starts there), on disk once for their full object.
-  const recorded = await readPacks(store);
+  // A damaged index counts no packs (as every reader does; verify and repair report it).
+  const recorded = (await readPacksOrDamage(store)).packs;
   const packedOf = async (sha: string): Promise<{ object: string; size: number } | null> => {
     for (const object of recorded.get(sha) ?? []) {
       const size = await sizeOf(object);
@@ -136,8 +137,10 @@ function removedFiles(a: Manifest, b: Manifest): FileSummary[] {
 
 // Transient files (the writer's lock, temp files of a running writer) and the
 // working-copy stat cache are not store content: counting them would make the
-// figure jump while a writer runs.
-const NOT_CONTENT = new Set(['lock', 'index.json', 'log-index.json', 'checked.json']);
+// figure jump while a writer runs. Nor are the other caches: a cleanup preview
+// writes checked.json and pack-sizes.json, and must not change the figure it
+// previews.
+const NOT_CONTENT = new Set(['lock', 'index.json', 'log-index.json', 'checked.json', 'pack-sizes.json']);
 
 /** Bytes of one folder's own files, and its subfolders: what is listed and stat'ed once per change of the folder. */
 interface FolderSizes { readonly key: string; readonly files: number; readonly subfolders: readonly string[] }

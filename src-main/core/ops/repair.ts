@@ -12,6 +12,9 @@ import { HistoryGraph } from '../store/graph';
 import { readLinks, writeLinks } from '../store/links';
 import { withWriteLock } from '../store/lock';
 import { forgetPack } from '../store/packs';
+import { QUARANTINE_DIR, quarantineStamp } from '../store/quarantine';
+import { packDecodesTo } from './pack';
+import { readoptMisnamed, repairPackIndex } from './repair-packs';
 import { rebuildDeltas } from './rebuild-delta';
 import type { Store } from '../store/store';
 
@@ -35,7 +38,6 @@ export interface RepairOptions {
   readonly elsewhere?: (sha: string) => string | null;
 }
 
-export const QUARANTINE_DIR = 'quarantine';
 
 export async function repair(store: Store, opts: RepairOptions = {}): Promise<RepairResult> {
   // A dry run only reads, like verify, and works on a read-only store.
@@ -43,11 +45,13 @@ export async function repair(store: Store, opts: RepairOptions = {}): Promise<Re
   return withWriteLock(store, 'repair', () => repairWith(store, opts));
 }
 
-async function repairWith(store: Store, opts: RepairOptions): Promise<RepairResult> {
+async function repairWith(store: Store, opts: RepairOptions, pass = 1): Promise<RepairResult> {
   const dryRun = !!opts.dryRun;
-  const graph = await HistoryGraph.load(store);
   const manifests = new Map<string, Manifest | Error>();
   for (const id of await store.listCommitIds()) manifests.set(id, await store.readManifest(id).catch((e: Error) => e));
+  // 0. The pack index, rebuilt from the packed objects' own tables (repair-packs.ts), before anything reads it.
+  const packIndex = await repairPackIndex(store, manifests, { dryRun, stamp: quarantineStamp(), ...(opts.signal ? { signal: opts.signal } : {}) });
+  const graph = await HistoryGraph.load(store);
 
   // 1. Hash every object named (full and delta), once.
   const named = new Map<string, { size: number | null; expected: number | null }>();
@@ -68,18 +72,38 @@ async function repairWith(store: Store, opts: RepairOptions): Promise<RepairResu
   for (const [sha, o] of named) {
     if (opts.signal?.aborted) throw new WeightlineError('CANCELLED', 'repair was cancelled; what it did so far is whole (objects moved or rebuilt one at a time)');
     if (o.size === null) { missing.add(sha); continue; }
-    const actual = await sha256File(store.objectPath(sha)).catch(() => null);
+    // Packs the index repair just proved (hash and decode) are not read again.
+    const actual = packIndex.proven.has(sha) ? sha : await sha256File(store.objectPath(sha)).catch(() => null);
     done += o.size;
     opts.onProgress?.({ phase: 'checking', bytesDone: done, bytesTotal: total });
-    if (actual === null) { missing.add(sha); continue; }
+    if (actual === null) {
+      // A folder (or another kind of file) where an object belongs is damage, set aside like any other.
+      const st = await fs.lstat(store.objectPath(sha)).catch(() => null);
+      if (st && !st.isFile()) { bad.add(sha); reasons.set(sha, 'is a folder or another kind of file, expected a file'); } else missing.add(sha);
+      continue;
+    }
     if (actual !== sha) { bad.add(sha); reasons.set(sha, `hashes to ${actual.slice(0, 12)}`); }
     else if (o.expected !== null && o.size !== o.expected) { bad.add(sha); reasons.set(sha, `holds ${o.size} bytes, the manifest says ${o.expected}`); }
+  }
+
+  // Packed objects the index repair set aside (step 0) are damaged: no route
+  // reads them, and they are not moved or listed twice (in a dry run they are still on disk).
+  const setAside = new Set(packIndex.quarantined.map((q) => q.object));
+  for (const q of packIndex.quarantined) if (/^[0-9a-f]{64}$/.test(q.object)) { bad.add(q.object); missing.delete(q.object); }
+
+  // 1b. A packed object that hashes to its name must also decode to its full
+  // object's bytes (a forged or miswritten one would pass the hash).
+  for (const [full, packed] of graph.packedObjects()) {
+    if (bad.has(packed) || missing.has(packed) || packIndex.proven.has(packed)) continue;
+    const file = [...manifests.values()].flatMap((m) => (m instanceof Error ? [] : m.files)).find((f) => f.sha256 === full);
+    if (file && !(await packDecodesTo(store, packed, file, opts.signal))) { bad.add(packed); reasons.set(packed, `does not decode to the bytes of object ${full.slice(0, 12)}`); }
   }
 
   // 2. Quarantine the damaged objects.
   const quarantined: QuarantinedObject[] = [];
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   for (const sha of bad) {
+    if (setAside.has(sha)) continue;
     const dest = path.join(store.dir, QUARANTINE_DIR, `${sha}.${stamp}`);
     if (!dryRun) {
       try {
@@ -127,6 +151,16 @@ async function repairWith(store: Store, opts: RepairOptions): Promise<RepairResu
       }
     }
     quarantined.push({ object: id, path: dest, reason: `damaged manifest of commit ${id.slice(0, 12)}: ${m.message}` });
+  }
+
+  // 2c. Objects intact under another name (swapped, renamed, quarantined by
+  // an earlier run): put back under their own names, then start over so
+  // every later step sees them (repair-packs.ts).
+  const readopted = await readoptMisnamed(store, manifests, { dryRun, ...(opts.signal ? { signal: opts.signal } : {}) });
+  // Each pass can only put back objects, never the same one twice, so three suffice (a pack put back is recorded by the next).
+  if (readopted.length > 0 && !dryRun && pass < 3) {
+    const again = await repairWith(store, opts, pass + 1);
+    return { ...again, quarantined: [...packIndex.quarantined, ...quarantined, ...again.quarantined], rebuilt: [...packIndex.rebuilt, ...readopted, ...again.rebuilt] };
   }
 
   // 3. Rebuild full objects that should be there: the damaged ones, and any
@@ -233,7 +267,7 @@ async function repairWith(store: Store, opts: RepairOptions): Promise<RepairResu
   }
   const order = new Map(graph.commits.map((c, i) => [c.id as string, i]));
   commits.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
-  return { dryRun, ok: commits.every((c) => c.outcome !== 'lost'), commits, quarantined, rebuilt };
+  return { dryRun, ok: commits.every((c) => c.outcome !== 'lost'), commits, quarantined: [...packIndex.quarantined, ...quarantined], rebuilt: [...packIndex.rebuilt, ...readopted, ...rebuilt] };
 }
 
 /** The graph with the objects a remote holds counted as present (for route planning only: nothing reads them). */

@@ -5,6 +5,7 @@ import { sha256File } from '../base/fsutil';
 import type { Manifest, ManifestFile } from '../base/manifest';
 import { readVersion } from '../rebuild/open';
 import { HistoryGraph } from '../store/graph';
+import { packDecodesTo } from './pack';
 import type { Store } from '../store/store';
 import { missingDeltaVerdict } from './rebuild-delta';
 
@@ -67,6 +68,17 @@ export async function verify(store: Store, opts: VerifyOptions = {}): Promise<Ve
       throw e;
     }
   };
+  let indexReported = false;
+  // Packed objects proved (hash, then decode to the full object's bytes), once each.
+  const packProofs = new Map<string, boolean>();
+  const packIntact = async (packed: string, file: Manifest['files'][number]): Promise<boolean> => {
+    const key = `${packed}:${file.sha256}`;
+    if (!packProofs.has(key)) {
+      const hashed = await sha256File(store.objectPath(packed)).catch(() => null);
+      packProofs.set(key, hashed === packed && (await packDecodesTo(store, packed, file, opts.signal)));
+    }
+    return packProofs.get(key)!;
+  };
   // Oldest first, so a broken base is reported where it breaks.
   const order = [...ids].sort((a, b) => {
     const ma = manifests.get(a), mb = manifests.get(b);
@@ -119,7 +131,9 @@ export async function verify(store: Store, opts: VerifyOptions = {}): Promise<Ve
         }, { graph, bad });
         if (bad.has(file.sha256)) problems.push(`${file.path}: its full parameters changed on disk (object ${file.sha256.slice(0, 12)})`);
         // A damaged packed object (its route failed, another gave the bytes): not a delta, not the raw full object.
+        // Checked even when the raw object was read instead: a later cleanup deletes the raw copy in its favour.
         const packed = graph.packedObject(file.sha256);
+        if (packed && !read.route.objects.includes(packed) && !bad.has(packed) && !(await packIntact(packed, file))) bad.add(packed);
         if (packed && bad.has(packed)) problems.push(`${file.path}: its packed full parameters are damaged (object ${packed.slice(0, 12)})`);
         if (read.note) routes.push(`${file.path} ${read.note}`);
         restored.add(`${id}\0${file.path}`);
@@ -136,6 +150,11 @@ export async function verify(store: Store, opts: VerifyOptions = {}): Promise<Ve
         if (bad.has(file.sha256)) problems.push(`${file.path}: its full parameters changed on disk (object ${file.sha256.slice(0, 12)})`);
         problems.push(e instanceof Error ? e.message : String(e));
       }
+    }
+    // The pack index cannot be read: every commit whose full parameters may be packed says so (the first commit, if none).
+    if (graph.packIndexDamage && (manifest.files.some((f) => !f.delta && graph.objectSize(f.sha256) === null) || (commits.length === 0 && !indexReported))) {
+      problems.push(graph.packIndexDamage.message);
+      indexReported = true;
     }
     const ok = problems.length === 0 && restorable;
     let error: string | null = null;

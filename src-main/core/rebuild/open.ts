@@ -156,6 +156,10 @@ async function noRoute(store: Store, graph: HistoryGraph, commitId: string, file
     cur = parentId;
     f = pf;
   }
+  if (graph.packIndexDamage) problems.push(`packed full parameters cannot be found while the pack index is damaged (${graph.packIndexDamage.message})`);
   const what = problems.length ? problems.join('; ') : 'no intact route through the history reaches it';
+  if (graph.packIndexDamage) {
+    return new WeightlineError('CORRUPT', `${fileLabel(commitId, file.path)} cannot be rebuilt: ${what}. Run "weightline repair": it rebuilds the pack index and what intact bytes allow`, graph.packIndexDamage.file);
+  }
   return new WeightlineError(damaged ? 'CORRUPT' : 'BROKEN_CHAIN', `${fileLabel(commitId, file.path)} cannot be rebuilt: ${what}. Run "weightline repair" to rebuild what intact bytes allow (it reports what is lost)`);
 }

@@ -58,10 +58,19 @@ export function packTrailer(table: PackTable): Buffer {
  * Anything else is CORRUPT naming the object, so a reader takes another route.
  */
 export async function readPackTable(file: string, full: string, layout: LayoutLike): Promise<PackTable> {
-  const handle = await fs.open(file, 'r');
+  const bad = (what: string): WeightlineError => new WeightlineError('CORRUPT', `packed full parameters of object ${full.slice(0, 12)}: ${what}`, file);
+  let handle: fs.FileHandle;
   try {
-    const size = (await handle.stat()).size;
-    const bad = (what: string): WeightlineError => new WeightlineError('CORRUPT', `packed full parameters of object ${full.slice(0, 12)}: ${what}`, file);
+    handle = await fs.open(file, 'r');
+  } catch (e) {
+    // A folder where the object belongs (Windows refuses to open one; POSIX opens it, see below).
+    if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw bad('expected a file, found a folder; run "weightline repair" (it moves it into quarantine and rebuilds what it held)');
+    throw e;
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw bad('expected a file, found a folder or another kind of file; run "weightline repair" (it moves it into quarantine and rebuilds what it held)');
+    const size = st.size;
     if (size < TRAILER) throw bad(`expected at least ${TRAILER} bytes, found ${size}`);
     const trailer = await readExactly(handle, size - TRAILER, TRAILER, file);
     if (!trailer.subarray(4).equals(PACK_MAGIC)) throw bad(`expected the magic "WLPACK01" at the end, found ${JSON.stringify(trailer.subarray(4).toString('latin1'))}`);
@@ -106,3 +115,31 @@ export async function openPacked(file: string, packedSha: string, full: string, 
   return new DeltaSource(layout, label, delta, null, file);
 }
 
+
+/**
+ * The full object a file's pack table names, or null when the file is not a
+ * packed object (no magic, no table of the right shape). Repair reads it to
+ * rebuild the pack index: a packed object says whose it is.
+ */
+export async function packTableFull(file: string): Promise<string | null> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile() || st.size < TRAILER) return null;
+    const trailer = await readExactly(handle, st.size - TRAILER, TRAILER, file);
+    if (!trailer.subarray(4).equals(PACK_MAGIC)) return null;
+    const tableLen = trailer.readUInt32LE(0);
+    if (tableLen > MAX_TABLE || tableLen > st.size - TRAILER) return null;
+    const parsed = PackTable.safeParse(JSON.parse((await readExactly(handle, st.size - TRAILER - tableLen, tableLen, file)).toString('utf8')));
+    return parsed.success ? parsed.data.full : null;
+  } catch {
+    return null;
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,6 +1,7 @@
 import type { CommitId, CommitType } from '../../../src-shared/model';
 import type { Manifest, ManifestFile } from '../base/manifest';
-import { readPacks } from './packs';
+import type { WeightlineError } from '../../../src-shared/errors';
+import { readPacksOrDamage } from './packs';
 import type { Store } from './store';
 
 // The one model of the history that log, cleanup, restore, verify, repair and
@@ -90,11 +91,15 @@ export class HistoryGraph {
       try { return graphCommitOf(id, await store.readManifest(id)); } catch (e) { unreadable.set(id, e as Error); return null; }
     }));
     const commits = read.filter((c): c is GraphCommit => c !== null);
-    const { sizes, packs } = await objectSizesWithPacks(store, commits);
+    const { sizes, packs, packIndexDamage } = await objectSizesWithPacks(store, commits);
     const graph = new HistoryGraph(commits, sizes, packs);
     graph.unreadable = unreadable;
+    graph.packIndexDamage = packIndexDamage;
     return graph;
   }
+
+  /** Why the pack index could not be read (CORRUPT naming the file), or null: routes then start at raw objects and deltas only. */
+  packIndexDamage: WeightlineError | null = null;
 
   /** Commits whose manifest could not be read (damaged or vanished), with why. */
   unreadable: ReadonlyMap<string, Error> = new Map();
@@ -183,8 +188,8 @@ export class HistoryGraph {
  * Sizes of the objects the commits name that are on disk, and the packs of
  * their full objects whose packed object is on disk (its size included).
  */
-export async function objectSizesWithPacks(store: Store, commits: readonly GraphCommit[]): Promise<{ sizes: Map<string, number>; packs: Map<string, string> }> {
-  const recorded = await readPacks(store);
+export async function objectSizesWithPacks(store: Store, commits: readonly GraphCommit[]): Promise<{ sizes: Map<string, number>; packs: Map<string, string>; packIndexDamage: WeightlineError | null }> {
+  const { packs: recorded, damage } = await readPacksOrDamage(store);
   const named = new Set(commits.flatMap((c) => c.files.map((f) => f.sha256)));
   const wanted = [...recorded].filter(([full]) => named.has(full));
   const sizes = await objectSizes(store, commits, wanted.flatMap(([, packed]) => packed));
@@ -193,7 +198,7 @@ export async function objectSizesWithPacks(store: Store, commits: readonly Graph
     const onDisk = packed.find((p) => sizes.has(p));
     if (onDisk) packs.set(full, onDisk);
   }
-  return { sizes, packs };
+  return { sizes, packs, packIndexDamage: damage };
 }
 
 /** Sizes of the named objects (and of `extra` objects) that are on disk, many stats at a time. */

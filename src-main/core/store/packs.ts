@@ -12,7 +12,7 @@ import type { Store } from './store';
 // that does not have that shape is not ours to guess at: reading the index
 // stops with CORRUPT naming it.
 
-const PACK_NAME = /^([0-9a-f]{64})\.([0-9a-f]{64})$/;
+export const PACK_NAME = /^([0-9a-f]{64})\.([0-9a-f]{64})$/;
 
 export function packsDir(store: Store): string {
   return path.join(store.dir, 'packs');
@@ -25,7 +25,11 @@ export async function readPacks(store: Store): Promise<Map<string, string[]>> {
   try {
     names = await fs.readdir(dir);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return new Map();
+    if (code === 'ENOTDIR') {
+      throw new WeightlineError('CORRUPT', `the pack index ${dir} is a file, expected a folder (of empty files named <full sha256>.<packed sha256>); run "weightline repair": it moves the file into quarantine and rebuilds the index from the packed objects' own tables`, dir);
+    }
     throw mapFsError(e, dir);
   }
   const out = new Map<string, string[]>();
@@ -35,7 +39,7 @@ export async function readPacks(store: Store): Promise<Map<string, string[]>> {
     if (!m) {
       throw new WeightlineError(
         'CORRUPT',
-        `the pack index holds "${name}", expected names of the form <full sha256>.<packed sha256>; move it out of the folder (no version depends on a name Weightline did not write)`,
+        `the pack index holds "${name}", expected names of the form <full sha256>.<packed sha256>; move it out of the folder, or run "weightline repair" (it moves it into quarantine and rebuilds the index from the packed objects' own tables)`,
         path.join(dir, name),
       );
     }
@@ -44,6 +48,21 @@ export async function readPacks(store: Store): Promise<Map<string, string[]>> {
     out.set(m[1]!, [...(out.get(m[1]!) ?? []), m[2]!]);
   }
   return out;
+}
+
+/**
+ * The recorded packs, or none and the error when the index cannot be read (a
+ * file where its folder belongs, a name Weightline did not write): readers
+ * route around it (raw objects and deltas), verbs that delete refuse, and
+ * repair rebuilds it.
+ */
+export async function readPacksOrDamage(store: Store): Promise<{ packs: Map<string, string[]>; damage: WeightlineError | null }> {
+  try {
+    return { packs: await readPacks(store), damage: null };
+  } catch (e) {
+    if (e instanceof WeightlineError && e.code === 'CORRUPT') return { packs: new Map(), damage: e };
+    throw e;
+  }
 }
 
 /** Records that `packed` is the packed form of full object `full` (idempotent). */
@@ -57,6 +76,8 @@ export async function recordPack(store: Store, full: string, packed: string): Pr
     await handle.close();
     await fsyncDir(dir);
   } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') await readPacks(store); // throws the CORRUPT that says what is in the way
     throw mapFsError(e, file);
   }
 }

@@ -56,15 +56,14 @@ export function CleanupDialog() {
             {plan.commits.length > 0 && <>Frees <strong data-testid="cleanup-freed" data-bytes={plan.bytesFreed}>{humanBytes(plan.bytesFreed)}</strong> by dropping the full parameters of {plan.commits.length} commit{plan.commits.length === 1 ? '' : 's'}. They stay restorable, rebuilt from deltas.</>}
           </p>
           {packs && (
-            <p className="cleanup-packs" data-testid="cleanup-packs" data-bytes={packs.savedBytes} data-estimated={packs.estimated}>
+            <p className="cleanup-packs" data-testid="cleanup-packs" data-bytes={packs.savedBytes}>
               {packText(packs)}.{' '}
               <span className="muted">
                 Their full parameters stay on disk as byte planes + zstd: a restore decodes them instead of copying.
-                {packs.estimated && ' The packed size is estimated from a sample; the run measures it.'}
               </span>
             </p>
           )}
-          <SizeBar before={plan.storeBytesBefore} after={plan.storeBytesAfter} estimated={!!packs?.estimated} />
+          <SizeBar before={plan.storeBytesBefore} after={plan.storeBytesAfter} />
 
           {plan.commits.length > 0 && (
             <section aria-label="Commits that lose their full parameters">

@@ -247,7 +247,7 @@ function SettingsPreview({ saved, values, base, next, commits }: PreviewProps) {
                 : <>: every full copy on disk is still needed.</>}
             </p>
             {packs && (
-              <p data-testid="preview-packs" data-bytes={packs.savedBytes} data-estimated={packs.estimated}>
+              <p data-testid="preview-packs" data-bytes={packs.savedBytes}>
                 It also {packText(packs, { outOf: values.keepFullLatest }).replace(/^Packs /, 'packs ')}.
               </p>
             )}
@@ -258,7 +258,7 @@ function SettingsPreview({ saved, values, base, next, commits }: PreviewProps) {
                 {diff.delta === 0 && <>The same as with keepFullLatest {saved.keepFullLatest}.</>}
               </p>
             )}
-            <SizeBar before={plan.storeBytesBefore} after={plan.storeBytesAfter} estimated={!!packs?.estimated} />
+            <SizeBar before={plan.storeBytesBefore} after={plan.storeBytesAfter} />
             {autoOn && <p className="hint">Turning on autoCleanup: every commit then runs this cleanup by itself.</p>}
             {autoOff && <p className="hint">Turning off autoCleanup: full parameters stay until you run Cleanup.</p>}
             {!autoCleanup && !autoOff && <p className="hint">Nothing is deleted until you run Cleanup (autoCleanup is off).</p>}

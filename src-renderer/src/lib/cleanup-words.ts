@@ -1,9 +1,9 @@
 // What a cleanup deletes and what it packs, in words, kept apart: deleting
 // frees the full parameters of commits rebuilt from deltas; packing replaces
 // the raw full parameters of CHECKPOINTs that left the hot set by their
-// packed form (byte planes + zstd). A preview's packed size is estimated from
-// a sample, and every figure that depends on it says so. (The CLI's
-// formatCleanup says the same.)
+// packed form (byte planes + zstd). A preview's packed size is measured by
+// encoding every block, so its figures are exact and say no "about". (The
+// CLI's formatCleanup says the same.)
 import { humanBytes } from '../../../src-shared/format';
 import type { CleanupPlan } from '../../../src-shared/model';
 
@@ -12,14 +12,13 @@ export interface PackSummary {
   readonly rawBytes: number;
   readonly packedBytes: number;
   readonly savedBytes: number;
-  readonly estimated: boolean;
 }
 
 export function packSummary(plan: CleanupPlan): PackSummary | null {
   if (plan.packs.length === 0) return null;
   let rawBytes = 0, packedBytes = 0;
   for (const p of plan.packs) { rawBytes += p.rawBytes; packedBytes += p.packedBytes; }
-  return { count: plan.packs.length, rawBytes, packedBytes, savedBytes: plan.bytesPackSaved, estimated: plan.packEstimated };
+  return { count: plan.packs.length, rawBytes, packedBytes, savedBytes: plan.bytesPackSaved };
 }
 
 function checkpoints(n: number): string {
@@ -27,14 +26,12 @@ function checkpoints(n: number): string {
 }
 
 /**
- * "Packs 1 CHECKPOINT: 48.0 MB raw → about 31.0 MB packed (−17.0 MB, estimated)";
+ * "Packs 1 CHECKPOINT: 48.0 MB raw → 31.0 MB packed (−17.0 MB)";
  * with `outOf`, "Packs 1 CHECKPOINT out of the newest 2: …"; after a run "Packed …".
  */
 export function packText(p: PackSummary, opts: { readonly done?: boolean; readonly outOf?: number } = {}): string {
-  const about = p.estimated ? 'about ' : '';
   const where = opts.outOf === undefined ? '' : ` out of the newest ${opts.outOf}`;
-  return `${opts.done ? 'Packed' : 'Packs'} ${checkpoints(p.count)}${where}: ${humanBytes(p.rawBytes)} raw → ${about}${humanBytes(p.packedBytes)} packed `
-    + `(−${humanBytes(p.savedBytes)}${p.estimated ? ', estimated' : ''})`;
+  return `${opts.done ? 'Packed' : 'Packs'} ${checkpoints(p.count)}${where}: ${humanBytes(p.rawBytes)} raw → ${humanBytes(p.packedBytes)} packed (−${humanBytes(p.savedBytes)})`;
 }
 
 /** Whether running the plan changes anything: something to delete or something to pack. */
@@ -42,9 +39,9 @@ export function hasWork(plan: CleanupPlan): boolean {
   return plan.commits.length > 0 || plan.packs.length > 0;
 }
 
-/** The store after the cleanup, "about" when the packed sizes are estimated. */
+/** The store after the cleanup. */
 export function afterText(plan: CleanupPlan): string {
-  return `${plan.packEstimated && plan.packs.length > 0 ? 'about ' : ''}${humanBytes(plan.storeBytesAfter)}`;
+  return humanBytes(plan.storeBytesAfter);
 }
 
 /** What a finished cleanup did, for the notice: freed and packed apart, and the store now. */
@@ -53,6 +50,6 @@ export function cleanupDoneText(plan: CleanupPlan): string {
   if (plan.commits.length === 0 && !p) return 'Cleanup found nothing to free or pack.';
   const parts: string[] = [];
   if (plan.commits.length > 0) parts.push(`freed ${humanBytes(plan.bytesFreed)} (full parameters of ${plan.commits.length} commit${plan.commits.length === 1 ? '' : 's'})`);
-  if (p) parts.push(`packed ${checkpoints(p.count)} (${humanBytes(p.rawBytes)} → ${p.estimated ? 'about ' : ''}${humanBytes(p.packedBytes)}, −${humanBytes(p.savedBytes)})`);
+  if (p) parts.push(`packed ${checkpoints(p.count)} (${humanBytes(p.rawBytes)} → ${humanBytes(p.packedBytes)}, −${humanBytes(p.savedBytes)})`);
   return `Cleanup ${parts.join(' and ')}: the store went from ${humanBytes(plan.storeBytesBefore)} to ${afterText(plan)}.`;
 }
