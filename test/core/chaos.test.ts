@@ -72,16 +72,18 @@ async function runSequence(base: string, steps: readonly Step[], seed: number): 
   }
 }
 
-/** fast-check over sequences; each run is awaited before the next (a run interrupted by the time limit is awaited too). */
-async function checkProperty(mix: StepMix, base: () => string): Promise<void> {
-  const arb = STEPS ? fc.constant(JSON.parse(STEPS) as Step[]) : sequenceArb(mix);
+/**
+ * fast-check over generated runs with the chaos settings (runs, seed, path, time budget); each run is
+ * awaited before the next (a run interrupted by the time limit is awaited too).
+ */
+async function assertRuns<T>(arb: fc.Arbitrary<T>, run: (value: T, seed: number) => Promise<unknown>): Promise<void> {
   let running: Promise<unknown> = Promise.resolve();
   try {
     await fc.assert(
-      fc.asyncProperty(arb, fc.integer({ min: 1, max: 1_000_000 }), async (steps, seed) => {
-        const run = runSequence(base(), steps, seed);
-        running = run.catch(() => undefined);
-        await run;
+      fc.asyncProperty(arb, fc.integer({ min: 1, max: 1_000_000 }), async (value, seed) => {
+        const r = run(value, seed);
+        running = r.catch(() => undefined);
+        await r;
       }),
       {
         numRuns: RUNS,
@@ -94,6 +96,12 @@ async function checkProperty(mix: StepMix, base: () => string): Promise<void> {
   } finally {
     await running;
   }
+}
+
+/** fast-check over step sequences, each run in a fresh store under base(). */
+async function checkProperty(mix: StepMix, base: () => string): Promise<void> {
+  const arb = STEPS ? fc.constant(JSON.parse(STEPS) as Step[]) : sequenceArb(mix);
+  await assertRuns(arb, (steps, seed) => runSequence(base(), steps, seed));
 }
 
 const NO_DAMAGE: StepMix = { damage: false, kill: true, minLength: 10, maxLength: 22, skip: SKIP };
@@ -399,25 +407,7 @@ describe('chaos: damaged deltas are rebuilt (issue 18)', () => {
   it('property: after damage to delta objects and a repair, verify agrees with what restores and every delta whose versions restore is back', async () => {
     const base = tempDir('wl-chaos-');
     const steps = STEPS ? fc.constant(JSON.parse(STEPS) as Step[]) : sequenceArb({ damage: false, kill: false, minLength: 6, maxLength: 14, skip: [...SKIP, 'kill'] });
-    let running: Promise<unknown> = Promise.resolve();
-    try {
-      await fc.assert(
-        fc.asyncProperty(steps, fc.array(deltaDamageArb, { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 1_000_000 }), async (s, damages, seed) => {
-          const run = runWithDeltaDamage(base, s, damages, seed);
-          running = run.catch(() => undefined);
-          await run;
-        }),
-        {
-          numRuns: RUNS,
-          ...(SEED === undefined ? {} : { seed: SEED }),
-          ...(PATH === undefined ? {} : { path: PATH, endOnFailure: true }),
-          plugins: [fc.interruptAfterTimeLimit(TIME_MS)],
-          verbose: fc.VerbosityLevel.None,
-        },
-      );
-    } finally {
-      await running;
-    }
+    await assertRuns(fc.tuple(steps, fc.array(deltaDamageArb, { minLength: 1, maxLength: 3 })), ([s, damages], seed) => runWithDeltaDamage(base, s, damages, seed));
   }, TIME_MS + SLACK);
 
   it('the issue\'s case: a flipped byte in the delta of the newest commit (it restores through its full object) is rebuilt, and verify is green', async () => {

@@ -9,7 +9,7 @@ import { manifestPathProblem, MAX_NAME_BYTES, pathProblem, safeJoin } from '../.
 import { commit } from '../../src-main/core/ops/commit';
 import { restore } from '../../src-main/core/ops/restore';
 import { Store } from '../../src-main/core/store/store';
-import { gaussianF32, rng, sha256Of, useScratch, writeSafetensors } from '../helpers/models';
+import { gaussianF32, rng, sha256Of, snapshotFiles, useScratch, writeSafetensors } from '../helpers/models';
 
 // Issue 18, item 1: every path from a manifest passes one gate. A manifest is
 // a file anyone with write access to a remote (or to the disk) can forge, with
@@ -129,20 +129,6 @@ async function forge(store: Store, manifest: unknown): Promise<string> {
   return id;
 }
 
-/** Every file under dir with its sha256 (symlinks as their target text): what "unchanged" is checked against. */
-async function snapshot(dir: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await fs.readdir(d, { withFileTypes: true }).catch(() => [])) {
-      const full = path.join(d, e.name);
-      if (e.isDirectory()) await walk(full);
-      else if (e.isSymbolicLink()) out.set(full, `-> ${await fs.readlink(full)}`);
-      else out.set(full, await sha256Of(full));
-    }
-  };
-  await walk(dir);
-  return out;
-}
 
 async function cli(cwd: string, ...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '', stderr = '';
@@ -206,7 +192,7 @@ describe('forged manifests in the store are refused, nothing written (issue 18)'
       expect(r.stderr).not.toMatch(/internal error/);
     }
     // No reserved folder anywhere but the store's own, and the store's own files as they were.
-    for (const f of (await snapshot(world)).keys()) {
+    for (const f of (await snapshotFiles(world)).keys()) {
       const parts = path.relative(world, f).split(path.sep);
       const at = parts.findIndex((c) => /^\.(git|weightline|hg)[. ]*$/i.test(c));
       expect(at === -1 || (at === 1 && parts[0] === 'store' && parts[1] === '.weightline'), `${name} wrote ${f}`).toBe(true);
@@ -219,7 +205,7 @@ describe('forged manifests in the store are refused, nothing written (issue 18)'
     const { name, manifest: forged } = forgeries(manifest)[i]!;
     const id = await forge(store, forged);
     const file = path.join(store.dir, 'commits', `${id}.json`);
-    const before = await snapshot(world);
+    const before = await snapshotFiles(world);
 
     // The reader refuses it, naming the manifest: no code path sees its paths.
     await expect(Store.open(root).then((s) => s.readManifest(id)), name).rejects.toMatchObject({ code: 'UNSAFE_PATH', file });
@@ -242,7 +228,7 @@ describe('forged manifests in the store are refused, nothing written (issue 18)'
     expect(verdict.error).toMatch(/refusing this commit manifest/);
 
     // Nothing anywhere changed: not the store, not the folder around it, not the target.
-    expect(await snapshot(world)).toEqual(before);
+    expect(await snapshotFiles(world)).toEqual(before);
     await expect(fs.access(target)).rejects.toThrow();
   });
 
@@ -362,9 +348,9 @@ describe('commit passes its paths through the same gate', () => {
     await writeSafetensors(path.join(folder, 'model.safetensors'), [{ name: 'w', dtype: 'F32', shape: [16], data: gaussianF32(16, rng(1)) }]);
     await fs.writeFile(path.join(folder, 'notes\x1b[2K.txt'), 'x');
     const store = await Store.init(root);
-    const before = await snapshot(store.dir);
+    const before = await snapshotFiles(store.dir);
     await expect(commit(store, folder, { message: 'x' })).rejects.toMatchObject({ code: 'UNSAFE_PATH', message: expect.stringContaining('\\u001b[2K') });
-    expect(await snapshot(store.dir)).toEqual(before);
+    expect(await snapshotFiles(store.dir)).toEqual(before);
     const r = await cli(root, 'commit', 'm');
     expect(r.code).toBe(1);
     expect(r.stderr).not.toMatch(CONTROL_OUT);
@@ -428,21 +414,21 @@ describe('property: forged manifests of dangerous paths never write outside the 
     const safe = fc.constantFrom('a', 'b/c', 'model/x.json', 'd/e/f.bin', '\u00e9t\u00e9/\u{1f600}.json', 'x'.repeat(255));
     const filesArb = fc.array(fc.oneof(dangerousPath, safe, safe), { minLength: 1, maxLength: 4 });
     const caches = new Set(['index.json', 'checked.json', 'log-index.json']);
-    const storeFiles = async (): Promise<Map<string, string>> => new Map([...(await snapshot(store.dir))].filter(([f]) => !caches.has(path.basename(f))));
+    const storeFiles = async (): Promise<Map<string, string>> => new Map([...(await snapshotFiles(store.dir))].filter(([f]) => !caches.has(path.basename(f))));
     const storeBefore = await storeFiles();
     let run = 0, accepted = 0;
     await fc.assert(fc.asyncProperty(filesArb, fc.constantFrom<'file' | 'folder'>('folder', 'folder', 'file'), async (paths, kind) => {
       const target = path.join(world, `t${run++}`);
       const forged = { ...manifest, parent: null, source: { path: kind === 'file' ? 'm.json' : 'model', kind }, files: paths.map((p) => ({ ...real, path: p, delta: null })) };
       const id = await forge(store, forged);
-      const before = await snapshot(world);
+      const before = await snapshotFiles(world);
       const fresh = await Store.open(store.root);
       const outcome = await restore(fresh, id, { to: target, force: true }).then(() => null, (e: unknown) => e);
       if (outcome !== null) {
         // Refused: a clear error, never a bug; and then nothing was written at all.
         expect(outcome).toMatchObject({ code: expect.stringMatching(/^(UNSAFE_PATH|CORRUPT|DIRTY|UNSUPPORTED)$/u) });
       } else accepted++;
-      const after = await snapshot(world);
+      const after = await snapshotFiles(world);
       for (const [file] of after) {
         if (before.has(file) || file.startsWith(store.dir + path.sep)) continue;
         const rel = path.relative(target, file);

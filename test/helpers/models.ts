@@ -75,6 +75,21 @@ export function useScratch(): () => string {
   };
 }
 
+/** Every file under dir with its sha256 (symlinks as their target text): what "unchanged" is checked against. */
+export async function snapshotFiles(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await fs.readdir(d, { withFileTypes: true }).catch(() => [])) {
+      const full = path.join(d, e.name);
+      if (e.isDirectory()) await walk(full);
+      else if (e.isSymbolicLink()) out.set(full, `-> ${await fs.readlink(full)}`);
+      else out.set(full, await sha256Of(full));
+    }
+  };
+  await walk(dir);
+  return out;
+}
+
 export async function sha256Of(file: string): Promise<string> {
   const { createHash } = await import('node:crypto');
   return createHash('sha256').update(await fs.readFile(file)).digest('hex');

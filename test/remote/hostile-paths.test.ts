@@ -8,8 +8,8 @@ import * as path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { useScratch } from '../helpers/models';
-import { findS3, jsonError, makeHistory, newBucket, s3Client, sha256File, wl, wlOk, type S3Env } from './helpers';
+import { snapshotFiles, useScratch } from '../helpers/models';
+import { findS3, jsonError, makeHistory, newBucket, s3Client, wl, wlOk, type S3Env } from './helpers';
 
 const s3 = await findS3();
 const scratch = useScratch();
@@ -18,19 +18,6 @@ const scratch = useScratch();
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
 
-/** Every file under dir with its sha256: what "unchanged" is checked against. */
-async function snapshot(dir: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await fs.readdir(d, { withFileTypes: true }).catch(() => [])) {
-      const full = path.join(d, e.name);
-      if (e.isDirectory()) await walk(full);
-      else out.set(full, await sha256File(full));
-    }
-  };
-  await walk(dir);
-  return out;
-}
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -89,13 +76,13 @@ describe.skipIf(s3.skip !== null)(`hostile remotes on a real S3 server${s3.skip 
     // The clone made the folder; failing, it removes it: no .git anywhere.
     await expect(fs.access(b)).rejects.toThrow();
 
-    const before = await snapshot(a);
+    const before = await snapshotFiles(a);
     const f = await wl(a, 'fetch');
     expect(f.code).toBe(1);
     expect(f.stderr).toMatch(/^weightline: error: .*UNSAFE|refusing this commit manifest/);
     expect(f.stderr).toContain(key);
     expect(f.stderr).toMatch(/nothing was fetched and the store is unchanged/);
-    expect(await snapshot(a)).toEqual(before);
+    expect(await snapshotFiles(a)).toEqual(before);
     await expect(fs.access(path.join(a, 'model', '.git'))).rejects.toThrow();
   });
 
@@ -197,7 +184,7 @@ describe.skipIf(s3.skip !== null)(`hostile remotes on a real S3 server${s3.skip 
         parent = sha(bytes);
         await put(bucket, `${prefix}/manifests/${parent}`, bytes);
       }
-      const before = await snapshot(world);
+      const before = await snapshotFiles(world);
       const b = path.join(world, `clone${n}`);
       const target = path.join(world, `target${n}`);
       const runs = [await wl(world, 'clone', `s3://${bucket}/${prefix}`, b)];
@@ -210,7 +197,7 @@ describe.skipIf(s3.skip !== null)(`hostile remotes on a real S3 server${s3.skip 
         expect(r.stderr).not.toMatch(/internal error/u);
         expect([...r.stdout + r.stderr].filter((ch) => RAW_CONTROL.test(ch))).toEqual([]);
       }
-      const after = await snapshot(world);
+      const after = await snapshotFiles(world);
       for (const [file] of after) {
         if (before.has(file)) continue;
         const under = [b, target].find((dir) => !path.relative(dir, file).startsWith('..'));

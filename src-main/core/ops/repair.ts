@@ -12,7 +12,7 @@ import { HistoryGraph } from '../store/graph';
 import { readLinks, writeLinks } from '../store/links';
 import { withWriteLock } from '../store/lock';
 import { forgetPack } from '../store/packs';
-import { QUARANTINE_DIR, quarantineStamp } from '../store/quarantine';
+import { QUARANTINE_DIR, quarantineFile, quarantineStamp } from '../store/quarantine';
 import { packDecodesTo } from './pack';
 import { readoptMisnamed, repairPackIndex } from './repair-packs';
 import { rebuildDeltas } from './rebuild-delta';
@@ -140,16 +140,7 @@ async function repairWith(store: Store, opts: RepairOptions, pass = 1): Promise<
     if (!(m instanceof WeightlineError) || m.code !== 'CORRUPT') continue;
     const from = path.join(store.dir, 'commits', `${id}.json`);
     const dest = path.join(store.dir, QUARANTINE_DIR, `commit-${id}.json.${stamp}`);
-    if (!dryRun) {
-      try {
-        await fs.mkdir(path.dirname(dest), { recursive: true });
-        await fs.rename(from, dest);
-        await fsyncDir(path.dirname(dest));
-        await fsyncDir(path.dirname(from));
-      } catch (e) {
-        throw mapFsError(e, from);
-      }
-    }
+    if (!dryRun) await quarantineFile(store, from, `commit-${id}.json`, stamp);
     quarantined.push({ object: id, path: dest, reason: `damaged manifest of commit ${id.slice(0, 12)}: ${m.message}` });
   }
 
