@@ -52,6 +52,8 @@ test.use({ viewport: { width: 1280, height: 800 } });
 test.skip(skip !== null, skip ?? '');
 
 test('add a remote, push from the app (badges turn to both), then fetch and restore a remote-only commit in a second store', async ({ app, store, page, browser }) => {
+  // Two served stores, a clone and S3 round trips: 20–25 s alone, past the 60 s default when four specs share two cores.
+  test.slow();
   const bucket = await newBucket();
   const url = `s3://${bucket}/e2e`;
 
