@@ -21,7 +21,7 @@ describe('verify summary', () => {
 
   it('counts and words the whole history', () => {
     const twelve = [restorable, restorable, lost, ...Array.from({ length: 9 }, () => ok)];
-    expect(verifySummary(twelve)).toEqual({ total: 12, problems: 3, restorable: 2, lost: 1 });
+    expect(verifySummary(twelve)).toEqual({ total: 12, problems: 3, restorable: 2, lost: 1, warned: 0 });
     expect(verifySummaryText(verifySummary(twelve))).toBe('3 of 12 commits have a problem; 2 still restore bit-exact, 1 cannot.');
   });
 
@@ -34,6 +34,13 @@ describe('verify summary', () => {
     expect(text(restorable, restorable, ok)).toBe('2 of 3 commits have a problem; all 2 still restore bit-exact.');
     expect(text(lost, lost, ok)).toBe('2 of 3 commits have a problem; none of them can be restored.');
     expect(text(restorable, lost, lost)).toBe('3 of 3 commits have a problem; 1 still restores bit-exact, 2 cannot.');
+  });
+
+  it('an all-verified history with a warning says so (a delta verify found gone, which repair cannot make again)', () => {
+    const warned = { ok: true, restorable: true, warning: 'model.safetensors: its delta object dacc4b6784f4 is missing and cannot be rebuilt' };
+    expect(verifySummary([warned, ok, ok])).toMatchObject({ problems: 0, warned: 1 });
+    expect(verifySummaryText(verifySummary([warned, ok, ok]))).toBe('All 3 commits verified: every byte checked. 1 has a warning: a delta that cannot be rebuilt is gone, the version still restores bit-exact.');
+    expect(verifySummaryText(verifySummary([warned, warned]))).toMatch(/^All 2 commits verified: every byte checked\. 2 have a warning/);
   });
 });
 
