@@ -2,10 +2,10 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import type { Progress } from '../../src-shared/model';
+import { isWeightlineError } from '../../src-shared/errors';
 import type { Store } from '../core/store/store';
 import type { CommandContext } from './command-context';
 import { printable } from '../../src-shared/printable';
-import { isOutsideSource } from '../core/base/manifest-paths';
 import { humanBytes, shortId } from './format';
 
 // remote add/list/remove, push, fetch, clone (issue 14). The remote code (and
@@ -112,16 +112,17 @@ export function registerRemote(program: Command, ctx: RemoteCommandContext): voi
       const notes: string[] = [];
       // The checkout runs inside the clone: if it fails, the clone removes the folder it made.
       const checkout = async (store: Store, head: string): Promise<void> => {
-        const manifest = await store.readManifest(head);
-        if (isOutsideSource(manifest.source.path)) {
-          // A remote's commit never chooses where on this machine it is written (docs/STORE-FORMAT.md, "Path rules").
-          note = `not restored: commit ${shortId(head)} records its path as ${printable(manifest.source.path)}, outside the store; restore it with --to`;
-          return;
-        }
         const { restore } = await import('../core/ops/restore');
-        const done = await restore(store, head, { onProgress: p.update, ...ctx.signal(), fetchObjects: await api.remoteObjectFetcher(store, { onProgress: p.update }) });
-        restored = path.relative(store.root, done.target) || '.';
-        notes.push(...(done.notes ?? []));
+        try {
+          const done = await restore(store, head, { onProgress: p.update, ...ctx.signal(), fetchObjects: await api.remoteObjectFetcher(store, { onProgress: p.update }) });
+          restored = path.relative(store.root, done.target) || '.';
+          notes.push(...(done.notes ?? []));
+        } catch (e) {
+          // Restore's own rule (docs/STORE-FORMAT.md, "Path rules"): a remote's commit never chooses where on this
+          // machine it is written, so one recorded outside the store asks for --to. The clone itself stands.
+          if (!isWeightlineError(e) || e.code !== 'UNSAFE_PATH') throw e;
+          note = `not restored: commit ${shortId(head)}: ${e.message}`;
+        }
       };
       const res = await api.clone(url, path.resolve(ctx.here(), dir), { ...(o.endpoint ? { endpoint: o.endpoint } : {}), ...(o.region ? { region: o.region } : {}), onProgress: p.update, ...ctx.signal(), ...(o.checkout ? { checkout } : {}) });
       p.end();

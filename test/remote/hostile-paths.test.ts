@@ -109,7 +109,7 @@ describe.skipIf(s3.skip !== null)(`hostile remotes on a real S3 server${s3.skip 
     const b = path.join(world, 'b');
     const c = await wl(world, 'clone', url, b);
     expect(c.code, c.stderr).toBe(0);
-    expect(c.stderr).toMatch(/not restored: .*outside the store; restore it with --to/);
+    expect(c.stderr).toMatch(/not restored: .*came from a remote and records its path as .*outside the store.*restore it with --to/);
     const r = await wl(b, 'restore', 'HEAD');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/came from a remote .*--to/);
