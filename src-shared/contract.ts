@@ -285,6 +285,12 @@ export interface Events {
   job: JobEvent;
   /** Something changed the store (a job, a pin, a CLI commit seen on disk). */
   storeChanged: { readonly root: string };
+  /**
+   * The working copy as the main side last confirmed it (a hash job ran on
+   * what stat called "probably changed"): the renderer shows it, it never
+   * decides when to hash.
+   */
+  workingCopy: WorkingCopyState;
 }
 export type EventName = keyof Events;
 

@@ -117,6 +117,29 @@ export interface PinResult {
   readonly rebuiltBytes: number;
 }
 
+/**
+ * Something an operation wants the user to know, as data: the UI picks its
+ * action from `next` and its wording from `code`, never by matching `message`.
+ */
+export type NoteCode =
+  | 'LEFT_OUT'              // files the commit holds that restore never writes (inside .git, .weightline, ...)
+  | 'REBUILT_AROUND_DAMAGE' // a damaged object was routed around; the version is bit-exact
+  | 'OBJECT_DAMAGED'        // an object failed its hash on the way
+  | 'FETCHED'               // objects were downloaded from a remote first
+  | 'HEAD_MOVED'            // HEAD now points to an older commit: the next commit starts a branch from it
+  | 'AUTO_CHECKPOINT'       // a commit became a CHECKPOINT by a rule, not by request
+  | 'AUTO_CLEANUP'          // autoCleanup ran after a commit
+  | 'OTHER';
+export interface Note {
+  readonly code: NoteCode;
+  /** The sentence the CLI prints and the app shows. */
+  readonly message: string;
+  /** The command that deals with it, when there is one. */
+  readonly next?: 'repair' | 'cleanup' | 'restore' | 'commit';
+  /** Files (store-relative or as the manifest names them) the note is about. */
+  readonly files?: readonly string[];
+}
+
 export interface RestoreResult {
   readonly id: CommitId;
   readonly target: string;

@@ -46,7 +46,7 @@ export class ApiService {
   private readonly pollMs: number;
   private root: string | undefined;
   private watcher: StoreWatcher | undefined;
-  private readonly listeners: { [E in EventName]: Set<Listener<E>> } = { job: new Set(), storeChanged: new Set() };
+  private readonly listeners: { [E in EventName]: Set<Listener<E>> } = { job: new Set(), storeChanged: new Set(), workingCopy: new Set() };
   private readonly offRunner: () => void;
   /** Sample folders being made: the job making each, shared by every caller. */
   private readonly samples = new Map<string, string>();
