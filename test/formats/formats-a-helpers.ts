@@ -6,7 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as fc from 'fast-check';
 import { expect } from 'vitest';
-import type { FileLayout } from '../../src-main/core/formats/layout';
+import type { FileLayout } from '../../src-main/core/base/layout';
 import { WeightlineError } from '../../src-shared/errors';
 import { checkAgainstExpected, checkInvariants, FIXTURES, type ExpectedTensor } from './helpers';
 

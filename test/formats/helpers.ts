@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { expect } from 'vitest';
-import { DTYPE_WIDTH, type FileLayout } from '../../src-main/core/formats/layout';
+import { DTYPE_WIDTH, type FileLayout } from '../../src-main/core/base/layout';
 import { WeightlineError } from '../../src-shared/errors';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readLayout } from '../../src-main/core/formats/detect';
-import type { FileLayout } from '../../src-main/core/formats/layout';
+import type { FileLayout } from '../../src-main/core/base/layout';
 import { WeightlineError } from '../../src-shared/errors';
 import { checkAgainstExpected, checkInvariants, fixture, rejection, tempDir, type ExpectedFile } from './helpers';
 import { onnxModel, onnxTensor, pbBytes, pbVarint, varint } from './pb';

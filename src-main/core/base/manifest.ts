@@ -1,5 +1,5 @@
 import type { CommitType, TensorStatus } from '../../../src-shared/model';
-import type { Dtype, FileFormat, TensorRegion } from '../formats/layout';
+import type { Dtype, FileFormat, TensorRegion } from './layout';
 
 // The commit manifest: what docs/STORE-FORMAT.md calls a commit. Its sha256
 // (over the canonical JSON bytes) is the commit id, so it is written once and

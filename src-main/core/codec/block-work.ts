@@ -1,4 +1,4 @@
-import type { Dtype } from '../formats/layout';
+import type { Dtype } from '../base/layout';
 import { BlockMode } from '../base/manifest';
 import { encodeBlock, encodePlanes } from './block-codec';
 import { FiguresAccumulator, type FigureSums } from './figures';

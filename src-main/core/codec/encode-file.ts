@@ -1,6 +1,6 @@
 import type { TensorStatus } from '../../../src-shared/model';
 import { WeightlineError } from '../../../src-shared/errors';
-import type { TensorRegion } from '../formats/layout';
+import type { TensorRegion } from '../base/layout';
 import { FullSource, type FileSource } from '../base/file-source';
 import { blockChecksum } from '../base/fsutil';
 import { BLOCK_SIZE, blockCount, type BlockRef, type ManifestTensor, type StreamDelta } from '../base/manifest';

@@ -1,4 +1,4 @@
-import type { Dtype } from '../formats/layout';
+import type { Dtype } from '../base/layout';
 import { wasmKernels, type FigureKind, type KernelSums } from './kernels/wasm';
 import { splitPlanesInto } from './planes';
 

@@ -8,7 +8,7 @@
 import { open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
-import type { FileLayout } from './layout';
+import type { FileLayout } from '../base/layout';
 import { readOnnxLayout } from './onnx';
 import { describedBySibling, readIndexLayout } from './siblings';
 import { readNpyLayout, readNpzLayout } from './numpy';

@@ -6,7 +6,7 @@
 // and padding are the residual, so a metadata edit that moves the data block
 // still diffs tensor by tensor.
 
-import type { Dtype, FileLayout, TensorRegion } from './layout';
+import type { Dtype, FileLayout, TensorRegion } from '../base/layout';
 import { FileBytes } from './file-bytes';
 
 const MAGIC = 0x46554747; // "GGUF" read as a little-endian u32

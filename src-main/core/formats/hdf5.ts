@@ -18,7 +18,7 @@
 // understood gives fewer regions, never a wrong one; a structure that points
 // outside the file is BAD_FORMAT.
 
-import { DTYPE_WIDTH, type Dtype, type FileLayout, type TensorRegion } from './layout';
+import { DTYPE_WIDTH, type Dtype, type FileLayout, type TensorRegion } from '../base/layout';
 import { FileBytes } from './file-bytes';
 
 const SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);

@@ -6,7 +6,7 @@
 
 import { readHdf5Regions } from './hdf5';
 import { FileBytes } from './file-bytes';
-import type { FileLayout } from './layout';
+import type { FileLayout } from '../base/layout';
 import { withZip, ZIP_STORED } from './zip-entries';
 
 const WEIGHTS_ENTRY = 'model.weights.h5';

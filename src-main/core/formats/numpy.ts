@@ -6,7 +6,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
-import type { Dtype, FileLayout, TensorRegion } from './layout';
+import type { Dtype, FileLayout, TensorRegion } from '../base/layout';
 import { withZip, ZIP_STORED } from './zip-entries';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59] as const; // \x93NUMPY

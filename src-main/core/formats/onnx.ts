@@ -17,7 +17,7 @@
 import { open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
-import type { Dtype, FileLayout, TensorRegion } from './layout';
+import type { Dtype, FileLayout, TensorRegion } from '../base/layout';
 import {
   asInt64, MessageCursor, readPackedVarints, WindowedFile, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT,
   type Fail, type WireField,

@@ -9,9 +9,9 @@
 
 import { open, type FileHandle } from 'node:fs/promises';
 import { WeightlineError } from '../../../src-shared/errors';
-import type { FileLayout, TensorRegion } from './layout';
+import type { FileLayout, TensorRegion } from '../base/layout';
 import { parsePicklePrefix, type PickleValue } from './pickle';
-import { fallbackName, planStorages, region, UNKNOWN_STORAGE, type StoragePlan } from './pytorch';
+import { fallbackName, planStorages, region, UNKNOWN_STORAGE, type StoragePlan } from './pytorch-storages';
 
 /** torch.serialization.MAGIC_NUMBER and PROTOCOL_VERSION. */
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;

@@ -6,7 +6,7 @@
 import { open } from 'node:fs/promises';
 import { WeightlineError } from '../../../src-shared/errors';
 import { jsonDepth } from '../../../src-shared/json-depth';
-import { DTYPE_WIDTH, type Dtype, type FileLayout, type TensorRegion } from './layout';
+import { DTYPE_WIDTH, type Dtype, type FileLayout, type TensorRegion } from '../base/layout';
 
 /** The reference implementation's limit; real headers are kilobytes to a few megabytes. */
 export const MAX_HEADER_BYTES = 100 * 1024 * 1024;

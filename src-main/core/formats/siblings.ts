@@ -19,7 +19,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
-import type { FileLayout } from './layout';
+import type { FileLayout } from '../base/layout';
 import { externalDataLayout, readOnnxModel, type OnnxModel } from './onnx';
 import { readTfBundle, readTfIndexLayout, TF_SHARD_NAME, tfShardLayout, type TfBundle } from './tf-checkpoint';
 

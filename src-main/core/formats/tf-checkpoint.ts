@@ -14,7 +14,7 @@
 import { open } from 'node:fs/promises';
 import { WeightlineError } from '../../../src-shared/errors';
 import { hasTableMagic, readTableEntries } from './leveldb-table';
-import type { Dtype, FileLayout, TensorRegion } from './layout';
+import type { Dtype, FileLayout, TensorRegion } from '../base/layout';
 import { asInt64, MessageCursor, WindowedFile, WIRE_I32, WIRE_LEN, WIRE_VARINT, type Fail, type WireField } from './protobuf-wire';
 
 interface TfType {

@@ -8,7 +8,7 @@ import { DELTA_ENCODING } from '../codec/encoding';
 import { cleanupLocked } from './cleanup';
 import { encodeFile, type BaseFile } from '../codec/encode-file';
 import { readLayout } from '../formats/detect';
-import type { FileLayout } from '../formats/layout';
+import type { FileLayout } from '../base/layout';
 import { openFileSource, planRoute } from '../rebuild/open';
 import { openRoute } from '../rebuild/route';
 import { readLinks } from '../store/links';

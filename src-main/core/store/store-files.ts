@@ -7,7 +7,7 @@ import { manifestPathProblem, type ManifestOrigin } from '../base/manifest-paths
 import { readStoreFile, STORE_FILE_LIMITS, storeFileError } from '../base/bounded-read';
 import { jsonDepth } from '../../../src-shared/json-depth';
 import { BLOCK_SIZE, FORMAT_VERSION, type Manifest } from '../base/manifest';
-import { FILE_FORMATS } from '../formats/layout';
+import { FILE_FORMATS } from '../base/layout';
 
 // Every file of .weightline/ is read here, through a schema (docs/STORE-FORMAT.md,
 // "Which files are checked"). A file may be missing only where the format
