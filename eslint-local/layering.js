@@ -124,13 +124,15 @@ function relativeDeps(file) {
   if (hit && hit.mtimeMs === stat.mtimeMs && hit.size === stat.size) return hit.deps;
   let deps = [];
   try {
-    const ast = tseslint.parser.parse(fs.readFileSync(file, 'utf8'), { jsx: file.endsWith('x'), range: false, loc: false });
+    const { ast } = tseslint.parser.parseForESLint(fs.readFileSync(file, 'utf8'), { jsx: file.endsWith('x'), sourceType: 'module', range: false, loc: false });
     walk(ast, (n) => moduleReferences(n, (spec) => {
       const target = spec === null ? null : resolveSpecifier(file, spec);
       if (target && isFile(target)) deps.push(target);
     }));
-  } catch {
-    // A file that does not parse gets its own parse error from ESLint.
+  } catch (e) {
+    // A file that does not parse gets its own parse error when ESLint lints it;
+    // anything else is a bug here and must not quietly switch the check off.
+    if (typeof e?.lineNumber !== 'number') throw e;
     deps = [];
   }
   graphCache.set(file, { mtimeMs: stat.mtimeMs, size: stat.size, deps });
