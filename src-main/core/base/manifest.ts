@@ -79,7 +79,7 @@ export interface Manifest {
   readonly removedFiles: readonly string[];
 }
 
-/** Block size of streams: large enough for zstd to find structure, small enough that a chain of 16 stays in memory bounds. */
+/** Block size of streams: large enough for zstd to find structure, small enough that a rebuild caching one block per chain link (chain length × 4 MiB: 256 MiB at the default maxChainLength of 64) stays in memory bounds. */
 export const BLOCK_SIZE = 4 * 1024 * 1024;
 
 export function blockCount(length: number): number {

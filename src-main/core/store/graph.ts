@@ -7,8 +7,7 @@ import type { Store } from './store';
 // The one model of the history that log, cleanup, restore, verify, repair and
 // the UI share: who is whose parent and child, which objects each commit's
 // files name, which full objects are on disk, and the distances everything
-// else is measured in (chain lengths, DELTAs since the last CHECKPOINT, the
-// newest commits of each line). Before it, each verb kept its own idea of
+// else is measured in (chain lengths, the newest commits of each line). Before it, each verb kept its own idea of
 // "chain length" and "has full parameters", and they disagreed.
 //
 // A graph is a snapshot: object presence is read once when it is built, so a
