@@ -73,6 +73,13 @@ describe('paths named in the docs exist', () => {
     expect(exists(repo, 'base/manifest.ts')).toBe(true);
   });
 
+  it('every folder of src-main/core has a CONTEXT.md (what it owns, what it may import)', () => {
+    const core = path.join(repo, 'src-main/core');
+    const folders = fs.readdirSync(core, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    expect(folders).toContain('base');
+    expect(folders.filter((f) => !fs.existsSync(path.join(core, f, 'CONTEXT.md')))).toEqual([]);
+  });
+
   it.each(DOCS.map((d) => [path.relative(repo, d), d]))('%s', (_rel, doc) => {
     const missing = namedPaths(fs.readFileSync(doc!, 'utf8'))
       .filter((n) => !exists(path.dirname(doc!), n.path))
