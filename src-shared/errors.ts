@@ -19,7 +19,7 @@ export type ErrorCode =
   | 'CANCELLED'
   | 'CHANGED_DURING' // a file that changed while it was read
   | 'JOB_CRASHED' // a job process died (signal, exit code, out of memory); the store is left as before the job
-  // Remotes (S3-compatible object storage, issue 14). Messages name the remote and, where one is involved, the key.
+  // Remotes (S3-compatible object storage). Messages name the remote and, where one is involved, the key.
   | 'REMOTE_AUTH' // the remote refused the credentials (wrong key or secret, access denied) or none were found
   | 'REMOTE_NOT_FOUND' // the bucket does not exist, or a key the remote should hold is missing
   | 'REMOTE_UNREACHABLE' // the endpoint refuses connections, cannot be resolved, or stopped answering mid-transfer

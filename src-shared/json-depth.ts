@@ -1,6 +1,6 @@
 // JSON.parse recurses once per nesting level, so text nested a few hundred
 // thousand levels deep overflows the stack with a RangeError that is nobody's
-// error code (issue 18: a safetensors header nested 500,000 deep). Every reader
+// error code (a safetensors header nested 500,000 deep did). Every reader
 // of untrusted JSON counts the depth on the bytes first.
 
 /** How deep `text` nests arrays and objects, counting no further than limit + 1; brackets inside strings do not count. */

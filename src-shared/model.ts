@@ -31,7 +31,7 @@ export interface LogEntry {
    */
   readonly packed?: true;
   /**
-   * Present when the store has remotes (issue 14): its data on this machine
+   * Present when the store has remotes: its data on this machine
    * only, on a remote only (fetched history whose objects a restore downloads),
    * or both.
    */
@@ -257,7 +257,7 @@ export interface RebuiltObject {
   readonly commit: CommitId;
   readonly path: string;
   readonly route: string;
-  /** A delta object encoded again (issue 18), or (absent) a full object. */
+  /** A delta object repair encoded again to its name (ops/rebuild-delta.ts), or (absent) a full object. */
   readonly kind?: 'full' | 'delta';
 }
 

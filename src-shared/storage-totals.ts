@@ -1,6 +1,6 @@
 // The store's size against its versions, and the raw copies it keeps for
 // fast restore: the same figures and words for `weightline status` and the
-// app. A store larger than its versions is not a saving (issue 12): before a
+// app. A store larger than its versions is not a saving, and must not read as one: before a
 // cleanup every commit keeps a raw copy of its full parameters beside its delta.
 import { humanBytes } from './format';
 import type { LogEntry } from './model';

@@ -109,7 +109,7 @@ export async function signature(dir: string, state: SignatureState = { polls: 0 
   for (const f of ['HEAD', 'pins.json', 'config.json', 'remotes.json']) {
     try { parts.push(await fs.readFile(join(dir, f), 'utf8')); } catch { parts.push('-'); }
   }
-  // A push or fetch (here or from the CLI) rewrites a remote's cache: where each commit is (issue 14).
+  // A push or fetch (here or from the CLI) rewrites a remote's cache, which says where each commit is (local, remote, both): the UI shows it.
   parts.push((await folderKey(join(dir, 'remote-cache')))?.key ?? '-');
   const commitsDir = join(dir, 'commits');
   const commits = await folderKey(commitsDir);

@@ -71,7 +71,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       try {
         name = decodeURIComponent(rawName);
       } catch {
-        // A malformed escape (%E0%A4%A) names no call: the client's mistake, not a 500 (issue 18).
+        // A malformed escape (%E0%A4%A) names no call: the client's mistake, so a 400, not a 500 that reads as our bug.
         json(res, 400, { ok: false, error: { code: 'BAD_USAGE', message: `expected a call name, found a malformed percent-escape in ${JSON.stringify(rawName.slice(0, 100))}` } });
         return;
       }

@@ -1,4 +1,4 @@
-// The one way the store opens its own files for reading (issue 18): a file
+// The one way the store opens its own files for reading: a file
 // is checked to be a regular file, and no larger than its kind ever is,
 // before a byte of it is read. A folder where a file belongs (or a file where
 // a folder belongs), or a lock file of 200 MB, is damage: a CORRUPT error

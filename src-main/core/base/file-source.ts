@@ -83,7 +83,7 @@ export class FullSource extends FileSource {
     const handle = await openObjectFile(file);
     if (!handle) return null;
     // Its manifest names its size: a file of another size is not this version (a manifest
-    // claiming 1e15 bytes for a 3-byte object, issue 18), and is refused before a rebuild reads it.
+    // claiming 1e15 bytes for a 3-byte object, say), and is refused before a rebuild reads it.
     const size = (await handle.stat()).size;
     if (size !== layout.bytes) {
       await handle.close();

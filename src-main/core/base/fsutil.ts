@@ -53,7 +53,7 @@ export function mapFsError(e: unknown, file: string): unknown {
     case 'EACCES':
     case 'EPERM': return new WeightlineError('PERMISSION', `permission denied (${code}); check the owner and mode of this path and of its folder`, file);
     case 'ENOENT': return new WeightlineError('NOT_FOUND', 'no such file or folder', file);
-    // Inside the store, a folder where a file belongs (or the reverse) is damage, not a bug (issue 18); a write
+    // Inside the store, a folder where a file belongs (or the reverse) is damage, not a bug, and must say so; a write
     // (a cache, a remote cache, quarantine) meets it here, past the reads base/bounded-read.ts checks.
     case 'EISDIR':
     case 'ENOTDIR':

@@ -100,7 +100,7 @@ export async function parseLayout(path: string, size: number): Promise<FileLayou
  * offset and depth themselves (and are fuzzed to prove it), but should one
  * still throw something that is not ours (a RangeError, a stack overflow), the
  * file's bytes caused it, so the user gets BAD_FORMAT naming the file, not a
- * stack trace (issue 18). A file system error (an errno code) is not the
+ * stack trace that reads as a bug in Weightline. A file system error (an errno code) is not the
  * file's fault and passes through.
  */
 function asParseError(e: unknown, path: string): unknown {

@@ -9,7 +9,7 @@
 // against the file before it is used, so a mangled zip is a BAD_FORMAT error.
 // yauzl, used before, passed a zip64 locator offset near 2^55 straight to
 // fs.read, which threw a RangeError from inside a callback: an uncaught crash
-// that left the store lock behind (issue 18).
+// that left the store lock behind.
 
 import { open, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';

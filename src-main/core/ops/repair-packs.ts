@@ -10,7 +10,7 @@ import { quarantineDir, quarantineFile } from '../store/quarantine';
 import type { Store } from '../store/store';
 import { packDecodesTo, packFileDecodesTo } from './pack';
 
-// Repair's part for packs (issue 18). The pack index (packs/) is a folder of
+// Repair's part for packs. The pack index (packs/) is a folder of
 // empty files, which backup and sync tools drop or mangle; but every packed
 // object's own table names the full object it packs, so the index is derived
 // data: repair rebuilds it from the objects, and a missing, wrong or damaged

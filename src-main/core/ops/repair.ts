@@ -31,7 +31,7 @@ export interface RepairOptions {
   readonly onProgress?: ProgressListener;
   readonly signal?: AbortSignal;
   /**
-   * The remote holding an object this store lacks, or null (issue 14; as in
+   * The remote holding an object this store lacks, or null (no remotes; as in
    * verify). A commit whose only routes need objects a remote holds is
    * `restorable` there, not `lost`: a restore downloads them.
    */

@@ -28,7 +28,7 @@ export interface RestoreOptions {
   readonly signal?: AbortSignal;
   /**
    * Brings objects the store lacks into objects/ before the version is read
-   * (a remote's, issue 14: remote/lazy.ts); true when it added some. Absent:
+   * (a remote's: remote/lazy.ts); true when it added some. Absent:
    * the store's own objects only.
    */
   readonly fetchObjects?: (id: string, manifest: Manifest, graph: HistoryGraph, signal?: AbortSignal) => Promise<{ readonly added: boolean; readonly notes: readonly string[] }>;
@@ -89,8 +89,8 @@ async function restoreTarget(store: Store, id: CommitId, manifest: Manifest, to:
  * A commit recorded outside the store's folder (an absolute source.path, as
  * older versions wrote for a model outside it) goes back there only when it
  * was made here: a remote's commit never chooses where on this machine it is
- * written (issue 18: a forged commit's next plain restore wrote to
- * `/some/where/pwned.txt`). Fetch records such commits in fetched-outside.json
+ * written (a forged commit's source.path would otherwise make the next plain
+ * restore write to, say, `/some/where/pwned.txt`). Fetch records such commits in fetched-outside.json
  * before they land; while that file is damaged, every such commit needs --to.
  */
 async function refuseOutsideTarget(store: Store, id: CommitId, src: string): Promise<void> {
@@ -264,7 +264,7 @@ async function placeObject(store: Store, id: CommitId, file: ManifestFile, dest:
   // A folder (or anything but a file) in the object's place is damage: rebuilt by another route, like a damaged object.
   const kind = await fs.lstat(object).catch(() => null);
   if (kind && !kind.isFile()) return 'damaged';
-  // A size other than the manifest's: either the object was written into, or the manifest lies about it (issue 18:
+  // A size other than the manifest's: either the object was written into, or the manifest lies about it (say,
   // 1e15 bytes claimed for a 3-byte object restored as "1,000.0 TB"). Either way it is not this version's bytes:
   // another route is tried, and with none the error names the object.
   if (kind && kind.size !== file.bytes) return 'damaged';

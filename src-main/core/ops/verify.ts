@@ -23,7 +23,7 @@ export interface VerifyOptions {
   readonly onProgress?: ProgressListener;
   readonly signal?: AbortSignal;
   /**
-   * The remote holding an object this store lacks, or null (issue 14). An
+   * The remote holding an object this store lacks, or null (no remotes). An
    * object a remote holds is not missing: a commit that needs it is reported
    * ok, with a route saying it is on the remote and not checked here
    * (`verify --remote` checks the remote).

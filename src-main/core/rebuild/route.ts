@@ -180,7 +180,7 @@ export async function findRoute(store: Store, graph: HistoryGraph, commit: strin
 
 // Per-manifest indexes, built once per manifest object (the store caches
 // manifests): a search step looks a file up by path instead of scanning the
-// manifest, which made planning a commit of n files O(n²) (issue 18: 8,000
+// manifest, which made planning a commit of n files O(n²) (8,000
 // files took 24 s in clone).
 const byPath = new WeakMap<Manifest, ReadonlyMap<string, ManifestFile>>();
 const byBase = new WeakMap<Manifest, ReadonlyMap<string, readonly ManifestFile[]>>();

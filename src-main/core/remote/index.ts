@@ -1,4 +1,4 @@
-// Remotes (issue 14): a store shared through S3-compatible object storage.
+// Remotes: a store shared through S3-compatible object storage.
 // The API the CLI uses and a job can call: every long call takes onProgress
 // and an AbortSignal (which throws CANCELLED), and fails with WeightlineErrors
 // whose codes say what went wrong (REMOTE_AUTH, REMOTE_NOT_FOUND,

@@ -311,7 +311,7 @@ async function uploadRebuilt(store: Store, graph: HistoryGraph, remote: Remote, 
 // run at once. So its temp files (full objects rebuilt to be sent) live in a
 // folder of their own, which the writers' temp sweep (store/lock.ts) never
 // looks into: a commit beside a push must not delete the file being uploaded
-// (issue 18: 4 runs of 5 ended in ENOENT). Named <host>-<pid>-<random>; each
+// (it did: a push beside commits failed with ENOENT). Named <host>-<pid>-<random>; each
 // push removes those a push on this host left when it died.
 const PUSH_TMP = 'tmp-push';
 const HOST = os.hostname();

@@ -47,7 +47,7 @@ export async function listRemotes(store: Store): Promise<RemoteInfo[]> {
   const out: RemoteInfo[] = [];
   for (const [name, r] of Object.entries(remotes)) {
     const c = await readRemoteCache(store, name);
-    // An endpoint with user info (written by a version before issue 18) is listed without it.
+    // An endpoint with user info (older versions accepted one, a secret in remotes.json) is listed without it.
     out.push({ name, ...r, endpoint: r.endpoint === null ? null : redactEndpoint(r.endpoint), listedAt: c?.at ?? null, commits: c ? c.commits.length : null });
   }
   return out;

@@ -50,7 +50,7 @@ export function checkEndpoint(endpoint: string): string {
 
 /**
  * An endpoint with any user info taken out, for messages, lists and the
- * client (remotes.json written by versions before issue 18 may hold one): the
+ * client (remotes.json written by older versions, which accepted user info, may hold one): the
  * secret is never shown, returned or sent in a URL. Text that is not a URL is
  * cut at its last "@".
  */

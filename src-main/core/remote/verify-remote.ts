@@ -140,7 +140,7 @@ export async function verifyRemote(store: Store, opts: VerifyRemoteOptions = {})
   // A commit is rebuildable when restore would rebuild it: the same route
   // search (rebuild/route.ts) over the remote's intact objects and manifests,
   // backward routes included. So verify --remote agrees with what restore and
-  // clone do (issue 18); the walk above only explains a commit that has no route.
+  // clone do, never 'lost' for a commit they restore; the walk above only explains a commit that has no route.
   const sizes = new Map<string, number>();
   for (const sha of intact) sizes.set(sha, objectKeys.get(sha)!);
   const intactPacks = new Map([...packs].filter(([, packed]) => intact.has(packed)));

@@ -335,7 +335,7 @@ async function readLock(file: string): Promise<Seen> {
   for (let i = 0; ; i++) {
     try {
       // O_NOFOLLOW: a symlink lock fails with ELOOP and is read with readlink.
-      // A folder named lock, or a lock file far larger than a record (issue 18: 200 MB
+      // A folder named lock, or a lock file far larger than a record (a 200 MB one was
       // read whole, 1 GB RSS) is CORRUPT before a byte is read (base/bounded-read.ts).
       const opened = await openStoreFile(file, LOCK_READ);
       if (!opened) return { kind: 'none' };

@@ -14,7 +14,7 @@ import { FILE_FORMATS } from '../base/layout';
 // gives a default; a file that is there but is not what the format says is a
 // CORRUPT error naming the file, what was expected, what was found and what to
 // do. Guessing around damage is how a damaged pins.json once let cleanup delete
-// a pinned commit's full parameters (issue 10).
+// a pinned commit's full parameters.
 //
 // The two caches (index.json, log-index.json) are the exception: losing them
 // loses nothing, so missing or damaged reads as empty and they are rebuilt.
@@ -364,7 +364,7 @@ const ManifestFileSchema = z.looseObject({
 
 /**
  * Numbers a manifest states about one file must agree with each other
- * (issue 18: a manifest claiming 1e15 bytes for a 3-byte object was
+ * (else a manifest claiming 1e15 bytes for a 3-byte object is
  * accepted): every tensor lies inside the file, in order, without overlap; a
  * delta has one stream per tensor plus the residual, and one block per 4 MiB of
  * each stream, so a file's claimed size is backed by that many blocks. (The

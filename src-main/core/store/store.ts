@@ -101,7 +101,7 @@ export class Store {
       }
       throw new WeightlineError('NOT_A_STORE', `not a Weightline store (no ${STORE_DIR}/format.json); run "weightline init" first`, store.root);
     }
-    // A file where the objects folder belongs would read as "no objects here" and send restores to a remote (issue 18).
+    // A file where the objects folder belongs would read as "no objects here" and send restores to a remote: it is damage, said so.
     const objects = path.join(store.dir, 'objects');
     const st = await fs.lstat(objects).catch(() => null);
     if (st && !st.isDirectory()) throw storeFileError(objects, 'the folder of objects every store has', 'a file', 'move it away; `weightline repair` then tells which versions can still be rebuilt');
@@ -130,7 +130,7 @@ export class Store {
   async listObjects(): Promise<Set<string>> {
     const dir = path.join(this.dir, 'objects');
     const out = new Set<string>();
-    // Missing is no objects yet; a file where the folder belongs is damage (issue 18), not "no objects".
+    // Missing is no objects yet; a file where the folder belongs is damage, not "no objects" (which would send restores to a remote).
     const list = (folder: string): Promise<string[]> => fs.readdir(folder).catch((e: unknown) => {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOTDIR') throw storeFileError(folder, 'a folder of objects', 'a file', 'move it away and run `weightline repair`');

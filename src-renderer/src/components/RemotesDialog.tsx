@@ -1,4 +1,4 @@
-// Remotes (issue 14): where the store is shared, in S3-compatible object
+// Remotes: where the store is shared, in S3-compatible object
 // storage. The list, adding and removing one (name, s3:// URL, endpoint,
 // region), and Push / Fetch, which run as jobs (progress and Cancel in the
 // jobs panel). Credentials are never stored or shown: the dialog says where

@@ -50,7 +50,7 @@ export function RestoreDialog({ id }: { id: CommitId }) {
   const singleFile = show ? show.files.length === 1 && show.files[0]!.path === baseName : !entry.path.endsWith('/');
   const folderTarget = folder.trim() === '' ? '' : singleFile ? joinPath(folder.trim(), baseName) : folder.trim();
   const dirtyHere = where === 'own' && status?.dirty === true;
-  // Fetched history whose objects are elsewhere (issue 14): the same restore job downloads them first.
+  // Fetched history whose objects are on a remote: the same restore job downloads them first.
   const remoteOnly = entry.location === 'remote';
   const canRestore = !running && status !== null && (!dirtyHere || overwrite) && (where === 'own' || folder.trim() !== '');
 

@@ -1,6 +1,6 @@
 // The toolbar's storage summary. "All versions as full copies" is what keeping
 // every checkpoint as a plain file would take; "on disk" is the store as it
-// is. A store larger than its versions is not a saving (issue 12): it reads
+// is. A store larger than its versions is not a saving, and must not look like one: it reads
 // "+56%" under "Over the versions", in a caution tone, with the reason (the raw
 // copies kept for fast restore until a cleanup) and what trimming them frees.
 import { humanBytes, savingPercent } from '../../../src-shared/format';

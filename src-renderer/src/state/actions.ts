@@ -357,7 +357,7 @@ export function hideVerifySummary(): void {
   set({ verifySummaryHidden: true });
 }
 
-// ---- remotes (issue 14) ----
+// ---- remotes ----
 
 /** The store's remotes (quick: remotes.json and the caches). An older main side without them: none. */
 export async function loadRemotes(): Promise<void> {

@@ -100,7 +100,7 @@ export interface AppState {
   readonly focusTick: number;
   /** Bumped by "/" to focus the search field. */
   readonly searchTick: number;
-  /** The store's remotes (issue 14), and where credentials come from; null until listed. */
+  /** The store's remotes, and where credentials come from; null until listed. */
   readonly remotes: RemotesView | null;
 }
 
