@@ -19,7 +19,7 @@ import local from './eslint-local/layering.js';
 // the verb layer; src-preload and src-renderer only through src-shared.
 const CORE = ['base', 'formats', 'codec', 'store', 'rebuild', 'remote', 'ops'];
 const NODE_ONLY = { names: ['node:*'], why: 'it runs in a sandboxed browser context: no Node modules.' };
-const NO_ELECTRON = { names: ['electron'], why: 'only src-main/electron and src-preload import electron; the rest runs under plain Node too (CLI, browser mode, tests).' };
+const NO_ELECTRON = { names: ['electron'], why: 'only src-main/electron and src-preload import electron; the rest runs without it (the CLI, browser mode, tests, the browser).' };
 const LAYERS = {
   shared: { folders: ['src-shared'], may: [], packages: [NODE_ONLY, NO_ELECTRON] },
   base: { folders: ['src-main/core/base'], may: ['shared'], packages: [NO_ELECTRON] },
@@ -36,7 +36,7 @@ const LAYERS = {
   cli: { folders: ['src-main/cli'], may: ['server', 'app', 'verbs', 'shared'], packages: [NO_ELECTRON] },
   electron: { folders: ['src-main/electron'], may: ['app', 'jobs', 'verbs', 'shared'] },
   preload: { folders: ['src-preload'], may: ['shared'], packages: [NODE_ONLY] },
-  renderer: { folders: ['src-renderer'], may: ['shared'], packages: [NODE_ONLY] },
+  renderer: { folders: ['src-renderer'], may: ['shared'], packages: [NODE_ONLY, NO_ELECTRON] },
 };
 const LAYERED_ROOTS = ['src-main', 'src-shared', 'src-preload', 'src-renderer'];
 

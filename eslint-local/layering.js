@@ -168,6 +168,11 @@ function layerOf(rel, layers) {
   return best?.name ?? null;
 }
 
+// Options: layers, { name: { folders: [repository-relative folders], may: [layer
+// names it may import besides itself], packages?: [{ names: ['electron' |
+// 'node:*' | …], why }] (packages it may not import) } }; roots, the folders
+// whose every file must belong to a layer; exceptions, [{ files, may }]: extra
+// layers for the listed files.
 const layeringSchema = [{
   type: 'object',
   properties: {
@@ -214,7 +219,7 @@ const layering = {
       if (target === null) {
         const name = packageName(spec);
         const rule = (layers[from].packages ?? []).find((p) => p.names.includes(name) || (p.names.includes('node:*') && name.startsWith('node:')));
-        if (rule && !rule.allow) context.report({ node, messageId: 'package', data: { from, name, why: rule.why } });
+        if (rule) context.report({ node, messageId: 'package', data: { from, name, why: rule.why } });
         return;
       }
       const toFile = posix(path.relative(cwd, target));

@@ -21,6 +21,8 @@ const EXPECTED: Record<string, string[]> = {
   'src-main/core/base/bad-require.ts': ['layering:2'],
   'src-main/core/base/bad-computed.ts': ['layering:2'],
   'src-main/core/base/bad-electron.ts': ['layering:1'],
+  'src-main/core/base/bad-outside.ts': ['layering:1'],
+  'outside.ts': [],
   'src-main/core/formats/cycle-a.ts': ['no-cycle:1'],
   'src-main/core/formats/cycle-b.ts': ['no-cycle:1'],
   'src-main/core/codec/kernels/bad-ops.ts': ['layering:1'],
@@ -37,6 +39,7 @@ const EXPECTED: Record<string, string[]> = {
   'src-main/stray.ts': ['layering:1'],
   'src-renderer/ok.ts': [],
   'src-renderer/bad-node.ts': ['layering:1'],
+  'src-renderer/bad-electron.ts': ['layering:1'],
   'src-preload/bad-main.ts': ['layering:1'],
 };
 
