@@ -94,6 +94,7 @@ export default defineConfig(
   {
     files: LAYERED_ROOTS.map((r) => `${r}/**`),
     plugins: { local },
+    settings: { layeringRoot: import.meta.dirname },
     rules: {
       'local/layering': ['error', { layers: LAYERS, roots: LAYERED_ROOTS, exceptions: [{ files: PENDING_VERB_LAYER, may: CORE }] }],
       'local/no-cycle': ['error', { roots: LAYERED_ROOTS }],

@@ -10,8 +10,9 @@
 // - no-cycle:  no module may reach itself through its imports (type imports
 //   included: a type cycle is still two files that must change together).
 //
-// Paths are taken relative to ESLint's working folder (the repository root
-// when run by `npm run lint`; the fixture folder in test/lint).
+// Paths are taken relative to the repository root (settings.layeringRoot in
+// eslint.config.js), or to ESLint's working folder for files outside it (the
+// fixture tree in test/lint).
 import * as fs from 'node:fs';
 import { builtinModules } from 'node:module';
 import * as path from 'node:path';
@@ -139,6 +140,22 @@ function posix(p) {
   return p.split(path.sep).join('/');
 }
 
+/**
+ * The folder the layer table's paths are relative to, for this file: the
+ * repository root eslint.config.js names (settings.layeringRoot), so running
+ * ESLint from a subfolder changes nothing, else ESLint's working folder (the
+ * fixture tree in test/lint). Null when the file is in no layered root there.
+ */
+function layeredBase(context, roots) {
+  const file = context.physicalFilename;
+  for (const base of [context.settings?.layeringRoot, context.cwd]) {
+    if (!base) continue;
+    const rel = posix(path.relative(base, file));
+    if (roots.some((r) => rel.startsWith(r + '/'))) return base;
+  }
+  return null;
+}
+
 /** The layer owning a repository-relative path: the longest folder containing it. */
 function layerOf(rel, layers) {
   let best = null;
@@ -181,10 +198,10 @@ const layering = {
   },
   create(context) {
     const { layers, roots, exceptions = [] } = context.options[0];
-    const cwd = context.cwd;
+    const cwd = layeredBase(context, roots);
+    if (cwd === null) return {};
     const file = context.physicalFilename;
     const rel = posix(path.relative(cwd, file));
-    if (rel.startsWith('..') || !roots.some((r) => rel.startsWith(r + '/'))) return {};
     const from = layerOf(rel, layers);
     if (!from) {
       return { Program(node) { context.report({ node, messageId: 'unlayered', data: { fromFile: rel } }); } };
@@ -226,7 +243,8 @@ const noCycle = {
     },
   },
   create(context) {
-    const cwd = context.cwd;
+    const cwd = layeredBase(context, context.options[0].roots);
+    if (cwd === null) return {};
     const roots = context.options[0].roots.map((r) => path.join(cwd, r) + path.sep);
     const inScope = (p) => roots.some((r) => p.startsWith(r));
     const file = context.physicalFilename;
