@@ -11,6 +11,7 @@ import { commitSummaries, summarize, type CommitSummary } from '../store/log-ind
 import { tensorRegions, type Manifest, type ManifestFile, type ManifestTensor } from '../base/manifest';
 import type { Store } from '../store/store';
 import { compareAllWorkingCopies, StatCache } from './working-copy';
+import { lineKey } from '../store/tips';
 import { combinedVerdict, type PathWorkingCopy } from '../../../src-shared/policy/working-copy';
 
 // Read-only questions: log, show, diff, status. None of them takes the lock.
@@ -30,8 +31,12 @@ function fileSummary(f: ManifestFile, tensors: readonly ManifestTensor[] = f.ten
   return { path: f.path, bytes: f.bytes, sha256: f.sha256, format: f.format, status, tensors: [...tensors.map(tensorSummary), ...removed.map(removedSummary)] };
 }
 
-export async function log(store: Store, summaries?: ReadonlyMap<string, CommitSummary>): Promise<LogEntry[]> {
-  return logEntries(store, summaries);
+/** The log, newest first; with `path` (absolute), only the commits of that model file or folder: its own line of history. */
+export async function log(store: Store, summaries?: ReadonlyMap<string, CommitSummary>, opts: { readonly path?: string } = {}): Promise<LogEntry[]> {
+  const entries = await logEntries(store, summaries);
+  if (opts.path === undefined) return entries;
+  const key = store.sourcePathFor(path.resolve(opts.path));
+  return entries.filter((e) => lineKey(store, e.path) === key);
 }
 
 /**
