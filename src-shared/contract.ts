@@ -331,7 +331,7 @@ export interface WorkingCopyState {
   readonly absPath: string | null;
   readonly files: number;
   readonly bytes: number;
-  /** Files of every path that differ (changed) or whose stat differs from their last hash (probably-changed), relative to the store root. */
+  /** Files of HEAD's path, relative to it, that differ (modified, deleted, added) or whose stat differs from their last hash; `paths` lists every path's. */
   readonly changedFiles: readonly string[];
   /** HEAD, every path's commit and every working file's size, mtime and inode: a job's answer holds while this is unchanged. */
   readonly signature: string;

@@ -26,16 +26,11 @@ function signatureOf(head: CommitId, located: Located): string {
   return [head, ...located.map((l) => `${l.path}@${l.commit}:${l.kind === null ? 'missing' : l.files.map((f) => `${f.rel}:${f.st.size}:${f.st.mtimeMs}:${f.st.ino}`).join(',')}`)].join('|');
 }
 
-/** A file of a path as the store root sees it ('.' is the root itself; a single-file source is its own path). */
-function rootRelative(p: PathWorkingCopy, file: string): string {
-  if (p.kind === 'file') return p.path;
-  return p.path === '.' ? file : `${p.path}/${file}`;
-}
-
 function state(head: CommitId, located: Located, paths: readonly PathWorkingCopy[]): WorkingCopyState {
   // HEAD's path comes first (locateAllWorkingCopies): the top-level fields describe it, as they always did.
   const own = paths.find((p) => p.commit === head) ?? null;
-  const changedFiles = paths.flatMap((p) => [...p.changes.map((c) => c.path), ...p.unknown].map((f) => rootRelative(p, f)));
+  // As before, of HEAD's path and relative to it (the badge's tooltip lists them under absPath); `paths` has every path's.
+  const changedFiles = own ? [...own.changes.map((c) => c.path), ...own.unknown].sort() : [];
   return {
     state: combinedVerdict(paths.map((p) => p.state)),
     head,

@@ -49,7 +49,7 @@ describe('separate lines per path', () => {
     const a = path.join(root, 'ckpt', 'model.safetensors');
     const b = path.join(root, 'other.safetensors');
     let ma = model(1), mb = model(2, 2048);
-    const ids: Record<string, CommitId[]> = { a: [], b: [] };
+    const ids: { a: CommitId[]; b: CommitId[] } = { a: [], b: [] };
     const shas = new Map<string, string>();
     for (let i = 0; i < 3; i++) {
       await writeSafetensors(a, ma);
@@ -168,7 +168,9 @@ describe('status and the working copy over every path', () => {
     expect(quick.path).toBe('other.safetensors');
     const hashed = await hashWorkingCopy(store);
     expect(hashed.state).toBe('changed');
-    expect(hashed.changedFiles).toEqual(['ckpt/model.safetensors']);
+    // changedFiles keeps its meaning (HEAD's path); the other path's change is in `paths`.
+    expect(hashed.changedFiles).toEqual([]);
+    expect(hashed.paths[1]!.changes).toEqual([{ path: 'model.safetensors', change: 'modified' }]);
     expect(hashed.paths.map((p) => p.state)).toEqual(['matches', 'changed']);
     expect((await quickWorkingCopy(store)).state).toBe('changed');
   });
@@ -198,7 +200,8 @@ describe('status and the working copy over every path', () => {
     ]);
     expect(byPath.get('single.safetensors')).toMatchObject({ commit: cs, state: 'missing', changes: [{ path: 'single.safetensors', change: 'deleted' }] });
     const hashed = await hashWorkingCopy(store);
-    expect([...hashed.changedFiles].sort()).toEqual(['hf/README.md', 'hf/a.safetensors', 'hf/b.safetensors', 'single.safetensors']);
+    expect(hashed.state).toBe('changed');
+    expect(hashed.paths.map((p) => [p.path, p.state, p.changes.length])).toEqual([['single.safetensors', 'missing', 1], ['hf', 'changed', 3]]);
 
     // Mend one path: the store still does not match while the other differs.
     await restore(store, cs);
