@@ -2,8 +2,9 @@ import * as path from 'node:path';
 import type { CommitId } from '../../../src-shared/model';
 import { writeFileAtomic } from '../base/fsutil';
 import { newestFirst } from './graph';
-import { commitSummaries, type CommitSummary } from './log-index';
-import { readTipsFile, tipsFileContent } from './store-files';
+import { WeightlineError } from '../../../src-shared/errors';
+import { commitSummaries, summarize, type CommitSummary } from './log-index';
+import { readLogIndexFile, readTipsFile, tipsFileContent } from './store-files';
 import type { Store } from './store';
 
 // A store follows many paths (a model file, a second model's folder): each
@@ -38,7 +39,7 @@ export interface LineOptions {
 
 /** For every path that has commits, the newest commit of its current line (the rule above). */
 export async function currentLines(store: Store, opts: LineOptions = {}): Promise<Map<string, CommitId>> {
-  const summaries = opts.summaries ?? (await commitSummaries(store));
+  const summaries = opts.summaries ?? (await readableSummaries(store));
   const head = opts.head !== undefined ? opts.head : await store.readHead();
   const recorded = (await readTipsFile(store.dir))?.paths ?? {};
   const keyOf = new Map<string, string>();
@@ -65,6 +66,27 @@ export async function currentLines(store: Store, opts: LineOptions = {}): Promis
     out.set(key, (onLine ?? [...commits].sort(newestFirst)[0]!.id) as CommitId);
   }
   return out;
+}
+
+/**
+ * Every readable commit's summary. One damaged manifest (verify names it,
+ * repair sets it aside) must not stop commits of every path, so where the
+ * log index cannot be completed the unreadable commits are left out.
+ */
+async function readableSummaries(store: Store): Promise<ReadonlyMap<string, CommitSummary>> {
+  try {
+    return await commitSummaries(store);
+  } catch (e) {
+    if (!(e instanceof WeightlineError)) throw e;
+    const known = await readLogIndexFile(store.dir);
+    const out = new Map<string, CommitSummary>();
+    for (const id of await store.listCommitIds()) {
+      if (Object.hasOwn(known, id)) { out.set(id, known[id]! as CommitSummary); continue; }
+      const m = await store.readManifest(id).catch(() => null);
+      if (m) out.set(id, summarize(m));
+    }
+    return out;
+  }
 }
 
 /** The parent a commit of this source path takes: the newest commit of its line, or null for a path with no commits yet. */
