@@ -29,7 +29,7 @@ export function workingLines(s: StatusResult): string[] {
     lines.push(`${i === 0 ? 'working' : '       '}  ${printable(p.path)} (${against}): ${stateWords(p)}`);
     // A single deleted file says it all in its path's line.
     if (p.state === 'missing' && p.kind === 'file') continue;
-    const files = [...p.changes.map((c) => `${c.change.padEnd(9)}${printable(c.path)}`), ...p.unknown.map((f) => `unknown  ${printable(f)}`)];
+    const files = [...p.changes.map((c) => `${c.change.padEnd(10)}${printable(c.path)}`), ...p.unknown.map((f) => `unknown   ${printable(f)}`)];
     for (const f of files.slice(0, LIST_AT_MOST)) lines.push(`           ${f}`);
     if (files.length > LIST_AT_MOST) lines.push(`           … and ${files.length - LIST_AT_MOST} more (--json lists them all)`);
   }

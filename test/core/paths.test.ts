@@ -5,6 +5,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { main } from '../../src-main/cli/main';
 import { commit } from '../../src-main/core/ops/commit';
 import { log, status } from '../../src-main/core/ops/inspect';
 import { repair } from '../../src-main/core/ops/repair';
@@ -226,6 +227,38 @@ describe('status and the working copy over every path', () => {
     const again = await commit(store, p, { message: 'p again', skipUnchanged: true });
     expect(again).toMatchObject({ id: p1, unchanged: true });
     expect(await store.readHead()).toBe(q1);
+  });
+});
+
+async function cli(cwd: string, ...argv: string[]): Promise<{ code: number; stdout: string }> {
+  let stdout = '';
+  const code = await main(argv, { cwd, stdout: { write: (t: string) => (stdout += t) }, stderr: { write: () => true } });
+  return { code, stdout };
+}
+
+describe('the CLI over several paths', () => {
+  it('status names each path and each changed file ("deleted", not "changed since HEAD"); log --path follows one path', async () => {
+    const { root, store } = await setup();
+    const a = path.join(root, 'ckpt', 'model.safetensors');
+    const other = path.join(root, 'other.safetensors');
+    await writeSafetensors(a, model(41));
+    const ca = (await commit(store, a, { message: 'a' })).id;
+    await writeSafetensors(other, model(42));
+    const co = (await commit(store, other, { message: 'o' })).id;
+    expect((await cli(root, 'status')).stdout).toContain('working  every path matches its newest commit (2 paths)');
+    await writeSafetensors(a, step(model(41), 3));
+    await fs.rm(other);
+    const st = await cli(root, 'status');
+    expect(st.code).toBe(0);
+    expect(st.stdout).toContain(`other.safetensors (${co.slice(0, 12)}, HEAD): deleted`);
+    expect(st.stdout).toContain(`ckpt/model.safetensors (${ca.slice(0, 12)}): changed (uncommitted)`);
+    expect(st.stdout).toMatch(/^ {11}modified {2}model\.safetensors$/m);
+    expect(st.stdout).not.toContain('changed since HEAD');
+    const json = JSON.parse((await cli(root, 'status', '--json')).stdout) as { dirty: boolean; paths: Array<{ path: string; state: string }> };
+    expect(json.dirty).toBe(true);
+    expect(json.paths.map((p) => [p.path, p.state])).toEqual([['other.safetensors', 'missing'], ['ckpt/model.safetensors', 'changed']]);
+    const logged = JSON.parse((await cli(path.join(root, 'ckpt'), 'log', '--path', 'model.safetensors', '--json')).stdout) as Array<{ id: string }>;
+    expect(logged.map((e) => e.id)).toEqual([ca]);
   });
 });
 
