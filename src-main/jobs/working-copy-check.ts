@@ -13,6 +13,7 @@ import type { WorkingCopyState } from '../../src-shared/contract';
 import type { CommitId, PathWorkingCopy, ProgressListener } from '../../src-shared/model';
 import { combinedVerdict } from '../../src-shared/policy/working-copy';
 import { judgeWorkingCopy, locateAllWorkingCopies, StatCache } from '../core/ops/working-copy';
+import type { CommitSummary } from '../core/store/log-index';
 import type { Store } from '../core/store/store';
 
 type Located = Awaited<ReturnType<typeof locateAllWorkingCopies>>;
@@ -49,11 +50,11 @@ async function headOf(store: Store): Promise<CommitId | null> {
   return headState.ok ? headState.commit : null;
 }
 
-/** Stat only: never reads a model file's bytes. */
-export async function quickWorkingCopy(store: Store): Promise<WorkingCopyState> {
+/** Stat only: never reads a model file's bytes. The main side passes the log's summaries it holds already (one read saved per refresh). */
+export async function quickWorkingCopy(store: Store, summaries?: ReadonlyMap<string, CommitSummary>): Promise<WorkingCopyState> {
   const head = await headOf(store);
   if (!head) return noHead();
-  const located = await locateAllWorkingCopies(store, head);
+  const located = await locateAllWorkingCopies(store, head, summaries);
   const cache = await StatCache.load(store);
   const paths: PathWorkingCopy[] = [];
   for (const l of located) paths.push(await judgeWorkingCopy(l, cache, { hash: false }));

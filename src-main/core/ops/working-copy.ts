@@ -7,6 +7,7 @@ import { reservedName, reservedPath } from '../base/manifest-paths';
 import type { Store } from '../store/store';
 import { readStatCacheFile } from '../store/store-files';
 import { currentLines, lineKey } from '../store/tips';
+import type { CommitSummary } from '../store/log-index';
 import type { CommitId } from '../../../src-shared/model';
 import { compareWorkingCopy, type CommittedSide, type PathWorkingCopy } from '../../../src-shared/policy/working-copy';
 
@@ -191,8 +192,8 @@ export async function compareWithCommit(store: Store, cache: StatCache, commit: 
  * (store/tips.ts), HEAD's path first, then by path. A manifest that cannot be
  * read leaves its path out (verify names it).
  */
-export async function locateAllWorkingCopies(store: Store, head: CommitId | null): Promise<Array<Awaited<ReturnType<typeof locateWorkingCopy>>>> {
-  const lines = await currentLines(store, { head });
+export async function locateAllWorkingCopies(store: Store, head: CommitId | null, summaries?: ReadonlyMap<string, CommitSummary>): Promise<Array<Awaited<ReturnType<typeof locateWorkingCopy>>>> {
+  const lines = await currentLines(store, { head, ...(summaries ? { summaries } : {}) });
   const headKey = head ? [...lines].find(([, id]) => id === head)?.[0] : undefined;
   const keys = [...lines.keys()].sort((a, b) => (a === headKey ? -1 : b === headKey ? 1 : a < b ? -1 : a > b ? 1 : 0));
   const out = [];
