@@ -9,6 +9,7 @@ import { CONFIG_VALUE_SCHEMAS } from './settings';
 import type {
   CleanupPlan, CommitId, CommitResult, DiffResult, LogEntry, Progress, RepairResult, RestoreResult, ShowResult, StatusResult, VerifyResult, PinResult,
 } from './model';
+import type { PathWorkingCopy } from './model';
 
 const commitRef = z.string().min(4).max(80);
 const absPath = z.string().min(1).max(4096);
@@ -310,25 +311,30 @@ export function isCallName(name: unknown): name is CallName {
 }
 
 /**
- * The working copy HEAD came from, against HEAD.
+ * The working copy of every path that has commits, each against the newest
+ * commit of its path's line (HEAD's path: HEAD). `state` is them combined:
  * - no-head: nothing committed yet (or HEAD is damaged);
- * - missing: nothing at HEAD's path;
- * - matches / changed: every file's hash is known for its current size,
- *   mtime and inode (from the stat cache, or hashed by a workingCopy job);
- * - probably-changed: some file's stat differs from when it was last hashed,
- *   so only hashing can tell (a workingCopy job does, off the main side).
+ * - matches: every path matches; changed: some file of some path is known to
+ *   differ (modified, deleted or added); probably-changed: no difference is
+ *   known but some file's stat differs from when it was last hashed, so only
+ *   hashing can tell (a workingCopy job does, off the main side); missing:
+ *   nothing at some path, and no path is changed.
+ * `path`, `absPath`, `files` and `bytes` describe HEAD's path (the commit
+ * dialog commits it); `paths` has every path with its own state and files.
  */
 export interface WorkingCopyState {
   readonly state: 'no-head' | 'missing' | 'matches' | 'changed' | 'probably-changed';
   readonly head: CommitId | null;
-  /** HEAD's source path, relative to the store root ('' for the root itself). */
+  /** HEAD's source path, relative to the store root ('.' for the root itself). */
   readonly path: string | null;
   /** The same, absolute (what the commit dialog takes). */
   readonly absPath: string | null;
   readonly files: number;
   readonly bytes: number;
-  /** Files whose stat differs from their last hash (probably-changed), or whose hash differs from HEAD's (changed). */
+  /** Files of HEAD's path, relative to it, that differ (modified, deleted, added) or whose stat differs from their last hash; `paths` lists every path's. */
   readonly changedFiles: readonly string[];
-  /** HEAD plus every file's size, mtime and inode: a job's answer holds while this is unchanged. */
+  /** HEAD, every path's commit and every working file's size, mtime and inode: a job's answer holds while this is unchanged. */
   readonly signature: string;
+  /** Every path that has commits, HEAD's first: its commit, state and changed files. */
+  readonly paths: readonly PathWorkingCopy[];
 }

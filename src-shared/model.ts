@@ -86,11 +86,47 @@ export interface StatusResult {
    */
   readonly workingCopy?: 'matches' | 'changed' | 'probably-changed' | 'missing';
   /**
+   * Every path that has commits (HEAD's first): its working copy against the
+   * newest commit of that path's line, with each changed file. `workingCopy`
+   * is these combined ('matches' only when every path matches). Absent when
+   * there is no HEAD; the app's quick status.get leaves it to workingCopy.get.
+   */
+  readonly paths?: readonly PathWorkingCopy[];
+  /**
    * Paths in `links` whose problem was judged from stat data only (their stat
    * differs from when they were last hashed): a `status` job confirms them.
    * Absent when every link's state is known.
    */
   readonly linksUnconfirmed?: readonly string[];
+}
+
+/** One file of a working copy that differs from its commit (src-shared/policy/working-copy.ts decides). */
+export interface FileChange {
+  /** The file's path inside the source (for a single-file source: the committed file's name). */
+  readonly path: string;
+  readonly change: 'modified' | 'deleted' | 'added';
+}
+
+export type WorkingCopyVerdict = 'matches' | 'changed' | 'probably-changed' | 'missing';
+
+/** One path's working copy against the newest commit of that path's line. */
+export interface PathWorkingCopy {
+  /** The source path, relative to the store root ('.' for the root itself). */
+  readonly path: string;
+  /** The same, absolute. */
+  readonly absPath: string;
+  /** The newest commit of the path's line, the version the working copy is compared with. */
+  readonly commit: CommitId;
+  /** The commit's source kind: a single file (its one file is the path itself) or a folder. */
+  readonly kind: 'file' | 'folder';
+  readonly state: WorkingCopyVerdict;
+  /** Differences known for sure (modified, deleted, added), by file path inside the source. */
+  readonly changes: readonly FileChange[];
+  /** Files only hashing can judge (state probably-changed). */
+  readonly unknown: readonly string[];
+  /** Files and bytes at the path now. */
+  readonly files: number;
+  readonly bytes: number;
 }
 
 export interface CommitResult {
@@ -104,7 +140,7 @@ export interface CommitResult {
    * already held these exact bytes (an older commit's, shown in its log line).
    */
   readonly fullBytesAdded?: number;
-  /** True when every file matched HEAD and no commit was made: id, type and parent are then HEAD's. */
+  /** True when every file matched the newest commit of the path's line and no commit was made: id, type and parent are then that commit's (HEAD does not move). */
   readonly unchanged?: boolean;
 }
 

@@ -31,6 +31,7 @@ import { registerDemo } from './demo-command';
 import { installInterrupt, INTERRUPTED, type Interrupt } from './interrupt';
 import { formatFiles, formatLog, formatRepair, humanBytes, relativeTime, shortId } from './format';
 import { progressBar } from './progress';
+import { workingLines } from './working-words';
 import { registerServe } from './serve-command';
 import { locations, registerRemote, remoteHolder, restoreFetcher } from './remote-command';
 
@@ -130,16 +131,17 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
   program.command('log')
     .description('show the commit graph, newest first, with what each commit costs on disk')
     .option('--json', 'print JSON: an array of commits, newest first')
-    .action(async (o: { json?: boolean }) => {
+    .option('--path <path>', 'only the commits of this model file or folder (its own line of history)')
+    .action(async (o: { json?: boolean; path?: string }) => {
       const store = await openStore();
-      const entries = await (await ops.inspect()).log(store);
+      const entries = await (await ops.inspect()).log(store, undefined, o.path ? { path: path.resolve(here(), o.path) } : {});
       // A damaged HEAD must not hide the log: it is how the user finds the commit to restore.
       const head = await store.headState();
       if (!head.ok) io.stderr.write(`weightline: warning: ${head.error.message}\n`);
       // With remotes, each commit says where its data is: local only, remote only, or both.
       const where = await locations(store);
       if (o.json) json(where ? entries.map((e) => ({ ...e, location: where.commits.get(e.id) ?? 'local' })) : entries);
-      else out(entries.length ? formatLog(entries, head.ok ? head.commit : null, where?.commits) : 'No commits yet.');
+      else out(entries.length ? formatLog(entries, head.ok ? head.commit : null, where?.commits) : o.path ? `No commits of ${printable(path.resolve(here(), o.path))}.` : 'No commits yet.');
     });
 
   program.command('show')
@@ -223,7 +225,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
       out([
         `store    ${store.root}`,
         `HEAD     ${s.head ? shortId(s.head) : '(no commits yet)'}${s.path ? `  ${s.path}` : ''}`,
-        `working  ${s.head ? (s.dirty ? 'changed since HEAD (uncommitted)' : 'matches HEAD') : '-'}`,
+        ...workingLines(s),
         `storage  ${humanBytes(s.storeBytes)} on disk for ${humanBytes(s.logicalBytes)} of versions${saving}`,
         ...(s.head ? [`copies   ${rawCopiesText(raw)}`] : []),
         ...(where ? [

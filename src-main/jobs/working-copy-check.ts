@@ -1,102 +1,87 @@
-// The working copy HEAD came from, against HEAD, in two speeds:
+// The working copy of every path that has commits, against the newest commit
+// of that path's line (core/store/tips.ts), in two speeds:
 // - quickWorkingCopy: stat only, answered on the main side on every refresh.
 //   A file whose (size, mtime, inode) matches what the stat cache last hashed
-//   is judged by that hash; any other file makes the answer "probably-changed",
+//   is judged by that hash; any other file makes its path "probably-changed",
 //   never a hash of a multi-GB model on the main side.
 // - hashWorkingCopy: the `workingCopy` job, hashing the files the quick answer
 //   could not judge, off the main side. It records the hashes in the stat
 //   cache, so the next quick answer is definite.
-// Both live here (the app imports jobs, never the other way round) so they
-// read the working copy the same way.
-import * as fs from 'node:fs/promises';
+// Both judge through core/ops/working-copy.ts (the comparison status and
+// commit use too); the app imports jobs, never the other way round.
 import type { WorkingCopyState } from '../../src-shared/contract';
-import { WeightlineError } from '../../src-shared/errors';
-import type { CommitId, ProgressListener } from '../../src-shared/model';
-import type { Manifest } from '../core/base/manifest';
-import { listSourceFiles, StatCache, type WorkingFile } from '../core/ops/working-copy';
+import type { CommitId, PathWorkingCopy, ProgressListener } from '../../src-shared/model';
+import { combinedVerdict } from '../../src-shared/policy/working-copy';
+import { judgeWorkingCopy, locateAllWorkingCopies, StatCache } from '../core/ops/working-copy';
+import type { CommitSummary } from '../core/store/log-index';
 import type { Store } from '../core/store/store';
 
-interface Located {
-  readonly head: CommitId;
-  readonly manifest: Manifest;
-  readonly absPath: string;
-  readonly files: readonly (WorkingFile & { readonly st: { size: number; mtimeMs: number; ino: number } })[];
+type Located = Awaited<ReturnType<typeof locateAllWorkingCopies>>;
+
+function noHead(): WorkingCopyState {
+  return { state: 'no-head', head: null, path: null, absPath: null, files: 0, bytes: 0, changedFiles: [], signature: '', paths: [] };
 }
 
-type Early = WorkingCopyState & { readonly state: 'no-head' | 'missing' };
+/** HEAD, every path's commit and every working file's size, mtime and inode: an answer holds while this is unchanged. */
+function signatureOf(head: CommitId, located: Located): string {
+  return [head, ...located.map((l) => `${l.path}@${l.commit}:${l.kind === null ? 'missing' : l.files.map((f) => `${f.rel}:${f.st.size}:${f.st.mtimeMs}:${f.st.ino}`).join(',')}`)].join('|');
+}
 
-async function locate(store: Store): Promise<Located | Early> {
+function state(head: CommitId, located: Located, paths: readonly PathWorkingCopy[]): WorkingCopyState {
+  // HEAD's path comes first (locateAllWorkingCopies): the top-level fields describe it, as they always did.
+  const own = paths.find((p) => p.commit === head) ?? null;
+  // As before, of HEAD's path and relative to it (the badge's tooltip lists them under absPath); `paths` has every path's.
+  const changedFiles = own ? [...own.changes.map((c) => c.path), ...own.unknown].sort() : [];
+  return {
+    state: combinedVerdict(paths.map((p) => p.state)),
+    head,
+    path: own?.path ?? null,
+    absPath: own?.absPath ?? null,
+    files: own?.files ?? 0,
+    bytes: own?.bytes ?? 0,
+    changedFiles,
+    signature: signatureOf(head, located),
+    paths,
+  };
+}
+
+async function headOf(store: Store): Promise<CommitId | null> {
   const headState = await store.headState();
-  const head = headState.ok ? headState.commit : null;
-  if (!head) return { state: 'no-head', head: null, path: null, absPath: null, files: 0, bytes: 0, changedFiles: [], signature: '' };
-  const manifest = await store.readManifest(head);
-  const absPath = store.resolveSource(manifest.source.path);
-  const missing: Early = { state: 'missing', head, path: manifest.source.path, absPath, files: 0, bytes: 0, changedFiles: [], signature: `${head}|missing` };
-  try { await fs.stat(absPath); } catch { return missing; }
-  const listed = await listSourceFiles(absPath).catch(() => null);
-  if (!listed) return missing;
-  const files = [];
-  for (const f of listed.files) {
-    const st = await fs.stat(f.abs).catch(() => null);
-    if (st) files.push({ ...f, st: { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino } });
-  }
-  return { head, manifest, absPath, files };
+  return headState.ok ? headState.commit : null;
 }
 
-function expectedHash(manifest: Manifest, rel: string): string | undefined {
-  // A single-file source is matched by content whatever its name (as matchesManifest does).
-  if (manifest.source.kind === 'file') return manifest.files[0]?.sha256;
-  return manifest.files.find((f) => f.path === rel)?.sha256;
-}
-
-function judge(loc: Located, hashes: ReadonlyMap<string, string | null>): WorkingCopyState {
-  const { head, manifest, absPath, files } = loc;
-  const bytes = files.reduce((s, f) => s + f.st.size, 0);
-  const signature = `${head}|${files.map((f) => `${f.rel}:${f.st.size}:${f.st.mtimeMs}:${f.st.ino}`).join('|')}`;
-  const base = { head, path: manifest.source.path, absPath, files: files.length, bytes, signature };
-  const relOf = (f: { path: string }): string => f.path;
-  // Files added or removed: changed, whatever the hashes say.
-  const names = new Set(files.map((f) => f.rel));
-  const gone = manifest.source.kind === 'file' ? [] : manifest.files.map(relOf).filter((p) => !names.has(p));
-  const added = manifest.source.kind === 'file' ? [] : files.map((f) => f.rel).filter((p) => expectedHash(manifest, p) === undefined);
-  const differing = files.filter((f) => { const h = hashes.get(f.rel); return h != null && h !== expectedHash(manifest, f.rel); }).map((f) => f.rel);
-  const definite = [...gone, ...added, ...differing];
-  if (definite.length > 0 || files.length !== manifest.files.length) return { ...base, state: 'changed', changedFiles: definite };
-  const unknown = files.filter((f) => hashes.get(f.rel) == null).map((f) => f.rel);
-  if (unknown.length > 0) return { ...base, state: 'probably-changed', changedFiles: unknown };
-  return { ...base, state: 'matches', changedFiles: [] };
-}
-
-/** Stat only: never reads a model file's bytes. */
-export async function quickWorkingCopy(store: Store): Promise<WorkingCopyState> {
-  const loc = await locate(store);
-  if ('state' in loc) return loc;
+/** Stat only: never reads a model file's bytes. The main side passes the log's summaries it holds already (one read saved per refresh). */
+export async function quickWorkingCopy(store: Store, summaries?: ReadonlyMap<string, CommitSummary>): Promise<WorkingCopyState> {
+  const head = await headOf(store);
+  if (!head) return noHead();
+  const located = await locateAllWorkingCopies(store, head, summaries);
   const cache = await StatCache.load(store);
-  const hashes = new Map<string, string | null>(loc.files.map((f) => [f.rel, cache.hint(f.abs, f.st)]));
-  return judge(loc, hashes);
+  const paths: PathWorkingCopy[] = [];
+  for (const l of located) paths.push(await judgeWorkingCopy(l, cache, { hash: false }));
+  return state(head, located, paths);
 }
 
 /** The workingCopy job: hashes what the stat cache cannot vouch for, with progress; cancellable between files. */
 export async function hashWorkingCopy(store: Store, opts: { onProgress?: ProgressListener; signal?: AbortSignal } = {}): Promise<WorkingCopyState> {
-  const loc = await locate(store);
-  if ('state' in loc) return loc;
+  const head = await headOf(store);
+  if (!head) return noHead();
+  const located = await locateAllWorkingCopies(store, head);
   const cache = await StatCache.load(store);
-  const bytesTotal = loc.files.reduce((s, f) => s + f.st.size, 0);
+  const bytesTotal = located.reduce((s, l) => s + (l.kind === null ? 0 : l.files.reduce((a, f) => a + f.st.size, 0)), 0);
   let bytesDone = 0;
-  const hashes = new Map<string, string | null>();
   opts.onProgress?.({ phase: 'hashing', bytesDone, bytesTotal });
+  const paths: PathWorkingCopy[] = [];
   try {
-    for (const f of loc.files) {
-      if (opts.signal?.aborted) throw new WeightlineError('CANCELLED', 'the working-copy check was cancelled; nothing changed');
-      // StatCache.hash trusts an entry only when it is not "racy", else hashes and remembers.
-      hashes.set(f.rel, await cache.hash(f.abs).catch(() => null));
-      bytesDone += f.st.size;
-      opts.onProgress?.({ phase: 'hashing', bytesDone, bytesTotal });
+    for (const l of located) {
+      const judged = await judgeWorkingCopy(l, cache, {
+        hash: true, ...(opts.signal ? { signal: opts.signal } : {}),
+        onBytes: (n) => { bytesDone += n; opts.onProgress?.({ phase: 'hashing', bytesDone, bytesTotal }); },
+      });
+      // A file that vanished while hashing: say so rather than "probably".
+      paths.push(judged.state === 'probably-changed' ? { ...judged, state: 'changed' } : judged);
     }
   } finally {
     await cache.save();
   }
-  const judged = judge(loc, hashes);
-  // A file that vanished while hashing: say so rather than "probably".
-  return judged.state === 'probably-changed' ? { ...judged, state: 'changed' } : judged;
+  return state(head, located, paths);
 }

@@ -245,8 +245,9 @@ export class ChaosWorld {
       if (!created.includes(r.value.id)) throw this.violation(`commit reported ${r.value.id.slice(0, 12)}, which is not a new manifest in commits/`);
       if (head.damaged) {
         this.finding('commit-on-damaged-head', `step ${this.stepIndex}: commit succeeded over a damaged HEAD (${head.damaged}) and made ${r.value.id.slice(0, 12)} with parent ${String(r.value.parent).slice(0, 12)}; it must refuse with CORRUPT naming HEAD`);
-      } else if (r.value.parent !== head.id) {
-        this.finding('commit-parent', `step ${this.stepIndex}: commit made ${r.value.id.slice(0, 12)} with parent ${String(r.value.parent).slice(0, 12)}, but HEAD was ${String(head.id).slice(0, 12)}`);
+      } else if (head.id && this.fileOf.get(head.id) === rel ? r.value.parent !== head.id : r.value.parent !== null && this.fileOf.get(r.value.parent) !== rel) {
+        // Each path has its own line (docs/STORE-FORMAT.md, "Lines of history"): HEAD when HEAD is a commit of this path, else a commit of this path.
+        this.finding('commit-parent', `step ${this.stepIndex}: commit of ${rel} made ${r.value.id.slice(0, 12)} with parent ${String(r.value.parent).slice(0, 12)} (of ${r.value.parent ? this.fileOf.get(r.value.parent) ?? '?' : 'none'}), but HEAD was ${String(head.id).slice(0, 12)} (of ${head.id ? this.fileOf.get(head.id) ?? '?' : 'none'})`);
       }
       if (config) this.finding('commit-on-damaged-config', `step ${this.stepIndex}: commit succeeded over a damaged config.json (${config}); it must refuse with CORRUPT naming the file`);
       return `${r.value.type} #${this.num(r.value.id)} ${r.value.id.slice(0, 12)} (parent ${r.value.parent ? `#${this.num(r.value.parent)}` : 'none'})`;

@@ -7,7 +7,7 @@ import { applyJobEvent, defaultLabel } from '../../src-renderer/src/state/app-st
 
 const base: WorkingCopyState = {
   state: 'matches', head: 'h'.repeat(64) as WorkingCopyState['head'], path: 'run/model.safetensors', absPath: '/data/run/model.safetensors',
-  files: 1, bytes: 8_675_688, changedFiles: [], signature: 'sig',
+  files: 1, bytes: 8_675_688, changedFiles: [], signature: 'sig', paths: [],
 };
 
 describe('describeWorkingCopy', () => {

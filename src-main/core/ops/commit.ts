@@ -22,14 +22,17 @@ import { withWriteLock } from '../store/lock';
 import { FORMAT_VERSION, type FileDelta, type Manifest, type ManifestFile } from '../base/manifest';
 import { manifestPathProblem } from '../base/manifest-paths';
 import { STORE_DIR, type Store } from '../store/store';
+import { lineKey, lineTip, recordLines } from '../store/tips';
+import { compareWorkingCopy } from '../../../src-shared/policy/working-copy';
 import { listSourceFiles, StatCache, type WorkingFile } from './working-copy';
 
 export interface CommitOptions {
   readonly message: string;
   readonly checkpoint?: boolean;
   /**
-   * Make no commit when every file matches HEAD (same bytes at the same
-   * place): the result then names HEAD, with `unchanged: true`. The CLI sets
+   * Make no commit when every file matches the newest commit of the path's
+   * line (same bytes at the same place): the result then names that commit,
+   * with `unchanged: true`, and HEAD stays where it is. The CLI sets
    * it unless --allow-empty; off, an unchanged model is committed as before.
    */
   readonly skipUnchanged?: boolean;
@@ -53,7 +56,10 @@ interface Staged {
 }
 
 /**
- * Commits the model file or folder at `target` on top of HEAD. Nothing is
+ * Commits the model file or folder at `target` on top of the newest commit of
+ * that path's line (store/tips.ts: HEAD when HEAD is a commit of this path,
+ * else the path's last commit made or restored), so two models committed to
+ * one store keep separate chains. Nothing is
  * visible until the manifest is renamed into place, and the commit counts only
  * once HEAD names it: a failure before that leaves the store as it was (the
  * error says so), and if even taking the manifest back fails, the error says
@@ -109,7 +115,9 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
     };
 
     const config = await store.readConfig();
-    const parentId = await store.readHead();
+    // Read (and checked) first: a damaged HEAD refuses the commit, as it always did.
+    const headBefore = await store.readHead();
+    const parentId = await lineTip(store, store.sourcePathFor(abs), { head: headBefore });
     const parent = parentId ? await store.readManifest(parentId) : null;
     // A rebuild from the last CHECKPOINT replays the line's deltas: bound what
     // it reads (maxRouteRead × the model's size) and how many it replays
@@ -238,11 +246,17 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
       }
       visible = true;
       reached.phase = 'landing';
-      await moveHead(store, id, parentId, added);
+      await moveHead(store, id, headBefore, parentId, added);
       reached.phase = 'landed';
       await cache.save();
       await objectChecker?.save();
       const result: CommitResult = { id, type: manifest.type, parent: parentId as CommitId | null, logicalBytes: total, deltaBytes: checkpoint ? 0 : deltaBytes, fullBytesAdded, unchanged: false };
+      try {
+        await recordLines(store);
+      } catch (e) {
+        // HEAD names the commit, so the next commit of this path still finds it (rule 1); only another path's restored place may be lost.
+        throw afterLanding(result, 'then recording the newest commit of each path in tips.json failed', mapFsError(e, errorPath(e, store.dir)));
+      }
       // A training loop that commits every epoch wants the disk kept in check as it goes.
       if (config.autoCleanup) {
         try {
@@ -270,7 +284,7 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
  * the objects only it needs) are taken back out, so the commit did not happen;
  * a retry then commits onto the same parent instead of starting a sibling.
  */
-async function moveHead(store: Store, id: CommitId, parentId: CommitId | null, added: readonly string[]): Promise<void> {
+async function moveHead(store: Store, id: CommitId, headBefore: CommitId | null, parentId: CommitId | null, added: readonly string[]): Promise<void> {
   let failure: unknown;
   try {
     await store.writeHead(id);
@@ -285,10 +299,10 @@ async function moveHead(store: Store, id: CommitId, parentId: CommitId | null, a
     await removeManifest(store, id);
   } catch (e) {
     const removal = reason(mapFsError(e, errorPath(e, store.dir)));
-    throw new WeightlineError(codeOf(failure), `commit ${id} was written but HEAD still points to ${parentId ?? 'no commit'}; run \`weightline restore ${id}\` to move HEAD to it once the disk allows (the model at its path is that version); otherwise the next commit starts a second branch from ${parentId ? parentId.slice(0, 12) : 'nothing'}. Writing HEAD failed: ${why}; taking the commit back out failed too: ${removal}`, path.join(store.dir, 'HEAD'));
+    throw new WeightlineError(codeOf(failure), `commit ${id} was written but HEAD still points to ${headBefore ?? 'no commit'}; run \`weightline restore ${id}\` to move HEAD to it once the disk allows (the model at its path is that version); otherwise the next commit starts a second branch from ${parentId ? parentId.slice(0, 12) : 'nothing'}. Writing HEAD failed: ${why}; taking the commit back out failed too: ${removal}`, path.join(store.dir, 'HEAD'));
   }
   await dropObjects(store, added);
-  throw new WeightlineError(codeOf(failure), `${why}; HEAD could not be written, so the new commit ${id.slice(0, 12)} was taken back out: nothing was committed, the store is as before and HEAD still points to ${parentId ? parentId.slice(0, 12) : 'no commit'}`, fileOf(failure) ?? path.join(store.dir, 'HEAD'));
+  throw new WeightlineError(codeOf(failure), `${why}; HEAD could not be written, so the new commit ${id.slice(0, 12)} was taken back out: nothing was committed, the store is as before and HEAD still points to ${headBefore ? headBefore.slice(0, 12) : 'no commit'}`, fileOf(failure) ?? path.join(store.dir, 'HEAD'));
 }
 
 async function removeManifest(store: Store, id: string): Promise<void> {
@@ -321,15 +335,13 @@ function refuseOutside(store: Store, abs: string): void {
   }
 }
 
-/** True when the files are HEAD's files, at the same place: committing them would record nothing new. */
+/** True when the files are the parent's files, at the same place: committing them would record nothing new. */
 function sameAsParent(store: Store, abs: string, kind: 'file' | 'folder', parent: Manifest, files: ReadonlyArray<{ readonly path: string; readonly sha256: string }>): boolean {
-  if (parent.source.kind !== kind || parent.source.path !== store.sourcePathFor(abs)) return false;
-  if (parent.files.length !== files.length) return false;
-  const shas = new Map(parent.files.map((f) => [f.path, f.sha256]));
-  return files.every((f) => shas.get(f.path) === f.sha256);
+  if (parent.source.kind !== kind || lineKey(store, parent.source.path) !== store.sourcePathFor(abs)) return false;
+  return compareWorkingCopy({ kind: parent.source.kind, files: parent.files }, { kind, files }).verdict === 'matches';
 }
 
-/** What a commit of an unchanged model answers: HEAD, and that nothing was made. */
+/** What a commit of an unchanged model answers: the newest commit of its line, and that nothing was made. */
 function unchangedResult(headId: CommitId, head: Manifest): CommitResult {
   return {
     id: headId, type: head.type, parent: head.parent as CommitId | null,

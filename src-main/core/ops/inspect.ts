@@ -10,7 +10,9 @@ import { linkProblems, linkStillShares, readLinks } from '../store/links';
 import { commitSummaries, summarize, type CommitSummary } from '../store/log-index';
 import { tensorRegions, type Manifest, type ManifestFile, type ManifestTensor } from '../base/manifest';
 import type { Store } from '../store/store';
-import { matchesManifest, StatCache, workingHashes } from './working-copy';
+import { compareAllWorkingCopies, StatCache } from './working-copy';
+import { lineKey } from '../store/tips';
+import { combinedVerdict, type PathWorkingCopy } from '../../../src-shared/policy/working-copy';
 
 // Read-only questions: log, show, diff, status. None of them takes the lock.
 
@@ -29,8 +31,12 @@ function fileSummary(f: ManifestFile, tensors: readonly ManifestTensor[] = f.ten
   return { path: f.path, bytes: f.bytes, sha256: f.sha256, format: f.format, status, tensors: [...tensors.map(tensorSummary), ...removed.map(removedSummary)] };
 }
 
-export async function log(store: Store, summaries?: ReadonlyMap<string, CommitSummary>): Promise<LogEntry[]> {
-  return logEntries(store, summaries);
+/** The log, newest first; with `path` (absolute), only the commits of that model file or folder: its own line of history. */
+export async function log(store: Store, summaries?: ReadonlyMap<string, CommitSummary>, opts: { readonly path?: string } = {}): Promise<LogEntry[]> {
+  const entries = await logEntries(store, summaries);
+  if (opts.path === undefined) return entries;
+  const key = store.sourcePathFor(path.resolve(opts.path));
+  return entries.filter((e) => lineKey(store, e.path) === key);
 }
 
 /**
@@ -232,25 +238,29 @@ export async function quickStatus(store: Store, summaries?: ReadonlyMap<string, 
   };
 }
 
-/** Status as the CLI gives it: hashes every working file and restored link whose stat changed (the `status` job runs it too). */
+/**
+ * Status as the CLI gives it: every path that has commits, its working copy
+ * against the newest commit of its line (hashing each file whose stat
+ * changed), and the restored links (the `status` job runs it too). The store
+ * matches only when every path does.
+ */
 export async function status(store: Store): Promise<StatusResult> {
   const head = await store.readHead();
   const summaries = await commitSummaries(store);
   const logicalBytes = [...summaries.values()].reduce((s, m) => s + m.files.reduce((a, f) => a + f[1], 0), 0);
-  let dirty = false;
   let where: string | null = null;
   let links: StatusResult['links'] = [];
-  let workingCopy: StatusResult['workingCopy'];
+  let paths: PathWorkingCopy[] = [];
   if (head) {
-    const manifest = await store.readManifest(head);
-    where = manifest.source.path;
+    where = summaries.get(head)?.path ?? (await store.readManifest(head)).source.path;
     const cache = await StatCache.load(store);
-    const hashes = await workingHashes(store, cache, manifest.source.path);
-    dirty = !hashes || !matchesManifest(hashes, manifest);
-    workingCopy = !hashes ? 'missing' : dirty ? 'changed' : 'matches';
+    paths = await compareAllWorkingCopies(store, cache, head, { hash: true });
     links = await linkProblems(store, (abs) => cache.hash(abs));
     await cache.save();
   }
-  return { head: head as CommitId | null, storeBytes: await storeBytes(store), logicalBytes, dirty, path: where, links, ...(workingCopy ? { workingCopy } : {}) };
+  const workingCopy = head ? combinedVerdict(paths.map((p) => p.state)) : undefined;
+  return {
+    head: head as CommitId | null, storeBytes: await storeBytes(store), logicalBytes, dirty: !!workingCopy && workingCopy !== 'matches',
+    path: where, links, ...(workingCopy ? { workingCopy, paths } : {}),
+  };
 }
-

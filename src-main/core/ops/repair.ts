@@ -10,6 +10,7 @@ import { readVersion } from '../rebuild/open';
 import { describeRoute, findRoute } from '../rebuild/route';
 import { HistoryGraph } from '../store/graph';
 import { readLinks, writeLinks } from '../store/links';
+import { linesRecordStale, recordLines } from '../store/tips';
 import { withWriteLock } from '../store/lock';
 import { forgetPack } from '../store/packs';
 import { QUARANTINE_DIR, quarantineFile, quarantineStamp } from '../store/quarantine';
@@ -42,7 +43,14 @@ export interface RepairOptions {
 export async function repair(store: Store, opts: RepairOptions = {}): Promise<RepairResult> {
   // A dry run only reads, like verify, and works on a read-only store.
   if (opts.dryRun) return repairWith(store, opts);
-  return withWriteLock(store, 'repair', () => repairWith(store, opts));
+  return withWriteLock(store, 'repair', async () => {
+    const result = await repairWith(store, opts);
+    // A commit set aside may have been the newest of its path's line, and a damaged
+    // tips.json is rebuilt from the manifests (store/tips.ts). With HEAD damaged
+    // the lines cannot be worked out: the record is left for the restore that mends HEAD.
+    if (await linesRecordStale(store).catch(() => false)) await recordLines(store).catch(() => undefined);
+    return result;
+  });
 }
 
 async function repairWith(store: Store, opts: RepairOptions, pass = 1): Promise<RepairResult> {

@@ -16,6 +16,7 @@ import type { Store } from '../store/store';
 import { isOutsideSource, quote, reservedName, reservedPath, safeJoin } from '../base/manifest-paths';
 import { readFetchedOutsideFile } from '../store/store-files';
 import { matchesManifest, StatCache, workingHashes } from './working-copy';
+import { recordLines } from '../store/tips';
 
 export interface RestoreOptions {
   /** Where to put the version; its own path when absent. */
@@ -207,7 +208,11 @@ async function restoreLocked(
     cache.remember(dest, file.sha256, await fs.stat(dest));
   }
   if (linksUsable && linksChanged) await writeLinks(store, links);
-  if (target === ownPath) await store.writeHead(id);
+  if (target === ownPath) {
+    await store.writeHead(id);
+    // The next commit of this path branches from here, even after commits of other paths (store/tips.ts).
+    await recordLines(store);
+  }
   await cache.save();
   const warning = linked > 0 && (mode === 'hardlink' || mode === 'symlink') ? LINK_WARNING : null;
   return { id, target, files: manifest.files.length - leftOut.length, bytes: total, link: { linked, bytesNotCopied, mode, warning }, ...(notes.length ? { notes } : {}) };

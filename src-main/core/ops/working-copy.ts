@@ -6,6 +6,10 @@ import type { Manifest } from '../base/manifest';
 import { reservedName, reservedPath } from '../base/manifest-paths';
 import type { Store } from '../store/store';
 import { readStatCacheFile } from '../store/store-files';
+import { currentLines, lineKey } from '../store/tips';
+import type { CommitSummary } from '../store/log-index';
+import type { CommitId } from '../../../src-shared/model';
+import { compareWorkingCopy, type CommittedSide, type PathWorkingCopy } from '../../../src-shared/policy/working-copy';
 
 // The working copy: the model file or folder a commit came from. Hashing a
 // multi-GB model on every `status` would be slow, so like git's index we keep
@@ -115,9 +119,95 @@ export async function workingHashes(store: Store, cache: StatCache, sourcePath: 
   return out;
 }
 
+/** True when the hashed working copy is this manifest's version (the policy's comparison; restore asks it of every commit). */
 export function matchesManifest(hashes: ReadonlyMap<string, string>, manifest: Manifest): boolean {
-  if (manifest.source.kind === 'file') return hashes.size === 1 && manifest.files[0]!.sha256 === [...hashes.values()][0];
-  // Files of reserved folders an older version's commit took along are never listed in a working copy (listSourceFiles skips them).
-  const files = manifest.files.filter((f) => reservedPath(f.path) === null);
-  return hashes.size === files.length && files.every((f) => hashes.get(f.path) === f.sha256);
+  const kind = manifest.source.kind === 'file' && hashes.size === 1 ? 'file' : 'folder';
+  return compareWorkingCopy(committedSide(manifest), { kind, files: [...hashes].map(([p, sha256]) => ({ path: p, sha256 })) }).verdict === 'matches';
+}
+
+/** A commit's files as the working copy should hold them: files of reserved folders an older version took along are never listed in a working copy (listSourceFiles skips them). */
+function committedSide(manifest: Manifest): CommittedSide {
+  return { kind: manifest.source.kind, files: manifest.source.kind === 'file' ? manifest.files : manifest.files.filter((f) => reservedPath(f.path) === null) };
+}
+
+type StatLikeFile = WorkingFile & { readonly st: StatLike };
+
+/** What is at a commit's path now, from stat data only; null when nothing is. */
+export interface LocatedWorkingCopy {
+  readonly commit: CommitId;
+  readonly manifest: Manifest;
+  readonly path: string;
+  readonly absPath: string;
+  readonly kind: 'file' | 'folder';
+  readonly files: readonly StatLikeFile[];
+}
+
+export async function locateWorkingCopy(store: Store, commit: CommitId, manifest: Manifest): Promise<LocatedWorkingCopy | { readonly commit: CommitId; readonly manifest: Manifest; readonly path: string; readonly absPath: string; readonly kind: null }> {
+  const absPath = store.resolveSource(manifest.source.path);
+  const base = { commit, manifest, path: lineKey(store, manifest.source.path), absPath };
+  const listed = await listSourceFiles(absPath).catch(() => null);
+  if (!listed) return { ...base, kind: null };
+  const files: StatLikeFile[] = [];
+  for (const f of listed.files) {
+    const st = await fs.stat(f.abs).catch(() => null); // removed meanwhile: not there
+    if (st) files.push({ ...f, st: { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino } });
+  }
+  return { ...base, kind: listed.kind, files };
+}
+
+/**
+ * The working copy against a commit: stat first; a file whose stat matches
+ * what the stat cache last hashed is judged by that hash; any other file is
+ * hashed when `hash` is set (recorded in the cache), else left unknown
+ * ("probably-changed"). The one comparison status, the app's working-copy
+ * state and its hashing job share.
+ */
+export async function judgeWorkingCopy(
+  located: Awaited<ReturnType<typeof locateWorkingCopy>>, cache: StatCache,
+  how: { readonly hash: boolean; readonly onBytes?: (n: number) => void; readonly signal?: AbortSignal },
+): Promise<PathWorkingCopy> {
+  const base = { path: located.path, absPath: located.absPath, commit: located.commit, kind: located.manifest.source.kind };
+  if (located.kind === null) return { ...base, ...compareWorkingCopy(committedSide(located.manifest), null), state: 'missing', files: 0, bytes: 0 };
+  const files: Array<{ path: string; sha256: string | null }> = [];
+  for (const f of located.files) {
+    if (how.signal?.aborted) throw new WeightlineError('CANCELLED', 'the working-copy check was cancelled; nothing changed');
+    // StatCache.hash trusts an entry only when it is not "racy", else hashes and remembers; a file gone meanwhile is unknown.
+    files.push({ path: f.rel, sha256: how.hash ? await cache.hash(f.abs).catch(() => null) : cache.hint(f.abs, f.st) });
+    if (how.hash) how.onBytes?.(f.st.size);
+  }
+  const compared = compareWorkingCopy(committedSide(located.manifest), { kind: located.kind, files });
+  return {
+    ...base, state: compared.verdict, changes: compared.changes, unknown: compared.unknown,
+    files: located.files.length, bytes: located.files.reduce((s, f) => s + f.st.size, 0),
+  };
+}
+
+/** One path's working copy against a commit (see judgeWorkingCopy). */
+export async function compareWithCommit(store: Store, cache: StatCache, commit: CommitId, manifest: Manifest, how: { readonly hash: boolean; readonly signal?: AbortSignal }): Promise<PathWorkingCopy> {
+  return judgeWorkingCopy(await locateWorkingCopy(store, commit, manifest), cache, how);
+}
+
+/**
+ * Every path that has commits, located against the newest commit of its line
+ * (store/tips.ts), HEAD's path first, then by path. A manifest that cannot be
+ * read leaves its path out (verify names it).
+ */
+export async function locateAllWorkingCopies(store: Store, head: CommitId | null, summaries?: ReadonlyMap<string, CommitSummary>): Promise<Array<Awaited<ReturnType<typeof locateWorkingCopy>>>> {
+  const lines = await currentLines(store, { head, ...(summaries ? { summaries } : {}) });
+  const headKey = head ? [...lines].find(([, id]) => id === head)?.[0] : undefined;
+  const keys = [...lines.keys()].sort((a, b) => (a === headKey ? -1 : b === headKey ? 1 : a < b ? -1 : a > b ? 1 : 0));
+  const out = [];
+  for (const key of keys) {
+    const id = lines.get(key)!;
+    const manifest = await store.readManifest(id).catch(() => null);
+    if (manifest) out.push(await locateWorkingCopy(store, id, manifest));
+  }
+  return out;
+}
+
+/** Every path's working copy (HEAD's first), hashed where stat changed when `hash` is set. */
+export async function compareAllWorkingCopies(store: Store, cache: StatCache, head: CommitId | null, how: { readonly hash: boolean; readonly signal?: AbortSignal }): Promise<PathWorkingCopy[]> {
+  const out: PathWorkingCopy[] = [];
+  for (const located of await locateAllWorkingCopies(store, head)) out.push(await judgeWorkingCopy(located, cache, how));
+  return out;
 }

@@ -323,6 +323,24 @@ export async function readLogIndexFile(dir: string): Promise<Record<string, Comm
   return (await readCache(path.join(dir, 'log-index.json'), LogIndexSchema))?.commits ?? {};
 }
 
+// ---- tips.json ----
+
+const TipsSchema = z.looseObject({ version: z.literal(1), paths: z.record(z.string(), hex64) });
+
+/**
+ * The newest commit of each path's line (docs/STORE-FORMAT.md, "Lines of
+ * history"); undefined when missing or damaged: the lines are then worked out
+ * from the manifests and HEAD, as for a store written before the file existed.
+ */
+export async function readTipsFile(dir: string): Promise<{ readonly paths: Readonly<Record<string, string>> } | undefined> {
+  return readCache(path.join(dir, 'tips.json'), TipsSchema);
+}
+
+export function tipsFileContent(paths: ReadonlyMap<string, string>): string {
+  const sorted = Object.fromEntries([...paths].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return JSON.stringify({ version: 1, paths: sorted }, null, 1) + '\n';
+}
+
 // ---- commits/<id>.json ----
 
 const BlockRefSchema = z.union([z.literal(0), z.tuple([z.union([z.literal(1), z.literal(2)]), count, count, hex32])]);
