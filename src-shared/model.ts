@@ -36,6 +36,12 @@ export interface LogEntry {
    * or both.
    */
   readonly location?: CommitLocation;
+  /**
+   * Present (true) on commits that descend from HEAD: newer versions of HEAD's
+   * line after a restore moved HEAD back. The next commit does not follow
+   * them; it starts a new branch from HEAD.
+   */
+  readonly aheadOfHead?: true;
 }
 
 export type CommitLocation = 'local' | 'remote' | 'both';
@@ -106,6 +112,22 @@ export interface CommitResult {
   readonly fullBytesAdded?: number;
   /** True when every file matched HEAD and no commit was made: id, type and parent are then HEAD's. */
   readonly unchanged?: boolean;
+  /**
+   * What the automatic cleanup after the commit did (autoCleanup on): absent
+   * when it did not run. The commit's raw full parameters may be among what it
+   * freed, so "kept until a cleanup" is said only when it did not run.
+   */
+  readonly autoCleanup?: AutoCleanupReport;
+}
+
+export interface AutoCleanupReport {
+  /** Bytes of full parameters it deleted. */
+  readonly bytesFreed: number;
+  /** CHECKPOINTs it packed, and the bytes packing saved. */
+  readonly packs: number;
+  readonly bytesPackSaved: number;
+  /** Commits whose full parameters it deleted. */
+  readonly commits: readonly CommitId[];
 }
 
 /** What `pin` did: the pin, and the full parameters it rebuilt where a cleanup had removed them. */
@@ -115,6 +137,8 @@ export interface PinResult {
   /** Files whose full parameters were rebuilt through the verified read path and stored again. */
   readonly rebuiltFiles: number;
   readonly rebuiltBytes: number;
+  /** Whether the commit was pinned before this call (a pin of a pinned commit changes nothing). */
+  readonly wasPinned: boolean;
 }
 
 /**
@@ -129,6 +153,8 @@ export type NoteCode =
   | 'HEAD_MOVED'            // HEAD now points to an older commit: the next commit starts a branch from it
   | 'AUTO_CHECKPOINT'       // a commit became a CHECKPOINT by a rule, not by request
   | 'AUTO_CLEANUP'          // autoCleanup ran after a commit
+  | 'NOT_LINKED'            // --link hardlink/symlink asked, but these files were rebuilt and written as copies (no full object to link)
+  | 'REPLACED_COMMITTED'    // the working copy differed from HEAD but a commit holds its bytes: replaced without --force, nothing lost
   | 'OTHER';
 export interface Note {
   readonly code: NoteCode;
@@ -147,7 +173,24 @@ export interface RestoreResult {
   readonly bytes: number;
   readonly link?: LinkReport;
   /** What the user should know: a version rebuilt by another route because an object is damaged, and so on. */
-  readonly notes?: readonly string[];
+  readonly notes?: readonly Note[];
+  /**
+   * Whether HEAD moved (a restore to the commit's own path moves it; one
+   * --to elsewhere never does), from what to what, and how many newer commits
+   * descend from the restored one: with any, the next commit starts a new
+   * branch from it (a HEAD_MOVED note says so).
+   */
+  readonly head: RestoreHead;
+}
+
+export interface RestoreHead {
+  readonly moved: boolean;
+  readonly from: CommitId | null;
+  readonly to: CommitId | null;
+  /** Commits that descend from the restored one (0: it is the tip of its line). */
+  readonly descendants: number;
+  /** The newest of those descendants (where `restore` goes back to), or null. */
+  readonly newestDescendant: CommitId | null;
 }
 
 export interface Progress {

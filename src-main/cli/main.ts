@@ -195,7 +195,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
       const res = await (await ops.restore())(store, ref, { ...(to ? { to } : {}), force: !!o.force, link: o.link, onProgress: p.update, ...signal(), ...(fetchObjects ? { fetchObjects } : {}) });
       p.end();
       if (res.link?.warning) io.stderr.write(`weightline: warning: ${res.link.warning}\n`);
-      for (const n of res.notes ?? []) io.stderr.write(`weightline: note: ${printable(n)}\n`);
+      for (const n of res.notes ?? []) io.stderr.write(`weightline: note: ${printable(n.message)}\n`);
       if (o.json) { json(res); return; }
       out(`Restored ${shortId(res.id)} to ${path.relative(here(), res.target) || '.'} (${res.files} file(s), ${humanBytes(res.bytes)})`);
       const l = res.link;
@@ -303,7 +303,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
         if (o.json) json(pinned ? res : { id: res.id, pinned });
         else if (!pinned) out(`Unpinned ${shortId(res.id)}; the next cleanup may remove its full parameters`);
         else if (res.rebuiltFiles > 0) out(`Pinned ${shortId(res.id)}; a cleanup had removed its full parameters, so they were rebuilt and stored again (${humanBytes(res.rebuiltBytes)}, ${res.rebuiltFiles} file(s), sha256 checked)`);
-        else out(`Pinned ${shortId(res.id)}; cleanup keeps its full parameters`);
+        else out(`${res.wasPinned ? 'Already pinned' : 'Pinned'} ${shortId(res.id)}; cleanup keeps its full parameters`);
       });
   }
 
