@@ -60,9 +60,9 @@ export function formatLog(entries: readonly LogEntry[], head: string | null, loc
     const storage = !e.hasFull ? `rebuilt on demand (chain ${e.chainLength})`
       // The bytes are on disk once, counted for the oldest commit that has them.
       : e.fullBytes === 0 && e.logicalBytes > 0 ? 'full (same bytes as an older commit, 0 B more)'
-      : `full ${humanBytes(e.fullBytes)}`;
+      : `${e.packed ? 'packed' : 'full'} ${humanBytes(e.fullBytes)}`;
     const delta = e.type === 'DELTA' ? `, delta ${humanBytes(e.deltaBytes)}` : '';
-    const tags = [e.id === head ? 'HEAD' : '', e.pinned ? 'pinned' : '', locationTag(locations?.get(e.id))].filter(Boolean).join(', ');
+    const tags = [e.id === head ? 'HEAD' : '', e.pinned ? 'pinned' : '', e.aheadOfHead ? 'ahead of HEAD' : '', locationTag(locations?.get(e.id))].filter(Boolean).join(', ');
     const [first = '', ...more] = e.message.split(/\r?\n/).map(printable);
     if (join) lines.push(join);
     lines.push(`${dot}${shortId(e.id)} ${e.type.padEnd(10)} ${first}${tags ? `  (${tags})` : ''}`);

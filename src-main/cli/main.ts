@@ -157,7 +157,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
         `parent   ${s.parent ?? '(none)'}`,
         `date     ${s.createdAt} (${relativeTime(s.createdAt)})`,
         `path     ${printable(s.path)}`,
-        `size     ${humanBytes(s.logicalBytes)}; on disk: ${s.hasFull ? `full ${humanBytes(s.fullBytes)}` : 'rebuilt on demand'}${s.type === 'DELTA' ? `, delta ${humanBytes(s.deltaBytes)}` : ''}; a restore replays ${s.chainLength} delta(s)`,
+        `size     ${humanBytes(s.logicalBytes)}; on disk: ${s.hasFull ? `${s.packed ? 'packed' : 'full'} ${humanBytes(s.fullBytes)}` : 'rebuilt on demand'}${s.type === 'DELTA' ? `, delta ${humanBytes(s.deltaBytes)}` : ''}; a restore replays ${s.chainLength} delta(s)`,
         '',
         // Every line of the message indented, as git show does: a message's own line never reads as the CLI's.
         ...s.message.split(/\r?\n/u).map((l) => `    ${printable(l)}`.trimEnd()),
@@ -223,7 +223,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
       out([
         `store    ${store.root}`,
         `HEAD     ${s.head ? shortId(s.head) : '(no commits yet)'}${s.path ? `  ${s.path}` : ''}`,
-        `working  ${s.head ? (s.dirty ? 'changed since HEAD (uncommitted)' : 'matches HEAD') : '-'}`,
+        `working  ${s.head ? (s.workingCopy === 'missing' ? 'missing: deleted since HEAD ("weightline restore HEAD" puts it back)' : s.dirty ? 'changed since HEAD' : 'matches HEAD') : '-'}`,
         `storage  ${humanBytes(s.storeBytes)} on disk for ${humanBytes(s.logicalBytes)} of versions${saving}`,
         ...(s.head ? [`copies   ${rawCopiesText(raw)}`] : []),
         ...(where ? [
