@@ -97,6 +97,26 @@ export interface StatusResult {
    * Absent when every link's state is known.
    */
   readonly linksUnconfirmed?: readonly string[];
+  /**
+   * What a cleanup at the store's own keepFullLatest would do, estimated from
+   * the log (cleanup --dry-run proves it): null when the settings, pins or
+   * links cannot be read. Absent from the app's quick status.
+   */
+  readonly cleanup?: CleanupEstimate | null;
+}
+
+export interface CleanupEstimate {
+  /** The setting the estimate is for (the store's own). */
+  readonly keepFullLatest: number;
+  /** Bytes of raw full parameters the cleanup would delete: those of DELTA commits no keep rule holds, not named by a commit that keeps its own. 0 when nothing. */
+  readonly bytesFreeable: number;
+  /** Commits whose full parameters it would delete. */
+  readonly commits: number;
+  /** CHECKPOINTs out of the newest keepFullLatest it would pack (their saving is measured by cleanup --dry-run). */
+  readonly checkpointsToPack: number;
+  /** Bytes of raw (unpacked) full parameters on disk. */
+  readonly rawBytes: number;
+  readonly estimated: true;
 }
 
 export interface CommitResult {

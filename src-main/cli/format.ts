@@ -4,7 +4,7 @@
 // main.ts's writers escape whatever else reaches the terminal.
 
 import { computeLanes, type LaneRow } from '../../src-shared/graph-lanes';
-import type { FileSummary, LogEntry, RepairResult, TensorSummary } from '../../src-shared/model';
+import type { CleanupEstimate, FileSummary, LogEntry, RepairResult, TensorSummary } from '../../src-shared/model';
 import { humanBytes, relativeTime, shortId } from '../../src-shared/format';
 import { printable } from '../../src-shared/printable';
 
@@ -114,4 +114,16 @@ export function formatRepair(r: RepairResult): string {
     ? `all ${r.commits.length} commit(s) intact; nothing to repair`
     : `${r.commits.length} commit(s): ${count('intact')} intact, ${count('repaired')} ${verb}repaired, ${count('restorable')} restorable by another route, ${count('lost')} lost`);
   return lines.join('\n');
+}
+
+/** "raw copies kept for fast restore: 1.2 MB (cleanup at keepFullLatest 2 would free about 600 KB)", for the store's own setting. */
+export function cleanupEstimateText(e: CleanupEstimate): string {
+  const head = `raw copies kept for fast restore: ${humanBytes(e.rawBytes)}`;
+  if (e.rawBytes === 0) return head;
+  const pack = e.checkpointsToPack > 0 ? `pack ${e.checkpointsToPack} CHECKPOINT(s)` : '';
+  const free = e.bytesFreeable > 0 ? `free about ${humanBytes(e.bytesFreeable)}` : '';
+  const would = [free, pack].filter(Boolean).join(' and ');
+  return would
+    ? `${head} (cleanup at keepFullLatest ${e.keepFullLatest} would ${would})`
+    : `${head} (a cleanup at keepFullLatest ${e.keepFullLatest} frees nothing: each is a CHECKPOINT, a branch tip, one of the newest ${e.keepFullLatest} of its line, pinned or linked)`;
 }

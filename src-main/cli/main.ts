@@ -29,7 +29,7 @@ const ops = {
 };
 import { registerDemo } from './demo-command';
 import { installInterrupt, INTERRUPTED, type Interrupt } from './interrupt';
-import { formatFiles, formatLog, formatRepair, humanBytes, relativeTime, shortId } from './format';
+import { cleanupEstimateText, formatFiles, formatLog, formatRepair, humanBytes, relativeTime, shortId } from './format';
 import { progressBar } from './progress';
 import { registerServe } from './serve-command';
 import { locations, registerRemote, remoteHolder, restoreFetcher } from './remote-command';
@@ -123,7 +123,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
       const p = o.json ? progressBar(undefined) : bar();
       const res = await (await ops.commit())(store, path.resolve(here(), target), { message: o.message, checkpoint: !!o.checkpoint, skipUnchanged: !o.allowEmpty, onProgress: p.update, ...signal() });
       p.end();
-      if (o.json) json({ id: res.id, type: res.type, parent: res.parent, logicalBytes: res.logicalBytes, deltaBytes: res.deltaBytes, fullBytesAdded: res.fullBytesAdded ?? 0, unchanged: !!res.unchanged });
+      if (o.json) json({ id: res.id, type: res.type, parent: res.parent, logicalBytes: res.logicalBytes, deltaBytes: res.deltaBytes, fullBytesAdded: res.fullBytesAdded ?? 0, unchanged: !!res.unchanged, ...(res.autoCleanup ? { autoCleanup: res.autoCleanup } : {}) });
       else out(formatCommit(res, o.message));
     });
 
@@ -217,15 +217,16 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
       for (const l of s.links ?? []) out(`restored link ${l.path} (commit ${shortId(l.commit)}): ${linkProblemText(l.problem)}`);
       // Before a cleanup every commit still holds its full parameters, so the store can exceed the versions' size: not a saving.
       const against = againstVersions(s.logicalBytes, s.storeBytes, 1);
+      const cleanable = !s.cleanup || s.cleanup.bytesFreeable > 0 || s.cleanup.checkpointsToPack > 0;
       const saving = s.logicalBytes === 0 ? '' : against.kind === 'over'
-        ? ` (${againstVersionsText(against, 1)}: ${OVER_REASON}; "weightline cleanup --dry-run" shows what it would free)`
+        ? ` (${againstVersionsText(against, 1)}: ${cleanable ? `${OVER_REASON}; "weightline cleanup --dry-run" shows what it would free` : 'the raw copies a cleanup keeps (CHECKPOINTs, branch tips, the newest of each line, pins) and the deltas'})`
         : ` (${againstVersionsText(against, 1)})`;
       out([
         `store    ${store.root}`,
         `HEAD     ${s.head ? shortId(s.head) : '(no commits yet)'}${s.path ? `  ${s.path}` : ''}`,
         `working  ${s.head ? (s.workingCopy === 'missing' ? 'missing: deleted since HEAD ("weightline restore HEAD" puts it back)' : s.dirty ? 'changed since HEAD' : 'matches HEAD') : '-'}`,
         `storage  ${humanBytes(s.storeBytes)} on disk for ${humanBytes(s.logicalBytes)} of versions${saving}`,
-        ...(s.head ? [`copies   ${rawCopiesText(raw)}`] : []),
+        ...(s.head ? [`copies   ${s.cleanup ? cleanupEstimateText(s.cleanup) : rawCopiesText(raw)}`] : []),
         ...(where ? [
           `commits  ${count('local')} local only, ${count('both')} local+remote, ${count('remote')} remote only (restore downloads what it needs)`,
           ...where.remotes.map((x) => `remote   ${x.name} ${x.url}: ${x.listedAt ? `${x.commits} commit(s) when last listed (${relativeTime(x.listedAt)})` : 'not listed yet (push or fetch)'}`),
@@ -412,9 +413,11 @@ function formatCommit(res: CommitResult, message: string): string {
   // A full object the store already held (an older commit's identical bytes) costs nothing again; log counts it for the oldest commit.
   const full = added === 0 ? `full parameters ${humanBytes(res.logicalBytes)}, already in the store (0 B added)` : `full parameters ${humanBytes(added)}`;
   const cost = res.type === 'DELTA'
-    ? `delta ${humanBytes(res.deltaBytes)} (${((res.deltaBytes / Math.max(1, res.logicalBytes)) * 100).toFixed(1)}% of ${humanBytes(res.logicalBytes)})${added > 0 ? `; ${full} kept until a cleanup` : ''}`
+    ? `delta ${humanBytes(res.deltaBytes)} (${((res.deltaBytes / Math.max(1, res.logicalBytes)) * 100).toFixed(1)}% of ${humanBytes(res.logicalBytes)})${added > 0 && !res.autoCleanup?.commits.includes(res.id) ? `; ${full} kept${res.autoCleanup ? '' : ' until a cleanup'}` : ''}`
     : full;
-  return `[${res.type} ${shortId(res.id)}] ${firstLine(message) || '(no message)'}\n  ${cost}`;
+  const auto = res.autoCleanup;
+  const cleaned = auto ? `\n  autoCleanup: freed ${humanBytes(auto.bytesFreed + auto.bytesPackSaved)} (full parameters of ${auto.commits.length} older commit(s)${auto.packs ? `, ${auto.packs} CHECKPOINT(s) packed` : ''})` : '';
+  return `[${res.type} ${shortId(res.id)}] ${firstLine(message) || '(no message)'}\n  ${cost}${cleaned}`;
 }
 
 function firstLine(s: string): string {

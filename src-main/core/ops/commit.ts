@@ -242,11 +242,13 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
       reached.phase = 'landed';
       await cache.save();
       await objectChecker?.save();
-      const result: CommitResult = { id, type: manifest.type, parent: parentId as CommitId | null, logicalBytes: total, deltaBytes: checkpoint ? 0 : deltaBytes, fullBytesAdded, unchanged: false };
+      let result: CommitResult = { id, type: manifest.type, parent: parentId as CommitId | null, logicalBytes: total, deltaBytes: checkpoint ? 0 : deltaBytes, fullBytesAdded, unchanged: false };
       // A training loop that commits every epoch wants the disk kept in check as it goes.
       if (config.autoCleanup) {
         try {
-          await cleanupLocked(store, { signal });
+          // What it did is part of the commit's result: its full parameters may be among what it freed.
+          const done = await cleanupLocked(store, { signal });
+          result = { ...result, autoCleanup: { bytesFreed: done.bytesFreed, packs: done.packs.length, bytesPackSaved: done.bytesPackSaved, commits: done.commits.map((c) => c.id) } };
         } catch (e) {
           throw afterLanding(result, 'the automatic cleanup after it failed (the store may hold more than it needs; run "weightline cleanup" later)', mapFsError(e, errorPath(e, store.dir)));
         }

@@ -1,11 +1,11 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { CommitId, DiffResult, FileSummary, LogEntry, RestoredLinkProblem, ShowResult, StatusResult, TensorSummary } from '../../../src-shared/model';
+import type { CleanupEstimate, CommitId, DiffResult, FileSummary, LogEntry, RestoredLinkProblem, ShowResult, StatusResult, TensorSummary } from '../../../src-shared/model';
 import { encodeFile } from '../codec/encode-file';
 import { openFileSource } from '../rebuild/open';
 import { newestFirst } from '../store/graph';
 import { readPacksOrDamage } from '../store/packs';
-import { aheadOfHead, logEntries, resolveCommit } from '../store/history';
+import { aheadOfHead, indexedGraph, logEntries, resolveCommit } from '../store/history';
 import { linkProblems, linkStillShares, readLinks } from '../store/links';
 import { commitSummaries, summarize, type CommitSummary } from '../store/log-index';
 import { tensorRegions, type Manifest, type ManifestFile, type ManifestTensor } from '../base/manifest';
@@ -252,6 +252,45 @@ export async function status(store: Store): Promise<StatusResult> {
     links = await linkProblems(store, (abs) => cache.hash(abs));
     await cache.save();
   }
-  return { head: head as CommitId | null, storeBytes: await storeBytes(store), logicalBytes, dirty, path: where, links, ...(workingCopy ? { workingCopy } : {}) };
+  return { head: head as CommitId | null, storeBytes: await storeBytes(store), logicalBytes, dirty, path: where, links, ...(workingCopy ? { workingCopy } : {}), cleanup: await cleanupEstimate(store, summaries) };
+}
+
+/**
+ * What a cleanup at the store's own keepFullLatest would free, by its keep
+ * rule (CHECKPOINTs, branch tips, the newest N of each line, pins, linked
+ * objects) applied to the log index: no object is read or proved, so it is an
+ * estimate (a cleanup also keeps what a damaged route still needs). After a
+ * cleanup it is 0, as the dry run says. Null when the settings, pins or links
+ * cannot be read (cleanup refuses then too).
+ */
+export async function cleanupEstimate(store: Store, summaries?: ReadonlyMap<string, CommitSummary>): Promise<CleanupEstimate | null> {
+  let keepFullLatest: number, pins: ReadonlySet<string>, linked: Set<string>;
+  try {
+    keepFullLatest = (await store.readConfig()).keepFullLatest;
+    pins = await store.readPins();
+    linked = new Set(Object.values(await readLinks(store)).map((r) => r.sha256));
+  } catch {
+    return null;
+  }
+  const graph = await indexedGraph(store, summaries);
+  const tips = new Set(graph.tips());
+  const newest = graph.newest(keepFullLatest);
+  const candidates = new Set<string>();
+  let checkpointsToPack = 0;
+  const raw = new Set<string>();
+  for (const c of graph.commits) {
+    if (!graph.hasRawFull(c.id)) continue;
+    for (const f of c.files) raw.add(f.sha256);
+    const held = tips.has(c.id) || newest.has(c.id) || pins.has(c.id) || c.files.some((f) => linked.has(f.sha256));
+    if (c.type === 'CHECKPOINT') { if (!held) checkpointsToPack++; continue; }
+    if (!held) candidates.add(c.id);
+  }
+  // An object a kept commit also names stays (an unchanged config.json shared along the line).
+  const keptObjects = new Set<string>();
+  for (const c of graph.commits) if (!candidates.has(c.id)) for (const f of c.files) keptObjects.add(f.sha256);
+  const freed = new Set<string>();
+  for (const id of candidates) for (const f of graph.get(id)!.files) if (!keptObjects.has(f.sha256)) freed.add(f.sha256);
+  const size = (shas: Iterable<string>): number => [...shas].reduce((s, sha) => s + (graph.objectSize(sha) ?? 0), 0);
+  return { keepFullLatest, bytesFreeable: size(freed), commits: candidates.size, checkpointsToPack, rawBytes: size(raw), estimated: true };
 }
 
