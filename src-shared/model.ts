@@ -70,9 +70,13 @@ export interface ShowResult extends LogEntry {
   readonly files: readonly FileSummary[];
 }
 
+/** The second side of a diff that is the files at the commit's path now, not a commit. */
+export const WORKING = 'WORKING';
+
 export interface DiffResult {
   readonly from: CommitId;
-  readonly to: CommitId;
+  /** A commit, or WORKING: the working copy at the first commit's path. */
+  readonly to: CommitId | typeof WORKING;
   readonly files: readonly FileSummary[];
 }
 

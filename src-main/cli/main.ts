@@ -144,10 +144,10 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
 
   program.command('show')
     .description('show one commit: its files, tensors and change figures')
-    .argument('<commit>', 'commit id (4+ hex characters), HEAD or HEAD~N')
+    .argument('[commit]', 'commit id (4+ hex characters), HEAD, HEAD~N or HEAD^ (default HEAD)')
     .option('--all', 'list unchanged tensors too')
     .option('--json', 'print JSON')
-    .action(async (ref: string, o: { json?: boolean; all?: boolean }) => {
+    .action(async (ref: string | undefined, o: { json?: boolean; all?: boolean }) => {
       const store = await openStore();
       const s = await (await ops.inspect()).show(store, ref);
       if (o.json) { json(s); return; }
@@ -167,15 +167,15 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     });
 
   program.command('diff')
-    .description('per-tensor change figures between two commits')
-    .argument('<from>').argument('<to>')
+    .description('per-tensor change figures between two commits, or a commit and the working copy')
+    .argument('<from>').argument('[to]', 'a commit (default: the files at <from>\'s path now)')
     .option('--all', 'list unchanged tensors too')
     .option('--json', 'print JSON')
-    .action(async (a: string, b: string, o: { json?: boolean; all?: boolean }) => {
+    .action(async (a: string, b: string | undefined, o: { json?: boolean; all?: boolean }) => {
       const store = await openStore();
       const d = await (await ops.inspect()).diff(store, a, b);
       if (o.json) json(d);
-      else out(`diff ${shortId(d.from)} → ${shortId(d.to)}\n${formatFiles(d.files, !o.all)}`);
+      else out(`diff ${shortId(d.from)} → ${d.to === 'WORKING' ? 'working copy' : shortId(d.to)}\n${formatFiles(d.files, !o.all)}`);
     });
 
   program.command('restore')

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { WeightlineError, type ErrorCode } from '../../../src-shared/errors';
+import { clause } from '../../../src-shared/printable';
 import type { CommitId, CommitResult, ProgressListener } from '../../../src-shared/model';
 import { DeltaWriter } from '../codec/delta-writer';
 import { DELTA_ENCODING } from '../codec/encoding';
@@ -359,8 +360,8 @@ function fileOf(e: unknown): string | undefined {
 
 /** An error's own words, without the "file: " prefix WeightlineError adds. */
 function reason(e: unknown): string {
-  if (e instanceof WeightlineError) return e.file && e.message.startsWith(`${e.file}: `) ? e.message.slice(e.file.length + 2) : e.message;
-  return e instanceof Error ? `internal error (a bug, please report it): ${e.message}` : String(e);
+  if (e instanceof WeightlineError) return clause(e.file && e.message.startsWith(`${e.file}: `) ? e.message.slice(e.file.length + 2) : e.message);
+  return clause(e instanceof Error ? `internal error (a bug, please report it): ${e.message}` : String(e));
 }
 
 /** A failure before the commit point: the store is as it was, and a full or read-only disk's error says so. */

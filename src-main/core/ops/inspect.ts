@@ -10,7 +10,12 @@ import { linkProblems, linkStillShares, readLinks } from '../store/links';
 import { commitSummaries, summarize, type CommitSummary } from '../store/log-index';
 import { tensorRegions, type Manifest, type ManifestFile, type ManifestTensor } from '../base/manifest';
 import type { Store } from '../store/store';
-import { matchesManifest, StatCache, workingHashes } from './working-copy';
+import { WeightlineError } from '../../../src-shared/errors';
+import { WORKING } from '../../../src-shared/model';
+import { quote, reservedPath } from '../base/manifest-paths';
+import { readLayout } from '../formats/detect';
+import { FullSource } from '../rebuild/source';
+import { listSourceFiles, matchesManifest, StatCache, workingHashes } from './working-copy';
 
 // Read-only questions: log, show, diff, status. None of them takes the lock.
 
@@ -38,7 +43,7 @@ export async function log(store: Store, summaries?: ReadonlyMap<string, CommitSu
  * index: one read, or the caller's copy) and the stats of the objects its own
  * line of history names, never by building the whole log.
  */
-export async function show(store: Store, ref: string, summaries?: ReadonlyMap<string, CommitSummary>): Promise<ShowResult> {
+export async function show(store: Store, ref = 'HEAD', summaries?: ReadonlyMap<string, CommitSummary>): Promise<ShowResult> {
   const id = await resolveCommit(store, ref);
   const entry = await logEntry(store, id, summaries ?? (await commitSummaries(store)));
   const manifest = await store.readManifest(id);
@@ -103,8 +108,13 @@ export async function logEntry(store: Store, id: CommitId, summaries: ReadonlyMa
   };
 }
 
-/** Change figures between any two commits; a commit and its parent reuse the figures stored at commit time. */
-export async function diff(store: Store, fromRef: string, toRef: string): Promise<DiffResult> {
+/**
+ * Change figures between any two commits; a commit and its parent reuse the
+ * figures stored at commit time. With `WORKING` as the second ref (what the
+ * CLI passes when given one commit), against the files at the commit's path now.
+ */
+export async function diff(store: Store, fromRef: string, toRef: string = WORKING): Promise<DiffResult> {
+  if (toRef === WORKING) return diffWorking(store, fromRef);
   const from = await resolveCommit(store, fromRef);
   const to = await resolveCommit(store, toRef);
   const a = await store.readManifest(from);
@@ -129,6 +139,46 @@ export async function diff(store: Store, fromRef: string, toRef: string): Promis
     }
   }
   return { from, to, files: [...files, ...removedFiles(a, b)] };
+}
+
+/**
+ * A commit against the files at its path now: unchanged files by their hash
+ * (from the stat cache where the stat is unchanged), changed ones parsed and
+ * diffed tensor by tensor against the commit's version; nothing is written.
+ */
+export async function diffWorking(store: Store, ref: string): Promise<DiffResult> {
+  const from = await resolveCommit(store, ref);
+  const a = await store.readManifest(from);
+  const abs = store.resolveSource(a.source.path);
+  const cache = await StatCache.load(store);
+  const here = await workingHashes(store, cache, a.source.path);
+  if (!here) throw new WeightlineError('NOT_FOUND', `nothing is at ${quote(a.source.path)}, the path commit ${from.slice(0, 12)} records; "weightline restore ${from.slice(0, 12)}" puts it back`, abs);
+  const { kind, files: working } = await listSourceFiles(abs);
+  const files: FileSummary[] = [];
+  for (const w of working) {
+    const sha256 = here.get(w.rel)!;
+    const base = a.source.kind === 'file' && kind === 'file' ? a.files[0] : a.files.find((x) => x.path === w.rel);
+    const layout = await readLayout(w.abs);
+    const tensors = layout.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, length: t.length }));
+    const summary = (status: FileSummary['status'], t: readonly TensorSummary[]): FileSummary => ({ path: w.rel, bytes: layout.size, sha256, format: layout.format, status, tensors: t });
+    if (!base) { files.push(summary('added', tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, bytes: t.length, status: 'added', changedFraction: null, maxAbsDiff: null, relChange: null })))); continue; }
+    if (base.sha256 === sha256) {
+      files.push(fileSummary(base, base.tensors.map((t) => ({ ...t, status: 'unchanged' as const, changedFraction: 0, relChange: t.relChange === null ? null : 0, maxAbsDiff: t.maxAbsDiff === null ? null : 0 })), [], 'unchanged'));
+      continue;
+    }
+    const oldSource = await openFileSource(store, from, base);
+    const newSource = new FullSource(w.abs, { bytes: layout.size, tensors: layout.tensors }, w.rel);
+    try {
+      const encoded = await encodeFile(newSource, layout.tensors, { source: oldSource, path: base.path, tensors: base.tensors }, { writer: null });
+      files.push({ ...summary(encoded.status, [...encoded.tensors.map(tensorSummary), ...encoded.removedTensors.map(removedSummary)]) });
+    } finally {
+      await oldSource.close();
+      await newSource.close();
+    }
+  }
+  await cache.save();
+  const gone = a.source.kind === 'folder' && kind === 'folder' ? a.files.filter((f) => !here.has(f.path) && reservedPath(f.path) === null) : [];
+  return { from, to: WORKING, files: [...files, ...gone.map((f) => fileSummary(f, [], f.tensors.map((t) => t.name), 'removed'))] };
 }
 
 function removedFiles(a: Manifest, b: Manifest): FileSummary[] {

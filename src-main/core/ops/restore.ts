@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
+import { clause } from '../../../src-shared/printable';
 import type { CommitId, LinkMode, Note, ProgressListener, RestoreHead, RestoreResult } from '../../../src-shared/model';
 import type { FileSource } from '../base/file-source';
 import { readVersion, type VerifiedRead } from '../rebuild/open';
@@ -106,7 +107,7 @@ async function refuseOutsideTarget(store: Store, id: CommitId, src: string): Pro
   try {
     fetched = await readFetchedOutsideFile(store.dir);
   } catch (e) {
-    throw new WeightlineError('UNSAFE_PATH', `commit ${id.slice(0, 12)} records its path as ${quote(src)}, outside the store's folder ${store.root}, and the record of commits fetched from remotes cannot be read (${(e as Error).message}); ${withTo}`);
+    throw new WeightlineError('UNSAFE_PATH', `commit ${id.slice(0, 12)} records its path as ${quote(src)}, outside the store's folder ${store.root}, and the record of commits fetched from remotes cannot be read (${clause((e as Error).message)}); ${withTo}`);
   }
   if (fetched.has(id)) {
     throw new WeightlineError('UNSAFE_PATH', `commit ${id.slice(0, 12)} came from a remote and records its path as ${quote(src)}, outside the store's folder ${store.root}; a remote's commit never chooses where on this machine it is written: ${withTo}`);
