@@ -98,7 +98,7 @@ describe('weightline init', () => {
     await fs.mkdir(sub, { recursive: true });
     const r = await run(sub, 'init');
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`weightline: error: ${sub} is inside the Weightline store at ${dir}; commit files here into that store (\`weightline commit runs/exp1/...\`), or run \`weightline init --nested\` to make a separate store inside it anyway\n`);
+    expect(r.stderr).toBe(`weightline: error: ${sub} is inside the Weightline store at ${dir}; commit files here into that store (from this folder, \`weightline commit <file>\`: the store records it under runs/exp1/), or run \`weightline init --nested\` to make a separate store inside it anyway\n`);
     expect(existsSync(path.join(sub, '.weightline'))).toBe(false);
     expect(JSON.parse(await ok(sub, 'init', '--nested', '--json'))).toEqual({ root: sub, outcome: 'created' });
     // Once there, it is a store like any other.
