@@ -302,7 +302,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
         const res = await (await ops.pin())(await openStore(), ref, pinned, { onProgress: p.update, ...signal() });
         p.end();
         if (o.json) json(pinned ? res : { id: res.id, pinned });
-        else if (!pinned) out(`Unpinned ${shortId(res.id)}; the next cleanup may remove its full parameters`);
+        else if (!pinned) out(res.wasPinned ? `Unpinned ${shortId(res.id)}; the next cleanup may remove its full parameters` : `${shortId(res.id)} was not pinned; nothing changed`);
         else if (res.rebuiltFiles > 0) out(`Pinned ${shortId(res.id)}; a cleanup had removed its full parameters, so they were rebuilt and stored again (${humanBytes(res.rebuiltBytes)}, ${res.rebuiltFiles} file(s), sha256 checked)`);
         else out(`${res.wasPinned ? 'Already pinned' : 'Pinned'} ${shortId(res.id)}; cleanup keeps its full parameters`);
       });
