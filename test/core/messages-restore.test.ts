@@ -4,6 +4,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { main } from '../../src-main/cli/main';
 import { cleanup } from '../../src-main/core/ops/cleanup';
 import { commit } from '../../src-main/core/ops/commit';
 import { log } from '../../src-main/core/ops/inspect';
@@ -173,6 +174,10 @@ describe('pin says what it changed', () => {
     expect((await listPins(h.store)).map((e) => e.id)).toEqual([h.ids[0]]);
     expect(await pin(h.store, h.ids[0]!, false)).toMatchObject({ pinned: false, wasPinned: true });
     expect(await listPins(h.store)).toEqual([]);
+    let stdout = '';
+    const code = await main(['unpin', h.ids[0]!], { cwd: h.root, stdout: { write: (s: string) => (stdout += s) }, stderr: { write: () => true } });
+    expect(code).toBe(0);
+    expect(stdout).toBe(`${h.ids[0]!.slice(0, 12)} was not pinned; nothing changed\n`);
   });
 });
 
