@@ -248,8 +248,11 @@ async function guardWorkingCopy(
   for (const c of graph.commits) for (const f of c.files) held.add(f.sha256);
   const blocking = overwritten.filter((f) => !held.has(f.sha256));
   if (blocking.length > 0 && !force) {
-    const names = blocking.slice(0, 5).map((f) => quote(single ? path.basename(target) : f.path)).join(', ') + (blocking.length > 5 ? ` and ${blocking.length - 5} more` : '');
-    throw new WeightlineError('DIRTY', `${names} ${blocking.length === 1 ? 'holds' : 'hold'} changes that no commit has, and this restore would overwrite ${blocking.length === 1 ? 'it' : 'them'}; ${keepAdvice(store, target)}, or restore with --force to overwrite ${blocking.length === 1 ? 'it' : 'them'}`, target);
+    // A single-file version whose place holds a folder names the place once (writing there then fails as DIRTY anyway).
+    const named = [...new Set(blocking.map((f) => (single ? path.basename(target) : f.path)))];
+    const names = named.slice(0, 5).map(quote).join(', ') + (named.length > 5 ? ` and ${named.length - 5} more` : '');
+    const one = named.length === 1;
+    throw new WeightlineError('DIRTY', `${names} ${one ? 'holds' : 'hold'} changes that no commit has, and this restore would overwrite ${one ? 'it' : 'them'}; ${keepAdvice(store, target)}, or restore with --force to overwrite ${one ? 'it' : 'them'}`, target);
   }
   // The version that is there (HEAD's first), whose files a folder restore may remove: every one of them is committed.
   const headId = await store.readHead().catch(() => null);
