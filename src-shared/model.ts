@@ -36,6 +36,12 @@ export interface LogEntry {
    * or both.
    */
   readonly location?: CommitLocation;
+  /**
+   * Present (true) on commits that descend from HEAD: newer versions of HEAD's
+   * line after a restore moved HEAD back. The next commit does not follow
+   * them; it starts a new branch from HEAD.
+   */
+  readonly aheadOfHead?: true;
 }
 
 export type CommitLocation = 'local' | 'remote' | 'both';
@@ -64,9 +70,13 @@ export interface ShowResult extends LogEntry {
   readonly files: readonly FileSummary[];
 }
 
+/** The second side of a diff that is the files at the commit's path now, not a commit. */
+export const WORKING = 'WORKING';
+
 export interface DiffResult {
   readonly from: CommitId;
-  readonly to: CommitId;
+  /** A commit, or WORKING: the working copy at the first commit's path. */
+  readonly to: CommitId | typeof WORKING;
   readonly files: readonly FileSummary[];
 }
 
@@ -98,6 +108,26 @@ export interface StatusResult {
    * Absent when every link's state is known.
    */
   readonly linksUnconfirmed?: readonly string[];
+  /**
+   * What a cleanup at the store's own keepFullLatest would do, estimated from
+   * the log (cleanup --dry-run proves it): null when the settings, pins or
+   * links cannot be read. Absent from the app's quick status.
+   */
+  readonly cleanup?: CleanupEstimate | null;
+}
+
+export interface CleanupEstimate {
+  /** The setting the estimate is for (the store's own). */
+  readonly keepFullLatest: number;
+  /** Bytes of raw full parameters the cleanup would delete: those of DELTA commits no keep rule holds, not named by a commit that keeps its own. 0 when nothing. */
+  readonly bytesFreeable: number;
+  /** Commits whose full parameters it would delete. */
+  readonly commits: number;
+  /** CHECKPOINTs out of the newest keepFullLatest it would pack (their saving is measured by cleanup --dry-run). */
+  readonly checkpointsToPack: number;
+  /** Bytes of raw (unpacked) full parameters on disk. */
+  readonly rawBytes: number;
+  readonly estimated: true;
 }
 
 /** One file of a working copy that differs from its commit (src-shared/policy/working-copy.ts decides). */
@@ -142,6 +172,22 @@ export interface CommitResult {
   readonly fullBytesAdded?: number;
   /** True when every file matched the newest commit of the path's line and no commit was made: id, type and parent are then that commit's (HEAD does not move). */
   readonly unchanged?: boolean;
+  /**
+   * What the automatic cleanup after the commit did (autoCleanup on): absent
+   * when it did not run. The commit's raw full parameters may be among what it
+   * freed, so "kept until a cleanup" is said only when it did not run.
+   */
+  readonly autoCleanup?: AutoCleanupReport;
+}
+
+export interface AutoCleanupReport {
+  /** Bytes of full parameters it deleted. */
+  readonly bytesFreed: number;
+  /** CHECKPOINTs it packed, and the bytes packing saved. */
+  readonly packs: number;
+  readonly bytesPackSaved: number;
+  /** Commits whose full parameters it deleted. */
+  readonly commits: readonly CommitId[];
 }
 
 /** What `pin` did: the pin, and the full parameters it rebuilt where a cleanup had removed them. */
@@ -151,6 +197,8 @@ export interface PinResult {
   /** Files whose full parameters were rebuilt through the verified read path and stored again. */
   readonly rebuiltFiles: number;
   readonly rebuiltBytes: number;
+  /** Whether the commit was pinned before this call (a pin of a pinned commit changes nothing). */
+  readonly wasPinned: boolean;
 }
 
 /**
@@ -165,6 +213,8 @@ export type NoteCode =
   | 'HEAD_MOVED'            // HEAD now points to an older commit: the next commit starts a branch from it
   | 'AUTO_CHECKPOINT'       // a commit became a CHECKPOINT by a rule, not by request
   | 'AUTO_CLEANUP'          // autoCleanup ran after a commit
+  | 'NOT_LINKED'            // --link hardlink/symlink asked, but these files were rebuilt and written as copies (no full object to link)
+  | 'REPLACED_COMMITTED'    // the working copy differed from HEAD but a commit holds its bytes: replaced without --force, nothing lost
   | 'OTHER';
 export interface Note {
   readonly code: NoteCode;
@@ -183,7 +233,24 @@ export interface RestoreResult {
   readonly bytes: number;
   readonly link?: LinkReport;
   /** What the user should know: a version rebuilt by another route because an object is damaged, and so on. */
-  readonly notes?: readonly string[];
+  readonly notes?: readonly Note[];
+  /**
+   * Whether HEAD moved (a restore to the commit's own path moves it; one
+   * --to elsewhere never does), from what to what, and how many newer commits
+   * descend from the restored one: with any, the next commit starts a new
+   * branch from it (a HEAD_MOVED note says so).
+   */
+  readonly head: RestoreHead;
+}
+
+export interface RestoreHead {
+  readonly moved: boolean;
+  readonly from: CommitId | null;
+  readonly to: CommitId | null;
+  /** Commits that descend from the restored one (0: it is the tip of its line). */
+  readonly descendants: number;
+  /** The newest of those descendants (where `restore` goes back to), or null. */
+  readonly newestDescendant: CommitId | null;
 }
 
 export interface Progress {

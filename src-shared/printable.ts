@@ -36,3 +36,11 @@ export function jsonText(v: unknown, indent?: number): string {
   // Outside strings JSON is ASCII, so every match is inside a string, where \uXXXX means the same character.
   return (JSON.stringify(v, null, indent) ?? 'null').replace(CONTROL_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/**
+ * Another error's message as a clause of a longer sentence: without its own
+ * closing full stop, so joining it with "; what next" never reads ".;".
+ */
+export function clause(s: string): string {
+  return s.replace(/\s+$/u, '').replace(/(?<!\.)\.$/u, '');
+}

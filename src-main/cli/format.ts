@@ -4,7 +4,7 @@
 // main.ts's writers escape whatever else reaches the terminal.
 
 import { computeLanes, type LaneRow } from '../../src-shared/graph-lanes';
-import type { FileSummary, LogEntry, RepairResult, TensorSummary } from '../../src-shared/model';
+import type { CleanupEstimate, FileSummary, LogEntry, RepairResult, TensorSummary } from '../../src-shared/model';
 import { humanBytes, relativeTime, shortId } from '../../src-shared/format';
 import { printable } from '../../src-shared/printable';
 
@@ -60,9 +60,9 @@ export function formatLog(entries: readonly LogEntry[], head: string | null, loc
     const storage = !e.hasFull ? `rebuilt on demand (chain ${e.chainLength})`
       // The bytes are on disk once, counted for the oldest commit that has them.
       : e.fullBytes === 0 && e.logicalBytes > 0 ? 'full (same bytes as an older commit, 0 B more)'
-      : `full ${humanBytes(e.fullBytes)}`;
+      : `${e.packed ? 'packed' : 'full'} ${humanBytes(e.fullBytes)}`;
     const delta = e.type === 'DELTA' ? `, delta ${humanBytes(e.deltaBytes)}` : '';
-    const tags = [e.id === head ? 'HEAD' : '', e.pinned ? 'pinned' : '', locationTag(locations?.get(e.id))].filter(Boolean).join(', ');
+    const tags = [e.id === head ? 'HEAD' : '', e.pinned ? 'pinned' : '', e.aheadOfHead ? 'ahead of HEAD' : '', locationTag(locations?.get(e.id))].filter(Boolean).join(', ');
     const [first = '', ...more] = e.message.split(/\r?\n/).map(printable);
     if (join) lines.push(join);
     lines.push(`${dot}${shortId(e.id)} ${e.type.padEnd(10)} ${first}${tags ? `  (${tags})` : ''}`);
@@ -114,4 +114,16 @@ export function formatRepair(r: RepairResult): string {
     ? `all ${r.commits.length} commit(s) intact; nothing to repair`
     : `${r.commits.length} commit(s): ${count('intact')} intact, ${count('repaired')} ${verb}repaired, ${count('restorable')} restorable by another route, ${count('lost')} lost`);
   return lines.join('\n');
+}
+
+/** "raw copies kept for fast restore: 1.2 MB (cleanup at keepFullLatest 2 would free about 600 KB)", for the store's own setting. */
+export function cleanupEstimateText(e: CleanupEstimate): string {
+  const head = `raw copies kept for fast restore: ${humanBytes(e.rawBytes)}`;
+  if (e.rawBytes === 0) return head;
+  const pack = e.checkpointsToPack > 0 ? `pack ${e.checkpointsToPack} CHECKPOINT(s)` : '';
+  const free = e.bytesFreeable > 0 ? `free about ${humanBytes(e.bytesFreeable)}` : '';
+  const would = [free, pack].filter(Boolean).join(' and ');
+  return would
+    ? `${head} (cleanup at keepFullLatest ${e.keepFullLatest} would ${would})`
+    : `${head} (a cleanup at keepFullLatest ${e.keepFullLatest} frees nothing: each is a CHECKPOINT, a branch tip, one of the newest ${e.keepFullLatest} of its line, pinned or linked)`;
 }

@@ -29,7 +29,7 @@ const ops = {
 };
 import { registerDemo } from './demo-command';
 import { installInterrupt, INTERRUPTED, type Interrupt } from './interrupt';
-import { formatFiles, formatLog, formatRepair, humanBytes, relativeTime, shortId } from './format';
+import { cleanupEstimateText, formatFiles, formatLog, formatRepair, humanBytes, relativeTime, shortId } from './format';
 import { progressBar } from './progress';
 import { workingLines } from './working-words';
 import { registerServe } from './serve-command';
@@ -124,7 +124,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
       const p = o.json ? progressBar(undefined) : bar();
       const res = await (await ops.commit())(store, path.resolve(here(), target), { message: o.message, checkpoint: !!o.checkpoint, skipUnchanged: !o.allowEmpty, onProgress: p.update, ...signal() });
       p.end();
-      if (o.json) json({ id: res.id, type: res.type, parent: res.parent, logicalBytes: res.logicalBytes, deltaBytes: res.deltaBytes, fullBytesAdded: res.fullBytesAdded ?? 0, unchanged: !!res.unchanged });
+      if (o.json) json({ id: res.id, type: res.type, parent: res.parent, logicalBytes: res.logicalBytes, deltaBytes: res.deltaBytes, fullBytesAdded: res.fullBytesAdded ?? 0, unchanged: !!res.unchanged, ...(res.autoCleanup ? { autoCleanup: res.autoCleanup } : {}) });
       else out(formatCommit(res, o.message));
     });
 
@@ -146,10 +146,10 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
 
   program.command('show')
     .description('show one commit: its files, tensors and change figures')
-    .argument('<commit>', 'commit id (4+ hex characters), HEAD or HEAD~N')
+    .argument('[commit]', 'commit id (4+ hex characters), HEAD, HEAD~N or HEAD^ (default HEAD)')
     .option('--all', 'list unchanged tensors too')
     .option('--json', 'print JSON')
-    .action(async (ref: string, o: { json?: boolean; all?: boolean }) => {
+    .action(async (ref: string | undefined, o: { json?: boolean; all?: boolean }) => {
       const store = await openStore();
       const s = await (await ops.inspect()).show(store, ref);
       if (o.json) { json(s); return; }
@@ -159,7 +159,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
         `parent   ${s.parent ?? '(none)'}`,
         `date     ${s.createdAt} (${relativeTime(s.createdAt)})`,
         `path     ${printable(s.path)}`,
-        `size     ${humanBytes(s.logicalBytes)}; on disk: ${s.hasFull ? `full ${humanBytes(s.fullBytes)}` : 'rebuilt on demand'}${s.type === 'DELTA' ? `, delta ${humanBytes(s.deltaBytes)}` : ''}; a restore replays ${s.chainLength} delta(s)`,
+        `size     ${humanBytes(s.logicalBytes)}; on disk: ${s.hasFull ? `${s.packed ? 'packed' : 'full'} ${humanBytes(s.fullBytes)}` : 'rebuilt on demand'}${s.type === 'DELTA' ? `, delta ${humanBytes(s.deltaBytes)}` : ''}; a restore replays ${s.chainLength} delta(s)`,
         '',
         // Every line of the message indented, as git show does: a message's own line never reads as the CLI's.
         ...s.message.split(/\r?\n/u).map((l) => `    ${printable(l)}`.trimEnd()),
@@ -169,15 +169,15 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     });
 
   program.command('diff')
-    .description('per-tensor change figures between two commits')
-    .argument('<from>').argument('<to>')
+    .description('per-tensor change figures between two commits, or a commit and the working copy')
+    .argument('<from>').argument('[to]', 'a commit (default: the files at <from>\'s path now)')
     .option('--all', 'list unchanged tensors too')
     .option('--json', 'print JSON')
-    .action(async (a: string, b: string, o: { json?: boolean; all?: boolean }) => {
+    .action(async (a: string, b: string | undefined, o: { json?: boolean; all?: boolean }) => {
       const store = await openStore();
       const d = await (await ops.inspect()).diff(store, a, b);
       if (o.json) json(d);
-      else out(`diff ${shortId(d.from)} → ${shortId(d.to)}\n${formatFiles(d.files, !o.all)}`);
+      else out(`diff ${shortId(d.from)} → ${d.to === 'WORKING' ? 'working copy' : shortId(d.to)}\n${formatFiles(d.files, !o.all)}`);
     });
 
   program.command('restore')
@@ -197,7 +197,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
       const res = await (await ops.restore())(store, ref, { ...(to ? { to } : {}), force: !!o.force, link: o.link, onProgress: p.update, ...signal(), ...(fetchObjects ? { fetchObjects } : {}) });
       p.end();
       if (res.link?.warning) io.stderr.write(`weightline: warning: ${res.link.warning}\n`);
-      for (const n of res.notes ?? []) io.stderr.write(`weightline: note: ${printable(n)}\n`);
+      for (const n of res.notes ?? []) io.stderr.write(`weightline: note: ${printable(n.message)}\n`);
       if (o.json) { json(res); return; }
       out(`Restored ${shortId(res.id)} to ${path.relative(here(), res.target) || '.'} (${res.files} file(s), ${humanBytes(res.bytes)})`);
       const l = res.link;
@@ -219,15 +219,16 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
       for (const l of s.links ?? []) out(`restored link ${l.path} (commit ${shortId(l.commit)}): ${linkProblemText(l.problem)}`);
       // Before a cleanup every commit still holds its full parameters, so the store can exceed the versions' size: not a saving.
       const against = againstVersions(s.logicalBytes, s.storeBytes, 1);
+      const cleanable = !s.cleanup || s.cleanup.bytesFreeable > 0 || s.cleanup.checkpointsToPack > 0;
       const saving = s.logicalBytes === 0 ? '' : against.kind === 'over'
-        ? ` (${againstVersionsText(against, 1)}: ${OVER_REASON}; "weightline cleanup --dry-run" shows what it would free)`
+        ? ` (${againstVersionsText(against, 1)}: ${cleanable ? `${OVER_REASON}; "weightline cleanup --dry-run" shows what it would free` : 'the raw copies a cleanup keeps (CHECKPOINTs, branch tips, the newest of each line, pins) and the deltas'})`
         : ` (${againstVersionsText(against, 1)})`;
       out([
         `store    ${store.root}`,
         `HEAD     ${s.head ? shortId(s.head) : '(no commits yet)'}${s.path ? `  ${s.path}` : ''}`,
         ...workingLines(s),
         `storage  ${humanBytes(s.storeBytes)} on disk for ${humanBytes(s.logicalBytes)} of versions${saving}`,
-        ...(s.head ? [`copies   ${rawCopiesText(raw)}`] : []),
+        ...(s.head ? [`copies   ${s.cleanup ? cleanupEstimateText(s.cleanup) : rawCopiesText(raw)}`] : []),
         ...(where ? [
           `commits  ${count('local')} local only, ${count('both')} local+remote, ${count('remote')} remote only (restore downloads what it needs)`,
           ...where.remotes.map((x) => `remote   ${x.name} ${x.url}: ${x.listedAt ? `${x.commits} commit(s) when last listed (${relativeTime(x.listedAt)})` : 'not listed yet (push or fetch)'}`),
@@ -303,9 +304,9 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
         const res = await (await ops.pin())(await openStore(), ref, pinned, { onProgress: p.update, ...signal() });
         p.end();
         if (o.json) json(pinned ? res : { id: res.id, pinned });
-        else if (!pinned) out(`Unpinned ${shortId(res.id)}; the next cleanup may remove its full parameters`);
+        else if (!pinned) out(res.wasPinned ? `Unpinned ${shortId(res.id)}; the next cleanup may remove its full parameters` : `${shortId(res.id)} was not pinned; nothing changed`);
         else if (res.rebuiltFiles > 0) out(`Pinned ${shortId(res.id)}; a cleanup had removed its full parameters, so they were rebuilt and stored again (${humanBytes(res.rebuiltBytes)}, ${res.rebuiltFiles} file(s), sha256 checked)`);
-        else out(`Pinned ${shortId(res.id)}; cleanup keeps its full parameters`);
+        else out(`${res.wasPinned ? 'Already pinned' : 'Pinned'} ${shortId(res.id)}; cleanup keeps its full parameters`);
       });
   }
 
@@ -414,9 +415,11 @@ function formatCommit(res: CommitResult, message: string): string {
   // A full object the store already held (an older commit's identical bytes) costs nothing again; log counts it for the oldest commit.
   const full = added === 0 ? `full parameters ${humanBytes(res.logicalBytes)}, already in the store (0 B added)` : `full parameters ${humanBytes(added)}`;
   const cost = res.type === 'DELTA'
-    ? `delta ${humanBytes(res.deltaBytes)} (${((res.deltaBytes / Math.max(1, res.logicalBytes)) * 100).toFixed(1)}% of ${humanBytes(res.logicalBytes)})${added > 0 ? `; ${full} kept until a cleanup` : ''}`
+    ? `delta ${humanBytes(res.deltaBytes)} (${((res.deltaBytes / Math.max(1, res.logicalBytes)) * 100).toFixed(1)}% of ${humanBytes(res.logicalBytes)})${added > 0 && !res.autoCleanup?.commits.includes(res.id) ? `; ${full} kept${res.autoCleanup ? '' : ' until a cleanup'}` : ''}`
     : full;
-  return `[${res.type} ${shortId(res.id)}] ${firstLine(message) || '(no message)'}\n  ${cost}`;
+  const auto = res.autoCleanup;
+  const cleaned = auto ? `\n  autoCleanup: freed ${humanBytes(auto.bytesFreed + auto.bytesPackSaved)} (full parameters of ${auto.commits.length} older commit(s)${auto.packs ? `, ${auto.packs} CHECKPOINT(s) packed` : ''})` : '';
+  return `[${res.type} ${shortId(res.id)}] ${firstLine(message) || '(no message)'}\n  ${cost}${cleaned}`;
 }
 
 function firstLine(s: string): string {

@@ -116,7 +116,7 @@ export function registerRemote(program: Command, ctx: RemoteCommandContext): voi
         try {
           const done = await restore(store, head, { onProgress: p.update, ...ctx.signal(), fetchObjects: await api.remoteObjectFetcher(store, { onProgress: p.update }) });
           restored = path.relative(store.root, done.target) || '.';
-          notes.push(...(done.notes ?? []));
+          notes.push(...(done.notes ?? []).map((n) => n.message));
         } catch (e) {
           // Restore's own rule (docs/STORE-FORMAT.md, "Path rules"): a remote's commit never chooses where on this
           // machine it is written, so one recorded outside the store asks for --to. The clone itself stands.

@@ -122,7 +122,7 @@ describe.each(transports)('repair and damage over $name', (transport) => {
     const to = path.join(scratch(), 'out.safetensors');
     const restored = await run<RestoreResult>({ kind: 'restore', commit: ids[0]!, to, link: 'copy' });
     expect(restored.event.state).toBe('done');
-    expect(restored.value.notes?.join('\n')).toMatch(/damaged/);
+    expect(restored.value.notes?.map((n) => n.message).join('\n')).toMatch(/damaged/);
     expect(await sha256Of(to)).toBe(sha);
 
     const objects = path.join(root, '.weightline', 'objects');

@@ -98,7 +98,7 @@ describe('weightline init', () => {
     await fs.mkdir(sub, { recursive: true });
     const r = await run(sub, 'init');
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`weightline: error: ${sub} is inside the Weightline store at ${dir}; commit files here into that store (\`weightline commit runs/exp1/...\`), or run \`weightline init --nested\` to make a separate store inside it anyway\n`);
+    expect(r.stderr).toBe(`weightline: error: ${sub} is inside the Weightline store at ${dir}; commit files here into that store (from this folder, \`weightline commit <file>\`: the store records it under runs/exp1/), or run \`weightline init --nested\` to make a separate store inside it anyway\n`);
     expect(existsSync(path.join(sub, '.weightline'))).toBe(false);
     expect(JSON.parse(await ok(sub, 'init', '--nested', '--json'))).toEqual({ root: sub, outcome: 'created' });
     // Once there, it is a store like any other.
@@ -297,8 +297,9 @@ describe('pin and cleanup', () => {
     const out = await ok(dir, 'pin', 'HEAD~2');
     expect(out).toMatch(new RegExp(`^Pinned ${pruned.id.slice(0, 12)}; a cleanup had removed its full parameters, so they were rebuilt and stored again \\(16\\.\\d KB, 1 file\\(s\\), sha256 checked\\)\\n$`));
     expect(JSON.parse(await ok(dir, 'show', 'HEAD~2', '--json'))).toMatchObject({ hasFull: true, pinned: true, chainLength: 0 });
-    expect(await ok(dir, 'pin', 'HEAD~2')).toMatch(/^Pinned [0-9a-f]{12}; cleanup keeps its full parameters\n$/);
-    expect(JSON.parse(await ok(dir, 'pin', 'HEAD~2', '--json'))).toEqual({ id: pruned.id, pinned: true, rebuiltFiles: 0, rebuiltBytes: 0 });
+    // Pinned already: it says so rather than "Pinned" again.
+    expect(await ok(dir, 'pin', 'HEAD~2')).toMatch(/^Already pinned [0-9a-f]{12}; cleanup keeps its full parameters\n$/);
+    expect(JSON.parse(await ok(dir, 'pin', 'HEAD~2', '--json'))).toEqual({ id: pruned.id, pinned: true, rebuiltFiles: 0, rebuiltBytes: 0, wasPinned: true });
     expect((await ok(dir, 'verify')).trim().split('\n').at(-1)).toBe('verified 5 commit(s): all ok');
     // The next cleanup keeps it.
     expect(await ok(dir, 'cleanup', '--dry-run')).toContain(`${pruned.id.slice(0, 12)}  kept: pinned`);

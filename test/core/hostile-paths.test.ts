@@ -183,7 +183,7 @@ describe('forged manifests in the store are refused, nothing written (issue 18)'
     const target = path.join(world, 'target');
     for (const to of [undefined, target]) {
       const r = await restore(await Store.open(root), id, { force: true, ...(to ? { to } : {}) });
-      expect(r.notes?.join('\n'), name).toMatch(/left out \d+ file\(s\) inside \.(git|weightline)/);
+      expect(r.notes?.map((n) => n.message).join('\n'), name).toMatch(/left out \d+ file\(s\) inside \.(git|weightline)/);
       expect(r.files).toBe(forged.files.filter((f) => !/^\.(git|weightline)[. ]*\//i.test(f.path)).length);
     }
     for (const argv of [['show', id], ['log'], ['restore', id, '--to', target]]) {
@@ -242,7 +242,7 @@ describe('forged manifests in the store are refused, nothing written (issue 18)'
     await fs.writeFile(path.join(userGit, 'config'), '[core]\n\tbare = false\n');
     // Restoring it: the working copy matches it (its .git is not compared), the model files stay, .git/config is the user's.
     const r = await restore(await Store.open(root), older as never, {});
-    expect(r.notes?.join(' ')).toMatch(/left out 1 file\(s\) inside \.git/);
+    expect(r.notes?.map((n) => n.message).join(' ')).toMatch(/left out 1 file\(s\) inside \.git/);
     expect(await fs.readFile(path.join(userGit, 'config'), 'utf8')).toBe('[core]\n\tbare = false\n');
     // And back to the commit without it: restore removes files of the tracked version this one lacks, never the .git one.
     await restore(await Store.open(root), id, {});

@@ -92,7 +92,7 @@ describe('nothing is lost (issue 10 regressions)', () => {
     const to = path.join(h.root, 'out.safetensors');
     const res = await restore(h.store, h.ids[2]!, { to, link: 'copy' });
     expect(await sha256Of(to)).toBe(h.shas[2]);
-    expect(res.notes?.join('\n')).toMatch(/damaged.*repair/);
+    expect(res.notes?.map((n) => n.message).join('\n')).toMatch(/damaged.*repair/);
   });
 
   it('an object that is both a full object and a delta object is never deleted by cleanup', async () => {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { WeightlineError, type ErrorCode } from '../../../src-shared/errors';
+import { clause } from '../../../src-shared/printable';
 import type { CommitId, CommitResult, ProgressListener } from '../../../src-shared/model';
 import { DeltaWriter } from '../codec/delta-writer';
 import { DELTA_ENCODING } from '../codec/encoding';
@@ -250,7 +251,7 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
       reached.phase = 'landed';
       await cache.save();
       await objectChecker?.save();
-      const result: CommitResult = { id, type: manifest.type, parent: parentId as CommitId | null, logicalBytes: total, deltaBytes: checkpoint ? 0 : deltaBytes, fullBytesAdded, unchanged: false };
+      let result: CommitResult = { id, type: manifest.type, parent: parentId as CommitId | null, logicalBytes: total, deltaBytes: checkpoint ? 0 : deltaBytes, fullBytesAdded, unchanged: false };
       try {
         await recordLines(store);
       } catch (e) {
@@ -260,7 +261,9 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
       // A training loop that commits every epoch wants the disk kept in check as it goes.
       if (config.autoCleanup) {
         try {
-          await cleanupLocked(store, { signal });
+          // What it did is part of the commit's result: its full parameters may be among what it freed.
+          const done = await cleanupLocked(store, { signal });
+          result = { ...result, autoCleanup: { bytesFreed: done.bytesFreed, packs: done.packs.length, bytesPackSaved: done.bytesPackSaved, commits: done.commits.map((c) => c.id) } };
         } catch (e) {
           throw afterLanding(result, 'the automatic cleanup after it failed (the store may hold more than it needs; run "weightline cleanup" later)', mapFsError(e, errorPath(e, store.dir)));
         }
@@ -369,8 +372,8 @@ function fileOf(e: unknown): string | undefined {
 
 /** An error's own words, without the "file: " prefix WeightlineError adds. */
 function reason(e: unknown): string {
-  if (e instanceof WeightlineError) return e.file && e.message.startsWith(`${e.file}: `) ? e.message.slice(e.file.length + 2) : e.message;
-  return e instanceof Error ? `internal error (a bug, please report it): ${e.message}` : String(e);
+  if (e instanceof WeightlineError) return clause(e.file && e.message.startsWith(`${e.file}: `) ? e.message.slice(e.file.length + 2) : e.message);
+  return clause(e instanceof Error ? `internal error (a bug, please report it): ${e.message}` : String(e));
 }
 
 /** A failure before the commit point: the store is as it was, and a full or read-only disk's error says so. */

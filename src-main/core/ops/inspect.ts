@@ -1,11 +1,11 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { CommitId, DiffResult, FileSummary, LogEntry, RestoredLinkProblem, ShowResult, StatusResult, TensorSummary } from '../../../src-shared/model';
+import type { CleanupEstimate, CommitId, DiffResult, FileSummary, LogEntry, RestoredLinkProblem, ShowResult, StatusResult, TensorSummary } from '../../../src-shared/model';
 import { encodeFile } from '../codec/encode-file';
 import { openFileSource } from '../rebuild/open';
 import { newestFirst } from '../store/graph';
 import { readPacksOrDamage } from '../store/packs';
-import { logEntries, resolveCommit } from '../store/history';
+import { aheadOfHead, indexedGraph, logEntries, resolveCommit } from '../store/history';
 import { linkProblems, linkStillShares, readLinks } from '../store/links';
 import { commitSummaries, summarize, type CommitSummary } from '../store/log-index';
 import { tensorRegions, type Manifest, type ManifestFile, type ManifestTensor } from '../base/manifest';
@@ -13,6 +13,12 @@ import type { Store } from '../store/store';
 import { compareAllWorkingCopies, StatCache } from './working-copy';
 import { lineKey } from '../store/tips';
 import { combinedVerdict, type PathWorkingCopy } from '../../../src-shared/policy/working-copy';
+import { WeightlineError } from '../../../src-shared/errors';
+import { WORKING } from '../../../src-shared/model';
+import { quote, reservedPath } from '../base/manifest-paths';
+import { readLayout } from '../formats/detect';
+import { FullSource } from '../rebuild/source';
+import { listSourceFiles, matchesManifest, workingHashes } from './working-copy';
 
 // Read-only questions: log, show, diff, status. None of them takes the lock.
 
@@ -44,7 +50,7 @@ export async function log(store: Store, summaries?: ReadonlyMap<string, CommitSu
  * index: one read, or the caller's copy) and the stats of the objects its own
  * line of history names, never by building the whole log.
  */
-export async function show(store: Store, ref: string, summaries?: ReadonlyMap<string, CommitSummary>): Promise<ShowResult> {
+export async function show(store: Store, ref = 'HEAD', summaries?: ReadonlyMap<string, CommitSummary>): Promise<ShowResult> {
   const id = await resolveCommit(store, ref);
   const entry = await logEntry(store, id, summaries ?? (await commitSummaries(store)));
   const manifest = await store.readManifest(id);
@@ -103,13 +109,19 @@ export async function logEntry(store: Store, id: CommitId, summaries: ReadonlyMa
     id, parent: summary.parent as CommitId | null, type: summary.type, message: summary.message, createdAt: summary.createdAt,
     logicalBytes: summary.files.reduce((a, f) => a + f[1], 0), fullBytes, deltaBytes: summary.files.reduce((a, f) => a + f[2], 0),
     path: summary.path, hasFull: await hasFull(summary), chainLength, pinned: (await store.readPins()).has(id),
+    ...((await aheadOfHead(store, [...summaries].map(([c, s]) => ({ id: c as CommitId, parent: s.parent as CommitId | null })))).has(id) ? { aheadOfHead: true as const } : {}),
     // As the log says it (graph.hasRawFull): full parameters on disk in packed form only.
     ...((await hasFull(summary)) && !(await hasRawFull(summary)) ? { packed: true as const } : {}),
   };
 }
 
-/** Change figures between any two commits; a commit and its parent reuse the figures stored at commit time. */
-export async function diff(store: Store, fromRef: string, toRef: string): Promise<DiffResult> {
+/**
+ * Change figures between any two commits; a commit and its parent reuse the
+ * figures stored at commit time. With `WORKING` as the second ref (what the
+ * CLI passes when given one commit), against the files at the commit's path now.
+ */
+export async function diff(store: Store, fromRef: string, toRef: string = WORKING): Promise<DiffResult> {
+  if (toRef === WORKING) return diffWorking(store, fromRef);
   const from = await resolveCommit(store, fromRef);
   const to = await resolveCommit(store, toRef);
   const a = await store.readManifest(from);
@@ -134,6 +146,46 @@ export async function diff(store: Store, fromRef: string, toRef: string): Promis
     }
   }
   return { from, to, files: [...files, ...removedFiles(a, b)] };
+}
+
+/**
+ * A commit against the files at its path now: unchanged files by their hash
+ * (from the stat cache where the stat is unchanged), changed ones parsed and
+ * diffed tensor by tensor against the commit's version; nothing is written.
+ */
+export async function diffWorking(store: Store, ref: string): Promise<DiffResult> {
+  const from = await resolveCommit(store, ref);
+  const a = await store.readManifest(from);
+  const abs = store.resolveSource(a.source.path);
+  const cache = await StatCache.load(store);
+  const here = await workingHashes(store, cache, a.source.path);
+  if (!here) throw new WeightlineError('NOT_FOUND', `nothing is at ${quote(a.source.path)}, the path commit ${from.slice(0, 12)} records; "weightline restore ${from.slice(0, 12)}" puts it back`, abs);
+  const { kind, files: working } = await listSourceFiles(abs);
+  const files: FileSummary[] = [];
+  for (const w of working) {
+    const sha256 = here.get(w.rel)!;
+    const base = a.source.kind === 'file' && kind === 'file' ? a.files[0] : a.files.find((x) => x.path === w.rel);
+    const layout = await readLayout(w.abs);
+    const tensors = layout.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, length: t.length }));
+    const summary = (status: FileSummary['status'], t: readonly TensorSummary[]): FileSummary => ({ path: w.rel, bytes: layout.size, sha256, format: layout.format, status, tensors: t });
+    if (!base) { files.push(summary('added', tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, bytes: t.length, status: 'added', changedFraction: null, maxAbsDiff: null, relChange: null })))); continue; }
+    if (base.sha256 === sha256) {
+      files.push(fileSummary(base, base.tensors.map((t) => ({ ...t, status: 'unchanged' as const, changedFraction: 0, relChange: t.relChange === null ? null : 0, maxAbsDiff: t.maxAbsDiff === null ? null : 0 })), [], 'unchanged'));
+      continue;
+    }
+    const oldSource = await openFileSource(store, from, base);
+    const newSource = new FullSource(w.abs, { bytes: layout.size, tensors: layout.tensors }, w.rel);
+    try {
+      const encoded = await encodeFile(newSource, layout.tensors, { source: oldSource, path: base.path, tensors: base.tensors }, { writer: null });
+      files.push({ ...summary(encoded.status, [...encoded.tensors.map(tensorSummary), ...encoded.removedTensors.map(removedSummary)]) });
+    } finally {
+      await oldSource.close();
+      await newSource.close();
+    }
+  }
+  await cache.save();
+  const gone = a.source.kind === 'folder' && kind === 'folder' ? a.files.filter((f) => !here.has(f.path) && reservedPath(f.path) === null) : [];
+  return { from, to: WORKING, files: [...files, ...gone.map((f) => fileSummary(f, [], f.tensors.map((t) => t.name), 'removed'))] };
 }
 
 function removedFiles(a: Manifest, b: Manifest): FileSummary[] {
@@ -261,6 +313,45 @@ export async function status(store: Store): Promise<StatusResult> {
   const workingCopy = head ? combinedVerdict(paths.map((p) => p.state)) : undefined;
   return {
     head: head as CommitId | null, storeBytes: await storeBytes(store), logicalBytes, dirty: !!workingCopy && workingCopy !== 'matches',
-    path: where, links, ...(workingCopy ? { workingCopy, paths } : {}),
+    path: where, links, ...(workingCopy ? { workingCopy, paths } : {}), cleanup: await cleanupEstimate(store, summaries),
   };
+}
+
+/**
+ * What a cleanup at the store's own keepFullLatest would free, by its keep
+ * rule (CHECKPOINTs, branch tips, the newest N of each line, pins, linked
+ * objects) applied to the log index: no object is read or proved, so it is an
+ * estimate (a cleanup also keeps what a damaged route still needs). After a
+ * cleanup it is 0, as the dry run says. Null when the settings, pins or links
+ * cannot be read (cleanup refuses then too).
+ */
+export async function cleanupEstimate(store: Store, summaries?: ReadonlyMap<string, CommitSummary>): Promise<CleanupEstimate | null> {
+  let keepFullLatest: number, pins: ReadonlySet<string>, linked: Set<string>;
+  try {
+    keepFullLatest = (await store.readConfig()).keepFullLatest;
+    pins = await store.readPins();
+    linked = new Set(Object.values(await readLinks(store)).map((r) => r.sha256));
+  } catch {
+    return null;
+  }
+  const graph = await indexedGraph(store, summaries);
+  const tips = new Set(graph.tips());
+  const newest = graph.newest(keepFullLatest);
+  const candidates = new Set<string>();
+  let checkpointsToPack = 0;
+  const raw = new Set<string>();
+  for (const c of graph.commits) {
+    if (!graph.hasRawFull(c.id)) continue;
+    for (const f of c.files) raw.add(f.sha256);
+    const held = tips.has(c.id) || newest.has(c.id) || pins.has(c.id) || c.files.some((f) => linked.has(f.sha256));
+    if (c.type === 'CHECKPOINT') { if (!held) checkpointsToPack++; continue; }
+    if (!held) candidates.add(c.id);
+  }
+  // An object a kept commit also names stays (an unchanged config.json shared along the line).
+  const keptObjects = new Set<string>();
+  for (const c of graph.commits) if (!candidates.has(c.id)) for (const f of c.files) keptObjects.add(f.sha256);
+  const freed = new Set<string>();
+  for (const id of candidates) for (const f of graph.get(id)!.files) if (!keptObjects.has(f.sha256)) freed.add(f.sha256);
+  const size = (shas: Iterable<string>): number => [...shas].reduce((s, sha) => s + (graph.objectSize(sha) ?? 0), 0);
+  return { keepFullLatest, bytesFreeable: size(freed), commits: candidates.size, checkpointsToPack, rawBytes: size(raw), estimated: true };
 }

@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
-import type { CommitId, PinResult, ProgressListener } from '../../../src-shared/model';
+import type { CommitId, LogEntry, PinResult, ProgressListener } from '../../../src-shared/model';
 import type { FileSource } from '../base/file-source';
 import { fsyncFile, mapFsError } from '../base/fsutil';
 import type { ManifestFile } from '../base/manifest';
 import { readVersion } from '../rebuild/open';
 import { HistoryGraph } from '../store/graph';
-import { resolveCommit } from '../store/history';
+import { logEntries, resolveCommit } from '../store/history';
 import { readLinks } from '../store/links';
 import { withWriteLock } from '../store/lock';
 import { ObjectChecker } from '../store/object-check';
@@ -44,6 +44,7 @@ export async function setPinned(store: Store, ref: string, pinned: boolean): Pro
 export async function pin(store: Store, ref: string, pinned: boolean, opts: PinOptions = {}): Promise<PinResult> {
   return withWriteLock(store, pinned ? 'pin' : 'unpin', async (signal) => {
     const id = await resolveCommit(store, ref);
+    const wasPinned = (await store.readPins()).has(id);
     let rebuiltFiles = 0;
     let rebuiltBytes = 0;
     if (pinned) {
@@ -78,9 +79,17 @@ export async function pin(store: Store, ref: string, pinned: boolean, opts: PinO
       }
       await checker?.save();
     }
-    await writePin(store, id, pinned);
-    return { id, pinned, rebuiltFiles, rebuiltBytes };
+    // Pinned already (or unpinned already) with nothing rebuilt: pins.json stays as it is.
+    if (wasPinned !== pinned) await writePin(store, id, pinned);
+    return { id, pinned, rebuiltFiles, rebuiltBytes, wasPinned };
   }, undefined, { signal: opts.signal });
+}
+
+/** The pinned commits, newest first, with their log lines (what `pin --list` prints). */
+export async function listPins(store: Store): Promise<LogEntry[]> {
+  const pins = await store.readPins();
+  if (pins.size === 0) return [];
+  return (await logEntries(store)).filter((e) => pins.has(e.id));
 }
 
 async function writePin(store: Store, id: CommitId, pinned: boolean): Promise<void> {

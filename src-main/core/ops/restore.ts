@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
-import type { CommitId, LinkMode, ProgressListener, RestoreResult } from '../../../src-shared/model';
+import { clause } from '../../../src-shared/printable';
+import type { CommitId, LinkMode, Note, ProgressListener, RestoreHead, RestoreResult } from '../../../src-shared/model';
 import type { FileSource } from '../base/file-source';
 import { readVersion, type VerifiedRead } from '../rebuild/open';
 import { HistoryGraph } from '../store/graph';
@@ -32,7 +33,7 @@ export interface RestoreOptions {
    * (a remote's: remote/lazy.ts); true when it added some. Absent:
    * the store's own objects only.
    */
-  readonly fetchObjects?: (id: string, manifest: Manifest, graph: HistoryGraph, signal?: AbortSignal) => Promise<{ readonly added: boolean; readonly notes: readonly string[] }>;
+  readonly fetchObjects?: (id: string, manifest: Manifest, graph: HistoryGraph, signal?: AbortSignal) => Promise<{ readonly added: boolean; readonly notes: readonly Note[] }>;
 }
 
 export const LINK_WARNING = 'the restored files share their bytes with the store: a program that writes into a linked file in place (torch.save or cp to the same path do) changes the stored version; "weightline status" and "weightline verify" detect it and "weightline repair" rebuilds it where the history allows. Use --link auto (reflink or copy) unless you need the disk space';
@@ -107,7 +108,7 @@ async function refuseOutsideTarget(store: Store, id: CommitId, src: string): Pro
   try {
     fetched = await readFetchedOutsideFile(store.dir);
   } catch (e) {
-    throw new WeightlineError('UNSAFE_PATH', `commit ${id.slice(0, 12)} records its path as ${quote(src)}, outside the store's folder ${store.root}, and the record of commits fetched from remotes cannot be read (${(e as Error).message}); ${withTo}`);
+    throw new WeightlineError('UNSAFE_PATH', `commit ${id.slice(0, 12)} records its path as ${quote(src)}, outside the store's folder ${store.root}, and the record of commits fetched from remotes cannot be read (${clause((e as Error).message)}); ${withTo}`);
   }
   if (fetched.has(id)) {
     throw new WeightlineError('UNSAFE_PATH', `commit ${id.slice(0, 12)} came from a remote and records its path as ${quote(src)}, outside the store's folder ${store.root}; a remote's commit never chooses where on this machine it is written: ${withTo}`);
@@ -120,19 +121,9 @@ async function restoreLocked(
 ): Promise<RestoreResult> {
   const cache = await StatCache.load(store);
   const here = await workingHashes(store, cache, store.sourcePathFor(target));
-  // What is there now must be a version the store holds, or the user's
-  // uncommitted work would be lost.
   let graph = await HistoryGraph.load(store);
-  let tracked: Manifest | null = null;
-  if (here && here.size > 0) {
-    for (const c of graph.commits) {
-      const m = await store.readManifest(c.id).catch(() => null);
-      if (m && m.source.kind === manifest.source.kind && matchesManifest(here, m)) { tracked = m; break; }
-    }
-    if (!tracked && !opts.force) {
-      throw new WeightlineError('DIRTY', `holds changes that no commit has; commit them first (weightline commit ${path.relative(process.cwd(), target) || '.'} -m "...") or restore with --force to overwrite them`, target);
-    }
-  }
+  const guard = await guardWorkingCopy(store, graph, manifest, target, here, !!opts.force);
+  const tracked = guard.tracked?.manifest ?? null;
 
   // Objects only a remote holds: downloaded (hash-checked) before anything is read or written here.
   const fetched = opts.fetchObjects ? await opts.fetchObjects(id, manifest, graph, opts.signal) : null;
@@ -160,7 +151,8 @@ async function restoreLocked(
   // another disk must work on a full or read-only store.
   let linksChanged = false;
   const bad = new Set<string>();
-  const notes: string[] = [...(fetched?.notes ?? [])];
+  const notes: Note[] = [...(fetched?.notes ?? [])];
+  const notLinked: string[] = [];
   let done = 0;
   let linked = 0;
   let bytesNotCopied = 0;
@@ -172,7 +164,11 @@ async function restoreLocked(
   if (tracked && manifest.source.kind === 'folder') await removeStale(target, tracked, manifest);
   if (leftOut.length > 0) {
     const folders = [...new Set(leftOut.map((f) => reservedPath(f.path)!))].join(', ');
-    notes.push(`left out ${leftOut.length} file(s) inside ${folders}: this commit of an older version holds them, and Weightline never writes into a folder another program runs from or reads as its store (they stay in the store)`);
+    notes.push({
+      code: 'LEFT_OUT',
+      message: `left out ${leftOut.length} file(s) inside ${folders}: this commit of an older version holds them, and Weightline never writes into a folder another program runs from or reads as its store (they stay in the store)`,
+      files: leftOut.map((f) => f.path),
+    });
   }
   for (const file of manifest.files) {
     if (opts.signal?.aborted) throw new WeightlineError('CANCELLED', 'the restore was cancelled; files restored so far are whole, the rest untouched');
@@ -193,9 +189,10 @@ async function restoreLocked(
     if (placed === null) {
       // Rebuilt (or the object went away meanwhile): streamed, hashed as it is written.
       const read = await writeVersion(store, id, file, dest, onBytes, opts.signal, { graph, bad });
-      if (read.note) notes.push(`${file.path}: ${read.note}`);
-      for (const d of read.damaged) notes.push(`object ${d.slice(0, 12)} is damaged; run "weightline repair"`);
-      if (bad.has(file.sha256)) notes.push(`${file.path}: the stored full parameters are damaged (object ${file.sha256.slice(0, 12)}); rebuilt from intact deltas instead; run "weightline repair"`);
+      if (read.note) notes.push({ code: 'REBUILT_AROUND_DAMAGE', message: `${file.path}: ${read.note}`, next: 'repair', files: [file.path] });
+      for (const d of read.damaged) notes.push({ code: 'OBJECT_DAMAGED', message: `object ${d.slice(0, 12)} is damaged; run "weightline repair"`, next: 'repair', files: [file.path] });
+      if (bad.has(file.sha256)) notes.push({ code: 'REBUILT_AROUND_DAMAGE', message: `${file.path}: the stored full parameters are damaged (object ${file.sha256.slice(0, 12)}); rebuilt from intact deltas instead; run "weightline repair"`, next: 'repair', files: [file.path] });
+      if (mode === 'hardlink' || mode === 'symlink') notLinked.push(file.path);
     } else if (placed === 'copy') {
       onBytes(file.bytes);
     } else {
@@ -208,14 +205,143 @@ async function restoreLocked(
     cache.remember(dest, file.sha256, await fs.stat(dest));
   }
   if (linksUsable && linksChanged) await writeLinks(store, links);
-  if (target === ownPath) {
-    await store.writeHead(id);
-    // The next commit of this path branches from here, even after commits of other paths (store/tips.ts).
-    await recordLines(store);
+  if (notLinked.length > 0) {
+    notes.push({
+      code: 'NOT_LINKED',
+      message: `${notLinked.length} file(s) written as copies, not ${mode}s: the store keeps no full parameters of ${id.slice(0, 12)} to link to (a cleanup removed them), so they were rebuilt from deltas; "weightline pin ${id.slice(0, 12)}" stores them again, and a later restore --link ${mode} links them`,
+      files: notLinked,
+    });
   }
+  if (guard.replaced) notes.push(guard.replaced);
+  const head = await moveHead(store, graph, id, target === ownPath);
+  if (head.note) notes.push(head.note);
+  // The next commit of this path branches from here, even after commits of other paths (store/tips.ts).
+  if (target === ownPath) await recordLines(store);
   await cache.save();
   const warning = linked > 0 && (mode === 'hardlink' || mode === 'symlink') ? LINK_WARNING : null;
-  return { id, target, files: manifest.files.length - leftOut.length, bytes: total, link: { linked, bytesNotCopied, mode, warning }, ...(notes.length ? { notes } : {}) };
+  return { id, target, files: manifest.files.length - leftOut.length, bytes: total, link: { linked, bytesNotCopied, mode, warning }, head: head.head, ...(notes.length ? { notes } : {}) };
+}
+
+interface Guard {
+  /** The commit whose files the working copy holds (all of them, byte for byte; other files may be there too), or null. */
+  readonly tracked: { readonly id: CommitId; readonly manifest: Manifest } | null;
+  /** Said when files that differ from HEAD were replaced because a commit holds their bytes. */
+  readonly replaced: Note | null;
+}
+
+/**
+ * What is at the target may be replaced only where nothing is lost: a file
+ * restore writes over must hold bytes some commit has (any commit, not only
+ * HEAD: those bytes stay restorable). Files restore does not write (an added
+ * README.md the version lacks) never block. The refusal names each file that
+ * blocks and the command that keeps it; with --force they are overwritten.
+ */
+async function guardWorkingCopy(
+  store: Store, graph: HistoryGraph, manifest: Manifest, target: string, here: ReadonlyMap<string, string> | null, force: boolean,
+): Promise<Guard> {
+  if (!here || here.size === 0) return { tracked: null, replaced: null };
+  const single = manifest.source.kind === 'file';
+  // What restore writes over: the single file, or the version's paths the folder holds with other bytes.
+  const overwritten: Array<{ path: string; sha256: string }> = [];
+  for (const [rel, sha256] of here) {
+    const mine = single ? manifest.files[0]! : manifest.files.find((f) => f.path === rel);
+    if (mine && mine.sha256 !== sha256) overwritten.push({ path: rel, sha256 });
+  }
+  const held = new Set<string>();
+  for (const c of graph.commits) for (const f of c.files) held.add(f.sha256);
+  const blocking = overwritten.filter((f) => !held.has(f.sha256));
+  if (blocking.length > 0 && !force) {
+    // A single-file version whose place holds a folder names the place once (writing there then fails as DIRTY anyway).
+    const named = [...new Set(blocking.map((f) => (single ? path.basename(target) : f.path)))];
+    const names = named.slice(0, 5).map(quote).join(', ') + (named.length > 5 ? ` and ${named.length - 5} more` : '');
+    const one = named.length === 1;
+    throw new WeightlineError('DIRTY', `${names} ${one ? 'holds' : 'hold'} changes that no commit has, and this restore would overwrite ${one ? 'it' : 'them'}; ${keepAdvice(store, target)}, or restore with --force to overwrite ${one ? 'it' : 'them'}`, target);
+  }
+  // The version that is there (HEAD's first), whose files a folder restore may remove: every one of them is committed.
+  const headId = await store.readHead().catch(() => null);
+  const ordered = [...graph.commits].sort((a, b) => Number(b.id === headId) - Number(a.id === headId));
+  let tracked: Guard['tracked'] = null;
+  for (const c of ordered) {
+    const m = await store.readManifest(c.id).catch(() => null);
+    if (!m || m.source.kind !== manifest.source.kind) continue;
+    if (matchesManifest(here, m)) { tracked = { id: c.id, manifest: m }; break; }
+    if (!single && !tracked && coveredBy(here, m)) tracked = { id: c.id, manifest: m };
+  }
+  let replaced: Note | null = null;
+  // Only where HEAD's version lives: a file elsewhere (--to) is not "changed since HEAD".
+  const headManifest = headId ? await store.readManifest(headId).then((m) => (m.source.path === manifest.source.path ? m : null)).catch(() => null) : null;
+  const fromHead = overwritten.filter((f) => {
+    const h = headManifest ? (single ? headManifest.files[0] : headManifest.files.find((x) => x.path === f.path)) : undefined;
+    return h !== undefined && h.sha256 !== f.sha256 && held.has(f.sha256);
+  });
+  if (fromHead.length > 0) {
+    const other = tracked && tracked.id !== headId ? ` (they are commit ${tracked.id.slice(0, 12)}'s; "weightline restore ${tracked.id.slice(0, 12)}" brings them back)` : '';
+    replaced = {
+      code: 'REPLACED_COMMITTED',
+      message: `replaced ${fromHead.length} file(s) that differed from HEAD without --force: a commit holds their bytes, so nothing is lost${other}`,
+      files: fromHead.map((f) => (single ? path.basename(target) : f.path)),
+    };
+  }
+  return { tracked, replaced };
+}
+
+/** Every file of a folder commit (but those restore never writes) is in the working copy with its bytes. */
+function coveredBy(here: ReadonlyMap<string, string>, m: Manifest): boolean {
+  const files = m.files.filter((f) => reservedPath(f.path) === null);
+  return files.length > 0 && files.every((f) => here.get(f.path) === f.sha256);
+}
+
+/**
+ * How to keep what blocks: a commit where the target lies inside the store's
+ * folder (where `commit` takes it), else moving it away; never a command that
+ * would fail.
+ */
+function keepAdvice(store: Store, target: string): string {
+  const rel = path.relative(store.root, target);
+  const inside = rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel) && !rel.split(path.sep).some((p) => reservedName(p) !== null));
+  if (!inside) return `it lies outside the store's folder ${store.root}, where no commit can take it: move it away first`;
+  return `commit first (weightline commit ${path.relative(process.cwd(), target) || '.'} -m "...")`;
+}
+
+/**
+ * Moves HEAD to the restored commit when it went to its own path, and says
+ * what the next commit does: with newer commits after the restored one, it
+ * starts a new branch from it (as git says of a detached HEAD).
+ */
+async function moveHead(store: Store, graph: HistoryGraph, id: CommitId, own: boolean): Promise<{ head: RestoreHead; note: Note | null }> {
+  const before = await store.headState();
+  const from = before.ok ? before.commit : null;
+  if (own) await store.writeHead(id);
+  const to = own ? id : from;
+  const moved = own && from !== id;
+  const after = descendantsOf(graph, id);
+  const head: RestoreHead = { moved, from, to, descendants: after.length, newestDescendant: after[0] ?? null };
+  if (!moved || after.length === 0) return { head, note: null };
+  const newest = after[0]!.slice(0, 12);
+  return {
+    head,
+    note: {
+      code: 'HEAD_MOVED',
+      message: `HEAD is now at ${id.slice(0, 12)}${from ? ` (was ${from.slice(0, 12)})` : ''}, which has ${after.length} newer commit(s) after it: the next commit starts a new branch from ${id.slice(0, 12)}; the newer commits stay in the log, and "weightline restore ${newest}" goes back to the newest`,
+      next: 'restore',
+    },
+  };
+}
+
+/** Commits that descend from id, newest first. */
+function descendantsOf(graph: HistoryGraph, id: CommitId): CommitId[] {
+  const children = new Map<string, CommitId[]>();
+  for (const c of graph.commits) if (c.parent) children.set(c.parent, [...(children.get(c.parent) ?? []), c.id]);
+  const seen = new Set<CommitId>();
+  const todo = [...(children.get(id) ?? [])];
+  while (todo.length) {
+    const c = todo.pop()!;
+    if (seen.has(c)) continue;
+    seen.add(c);
+    todo.push(...(children.get(c) ?? []));
+  }
+  // graph.commits is newest first.
+  return graph.commits.filter((c) => seen.has(c.id)).map((c) => c.id);
 }
 
 /** Removes the tracked version's files this version lacks, and every folder that leaves empty (never the target itself). */

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { WeightlineError } from '../../../src-shared/errors';
+import { clause } from '../../../src-shared/printable';
 import { fsyncFile, mapFsError, readExactly } from '../base/fsutil';
 import type { Store } from '../store/store';
 import { runBounded } from './pool';
@@ -442,7 +443,8 @@ export class Remote {
       return new WeightlineError('REMOTE_UNREACHABLE', `${where} cannot be reached or stopped answering${what}: ${code || name || 'network error'} (${oneLine(message)}); check the endpoint and that the server runs, then run the command again (it resumes where it stopped)`);
     }
     if (/Region is missing/.test(message)) {
-      return new WeightlineError('BAD_USAGE', `no region for ${where}: set AWS_REGION, or give the remote one (\`weightline remote add ... --region R\`)`);
+      // A setting that is missing, not a wrong command line: a failed operation (exit 1), not bad usage (exit 2).
+      return new WeightlineError('NOT_FOUND', `no region for ${where}: set AWS_REGION, or give the remote one (\`weightline remote add ... --region R\`)`);
     }
     return new WeightlineError('REMOTE_ERROR', `${where} answered${what}: ${name || 'error'}${st ? ` (HTTP ${st})` : ''}: ${oneLine(message)}`);
   }
@@ -458,5 +460,6 @@ function errName(e: unknown): string {
 }
 
 function oneLine(s: string): string {
-  return s.replace(/\s*\n\s*/g, ' ').slice(0, 200);
+  // The SDK's messages end in a full stop; ours go on after them ("...; run X").
+  return clause(s.replace(/\s*\n\s*/g, ' ').slice(0, 200));
 }

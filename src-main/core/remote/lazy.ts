@@ -1,4 +1,4 @@
-import type { ProgressListener } from '../../../src-shared/model';
+import type { Note, ProgressListener } from '../../../src-shared/model';
 import { WeightlineError } from '../../../src-shared/errors';
 import type { Manifest, ManifestFile } from '../base/manifest';
 import { findRoute } from '../rebuild/route';
@@ -31,7 +31,7 @@ export interface LazyOptions {
  * on disk (the caller loads a new graph), with notes for the user (a damaged
  * remote object that was routed around).
  */
-export type FetchObjects = (id: string, manifest: Manifest, graph: HistoryGraph, signal?: AbortSignal) => Promise<{ readonly added: boolean; readonly notes: readonly string[] }>;
+export type FetchObjects = (id: string, manifest: Manifest, graph: HistoryGraph, signal?: AbortSignal) => Promise<{ readonly added: boolean; readonly notes: readonly Note[] }>;
 
 /** A FetchObjects over every remote of the store, or undefined when it has none. */
 export async function remoteObjectFetcher(store: Store, opts: LazyOptions = {}): Promise<FetchObjects | undefined> {
@@ -47,7 +47,7 @@ export interface RouteDownload {
   readonly objects: number;
   readonly bytes: number;
   /** A remote object found damaged or missing, and routed around (as a local restore does). */
-  readonly notes: readonly string[];
+  readonly notes: readonly Note[];
 }
 
 /** Files planned between two looks at the event loop: Ctrl+C is heard while a huge commit is planned. */
@@ -94,7 +94,7 @@ export async function fetchRouteObjects(store: Store, id: string, manifest: Mani
   let wide = widen(graph, caches, expected, bad, refused);
   const downloaded = new Set<string>();
   const onDisk = (sha: string): boolean => graph.objectSize(sha) !== null || downloaded.has(sha);
-  const notes: string[] = [];
+  const notes: Note[] = [];
   let objects = 0;
   let bytes = 0;
   let listed = false;
@@ -180,7 +180,13 @@ export async function fetchRouteObjects(store: Store, id: string, manifest: Mani
       },
     })), RANGES_IN_FLIGHT, signal);
     if (failed.length === 0) break;
-    for (const sha of failed) notes.push(`${bad.get(sha)!}; routed around it (the restored bytes are checked against the commit's sha256 as always). Run "weightline verify --remote ${need.get(sha)!.remote}", then push again from a store that has it`);
+    for (const sha of failed) {
+      notes.push({
+        code: 'OBJECT_DAMAGED',
+        message: `${bad.get(sha)!}; routed around it (the restored bytes are checked against the commit's sha256 as always). Run "weightline verify --remote ${need.get(sha)!.remote}", then push again from a store that has it`,
+        files: (filesOf.get(sha) ?? []).map((f) => f.path),
+      });
+    }
     // Plan again, without the bad objects, only the files whose route needed one.
     const again = new Set(failed.flatMap((sha) => filesOf.get(sha) ?? []));
     files = manifest.files.filter((f) => again.has(f));
@@ -190,7 +196,7 @@ export async function fetchRouteObjects(store: Store, id: string, manifest: Mani
   const named = new Map<string, string>();
   for (const f of manifest.files) { named.set(f.sha256, f.path); if (f.delta?.object) named.set(f.delta.object, f.path); }
   for (const [sha, why] of refused) {
-    if (named.has(sha)) notes.push(`${named.get(sha)!}: ${why}; not downloaded, routed around it. Run "weightline verify --remote", then push again from a store that has it`);
+    if (named.has(sha)) notes.push({ code: 'OBJECT_DAMAGED', message: `${named.get(sha)!}: ${why}; not downloaded, routed around it. Run "weightline verify --remote", then push again from a store that has it`, files: [named.get(sha)!] });
   }
   return { objects, bytes, notes };
 }

@@ -8,26 +8,43 @@ import type { Store } from './store';
 // Questions about the commit graph: which commit a name means, what a restore
 // would replay, and the per-commit storage figures the log shows.
 
+/**
+ * A commit id from a name: HEAD, a unique prefix of 4+ hex characters, and
+ * after either any run of git's parent steps: `~N` (N parents back, `~` alone
+ * is one), `^` (one parent back; `^^` two), `^1` (the first and only parent),
+ * `^0` (the commit itself).
+ */
 export async function resolveCommit(store: Store, ref: string): Promise<CommitId> {
-  const m = /^(HEAD)(?:~(\d+))?$/.exec(ref) ?? /^(.+?)~(\d+)$/.exec(ref);
-  if (m) {
-    let id: string | null = m[1] === 'HEAD' ? await store.readHead() : await resolveCommit(store, m[1]!);
-    if (!id) throw new WeightlineError('NOT_FOUND', 'HEAD points to no commit yet; make a first commit');
-    const steps = Number(m[2] ?? 0);
-    for (let n = 0; n < steps; n++) {
-      const parent: string | null = (await store.readManifest(id)).parent;
-      // n steps taken so far: that is how many commits lie behind the starting point.
-      if (!parent) {
-        const from = m[1]!;
-        throw new WeightlineError('NOT_FOUND', `${ref}: only ${n} commit(s) lie behind ${from}; the oldest is ${n === 0 ? from : `${from}~${n}`}`);
-      }
-      id = parent;
-    }
-    return id as CommitId;
+  const m = /^(.+?)((?:~\d*|\^\d*)+)$/u.exec(ref);
+  const base = m ? m[1]! : ref;
+  const steps = m ? parentSteps(ref, m[2]!) : 0;
+  let id: string | null = base === 'HEAD' ? await store.readHead() : await resolveId(store, base);
+  if (!id) throw new WeightlineError('NOT_FOUND', 'HEAD points to no commit yet; make a first commit');
+  for (let n = 0; n < steps; n++) {
+    const parent: string | null = (await store.readManifest(id)).parent;
+    // n steps taken so far: that is how many commits lie behind the starting point.
+    if (!parent) throw new WeightlineError('NOT_FOUND', `${ref}: only ${n} commit(s) lie behind ${base}; the oldest is ${n === 0 ? base : `${base}~${n}`}`);
+    id = parent;
   }
+  return id as CommitId;
+}
+
+/** How many parents back a suffix such as `~3^^` goes. A commit has one parent at most, so `^2` names none. */
+function parentSteps(ref: string, suffix: string): number {
+  let steps = 0;
+  for (const [, op, digits] of suffix.matchAll(/([~^])(\d*)/gu)) {
+    const n = digits === '' ? 1 : Number(digits);
+    if (op === '~') steps += n;
+    else if (n > 1) throw new WeightlineError('NOT_FOUND', `${ref}: ^${n} names a commit's parent number ${n}, and a Weightline commit has one parent at most (use ~N to go N commits back)`);
+    else steps += n;
+  }
+  return steps;
+}
+
+async function resolveId(store: Store, ref: string): Promise<CommitId> {
   const prefix = ref.toLowerCase();
   if (!/^[0-9a-f]{4,64}$/.test(prefix)) {
-    throw new WeightlineError('BAD_USAGE', `expected a commit id (4 to 64 hex characters), HEAD or HEAD~N; found "${ref}"`);
+    throw new WeightlineError('BAD_USAGE', `expected a commit id (4 to 64 hex characters) or HEAD, optionally followed by ~N or ^; found "${ref}"`);
   }
   const matches = (await store.listCommitIds()).filter((id) => id.startsWith(prefix));
   if (matches.length === 0) throw new WeightlineError('NOT_FOUND', `no commit matches "${ref}"`);
@@ -100,6 +117,7 @@ export async function logEntries(store: Store, known?: ReadonlyMap<string, Commi
     }
     fullBytes.set(c.id, bytes);
   }
+  const ahead = await aheadOfHead(store, graph.commits);
   return graph.commits.map((c) => {
     const summary = summaries.get(c.id)!;
     return {
@@ -116,6 +134,28 @@ export async function logEntries(store: Store, known?: ReadonlyMap<string, Commi
       chainLength: graph.chainLength(c.id),
       pinned: pins.has(c.id),
       ...(graph.hasFull(c.id) && !graph.hasRawFull(c.id) ? { packed: true as const } : {}),
+      ...(ahead.has(c.id) ? { aheadOfHead: true as const } : {}),
     };
   });
+}
+
+/**
+ * The commits that descend from HEAD: after a restore moved HEAD back, the
+ * newer versions of its line, which the next commit does not follow (it
+ * starts a new branch from HEAD). Empty when HEAD is a tip, unknown or damaged.
+ */
+export async function aheadOfHead(store: Store, commits: ReadonlyArray<{ readonly id: CommitId; readonly parent: CommitId | null }>): Promise<ReadonlySet<CommitId>> {
+  const head = await store.headState();
+  const out = new Set<CommitId>();
+  if (!head.ok || !head.commit) return out;
+  const children = new Map<string, CommitId[]>();
+  for (const c of commits) if (c.parent) children.set(c.parent, [...(children.get(c.parent) ?? []), c.id]);
+  const todo = [...(children.get(head.commit) ?? [])];
+  while (todo.length > 0) {
+    const c = todo.pop()!;
+    if (out.has(c)) continue;
+    out.add(c);
+    todo.push(...(children.get(c) ?? []));
+  }
+  return out;
 }

@@ -267,9 +267,9 @@ function onJobEvent(ev: JobEvent): void {
       // route because an object is damaged): they stay until closed.
       if (notes.length === 0) pushNotice({ tone: 'info', error: null, text });
       else {
-        const damaged = notes.some((n) => /damaged/.test(n));
+        const damaged = notes.some((n) => n.next === 'repair');
         pushNotice({
-          tone: 'warn', error: null, text, details: notes.map(appWords),
+          tone: 'warn', error: null, text, details: notes.map((n) => appWords(n.message)),
           ...(damaged ? { action: { label: 'Repair…', run: () => openDialog({ kind: 'repair' }) } } : {}),
         });
       }
