@@ -1,0 +1,25 @@
+// log: the history newest first, from the log index (one file), with each
+// commit's location when the store has remotes; HEAD's state beside it, since
+// a damaged HEAD must not hide the log (it is how one picks what to restore).
+import type { CommitId, LogEntry } from '../../../src-shared/model';
+import { locations, storeOf, summariesOf, type VerbContext } from './context';
+
+export interface LogResult {
+  readonly head: CommitId | null;
+  /** Set when HEAD is damaged (head is then null): what is wrong and what to do. */
+  readonly headProblem?: string;
+  readonly commits: readonly LogEntry[];
+}
+
+export async function log(ctx: VerbContext): Promise<LogResult> {
+  const store = await storeOf(ctx);
+  const head = await store.headState();
+  const commits = await (ctx.memo ?? ((_k, make) => make()))('log', async () => {
+    const summaries = await summariesOf(ctx, store);
+    const { log: entriesOf } = await import('../ops/inspect');
+    const entries = await entriesOf(store, summaries);
+    const where = await locations(store, summaries);
+    return where ? entries.map((e) => ({ ...e, location: where.commits.get(e.id) ?? ('local' as const) })) : entries;
+  });
+  return { head: head.ok ? head.commit : null, ...(head.ok ? {} : { headProblem: head.error.message }), commits };
+}
