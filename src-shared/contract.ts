@@ -78,7 +78,8 @@ export const calls = {
    * signature) and sends the confirmed state as a `workingCopy` event; while
    * the signature holds, later calls answer that confirmed state.
    */
-  'workingCopy.get': z.object({}),
+  // recheck: start the confirming job again for a signature whose check was cancelled or failed (the badge's "Check again").
+  'workingCopy.get': z.object({ recheck: z.boolean().optional() }),
   /** The cleanup plan as it would be with changed settings (the settings pane's preview); changes nothing. */
   'cleanup.previewWith': z.object({ keepFullLatest: z.number().int().min(1).max(1000) }),
   /** The store's remotes, and where credentials come from (never stored, never shown). */

@@ -4,6 +4,7 @@
 // budget: "probably-changed" until a job hashes).
 import type { StatusResult } from '../../../src-shared/model';
 import { rawCopies, type RawCopies } from '../../../src-shared/storage-totals';
+import type { WorkingCopyState } from '../../../src-shared/verbs';
 import { locations, storeOf, summariesOf, type VerbContext } from './context';
 import { workingCopyQuick } from './working-copy';
 
@@ -13,10 +14,11 @@ export async function status(ctx: VerbContext): Promise<StatusResult> {
   return (await import('../ops/inspect')).status(store);
 }
 
-export async function statusQuick(ctx: VerbContext): Promise<StatusResult> {
+/** workingCopy: the state the caller already has (the app's, confirmed by a job where stat could not tell). */
+export async function statusQuick(ctx: VerbContext, args: { readonly workingCopy?: WorkingCopyState } = {}): Promise<StatusResult> {
   const store = await storeOf(ctx);
   const { quickStatus } = await import('../ops/inspect');
-  const [quick, wc] = await Promise.all([quickStatus(store, await summariesOf(ctx, store)), workingCopyQuick({ ...ctx, store })]);
+  const [quick, wc] = await Promise.all([quickStatus(store, await summariesOf(ctx, store)), args.workingCopy ?? workingCopyQuick({ ...ctx, store })]);
   return { ...quick, dirty: wc.state !== 'matches' && wc.state !== 'no-head', ...(wc.state === 'no-head' ? {} : { workingCopy: wc.state }) };
 }
 
