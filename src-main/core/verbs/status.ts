@@ -30,12 +30,12 @@ export interface RemoteCounts {
 }
 
 /** What `weightline status` adds: where commits are (with remotes) and the raw copies a cleanup could trim (from the log: an estimate, no plan). */
-export async function statusExtras(ctx: VerbContext): Promise<{ readonly remotes: RemoteCounts | null; readonly rawCopies: RawCopies }> {
+export async function statusExtras(ctx: VerbContext): Promise<{ readonly root: string; readonly remotes: RemoteCounts | null; readonly rawCopies: RawCopies }> {
   const store = await storeOf(ctx);
   const summaries = await summariesOf(ctx, store);
   const where = await locations(store, summaries);
   const count = (l: string): number => (where ? [...where.commits.values()].filter((x) => x === l).length : 0);
   const remotes = where ? { remotes: where.remotes, commitsLocalOnly: count('local'), commitsRemoteOnly: count('remote'), commitsBoth: count('both') } : null;
   const raw = rawCopies(await (await import('../ops/inspect')).log(store, summaries));
-  return { remotes, rawCopies: raw };
+  return { root: store.root, remotes, rawCopies: raw };
 }
