@@ -18,6 +18,7 @@ import { configDir, dataDir } from './config-dir';
 import { completePath } from './path-complete';
 import { RecentStores } from './recent-stores';
 import { watchStore, type StoreWatcher } from './store-watcher';
+import { WorkingCopyConfirmer } from './working-copy-confirm';
 
 export interface ApiServiceOptions {
   readonly runner?: JobRunner;
@@ -49,13 +50,8 @@ export class ApiService {
    * cleanup preview): all of it dropped together when the store changes.
    */
   private cached: { readonly root: string; readonly store: Store; readonly memo: Map<string, Promise<unknown>> } | undefined;
-  /**
-   * Confirming a working copy stat calls "probably changed": the hash job the
-   * main side started for a signature (HEAD + every file's stat), its answer
-   * (which holds while the signature does), and signatures whose check was
-   * cancelled or failed (not started again on their own; a recheck does).
-   */
-  private wc: { checking: Map<string, string>; confirmed: { signature: string; state: WorkingCopyState } | null; notRetried: Set<string> } = { checking: new Map(), confirmed: null, notRetried: new Set() };
+  /** Confirms a probably-changed working copy of the open store (working-copy-confirm.ts). */
+  private confirmer: WorkingCopyConfirmer | undefined;
 
   constructor(opts: ApiServiceOptions = {}) {
     this.runner = opts.runner ?? new JobRunner();
@@ -180,37 +176,10 @@ export class ApiService {
     void this.watcher?.check();
   }
 
-  /**
-   * The working copy against HEAD, stat only. "Probably changed" is confirmed
-   * here, not by the UI: a workingCopy job is started once per signature, and
-   * its answer goes out as a `workingCopy` event and answers later calls while
-   * the signature holds.
-   */
+  /** The working copy against HEAD, stat only; "probably changed" is confirmed by a job this side starts (working-copy-confirm.ts). */
   private async workingCopy(ctx: VerbContext, recheck: boolean): Promise<WorkingCopyState> {
     const quick = await verbs.workingCopyQuick(ctx);
-    if (quick.state !== 'probably-changed') return quick;
-    const { confirmed, checking, notRetried } = this.wc;
-    // The stat cache could not be saved (a read-only store): the job's answer still holds.
-    if (confirmed?.signature === quick.signature) return confirmed.state;
-    if (recheck) notRetried.delete(quick.signature);
-    if (checking.has(quick.signature) || notRetried.has(quick.signature)) return quick;
-    const root = this.root;
-    if (!root) return quick;
-    const jobId = this.runner.start(root, { kind: 'workingCopy' });
-    checking.set(quick.signature, jobId);
-    const wc = this.wc;
-    void this.runner.wait(jobId).then((end) => {
-      checking.delete(quick.signature);
-      // Another store was opened meanwhile: this answer is not about it.
-      if (this.wc !== wc || this.root !== root) return;
-      if (end.state === 'done' && end.result?.kind === 'workingCopy') {
-        wc.confirmed = { signature: end.result.value.signature, state: end.result.value };
-        this.emit('workingCopy', end.result.value);
-      } else {
-        notRetried.add(quick.signature);
-      }
-    });
-    return quick;
+    return this.confirmer ? this.confirmer.answer(quick, recheck) : quick;
   }
 
   /**
@@ -281,7 +250,8 @@ export class ApiService {
       this.root = store.root;
       const root = store.root;
       this.invalidate();
-      this.wc = { checking: new Map(), confirmed: null, notRetried: new Set() };
+      this.confirmer?.close();
+      this.confirmer = new WorkingCopyConfirmer(this.runner, root, (state) => this.emit('workingCopy', state));
       this.watcher = watchStore(root, () => { this.invalidate(); this.emit('storeChanged', { root }); }, this.pollMs);
       this.emit('storeChanged', { root });
     }
