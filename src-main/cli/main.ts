@@ -68,7 +68,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
   const signal = (): { signal?: AbortSignal } => (interrupt ? { signal: interrupt.signal } : {});
   const bar = (): ReturnType<typeof progressBar> => progressBar(given.stderr.isTTY ? (given.stderr as NodeJS.WriteStream) : undefined);
   // What every verb is given: the folder (after -C), the signal, and a progress bar (none with --json).
-  const verbCtx = (withBar?: { update: VerbContext['onProgress'] }): VerbContext => ({ cwd: here(), ...signal(), ...(withBar?.update ? { onProgress: withBar.update } : {}) });
+  const verbCtx = (p?: { update: VerbContext['onProgress'] }): VerbContext => ({ cwd: here(), ...signal(), ...(p?.update ? { onProgress: p.update } : {}) });
   // Runs a verb with a progress bar that is ended however the verb ends.
   const withBar = async <T>(jsonOut: boolean | undefined, run: (ctx: VerbContext) => Promise<T>): Promise<T> => {
     const p = jsonOut ? progressBar(undefined) : bar();

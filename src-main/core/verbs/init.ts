@@ -4,6 +4,7 @@
 // the caller asks for a nested store, since a store there would silently take
 // over the commits meant for the outer one.
 import type { InitOutcome } from '../store/store';
+import { WeightlineError } from '../../../src-shared/errors';
 import type { VerbContext } from './context';
 
 export interface InitArgs {
@@ -21,7 +22,7 @@ export interface InitResult {
 
 export async function init(ctx: VerbContext, args: InitArgs): Promise<InitResult> {
   const where = args.path ?? ctx.cwd ?? ctx.root;
-  if (where === undefined) throw new Error('init: no folder given');
+  if (where === undefined) throw new WeightlineError('BAD_USAGE', 'init: expected the folder to make a store in, got none');
   const { Store } = await import('../store/store');
   const { store, outcome } = await Store.initialise(where, { nested: args.nested ?? false });
   return { root: store.root, dir: store.dir, outcome };
