@@ -7,11 +7,9 @@ import { z } from 'zod';
 import type { WeightlineErrorJSON } from './errors';
 import { CONFIG_VALUE_SCHEMAS } from './settings';
 import type { CleanupPlan, CommitId, LogEntry, Progress, ShowResult, StatusResult } from './model';
-import { jobRequest, remoteNameSchema, type JobKind, type JobResult, type StoreInfo, type WorkingCopyState } from './verbs';
+import { jobRequest, QUICK_VERBS, type JobKind, type JobResult, type StoreInfo, type WorkingCopyState } from './verbs';
 
-const commitRef = z.string().min(4).max(80);
 const absPath = z.string().min(1).max(4096);
-const remoteName = remoteNameSchema;
 
 // Job kinds, their schemas, which write and what they answer: declared once, in the verb registry.
 export { jobRequest, isWritingJob, type JobRequest, type JobKind, type JobResult, type JobResults } from './verbs';
@@ -45,15 +43,14 @@ export interface RemoteView {
 export const calls = {
   'store.current': z.object({}),
   'store.open': z.object({ path: absPath }),
-  // Refused inside another store's folder (the init verb's rule, as `weightline init`); nested: make one there anyway.
-  'store.create': z.object({ path: absPath, nested: z.boolean().default(false) }),
+  'store.create': QUICK_VERBS.init.args,
   'store.openSample': z.object({ path: absPath.optional() }),
   'store.recent': z.object({}),
-  'commits.list': z.object({}),
-  'commits.get': z.object({ id: commitRef }),
-  'status.get': z.object({}),
+  'commits.list': QUICK_VERBS.log.args,
+  'commits.get': QUICK_VERBS.show.args,
+  'status.get': QUICK_VERBS.statusQuick.args,
   'cleanup.preview': z.object({}),
-  'settings.get': z.object({}),
+  'settings.get': QUICK_VERBS.configGet.args,
   'settings.set': z.object({
     maxChainLength: z.number().int().min(1).max(1000).optional(),
     // The store's own rule (src-shared/settings.ts): a number from 0.1 to 1000, decimals allowed.
@@ -78,20 +75,14 @@ export const calls = {
    * signature) and sends the confirmed state as a `workingCopy` event; while
    * the signature holds, later calls answer that confirmed state.
    */
-  // recheck: start the confirming job again for a signature whose check was cancelled or failed (the badge's "Check again").
-  'workingCopy.get': z.object({ recheck: z.boolean().optional() }),
+  'workingCopy.get': QUICK_VERBS.workingCopyQuick.args,
   /** The cleanup plan as it would be with changed settings (the settings pane's preview); changes nothing. */
   'cleanup.previewWith': z.object({ keepFullLatest: z.number().int().min(1).max(1000) }),
   /** The store's remotes, and where credentials come from (never stored, never shown). */
-  'remotes.list': z.object({}),
-  'remotes.add': z.object({
-    name: remoteName,
-    url: z.string().min(6).max(1100).regex(/^s3:\/\//, 's3://bucket[/prefix]'),
-    endpoint: z.string().max(2000).regex(/^https?:\/\/[^/\s]+/, 'a URL like https://s3.example.com or http://127.0.0.1:7480').optional(),
-    region: z.string().min(1).max(100).optional(),
-  }),
+  'remotes.list': QUICK_VERBS.remoteList.args,
+  'remotes.add': QUICK_VERBS.remoteAdd.args,
   /** Forgets a remote (nothing on the remote is touched). */
-  'remotes.remove': z.object({ name: remoteName }),
+  'remotes.remove': QUICK_VERBS.remoteRemove.args,
 } as const;
 
 export type CallName = keyof typeof calls;

@@ -35,6 +35,8 @@ interface VerbSpec<S extends z.ZodType> {
   readonly background?: boolean;
   /** The CLI command that runs it, or null when only the app runs it. */
   readonly cli: string | null;
+  /** For a quick verb: the contract call that runs it, whose argument schema is `args` (null: the CLI alone runs it). */
+  readonly call?: string | null;
   /** Arguments it accepts (the registry's reachability test starts it with them). */
   readonly example: z.input<S>;
 }
@@ -157,18 +159,30 @@ export function jobLabel(kind: JobKind): string {
  * the CLI alone (clone and verifyRemote talk to a remote and have no job yet).
  */
 export const QUICK_VERBS = {
-  init: spec({ args: z.object({ nested: z.boolean().default(false) }), class: 'quick', writes: true, keepsStore: false, label: 'Create store', cli: 'init', example: {} }),
-  log: spec({ args: z.object({}), class: 'quick', writes: false, keepsStore: true, label: 'Log', cli: 'log', example: {} }),
-  show: spec({ args: z.object({ ref: commitRef }), class: 'quick', writes: false, keepsStore: true, label: 'Show', cli: 'show', example: { ref: 'HEAD' } }),
-  statusQuick: spec({ args: z.object({}), class: 'quick', writes: false, keepsStore: true, label: 'Status', cli: null, example: {} }),
-  workingCopyQuick: spec({ args: z.object({}), class: 'quick', writes: false, keepsStore: true, label: 'Working copy', cli: null, example: {} }),
-  configGet: spec({ args: z.object({}), class: 'quick', writes: false, keepsStore: true, label: 'Settings', cli: 'config', example: {} }),
-  configSet: spec({ args: z.object({}).catchall(z.unknown()), class: 'quick', writes: true, keepsStore: false, label: 'Change settings', cli: 'config', example: {} }),
-  remoteList: spec({ args: z.object({}), class: 'quick', writes: false, keepsStore: true, label: 'Remotes', cli: 'remote', example: {} }),
-  remoteAdd: spec({ args: z.object({ name: remoteNameSchema, url: z.string() }), class: 'quick', writes: true, keepsStore: false, label: 'Add remote', cli: 'remote', example: { name: 'origin', url: 's3://bucket/prefix' } }),
-  remoteRemove: spec({ args: z.object({ name: remoteNameSchema }), class: 'quick', writes: true, keepsStore: false, label: 'Remove remote', cli: 'remote', example: { name: 'origin' } }),
-  verifyRemote: spec({ args: z.object({ remote: remoteNameSchema }), class: 'quick', writes: false, keepsStore: true, label: 'Verify remote', cli: 'verify', example: { remote: 'origin' } }),
-  clone: spec({ args: z.object({ url: z.string(), dir: absPath }), class: 'quick', writes: false, keepsStore: true, label: 'Clone', cli: 'clone', example: { url: 's3://bucket/prefix', dir: '/tmp/clone' } }),
+  // Refused inside another store's folder (a store there would take over the outer one's commits); nested: make one there anyway.
+  init: spec({ args: z.object({ path: absPath, nested: z.boolean().default(false) }), class: 'quick', writes: true, keepsStore: false, label: 'Create store', cli: 'init', call: 'store.create', example: { path: '/tmp/store' } }),
+  log: spec({ args: z.object({}), class: 'quick', writes: false, keepsStore: true, label: 'Log', cli: 'log', call: 'commits.list', example: {} }),
+  show: spec({ args: z.object({ id: commitRef }), class: 'quick', writes: false, keepsStore: true, label: 'Show', cli: 'show', call: 'commits.get', example: { id: 'HEAD' } }),
+  statusQuick: spec({ args: z.object({}), class: 'quick', writes: false, keepsStore: true, label: 'Status', cli: null, call: 'status.get', example: {} }),
+  // recheck: start the confirming job again for a signature whose check was cancelled or failed (the badge's "Check again").
+  workingCopyQuick: spec({ args: z.object({ recheck: z.boolean().optional() }), class: 'quick', writes: false, keepsStore: true, label: 'Working copy', cli: null, call: 'workingCopy.get', example: {} }),
+  configGet: spec({ args: z.object({}), class: 'quick', writes: false, keepsStore: true, label: 'Settings', cli: 'config', call: 'settings.get', example: {} }),
+  // The app's settings.set has its own schema (each setting's bounds, src-shared/settings.ts); the CLI parses `config KEY VALUE`.
+  configSet: spec({ args: z.object({}).catchall(z.unknown()), class: 'quick', writes: true, keepsStore: false, label: 'Change settings', cli: 'config', call: null, example: {} }),
+  remoteList: spec({ args: z.object({}), class: 'quick', writes: false, keepsStore: true, label: 'Remotes', cli: 'remote', call: 'remotes.list', example: {} }),
+  remoteAdd: spec({
+    args: z.object({
+      name: remoteNameSchema,
+      url: z.string().min(6).max(1100).regex(/^s3:\/\//, 's3://bucket[/prefix]'),
+      endpoint: z.string().max(2000).regex(/^https?:\/\/[^/\s]+/, 'a URL like https://s3.example.com or http://127.0.0.1:7480').optional(),
+      region: z.string().min(1).max(100).optional(),
+    }),
+    class: 'quick', writes: true, keepsStore: false, label: 'Add remote', cli: 'remote', call: 'remotes.add', example: { name: 'origin', url: 's3://bucket/prefix' },
+  }),
+  // Forgets a remote (nothing on the remote is touched).
+  remoteRemove: spec({ args: z.object({ name: remoteNameSchema }), class: 'quick', writes: true, keepsStore: false, label: 'Remove remote', cli: 'remote', call: 'remotes.remove', example: { name: 'origin' } }),
+  verifyRemote: spec({ args: z.object({ remote: remoteNameSchema }), class: 'quick', writes: false, keepsStore: true, label: 'Verify remote', cli: 'verify', call: null, example: { remote: 'origin' } }),
+  clone: spec({ args: z.object({ url: z.string(), dir: absPath }), class: 'quick', writes: false, keepsStore: true, label: 'Clone', cli: 'clone', call: null, example: { url: 's3://bucket/prefix', dir: '/tmp/clone' } }),
 } as const;
 
 export type QuickVerb = keyof typeof QUICK_VERBS;

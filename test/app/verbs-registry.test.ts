@@ -6,7 +6,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { calls, isWritingJob, jobRequest } from '../../src-shared/contract';
+import { calls, isCallName, isWritingJob, jobRequest, type CallName } from '../../src-shared/contract';
 import { isWeightlineError } from '../../src-shared/errors';
 import { CLI_COMMANDS, JOB_KINDS, JOB_VERBS, JOBS_KEEPING_STORE, QUICK_VERBS } from '../../src-shared/verbs';
 import { main } from '../../src-main/cli/main';
@@ -27,6 +27,16 @@ describe('the verb registry', () => {
       expect(parsed.data).toEqual(JOB_VERBS[kind].args.parse(example));
     }
     expect(jobRequest.safeParse({ kind: 'nope' }).success).toBe(false);
+  });
+
+  it('every quick verb the app answers is a contract call with the registry schema, accepting its example', () => {
+    const answered = Object.entries(QUICK_VERBS).filter(([, v]) => v.call);
+    expect(answered.map(([k]) => k).sort()).toEqual(['configGet', 'init', 'log', 'remoteAdd', 'remoteList', 'remoteRemove', 'show', 'statusQuick', 'workingCopyQuick']);
+    for (const [verb, v] of answered) {
+      expect(isCallName(v.call), verb).toBe(true);
+      expect(calls[v.call as CallName], verb).toBe(v.args);
+      expect(v.args.safeParse(v.example).success, verb).toBe(true);
+    }
   });
 
   it('whether a job writes is the registry\'s: repair writes unless it is a dry run; a job that writes never keeps the cached store', () => {
