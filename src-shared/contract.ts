@@ -6,74 +6,14 @@
 import { z } from 'zod';
 import type { WeightlineErrorJSON } from './errors';
 import { CONFIG_VALUE_SCHEMAS } from './settings';
-import type {
-  CleanupPlan, CommitId, CommitResult, DiffResult, LogEntry, Progress, RepairResult, RestoreResult, ShowResult, StatusResult, VerifyResult, PinResult,
-} from './model';
-import type { PathWorkingCopy } from './model';
+import type { CleanupPlan, CommitId, LogEntry, Progress, ShowResult, StatusResult } from './model';
+import { jobRequest, QUICK_VERBS, type JobKind, type JobResult, type StoreInfo, type WorkingCopyState } from './verbs';
 
-const commitRef = z.string().min(4).max(80);
 const absPath = z.string().min(1).max(4096);
-const remoteName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a letter or digit, then letters, digits, ".", "_" or "-" (64 at most)');
 
-export const jobRequest = z.discriminatedUnion('kind', [
-  // allowEmpty: commit even when every file matches HEAD (otherwise nothing is committed and the result says unchanged).
-  z.object({ kind: z.literal('commit'), path: absPath, message: z.string().max(10_000), checkpoint: z.boolean().default(false), allowEmpty: z.boolean().default(false) }),
-  z.object({
-    kind: z.literal('restore'), commit: commitRef, to: absPath.optional(), force: z.boolean().default(false),
-    link: z.enum(['auto', 'reflink', 'hardlink', 'symlink', 'copy']).default('auto'),
-  }),
-  z.object({ kind: z.literal('cleanup') }),
-  // Pinning a commit whose full parameters a cleanup removed rebuilds them (verified), so it is a job.
-  z.object({ kind: z.literal('pin'), commit: commitRef, pinned: z.boolean() }),
-  z.object({ kind: z.literal('verify') }),
-  z.object({ kind: z.literal('diff'), from: commitRef, to: commitRef }),
-  // A dry run only reads (it runs beside a writer, like verify); a real repair is a writing job.
-  // No default: a caller must say which, so a forgotten flag never writes.
-  z.object({ kind: z.literal('repair'), dryRun: z.boolean() }),
-  // status.get answers from stat data only; this job hashes what it could not
-  // judge (the working copy and restored links) and answers the full status.
-  // Reads only (it refreshes the stat cache).
-  z.object({ kind: z.literal('status') }),
-  // The cleanup planner's preview, which proves routes by hashing objects:
-  // read-only, beside a writer. keepFullLatest previews a changed setting.
-  z.object({ kind: z.literal('cleanupPreview'), keepFullLatest: z.number().int().min(1).max(1000).optional() }),
-  // Writes the sample history into a missing or empty folder (the job's root);
-  // store.openSample starts it and opens the store when it is done.
-  z.object({ kind: z.literal('sample') }),
-  // Hashes the working copy HEAD came from, to confirm what `workingCopy.get`
-  // (stat only) calls "probably changed". Reads only; refreshes the stat cache.
-  z.object({ kind: z.literal('workingCopy') }),
-  // Remotes (issue 14). Push uploads what the remote lacks: it reads the store
-  // (and writes only the remote cache), so it runs beside a writer. Fetch
-  // brings the remote's manifests into commits/: a writing job. remote: the
-  // store's only remote, or origin, when absent. A restore of a commit whose
-  // objects are on a remote downloads them (the restore job).
-  z.object({ kind: z.literal('push'), remote: remoteName.optional() }),
-  z.object({ kind: z.literal('fetch'), remote: remoteName.optional() }),
-]);
-export type JobRequest = z.input<typeof jobRequest>;
-export type JobKind = JobRequest['kind'];
-
-export interface StoreInfo {
-  readonly root: string;
-  readonly head: CommitId | null;
-  /** Set when HEAD is damaged (head is then null): what is wrong and what to do. */
-  readonly headProblem?: string;
-}
-
-/** Whether a job writes to the store: only one writing job runs at a time. */
-export function isWritingJob(request: JobRequest): boolean {
-  switch (request.kind) {
-    case 'commit': case 'restore': case 'cleanup': case 'pin': return true;
-    case 'verify': case 'diff': case 'workingCopy': return false;
-    case 'repair': return !request.dryRun;
-    case 'fetch': return true;
-    case 'push': return false;
-    case 'status': case 'cleanupPreview': return false;
-    // Writes a new store of its own, never the open one.
-    case 'sample': return false;
-  }
-}
+// Job kinds, their schemas, which write and what they answer: declared once, in the verb registry.
+export { jobRequest, isWritingJob, type JobRequest, type JobKind, type JobResult, type JobResults } from './verbs';
+export type { StoreInfo, PushSummary, FetchSummary, WorkingCopyState } from './verbs';
 
 export interface Settings {
   readonly maxChainLength: number;
@@ -84,53 +24,6 @@ export interface Settings {
 }
 
 export interface PathEntry { readonly name: string; readonly path: string; readonly dir: boolean }
-
-export type JobResult =
-  | { readonly kind: 'commit'; readonly value: CommitResult }
-  | { readonly kind: 'restore'; readonly value: RestoreResult }
-  | { readonly kind: 'cleanup'; readonly value: CleanupPlan }
-  | { readonly kind: 'pin'; readonly value: PinResult }
-  | { readonly kind: 'verify'; readonly value: VerifyResult }
-  | { readonly kind: 'diff'; readonly value: DiffResult }
-  | { readonly kind: 'repair'; readonly value: RepairResult }
-  | { readonly kind: 'status'; readonly value: StatusResult }
-  | { readonly kind: 'cleanupPreview'; readonly value: CleanupPlan }
-  | { readonly kind: 'sample'; readonly value: StoreInfo }
-  | { readonly kind: 'workingCopy'; readonly value: WorkingCopyState }
-  | { readonly kind: 'push'; readonly value: PushSummary }
-  | { readonly kind: 'fetch'; readonly value: FetchSummary };
-
-/** A push's outcome (the CLI's `push --json`). */
-export interface PushSummary {
-  readonly remote: string;
-  readonly url: string;
-  /** Commits whose manifests this push sent, parents first. */
-  readonly commits: readonly CommitId[];
-  /** Commits asked for that the remote already held. */
-  readonly alreadyThere: number;
-  readonly objectsUploaded: number;
-  readonly bytesUploaded: number;
-  /** Objects the commits need that the remote already held. */
-  readonly objectsAlreadyThere: number;
-  /** Full objects the store no longer kept, rebuilt (sha256-checked) to be sent. */
-  readonly rebuilt: number;
-  /** Full objects sent in their packed form (the store keeps them packed), and the raw bytes that saved. */
-  readonly packedSent: number;
-  readonly bytesSavedByPacks: number;
-  /** Incomplete multipart uploads (left by an interrupted push) aborted for keys the remote now holds. */
-  readonly staleUploadsAborted: number;
-}
-
-/** A fetch's outcome (the CLI's `fetch --json`). */
-export interface FetchSummary {
-  readonly remote: string;
-  readonly url: string;
-  /** Commits new to this store, parents first. */
-  readonly fetched: readonly CommitId[];
-  /** Commits and objects the remote holds. */
-  readonly remoteCommits: number;
-  readonly remoteObjects: number;
-}
 
 /** One remote of the store, as the remote settings show it. Nothing secret. */
 export interface RemoteView {
@@ -150,15 +43,14 @@ export interface RemoteView {
 export const calls = {
   'store.current': z.object({}),
   'store.open': z.object({ path: absPath }),
-  'store.create': z.object({ path: absPath }),
+  'store.create': QUICK_VERBS.init.args,
   'store.openSample': z.object({ path: absPath.optional() }),
   'store.recent': z.object({}),
-  'commits.list': z.object({}),
-  'commits.get': z.object({ id: commitRef }),
-  'status.get': z.object({}),
+  'commits.list': QUICK_VERBS.log.args,
+  'commits.get': QUICK_VERBS.show.args,
+  'status.get': QUICK_VERBS.statusQuick.args,
   'cleanup.preview': z.object({}),
-  'pins.set': z.object({ id: commitRef, pinned: z.boolean() }),
-  'settings.get': z.object({}),
+  'settings.get': QUICK_VERBS.configGet.args,
   'settings.set': z.object({
     maxChainLength: z.number().int().min(1).max(1000).optional(),
     // The store's own rule (src-shared/settings.ts): a number from 0.1 to 1000, decimals allowed.
@@ -177,20 +69,20 @@ export const calls = {
     title: z.string().max(200).optional(),
     defaultPath: absPath.optional(),
   }),
-  /** Quick (stat only, never hashes): the working copy against HEAD; "probably-changed" is confirmed by a workingCopy job. */
-  'workingCopy.get': z.object({}),
+  /**
+   * Quick (stat only, never hashes): the working copy against HEAD. On
+   * "probably-changed" the main side starts a workingCopy job itself (once per
+   * signature) and sends the confirmed state as a `workingCopy` event; while
+   * the signature holds, later calls answer that confirmed state.
+   */
+  'workingCopy.get': QUICK_VERBS.workingCopyQuick.args,
   /** The cleanup plan as it would be with changed settings (the settings pane's preview); changes nothing. */
   'cleanup.previewWith': z.object({ keepFullLatest: z.number().int().min(1).max(1000) }),
   /** The store's remotes, and where credentials come from (never stored, never shown). */
-  'remotes.list': z.object({}),
-  'remotes.add': z.object({
-    name: remoteName,
-    url: z.string().min(6).max(1100).regex(/^s3:\/\//, 's3://bucket[/prefix]'),
-    endpoint: z.string().max(2000).regex(/^https?:\/\/[^/\s]+/, 'a URL like https://s3.example.com or http://127.0.0.1:7480').optional(),
-    region: z.string().min(1).max(100).optional(),
-  }),
+  'remotes.list': QUICK_VERBS.remoteList.args,
+  'remotes.add': QUICK_VERBS.remoteAdd.args,
   /** Forgets a remote (nothing on the remote is touched). */
-  'remotes.remove': z.object({ name: remoteName }),
+  'remotes.remove': QUICK_VERBS.remoteRemove.args,
 } as const;
 
 export type CallName = keyof typeof calls;
@@ -220,7 +112,6 @@ export const CALL_KINDS: { readonly [N in CallName]: 'quick' | 'job' | 'ui' } = 
   'commits.get': 'quick',
   'status.get': 'quick',
   'cleanup.preview': 'job',
-  'pins.set': 'quick',
   'settings.get': 'quick',
   'settings.set': 'quick',
   'jobs.start': 'job',
@@ -254,7 +145,6 @@ export interface CallResults {
   'commits.get': ShowResult;
   'status.get': StatusResult;
   'cleanup.preview': CleanupPlan;
-  'pins.set': { readonly id: CommitId; readonly pinned: boolean };
   'settings.get': Settings;
   'settings.set': Settings;
   'jobs.start': { readonly jobId: string };
@@ -308,33 +198,4 @@ export interface WeightlineApi {
 
 export function isCallName(name: unknown): name is CallName {
   return typeof name === 'string' && Object.prototype.hasOwnProperty.call(calls, name);
-}
-
-/**
- * The working copy of every path that has commits, each against the newest
- * commit of its path's line (HEAD's path: HEAD). `state` is them combined:
- * - no-head: nothing committed yet (or HEAD is damaged);
- * - matches: every path matches; changed: some file of some path is known to
- *   differ (modified, deleted or added); probably-changed: no difference is
- *   known but some file's stat differs from when it was last hashed, so only
- *   hashing can tell (a workingCopy job does, off the main side); missing:
- *   nothing at some path, and no path is changed.
- * `path`, `absPath`, `files` and `bytes` describe HEAD's path (the commit
- * dialog commits it); `paths` has every path with its own state and files.
- */
-export interface WorkingCopyState {
-  readonly state: 'no-head' | 'missing' | 'matches' | 'changed' | 'probably-changed';
-  readonly head: CommitId | null;
-  /** HEAD's source path, relative to the store root ('.' for the root itself). */
-  readonly path: string | null;
-  /** The same, absolute (what the commit dialog takes). */
-  readonly absPath: string | null;
-  readonly files: number;
-  readonly bytes: number;
-  /** Files of HEAD's path, relative to it, that differ (modified, deleted, added) or whose stat differs from their last hash; `paths` lists every path's. */
-  readonly changedFiles: readonly string[];
-  /** HEAD, every path's commit and every working file's size, mtime and inode: a job's answer holds while this is unchanged. */
-  readonly signature: string;
-  /** Every path that has commits, HEAD's first: its commit, state and changed files. */
-  readonly paths: readonly PathWorkingCopy[];
 }

@@ -6,24 +6,19 @@
 import * as path from 'node:path';
 import type { z } from 'zod';
 import {
-  calls, isCallName, type CallName, type CallOutcome, type CallResults, type EventName, type Events, type JobKind, type RemoteView, type Settings, type StoreInfo,
+  calls, isCallName, type CallName, type CallOutcome, type CallResults, type EventName, type Events, type Settings, type StoreInfo, type WorkingCopyState,
 } from '../../src-shared/contract';
 import type { CleanupPlan } from '../../src-shared/model';
 import { isWeightlineError, WeightlineError, type WeightlineErrorJSON } from '../../src-shared/errors';
 import { printableText } from '../../src-shared/printable';
-import { log, quickStatus, show } from '../core/ops/inspect';
-import { commitSummaries } from '../core/store/log-index';
-// Remote settings and where commits are: small files only (the AWS SDK loads in push/fetch/restore jobs, never here).
-import { addRemote, commitLocations, credentialsSource, listRemotes, removeRemote, type RemoteInfo } from '../core/remote/remotes';
-import { setPinned } from '../core/ops/pin';
-import { withWriteLock } from '../core/store/lock';
-import { Store } from '../core/store/store';
+import { JOBS_KEEPING_STORE } from '../../src-shared/verbs';
+import { findStore, openStore as openStoreAt, verbs, type Store, type VerbContext } from '../core/verbs';
 import { JobRunner } from '../jobs/runner';
-import { quickWorkingCopy } from '../jobs/working-copy-check';
 import { configDir, dataDir } from './config-dir';
 import { completePath } from './path-complete';
 import { RecentStores } from './recent-stores';
 import { watchStore, type StoreWatcher } from './store-watcher';
+import { WorkingCopyConfirmer } from './working-copy-confirm';
 
 export interface ApiServiceOptions {
   readonly runner?: JobRunner;
@@ -55,6 +50,8 @@ export class ApiService {
    * cleanup preview): all of it dropped together when the store changes.
    */
   private cached: { readonly root: string; readonly store: Store; readonly memo: Map<string, Promise<unknown>> } | undefined;
+  /** Confirms a probably-changed working copy of the open store (working-copy-confirm.ts). */
+  private confirmer: WorkingCopyConfirmer | undefined;
 
   constructor(opts: ApiServiceOptions = {}) {
     this.runner = opts.runner ?? new JobRunner();
@@ -66,7 +63,7 @@ export class ApiService {
       // A finished job may have changed the store: forget the cached view
       // before anyone hears of it, and announce the change now rather than at the next poll.
       // Jobs that only read (or write a new store elsewhere) keep it.
-      if (e.state !== 'running' && !KEEPS_STORE.has(e.kind)) this.invalidate();
+      if (e.state !== 'running' && !JOBS_KEEPING_STORE.has(e.kind)) this.invalidate();
       this.emit('job', e);
       if (e.state !== 'running') void this.watcher?.check();
     });
@@ -97,8 +94,7 @@ export class ApiService {
 
   /** Opens the store at or above p and makes it current (also used at startup by `serve` and the app). */
   async openStore(p: string): Promise<StoreInfo> {
-    const store = await Store.find(absolute(p));
-    return this.use(store);
+    return this.use(await findStore(absolute(p)));
   }
 
   async recentStores(): Promise<string[]> {
@@ -118,47 +114,23 @@ export class ApiService {
   private readonly handlers: Handlers = {
     'store.current': async () => (this.root ? this.info(await this.store()) : null),
     'store.open': async ({ path: p }) => this.openStore(p),
-    'store.create': async ({ path: p }) => this.use(await Store.init(absolute(p))),
+    // The init verb's rule: refused inside another store's folder unless nested is asked for.
+    'store.create': async ({ path: p, nested }) => this.use(await openStoreAt((await verbs.init({}, { path: absolute(p), nested })).root)),
     'store.openSample': async ({ path: p }) => this.openSample(p ? absolute(p) : this.sampleDir),
     'store.recent': async () => this.recent.list(),
-    'commits.list': async () => {
-      const store = await this.store();
-      // A damaged HEAD must not hide the history: the log is how the user picks the commit to restore.
-      const head = await store.headState();
-      const commits = await this.memo('log', async (st) => {
-        const summaries = await this.memo('summaries', commitSummaries);
-        const entries = await log(st, summaries);
-        // With remotes, each commit says where its data is (log index, remote caches, one readdir per objects/ folder: no manifest read).
-        const where = await commitLocations(st, summaries);
-        return where ? entries.map((e) => ({ ...e, location: where.commits.get(e.id) ?? ('local' as const) })) : entries;
-      });
-      return { head: head.ok ? head.commit : null, ...(head.ok ? {} : { headProblem: head.error.message }), commits };
-    },
-    'commits.get': async ({ id }) => show(await this.store(), id, await this.memo('summaries', commitSummaries)),
+    'commits.list': async () => verbs.log(await this.ctx()),
+    'commits.get': async ({ id }) => verbs.show(await this.ctx(), { ref: id }),
     'status.get': async () => {
-      const store = await this.store();
-      // Stat only: a model whose stat changed is "probably-changed" until a workingCopy or status job hashes it.
-      const [quick, wc] = await Promise.all([quickStatus(store, await this.memo('summaries', commitSummaries)), quickWorkingCopy(store)]);
-      return { ...quick, dirty: wc.state !== 'matches' && wc.state !== 'no-head', ...(wc.state === 'no-head' ? {} : { workingCopy: wc.state }) };
+      const ctx = await this.ctx();
+      // Stat only; a working copy stat cannot judge is hashed by a job this side starts, and its answer used while it holds.
+      return verbs.statusQuick(ctx, { workingCopy: await this.workingCopy(ctx, false) });
     },
     // The planner hashes objects to prove routes: a job process answers, once per state of the store.
     'cleanup.preview': async () => this.memo('cleanup.preview', async (store) => this.previewViaJob(store)),
-    'pins.set': async ({ id, pinned }) => {
-      const commitId = await setPinned(await this.store(), id, pinned);
-      this.invalidate();
-      void this.watcher?.check();
-      return { id: commitId, pinned };
-    },
-    'settings.get': async () => settingsOf(await (await this.store()).readConfig()),
+    'settings.get': async () => settingsOf(await verbs.configGet(await this.ctx())),
     'settings.set': async (changes) => {
-      const store = await this.store();
-      // Under the write lock, like `weightline config`: a commit reads the settings it runs with.
-      const next = await withWriteLock(store, 'config', async () => {
-        // Only the keys given are rewritten; a damaged key not among them is refused, never replaced by a guess.
-        return store.updateConfig(changes);
-      });
-      this.invalidate();
-      void this.watcher?.check();
+      const next = await verbs.configSet(await this.ctx(), changes);
+      this.changed();
       return settingsOf(next);
     },
     'jobs.start': async (request) => {
@@ -177,26 +149,38 @@ export class ApiService {
     'dialog.pickPath': async () => {
       throw new WeightlineError('BAD_USAGE', 'native file pickers exist only in the desktop app; type a path instead (fs.complete suggests completions)');
     },
-    // Stat only: the hashing that confirms "probably-changed" is the workingCopy job's.
-    'workingCopy.get': async () => quickWorkingCopy(await this.store()),
+    'workingCopy.get': async ({ recheck }) => this.workingCopy(await this.ctx(), recheck ?? false),
     'cleanup.previewWith': async ({ keepFullLatest }) => this.memo(`cleanup.previewWith:${keepFullLatest}`, async (store) => this.previewViaJob(store, keepFullLatest)),
-    'remotes.list': async () => {
-      const [remotes, credentials] = await Promise.all([listRemotes(await this.store()), credentialsSource()]);
-      return { remotes: remotes.map(remoteView), credentials };
-    },
-    'remotes.add': async ({ name, url, endpoint, region }) => {
-      const info = await addRemote(await this.store(), name, url, { ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}) });
-      this.invalidate();
-      void this.watcher?.check();
-      return remoteView(info);
+    'remotes.list': async () => verbs.remoteList(await this.ctx()),
+    'remotes.add': async (args) => {
+      const view = await verbs.remoteAdd(await this.ctx(), args);
+      this.changed();
+      return view;
     },
     'remotes.remove': async ({ name }) => {
-      await removeRemote(await this.store(), name);
-      this.invalidate();
-      void this.watcher?.check();
-      return { name, removed: true as const };
+      const done = await verbs.remoteRemove(await this.ctx(), { name });
+      this.changed();
+      return done;
     },
   };
+
+  /** The verbs' context for the open store: its cached Store and the memo of what was worked out from it. */
+  private async ctx(): Promise<VerbContext> {
+    const store = await this.store();
+    return { store, memo: async <T>(key: string, make: () => Promise<T>) => this.memo(key, async () => make()) };
+  }
+
+  /** A call changed the store: drop the cached view and tell the watchers now rather than at the next poll. */
+  private changed(): void {
+    this.invalidate();
+    void this.watcher?.check();
+  }
+
+  /** The working copy against HEAD, stat only; "probably changed" is confirmed by a job this side starts (working-copy-confirm.ts). */
+  private async workingCopy(ctx: VerbContext, recheck: boolean): Promise<WorkingCopyState> {
+    const quick = await verbs.workingCopyQuick(ctx);
+    return this.confirmer ? this.confirmer.answer(quick, recheck) : quick;
+  }
 
   /**
    * The open store. One Store object is kept for its manifest cache (reading
@@ -208,7 +192,7 @@ export class ApiService {
   private async store(): Promise<Store> {
     const root = this.root;
     if (!root) throw new WeightlineError('NOT_A_STORE', 'no store is open; open a folder holding .weightline, create a store, or open the sample history');
-    if (this.cached?.root !== root) this.cached = { root, store: listingOnce(await Store.open(root)), memo: new Map() };
+    if (this.cached?.root !== root) this.cached = { root, store: listingOnce(await openStoreAt(root)), memo: new Map() };
     return this.cached.store;
   }
 
@@ -242,7 +226,7 @@ export class ApiService {
    * (storeChanged). Two callers at once share one job.
    */
   private async openSample(dir: string): Promise<CallResults['store.openSample']> {
-    const existing = await Store.open(dir).catch(() => undefined);
+    const existing = await openStoreAt(dir).catch(() => undefined);
     if (existing) return this.use(existing);
     let jobId = this.samples.get(dir);
     if (!jobId) {
@@ -266,6 +250,8 @@ export class ApiService {
       this.root = store.root;
       const root = store.root;
       this.invalidate();
+      this.confirmer?.close();
+      this.confirmer = new WorkingCopyConfirmer(this.runner, root, (state) => this.emit('workingCopy', state));
       this.watcher = watchStore(root, () => { this.invalidate(); this.emit('storeChanged', { root }); }, this.pollMs);
       this.emit('storeChanged', { root });
     }
@@ -302,16 +288,9 @@ function listingOnce(store: Store): Store {
   return store;
 }
 
-/** Job kinds that leave the open store as it was (read-only, or writing a new store elsewhere): its cached view stays. */
-const KEEPS_STORE: ReadonlySet<JobKind> = new Set<JobKind>(['verify', 'diff', 'status', 'cleanupPreview', 'workingCopy', 'sample']);
-
 function absolute(p: string): string {
   if (!path.isAbsolute(p)) throw new WeightlineError('BAD_USAGE', `expected an absolute path, got "${p}"`);
   return path.normalize(p);
-}
-
-function remoteView(r: RemoteInfo): RemoteView {
-  return { name: r.name, url: r.url, endpoint: r.endpoint, region: r.region, listedAt: r.listedAt, commits: r.commits };
 }
 
 function settingsOf(c: Settings): Settings {

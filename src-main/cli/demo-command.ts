@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import type { CommandContext } from './command-context';
 import { shortId } from './format';
+import { verbs } from '../core/verbs';
 
 export function registerDemo(program: Command, ctx: CommandContext): void {
   program.command('demo')
@@ -11,9 +12,7 @@ export function registerDemo(program: Command, ctx: CommandContext): void {
     .argument('<dir>', 'a new or empty folder')
     .option('--json', 'print JSON: {"root","commits":[ids, oldest first],"modelPath"}')
     .action(async (dir: string, o: { json?: boolean }) => {
-      // Loaded on use: it pulls in the whole engine, which other commands' start-up should not pay for.
-      const { createDemoStore } = await import('../core/ops/demo');
-      const res = await createDemoStore(path.resolve(ctx.here(), dir));
+      const res = await verbs.sample({ cwd: ctx.here() }, { dir });
       if (o.json) { ctx.json(res); return; }
       ctx.out([
         `Created a sample history in ${res.root}: ${res.commits.length} commits of ${path.relative(res.root, res.modelPath)} (newest ${shortId(res.commits[res.commits.length - 1]!)}).`,

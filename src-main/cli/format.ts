@@ -4,9 +4,15 @@
 // main.ts's writers escape whatever else reaches the terminal.
 
 import { computeLanes, type LaneRow } from '../../src-shared/graph-lanes';
-import type { CleanupEstimate, FileSummary, LogEntry, RepairResult, TensorSummary } from '../../src-shared/model';
+import * as path from 'node:path';
+import type {
+  CleanupEstimate, CleanupPlan, CommitId, CommitResult, DiffResult, FileSummary, KeepReason, LogEntry, PinResult, RepairResult, RestoreResult, ShowResult, StatusResult, TensorSummary, VerifyResult,
+} from '../../src-shared/model';
+import { againstVersions, againstVersionsText, OVER_REASON, rawCopiesText, type RawCopies } from '../../src-shared/storage-totals';
+import type { InitResult, RemoteCounts } from '../core/verbs';
 import { humanBytes, relativeTime, shortId } from '../../src-shared/format';
 import { printable } from '../../src-shared/printable';
+import { workingLines } from './working-words';
 
 export { humanBytes, shortId, relativeTime };
 
@@ -53,6 +59,7 @@ export function locationTag(where: 'local' | 'remote' | 'both' | undefined): str
 }
 
 export function formatLog(entries: readonly LogEntry[], head: string | null, locations?: ReadonlyMap<string, 'local' | 'remote' | 'both'>): string {
+  if (entries.length === 0) return 'No commits yet.';
   const rows = computeLanes(entries);
   const lines: string[] = [];
   entries.forEach((e, i) => {
@@ -62,7 +69,7 @@ export function formatLog(entries: readonly LogEntry[], head: string | null, loc
       : e.fullBytes === 0 && e.logicalBytes > 0 ? 'full (same bytes as an older commit, 0 B more)'
       : `${e.packed ? 'packed' : 'full'} ${humanBytes(e.fullBytes)}`;
     const delta = e.type === 'DELTA' ? `, delta ${humanBytes(e.deltaBytes)}` : '';
-    const tags = [e.id === head ? 'HEAD' : '', e.pinned ? 'pinned' : '', e.aheadOfHead ? 'ahead of HEAD' : '', locationTag(locations?.get(e.id))].filter(Boolean).join(', ');
+    const tags = [e.id === head ? 'HEAD' : '', e.pinned ? 'pinned' : '', e.aheadOfHead ? 'ahead of HEAD' : '', locationTag(locations?.get(e.id) ?? e.location)].filter(Boolean).join(', ');
     const [first = '', ...more] = e.message.split(/\r?\n/).map(printable);
     if (join) lines.push(join);
     lines.push(`${dot}${shortId(e.id)} ${e.type.padEnd(10)} ${first}${tags ? `  (${tags})` : ''}`);
@@ -114,6 +121,164 @@ export function formatRepair(r: RepairResult): string {
     ? `all ${r.commits.length} commit(s) intact; nothing to repair`
     : `${r.commits.length} commit(s): ${count('intact')} intact, ${count('repaired')} ${verb}repaired, ${count('restorable')} restorable by another route, ${count('lost')} lost`);
   return lines.join('\n');
+}
+
+/** What a commit cost, in the words `log` uses for the same figures. */
+export function formatCommit(res: CommitResult, message: string): string {
+  if (res.unchanged) return `nothing changed since HEAD (${shortId(res.id)}); no commit was made (--allow-empty commits anyway)`;
+  const added = res.fullBytesAdded ?? res.logicalBytes;
+  // A full object the store already held (an older commit's identical bytes) costs nothing again; log counts it for the oldest commit.
+  const full = added === 0 ? `full parameters ${humanBytes(res.logicalBytes)}, already in the store (0 B added)` : `full parameters ${humanBytes(added)}`;
+  const cost = res.type === 'DELTA'
+    ? `delta ${humanBytes(res.deltaBytes)} (${((res.deltaBytes / Math.max(1, res.logicalBytes)) * 100).toFixed(1)}% of ${humanBytes(res.logicalBytes)})${added > 0 && !res.autoCleanup?.commits.includes(res.id) ? `; ${full} kept${res.autoCleanup ? '' : ' until a cleanup'}` : ''}`
+    : full;
+  const auto = res.autoCleanup;
+  const cleaned = auto ? `\n  autoCleanup: freed ${humanBytes(auto.bytesFreed + auto.bytesPackSaved)} (full parameters of ${auto.commits.length} older commit(s)${auto.packs ? `, ${auto.packs} CHECKPOINT(s) packed` : ''})` : '';
+  return `[${res.type} ${shortId(res.id)}] ${firstLine(message) || '(no message)'}\n  ${cost}${cleaned}`;
+}
+
+function firstLine(s: string): string {
+  return s.split(/\r?\n/, 1)[0]!;
+}
+
+export function formatCleanup(plan: CleanupPlan, dryRun: boolean, keepFullLatest: number): string {
+  const lines: string[] = [dryRun ? 'Cleanup preview (nothing was changed):' : 'Cleanup done:'];
+  for (const c of plan.commits) {
+    lines.push(`  ${shortId(c.id)}  frees ${humanBytes(c.bytesFreed).padStart(9)}   restore: replay ${c.chainBefore} → ${c.chainAfter} delta(s), read ${humanBytes(c.readBytesBefore)} → ${humanBytes(c.readBytesAfter)}`);
+  }
+  if (plan.commits.length === 0) lines.push('  no commit can lose its full parameters');
+  const packed = new Set(plan.packs.map((p) => p.id));
+  for (const k of plan.kept) {
+    const how = packed.has(k.id) ? ', packed' : '';
+    lines.push(`  ${shortId(k.id)}  kept${how}: ${k.reasons.map((r) => keepReasonText(r, keepFullLatest)).join(', ')}${k.detail ? ` (${k.detail})` : ''}`);
+  }
+  if (plan.packs.length > 0) {
+    const raw = plan.packs.reduce((s, p) => s + p.rawBytes, 0);
+    const after = plan.packs.reduce((s, p) => s + p.packedBytes, 0);
+    lines.push(`${dryRun ? 'Packs' : 'Packed'} ${plan.packs.length} CHECKPOINT${plan.packs.length === 1 ? '' : 's'} out of the newest ${keepFullLatest}: ${humanBytes(raw)} raw → ${humanBytes(after)} packed (−${humanBytes(plan.bytesPackSaved)})`);
+  }
+  const total = plan.bytesFreed + plan.bytesPackSaved;
+  lines.push(`${dryRun ? 'Would free' : 'Freed'} ${humanBytes(total)}: store ${humanBytes(plan.storeBytesBefore)} → ${humanBytes(plan.storeBytesAfter)}`);
+  return lines.join('\n');
+}
+
+/** Each reason names the rule that keeps the commit, so "newest" is not read as "the newest commit". */
+function keepReasonText(r: KeepReason, keepFullLatest: number): string {
+  switch (r) {
+    case 'checkpoint': return 'a CHECKPOINT';
+    case 'branch-tip': return 'branch tip';
+    case 'newest': return `newest ${keepFullLatest} of its line (keepFullLatest)`;
+    case 'pinned': return 'pinned';
+    case 'linked': return 'a restore links to it';
+    case 'broken-chain': return 'the chain below is not intact';
+    case 'already-pruned': return 'already rebuilt on demand';
+  }
+}
+
+
+export function linkProblemText(problem: 'broken' | 'modified' | 'changed-in-place'): string {
+  switch (problem) {
+    case 'broken': return 'broken, its target is gone';
+    case 'modified': return 'modified, no longer matches its commit (the stored version is unharmed)';
+    case 'changed-in-place': return 'changed in place: the store\'s copy is damaged; run weightline repair';
+  }
+}
+
+export function formatInit(res: InitResult): string {
+  switch (res.outcome) {
+    case 'created': return `Initialised an empty Weightline store in ${res.dir}`;
+    case 'already': return `${res.root} is already a Weightline store; nothing was changed`;
+    case 'completed': return `Completed the Weightline store in ${res.dir}: put back the files it was missing; its commits and objects are as they were`;
+  }
+}
+
+export function formatShow(s: ShowResult, head: CommitId | null, all: boolean): string {
+  return [
+    `commit ${s.id}${head === s.id ? '  (HEAD)' : ''}`,
+    `type     ${s.type}${s.pinned ? ' (pinned)' : ''}`,
+    `parent   ${s.parent ?? '(none)'}`,
+    `date     ${s.createdAt} (${relativeTime(s.createdAt)})`,
+    `path     ${printable(s.path)}`,
+    `size     ${humanBytes(s.logicalBytes)}; on disk: ${s.hasFull ? `${s.packed ? 'packed' : 'full'} ${humanBytes(s.fullBytes)}` : 'rebuilt on demand'}${s.type === 'DELTA' ? `, delta ${humanBytes(s.deltaBytes)}` : ''}; a restore replays ${s.chainLength} delta(s)`,
+    '',
+    // Every line of the message indented, as git show does: a message's own line never reads as the CLI's.
+    ...s.message.split(/\r?\n/u).map((l) => `    ${printable(l)}`.trimEnd()),
+    '',
+    formatFiles(s.files, !all),
+  ].join('\n');
+}
+
+export function formatDiff(d: DiffResult, all: boolean): string {
+  return `diff ${shortId(d.from)} → ${d.to === 'WORKING' ? 'working copy' : shortId(d.to)}\n${formatFiles(d.files, !all)}`;
+}
+
+export function formatRestore(res: RestoreResult, cwd: string): string {
+  const lines = [`Restored ${shortId(res.id)} to ${path.relative(cwd, res.target) || '.'} (${res.files} file(s), ${humanBytes(res.bytes)})`];
+  const l = res.link;
+  if (l && l.linked > 0) lines.push(`linked ${l.linked} file(s), ${humanBytes(l.bytesNotCopied)} not copied`);
+  return lines.join('\n');
+}
+
+export function formatStatus(s: StatusResult, extras: { readonly root: string; readonly remotes: RemoteCounts | null; readonly rawCopies: RawCopies }): string {
+  const lines: string[] = [];
+  for (const l of s.links ?? []) lines.push(`restored link ${l.path} (commit ${shortId(l.commit)}): ${linkProblemText(l.problem)}`);
+  // Before a cleanup every commit still holds its full parameters, so the store can exceed the versions' size: not a saving.
+  const against = againstVersions(s.logicalBytes, s.storeBytes, 1);
+  const cleanable = !s.cleanup || s.cleanup.bytesFreeable > 0 || s.cleanup.checkpointsToPack > 0;
+  const saving = s.logicalBytes === 0 ? '' : against.kind === 'over'
+    ? ` (${againstVersionsText(against, 1)}: ${cleanable ? `${OVER_REASON}; "weightline cleanup --dry-run" shows what it would free` : 'the raw copies a cleanup keeps (CHECKPOINTs, branch tips, the newest of each line, pins) and the deltas'})`
+    : ` (${againstVersionsText(against, 1)})`;
+  const where = extras.remotes;
+  lines.push(
+    `store    ${extras.root}`,
+    `HEAD     ${s.head ? shortId(s.head) : '(no commits yet)'}${s.path ? `  ${s.path}` : ''}`,
+    ...workingLines(s),
+    `storage  ${humanBytes(s.storeBytes)} on disk for ${humanBytes(s.logicalBytes)} of versions${saving}`,
+    ...(s.head ? [`copies   ${s.cleanup ? cleanupEstimateText(s.cleanup) : rawCopiesText(extras.rawCopies)}`] : []),
+    ...(where ? [
+      `commits  ${where.commitsLocalOnly} local only, ${where.commitsBoth} local+remote, ${where.commitsRemoteOnly} remote only (restore downloads what it needs)`,
+      ...where.remotes.map((x) => `remote   ${x.name} ${x.url}: ${x.listedAt ? `${x.commits} commit(s) when last listed (${relativeTime(x.listedAt)})` : 'not listed yet (push or fetch)'}`),
+    ] : []),
+  );
+  return lines.join('\n');
+}
+
+export function formatVerify(res: VerifyResult): string {
+  const lines = res.commits.map((c) => `${shortId(c.id)}  ${c.ok ? `ok${c.warning ? ` (warning: ${printable(c.warning)})` : ''}` : `${c.restorable ? 'DAMAGED (still restores)' : 'FAILED'}: ${printable(c.error ?? '')}`}`);
+  const bad = res.commits.filter((c) => !c.ok);
+  const lost = bad.filter((c) => !c.restorable).length;
+  const warned = res.commits.filter((c) => c.ok && c.warning).length;
+  lines.push(res.ok
+    ? `verified ${res.commits.length} commit(s): all ok${warned ? ` (${warned} with a warning: they restore bit-exact, a delta that cannot be rebuilt is gone)` : ''}`
+    : `${bad.length} of ${res.commits.length} commit(s) have problems: ${bad.length - lost} still restore bit-exact, ${lost} cannot; "weightline repair" rebuilds what intact bytes allow`);
+  return lines.join('\n');
+}
+
+interface VerifyRemoteView {
+  readonly ok: boolean;
+  readonly remote: string;
+  readonly url: string;
+  readonly commits: readonly { readonly id: string; readonly ok: boolean; readonly problems: readonly string[] }[];
+  readonly damaged: readonly string[];
+  readonly objectsChecked: number;
+  readonly bytesChecked: number;
+}
+
+export function formatVerifyRemote(res: VerifyRemoteView): string {
+  const lines: string[] = [];
+  for (const c of res.commits) lines.push(`${shortId(c.id)}  ${c.ok ? 'ok' : `FAILED: ${printable(c.problems.join('; '))}`}`);
+  for (const k of res.damaged) lines.push(`damaged: ${printable(k)}`);
+  const bad = res.commits.filter((c) => !c.ok).length;
+  lines.push(res.ok
+    ? `verified ${res.remote} (${res.url}): ${res.commits.length} commit(s), ${res.objectsChecked} object(s), ${humanBytes(res.bytesChecked)} hashed: all ok`
+    : `${res.remote} (${res.url}): ${bad} of ${res.commits.length} commit(s) cannot be rebuilt from the remote, ${res.damaged.length} damaged key(s); delete damaged keys on the remote and push again from a store that has them`);
+  return lines.join('\n');
+}
+
+export function formatPin(res: PinResult): string {
+  if (!res.pinned) return res.wasPinned ? `Unpinned ${shortId(res.id)}; the next cleanup may remove its full parameters` : `${shortId(res.id)} was not pinned; nothing changed`;
+  if (res.rebuiltFiles > 0) return `Pinned ${shortId(res.id)}; a cleanup had removed its full parameters, so they were rebuilt and stored again (${humanBytes(res.rebuiltBytes)}, ${res.rebuiltFiles} file(s), sha256 checked)`;
+  return `${res.wasPinned ? 'Already pinned' : 'Pinned'} ${shortId(res.id)}; cleanup keeps its full parameters`;
 }
 
 /** "raw copies kept for fast restore: 1.2 MB (cleanup at keepFullLatest 2 would free about 600 KB)", for the store's own setting. */

@@ -1,6 +1,6 @@
 import { constants } from 'node:os';
 import { WeightlineError } from '../../src-shared/errors';
-import { lockActivity, releaseHeldLocksSync } from '../core/store/lock';
+import { lockActivity, releaseHeldLocksSync } from '../core/verbs/locks';
 
 // Ctrl+C (SIGINT) and SIGTERM on a CLI command. The first signal aborts the
 // running operation's AbortSignal: the operation throws CANCELLED, removes its

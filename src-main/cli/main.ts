@@ -11,29 +11,19 @@ import { isWeightlineError, WeightlineError, type ErrorCode } from '../../src-sh
 import { jsonText, printable, printableText } from '../../src-shared/printable';
 import { WEIGHTLINE_VERSION } from '../../src-shared/version';
 import { CONFIG_EXPECTED, CONFIG_VALUE_SCHEMAS, DEFAULT_CONFIG, type StoreConfig } from '../../src-shared/settings';
-import { againstVersions, againstVersionsText, OVER_REASON, rawCopies, rawCopiesText } from '../../src-shared/storage-totals';
-import type { CleanupPlan, CommitResult, KeepReason, LinkMode } from '../../src-shared/model';
-import type { Store } from '../core/store/store';
-
-// The verbs load on use: a training script pays for zstd, the zip reader and
-// the format parsers only when it runs a command that needs them, which keeps
-// start-up (`--version`, `log`) fast.
-const ops = {
-  commit: async () => (await import('../core/ops/commit')).commit,
-  inspect: async () => import('../core/ops/inspect'),
-  restore: async () => (await import('../core/ops/restore')).restore,
-  cleanup: async () => import('../core/ops/cleanup'),
-  pin: async () => (await import('../core/ops/pin')).pin,
-  verify: async () => (await import('../core/ops/verify')).verify,
-  repair: async () => (await import('../core/ops/repair')).repair,
-};
+import type { LinkMode } from '../../src-shared/model';
+// Every verb loads the engine under it on use: a training script pays for
+// zstd, the zip reader and the format parsers only when it runs a command that
+// needs them, which keeps start-up (`--version`, `log`) fast.
+import { verbs, type VerbContext } from '../core/verbs';
 import { registerDemo } from './demo-command';
 import { installInterrupt, INTERRUPTED, type Interrupt } from './interrupt';
-import { cleanupEstimateText, formatFiles, formatLog, formatRepair, humanBytes, relativeTime, shortId } from './format';
+import {
+  formatCleanup, formatCommit, formatDiff, formatInit, formatLog, formatPin, formatRestore, formatShow, formatStatus, formatVerify, formatVerifyRemote, formatRepair,
+} from './format';
 import { progressBar } from './progress';
-import { workingLines } from './working-words';
 import { registerServe } from './serve-command';
-import { locations, registerRemote, remoteHolder, restoreFetcher } from './remote-command';
+import { registerRemote } from './remote-command';
 
 export interface CliIO {
   readonly stdout: { write(s: string): unknown; isTTY?: boolean };
@@ -70,7 +60,6 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
   const json = (v: unknown): void => out(jsonText(v, 2));
   let cwd = io.cwd;
   const here = (): string => cwd;
-  const openStore = async (): Promise<Store> => (await import('../core/store/store')).Store.find(here());
   let exitCode = 0;
   // Installed when a command starts (serve handles its own signals), and
   // passed to every operation that can stop part-way.
@@ -78,6 +67,13 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
   let running = '';
   const signal = (): { signal?: AbortSignal } => (interrupt ? { signal: interrupt.signal } : {});
   const bar = (): ReturnType<typeof progressBar> => progressBar(given.stderr.isTTY ? (given.stderr as NodeJS.WriteStream) : undefined);
+  // What every verb is given: the folder (after -C), the signal, and a progress bar (none with --json).
+  const verbCtx = (p?: { update: VerbContext['onProgress'] }): VerbContext => ({ cwd: here(), ...signal(), ...(p?.update ? { onProgress: p.update } : {}) });
+  // Runs a verb with a progress bar that is ended however the verb ends.
+  const withBar = async <T>(jsonOut: boolean | undefined, run: (ctx: VerbContext) => Promise<T>): Promise<T> => {
+    const p = jsonOut ? progressBar(undefined) : bar();
+    try { return await run(verbCtx(p)); } finally { p.end(); }
+  };
 
   const program = new Command('weightline')
     .description('Version history for machine-learning model parameters: bit-exact deltas, any version rebuilt on demand.')
@@ -103,13 +99,9 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     .option('--nested', 'allow a store inside the folder of another store')
     .option('--json', 'print JSON: {"root","outcome"} (outcome: created, already or completed)')
     .action(async (o: { json?: boolean; nested?: boolean }) => {
-      const { store, outcome } = await (await import('../core/store/store')).Store.initialise(here(), { nested: !!o.nested });
-      if (o.json) { json({ root: store.root, outcome }); return; }
-      switch (outcome) {
-        case 'created': out(`Initialised an empty Weightline store in ${store.dir}`); break;
-        case 'already': out(`${store.root} is already a Weightline store; nothing was changed`); break;
-        case 'completed': out(`Completed the Weightline store in ${store.dir}: put back the files it was missing; its commits and objects are as they were`); break;
-      }
+      const res = await verbs.init(verbCtx(), { path: here(), nested: !!o.nested });
+      if (o.json) json({ root: res.root, outcome: res.outcome });
+      else out(formatInit(res));
     });
 
   program.command('commit')
@@ -120,10 +112,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     .option('--allow-empty', 'commit even when nothing changed since HEAD')
     .option('--json', 'print JSON: {"id","type","parent","logicalBytes","deltaBytes","fullBytesAdded","unchanged"}')
     .action(async (target: string, o: { message: string; checkpoint?: boolean; allowEmpty?: boolean; json?: boolean }) => {
-      const store = await openStore();
-      const p = o.json ? progressBar(undefined) : bar();
-      const res = await (await ops.commit())(store, path.resolve(here(), target), { message: o.message, checkpoint: !!o.checkpoint, skipUnchanged: !o.allowEmpty, onProgress: p.update, ...signal() });
-      p.end();
+      const res = await withBar(o.json, (ctx) => verbs.commit(ctx, { path: target, message: o.message, checkpoint: !!o.checkpoint, allowEmpty: !!o.allowEmpty }));
       if (o.json) json({ id: res.id, type: res.type, parent: res.parent, logicalBytes: res.logicalBytes, deltaBytes: res.deltaBytes, fullBytesAdded: res.fullBytesAdded ?? 0, unchanged: !!res.unchanged, ...(res.autoCleanup ? { autoCleanup: res.autoCleanup } : {}) });
       else out(formatCommit(res, o.message));
     });
@@ -133,15 +122,12 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     .option('--json', 'print JSON: an array of commits, newest first')
     .option('--path <path>', 'only the commits of this model file or folder (its own line of history)')
     .action(async (o: { json?: boolean; path?: string }) => {
-      const store = await openStore();
-      const entries = await (await ops.inspect()).log(store, undefined, o.path ? { path: path.resolve(here(), o.path) } : {});
-      // A damaged HEAD must not hide the log: it is how the user finds the commit to restore.
-      const head = await store.headState();
-      if (!head.ok) io.stderr.write(`weightline: warning: ${head.error.message}\n`);
       // With remotes, each commit says where its data is: local only, remote only, or both.
-      const where = await locations(store);
-      if (o.json) json(where ? entries.map((e) => ({ ...e, location: where.commits.get(e.id) ?? 'local' })) : entries);
-      else out(entries.length ? formatLog(entries, head.ok ? head.commit : null, where?.commits) : o.path ? `No commits of ${printable(path.resolve(here(), o.path))}.` : 'No commits yet.');
+      const res = await verbs.log(verbCtx(), o.path ? { path: o.path } : {});
+      // A damaged HEAD must not hide the log: it is how the user finds the commit to restore.
+      if (res.headProblem) io.stderr.write(`weightline: warning: ${res.headProblem}\n`);
+      if (o.json) json(res.commits);
+      else out(res.commits.length === 0 && o.path ? `No commits of ${printable(path.resolve(here(), o.path))}.` : formatLog(res.commits, res.head));
     });
 
   program.command('show')
@@ -150,22 +136,9 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     .option('--all', 'list unchanged tensors too')
     .option('--json', 'print JSON')
     .action(async (ref: string | undefined, o: { json?: boolean; all?: boolean }) => {
-      const store = await openStore();
-      const s = await (await ops.inspect()).show(store, ref);
+      const s = await verbs.show(verbCtx(), ref === undefined ? {} : { ref });
       if (o.json) { json(s); return; }
-      out([
-        `commit ${s.id}${(await store.headState().then((h) => (h.ok ? h.commit : null))) === s.id ? '  (HEAD)' : ''}`,
-        `type     ${s.type}${s.pinned ? ' (pinned)' : ''}`,
-        `parent   ${s.parent ?? '(none)'}`,
-        `date     ${s.createdAt} (${relativeTime(s.createdAt)})`,
-        `path     ${printable(s.path)}`,
-        `size     ${humanBytes(s.logicalBytes)}; on disk: ${s.hasFull ? `${s.packed ? 'packed' : 'full'} ${humanBytes(s.fullBytes)}` : 'rebuilt on demand'}${s.type === 'DELTA' ? `, delta ${humanBytes(s.deltaBytes)}` : ''}; a restore replays ${s.chainLength} delta(s)`,
-        '',
-        // Every line of the message indented, as git show does: a message's own line never reads as the CLI's.
-        ...s.message.split(/\r?\n/u).map((l) => `    ${printable(l)}`.trimEnd()),
-        '',
-        formatFiles(s.files, !o.all),
-      ].join('\n'));
+      out(formatShow(s, await verbs.headOf(verbCtx()), !!o.all));
     });
 
   program.command('diff')
@@ -174,10 +147,9 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     .option('--all', 'list unchanged tensors too')
     .option('--json', 'print JSON')
     .action(async (a: string, b: string | undefined, o: { json?: boolean; all?: boolean }) => {
-      const store = await openStore();
-      const d = await (await ops.inspect()).diff(store, a, b);
+      const d = await verbs.diff(verbCtx(), b === undefined ? { from: a } : { from: a, to: b });
       if (o.json) json(d);
-      else out(`diff ${shortId(d.from)} → ${d.to === 'WORKING' ? 'working copy' : shortId(d.to)}\n${formatFiles(d.files, !o.all)}`);
+      else out(formatDiff(d, !!o.all));
     });
 
   program.command('restore')
@@ -188,52 +160,22 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     .addOption(new Option('--link <mode>', 'how to place bytes the store already holds: auto = reflink where possible, else copy').choices(['auto', 'reflink', 'hardlink', 'symlink', 'copy']).default('auto'))
     .option('--json', 'print JSON')
     .action(async (ref: string, o: { to?: string; force?: boolean; json?: boolean; link: LinkMode }) => {
-      const store = await openStore();
-      const p = o.json ? progressBar(undefined) : bar();
-      // A trailing slash says "into this folder" (even one not made yet): path.resolve would drop it.
-      const to = o.to ? path.resolve(here(), o.to) + (/[\\/]$/.test(o.to) ? path.sep : '') : undefined;
-      // Objects only a remote holds are downloaded first (just the route's), when the store has remotes.
-      const fetchObjects = await restoreFetcher(store, p.update);
-      const res = await (await ops.restore())(store, ref, { ...(to ? { to } : {}), force: !!o.force, link: o.link, onProgress: p.update, ...signal(), ...(fetchObjects ? { fetchObjects } : {}) });
-      p.end();
+      const res = await withBar(o.json, (ctx) => verbs.restore(ctx, { commit: ref, ...(o.to ? { to: o.to } : {}), force: !!o.force, link: o.link }));
       if (res.link?.warning) io.stderr.write(`weightline: warning: ${res.link.warning}\n`);
       for (const n of res.notes ?? []) io.stderr.write(`weightline: note: ${printable(n.message)}\n`);
       if (o.json) { json(res); return; }
-      out(`Restored ${shortId(res.id)} to ${path.relative(here(), res.target) || '.'} (${res.files} file(s), ${humanBytes(res.bytes)})`);
-      const l = res.link;
-      if (l && l.linked > 0) out(`linked ${l.linked} file(s), ${humanBytes(l.bytesNotCopied)} not copied`);
+      out(formatRestore(res, here()));
     });
 
   program.command('status')
     .description('HEAD, store size, and whether the working copy has uncommitted changes')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
-      const store = await openStore();
-      const s = await (await ops.inspect()).status(store);
-      const where = await locations(store);
-      const count = (l: string): number => (where ? [...where.commits.values()].filter((x) => x === l).length : 0);
-      const remotes = where ? { remotes: where.remotes, commitsLocalOnly: count('local'), commitsRemoteOnly: count('remote'), commitsBoth: count('both') } : {};
-      // Raw copies and what trimming them would free, from the log (stat data only; an estimate, no cleanup plan).
-      const raw = rawCopies(await (await ops.inspect()).log(store));
-      if (o.json) { json({ ...s, ...remotes, rawCopies: raw }); return; }
-      for (const l of s.links ?? []) out(`restored link ${l.path} (commit ${shortId(l.commit)}): ${linkProblemText(l.problem)}`);
-      // Before a cleanup every commit still holds its full parameters, so the store can exceed the versions' size: not a saving.
-      const against = againstVersions(s.logicalBytes, s.storeBytes, 1);
-      const cleanable = !s.cleanup || s.cleanup.bytesFreeable > 0 || s.cleanup.checkpointsToPack > 0;
-      const saving = s.logicalBytes === 0 ? '' : against.kind === 'over'
-        ? ` (${againstVersionsText(against, 1)}: ${cleanable ? `${OVER_REASON}; "weightline cleanup --dry-run" shows what it would free` : 'the raw copies a cleanup keeps (CHECKPOINTs, branch tips, the newest of each line, pins) and the deltas'})`
-        : ` (${againstVersionsText(against, 1)})`;
-      out([
-        `store    ${store.root}`,
-        `HEAD     ${s.head ? shortId(s.head) : '(no commits yet)'}${s.path ? `  ${s.path}` : ''}`,
-        ...workingLines(s),
-        `storage  ${humanBytes(s.storeBytes)} on disk for ${humanBytes(s.logicalBytes)} of versions${saving}`,
-        ...(s.head ? [`copies   ${s.cleanup ? cleanupEstimateText(s.cleanup) : rawCopiesText(raw)}`] : []),
-        ...(where ? [
-          `commits  ${count('local')} local only, ${count('both')} local+remote, ${count('remote')} remote only (restore downloads what it needs)`,
-          ...where.remotes.map((x) => `remote   ${x.name} ${x.url}: ${x.listedAt ? `${x.commits} commit(s) when last listed (${relativeTime(x.listedAt)})` : 'not listed yet (push or fetch)'}`),
-        ] : []),
-      ].join('\n'));
+      const ctx = verbCtx();
+      const s = await verbs.status(ctx);
+      const extras = await verbs.statusExtras(ctx);
+      if (o.json) { json({ ...s, ...(extras.remotes ?? {}), rawCopies: extras.rawCopies }); return; }
+      out(formatStatus(s, extras));
     });
 
   program.command('cleanup')
@@ -241,18 +183,10 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     .option('--dry-run', 'show what would be freed, touch nothing')
     .option('--json', 'print JSON: {"commits":[{"id","bytesFreed"}],"bytesFreed","packs":[{"id","rawBytes","packedBytes"}],"bytesPackSaved","storeBytesBefore","storeBytesAfter"}')
     .action(async (o: { dryRun?: boolean; json?: boolean }) => {
-      const store = await openStore();
-      const { cleanup, cleanupPlan } = await ops.cleanup();
       // The preview measures every block it would pack (exact figures): it shows progress and stops on Ctrl+C.
-      const p = o.json ? progressBar(undefined) : bar();
-      let plan;
-      try {
-        plan = o.dryRun ? await cleanupPlan(store, { onProgress: p.update, ...signal() }) : await cleanup(store, { onProgress: p.update, ...signal() });
-      } finally {
-        p.end();
-      }
+      const plan = await withBar(o.json, (ctx) => (o.dryRun ? verbs.cleanupPreview(ctx) : verbs.cleanup(ctx)));
       if (o.json) json(plan);
-      else out(formatCleanup(plan, !!o.dryRun, (await store.readConfig()).keepFullLatest));
+      else out(formatCleanup(plan, !!o.dryRun, (await verbs.configGet(verbCtx())).keepFullLatest));
     });
 
   program.command('verify')
@@ -260,37 +194,18 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     .option('--json', 'print JSON: {"ok","commits":[{"id","ok","error","restorable","route","warning"?}]}')
     .option('--remote <name>', 'check a remote instead: download and hash every object and manifest, and say which commits it cannot rebuild (JSON: {"ok","remote","url","commits":[{"id","ok","problems"}],"damaged","objectsChecked","bytesChecked"})')
     .action(async (o: { json?: boolean; remote?: string }) => {
-      const store = await openStore();
-      const p = o.json ? progressBar(undefined) : bar();
       if (o.remote) {
-        const res = await (await import('../core/remote/index')).verifyRemote(store, { remote: o.remote, onProgress: p.update, ...signal() });
-        p.end();
+        const remote = o.remote;
+        const res = await withBar(o.json, (ctx) => verbs.verifyRemote(ctx, { remote }));
         if (o.json) json(res);
-        else {
-          for (const c of res.commits) out(`${shortId(c.id)}  ${c.ok ? 'ok' : `FAILED: ${printable(c.problems.join('; '))}`}`);
-          for (const k of res.damaged) out(`damaged: ${printable(k)}`);
-          const bad = res.commits.filter((c) => !c.ok).length;
-          out(res.ok
-            ? `verified ${res.remote} (${res.url}): ${res.commits.length} commit(s), ${res.objectsChecked} object(s), ${humanBytes(res.bytesChecked)} hashed: all ok`
-            : `${res.remote} (${res.url}): ${bad} of ${res.commits.length} commit(s) cannot be rebuilt from the remote, ${res.damaged.length} damaged key(s); delete damaged keys on the remote and push again from a store that has them`);
-        }
+        else out(formatVerifyRemote(res));
         if (!res.ok) exitCode = 1;
         return;
       }
-      // Objects a remote holds are not missing (issue 14): commits that need them say so.
-      const elsewhere = await remoteHolder(store);
-      const res = await (await ops.verify())(store, { onProgress: p.update, ...signal(), ...(elsewhere ? { elsewhere } : {}) });
-      p.end();
+      // Objects a remote holds are not missing: commits that need them say so.
+      const res = await withBar(o.json, (ctx) => verbs.verify(ctx));
       if (o.json) json(res);
-      else {
-        for (const c of res.commits) out(`${shortId(c.id)}  ${c.ok ? `ok${c.warning ? ` (warning: ${printable(c.warning)})` : ''}` : `${c.restorable ? 'DAMAGED (still restores)' : 'FAILED'}: ${printable(c.error ?? '')}`}`);
-        const bad = res.commits.filter((c) => !c.ok);
-        const lost = bad.filter((c) => !c.restorable).length;
-        const warned = res.commits.filter((c) => c.ok && c.warning).length;
-        out(res.ok
-          ? `verified ${res.commits.length} commit(s): all ok${warned ? ` (${warned} with a warning: they restore bit-exact, a delta that cannot be rebuilt is gone)` : ''}`
-          : `${bad.length} of ${res.commits.length} commit(s) have problems: ${bad.length - lost} still restore bit-exact, ${lost} cannot; "weightline repair" rebuilds what intact bytes allow`);
-      }
+      else out(formatVerify(res));
       if (!res.ok) exitCode = 1;
     });
 
@@ -300,13 +215,9 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
       .argument('<commit>')
       .option('--json', pinned ? 'print JSON: {"id","pinned","rebuiltFiles","rebuiltBytes"}' : 'print JSON: {"id","pinned"}')
       .action(async (ref: string, o: { json?: boolean }) => {
-        const p = o.json ? progressBar(undefined) : bar();
-        const res = await (await ops.pin())(await openStore(), ref, pinned, { onProgress: p.update, ...signal() });
-        p.end();
+        const res = await withBar(o.json, (ctx) => verbs.pin(ctx, { commit: ref, pinned }));
         if (o.json) json(pinned ? res : { id: res.id, pinned });
-        else if (!pinned) out(res.wasPinned ? `Unpinned ${shortId(res.id)}; the next cleanup may remove its full parameters` : `${shortId(res.id)} was not pinned; nothing changed`);
-        else if (res.rebuiltFiles > 0) out(`Pinned ${shortId(res.id)}; a cleanup had removed its full parameters, so they were rebuilt and stored again (${humanBytes(res.rebuiltBytes)}, ${res.rebuiltFiles} file(s), sha256 checked)`);
-        else out(`${res.wasPinned ? 'Already pinned' : 'Pinned'} ${shortId(res.id)}; cleanup keeps its full parameters`);
+        else out(formatPin(res));
       });
   }
 
@@ -315,16 +226,14 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     .argument('[key]').argument('[value]')
     .option('--json', 'print JSON')
     .action(async (key: string | undefined, value: string | undefined, o: { json?: boolean }) => {
-      const store = await openStore();
-      if (!key) { const config = await store.readConfig(); if (o.json) json(config); else for (const [k, v] of Object.entries(config)) out(`${k} = ${String(v)}`); return; }
+      if (!key) { const config = await verbs.configGet(verbCtx()); if (o.json) json(config); else for (const [k, v] of Object.entries(config)) out(`${k} = ${String(v)}`); return; }
       if (!(key in DEFAULT_CONFIG)) throw new UsageError(`unknown setting "${key}"; expected one of ${Object.keys(DEFAULT_CONFIG).join(', ')}`);
       const k = key as keyof StoreConfig;
       // Setting a key must work on a damaged config.json: it is how the user mends it.
-      if (value === undefined) { const config = await store.readConfig(); if (o.json) json({ [k]: config[k] }); else out(String(config[k])); return; }
+      if (value === undefined) { const config = await verbs.configGet(verbCtx()); if (o.json) json({ [k]: config[k] }); else out(String(config[k])); return; }
       const parsed = parseSetting(k, value);
-      const { withWriteLock } = await import('../core/store/lock');
       // Only this key is rewritten: a damaged other key is refused, never replaced by a guess.
-      await withWriteLock(store, 'config', () => store.updateConfig({ [k]: parsed }), undefined, signal());
+      await verbs.configSet(verbCtx(), { [k]: parsed });
       if (o.json) json({ [k]: parsed }); else out(`${k} = ${String(parsed)}`);
     });
 
@@ -333,12 +242,8 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     .option('--dry-run', 'say what would be done, touch nothing')
     .option('--json', 'print JSON: {"ok","dryRun","commits":[{"id","outcome","detail"}],"quarantined","rebuilt"}')
     .action(async (o: { dryRun?: boolean; json?: boolean }) => {
-      const store = await openStore();
-      const p = o.json ? progressBar(undefined) : bar();
-      // Commits whose objects a remote holds are restorable there, not lost (issue 14).
-      const elsewhere = await remoteHolder(store);
-      const res = await (await ops.repair())(store, { dryRun: !!o.dryRun, onProgress: p.update, ...signal(), ...(elsewhere ? { elsewhere } : {}) });
-      p.end();
+      // Commits whose objects a remote holds are restorable there, not lost.
+      const res = await withBar(o.json, (ctx) => verbs.repair(ctx, { dryRun: !!o.dryRun }));
       if (o.json) json(res);
       else out(formatRepair(res));
       if (!res.ok) exitCode = 1;
@@ -346,7 +251,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
 
   registerServe(program, { here, out, err, json });
   registerDemo(program, { here, out, err, json });
-  registerRemote(program, { here, out, err, json, openStore, signal, bar: (j) => (j ? progressBar(undefined) : bar()) });
+  registerRemote(program, { here, out, err, json, verbCtx, withBar });
 
   if (argv.length === 0) {
     program.outputHelp();
@@ -408,66 +313,6 @@ function commanderMessage(e: CommanderError, program: Command, argv: readonly st
   return `${text}; see "weightline ${verb ? `${verb.name()} ` : ''}--help"`;
 }
 
-/** What a commit cost, in the words `log` uses for the same figures. */
-function formatCommit(res: CommitResult, message: string): string {
-  if (res.unchanged) return `nothing changed since HEAD (${shortId(res.id)}); no commit was made (--allow-empty commits anyway)`;
-  const added = res.fullBytesAdded ?? res.logicalBytes;
-  // A full object the store already held (an older commit's identical bytes) costs nothing again; log counts it for the oldest commit.
-  const full = added === 0 ? `full parameters ${humanBytes(res.logicalBytes)}, already in the store (0 B added)` : `full parameters ${humanBytes(added)}`;
-  const cost = res.type === 'DELTA'
-    ? `delta ${humanBytes(res.deltaBytes)} (${((res.deltaBytes / Math.max(1, res.logicalBytes)) * 100).toFixed(1)}% of ${humanBytes(res.logicalBytes)})${added > 0 && !res.autoCleanup?.commits.includes(res.id) ? `; ${full} kept${res.autoCleanup ? '' : ' until a cleanup'}` : ''}`
-    : full;
-  const auto = res.autoCleanup;
-  const cleaned = auto ? `\n  autoCleanup: freed ${humanBytes(auto.bytesFreed + auto.bytesPackSaved)} (full parameters of ${auto.commits.length} older commit(s)${auto.packs ? `, ${auto.packs} CHECKPOINT(s) packed` : ''})` : '';
-  return `[${res.type} ${shortId(res.id)}] ${firstLine(message) || '(no message)'}\n  ${cost}${cleaned}`;
-}
-
-function firstLine(s: string): string {
-  return s.split(/\r?\n/, 1)[0]!;
-}
-
-function formatCleanup(plan: CleanupPlan, dryRun: boolean, keepFullLatest: number): string {
-  const lines: string[] = [dryRun ? 'Cleanup preview (nothing was changed):' : 'Cleanup done:'];
-  for (const c of plan.commits) {
-    lines.push(`  ${shortId(c.id)}  frees ${humanBytes(c.bytesFreed).padStart(9)}   restore: replay ${c.chainBefore} → ${c.chainAfter} delta(s), read ${humanBytes(c.readBytesBefore)} → ${humanBytes(c.readBytesAfter)}`);
-  }
-  if (plan.commits.length === 0) lines.push('  no commit can lose its full parameters');
-  const packed = new Set(plan.packs.map((p) => p.id));
-  for (const k of plan.kept) {
-    const how = packed.has(k.id) ? ', packed' : '';
-    lines.push(`  ${shortId(k.id)}  kept${how}: ${k.reasons.map((r) => keepReasonText(r, keepFullLatest)).join(', ')}${k.detail ? ` (${k.detail})` : ''}`);
-  }
-  if (plan.packs.length > 0) {
-    const raw = plan.packs.reduce((s, p) => s + p.rawBytes, 0);
-    const after = plan.packs.reduce((s, p) => s + p.packedBytes, 0);
-    lines.push(`${dryRun ? 'Packs' : 'Packed'} ${plan.packs.length} CHECKPOINT${plan.packs.length === 1 ? '' : 's'} out of the newest ${keepFullLatest}: ${humanBytes(raw)} raw → ${humanBytes(after)} packed (−${humanBytes(plan.bytesPackSaved)})`);
-  }
-  const total = plan.bytesFreed + plan.bytesPackSaved;
-  lines.push(`${dryRun ? 'Would free' : 'Freed'} ${humanBytes(total)}: store ${humanBytes(plan.storeBytesBefore)} → ${humanBytes(plan.storeBytesAfter)}`);
-  return lines.join('\n');
-}
-
-/** Each reason names the rule that keeps the commit, so "newest" is not read as "the newest commit". */
-function keepReasonText(r: KeepReason, keepFullLatest: number): string {
-  switch (r) {
-    case 'checkpoint': return 'a CHECKPOINT';
-    case 'branch-tip': return 'branch tip';
-    case 'newest': return `newest ${keepFullLatest} of its line (keepFullLatest)`;
-    case 'pinned': return 'pinned';
-    case 'linked': return 'a restore links to it';
-    case 'broken-chain': return 'the chain below is not intact';
-    case 'already-pruned': return 'already rebuilt on demand';
-  }
-}
-
 function oneLine(s: string): string {
   return s.replace(/\s*\n\s*/g, ' ');
-}
-
-function linkProblemText(problem: 'broken' | 'modified' | 'changed-in-place'): string {
-  switch (problem) {
-    case 'broken': return 'broken, its target is gone';
-    case 'modified': return 'modified, no longer matches its commit (the stored version is unharmed)';
-    case 'changed-in-place': return 'changed in place: the store\'s copy is damaged; run weightline repair';
-  }
 }

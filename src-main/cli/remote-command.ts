@@ -1,31 +1,19 @@
-import * as fs from 'node:fs/promises';
-import * as path from 'node:path';
 import type { Command } from 'commander';
-import type { Progress } from '../../src-shared/model';
-import { isWeightlineError } from '../../src-shared/errors';
-import type { Store } from '../core/store/store';
+import type { VerbContext } from '../core/verbs';
+import { verbs } from '../core/verbs';
 import type { CommandContext } from './command-context';
 import { printable } from '../../src-shared/printable';
 import { humanBytes, shortId } from './format';
 
-// remote add/list/remove, push, fetch, clone (issue 14). The remote code (and
-// the AWS SDK under it) loads only when one of these runs, or when a store has
-// remotes: `log` and `commit` in a store without remotes never pay for it.
+// remote add/list/remove, push, fetch, clone. The remote code (and the AWS SDK
+// under it) loads only when one of these runs, or when a store has remotes:
+// `log` and `commit` in a store without remotes never pay for it.
 
 export interface RemoteCommandContext extends CommandContext {
-  openStore(): Promise<Store>;
-  /** The running command's AbortSignal (SIGINT/SIGTERM). */
-  signal(): { signal?: AbortSignal };
-  /** A progress bar on a TTY, or nothing (and nothing with --json). */
-  bar(json: boolean): { update: (p: Progress) => void; end: () => void };
-}
-
-const remote = async () => import('../core/remote/index');
-
-/** The lazy-restore hook for restore, when the store has remotes (else undefined, and nothing is loaded). */
-export async function restoreFetcher(store: Store, onProgress: (p: Progress) => void): Promise<import('../core/remote/lazy').FetchObjects | undefined> {
-  if (!(await fs.stat(path.join(store.dir, 'remotes.json')).catch(() => null))) return undefined;
-  return (await remote()).remoteObjectFetcher(store, { onProgress });
+  /** What a verb is given: the folder (after -C) and the running command's AbortSignal. */
+  verbCtx(): VerbContext;
+  /** Runs a verb with a progress bar on a TTY (none with --json), ended however the verb ends. */
+  withBar<T>(json: boolean | undefined, run: (ctx: VerbContext) => Promise<T>): Promise<T>;
 }
 
 export function registerRemote(program: Command, ctx: RemoteCommandContext): void {
@@ -38,7 +26,7 @@ export function registerRemote(program: Command, ctx: RemoteCommandContext): voi
     .option('--region <region>', 'region (default: the AWS chain: AWS_REGION, the profile)')
     .option('--json', 'print JSON: {"name","url","endpoint","region"}')
     .action(async (name: string, url: string, o: { endpoint?: string; region?: string; json?: boolean }) => {
-      const info = await (await remote()).addRemote(await ctx.openStore(), name, url, { ...(o.endpoint ? { endpoint: o.endpoint } : {}), ...(o.region ? { region: o.region } : {}) });
+      const info = await verbs.remoteAdd(ctx.verbCtx(), { name, url, ...(o.endpoint ? { endpoint: o.endpoint } : {}), ...(o.region ? { region: o.region } : {}) });
       if (o.json) json({ name: info.name, url: info.url, endpoint: info.endpoint, region: info.region });
       else out(`Added remote ${info.name} → ${info.url}${info.endpoint ? ` at ${info.endpoint}` : ''}`);
     });
@@ -46,7 +34,7 @@ export function registerRemote(program: Command, ctx: RemoteCommandContext): voi
     .description('list the remotes')
     .option('--json', 'print JSON: [{"name","url","endpoint","region","listedAt","commits"}]')
     .action(async (o: { json?: boolean }) => {
-      const list = await (await remote()).listRemotes(await ctx.openStore());
+      const list = (await verbs.remoteList(ctx.verbCtx())).remotes;
       if (o.json) { json(list); return; }
       if (list.length === 0) { out('No remotes (add one with `weightline remote add origin s3://bucket/prefix`).'); return; }
       for (const x of list) out(`${printable(x.name)}\t${printable(x.url)}${x.endpoint ? `\t${printable(x.endpoint)}` : ''}${x.commits !== null ? `\t(${x.commits} commit(s) when last listed)` : ''}`);
@@ -57,7 +45,7 @@ export function registerRemote(program: Command, ctx: RemoteCommandContext): voi
     .argument('<name>')
     .option('--json', 'print JSON: {"name","removed"}')
     .action(async (name: string, o: { json?: boolean }) => {
-      await (await remote()).removeRemote(await ctx.openStore(), name);
+      await verbs.remoteRemove(ctx.verbCtx(), { name });
       if (o.json) json({ name, removed: true }); else out(`Removed remote ${name}`);
     });
 
@@ -68,13 +56,9 @@ export function registerRemote(program: Command, ctx: RemoteCommandContext): voi
     .option('--endpoint <url>', 'S3 endpoint for this run')
     .option('--json', 'print JSON: {"remote","url","commits","alreadyThere","objectsUploaded","bytesUploaded","objectsAlreadyThere","rebuilt"}')
     .action(async (first: string | undefined, rest: string[], o: { endpoint?: string; json?: boolean }) => {
-      const store = await ctx.openStore();
-      const api = await remote();
-      const names = Object.keys(await api.readRemotes(store));
+      const names = await verbs.remoteNames(ctx.verbCtx());
       const [name, refs] = first !== undefined && names.includes(first) ? [first, rest] : [undefined, first !== undefined ? [first, ...rest] : rest];
-      const p = ctx.bar(!!o.json);
-      const res = await api.push(store, { ...(name ? { remote: name } : {}), refs, onProgress: p.update, ...ctx.signal(), ...(o.endpoint ? { connect: { endpoint: o.endpoint } } : {}) });
-      p.end();
+      const res = await ctx.withBar(o.json, (c) => verbs.push(c, { ...(name ? { remote: name } : {}), refs, ...(o.endpoint ? { endpoint: o.endpoint } : {}) }));
       if (o.json) { json(res); return; }
       if (res.commits.length === 0 && res.objectsUploaded === 0) out(`${res.remote} already has ${res.alreadyThere} commit(s) asked for; nothing to push`);
       else out(`Pushed ${res.commits.length} commit(s) to ${res.remote} (${res.url}): ${res.objectsUploaded} object(s), ${humanBytes(res.bytesUploaded)} sent${res.objectsAlreadyThere ? `; ${res.objectsAlreadyThere} object(s) were there already` : ''}${res.rebuilt ? `; ${res.rebuilt} full object(s) rebuilt to be sent` : ''}`);
@@ -86,10 +70,7 @@ export function registerRemote(program: Command, ctx: RemoteCommandContext): voi
     .option('--endpoint <url>', 'S3 endpoint for this run')
     .option('--json', 'print JSON: {"remote","url","fetched","remoteCommits","remoteObjects"}')
     .action(async (name: string | undefined, o: { endpoint?: string; json?: boolean }) => {
-      const store = await ctx.openStore();
-      const p = ctx.bar(!!o.json);
-      const res = await (await remote()).fetchRemote(store, { ...(name ? { remote: name } : {}), onProgress: p.update, ...ctx.signal(), ...(o.endpoint ? { connect: { endpoint: o.endpoint } } : {}) });
-      p.end();
+      const res = await ctx.withBar(o.json, (c) => verbs.fetch(c, { ...(name ? { remote: name } : {}), ...(o.endpoint ? { endpoint: o.endpoint } : {}) }));
       if (o.json) { json(res); return; }
       out(res.fetched.length
         ? `Fetched ${res.fetched.length} commit(s) from ${res.remote}: ${res.fetched.slice(-3).map(shortId).join(', ')}${res.fetched.length > 3 ? ', …' : ''} (restore one to download its objects)`
@@ -105,41 +86,10 @@ export function registerRemote(program: Command, ctx: RemoteCommandContext): voi
     .option('--no-checkout', 'fetch the history only; restore nothing')
     .option('--json', 'print JSON: {"root","head","fetched","restored"}')
     .action(async (url: string, dir: string, o: { endpoint?: string; region?: string; checkout: boolean; json?: boolean }) => {
-      const api = await remote();
-      const p = ctx.bar(!!o.json);
-      let restored: string | null = null;
-      let note: string | null = null;
-      const notes: string[] = [];
-      // The checkout runs inside the clone: if it fails, the clone removes the folder it made.
-      const checkout = async (store: Store, head: string): Promise<void> => {
-        const { restore } = await import('../core/ops/restore');
-        try {
-          const done = await restore(store, head, { onProgress: p.update, ...ctx.signal(), fetchObjects: await api.remoteObjectFetcher(store, { onProgress: p.update }) });
-          restored = path.relative(store.root, done.target) || '.';
-          notes.push(...(done.notes ?? []).map((n) => n.message));
-        } catch (e) {
-          // Restore's own rule (docs/STORE-FORMAT.md, "Path rules"): a remote's commit never chooses where on this
-          // machine it is written, so one recorded outside the store asks for --to. The clone itself stands.
-          if (!isWeightlineError(e) || e.code !== 'UNSAFE_PATH') throw e;
-          note = `not restored: commit ${shortId(head)}: ${e.message}`;
-        }
-      };
-      const res = await api.clone(url, path.resolve(ctx.here(), dir), { ...(o.endpoint ? { endpoint: o.endpoint } : {}), ...(o.region ? { region: o.region } : {}), onProgress: p.update, ...ctx.signal(), ...(o.checkout ? { checkout } : {}) });
-      p.end();
-      for (const n of [...notes, ...(note ? [note] : [])]) ctx.err(`weightline: note: ${printable(n)}`);
+      const res = await ctx.withBar(o.json, (c) => verbs.clone(c, { url, dir, ...(o.endpoint ? { endpoint: o.endpoint } : {}), ...(o.region ? { region: o.region } : {}), checkout: o.checkout }));
+      for (const n of res.notes) ctx.err(`weightline: note: ${printable(n)}`);
+      const restored = res.restored;
       if (o.json) { json({ root: res.root, head: res.head, fetched: res.fetched.length, restored }); return; }
       out(`Cloned ${url} into ${res.root}: ${res.fetched.length} commit(s)${res.head ? `, HEAD ${shortId(res.head)}` : ''}${restored ? `, restored ${restored}` : ''}`);
     });
-}
-
-/** For local verify and repair: which remote holds an object this store lacks (from the remotes' caches), when the store has remotes. */
-export async function remoteHolder(store: Store): Promise<((sha: string) => string | null) | undefined> {
-  if (!(await fs.stat(path.join(store.dir, 'remotes.json')).catch(() => null))) return undefined;
-  return (await import('../core/remote/remotes')).remoteObjectHolder(store);
-}
-
-/** The remote-related lines of `log` and `status`, when the store has remotes; null otherwise. */
-export async function locations(store: Store): Promise<import('../core/remote/remotes').Locations | null> {
-  if (!(await fs.stat(path.join(store.dir, 'remotes.json')).catch(() => null))) return null;
-  return (await remote()).commitLocations(store);
 }

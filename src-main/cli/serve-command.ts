@@ -26,8 +26,7 @@ export function registerServe(program: Command, ctx: CommandContext): void {
       const [{ ApiService }, { startServer }] = await Promise.all([import('../app/api-service'), import('../server/server')]);
       const service = new ApiService();
       // Serving from inside a store opens it; elsewhere the page offers open / create / sample.
-      const { Store } = await import('../core/store/store');
-      const store = await Store.find(ctx.here()).catch(() => undefined);
+      const store = await (await import('../core/verbs')).findStore(ctx.here()).catch(() => undefined);
       if (store) await service.openStore(store.root);
       let server: Awaited<ReturnType<typeof startServer>>;
       try {

@@ -8,8 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { isWritingJob, type JobEvent, type JobKind, type JobRequest, type JobResult } from '../../src-shared/contract';
 import { WeightlineError, type WeightlineErrorJSON } from '../../src-shared/errors';
 import type { Progress } from '../../src-shared/model';
-import { withWriteLock } from '../core/store/lock';
-import { Store } from '../core/store/store';
+import { recover } from '../core/verbs/locks';
 import { describeExit } from './exit-reason';
 import { forkWithNode, type ExitInfo, type ForkJob, type JobProcess } from './fork';
 import { resolveJobEntry, type JobEntry } from './job-entry';
@@ -210,8 +209,7 @@ export class JobRunner {
 
 async function recoverAfterKill(root: string): Promise<void> {
   try {
-    const store = await Store.open(root);
-    await withWriteLock(store, 'recover', async () => { /* taking the lock sweeps temp files */ });
+    await recover({ root });
   } catch {
     // Another live writer (a CLI commit) holds the lock: it sweeps on its own.
   }

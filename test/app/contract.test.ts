@@ -113,7 +113,10 @@ describe.each(transports)('the contract over $name', (transport) => {
     expect(await api.call('settings.get', {})).toMatchObject({ maxRouteRead: 2.5 });
     await expectError(api.call('settings.set', { maxRouteRead: 0.05 }), 'BAD_USAGE', /maxRouteRead/);
 
-    expect(await api.call('pins.set', { id: first, pinned: true })).toEqual({ id: first, pinned: true });
+    // Pinning is a job (the pin verb rebuilds pruned full parameters first): pins.set is gone from the contract.
+    await expectError(api.call('pins.set' as never, {} as never), 'BAD_USAGE', /unknown call "pins\.set"/);
+    const pinJob = await api.call('jobs.start', { kind: 'pin', commit: first, pinned: true });
+    expect(await jobs.waitFor(finalOf(pinJob.jobId), 30_000, 'pin job end')).toMatchObject({ state: 'done', result: { kind: 'pin', value: { id: first, pinned: true, rebuiltFiles: 0 } } });
     expect((await api.call('commits.list', {})).commits[0]!.pinned).toBe(true);
     const plan = await api.call('cleanup.preview', {});
     expect(plan.commits).toEqual([]);

@@ -47,3 +47,6 @@ export const DTYPE_WIDTH: Readonly<Record<Exclude<Dtype, 'OTHER'>, number>> = {
   I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1,
   C64: 8, C128: 16,
 };
+
+/** Every dtype a manifest may name: the manifest schema accepts exactly these, so a manifest read is a Manifest by its schema. */
+export const DTYPES: readonly [Dtype, ...Dtype[]] = ['OTHER', ...(Object.keys(DTYPE_WIDTH) as Exclude<Dtype, 'OTHER'>[])];

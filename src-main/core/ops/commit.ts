@@ -10,7 +10,7 @@ import { cleanupLocked } from './cleanup';
 import { encodeFile, type BaseFile } from '../codec/encode-file';
 import { readLayout } from '../formats/detect';
 import type { FileLayout } from '../base/layout';
-import { openFileSource, planRoute } from '../rebuild/open';
+import { NoRouteError, openFileSource, planRoute } from '../rebuild/open';
 import { openRoute } from '../rebuild/route';
 import { readLinks } from '../store/links';
 import { ObjectChecker } from '../store/object-check';
@@ -544,7 +544,8 @@ async function openProvedBase(store: Store, parentId: string, file: ManifestFile
     } catch (e) {
       if (!(e instanceof WeightlineError) || (e.code !== 'CORRUPT' && e.code !== 'BROKEN_CHAIN')) throw e;
       if (checkpoint) return null;
-      throw new WeightlineError(e.code, `cannot take a delta against the parent commit: ${e.message.replace(/\. Run "weightline repair".*$/, '')}. Run "weightline repair" (it sets damaged objects aside and rebuilds what it can), or commit with --checkpoint (full parameters, no base needed)`);
+      const reason = e instanceof NoRouteError ? `${e.file ? `${e.file}: ` : ''}${e.reason}` : e.message;
+      throw new WeightlineError(e.code, `cannot take a delta against the parent commit: ${reason}. Run "weightline repair" (it sets damaged objects aside and rebuilds what it can), or commit with --checkpoint (full parameters, no base needed)`);
     }
     const damaged: string[] = [];
     for (const o of route.objects) if (!(await checker.intact(o))) damaged.push(o);

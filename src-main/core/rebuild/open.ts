@@ -131,7 +131,18 @@ export function objectOf(store: Store, e: unknown): string | null {
   return rel.length === 2 && /^[0-9a-f]{2}$/.test(rel[0]!) && /^[0-9a-f]{62}$/.test(rel[1]!) ? rel[0]! + rel[1]! : null;
 }
 
-async function noRoute(store: Store, graph: HistoryGraph, commitId: string, file: ManifestFile, bad: ReadonlySet<string>): Promise<WeightlineError> {
+/**
+ * A file of a commit no intact route reaches. `reason` is the sentence
+ * without its advice, so a caller that gives its own (commit: repair, or
+ * --checkpoint) never has to cut the advice out of the message.
+ */
+export class NoRouteError extends WeightlineError {
+  constructor(code: 'CORRUPT' | 'BROKEN_CHAIN', readonly reason: string, next: string, file?: string) {
+    super(code, `${reason}. ${next}`, file);
+  }
+}
+
+async function noRoute(store: Store, graph: HistoryGraph, commitId: string, file: ManifestFile, bad: ReadonlySet<string>): Promise<NoRouteError> {
   // Say where the usual route breaks: walk up the delta chain to the first
   // object that is damaged or missing.
   const state = (sha: string): 'damaged' | 'missing' | null => (bad.has(sha) ? 'damaged' : graph.objectSize(sha) === null ? 'missing' : null);
@@ -158,8 +169,7 @@ async function noRoute(store: Store, graph: HistoryGraph, commitId: string, file
   }
   if (graph.packIndexDamage) problems.push(`packed full parameters cannot be found while the pack index is damaged (${graph.packIndexDamage.message})`);
   const what = problems.length ? problems.join('; ') : 'no intact route through the history reaches it';
-  if (graph.packIndexDamage) {
-    return new WeightlineError('CORRUPT', `${fileLabel(commitId, file.path)} cannot be rebuilt: ${what}. Run "weightline repair": it rebuilds the pack index and what intact bytes allow`, graph.packIndexDamage.file);
-  }
-  return new WeightlineError(damaged ? 'CORRUPT' : 'BROKEN_CHAIN', `${fileLabel(commitId, file.path)} cannot be rebuilt: ${what}. Run "weightline repair" to rebuild what intact bytes allow (it reports what is lost)`);
+  const reason = `${fileLabel(commitId, file.path)} cannot be rebuilt: ${what}`;
+  if (graph.packIndexDamage) return new NoRouteError('CORRUPT', reason, 'Run "weightline repair": it rebuilds the pack index and what intact bytes allow', graph.packIndexDamage.file);
+  return new NoRouteError(damaged ? 'CORRUPT' : 'BROKEN_CHAIN', reason, 'Run "weightline repair" to rebuild what intact bytes allow (it reports what is lost)');
 }

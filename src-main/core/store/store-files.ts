@@ -7,7 +7,7 @@ import { manifestPathProblem, type ManifestOrigin } from '../base/manifest-paths
 import { readStoreFile, STORE_FILE_LIMITS, storeFileError } from '../base/bounded-read';
 import { jsonDepth } from '../../../src-shared/json-depth';
 import { BLOCK_SIZE, FORMAT_VERSION, type Manifest } from '../base/manifest';
-import { FILE_FORMATS } from '../base/layout';
+import { DTYPES, FILE_FORMATS } from '../base/layout';
 
 // Every file of .weightline/ is read here, through a schema (docs/STORE-FORMAT.md,
 // "Which files are checked"). A file may be missing only where the format
@@ -358,7 +358,7 @@ const FileDeltaSchema = z.looseObject({
 );
 const TensorSchema = z.looseObject({
   name: z.string(),
-  dtype: z.string().min(1),
+  dtype: z.enum(DTYPES),
   shape: z.array(count),
   offset: count,
   length: count,
@@ -448,7 +448,7 @@ export function parseManifest(file: string, bytes: Uint8Array, unsafeNext = UNSA
   if (typeof version === 'number' && version !== FORMAT_VERSION) {
     throw new WeightlineError('STORE_VERSION', `expected manifest format ${FORMAT_VERSION}, found ${version}; use a Weightline that reads that version`, file);
   }
-  const manifest = check(file, ManifestSchema, value, MANIFEST_EXPECTED, next) as unknown as Manifest;
+  const manifest: Manifest = check(file, ManifestSchema, value, MANIFEST_EXPECTED, next);
   const unsafe = manifestPathProblem(manifest, origin);
   if (unsafe) throw new WeightlineError('UNSAFE_PATH', `refusing this commit manifest: its ${unsafe}; ${unsafeNext}`, file);
   return manifest;

@@ -402,15 +402,8 @@ export async function startVerify(): Promise<void> {
 export async function setPinned(id: CommitId, pinned: boolean): Promise<void> {
   set({ menu: null });
   try {
-    // A pin is a promise of fast restores: where a cleanup already removed the
-    // full parameters, a job rebuilds them (verified) before the pin is written.
-    const entry = get().commits.find((c) => c.id === id);
-    if (pinned && entry && !entry.hasFull) {
-      await startJob({ kind: 'pin', commit: id, pinned }, `Pin ${shortId(id)} (rebuild its full parameters)`);
-      return;
-    }
-    await getApi().call('pins.set', { id, pinned });
-    await refresh();
+    // The pin job decides whether to rebuild pruned full parameters (verified) before the pin is written.
+    await startJob({ kind: 'pin', commit: id, pinned }, `${pinned ? 'Pin' : 'Unpin'} ${shortId(id)}`);
   } catch (e) {
     reportError(e);
   }

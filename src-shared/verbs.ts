@@ -1,0 +1,288 @@
+// The one registry of verbs: for each, its argument schema, whether it writes
+// (and so takes the store's lock: one writing job at a time), its label, its
+// class (a quick call answered on the main side, or a job run in a job
+// process) and the CLI command that runs it. The contract's jobRequest,
+// isWritingJob and JobResult, the app's cached-view rule, the job runner's
+// dispatch and the UI's job labels all read it, so a new verb is declared here
+// once (and implemented once, in src-main/core/verbs/).
+
+import { z } from 'zod';
+import type {
+  CleanupPlan, CommitId, CommitResult, DiffResult, PinResult, RepairResult, RestoreResult, StatusResult, VerifyResult,
+} from './model';
+import type { PathWorkingCopy } from './model';
+
+const commitRef = z.string().min(4).max(80);
+const absPath = z.string().min(1).max(4096);
+export const remoteNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a letter or digit, then letters, digits, ".", "_" or "-" (64 at most)');
+
+export type VerbClass = 'quick' | 'job';
+
+interface VerbSpec<S extends z.ZodType> {
+  readonly args: S;
+  readonly class: VerbClass;
+  /** Writes the store (takes its lock); a function where the arguments decide (repair's dry run reads only). */
+  readonly writes: boolean | ((args: z.output<S>) => boolean);
+  /**
+   * Leaves the open store as it was (reads only, or writes a new store
+   * elsewhere), so the app keeps its cached view when it ends. Differs from
+   * `writes` for push, which takes no lock but rewrites the remote caches
+   * (where each commit's data is).
+   */
+  readonly keepsStore: boolean;
+  /** How the UI's job list names it. */
+  readonly label: string;
+  /** The UI shows its progress where it was asked for (a badge, a dialog's preview), not in the jobs panel. */
+  readonly background?: boolean;
+  /** The CLI command that runs it, or null when only the app runs it. */
+  readonly cli: string | null;
+  /** For a quick verb: the contract call that runs it, whose argument schema is `args` (null: the CLI alone runs it). */
+  readonly call?: string | null;
+  /** Arguments it accepts (the registry's reachability test starts it with them). */
+  readonly example: z.input<S>;
+}
+
+const spec = <S extends z.ZodType>(s: VerbSpec<S>): VerbSpec<S> => s;
+
+/** Every job kind: the work runs in a job process (src-main/jobs), started by jobs.start or by the main side itself. */
+export const JOB_VERBS = {
+  // allowEmpty: commit even when every file matches HEAD (otherwise nothing is committed and the result says unchanged).
+  commit: spec({
+    args: z.object({ kind: z.literal('commit'), path: absPath, message: z.string().max(10_000), checkpoint: z.boolean().default(false), allowEmpty: z.boolean().default(false) }),
+    class: 'job', writes: true, keepsStore: false, label: 'Commit', cli: 'commit',
+    example: { kind: 'commit', path: '/tmp/model.safetensors', message: '' },
+  }),
+  restore: spec({
+    args: z.object({
+      kind: z.literal('restore'), commit: commitRef, to: absPath.optional(), force: z.boolean().default(false),
+      link: z.enum(['auto', 'reflink', 'hardlink', 'symlink', 'copy']).default('auto'),
+    }),
+    class: 'job', writes: true, keepsStore: false, label: 'Restore', cli: 'restore',
+    example: { kind: 'restore', commit: 'HEAD' },
+  }),
+  cleanup: spec({
+    args: z.object({ kind: z.literal('cleanup') }),
+    class: 'job', writes: true, keepsStore: false, label: 'Cleanup', cli: 'cleanup', example: { kind: 'cleanup' },
+  }),
+  // Pin and unpin: pinning a commit whose full parameters a cleanup removed rebuilds them (verified), so "pinned" always means "kept".
+  pin: spec({
+    args: z.object({ kind: z.literal('pin'), commit: commitRef, pinned: z.boolean() }),
+    class: 'job', writes: true, keepsStore: false, label: 'Pin', cli: 'pin', example: { kind: 'pin', commit: 'HEAD', pinned: true },
+  }),
+  verify: spec({
+    args: z.object({ kind: z.literal('verify') }),
+    class: 'job', writes: false, keepsStore: true, label: 'Verify', cli: 'verify', example: { kind: 'verify' },
+  }),
+  diff: spec({
+    args: z.object({ kind: z.literal('diff'), from: commitRef, to: commitRef }),
+    class: 'job', writes: false, keepsStore: true, label: 'Compare', cli: 'diff', example: { kind: 'diff', from: 'HEAD', to: 'HEAD' },
+  }),
+  // A dry run only reads (it runs beside a writer, like verify); a real repair writes.
+  // No default: a caller must say which, so a forgotten flag never writes.
+  repair: spec({
+    args: z.object({ kind: z.literal('repair'), dryRun: z.boolean() }),
+    class: 'job', writes: (a) => !a.dryRun, keepsStore: false, label: 'Repair', cli: 'repair', example: { kind: 'repair', dryRun: true },
+  }),
+  // status.get answers from stat data only; this job hashes what it could not
+  // judge (the working copy and restored links). Reads only (it refreshes the stat cache).
+  status: spec({
+    args: z.object({ kind: z.literal('status') }),
+    class: 'job', writes: false, keepsStore: true, label: 'Check status', background: true, cli: 'status', example: { kind: 'status' },
+  }),
+  // The cleanup planner's preview, which proves routes by hashing objects:
+  // read-only, beside a writer. keepFullLatest previews a changed setting.
+  cleanupPreview: spec({
+    args: z.object({ kind: z.literal('cleanupPreview'), keepFullLatest: z.number().int().min(1).max(1000).optional() }),
+    class: 'job', writes: false, keepsStore: true, label: 'Cleanup preview', background: true, cli: 'cleanup', example: { kind: 'cleanupPreview' },
+  }),
+  // Writes the sample history into a missing or empty folder (the job's root),
+  // never the open store; store.openSample starts it.
+  sample: spec({
+    args: z.object({ kind: z.literal('sample') }),
+    class: 'job', writes: false, keepsStore: true, label: 'Making the sample history', cli: 'demo', example: { kind: 'sample' },
+  }),
+  // Hashes the working copy HEAD came from, to confirm what `workingCopy.get`
+  // (stat only) calls "probably changed". Reads only; refreshes the stat cache.
+  // The main side starts it (once per working-copy signature), not the UI.
+  workingCopy: spec({
+    args: z.object({ kind: z.literal('workingCopy') }),
+    class: 'job', writes: false, keepsStore: true, label: 'Check working copy', background: true, cli: 'status', example: { kind: 'workingCopy' },
+  }),
+  // Push uploads what the remote lacks: it reads the store (and writes only the
+  // remote cache), so it runs beside a writer. Fetch brings the remote's
+  // manifests into commits/: a writer. remote: the store's only remote, or
+  // origin, when absent.
+  push: spec({
+    args: z.object({ kind: z.literal('push'), remote: remoteNameSchema.optional() }),
+    class: 'job', writes: false, keepsStore: false, label: 'Push', cli: 'push', example: { kind: 'push' },
+  }),
+  fetch: spec({
+    args: z.object({ kind: z.literal('fetch'), remote: remoteNameSchema.optional() }),
+    class: 'job', writes: true, keepsStore: false, label: 'Fetch', cli: 'fetch', example: { kind: 'fetch' },
+  }),
+} as const;
+
+export type JobKind = keyof typeof JOB_VERBS;
+type JobSchema<K extends JobKind> = (typeof JOB_VERBS)[K]['args'];
+type AnyJobSchema = JobSchema<JobKind>;
+/** A job request as a caller writes it (defaults may be left out). */
+export type JobRequest = z.input<AnyJobSchema>;
+/** A job request after its schema's defaults are applied. */
+export type JobArgs<K extends JobKind = JobKind> = z.output<JobSchema<K>>;
+
+export const JOB_KINDS = Object.keys(JOB_VERBS) as readonly JobKind[];
+
+/** Every job request, checked where it arrives (jobs.start, the job process). */
+export const jobRequest = z.discriminatedUnion(
+  'kind',
+  JOB_KINDS.map((k) => JOB_VERBS[k].args) as unknown as [AnyJobSchema, ...AnyJobSchema[]],
+) as unknown as z.ZodType<z.output<AnyJobSchema>, z.input<AnyJobSchema>>;
+
+/** Whether a job writes to the store: only one writing job runs at a time. */
+export function isWritingJob(request: JobRequest): boolean {
+  const w = JOB_VERBS[request.kind].writes as boolean | ((a: JobRequest) => boolean);
+  return typeof w === 'function' ? w(request) : w;
+}
+
+/** Job kinds that leave the open store as it was: the main side's cached view stays when one ends. */
+export const JOBS_KEEPING_STORE: ReadonlySet<JobKind> = new Set(JOB_KINDS.filter((k) => JOB_VERBS[k].keepsStore));
+
+/** Job kinds whose progress the UI shows where they were asked for, not in its jobs panel. */
+export const BACKGROUND_JOBS: ReadonlySet<JobKind> = new Set(JOB_KINDS.filter((k) => (JOB_VERBS[k] as VerbSpec<z.ZodType>).background === true));
+
+export function jobLabel(kind: JobKind): string {
+  return JOB_VERBS[kind].label;
+}
+
+/**
+ * Verbs answered without a job process: by the CLI at once, and by the app's
+ * main side within the quick budget (stat data and small files only), or by
+ * the CLI alone (clone and verifyRemote talk to a remote and have no job yet).
+ */
+export const QUICK_VERBS = {
+  // Refused inside another store's folder (a store there would take over the outer one's commits); nested: make one there anyway.
+  init: spec({ args: z.object({ path: absPath, nested: z.boolean().default(false) }), class: 'quick', writes: true, keepsStore: false, label: 'Create store', cli: 'init', call: 'store.create', example: { path: '/tmp/store' } }),
+  log: spec({ args: z.object({}), class: 'quick', writes: false, keepsStore: true, label: 'Log', cli: 'log', call: 'commits.list', example: {} }),
+  show: spec({ args: z.object({ id: commitRef }), class: 'quick', writes: false, keepsStore: true, label: 'Show', cli: 'show', call: 'commits.get', example: { id: 'HEAD' } }),
+  statusQuick: spec({ args: z.object({}), class: 'quick', writes: false, keepsStore: true, label: 'Status', cli: null, call: 'status.get', example: {} }),
+  // recheck: start the confirming job again for a signature whose check was cancelled or failed (the badge's "Check again").
+  workingCopyQuick: spec({ args: z.object({ recheck: z.boolean().optional() }), class: 'quick', writes: false, keepsStore: true, label: 'Working copy', cli: null, call: 'workingCopy.get', example: {} }),
+  configGet: spec({ args: z.object({}), class: 'quick', writes: false, keepsStore: true, label: 'Settings', cli: 'config', call: 'settings.get', example: {} }),
+  // The app's settings.set has its own schema (each setting's bounds, src-shared/settings.ts); the CLI parses `config KEY VALUE`.
+  configSet: spec({ args: z.object({}).catchall(z.unknown()), class: 'quick', writes: true, keepsStore: false, label: 'Change settings', cli: 'config', call: null, example: {} }),
+  remoteList: spec({ args: z.object({}), class: 'quick', writes: false, keepsStore: true, label: 'Remotes', cli: 'remote', call: 'remotes.list', example: {} }),
+  remoteAdd: spec({
+    args: z.object({
+      name: remoteNameSchema,
+      url: z.string().min(6).max(1100).regex(/^s3:\/\//, 's3://bucket[/prefix]'),
+      endpoint: z.string().max(2000).regex(/^https?:\/\/[^/\s]+/, 'a URL like https://s3.example.com or http://127.0.0.1:7480').optional(),
+      region: z.string().min(1).max(100).optional(),
+    }),
+    class: 'quick', writes: true, keepsStore: false, label: 'Add remote', cli: 'remote', call: 'remotes.add', example: { name: 'origin', url: 's3://bucket/prefix' },
+  }),
+  // Forgets a remote (nothing on the remote is touched).
+  remoteRemove: spec({ args: z.object({ name: remoteNameSchema }), class: 'quick', writes: true, keepsStore: false, label: 'Remove remote', cli: 'remote', call: 'remotes.remove', example: { name: 'origin' } }),
+  verifyRemote: spec({ args: z.object({ remote: remoteNameSchema }), class: 'quick', writes: false, keepsStore: true, label: 'Verify remote', cli: 'verify', call: null, example: { remote: 'origin' } }),
+  clone: spec({ args: z.object({ url: z.string(), dir: absPath }), class: 'quick', writes: false, keepsStore: true, label: 'Clone', cli: 'clone', call: null, example: { url: 's3://bucket/prefix', dir: '/tmp/clone' } }),
+} as const;
+
+export type QuickVerb = keyof typeof QUICK_VERBS;
+
+/** Every CLI command a verb of the registry names (the reachability test runs `weightline <cmd> --help` for each). */
+export const CLI_COMMANDS: readonly string[] = [...new Set(
+  [...Object.values(JOB_VERBS), ...Object.values(QUICK_VERBS)].map((v) => v.cli).filter((c): c is string => c !== null),
+)];
+
+// ---- result types ----
+
+export interface StoreInfo {
+  readonly root: string;
+  readonly head: CommitId | null;
+  /** Set when HEAD is damaged (head is then null): what is wrong and what to do. */
+  readonly headProblem?: string;
+}
+
+/** A push's outcome (the CLI's `push --json`). */
+export interface PushSummary {
+  readonly remote: string;
+  readonly url: string;
+  /** Commits whose manifests this push sent, parents first. */
+  readonly commits: readonly CommitId[];
+  /** Commits asked for that the remote already held. */
+  readonly alreadyThere: number;
+  readonly objectsUploaded: number;
+  readonly bytesUploaded: number;
+  /** Objects the commits need that the remote already held. */
+  readonly objectsAlreadyThere: number;
+  /** Full objects the store no longer kept, rebuilt (sha256-checked) to be sent. */
+  readonly rebuilt: number;
+  /** Full objects sent in their packed form (the store keeps them packed), and the raw bytes that saved. */
+  readonly packedSent: number;
+  readonly bytesSavedByPacks: number;
+  /** Incomplete multipart uploads (left by an interrupted push) aborted for keys the remote now holds. */
+  readonly staleUploadsAborted: number;
+}
+
+/** A fetch's outcome (the CLI's `fetch --json`). */
+export interface FetchSummary {
+  readonly remote: string;
+  readonly url: string;
+  /** Commits new to this store, parents first. */
+  readonly fetched: readonly CommitId[];
+  /** Commits and objects the remote holds. */
+  readonly remoteCommits: number;
+  readonly remoteObjects: number;
+}
+
+/**
+ * The working copy of every path that has commits, each against the newest
+ * commit of its path's line (HEAD's path: HEAD). `state` is them combined:
+ * - no-head: nothing committed yet (or HEAD is damaged);
+ * - matches: every path matches; changed: some file of some path is known to
+ *   differ (modified, deleted or added); probably-changed: no difference is
+ *   known but some file's stat differs from when it was last hashed, so only
+ *   hashing can tell (a workingCopy job does, off the main side); missing:
+ *   nothing at some path, and no path is changed.
+ * `path`, `absPath`, `files` and `bytes` describe HEAD's path (the commit
+ * dialog commits it); `paths` has every path with its own state and files.
+ */
+export interface WorkingCopyState {
+  readonly state: 'no-head' | 'missing' | 'matches' | 'changed' | 'probably-changed';
+  readonly head: CommitId | null;
+  /** HEAD's source path, relative to the store root ('.' for the root itself). */
+  readonly path: string | null;
+  /** The same, absolute (what the commit dialog takes). */
+  readonly absPath: string | null;
+  readonly files: number;
+  readonly bytes: number;
+  /** Files of HEAD's path, relative to it, that differ (modified, deleted, added) or whose stat differs from their last hash; `paths` lists every path's. */
+  readonly changedFiles: readonly string[];
+  /** HEAD, every path's commit and every working file's size, mtime and inode: a job's answer holds while this is unchanged. */
+  readonly signature: string;
+  /** Every path that has commits, HEAD's first: its commit, state and changed files. */
+  readonly paths: readonly PathWorkingCopy[];
+}
+
+/** What each job kind answers. */
+export interface JobResults {
+  commit: CommitResult;
+  restore: RestoreResult;
+  cleanup: CleanupPlan;
+  pin: PinResult;
+  verify: VerifyResult;
+  diff: DiffResult;
+  repair: RepairResult;
+  status: StatusResult;
+  cleanupPreview: CleanupPlan;
+  sample: StoreInfo;
+  workingCopy: WorkingCopyState;
+  push: PushSummary;
+  fetch: FetchSummary;
+}
+
+export type JobResult = { [K in JobKind]: { readonly kind: K; readonly value: JobResults[K] } }[JobKind];
+
+// A job kind without a result type (or a result type without a kind) fails to compile here.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const resultsCoverEveryKind: Same<keyof JobResults, JobKind> = true;
+void resultsCoverEveryKind;
