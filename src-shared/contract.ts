@@ -5,7 +5,7 @@
 
 import { z } from 'zod';
 import type { WeightlineErrorJSON } from './errors';
-import { CONFIG_VALUE_SCHEMAS } from './settings';
+import { SETTING_SCHEMAS, type Settings } from './policy/settings';
 import type {
   CleanupPlan, CommitId, CommitResult, DiffResult, LogEntry, Progress, RepairResult, RestoreResult, ShowResult, StatusResult, VerifyResult, PinResult,
 } from './model';
@@ -35,7 +35,7 @@ export const jobRequest = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('status') }),
   // The cleanup planner's preview, which proves routes by hashing objects:
   // read-only, beside a writer. keepFullLatest previews a changed setting.
-  z.object({ kind: z.literal('cleanupPreview'), keepFullLatest: z.number().int().min(1).max(1000).optional() }),
+  z.object({ kind: z.literal('cleanupPreview'), keepFullLatest: SETTING_SCHEMAS.keepFullLatest.optional() }),
   // Writes the sample history into a missing or empty folder (the job's root);
   // store.openSample starts it and opens the store when it is done.
   z.object({ kind: z.literal('sample') }),
@@ -74,13 +74,8 @@ export function isWritingJob(request: JobRequest): boolean {
   }
 }
 
-export interface Settings {
-  readonly maxChainLength: number;
-  /** Delta bytes a rebuild from the last CHECKPOINT may read, in times the model's size (decimals allowed). */
-  readonly maxRouteRead: number;
-  readonly keepFullLatest: number;
-  readonly autoCleanup: boolean;
-}
+// The store's settings: one type, with its bounds, in the policy module.
+export type { Settings };
 
 export interface PathEntry { readonly name: string; readonly path: string; readonly dir: boolean }
 
@@ -159,11 +154,11 @@ export const calls = {
   'pins.set': z.object({ id: commitRef, pinned: z.boolean() }),
   'settings.get': z.object({}),
   'settings.set': z.object({
-    maxChainLength: z.number().int().min(1).max(1000).optional(),
-    // The store's own rule (src-shared/settings.ts): a number from 0.1 to 1000, decimals allowed.
-    maxRouteRead: CONFIG_VALUE_SCHEMAS.maxRouteRead.optional(),
-    keepFullLatest: z.number().int().min(1).max(1000).optional(),
-    autoCleanup: z.boolean().optional(),
+    // The store's own rules (src-shared/policy/settings.ts), so every door refuses alike.
+    maxChainLength: SETTING_SCHEMAS.maxChainLength.optional(),
+    maxRouteRead: SETTING_SCHEMAS.maxRouteRead.optional(),
+    keepFullLatest: SETTING_SCHEMAS.keepFullLatest.optional(),
+    autoCleanup: SETTING_SCHEMAS.autoCleanup.optional(),
   }),
   'jobs.start': jobRequest,
   'jobs.cancel': z.object({ jobId: z.string().min(1).max(100) }),
@@ -179,7 +174,7 @@ export const calls = {
   /** Quick (stat only, never hashes): the working copy against HEAD; "probably-changed" is confirmed by a workingCopy job. */
   'workingCopy.get': z.object({}),
   /** The cleanup plan as it would be with changed settings (the settings pane's preview); changes nothing. */
-  'cleanup.previewWith': z.object({ keepFullLatest: z.number().int().min(1).max(1000) }),
+  'cleanup.previewWith': z.object({ keepFullLatest: SETTING_SCHEMAS.keepFullLatest }),
   /** The store's remotes, and where credentials come from (never stored, never shown). */
   'remotes.list': z.object({}),
   'remotes.add': z.object({

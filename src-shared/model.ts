@@ -1,5 +1,6 @@
 // Plain data the engine hands to the CLI, the app and the browser. Field names
 // here are pinned by the CLI's JSON output: add fields, never rename them.
+import type { CheckpointReason } from './policy/checkpoint';
 
 export type CommitId = string & { readonly __brand: 'CommitId' };
 export type CommitType = 'CHECKPOINT' | 'DELTA';
@@ -62,6 +63,8 @@ export interface FileSummary {
 
 export interface ShowResult extends LogEntry {
   readonly files: readonly FileSummary[];
+  /** For a CHECKPOINT, the rule that made it one, when its manifest records it (commits from before it was recorded do not). */
+  readonly checkpointReason?: CheckpointReason;
 }
 
 export interface DiffResult {
@@ -106,6 +109,8 @@ export interface CommitResult {
   readonly fullBytesAdded?: number;
   /** True when every file matched HEAD and no commit was made: id, type and parent are then HEAD's. */
   readonly unchanged?: boolean;
+  /** For a CHECKPOINT this commit made: the rule that made it one (src-shared/policy/checkpoint.ts). */
+  readonly checkpointReason?: CheckpointReason;
 }
 
 /** What `pin` did: the pin, and the full parameters it rebuilt where a cleanup had removed them. */

@@ -10,7 +10,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { isWeightlineError, WeightlineError, type ErrorCode } from '../../src-shared/errors';
 import { jsonText, printable, printableText } from '../../src-shared/printable';
 import { WEIGHTLINE_VERSION } from '../../src-shared/version';
-import { CONFIG_EXPECTED, CONFIG_VALUE_SCHEMAS, DEFAULT_CONFIG, type StoreConfig } from '../../src-shared/settings';
+import { DEFAULT_CONFIG, type StoreConfig } from '../../src-shared/settings';
+import { parseSettingText, settingProblemText } from '../../src-shared/policy/settings';
 import { againstVersions, againstVersionsText, OVER_REASON, rawCopies, rawCopiesText } from '../../src-shared/storage-totals';
 import type { CleanupPlan, CommitResult, KeepReason, LinkMode } from '../../src-shared/model';
 import type { Store } from '../core/store/store';
@@ -212,7 +213,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
       const count = (l: string): number => (where ? [...where.commits.values()].filter((x) => x === l).length : 0);
       const remotes = where ? { remotes: where.remotes, commitsLocalOnly: count('local'), commitsRemoteOnly: count('remote'), commitsBoth: count('both') } : {};
       // Raw copies and what trimming them would free, from the log (stat data only; an estimate, no cleanup plan).
-      const raw = rawCopies(await (await ops.inspect()).log(store));
+      const raw = rawCopies(await (await ops.inspect()).log(store), (await store.readConfig()).keepFullLatest);
       if (o.json) { json({ ...s, ...remotes, rawCopies: raw }); return; }
       for (const l of s.links ?? []) out(`restored link ${l.path} (commit ${shortId(l.commit)}): ${linkProblemText(l.problem)}`);
       // Before a cleanup every commit still holds its full parameters, so the store can exceed the versions' size: not a saving.
@@ -385,16 +386,11 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
   }
 }
 
+/** The policy's parser (src-shared/policy/settings.ts): the CLI refuses what the app refuses, in the same words. */
 function parseSetting(key: keyof StoreConfig, value: string): number | boolean {
-  if (typeof DEFAULT_CONFIG[key] === 'boolean') {
-    if (value === 'true' || value === 'false') return value === 'true';
-    throw new UsageError(`${key} takes true or false, found "${value}"`);
-  }
-  // Plain decimal notation only ("2.5", not "0x10" or "1e3"); then the store's own rule for the key
-  // (maxRouteRead takes decimals, the counts whole numbers), so the CLI refuses what the app refuses.
-  const n = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$/.test(value) ? Number(value) : NaN;
-  if (!CONFIG_VALUE_SCHEMAS[key].safeParse(n).success) throw new UsageError(`${key} takes ${CONFIG_EXPECTED[key]}, found "${value}"`);
-  return n;
+  const parsed = parseSettingText(key, value);
+  if ('problem' in parsed) throw new UsageError(settingProblemText(parsed.problem));
+  return parsed.value;
 }
 
 /** Commander's error in one line, with where to look for the right usage. */

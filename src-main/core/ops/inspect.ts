@@ -9,6 +9,7 @@ import { logEntries, resolveCommit } from '../store/history';
 import { linkProblems, linkStillShares, readLinks } from '../store/links';
 import { commitSummaries, summarize, type CommitSummary } from '../store/log-index';
 import { tensorRegions, type Manifest, type ManifestFile, type ManifestTensor } from '../base/manifest';
+import { knownCheckpointReason } from '../../../src-shared/policy/checkpoint';
 import type { Store } from '../store/store';
 import { matchesManifest, StatCache, workingHashes } from './working-copy';
 
@@ -44,7 +45,8 @@ export async function show(store: Store, ref: string, summaries?: ReadonlyMap<st
   const manifest = await store.readManifest(id);
   const files = manifest.files.map((f) => fileSummary(f));
   for (const p of manifest.removedFiles) files.push({ path: p, bytes: 0, sha256: '', format: '', status: 'removed', tensors: [] });
-  return { ...entry, files };
+  const reason = manifest.type === 'CHECKPOINT' ? knownCheckpointReason(manifest.checkpointReason) : undefined;
+  return { ...entry, files, ...(reason ? { checkpointReason: reason } : {}) };
 }
 
 /** The log line of one commit, as logEntries would give it (the same figures), for the cost of one commit's chain. */
