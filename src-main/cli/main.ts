@@ -12,6 +12,7 @@ import { jsonText, printable, printableText } from '../../src-shared/printable';
 import { WEIGHTLINE_VERSION } from '../../src-shared/version';
 import { DEFAULT_CONFIG, type StoreConfig } from '../../src-shared/settings';
 import { parseSettingText, settingProblemText } from '../../src-shared/policy/settings';
+import { checkpointReasonText } from '../../src-shared/policy/checkpoint';
 import { againstVersions, againstVersionsText, OVER_REASON, rawCopies, rawCopiesText } from '../../src-shared/storage-totals';
 import type { CleanupPlan, CommitResult, KeepReason, LinkMode } from '../../src-shared/model';
 import type { Store } from '../core/store/store';
@@ -118,13 +119,13 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     .option('-m, --message <msg>', 'commit message', '')
     .option('--checkpoint', 'store full parameters (a CHECKPOINT) instead of a delta')
     .option('--allow-empty', 'commit even when nothing changed since HEAD')
-    .option('--json', 'print JSON: {"id","type","parent","logicalBytes","deltaBytes","fullBytesAdded","unchanged"}')
+    .option('--json', 'print JSON: {"id","type","parent","logicalBytes","deltaBytes","fullBytesAdded","unchanged"} and, for a CHECKPOINT, "checkpointReason"')
     .action(async (target: string, o: { message: string; checkpoint?: boolean; allowEmpty?: boolean; json?: boolean }) => {
       const store = await openStore();
       const p = o.json ? progressBar(undefined) : bar();
       const res = await (await ops.commit())(store, path.resolve(here(), target), { message: o.message, checkpoint: !!o.checkpoint, skipUnchanged: !o.allowEmpty, onProgress: p.update, ...signal() });
       p.end();
-      if (o.json) json({ id: res.id, type: res.type, parent: res.parent, logicalBytes: res.logicalBytes, deltaBytes: res.deltaBytes, fullBytesAdded: res.fullBytesAdded ?? 0, unchanged: !!res.unchanged });
+      if (o.json) json({ id: res.id, type: res.type, parent: res.parent, logicalBytes: res.logicalBytes, deltaBytes: res.deltaBytes, fullBytesAdded: res.fullBytesAdded ?? 0, unchanged: !!res.unchanged, ...(res.checkpointReason ? { checkpointReason: res.checkpointReason } : {}) });
       else out(formatCommit(res, o.message));
     });
 
@@ -154,7 +155,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
       if (o.json) { json(s); return; }
       out([
         `commit ${s.id}${(await store.headState().then((h) => (h.ok ? h.commit : null))) === s.id ? '  (HEAD)' : ''}`,
-        `type     ${s.type}${s.pinned ? ' (pinned)' : ''}`,
+        `type     ${s.type}${s.pinned ? ' (pinned)' : ''}${s.checkpointReason ? `: ${checkpointReasonText(s.checkpointReason)}` : ''}`,
         `parent   ${s.parent ?? '(none)'}`,
         `date     ${s.createdAt} (${relativeTime(s.createdAt)})`,
         `path     ${printable(s.path)}`,
@@ -410,7 +411,9 @@ function formatCommit(res: CommitResult, message: string): string {
   const cost = res.type === 'DELTA'
     ? `delta ${humanBytes(res.deltaBytes)} (${((res.deltaBytes / Math.max(1, res.logicalBytes)) * 100).toFixed(1)}% of ${humanBytes(res.logicalBytes)})${added > 0 ? `; ${full} kept until a cleanup` : ''}`
     : full;
-  return `[${res.type} ${shortId(res.id)}] ${firstLine(message) || '(no message)'}\n  ${cost}`;
+  // An automatic CHECKPOINT says which rule made it (--checkpoint and the first commit need no telling).
+  const why = res.checkpointReason && res.checkpointReason !== 'requested' && res.checkpointReason !== 'first' ? `\n  a CHECKPOINT because ${checkpointReasonText(res.checkpointReason)}` : '';
+  return `[${res.type} ${shortId(res.id)}] ${firstLine(message) || '(no message)'}\n  ${cost}${why}`;
 }
 
 function firstLine(s: string): string {

@@ -1,7 +1,9 @@
 // The settings pane's checks (the policy's bounds and words, which settings.set
 // and `weightline config` use too), the changes worth saving, and the
 // maxChainLength estimate, which must agree with what commit decides.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { decideCheckpoint } from '../../src-shared/policy/checkpoint';
 import { calls } from '../../src-shared/contract';
 import type { CleanupPlan, LogEntry } from '../../src-shared/model';
 import {
@@ -108,6 +110,24 @@ describe('chainEstimate', () => {
     expect(chainEstimate([commit('CHECKPOINT', 1000, 0), commit('DELTA', 1000, 1)], 64, 4)).toMatchObject({ rule: 'chain-length', longestReplay: 64 });
     // A delta nearly as large as the model: every commit a CHECKPOINT (commit's DELTA_WORTH_IT).
     expect(chainEstimate([commit('CHECKPOINT', 1000, 0), commit('DELTA', 1000, 950)], 64, 4)).toMatchObject({ rule: 'delta-too-large', longestReplay: 0, checkpointEvery: 1 });
+  });
+
+  it('plays the store\'s own CHECKPOINT rule over the averages, on random inputs', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 1e9 }), fc.double({ min: 0.001, max: 1.2, noNaN: true }), fc.integer({ min: 1, max: 1000 }), fc.double({ min: 0.1, max: 1000, noNaN: true }),
+      (model, share, maxChainLength, maxRouteRead) => {
+        const delta = Math.max(1, Math.round(model * share));
+        const e = chainEstimate([commit('CHECKPOINT', model, 0), commit('DELTA', model, delta)], maxChainLength, maxRouteRead)!;
+        // What commit decides, commit after commit, for a line of such deltas.
+        let line = { deltas: 0, deltaBytes: 0 };
+        let decided = decideCheckpoint({ requested: false, hasParent: true, line, modelBytes: model, deltaBytes: delta, settings: { maxChainLength, maxRouteRead } });
+        while (decided.type === 'DELTA') {
+          line = { deltas: line.deltas + 1, deltaBytes: line.deltaBytes + delta };
+          decided = decideCheckpoint({ requested: false, hasParent: true, line, modelBytes: model, deltaBytes: delta, settings: { maxChainLength, maxRouteRead } });
+        }
+        expect(e.longestReplay).toBe(line.deltas);
+        expect(e.checkpointEvery).toBe(line.deltas + 1);
+        expect(e.rule).toBe(decided.reason);
+      }), { numRuns: 200 });
   });
 
   it('has nothing to say without a DELTA to average', () => {
