@@ -78,8 +78,8 @@ export function checkpointReasonText(reason: CheckpointReason, settings?: Pick<S
   switch (reason) {
     case 'requested': return 'asked for (--checkpoint)';
     case 'first': return 'the first commit of its line has nothing to take a delta against';
-    case 'chain-length': return `one more DELTA would pass maxChainLength${settings ? ` (${settings.maxChainLength})` : ''} DELTAs since the last CHECKPOINT`;
-    case 'route-read': return `a restore from the last CHECKPOINT would read more than maxRouteRead${settings ? ` (${settings.maxRouteRead})` : ''} × the model's size of deltas`;
+    case 'chain-length': return `the DELTAs since the last CHECKPOINT had reached maxChainLength${settings ? ` (${settings.maxChainLength})` : ''}`;
+    case 'route-read': return `as a DELTA, a restore from the last CHECKPOINT would read more than maxRouteRead${settings ? ` (${settings.maxRouteRead})` : ''} × the model's size of deltas`;
     case 'delta-too-large': return `the delta was ${Math.round(DELTA_WORTH_IT * 100)}% of the model or more, so full parameters cost about the same`;
   }
 }

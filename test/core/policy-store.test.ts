@@ -120,6 +120,34 @@ describe('the CHECKPOINT rule in commit', () => {
     expect(await commit(store, file, { message: 'rewrite' })).toMatchObject({ type: 'CHECKPOINT', checkpointReason: 'delta-too-large' });
   });
 
+  it('says the rule in the CLI: commit\'s text and --json, and show', async () => {
+    const root = scratch();
+    await Store.init(root);
+    expect((await run(root, 'config', 'maxChainLength', '1')).code).toBe(0);
+    const file = path.join(root, 'model.safetensors');
+    let m = randomModel(3);
+    const outputs: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      await writeSafetensors(file, m);
+      const r = await run(root, 'commit', 'model.safetensors', '-m', `e${i}`, ...(i === 2 ? ['--json'] : []));
+      expect(r.code).toBe(0);
+      outputs.push(r.stdout);
+      m = change(m, 4096, 40 + i);
+    }
+    // The first commit and a DELTA need no telling.
+    expect(outputs[0]).not.toContain('because');
+    expect(outputs[1]).not.toContain('because');
+    await writeSafetensors(file, m);
+    const json = JSON.parse(outputs[2]!) as { id: string; type: string; checkpointReason?: string };
+    expect([json.type, json.checkpointReason]).toEqual(['CHECKPOINT', 'chain-length']);
+    expect((await run(root, 'commit', 'model.safetensors', '-m', 'e3')).stdout).toMatch(/^\[DELTA /);
+    await writeSafetensors(file, change(m, 4096, 77));
+    const text = await run(root, 'commit', 'model.safetensors', '-m', 'e4');
+    expect(text.stdout).toContain('\n  a CHECKPOINT because the DELTAs since the last CHECKPOINT had reached maxChainLength\n');
+    expect((await run(root, 'show', json.id)).stdout).toContain('type     CHECKPOINT: the DELTAs since the last CHECKPOINT had reached maxChainLength\n');
+    expect(JSON.parse((await run(root, 'show', json.id, '--json')).stdout)).toMatchObject({ checkpointReason: 'chain-length' });
+  });
+
   // The pane's chainEstimate is checkpointRun over the log's averages
   // (test/renderer/settings-form.test.ts checks that on random inputs); here
   // the store is held to the same prediction.
