@@ -11,7 +11,7 @@ import { isWeightlineError, WeightlineError, type ErrorCode } from '../../src-sh
 import { jsonText, printable, printableText } from '../../src-shared/printable';
 import { WEIGHTLINE_VERSION } from '../../src-shared/version';
 import { DEFAULT_CONFIG, type StoreConfig } from '../../src-shared/settings';
-import { parseSettingText, settingProblemText } from '../../src-shared/policy/settings';
+import { parseSettingText, settingExpected, settingProblemText } from '../../src-shared/policy/settings';
 import { checkpointReasonText } from '../../src-shared/policy/checkpoint';
 import { againstVersions, againstVersionsText, OVER_REASON, rawCopies, rawCopiesText } from '../../src-shared/storage-totals';
 import type { CleanupPlan, CommitResult, KeepReason, LinkMode } from '../../src-shared/model';
@@ -315,7 +315,13 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     .option('--json', 'print JSON')
     .action(async (key: string | undefined, value: string | undefined, o: { json?: boolean }) => {
       const store = await openStore();
-      if (!key) { const config = await store.readConfig(); if (o.json) json(config); else for (const [k, v] of Object.entries(config)) out(`${k} = ${String(v)}`); return; }
+      if (!key) {
+        const config = await store.readConfig();
+        if (o.json) json(config); else for (const [k, v] of Object.entries(config)) out(`${k} = ${String(v)}`);
+        // A value from before the bounds were shared reads as its bound: say so, and how to choose.
+        for (const [k, found] of Object.entries(await store.configClamped())) io.stderr.write(`weightline: note: config.json holds ${k} ${found}, past what it takes (${settingExpected(k as keyof StoreConfig)}); it counts as ${String(config[k as keyof StoreConfig])}, which the next change of a setting stores; \`weightline config ${k} N\` sets it now\n`);
+        return;
+      }
       if (!(key in DEFAULT_CONFIG)) throw new UsageError(`unknown setting "${key}"; expected one of ${Object.keys(DEFAULT_CONFIG).join(', ')}`);
       const k = key as keyof StoreConfig;
       // Setting a key must work on a damaged config.json: it is how the user mends it.

@@ -58,7 +58,9 @@ describe('settings bounds at every door', () => {
     // What settings.get answers, the pane sends back whole: the contract accepts it.
     expect(calls['settings.set'].safeParse(settings).success).toBe(true);
     expect(calls['cleanup.previewWith'].safeParse({ keepFullLatest: settings.keepFullLatest }).success).toBe(true);
-    expect((await run(root, 'config')).stdout).toContain('keepFullLatest = 1000\n');
+    const listed = await run(root, 'config');
+    expect(listed.stdout).toContain('keepFullLatest = 1000\n');
+    expect(listed.stderr).toBe('weightline: note: config.json holds keepFullLatest 5000, past what it takes (a whole number from 1 to 1000); it counts as 1000, which the next change of a setting stores; `weightline config keepFullLatest N` sets it now\n');
     // settings.set of another key (what the pane sends): saved, and the file now holds the bound.
     expect(await store.updateConfig({ autoCleanup: true })).toMatchObject({ keepFullLatest: 1000, autoCleanup: true });
     expect(JSON.parse(await fs.readFile(file, 'utf8'))).toEqual({ maxChainLength: 64, maxRouteRead: 4, keepFullLatest: 1000, autoCleanup: true, futureKey: 1 });
