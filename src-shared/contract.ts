@@ -5,7 +5,7 @@
 
 import { z } from 'zod';
 import type { WeightlineErrorJSON } from './errors';
-import { CONFIG_VALUE_SCHEMAS } from './settings';
+import { SETTING_SCHEMAS, type Settings } from './policy/settings';
 import type { CleanupPlan, CommitId, LogEntry, Progress, ShowResult, StatusResult } from './model';
 import { jobRequest, QUICK_VERBS, type JobKind, type JobResult, type StoreInfo, type WorkingCopyState } from './verbs';
 
@@ -15,13 +15,8 @@ const absPath = z.string().min(1).max(4096);
 export { jobRequest, isWritingJob, type JobRequest, type JobKind, type JobResult, type JobResults } from './verbs';
 export type { StoreInfo, PushSummary, FetchSummary, WorkingCopyState } from './verbs';
 
-export interface Settings {
-  readonly maxChainLength: number;
-  /** Delta bytes a rebuild from the last CHECKPOINT may read, in times the model's size (decimals allowed). */
-  readonly maxRouteRead: number;
-  readonly keepFullLatest: number;
-  readonly autoCleanup: boolean;
-}
+// The store's settings: one type, with its bounds, in the policy module.
+export type { Settings };
 
 export interface PathEntry { readonly name: string; readonly path: string; readonly dir: boolean }
 
@@ -52,11 +47,11 @@ export const calls = {
   'cleanup.preview': z.object({}),
   'settings.get': QUICK_VERBS.configGet.args,
   'settings.set': z.object({
-    maxChainLength: z.number().int().min(1).max(1000).optional(),
-    // The store's own rule (src-shared/settings.ts): a number from 0.1 to 1000, decimals allowed.
-    maxRouteRead: CONFIG_VALUE_SCHEMAS.maxRouteRead.optional(),
-    keepFullLatest: z.number().int().min(1).max(1000).optional(),
-    autoCleanup: z.boolean().optional(),
+    // The store's own rules (src-shared/policy/settings.ts), so every door refuses alike.
+    maxChainLength: SETTING_SCHEMAS.maxChainLength.optional(),
+    maxRouteRead: SETTING_SCHEMAS.maxRouteRead.optional(),
+    keepFullLatest: SETTING_SCHEMAS.keepFullLatest.optional(),
+    autoCleanup: SETTING_SCHEMAS.autoCleanup.optional(),
   }),
   'jobs.start': jobRequest,
   'jobs.cancel': z.object({ jobId: z.string().min(1).max(100) }),
@@ -77,7 +72,7 @@ export const calls = {
    */
   'workingCopy.get': QUICK_VERBS.workingCopyQuick.args,
   /** The cleanup plan as it would be with changed settings (the settings pane's preview); changes nothing. */
-  'cleanup.previewWith': z.object({ keepFullLatest: z.number().int().min(1).max(1000) }),
+  'cleanup.previewWith': z.object({ keepFullLatest: SETTING_SCHEMAS.keepFullLatest }),
   /** The store's remotes, and where credentials come from (never stored, never shown). */
   'remotes.list': QUICK_VERBS.remoteList.args,
   'remotes.add': QUICK_VERBS.remoteAdd.args,

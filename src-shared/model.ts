@@ -1,5 +1,6 @@
 // Plain data the engine hands to the CLI, the app and the browser. Field names
 // here are pinned by the CLI's JSON output: add fields, never rename them.
+import type { CheckpointReason } from './policy/checkpoint';
 
 export type CommitId = string & { readonly __brand: 'CommitId' };
 export type CommitType = 'CHECKPOINT' | 'DELTA';
@@ -68,6 +69,8 @@ export interface FileSummary {
 
 export interface ShowResult extends LogEntry {
   readonly files: readonly FileSummary[];
+  /** For a CHECKPOINT, the rule that made it one, when its manifest records it (commits from before it was recorded do not). */
+  readonly checkpointReason?: CheckpointReason;
 }
 
 /** The second side of a diff that is the files at the commit's path now, not a commit. */
@@ -178,6 +181,8 @@ export interface CommitResult {
    * freed, so "kept until a cleanup" is said only when it did not run.
    */
   readonly autoCleanup?: AutoCleanupReport;
+  /** For a CHECKPOINT this commit made: the rule that made it one (src-shared/policy/checkpoint.ts). */
+  readonly checkpointReason?: CheckpointReason;
 }
 
 export interface AutoCleanupReport {

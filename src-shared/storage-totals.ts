@@ -4,6 +4,7 @@
 // cleanup every commit keeps a raw copy of its full parameters beside its delta.
 import { humanBytes } from './format';
 import type { LogEntry } from './model';
+import { applyKeepPolicy } from './policy/keep';
 
 export interface AgainstVersions {
   /** saving: the store is smaller than the versions as plain files; over: larger; even: about the same (or nothing stored). */
@@ -37,38 +38,50 @@ export interface RawCopies {
   /** Bytes of raw (unpacked) full parameters on disk: what restores copy or link directly. */
   readonly bytes: number;
   /**
-   * About what a cleanup with keepFullLatest 1 would free: the raw copies of
-   * DELTA commits, not pinned, that are not the newest of their line. An
-   * estimate from the log: it does not prove routes, knows nothing of
+   * About what a cleanup with keepFullLatest 1 would free: the raw copies
+   * cleanup's keep rule (src-shared/policy/keep.ts) leaves no reason to keep.
+   * An estimate from the log: it does not prove routes, knows nothing of
    * restored links, and leaves out what packing CHECKPOINTs saves.
    */
   readonly freeableWithKeepOne: number;
+  /** The same with the store's keepFullLatest (`keepFullLatest`), when the caller gave it. */
+  readonly freeable?: number;
+  readonly keepFullLatest?: number;
   readonly estimated: true;
 }
 
 type RawEntry = Pick<LogEntry, 'id' | 'parent' | 'type' | 'fullBytes' | 'hasFull' | 'pinned' | 'packed'>;
 
-/** Raw copies on disk and what trimming them to the newest of each line would free, from the log entries alone (no reads). */
-export function rawCopies(entries: readonly RawEntry[]): RawCopies {
-  const parents = new Set<string>();
-  for (const e of entries) if (e.parent) parents.add(e.parent);
+/**
+ * Raw copies on disk and what a cleanup would free of them, from the log
+ * entries alone (no reads), by cleanup's own keep rule: with keepFullLatest 1,
+ * and with the store's setting when `keepFullLatest` is given.
+ */
+export function rawCopies(entries: readonly RawEntry[], keepFullLatest?: number): RawCopies {
   let bytes = 0;
-  let freeable = 0;
-  for (const e of entries) {
-    if (!e.hasFull || e.packed) continue;
-    bytes += e.fullBytes;
-    // keepFullLatest 1 keeps each line's newest commit: the tips (no commit names them as parent).
-    const newest = !parents.has(e.id);
-    if (e.type === 'DELTA' && !e.pinned && !newest) freeable += e.fullBytes;
-  }
-  return { bytes, freeableWithKeepOne: freeable, estimated: true };
+  for (const e of entries) if (e.hasFull && !e.packed) bytes += e.fullBytes;
+  const freeableWith = (keep: number): number => {
+    // Packed full parameters are not raw copies: nothing of them is freed.
+    const decisions = applyKeepPolicy(entries.map((e) => ({
+      id: e.id, parent: e.parent, type: e.type, hasRawFull: e.hasFull && !e.packed, pinned: e.pinned, linked: false,
+    })), { keepFullLatest: keep });
+    let freed = 0;
+    for (const [i, d] of decisions.entries()) if (d.verdict === 'prune') freed += entries[i]!.fullBytes;
+    return freed;
+  };
+  const one = freeableWith(1);
+  if (keepFullLatest === undefined) return { bytes, freeableWithKeepOne: one, estimated: true };
+  return { bytes, freeableWithKeepOne: one, freeable: keepFullLatest === 1 ? one : freeableWith(keepFullLatest), keepFullLatest, estimated: true };
 }
 
-/** "raw copies kept for fast restore: 1.2 MB (cleanup with keepFullLatest 1 would free about 600 KB)". */
+/** "raw copies kept for fast restore: 1.2 MB (cleanup with keepFullLatest 2 would free about 600 KB)". */
 export function rawCopiesText(r: RawCopies): string {
   const head = `raw copies kept for fast restore: ${humanBytes(r.bytes)}`;
   if (r.bytes === 0) return head;
-  return r.freeableWithKeepOne > 0
-    ? `${head} (cleanup with keepFullLatest 1 would free about ${humanBytes(r.freeableWithKeepOne)})`
-    : `${head} (each is a CHECKPOINT, pinned, or the newest of its line)`;
+  const keep = r.keepFullLatest ?? 1;
+  const freeable = r.freeable ?? r.freeableWithKeepOne;
+  if (freeable > 0) return `${head} (cleanup with keepFullLatest ${keep} would free about ${humanBytes(freeable)})`;
+  return keep === 1
+    ? `${head} (each is a CHECKPOINT, pinned, or the newest of its line)`
+    : `${head} (each is a CHECKPOINT, pinned, or one of the ${keep} newest of its line)`;
 }

@@ -7,6 +7,7 @@
 // once (and implemented once, in src-main/core/verbs/).
 
 import { z } from 'zod';
+import { SETTING_SCHEMAS } from './policy/settings';
 import type {
   CleanupPlan, CommitId, CommitResult, DiffResult, PinResult, RepairResult, RestoreResult, StatusResult, VerifyResult,
 } from './model';
@@ -92,7 +93,7 @@ export const JOB_VERBS = {
   // The cleanup planner's preview, which proves routes by hashing objects:
   // read-only, beside a writer. keepFullLatest previews a changed setting.
   cleanupPreview: spec({
-    args: z.object({ kind: z.literal('cleanupPreview'), keepFullLatest: z.number().int().min(1).max(1000).optional() }),
+    args: z.object({ kind: z.literal('cleanupPreview'), keepFullLatest: SETTING_SCHEMAS.keepFullLatest.optional() }),
     class: 'job', writes: false, keepsStore: true, label: 'Cleanup preview', background: true, cli: 'cleanup', example: { kind: 'cleanupPreview' },
   }),
   // Writes the sample history into a missing or empty folder (the job's root),

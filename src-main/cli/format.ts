@@ -13,6 +13,7 @@ import type { InitResult, RemoteCounts } from '../core/verbs';
 import { humanBytes, relativeTime, shortId } from '../../src-shared/format';
 import { printable } from '../../src-shared/printable';
 import { workingLines } from './working-words';
+import { checkpointReasonText } from '../../src-shared/policy/checkpoint';
 
 export { humanBytes, shortId, relativeTime };
 
@@ -134,7 +135,9 @@ export function formatCommit(res: CommitResult, message: string): string {
     : full;
   const auto = res.autoCleanup;
   const cleaned = auto ? `\n  autoCleanup: freed ${humanBytes(auto.bytesFreed + auto.bytesPackSaved)} (full parameters of ${auto.commits.length} older commit(s)${auto.packs ? `, ${auto.packs} CHECKPOINT(s) packed` : ''})` : '';
-  return `[${res.type} ${shortId(res.id)}] ${firstLine(message) || '(no message)'}\n  ${cost}${cleaned}`;
+  // An automatic CHECKPOINT says which rule made it (--checkpoint and the first commit need no telling).
+  const why = res.checkpointReason && res.checkpointReason !== 'requested' && res.checkpointReason !== 'first' ? `\n  a CHECKPOINT because ${checkpointReasonText(res.checkpointReason)}` : '';
+  return `[${res.type} ${shortId(res.id)}] ${firstLine(message) || '(no message)'}\n  ${cost}${why}${cleaned}`;
 }
 
 function firstLine(s: string): string {
@@ -195,7 +198,7 @@ export function formatInit(res: InitResult): string {
 export function formatShow(s: ShowResult, head: CommitId | null, all: boolean): string {
   return [
     `commit ${s.id}${head === s.id ? '  (HEAD)' : ''}`,
-    `type     ${s.type}${s.pinned ? ' (pinned)' : ''}`,
+    `type     ${s.type}${s.pinned ? ' (pinned)' : ''}${s.checkpointReason ? `: ${checkpointReasonText(s.checkpointReason)}` : ''}`,
     `parent   ${s.parent ?? '(none)'}`,
     `date     ${s.createdAt} (${relativeTime(s.createdAt)})`,
     `path     ${printable(s.path)}`,

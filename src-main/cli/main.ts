@@ -10,7 +10,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { isWeightlineError, WeightlineError, type ErrorCode } from '../../src-shared/errors';
 import { jsonText, printable, printableText } from '../../src-shared/printable';
 import { WEIGHTLINE_VERSION } from '../../src-shared/version';
-import { CONFIG_EXPECTED, CONFIG_VALUE_SCHEMAS, DEFAULT_CONFIG, type StoreConfig } from '../../src-shared/settings';
+import { DEFAULT_CONFIG, type StoreConfig } from '../../src-shared/settings';
+import { parseSettingText, settingExpected, settingProblemText } from '../../src-shared/policy/settings';
 import type { LinkMode } from '../../src-shared/model';
 // Every verb loads the engine under it on use: a training script pays for
 // zstd, the zip reader and the format parsers only when it runs a command that
@@ -110,10 +111,10 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     .option('-m, --message <msg>', 'commit message', '')
     .option('--checkpoint', 'store full parameters (a CHECKPOINT) instead of a delta')
     .option('--allow-empty', 'commit even when nothing changed since HEAD')
-    .option('--json', 'print JSON: {"id","type","parent","logicalBytes","deltaBytes","fullBytesAdded","unchanged"}')
+    .option('--json', 'print JSON: {"id","type","parent","logicalBytes","deltaBytes","fullBytesAdded","unchanged"} and, for a CHECKPOINT, "checkpointReason"')
     .action(async (target: string, o: { message: string; checkpoint?: boolean; allowEmpty?: boolean; json?: boolean }) => {
       const res = await withBar(o.json, (ctx) => verbs.commit(ctx, { path: target, message: o.message, checkpoint: !!o.checkpoint, allowEmpty: !!o.allowEmpty }));
-      if (o.json) json({ id: res.id, type: res.type, parent: res.parent, logicalBytes: res.logicalBytes, deltaBytes: res.deltaBytes, fullBytesAdded: res.fullBytesAdded ?? 0, unchanged: !!res.unchanged, ...(res.autoCleanup ? { autoCleanup: res.autoCleanup } : {}) });
+      if (o.json) json({ id: res.id, type: res.type, parent: res.parent, logicalBytes: res.logicalBytes, deltaBytes: res.deltaBytes, fullBytesAdded: res.fullBytesAdded ?? 0, unchanged: !!res.unchanged, ...(res.checkpointReason ? { checkpointReason: res.checkpointReason } : {}), ...(res.autoCleanup ? { autoCleanup: res.autoCleanup } : {}) });
       else out(formatCommit(res, o.message));
     });
 
@@ -226,7 +227,13 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     .argument('[key]').argument('[value]')
     .option('--json', 'print JSON')
     .action(async (key: string | undefined, value: string | undefined, o: { json?: boolean }) => {
-      if (!key) { const config = await verbs.configGet(verbCtx()); if (o.json) json(config); else for (const [k, v] of Object.entries(config)) out(`${k} = ${String(v)}`); return; }
+      if (!key) {
+        const config = await verbs.configGet(verbCtx());
+        if (o.json) json(config); else for (const [k, v] of Object.entries(config)) out(`${k} = ${String(v)}`);
+        // A value from before the bounds were shared reads as its bound: say so, and how to choose.
+        for (const [k, found] of Object.entries(await verbs.configClamped(verbCtx()))) io.stderr.write(`weightline: note: config.json holds ${k} ${found}, past what it takes (${settingExpected(k as keyof StoreConfig)}); it counts as ${String(config[k as keyof StoreConfig])}, which the next change of a setting stores; \`weightline config ${k} N\` sets it now\n`);
+        return;
+      }
       if (!(key in DEFAULT_CONFIG)) throw new UsageError(`unknown setting "${key}"; expected one of ${Object.keys(DEFAULT_CONFIG).join(', ')}`);
       const k = key as keyof StoreConfig;
       // Setting a key must work on a damaged config.json: it is how the user mends it.
@@ -293,16 +300,11 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
   }
 }
 
+/** The policy's parser (src-shared/policy/settings.ts): the CLI refuses what the app refuses, in the same words. */
 function parseSetting(key: keyof StoreConfig, value: string): number | boolean {
-  if (typeof DEFAULT_CONFIG[key] === 'boolean') {
-    if (value === 'true' || value === 'false') return value === 'true';
-    throw new UsageError(`${key} takes true or false, found "${value}"`);
-  }
-  // Plain decimal notation only ("2.5", not "0x10" or "1e3"); then the store's own rule for the key
-  // (maxRouteRead takes decimals, the counts whole numbers), so the CLI refuses what the app refuses.
-  const n = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$/.test(value) ? Number(value) : NaN;
-  if (!CONFIG_VALUE_SCHEMAS[key].safeParse(n).success) throw new UsageError(`${key} takes ${CONFIG_EXPECTED[key]}, found "${value}"`);
-  return n;
+  const parsed = parseSettingText(key, value);
+  if ('problem' in parsed) throw new UsageError(settingProblemText(parsed.problem));
+  return parsed.value;
 }
 
 /** Commander's error in one line, with where to look for the right usage. */

@@ -1,56 +1,49 @@
-// Issue 11, item 5: the settings pane's checks (the bounds settings.set
-// accepts), the changes worth saving, and the maxChainLength estimate.
+// The settings pane's checks (the policy's bounds and words, which settings.set
+// and `weightline config` use too), the changes worth saving, and the
+// maxChainLength estimate, which must agree with what commit decides.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { decideCheckpoint } from '../../src-shared/policy/checkpoint';
 import { calls } from '../../src-shared/contract';
 import type { CleanupPlan, LogEntry } from '../../src-shared/model';
 import {
-  changesFrom, chainEstimate, checkDraft, cleanupDifference, draftOf, parseRouteRead, parseWhole, SETTING_MAX, SETTING_MIN,
+  changesFrom, chainEstimate, checkDraft, cleanupDifference, draftOf, parseField, SETTING_MAX, SETTING_MIN,
 } from '../../src-renderer/src/lib/settings-form';
 import { CONFIG_VALUE_SCHEMAS } from '../../src-shared/settings';
 
-describe('parseWhole', () => {
+describe('parseField', () => {
   it('accepts whole numbers within the bounds, as settings.set does', () => {
-    expect(parseWhole('1')).toEqual({ value: 1 });
-    expect(parseWhole(' 16 ')).toEqual({ value: 16 });
-    expect(parseWhole('1000')).toEqual({ value: 1000 });
-    expect(parseWhole('4.0')).toEqual({ value: 4 });
+    expect(parseField('keepFullLatest', '1')).toEqual({ value: 1 });
+    expect(parseField('keepFullLatest', ' 16 ')).toEqual({ value: 16 });
+    expect(parseField('maxChainLength', '1000')).toEqual({ value: 1000 });
+    expect(parseField('keepFullLatest', '4.0')).toEqual({ value: 4 });
     for (const n of [SETTING_MIN, 7, SETTING_MAX]) expect(calls['settings.set'].safeParse({ keepFullLatest: n }).success).toBe(true);
     for (const n of [SETTING_MIN - 1, SETTING_MAX + 1, 2.5]) expect(calls['settings.set'].safeParse({ keepFullLatest: n }).success).toBe(false);
   });
 
-  it('says what is wrong otherwise', () => {
-    expect(parseWhole('')).toEqual({ error: 'Enter a whole number from 1 to 1000.' });
-    expect(parseWhole('abc')).toEqual({ error: '“abc” is not a number; enter a whole number from 1 to 1000.' });
-    expect(parseWhole('1e3')).toMatchObject({ error: expect.stringContaining('not a number') });
-    expect(parseWhole('2.5')).toEqual({ error: 'Enter a whole number (not 2.5).' });
-    expect(parseWhole('0')).toEqual({ error: 'At least 1.' });
-    expect(parseWhole('-3')).toEqual({ error: 'At least 1.' });
-    expect(parseWhole('1001')).toEqual({ error: 'At most 1000.' });
+  it('says what is wrong in the words settings.set and `weightline config` use', () => {
+    expect(parseField('keepFullLatest', '')).toEqual({ error: 'keepFullLatest takes a whole number from 1 to 1000, found nothing' });
+    expect(parseField('keepFullLatest', 'abc')).toEqual({ error: 'keepFullLatest takes a whole number from 1 to 1000, found "abc"' });
+    expect(parseField('keepFullLatest', '2.5')).toEqual({ error: 'keepFullLatest takes a whole number from 1 to 1000, found 2.5 (not a whole number)' });
+    expect(parseField('maxChainLength', '0')).toEqual({ error: 'maxChainLength takes a whole number from 1 to 1000, found 0 (less than 1)' });
+    expect(parseField('keepFullLatest', '5000')).toEqual({ error: 'keepFullLatest takes a whole number from 1 to 1000, found 5000 (more than 1000)' });
+    const refused = calls['settings.set'].safeParse({ keepFullLatest: 5000 });
+    expect(refused.error?.issues[0]?.message).toBe((parseField('keepFullLatest', '5000') as { error: string }).error);
   });
-});
 
-describe('parseRouteRead', () => {
-  it('accepts decimals within the store\'s own bounds, as settings.set and `weightline config` do', () => {
-    expect(parseRouteRead('4')).toEqual({ value: 4 });
-    expect(parseRouteRead(' 2.5 ')).toEqual({ value: 2.5 });
-    expect(parseRouteRead('.5')).toEqual({ value: 0.5 });
-    expect(parseRouteRead('0.1')).toEqual({ value: 0.1 });
-    expect(parseRouteRead('1000')).toEqual({ value: 1000 });
+  it('takes decimals for maxRouteRead within the store\'s own bounds', () => {
+    expect(parseField('maxRouteRead', ' 2.5 ')).toEqual({ value: 2.5 });
+    expect(parseField('maxRouteRead', '.5')).toEqual({ value: 0.5 });
+    expect(parseField('maxRouteRead', '0.1')).toEqual({ value: 0.1 });
+    expect(parseField('maxRouteRead', '1000')).toEqual({ value: 1000 });
     for (const n of [0.1, 2.5, 1000]) {
       expect(calls['settings.set'].safeParse({ maxRouteRead: n }).success).toBe(true);
       expect(CONFIG_VALUE_SCHEMAS.maxRouteRead.safeParse(n).success).toBe(true);
     }
     for (const n of [0.05, 1001]) expect(calls['settings.set'].safeParse({ maxRouteRead: n }).success).toBe(false);
-  });
-
-  it('says what is wrong otherwise', () => {
-    expect(parseRouteRead('')).toEqual({ error: 'Enter a number from 0.1 to 1000.' });
-    expect(parseRouteRead('abc')).toEqual({ error: '“abc” is not a number; enter a number from 0.1 to 1000 (decimals allowed, like 2.5).' });
-    expect(parseRouteRead('1e3')).toMatchObject({ error: expect.stringContaining('not a number') });
-    expect(parseRouteRead('2,5')).toMatchObject({ error: expect.stringContaining('not a number') });
-    expect(parseRouteRead('0.05')).toEqual({ error: 'At least 0.1.' });
-    expect(parseRouteRead('-1')).toEqual({ error: 'At least 0.1.' });
-    expect(parseRouteRead('1000.5')).toEqual({ error: 'At most 1000.' });
+    expect(parseField('maxRouteRead', '2,5')).toMatchObject({ error: expect.stringContaining('found "2,5"') });
+    expect(parseField('maxRouteRead', '1e3')).toMatchObject({ error: expect.stringContaining('found "1e3"') });
+    expect(parseField('maxRouteRead', '1000.5')).toMatchObject({ error: expect.stringContaining('(more than 1000)') });
   });
 });
 
@@ -111,12 +104,30 @@ describe('chainEstimate', () => {
     expect(e).toMatchObject({ rule: 'route-read', longestReplay: 16, checkpointEvery: 17, worstRestoreBytes: 1000 + 16 * 250 });
     // Decimals: 2.5 × 1000 / 250 = 10.
     expect(chainEstimate(log, 64, 2.5)).toMatchObject({ rule: 'route-read', longestReplay: 10, checkpointEvery: 11 });
-    // Both bounds at 10: the read bound is named.
-    expect(chainEstimate(log, 10, 2.5)).toMatchObject({ rule: 'route-read', longestReplay: 10 });
+    // Both bounds at 10: the chain bound is named, as the store names it (it checks that rule first).
+    expect(chainEstimate(log, 10, 2.5)).toMatchObject({ rule: 'chain-length', longestReplay: 10 });
     // The hop bound still caps a sparse fine-tune's tiny deltas.
     expect(chainEstimate([commit('CHECKPOINT', 1000, 0), commit('DELTA', 1000, 1)], 64, 4)).toMatchObject({ rule: 'chain-length', longestReplay: 64 });
     // A delta nearly as large as the model: every commit a CHECKPOINT (commit's DELTA_WORTH_IT).
     expect(chainEstimate([commit('CHECKPOINT', 1000, 0), commit('DELTA', 1000, 950)], 64, 4)).toMatchObject({ rule: 'delta-too-large', longestReplay: 0, checkpointEvery: 1 });
+  });
+
+  it('plays the store\'s own CHECKPOINT rule over the averages, on random inputs', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 1e9 }), fc.double({ min: 0.001, max: 1.2, noNaN: true }), fc.integer({ min: 1, max: 1000 }), fc.double({ min: 0.1, max: 1000, noNaN: true }),
+      (model, share, maxChainLength, maxRouteRead) => {
+        const delta = Math.max(1, Math.round(model * share));
+        const e = chainEstimate([commit('CHECKPOINT', model, 0), commit('DELTA', model, delta)], maxChainLength, maxRouteRead)!;
+        // What commit decides, commit after commit, for a line of such deltas.
+        let line = { deltas: 0, deltaBytes: 0 };
+        let decided = decideCheckpoint({ requested: false, hasParent: true, line, modelBytes: model, deltaBytes: delta, settings: { maxChainLength, maxRouteRead } });
+        while (decided.type === 'DELTA') {
+          line = { deltas: line.deltas + 1, deltaBytes: line.deltaBytes + delta };
+          decided = decideCheckpoint({ requested: false, hasParent: true, line, modelBytes: model, deltaBytes: delta, settings: { maxChainLength, maxRouteRead } });
+        }
+        expect(e.longestReplay).toBe(line.deltas);
+        expect(e.checkpointEvery).toBe(line.deltas + 1);
+        expect(e.rule).toBe(decided.reason);
+      }), { numRuns: 200 });
   });
 
   it('has nothing to say without a DELTA to average', () => {

@@ -91,6 +91,14 @@ describe('raw copies kept for fast restore', () => {
     expect(rawCopiesText(rawCopies(log))).toBe('raw copies kept for fast restore: 500 B (cleanup with keepFullLatest 1 would free about 200 B)');
   });
 
+  it('estimates with the store\'s keepFullLatest when given, by cleanup\'s keep rule', () => {
+    // keepFullLatest 2 keeps d3 (below the tip r1) and d1 (below the tip b1): nothing left to free.
+    const two = rawCopies(log, 2);
+    expect(two).toEqual({ bytes: 500, freeableWithKeepOne: 200, freeable: 0, keepFullLatest: 2, estimated: true });
+    expect(rawCopiesText(two)).toBe('raw copies kept for fast restore: 500 B (each is a CHECKPOINT, pinned, or one of the 2 newest of its line)');
+    expect(rawCopiesText(rawCopies(log, 1))).toBe('raw copies kept for fast restore: 500 B (cleanup with keepFullLatest 1 would free about 200 B)');
+  });
+
   it('says so when cleanup would keep them all, and stays quiet with none', () => {
     const kept = rawCopies([entry('c0', null, 'CHECKPOINT', 100), entry('d1', 'c0', 'DELTA', 50)]);
     expect(kept).toEqual({ bytes: 150, freeableWithKeepOne: 0, estimated: true });

@@ -77,6 +77,12 @@ export interface Manifest {
   readonly source: { readonly path: string; readonly kind: 'file' | 'folder' };
   readonly files: readonly ManifestFile[];
   readonly removedFiles: readonly string[];
+  /**
+   * A CHECKPOINT's rule (src-shared/policy/checkpoint.ts), for `show`.
+   * Optional: manifests written before it was recorded have none; a value
+   * this version does not know is read as none.
+   */
+  readonly checkpointReason?: string;
 }
 
 /** Block size of streams: large enough for zstd to find structure, small enough that a rebuild caching one block per chain link (chain length × 4 MiB: 256 MiB at the default maxChainLength of 64) stays in memory bounds. */

@@ -7,6 +7,7 @@ import { HistoryGraph, type GraphCommit } from '../store/graph';
 import { linkedObjects, readLinks } from '../store/links';
 import { ObjectChecker } from '../store/object-check';
 import { withWriteLock } from '../store/lock';
+import { keepReasons, keepVerdict, needsDamageCheck } from '../../../src-shared/policy/keep';
 import type { Manifest, ManifestFile } from '../base/manifest';
 import type { Store, StoreConfig } from '../store/store';
 import { storeBytes } from './inspect';
@@ -174,8 +175,12 @@ async function planWith(
   linked: ReadonlyMap<string, string[]>, checker: ObjectChecker, opts: PlanOptions & { readonly sizes: PackSizes },
 ): Promise<Plan> {
   const oldestFirst = [...graph.commits].reverse();
-  const tips = new Set(graph.tips());
-  const newest = graph.newest(keepFullLatest);
+  // Which commits keep their raw full parameters, and why: the policy's rule
+  // (src-shared/policy/keep.ts), the one the status line's estimate applies.
+  const reasonsOf = keepReasons(graph.commits.map((c) => ({
+    id: c.id, parent: c.parent, type: c.type, hasRawFull: graph.hasRawFull(c.id),
+    pinned: pins.has(c.id), linked: c.files.some((f) => linked.has(f.sha256)),
+  })), { keepFullLatest });
   // Full objects and delta objects share one namespace: an object some commit
   // names as its delta is never deleted as anyone's full parameters.
   const deltaObjects = graph.deltaObjects();
@@ -185,25 +190,19 @@ async function planWith(
   // CHECKPOINTs out of the hot set: their full parameters stay, packed.
   const packing = new Set<CommitId>();
   for (const c of oldestFirst) {
-    if (!graph.hasRawFull(c.id)) continue; // nothing to free
-    const reasons: KeepReason[] = [];
-    if (c.type === 'CHECKPOINT') reasons.push('checkpoint');
-    if (tips.has(c.id)) reasons.push('branch-tip');
-    else if (newest.has(c.id)) reasons.push('newest');
-    if (pins.has(c.id)) reasons.push('pinned');
-    if (c.files.some((f) => linked.has(f.sha256))) reasons.push('linked');
+    const reasons: readonly KeepReason[] | undefined = reasonsOf.get(c.id);
+    if (!reasons) continue; // no raw full parameters: nothing to free
+    // Hashed only where the verdict depends on it: a candidate, or a CHECKPOINT about to be packed.
     const damaged = [];
-    if (reasons.length === 0 || (reasons.length === 1 && reasons[0] === 'checkpoint')) {
+    if (needsDamageCheck(reasons)) {
       for (const f of c.files) if ((await checker.state(f.sha256)) === 'damaged') damaged.push(f);
     }
-    if (reasons.length === 1 && reasons[0] === 'checkpoint' && damaged.length === 0) packing.add(c.id);
-    if (reasons.length > 0) { kept.push({ id: c.id, reasons }); continue; }
-    if (damaged.length > 0) {
-      // Deleting damaged bytes would destroy the evidence repair works from.
-      kept.push({ id: c.id, reasons: ['broken-chain'], detail: `its full parameters are damaged (${damaged.map((f) => `${f.path}: object ${f.sha256.slice(0, 12)}`).join(', ')}); run "weightline repair"` });
-      continue;
-    }
-    candidates.add(c.id);
+    const v = keepVerdict(reasons, damaged.length > 0);
+    if (v.verdict === 'prune') { candidates.add(c.id); continue; }
+    if (v.verdict === 'pack') packing.add(c.id);
+    kept.push(v.reasons.includes('broken-chain')
+      ? { id: c.id, reasons: v.reasons, detail: `its full parameters are damaged (${damaged.map((f) => `${f.path}: object ${f.sha256.slice(0, 12)}`).join(', ')}); run "weightline repair"` }
+      : { id: c.id, reasons: v.reasons });
   }
 
   // Prove, from the bytes on disk now, that every commit keeps a route whose

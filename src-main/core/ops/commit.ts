@@ -20,6 +20,7 @@ import { tryReflink } from '../store/place';
 import { lineSinceCheckpoint } from '../store/history';
 import { checkpointFamily } from '../formats/checkpoint-names';
 import { withWriteLock } from '../store/lock';
+import { decideCheckpoint, type CheckpointDecision } from '../../../src-shared/policy/checkpoint';
 import { FORMAT_VERSION, type FileDelta, type Manifest, type ManifestFile } from '../base/manifest';
 import { manifestPathProblem } from '../base/manifest-paths';
 import { STORE_DIR, type Store } from '../store/store';
@@ -40,9 +41,6 @@ export interface CommitOptions {
   readonly onProgress?: ProgressListener;
   readonly signal?: AbortSignal;
 }
-
-// A commit becomes a CHECKPOINT by itself when its delta would save less than this.
-const DELTA_WORTH_IT = 0.9;
 
 interface Staged {
   readonly work: WorkingFile;
@@ -124,8 +122,10 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
     // it reads (maxRouteRead × the model's size) and how many it replays
     // (maxChainLength). docs/STORE-FORMAT.md "Commit types".
     const line = parentId ? await lineSinceCheckpoint(store, parentId) : { deltas: 0, deltaBytes: 0 };
-    const routeBudget = config.maxRouteRead * total;
-    let checkpoint = !!opts.checkpoint || !parentId || line.deltas + 1 > config.maxChainLength || line.deltaBytes >= routeBudget;
+    // The rule is the policy's (src-shared/policy/checkpoint.ts), which the settings pane's estimate plays too.
+    const decide = (deltaBytes: number | null): CheckpointDecision => decideCheckpoint({ requested: !!opts.checkpoint, hasParent: !!parentId, line, modelBytes: total, deltaBytes, settings: config });
+    let decision = decide(null);
+    let checkpoint = decision.type === 'CHECKPOINT';
 
     const cache = await StatCache.load(store);
     let objectChecker: ObjectChecker | undefined;
@@ -204,9 +204,11 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
         await objectChecker?.save();
         return unchangedResult(parentId, parent);
       }
-      if (!checkpoint && (deltaBytes >= DELTA_WORTH_IT * total || line.deltaBytes + deltaBytes > routeBudget)) {
-        checkpoint = true;
+      if (!checkpoint) {
+        decision = decide(deltaBytes);
+        checkpoint = decision.type === 'CHECKPOINT';
       }
+      const checkpointReason = decision.type === 'CHECKPOINT' ? decision.reason : undefined;
       const removedFiles = parent && kind === 'folder' && parent.source.kind === 'folder'
         ? parent.files.map((f) => f.path).filter((p) => !files.some((f) => f.rel === p))
         : [];
@@ -219,6 +221,8 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
         source: { path: store.sourcePathFor(abs), kind },
         files: checkpoint ? entries.map((e) => ({ ...e, delta: null })) : entries,
         removedFiles,
+        // Recorded so `show` can say later why this commit keeps full parameters.
+        ...(checkpointReason ? { checkpointReason } : {}),
       };
       opts.onProgress?.({ phase: 'writing', bytesDone: 0, bytesTotal: 0 });
       for (const [i, s] of staged.entries()) {
@@ -251,7 +255,7 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
       reached.phase = 'landed';
       await cache.save();
       await objectChecker?.save();
-      let result: CommitResult = { id, type: manifest.type, parent: parentId as CommitId | null, logicalBytes: total, deltaBytes: checkpoint ? 0 : deltaBytes, fullBytesAdded, unchanged: false };
+      let result: CommitResult = { id, type: manifest.type, parent: parentId as CommitId | null, logicalBytes: total, deltaBytes: checkpoint ? 0 : deltaBytes, fullBytesAdded, unchanged: false, ...(checkpointReason ? { checkpointReason } : {}) };
       try {
         await recordLines(store);
       } catch (e) {

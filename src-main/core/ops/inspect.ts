@@ -9,11 +9,13 @@ import { aheadOfHead, indexedGraph, logEntries, resolveCommit } from '../store/h
 import { linkProblems, linkStillShares, readLinks } from '../store/links';
 import { commitSummaries, summarize, type CommitSummary } from '../store/log-index';
 import { tensorRegions, type Manifest, type ManifestFile, type ManifestTensor } from '../base/manifest';
+import { knownCheckpointReason } from '../../../src-shared/policy/checkpoint';
 import type { Store } from '../store/store';
 import { compareAllWorkingCopies, StatCache } from './working-copy';
 import { lineKey } from '../store/tips';
 import { combinedVerdict, type PathWorkingCopy } from '../../../src-shared/policy/working-copy';
 import { WeightlineError } from '../../../src-shared/errors';
+import { applyKeepPolicy } from '../../../src-shared/policy/keep';
 import { WORKING } from '../../../src-shared/model';
 import { quote, reservedPath } from '../base/manifest-paths';
 import { readLayout } from '../formats/detect';
@@ -56,7 +58,8 @@ export async function show(store: Store, ref = 'HEAD', summaries?: ReadonlyMap<s
   const manifest = await store.readManifest(id);
   const files = manifest.files.map((f) => fileSummary(f));
   for (const p of manifest.removedFiles) files.push({ path: p, bytes: 0, sha256: '', format: '', status: 'removed', tensors: [] });
-  return { ...entry, files };
+  const reason = manifest.type === 'CHECKPOINT' ? knownCheckpointReason(manifest.checkpointReason) : undefined;
+  return { ...entry, files, ...(reason ? { checkpointReason: reason } : {}) };
 }
 
 /** The log line of one commit, as logEntries would give it (the same figures), for the cost of one commit's chain. */
@@ -335,17 +338,18 @@ export async function cleanupEstimate(store: Store, summaries?: ReadonlyMap<stri
     return null;
   }
   const graph = await indexedGraph(store, summaries);
-  const tips = new Set(graph.tips());
-  const newest = graph.newest(keepFullLatest);
+  // Cleanup's own keep rule (src-shared/policy/keep.ts), without the damage checks only a cleanup's reads can make.
+  const decisions = applyKeepPolicy(graph.commits.map((c) => ({
+    id: c.id, parent: c.parent, type: c.type, hasRawFull: graph.hasRawFull(c.id), pinned: pins.has(c.id), linked: c.files.some((f) => linked.has(f.sha256)),
+  })), { keepFullLatest });
   const candidates = new Set<string>();
   let checkpointsToPack = 0;
   const raw = new Set<string>();
-  for (const c of graph.commits) {
-    if (!graph.hasRawFull(c.id)) continue;
-    for (const f of c.files) raw.add(f.sha256);
-    const held = tips.has(c.id) || newest.has(c.id) || pins.has(c.id) || c.files.some((f) => linked.has(f.sha256));
-    if (c.type === 'CHECKPOINT') { if (!held) checkpointsToPack++; continue; }
-    if (!held) candidates.add(c.id);
+  for (const d of decisions) {
+    if (!graph.hasRawFull(d.id)) continue;
+    for (const f of graph.get(d.id)!.files) raw.add(f.sha256);
+    if (d.verdict === 'pack') checkpointsToPack++;
+    if (d.verdict === 'prune') candidates.add(d.id);
   }
   // An object a kept commit also names stays (an unchanged config.json shared along the line).
   const keptObjects = new Set<string>();

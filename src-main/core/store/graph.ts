@@ -7,8 +7,10 @@ import type { Store } from './store';
 // The one model of the history that log, cleanup, restore, verify, repair and
 // the UI share: who is whose parent and child, which objects each commit's
 // files name, which full objects are on disk, and the distances everything
-// else is measured in (chain lengths, the newest commits of each line). Before it, each verb kept its own idea of
-// "chain length" and "has full parameters", and they disagreed.
+// else is measured in (chain lengths, the tips of the lines). Before it, each
+// verb kept its own idea of "chain length" and "has full parameters", and they
+// disagreed. Which commits keep full parameters is the keep rule's
+// (src-shared/policy/keep.ts), not the graph's.
 //
 // A graph is a snapshot: object presence is read once when it is built, so a
 // verb reasons about one consistent state and re-reads (builds a new graph)
@@ -163,16 +165,6 @@ export class HistoryGraph {
     }
     for (let i = walked.length - 1; i >= 0; i--) this.chain.set(walked[i]!, ++base);
     return this.chain.get(id) ?? 0;
-  }
-
-  /** The newest `count` commits of every line of history (each tip and its ancestors). */
-  newest(count: number): Set<CommitId> {
-    const out = new Set<CommitId>();
-    for (const tip of this.tips()) {
-      let cur: CommitId | null = tip;
-      for (let i = 0; i < count && cur; i++) { out.add(cur); cur = this.byId.get(cur)?.parent ?? null; }
-    }
-    return out;
   }
 
   /** Every object some commit names as a delta: never deleted as full parameters, whatever else shares its name. */

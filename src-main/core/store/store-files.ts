@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { WeightlineError } from '../../../src-shared/errors';
 import type { CommitId } from '../../../src-shared/model';
 import { CONFIG_EXPECTED, CONFIG_KEYS, CONFIG_VALUE_SCHEMAS, DEFAULT_CONFIG, type StoreConfig } from '../../../src-shared/settings';
+import { readStoredSetting, type NumberSettingKey } from '../../../src-shared/policy/settings';
 import { manifestPathProblem, type ManifestOrigin } from '../base/manifest-paths';
 import { readStoreFile, STORE_FILE_LIMITS, storeFileError } from '../base/bounded-read';
 import { jsonDepth } from '../../../src-shared/json-depth';
@@ -140,6 +141,12 @@ export interface ConfigFile {
   readonly config: StoreConfig;
   /** Keys in the file this version does not know, kept when the file is written again. */
   readonly extra: Readonly<Record<string, unknown>>;
+  /**
+   * Values past their key's bound (written before the bounds were shared):
+   * the value found, by key. `config` reads as the bound, and the next write
+   * stores the bound (policy/settings.ts, readStoredSetting).
+   */
+  readonly clamped: Readonly<Partial<Record<NumberSettingKey, number>>>;
 }
 
 /**
@@ -151,17 +158,21 @@ export async function readConfigFile(dir: string, allowDamaged: ReadonlySet<stri
   const file = path.join(dir, 'config.json');
   const wholeNext = `fix it, or delete it to go back to the defaults ${JSON.stringify(DEFAULT_CONFIG)}`;
   const raw = await readJson(file, CONFIG_FILE_EXPECTED, wholeNext);
-  if (!raw) return { config: DEFAULT_CONFIG, extra: {} };
+  if (!raw) return { config: DEFAULT_CONFIG, extra: {}, clamped: {} };
   const obj = check(file, ConfigObject, raw.value, CONFIG_FILE_EXPECTED, wholeNext);
   const config: Record<string, unknown> = { ...DEFAULT_CONFIG };
   const extra: Record<string, unknown> = { ...obj };
+  const clamped: Partial<Record<NumberSettingKey, number>> = {};
   const bad: string[] = [];
   for (const key of CONFIG_KEYS) {
     delete extra[key];
     if (!(key in obj)) continue;
-    const parsed = CONFIG_VALUE_SCHEMAS[key].safeParse(obj[key]);
-    if (parsed.success) config[key] = parsed.data;
-    else if (!allowDamaged.has(key)) bad.push(key);
+    const read = readStoredSetting(key, obj[key]);
+    if ('value' in read) {
+      config[key] = read.value;
+      // A count of 5000 from before the bounds were shared: the store still opens, and every door can save.
+      if (read.clampedFrom !== undefined) clamped[key as NumberSettingKey] = read.clampedFrom;
+    } else if (!allowDamaged.has(key)) bad.push(key);
   }
   if (bad.length > 0) {
     const expected = bad.map((k) => `${k} to be ${CONFIG_EXPECTED[k as keyof StoreConfig]}`).join(' and ');
@@ -169,7 +180,7 @@ export async function readConfigFile(dir: string, allowDamaged: ReadonlySet<stri
     const sets = bad.map((k) => `\`weightline config ${k} ${String(DEFAULT_CONFIG[k as keyof StoreConfig])}\``).join(' and ');
     throw damaged(file, expected, found, `set it again (for the default: ${sets}), fix the file by hand, or delete it to go back to the defaults`);
   }
-  return { config: config as unknown as StoreConfig, extra };
+  return { config: config as unknown as StoreConfig, extra, clamped };
 }
 
 /** The file's text for config, refusing a value the schema refuses (nothing invalid is ever written). */
@@ -421,6 +432,8 @@ const ManifestSchema = z.looseObject({
   source: z.looseObject({ path: z.string(), kind: z.enum(['file', 'folder']) }),
   files: z.array(ManifestFileSchema).min(1),
   removedFiles: z.array(z.string()),
+  // Any short string: a newer version's rule must not make its commits unreadable here.
+  checkpointReason: z.string().max(64).optional(),
 });
 
 const MANIFEST_EXPECTED = 'a commit manifest as docs/STORE-FORMAT.md describes it';

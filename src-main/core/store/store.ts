@@ -248,6 +248,11 @@ export class Store {
     return (await readConfigFile(this.dir)).config;
   }
 
+  /** Values config.json holds past their bound, by key (they read as the bound): for `config` to say so. */
+  async configClamped(): Promise<Readonly<Partial<Record<keyof StoreConfig, number>>>> {
+    return (await readConfigFile(this.dir)).clamped;
+  }
+
   /** Writes config whole; a value the settings' schema refuses is BAD_USAGE and nothing is written. */
   async writeConfig(config: StoreConfig): Promise<void> {
     const content = configFileContent(config, await this.configExtras());

@@ -9,6 +9,11 @@ export async function configGet(ctx: VerbContext): Promise<StoreConfig> {
   return (await storeOf(ctx)).readConfig();
 }
 
+/** Settings config.json holds past their bound, with the value found (each reads as its bound). */
+export async function configClamped(ctx: VerbContext): Promise<Readonly<Record<string, number>>> {
+  return (await storeOf(ctx)).configClamped();
+}
+
 export async function configSet(ctx: VerbContext, changes: Partial<StoreConfig>): Promise<StoreConfig> {
   const store = await storeOf(ctx);
   const { withWriteLock } = await import('../store/lock');

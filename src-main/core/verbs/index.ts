@@ -9,7 +9,7 @@ import type { VerbContext } from './context';
 import { cleanup, cleanupPreview } from './cleanup';
 import { clone } from './clone';
 import { commit } from './commit';
-import { configGet, configSet } from './config';
+import { configClamped, configGet, configSet } from './config';
 import { diff } from './diff';
 import { init } from './init';
 import { log } from './log';
@@ -34,7 +34,7 @@ export type { RemoteCounts } from './status';
 
 export const verbs = {
   init, commit, log, show, headOf, diff, status, statusQuick, statusExtras, restore, cleanup, cleanupPreview,
-  verify, verifyRemote, repair, pin, configGet, configSet, remoteAdd, remoteRemove, remoteList, remoteNames,
+  verify, verifyRemote, repair, pin, configGet, configSet, configClamped, remoteAdd, remoteRemove, remoteList, remoteNames,
   push, fetch, clone, sample, workingCopy, workingCopyQuick,
 } as const;
 

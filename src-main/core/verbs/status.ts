@@ -36,6 +36,6 @@ export async function statusExtras(ctx: VerbContext): Promise<{ readonly root: s
   const where = await locations(store, summaries);
   const count = (l: string): number => (where ? [...where.commits.values()].filter((x) => x === l).length : 0);
   const remotes = where ? { remotes: where.remotes, commitsLocalOnly: count('local'), commitsRemoteOnly: count('remote'), commitsBoth: count('both') } : null;
-  const raw = rawCopies(await (await import('../ops/inspect')).log(store, summaries));
+  const raw = rawCopies(await (await import('../ops/inspect')).log(store, summaries), (await store.readConfig()).keepFullLatest);
   return { root: store.root, remotes, rawCopies: raw };
 }

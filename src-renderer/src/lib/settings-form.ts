@@ -1,18 +1,22 @@
-// The settings pane's logic: the form's text fields checked with the same
-// bounds the contract's `settings.set` accepts, the changes worth saving, and
-// what maxChainLength and maxRouteRead cost or save, estimated from this
-// store's history.
+// The settings pane's logic: the form's text fields checked by the policy's
+// own parser (src-shared/policy/settings.ts: the rule `settings.set`, the CLI's
+// `config` and the store apply, refused in the same words), the changes worth
+// saving, and what maxChainLength and maxRouteRead cost or save, estimated
+// from this store's history by the store's own CHECKPOINT rule.
 import type { Settings } from '../../../src-shared/contract';
 import type { CleanupPlan, LogEntry } from '../../../src-shared/model';
-import { CONFIG_VALUE_SCHEMAS } from '../../../src-shared/settings';
+import { checkpointRun, DELTA_WORTH_IT, type CheckpointReason } from '../../../src-shared/policy/checkpoint';
+import { parseSettingText, SETTING_BOUNDS, settingProblemText } from '../../../src-shared/policy/settings';
 
-/** The bounds of `settings.set` (src-shared/contract.ts): whole numbers from 1 to 1000. */
-export const SETTING_MIN = 1;
-export const SETTING_MAX = 1000;
+/** The bounds of the counts (keepFullLatest, maxChainLength): the policy's. */
+export const SETTING_MIN = SETTING_BOUNDS.keepFullLatest.min;
+export const SETTING_MAX = SETTING_BOUNDS.keepFullLatest.max;
 
-/** maxRouteRead's bounds (CONFIG_VALUE_SCHEMAS.maxRouteRead): decimals from 0.1 to 1000. */
-export const ROUTE_READ_MIN = 0.1;
-export const ROUTE_READ_MAX = 1000;
+/** maxRouteRead's bounds: the policy's. */
+export const ROUTE_READ_MIN = SETTING_BOUNDS.maxRouteRead.min;
+export const ROUTE_READ_MAX = SETTING_BOUNDS.maxRouteRead.max;
+
+export { DELTA_WORTH_IT };
 
 export interface SettingsDraft {
   readonly maxChainLength: string;
@@ -27,33 +31,10 @@ export function draftOf(s: Settings): SettingsDraft {
   return { maxChainLength: String(s.maxChainLength), maxRouteRead: String(s.maxRouteRead), keepFullLatest: String(s.keepFullLatest), autoCleanup: s.autoCleanup };
 }
 
-/** A whole number within the bounds, or what is wrong with the text, in words. */
-export function parseWhole(text: string): { readonly value: number } | { readonly error: string } {
-  const t = text.trim();
-  if (t === '') return { error: `Enter a whole number from ${SETTING_MIN} to ${SETTING_MAX}.` };
-  if (!/^[+-]?\d+(\.\d+)?$/.test(t)) return { error: `“${t.slice(0, 20)}” is not a number; enter a whole number from ${SETTING_MIN} to ${SETTING_MAX}.` };
-  const n = Number(t);
-  if (!Number.isInteger(n)) return { error: `Enter a whole number (not ${t}).` };
-  if (n < SETTING_MIN) return { error: `At least ${SETTING_MIN}.` };
-  if (n > SETTING_MAX) return { error: `At most ${SETTING_MAX}.` };
-  return { value: n };
-}
-
-/**
- * maxRouteRead: a number, decimals allowed ("2.5", ",5" is not one), checked
- * by the store's own schema so the pane refuses exactly what settings.set and
- * `weightline config` refuse.
- */
-export function parseRouteRead(text: string): { readonly value: number } | { readonly error: string } {
-  const t = text.trim();
-  const range = `a number from ${ROUTE_READ_MIN} to ${ROUTE_READ_MAX}`;
-  if (t === '') return { error: `Enter ${range}.` };
-  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(t)) return { error: `“${t.slice(0, 20)}” is not a number; enter ${range} (decimals allowed, like 2.5).` };
-  const n = Number(t);
-  if (n < ROUTE_READ_MIN) return { error: `At least ${ROUTE_READ_MIN}.` };
-  if (n > ROUTE_READ_MAX) return { error: `At most ${ROUTE_READ_MAX}.` };
-  if (!CONFIG_VALUE_SCHEMAS.maxRouteRead.safeParse(n).success) return { error: `Enter ${range}.` };
-  return { value: n };
+/** A field's text as its setting's value, or the policy's sentence for what is wrong with it. */
+export function parseField(key: NumberKey, text: string): { readonly value: number } | { readonly error: string } {
+  const parsed = parseSettingText(key, text);
+  return 'problem' in parsed ? { error: settingProblemText(parsed.problem) } : { value: parsed.value };
 }
 
 export interface CheckedDraft {
@@ -64,9 +45,9 @@ export interface CheckedDraft {
 
 export function checkDraft(d: SettingsDraft): CheckedDraft {
   const errors: Partial<Record<NumberKey, string>> = {};
-  const chain = parseWhole(d.maxChainLength);
-  const route = parseRouteRead(d.maxRouteRead);
-  const keep = parseWhole(d.keepFullLatest);
+  const chain = parseField('maxChainLength', d.maxChainLength);
+  const route = parseField('maxRouteRead', d.maxRouteRead);
+  const keep = parseField('keepFullLatest', d.keepFullLatest);
   if ('error' in chain) errors.maxChainLength = chain.error;
   if ('error' in route) errors.maxRouteRead = route.error;
   if ('error' in keep) errors.keepFullLatest = keep.error;
@@ -84,16 +65,13 @@ export function changesFrom(saved: Settings, next: Settings): Partial<Settings> 
   return out;
 }
 
-/** Which rule ends a run of DELTAs: the read bound (maxRouteRead), the hop bound (maxChainLength), or the delta being nearly as large as the model. */
-export type CheckpointRule = 'route-read' | 'chain-length' | 'delta-too-large';
-
-/** Commit makes a CHECKPOINT when its delta would be this share of the model or more (DELTA_WORTH_IT in core/ops/commit.ts). */
-export const DELTA_WORTH_IT = 0.9;
+/** Which rule ends a run of DELTAs: the policy's reasons a commit becomes a CHECKPOINT by itself. */
+export type CheckpointRule = Extract<CheckpointReason, 'route-read' | 'chain-length' | 'delta-too-large'>;
 
 export interface ChainEstimate {
   /** One commit in this many becomes a CHECKPOINT (1 + the DELTAs between two CHECKPOINTs). */
   readonly checkpointEvery: number;
-  /** The rule that makes the CHECKPOINT (when both give the same count, the read bound). */
+  /** The rule that makes the CHECKPOINT (when both give the same count, the chain bound: the store checks it first). */
   readonly rule: CheckpointRule;
   /** Average size of a version's full parameters, from the history. */
   readonly fullBytes: number;
@@ -109,13 +87,13 @@ export interface ChainEstimate {
 
 /**
  * What maxChainLength and maxRouteRead cost, estimated from this store's
- * averages, with commit's own rules (docs/STORE-FORMAT.md "Commit types"): a
- * run of DELTAs ends when the next delta would take the bytes read since the
- * last CHECKPOINT past maxRouteRead × the model's size, or past
- * maxChainLength DELTAs, whichever comes first; a delta of 90% of the model
- * or more is a CHECKPOINT at once. Shorter runs make more CHECKPOINTs (full
- * parameters, kept for good) and faster restores. null without history to
- * average (no DELTA yet).
+ * averages by playing the store's own rule (src-shared/policy/checkpoint.ts)
+ * commit by commit: a run of DELTAs ends when the next delta would take the
+ * bytes read since the last CHECKPOINT past maxRouteRead × the model's size,
+ * or past maxChainLength DELTAs, whichever comes first; a delta of 90% of the
+ * model or more is a CHECKPOINT at once. Shorter runs make more CHECKPOINTs
+ * (full parameters, kept for good) and faster restores. null without history
+ * to average (no DELTA yet).
  */
 export function chainEstimate(commits: readonly LogEntry[], maxChainLength: number, maxRouteRead: number): ChainEstimate | null {
   if (commits.length === 0) return null;
@@ -123,10 +101,9 @@ export function chainEstimate(commits: readonly LogEntry[], maxChainLength: numb
   const deltas = commits.filter((c) => c.type === 'DELTA' && c.deltaBytes > 0);
   if (deltas.length === 0) return null;
   const deltaBytes = deltas.reduce((s, c) => s + c.deltaBytes, 0) / deltas.length;
-  // k DELTAs fit while k × delta ≤ maxRouteRead × model (commit checks the line plus this delta against the budget).
-  const byRead = deltaBytes >= DELTA_WORTH_IT * fullBytes ? 0 : Math.floor((maxRouteRead * fullBytes) / deltaBytes);
-  const run = Math.min(maxChainLength, byRead);
-  const rule: CheckpointRule = deltaBytes >= DELTA_WORTH_IT * fullBytes ? 'delta-too-large' : byRead <= maxChainLength ? 'route-read' : 'chain-length';
+  const { deltas: run, reason } = checkpointRun(fullBytes, deltaBytes, { maxChainLength, maxRouteRead });
+  // A run of DELTAs is never ended by a request or by having no parent.
+  const rule: CheckpointRule = reason === 'chain-length' || reason === 'delta-too-large' ? reason : 'route-read';
   const every = run + 1;
   const per100Commits = (100 / every) * fullBytes + (100 * run / every) * deltaBytes;
   return {

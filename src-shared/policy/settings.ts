@@ -1,0 +1,163 @@
+// The store's settings: one type, its defaults and one bound per key. The
+// CLI's `config`, the contract's `settings.set` and `cleanup.previewWith`, the
+// settings pane and the store's own config.json reader all take their rules
+// from here, so a value one of them accepts is accepted by all, and a refusal
+// reads the same wherever it is met.
+import { z } from 'zod';
+
+export interface Settings {
+  /**
+   * DELTAs allowed since the last CHECKPOINT before a commit becomes a
+   * CHECKPOINT by itself: a bound on the work per block of a rebuild (one
+   * decode per delta), for histories of many tiny deltas.
+   */
+  readonly maxChainLength: number;
+  /**
+   * The delta bytes a rebuild from the last CHECKPOINT may read, in times the
+   * model's size: past it the commit becomes a CHECKPOINT. This is the rule
+   * that usually decides: a dense fine-tune (large deltas) gets a CHECKPOINT
+   * every few commits, a sparse one (small deltas) pays none it does not need.
+   */
+  readonly maxRouteRead: number;
+  /** Newest commits of every line of history whose full parameters cleanup keeps. */
+  readonly keepFullLatest: number;
+  /** Clean up after every commit. */
+  readonly autoCleanup: boolean;
+}
+
+export type SettingKey = keyof Settings;
+export type NumberSettingKey = { [K in SettingKey]: Settings[K] extends number ? K : never }[SettingKey];
+
+export const DEFAULT_SETTINGS: Settings = { maxChainLength: 64, maxRouteRead: 4, keepFullLatest: 2, autoCleanup: false };
+
+export const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS) as readonly SettingKey[];
+
+export interface NumberBound {
+  readonly min: number;
+  readonly max: number;
+  /** Whole numbers only (counts), or decimals too (a factor). */
+  readonly whole: boolean;
+}
+
+/**
+ * One bound per numeric key. 1000 is far past any useful value and keeps the
+ * work a setting can ask for finite: maxChainLength bounds the deltas one
+ * rebuild replays (each level holds a decoded block), keepFullLatest the full
+ * copies cleanup keeps per line, maxRouteRead the model sizes a rebuild reads.
+ */
+export const SETTING_BOUNDS: { readonly [K in NumberSettingKey]: NumberBound } = {
+  maxChainLength: { min: 1, max: 1000, whole: true },
+  maxRouteRead: { min: 0.1, max: 1000, whole: false },
+  keepFullLatest: { min: 1, max: 1000, whole: true },
+};
+
+export function isNumberSetting(key: SettingKey): key is NumberSettingKey {
+  return key in SETTING_BOUNDS;
+}
+
+/** What each setting takes, in words: "a whole number from 1 to 1000". */
+export function settingExpected(key: SettingKey): string {
+  if (!isNumberSetting(key)) return 'true or false';
+  const b = SETTING_BOUNDS[key];
+  return b.whole ? `a whole number from ${b.min} to ${b.max}` : `a number from ${b.min} to ${b.max} (decimals allowed, like 2.5)`;
+}
+
+/** What is wrong with a value, as data: the words are `settingProblemText`'s alone. */
+export type SettingProblem =
+  | { readonly key: SettingKey; readonly kind: 'empty' }
+  | { readonly key: SettingKey; readonly kind: 'not-a-value'; readonly found: string }
+  | { readonly key: NumberSettingKey; readonly kind: 'not-whole' | 'too-small' | 'too-large'; readonly found: number };
+
+/**
+ * The one sentence every door shows for a refused value: the CLI's `config`,
+ * the contract's schemas (settings.set, cleanup.previewWith) and the settings
+ * pane. "keepFullLatest takes a whole number from 1 to 1000, found 5000".
+ */
+export function settingProblemText(p: SettingProblem): string {
+  const takes = `${p.key} takes ${settingExpected(p.key)}`;
+  switch (p.kind) {
+    case 'empty': return `${takes}, found nothing`;
+    case 'not-a-value': return `${takes}, found ${p.found}`;
+    case 'not-whole': return `${takes}, found ${p.found} (not a whole number)`;
+    case 'too-small': return `${takes}, found ${p.found} (less than ${SETTING_BOUNDS[p.key].min})`;
+    case 'too-large': return `${takes}, found ${p.found} (more than ${SETTING_BOUNDS[p.key].max})`;
+  }
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (v === undefined) return 'nothing';
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
+  return Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : typeof v;
+}
+
+/**
+ * A typed value checked against its key's rule, or what is wrong with it. A
+ * string "16" or "false" is refused, not coerced: JSON gives strings where
+ * numbers were meant, and `"false"` is truthy wherever the value is tested.
+ */
+export function checkSettingValue<K extends SettingKey>(key: K, v: unknown): { readonly value: Settings[K] } | { readonly problem: SettingProblem } {
+  if (!isNumberSetting(key)) {
+    return typeof v === 'boolean' ? { value: v as Settings[K] } : { problem: { key, kind: 'not-a-value', found: describe(v) } };
+  }
+  if (typeof v !== 'number' || !Number.isFinite(v)) return { problem: { key, kind: 'not-a-value', found: describe(v) } };
+  const b = SETTING_BOUNDS[key];
+  if (b.whole && !Number.isInteger(v)) return { problem: { key, kind: 'not-whole', found: v } };
+  if (v < b.min) return { problem: { key, kind: 'too-small', found: v } };
+  if (v > b.max) return { problem: { key, kind: 'too-large', found: v } };
+  return { value: v as Settings[K] };
+}
+
+// Plain decimal notation only ("2.5", ".5"; not "0x10", "1e3" or "2,5"): what a person types, read one way.
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
+
+/**
+ * A setting typed as text (the CLI's `weightline config KEY VALUE`, a field
+ * of the settings pane), parsed and checked by the key's rule.
+ */
+export function parseSettingText<K extends SettingKey>(key: K, text: string): { readonly value: Settings[K] } | { readonly problem: SettingProblem } {
+  const t = text.trim();
+  if (t === '') return { problem: { key, kind: 'empty' } };
+  if (!isNumberSetting(key)) {
+    if (t === 'true' || t === 'false') return { value: (t === 'true') as Settings[K] };
+    return { problem: { key, kind: 'not-a-value', found: describe(t) } };
+  }
+  if (!DECIMAL.test(t)) return { problem: { key, kind: 'not-a-value', found: describe(t) } };
+  return checkSettingValue(key, Number(t));
+}
+
+/**
+ * A value read from config.json. One past its key's bound but otherwise of
+ * the right kind (a count of 5000, written before the bounds were shared)
+ * reads as the bound, with the value found, so the store still opens, every
+ * door shows a value it accepts, and the next write of the settings stores
+ * the bound. Any other bad value is a problem: the caller refuses it.
+ */
+export function readStoredSetting<K extends SettingKey>(key: K, v: unknown): { readonly value: Settings[K]; readonly clampedFrom?: number } | { readonly problem: SettingProblem } {
+  const checked = checkSettingValue(key, v);
+  if ('value' in checked) return checked;
+  const p = checked.problem;
+  if (isNumberSetting(key) && (p.kind === 'too-large' || p.kind === 'too-small')) {
+    const b = SETTING_BOUNDS[key];
+    return { value: (p.kind === 'too-large' ? b.max : b.min) as Settings[K], clampedFrom: p.found };
+  }
+  return checked;
+}
+
+/** The zod schema of one key, for the contract: it refuses with `settingProblemText`'s words. */
+export function settingSchema<K extends SettingKey>(key: K): z.ZodType<Settings[K], Settings[K]> {
+  return z.custom<Settings[K]>((v) => 'value' in checkSettingValue(key, v), {
+    error: (iss) => {
+      const c = checkSettingValue(key, iss.input);
+      return 'problem' in c ? settingProblemText(c.problem) : `${key} takes ${settingExpected(key)}`;
+    },
+  });
+}
+
+/** One schema per key. */
+export const SETTING_SCHEMAS: { readonly [K in SettingKey]: z.ZodType<Settings[K], Settings[K]> } = {
+  maxChainLength: settingSchema('maxChainLength'),
+  maxRouteRead: settingSchema('maxRouteRead'),
+  keepFullLatest: settingSchema('keepFullLatest'),
+  autoCleanup: settingSchema('autoCleanup'),
+};
