@@ -21,7 +21,9 @@ export type PausePoint =
   /** A commit holds the lock and has copied some bytes of a model into a store temp file; nothing is renamed into the store. */
   | 'commit.copying'
   /** A commit has renamed its objects into objects/; the manifest (the commit point) and HEAD are not written. */
-  | 'commit.before-manifest';
+  | 'commit.before-manifest'
+  /** A push has uploaded one object whole (others may be in flight); no manifest is on the remote yet. */
+  | 'push.uploaded';
 
 const POINTS = new Set((process.env.WEIGHTLINE_TEST_PAUSE ?? '').split(',').map((p) => p.trim()).filter(Boolean));
 const DIR = process.env.WEIGHTLINE_TEST_PAUSE_DIR ?? '';
