@@ -16,7 +16,7 @@ import * as path from 'node:path';
 // Outside tests the variables are unset: they are read once, at load, and a
 // pause point then costs one comparison.
 
-/** Named instants inside operations; each is called at exactly one place. */
+/** Named instants inside operations (commit.copying is called in both the copy and the reflink branch). */
 export type PausePoint =
   /** A commit holds the lock and has copied some bytes of a model into a store temp file; nothing is renamed into the store. */
   | 'commit.copying'
