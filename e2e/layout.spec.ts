@@ -5,6 +5,7 @@
 import { appendFile, chmod, copyFile, mkdtemp, rename, rm, symlink, unlink, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import type { Page } from '@playwright/test';
 import { test, expect, graph, row } from './support/fixtures';
 import { bnHistory, type BnHistory } from './support/bn-history';
 import { layoutProblems, paneEdges } from './support/layout-checks';
@@ -138,10 +139,12 @@ test('a restored link only touched (its bytes unchanged) shows no problem once t
   // A new mtime, the same bytes (as `touch` or a backup tool leaves it): status.get sees a stat change only.
   const later = new Date(Date.now() + 60_000);
   await utimes(linked, later, later);
+  const checked = statusJobEnded(app);
   await app.reload();
   await expect(graph(app)).toBeVisible();
   // The status job hashes it; until and after that, no banner claims the store's copy is damaged.
-  await app.waitForTimeout(3000);
+  await checked;
+  await app.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   await expect(app.getByRole('region', { name: 'Links changed in place' })).toHaveCount(0);
   await expect(app.getByRole('region', { name: 'Restored links that changed' })).toHaveCount(0);
 });
@@ -181,3 +184,15 @@ test.describe('long tensor names (a ResNet with BatchNorm)', () => {
     }
   });
 });
+
+/** Resolves when the page's event socket reports a status job (the link check's hashing) ended; fails after 30 s. */
+function statusJobEnded(page: Page): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no status job ended within 30 s of the reload')), 30_000);
+    page.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => {
+      let m: { event?: string; payload?: { kind?: string; state?: string } };
+      try { m = JSON.parse(String(payload)) as typeof m; } catch { return; }
+      if (m.event === 'job' && m.payload?.kind === 'status' && m.payload.state !== 'running') { clearTimeout(timer); resolve(); }
+    }));
+  });
+}

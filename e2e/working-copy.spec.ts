@@ -105,8 +105,12 @@ test('a long check shows its progress in the badge and can be cancelled', async 
   await expect(badge).not.toHaveAttribute('data-checking', 'true');
   // Not restarted on its own after a cancel (a later refresh may still learn
   // the answer from elsewhere, e.g. a status call); while unknown, "Check" asks again.
+  // Wait for the refresh the focus causes to be answered and drawn, rather
+  // than a fixed time: a restart, were there one, is asked for right then.
+  const answered = app.waitForResponse((r) => r.url().includes('/api/call/workingCopy.get'));
   await app.evaluate(() => window.dispatchEvent(new Event('focus')));
-  await app.waitForTimeout(1000);
+  await answered;
+  await app.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   expect(starts).toBe(1);
   if ((await badge.getAttribute('data-state')) === 'probably-changed') await expect(badge.getByRole('button', { name: 'Check' })).toBeVisible();
   else await expect(badge).toHaveAttribute('data-state', 'changed');

@@ -14,9 +14,8 @@ const scratch = useScratch();
 describe('createDemoStore', () => {
   it('makes ≥8 commits with a branch, CHECKPOINTs and DELTAs, changing and frozen tensors, and verifies clean', async () => {
     const dir = path.join(scratch(), 'sample');
-    const started = Date.now();
+    // How long it takes is measured by scripts/responsiveness.mjs (store.openSample), not bounded here.
     const res = await createDemoStore(dir);
-    expect(Date.now() - started).toBeLessThan(10_000);
     const store = await Store.open(res.root);
     const entries = await log(store);
     expect(entries.length).toBeGreaterThanOrEqual(8);

@@ -74,12 +74,10 @@ describe('status.get is stat only', () => {
     // Training wrote a 200 MB model (real bytes) over it.
     await writeSafetensors(model, [{ name: 'w', dtype: 'F32', shape: [50_000_000], data: Buffer.alloc(200_000_000, 7) }]);
     hashed.files.length = 0;
-    const started = performance.now();
     const quick = await value(api, 'status.get');
-    const took = performance.now() - started;
     expect(quick).toMatchObject({ dirty: true, workingCopy: 'probably-changed' });
+    // Nothing was hashed: that is what makes it quick (its time is in scripts/responsiveness.mjs).
     expect(hashed.files).toEqual([]);
-    expect(took).toBeLessThan(2000); // hashing 200 MB would not be "quick" anywhere; the bound is loose on purpose
 
     // The confirming job hashes in its own process and records it in the stat cache.
     const jobs = new Recorder<JobEvent>();
@@ -172,11 +170,13 @@ describe('the store watcher', () => {
     const api = service();
     const changes = new Recorder<{ root: string }>();
     api.on('storeChanged', changes.push);
+    const jobs = new Recorder<JobEvent>();
+    api.on('job', jobs.push);
     const dir = path.join(scratch(), 'sample');
-    const started = performance.now();
     const info = await value(api, 'store.openSample', { path: dir });
-    expect(performance.now() - started).toBeLessThan(1000);
     expect(info).toMatchObject({ root: dir, head: null, jobId: expect.any(String) });
+    // At once: the answer came before its job ended (the times are in scripts/responsiveness.mjs).
+    expect(jobs.seen.filter(finalOf(info.jobId!))).toEqual([]);
     // A second caller joins the same job.
     expect((await value(api, 'store.openSample', { path: dir })).jobId).toBe(info.jobId);
     await changes.waitFor((c) => c.root === dir, 120_000, 'the sample store opening');

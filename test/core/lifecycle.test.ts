@@ -226,8 +226,10 @@ describe('a store that survives races and bad input', () => {
   it('lets one writer at a time: the second waits, then fails naming the holder; a dead holder is taken over', async () => {
     const { store } = await history(1);
     let release!: () => void;
-    const held = withWriteLock(store, 'commit', () => new Promise<void>((r) => { release = r; }));
-    await new Promise((r) => setTimeout(r, 50));
+    let holding!: () => void;
+    const holds = new Promise<void>((r) => { holding = r; });
+    const held = withWriteLock(store, 'commit', () => new Promise<void>((r) => { release = r; holding(); }));
+    await holds;
     await expect(withWriteLock(store, 'cleanup', async () => 1, 300)).rejects.toMatchObject({ code: 'LOCKED', message: expect.stringContaining(`process ${process.pid}`) });
     release();
     await held;
@@ -241,15 +243,23 @@ describe('a store that survives races and bad input', () => {
     const { store } = await history(1);
     const order: string[] = [];
     const lockFile = path.join(store.dir, 'lock');
+    let holding!: () => void;
+    const holds = new Promise<void>((r) => { holding = r; });
+    let secondWaits!: () => void;
+    const waiting = new Promise<void>((r) => { secondWaits = r; });
     const first = withWriteLock(store, 'commit', async () => {
       const content = JSON.parse(await fs.readFile(lockFile, 'utf8')) as { pid: number; command: string };
       expect(content).toMatchObject({ pid: process.pid, command: 'commit' });
-      await new Promise((r) => setTimeout(r, 300));
+      holding();
+      await waiting;
       order.push('first');
     });
-    await new Promise((r) => setTimeout(r, 50));
+    await holds;
     // The second writer's staged lock must survive the first writer's sweep of temp files.
     const second = withWriteLock(store, 'cleanup', async () => { order.push('second'); });
+    // Its staged lock (`.tmp-lock-<pid>-…`; the first writer's is gone once it holds the lock) shows it is waiting.
+    while (!(await fs.readdir(store.dir)).some((n) => n.startsWith(`.tmp-lock-${process.pid}-`))) await new Promise((r) => setTimeout(r, 5));
+    secondWaits();
     await Promise.all([first, second]);
     expect(order).toEqual(['first', 'second']);
     await expect(fs.access(lockFile)).rejects.toThrow();

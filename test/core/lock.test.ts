@@ -157,9 +157,11 @@ describe('write lock', () => {
     const store = await Store.init(scratch());
     const lockFile = path.join(store.dir, 'lock');
     await withWriteLock(store, 'commit', async () => {
-      await fs.utimes(lockFile, old(), old());
-      await new Promise((r) => setTimeout(r, 120));
-      expect(Date.now() - (await fs.stat(lockFile)).mtimeMs).toBeLessThan(5000);
+      const stale = old();
+      await fs.utimes(lockFile, stale, stale);
+      // Refreshes come every 30 ms: wait for the mtime to move (a failure is this test's timeout).
+      while ((await fs.stat(lockFile)).mtimeMs < stale.getTime() + 60_000) await new Promise((r) => setTimeout(r, 10));
+      expect((await fs.stat(lockFile)).mtimeMs).toBeGreaterThan(stale.getTime() + 60_000);
     }, 3000, { refreshMs: 30 });
   });
 
@@ -167,10 +169,12 @@ describe('write lock', () => {
     const store = await Store.init(scratch());
     await plantLock(store, JSON.stringify({ host: 'elsewhere', pid: 1, token: 'z', command: 'commit', since: 'now' }));
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 100);
-    const t = Date.now();
-    await expect(withWriteLock(store, 'pin', async () => 'ran', 10_000, { signal: ac.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
-    expect(Date.now() - t).toBeLessThan(2000);
+    const run = withWriteLock(store, 'pin', async () => 'ran', 10_000, { signal: ac.signal });
+    // Aborted once it is waiting (its staged lock is there), not before it starts.
+    while (!(await fs.readdir(store.dir)).some((n) => n.startsWith(`.tmp-lock-${process.pid}-`))) await new Promise((r) => setTimeout(r, 5));
+    ac.abort();
+    // CANCELLED, not LOCKED: it stopped on the abort rather than at the end of its 10 s wait.
+    await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
     expect((await fs.readdir(store.dir)).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
   });
 });

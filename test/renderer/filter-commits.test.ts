@@ -28,12 +28,12 @@ describe('filterCommits', () => {
     expect(computeLanes(nodes).every((r) => r.column === 0)).toBe(true);
   });
 
-  it('handles 10,000 commits without recursion and quickly', () => {
+  // Its speed on 10,000 commits is measured in the browser by e2e/scale.spec.ts (the filter's time).
+  it('handles 10,000 commits without recursion', () => {
     const commits = chain(10_000);
-    const t = performance.now();
-    const { entries } = filterCommits(commits, 'checkpoint');
+    const { entries, nodes } = filterCommits(commits, 'checkpoint');
     expect(entries.length).toBe(2000);
-    expect(performance.now() - t).toBeLessThan(500);
+    expect(nodes.at(-1)).toEqual({ id: 'id0', parent: null });
   });
 
   it('matches messages case-insensitively and ids by prefix', () => {

@@ -16,6 +16,7 @@ import { readLinks } from '../store/links';
 import { ObjectChecker } from '../store/object-check';
 import { FullSource, type FileSource } from '../rebuild/source';
 import { errorPath, fsyncDir, fsyncFile, mapFsError, sha256File } from '../base/fsutil';
+import { pausePoint } from '../base/test-pause';
 import { tryReflink } from '../store/place';
 import { lineSinceCheckpoint } from '../store/history';
 import { checkpointFamily } from '../formats/checkpoint-names';
@@ -239,6 +240,7 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
           if (sha) { await adopt(w.tempFile, sha); await (await checker()).record(sha); }
         }
       }
+      await pausePoint('commit.before-manifest', signal);
       const known = new Set(await store.listCommitIds());
       let id: CommitId;
       try {
@@ -438,6 +440,7 @@ async function stage(store: Store, work: WorkingFile, layout: FileLayout, cache:
     if (await tryReflink(work.abs, temp)) {
       // A copy-on-write clone costs no data writes; hashing the clone is the only read.
       progress.advance(layout.size);
+      await pausePoint('commit.copying', signal);
       sha256 = await sha256File(temp);
       onBytes(before.size);
     } else {
@@ -520,6 +523,7 @@ async function copyHashing(src: string, temp: string, onBytes: (n: number) => vo
         throw mapFsError(e, path.dirname(temp));
       }
       onBytes(chunk.length);
+      await pausePoint('commit.copying', signal);
     }
   } catch (e) {
     await input?.close().catch(() => undefined);

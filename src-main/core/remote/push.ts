@@ -7,6 +7,7 @@ import type { PushSummary } from '../../../src-shared/contract';
 import type { CommitId, ProgressListener } from '../../../src-shared/model';
 import { fsyncFile, mapFsError, sha256 } from '../base/fsutil';
 import type { ManifestFile } from '../base/manifest';
+import { pausePoint } from '../base/test-pause';
 import { readVersion } from '../rebuild/open';
 import { HistoryGraph } from '../store/graph';
 import { resolveCommit } from '../store/history';
@@ -155,6 +156,7 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
       if (outcome === 'uploaded') { uploaded++; bytesUploaded += o.bytes; }
       if (o.kind === 'packed' && outcome === 'uploaded') { packedSent++; bytesSavedByPacks += o.file.bytes - o.bytes; }
       sent.push(o.sha);
+      await pausePoint('push.uploaded', signal);
     },
   })), CAPACITY, signal);
 
