@@ -147,7 +147,7 @@ export interface RestoreResult {
   readonly bytes: number;
   readonly link?: LinkReport;
   /** What the user should know: a version rebuilt by another route because an object is damaged, and so on. */
-  readonly notes?: readonly string[];
+  readonly notes?: readonly Note[];
 }
 
 export interface Progress {
