@@ -5,20 +5,22 @@
 // "+N": each keeps its full words in its tooltip, none goes without a sign.
 import { useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { LogEntry, VerifyCommit } from '../../../src-shared/model';
-import { badgeRoom, countedLabel, fitBadges, rowBadges, type BadgeKey, type BadgeWidths } from '../lib/badge-fit';
+import { badgeRoom, countedLabel, fitBadges, rowBadges, type BadgeWidths, type RowBadge } from '../lib/badge-fit';
 
 interface Props {
   readonly entry: LogEntry;
   readonly verify: VerifyCommit | undefined;
 }
 
-interface Measured {
-  /** The badges (keys and words) these widths were measured for. */
-  readonly sig: string;
-  readonly widths: Readonly<Partial<Record<BadgeKey, BadgeWidths>>>;
-  readonly gap: number;
-  readonly countWidth: number;
-}
+/**
+ * Measured widths by class and words. The font does not change while the app
+ * runs, and a history repeats the same few words ("chain 3", "✓ verified"), so
+ * rows scrolled into view fit at once without being measured again.
+ */
+const measuredWidths = new Map<string, BadgeWidths>();
+const COUNT = 'count';
+const GAP = 'gap';
+const widthKey = (b: RowBadge): string => `${b.className}|${b.text}|${b.short ?? ''}`;
 
 /** The message keeps at least this many rem before badges take short forms. */
 const MIN_MESSAGE_REM = 7;
@@ -26,29 +28,31 @@ const MIN_MESSAGE_REM = 7;
 /** The badges of one commit row, fitted to the room its message leaves (the row's `.commit-main`). */
 export function StorageBadges({ entry, verify }: Props) {
   const badges = useMemo(() => rowBadges(entry, verify), [entry, verify]);
-  const sig = badges.map((b) => `${b.key}:${b.text}:${b.short ?? ''}`).join('|');
+  const sig = badges.map(widthKey).join('\n');
   const ref = useRef<HTMLSpanElement>(null);
-  const [measured, setMeasured] = useState<Measured | null>(null);
+  const [, setMeasuredTick] = useState(0);
   const [room, setRoom] = useState<number | null>(null);
-  const measuring = measured?.sig !== sig;
+  const measuring = !measuredWidths.has(COUNT) || badges.some((b) => !measuredWidths.has(widthKey(b)));
 
-  // Each badge's width in both forms, read once per set of words (both forms
-  // are laid out side by side while measuring, before the browser paints).
+  // Each badge's width in both forms, for words not measured before (both
+  // forms are laid out side by side while measuring, before the browser paints).
   useLayoutEffect(() => {
     const el = ref.current;
     if (!measuring || !el) return;
-    const widths: Partial<Record<BadgeKey, BadgeWidths>> = {};
-    let countWidth = 0;
     for (const node of el.querySelectorAll<HTMLElement>(':scope > [data-badge]')) {
       const whole = node.getBoundingClientRect().width;
-      if (node.dataset.badge === 'count') { countWidth = Math.ceil(whole); continue; }
+      if (node.dataset.badge === COUNT) { measuredWidths.set(COUNT, { full: Math.ceil(whole), short: Math.ceil(whole) }); continue; }
+      const badge = badges.find((b) => b.key === node.dataset.badge);
+      if (!badge) continue;
       const text = node.querySelector<HTMLElement>('.badge-text')?.getBoundingClientRect().width ?? 0;
       const short = node.querySelector<HTMLElement>('.badge-short')?.getBoundingClientRect().width ?? null;
       const chrome = whole - text - (short ?? 0);
-      widths[node.dataset.badge as BadgeKey] = { full: Math.ceil(chrome + text), short: Math.ceil(chrome + (short ?? text)) };
+      measuredWidths.set(widthKey(badge), { full: Math.ceil(chrome + text), short: Math.ceil(chrome + (short ?? text)) });
     }
-    setMeasured({ sig, widths, gap: parseFloat(getComputedStyle(el).columnGap) || 0, countWidth });
-  }, [measuring, sig]);
+    const gap = parseFloat(getComputedStyle(el).columnGap) || 0;
+    measuredWidths.set(GAP, { full: gap, short: gap });
+    setMeasuredTick((t) => t + 1);
+  }, [measuring, sig, badges]);
 
   // The room: the row's main cell less the HEAD tag and what the message keeps; again on every resize.
   useLayoutEffect(() => {
@@ -67,8 +71,10 @@ export function StorageBadges({ entry, verify }: Props) {
     return () => ro.disconnect();
   }, [entry.message]);
 
-  const fit = !measuring && measured && room !== null
-    ? fitBadges(badges, measured.widths, room, { gap: measured.gap, countWidth: measured.countWidth })
+  const fit = !measuring && room !== null
+    ? fitBadges(badges, Object.fromEntries(badges.map((b) => [b.key, measuredWidths.get(widthKey(b))!])), room, {
+      gap: measuredWidths.get(GAP)?.full ?? 0, countWidth: measuredWidths.get(COUNT)!.full,
+    })
     : null;
   const count = fit && fit.counted.length > 0 ? countedLabel(badges, fit.counted) : null;
   return (
