@@ -3,6 +3,8 @@
 // or short, with its words in the tooltip) inside the row; a badge that does not
 // fit is counted in "+N", whose tooltip names it. "Switch store" lists the
 // store that was open, marked current, and leads back to it.
+import { writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
 import type { Page } from '@playwright/test';
 import { test, expect, graph } from './support/fixtures';
 import { uiShot } from './support/ui-shots';
@@ -93,8 +95,10 @@ test('after Verify, every row shows its verify and storage state at 1024, 1366 a
       seen.counted += st.counted.length;
     }
     info.annotations.push({ type: `${width} px`, description: `${seen.short} short badges, ${seen.counted} counted` });
-    await app.screenshot({ path: `/tmp/ui-shots/rows-${width}.png` });
     await uiShot(app, info, `row-state-${width}`);
+    // The list alone, at its own size, to read the badges.
+    const list = await graph(app).screenshot({ path: info.outputPath(`row-state-${width}-list.png`) });
+    if (process.env.WEIGHTLINE_UI_SHOTS) await writeFile(path.join(process.env.WEIGHTLINE_UI_SHOTS, `row-state-${width}-list.png`), list);
   }
 });
 
@@ -108,7 +112,6 @@ test('Switch store lists the current store, marked current, and leads back to it
   await expect(current).toContainText('current');
   // Listed once: not again among the other recent stores.
   await expect(recent.getByText(store.root, { exact: true })).toHaveCount(1);
-  await app.screenshot({ path: '/tmp/ui-shots/switch-store.png' });
   await uiShot(app, info, 'switch-store');
   await current.getByRole('button').click();
   await expect(graph(app)).toBeVisible();

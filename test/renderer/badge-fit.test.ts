@@ -111,6 +111,11 @@ describe('badgeRoom', () => {
     expect(badgeRoom(200, 40, 1000, 8, 112)).toBe(200 - 40 - 16 - 112);
     expect(badgeRoom(100, 40, 1000, 8, 112)).toBe(0);
   });
+
+  it('a message just over half the row stays whole rather than lose a few characters', () => {
+    expect(badgeRoom(400, 0, 216, 8, 112, 40)).toBe(400 - 8 - 216);
+    expect(badgeRoom(400, 0, 240, 8, 112, 40)).toBe((400 - 8) / 2);
+  });
 });
 
 describe('rowTitle', () => {

@@ -22,8 +22,10 @@ const COUNT = 'count';
 const GAP = 'gap';
 const widthKey = (b: RowBadge): string => `${b.className}|${b.text}|${b.short ?? ''}`;
 
-/** The message keeps at least this many rem before badges take short forms. */
+/** The message keeps at least this many rem before badges take short forms... */
 const MIN_MESSAGE_REM = 7;
+/** ...and is not cut at all when it would lose no more than this (a few characters). */
+const MESSAGE_SLACK_REM = 2.5;
 
 /** The badges of one commit row, fitted to the room its message leaves (the row's `.commit-main`). */
 export function StorageBadges({ entry, verify }: Props) {
@@ -63,7 +65,7 @@ export function StorageBadges({ entry, verify }: Props) {
       const message = main.querySelector<HTMLElement>('.commit-message')?.scrollWidth ?? 0;
       const gap = parseFloat(getComputedStyle(main).columnGap) || 0;
       const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
-      setRoom(Math.floor(badgeRoom(main.clientWidth, head, message, gap, MIN_MESSAGE_REM * rem)));
+      setRoom(Math.floor(badgeRoom(main.clientWidth, head, message, gap, MIN_MESSAGE_REM * rem, MESSAGE_SLACK_REM * rem)));
     };
     compute();
     const ro = new ResizeObserver(compute);

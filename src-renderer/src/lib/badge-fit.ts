@@ -170,9 +170,12 @@ export function countedLabel(badges: readonly RowBadge[], counted: readonly Badg
  * The room the badges get in a row `main` px wide: what the message leaves,
  * but the message keeps no more than half the row (never less than `minMessage`)
  * when the badges need the rest; what the badges do not use goes back to it.
+ * A message that would lose no more than `slack` px stays whole: a cut of a
+ * character or two reads worse than a badge in its short form.
  */
-export function badgeRoom(main: number, head: number, message: number, gap: number, minMessage: number): number {
+export function badgeRoom(main: number, head: number, message: number, gap: number, minMessage: number, slack = 0): number {
   const rest = main - head - (head > 0 ? gap : 0) - gap;
-  const keep = Math.min(message, Math.max(minMessage, rest / 2));
+  let keep = Math.min(message, Math.max(minMessage, rest / 2));
+  if (message - keep <= slack) keep = message;
   return Math.max(0, rest - keep);
 }
