@@ -28,14 +28,14 @@ export async function layoutProblems(page: Page): Promise<string[]> {
       for (const cell of row.querySelectorAll<HTMLElement>('.commit-id, .commit-time')) {
         if (shown(cell) && cell.scrollWidth > cell.clientWidth + 1) problems.push(`row ${id}: ${cell.className} "${cell.textContent}" is cut off`);
       }
-      // A badge shows whole or not at all (those that do not fit wrap out of sight).
+      // A badge shows whole, in its short form, or counted in "+N" (then it is not drawn); never cut.
       const badges = row.querySelector('.badges');
       if (badges) {
         const b = box(badges);
         for (const badge of badges.querySelectorAll('.badge')) {
+          if (!shown(badge)) continue;
           const g = box(badge);
-          if (g.top >= b.bottom - 0.5) continue;
-          if (g.right > b.right + 0.5 || g.left < b.left - 0.5) problems.push(`row ${id}: badge "${badge.textContent}" is cut off`);
+          if (g.right > b.right + 0.5 || g.left < b.left - 0.5 || g.bottom > b.bottom + 0.5) problems.push(`row ${id}: badge "${badge.textContent}" is cut off`);
         }
       }
       const title = row.getAttribute('title') ?? '';

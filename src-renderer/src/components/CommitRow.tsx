@@ -43,7 +43,7 @@ export const CommitRow = memo(function CommitRow(p: Props) {
       data-commit={entry.id}
       tabIndex={p.selected ? 0 : -1}
       className={`commit-row${p.selected ? ' selected' : ''}${p.isHead ? ' is-head' : ''}${entry.type === 'CHECKPOINT' ? ' is-checkpoint' : ''}${linked ? ' hover-linked' : ''}`}
-      title={rowTitle(entry, p.isHead)}
+      title={rowTitle(entry, p.isHead, p.verify)}
       style={p.style}
       onMouseEnter={() => hoverCommit(entry.id, 'list')}
       onMouseLeave={() => leaveCommit('list')}

@@ -1,69 +1,100 @@
-import { humanBytes } from '../../../src-shared/format';
-import type { CommitLocation, LogEntry, VerifyCommit } from '../../../src-shared/model';
-import { appWords } from '../lib/repair-words';
-import { VERDICT_TEXT, verdictOf } from '../lib/verify-summary';
+// Where a version's bytes are (full parameters, packed or rebuilt on demand),
+// its delta, what a restore costs, and what verify found. In a row that is too
+// narrow for all of them a badge first shows its short form, then (unless it
+// is the storage or the verify state, which always show) joins a counted
+// "+N": each keeps its full words in its tooltip, none goes without a sign.
+import { useLayoutEffect, useMemo, useRef, useState } from 'react';
+import type { LogEntry, VerifyCommit } from '../../../src-shared/model';
+import { badgeRoom, countedLabel, fitBadges, rowBadges, type BadgeWidths, type RowBadge } from '../lib/badge-fit';
 
 interface Props {
   readonly entry: LogEntry;
   readonly verify: VerifyCommit | undefined;
 }
 
-/** Where a version's bytes are: full parameters or a rebuild, its delta, and what a restore costs. */
+/**
+ * Measured widths by class and words. The font does not change while the app
+ * runs, and a history repeats the same few words ("chain 3", "✓ verified"), so
+ * rows scrolled into view fit at once without being measured again.
+ */
+const measuredWidths = new Map<string, BadgeWidths>();
+const COUNT = 'count';
+const GAP = 'gap';
+const widthKey = (b: RowBadge): string => `${b.className}|${b.text}|${b.short ?? ''}`;
+
+/** The message keeps at least this many rem before badges take short forms... */
+const MIN_MESSAGE_REM = 7;
+/** ...and is not cut at all when it would lose no more than this (a few characters). */
+const MESSAGE_SLACK_REM = 2.5;
+
+/** The badges of one commit row, fitted to the room its message leaves (the row's `.commit-main`). */
 export function StorageBadges({ entry, verify }: Props) {
+  const badges = useMemo(() => rowBadges(entry, verify), [entry, verify]);
+  const sig = badges.map(widthKey).join('\n');
+  const ref = useRef<HTMLSpanElement>(null);
+  const [, setMeasuredTick] = useState(0);
+  const [room, setRoom] = useState<number | null>(null);
+  const measuring = !measuredWidths.has(COUNT) || badges.some((b) => !measuredWidths.has(widthKey(b)));
+
+  // Each badge's width in both forms, for words not measured before (both
+  // forms are laid out side by side while measuring, before the browser paints).
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!measuring || !el) return;
+    for (const node of el.querySelectorAll<HTMLElement>(':scope > [data-badge]')) {
+      const whole = node.getBoundingClientRect().width;
+      if (node.dataset.badge === COUNT) { measuredWidths.set(COUNT, { full: Math.ceil(whole), short: Math.ceil(whole) }); continue; }
+      const badge = badges.find((b) => b.key === node.dataset.badge);
+      if (!badge) continue;
+      const text = node.querySelector<HTMLElement>('.badge-text')?.getBoundingClientRect().width ?? 0;
+      const short = node.querySelector<HTMLElement>('.badge-short')?.getBoundingClientRect().width ?? null;
+      const chrome = whole - text - (short ?? 0);
+      measuredWidths.set(widthKey(badge), { full: Math.ceil(chrome + text), short: Math.ceil(chrome + (short ?? text)) });
+    }
+    const gap = parseFloat(getComputedStyle(el).columnGap) || 0;
+    measuredWidths.set(GAP, { full: gap, short: gap });
+    setMeasuredTick((t) => t + 1);
+  }, [measuring, sig, badges]);
+
+  // The room: the row's main cell less the HEAD tag and what the message keeps; again on every resize.
+  useLayoutEffect(() => {
+    const main = ref.current?.parentElement;
+    if (!main) return;
+    const compute = (): void => {
+      const head = main.querySelector<HTMLElement>('.head-tag')?.getBoundingClientRect().width ?? 0;
+      const message = main.querySelector<HTMLElement>('.commit-message')?.scrollWidth ?? 0;
+      const gap = parseFloat(getComputedStyle(main).columnGap) || 0;
+      const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+      setRoom(Math.floor(badgeRoom(main.clientWidth, head, message, gap, MIN_MESSAGE_REM * rem, MESSAGE_SLACK_REM * rem)));
+    };
+    compute();
+    const ro = new ResizeObserver(compute);
+    ro.observe(main);
+    return () => ro.disconnect();
+  }, [entry.message]);
+
+  const fit = !measuring && room !== null
+    ? fitBadges(badges, Object.fromEntries(badges.map((b) => [b.key, measuredWidths.get(widthKey(b))!])), room, {
+      gap: measuredWidths.get(GAP)?.full ?? 0, countWidth: measuredWidths.get(COUNT)!.full,
+    })
+    : null;
+  const count = fit && fit.counted.length > 0 ? countedLabel(badges, fit.counted) : null;
   return (
-    <span className="badges">
-      {/* First: badges that do not fit are cut off, and where the data is decides what a restore does. */}
-      {entry.location && <LocationBadge location={entry.location} />}
-      {entry.type === 'CHECKPOINT' && <span className="badge badge-checkpoint">CHECKPOINT</span>}
-      {entry.hasFull && entry.packed ? (
-        <span className="badge badge-full badge-packed-full" title="The full parameters of this version are on disk packed (byte planes + zstd): a restore decodes them, no deltas replayed.">
-          packed {humanBytes(entry.fullBytes)}
-        </span>
-      ) : entry.hasFull ? (
-        <span className="badge badge-full" title="The full parameters of this version are on disk: a restore copies them directly.">
-          {entry.fullBytes > 0 ? `full ${humanBytes(entry.fullBytes)}` : 'full (shared)'}
-        </span>
-      ) : (
-        <span className="badge badge-rebuilt" title="Only deltas are stored: a restore rebuilds this version from an older one.">rebuilt on demand</span>
+    <span className="badges" ref={ref} data-measuring={measuring ? 'true' : undefined}>
+      {badges.map((b) => {
+        const form = fit?.forms[b.key] ?? 'full';
+        const dataAttrs = Object.fromEntries(Object.entries(b.data ?? {}).map(([k, v]) => [`data-${k}`, v]));
+        return (
+          <span key={b.key} className={`badge ${b.className}`} data-badge={b.key} data-form={form} title={b.title} {...dataAttrs}>
+            <span className="badge-text">{b.text}</span>
+            {b.short !== null && <span className="badge-short" aria-hidden="true">{b.short}</span>}
+          </span>
+        );
+      })}
+      {measuring && <span className="badge badge-count" data-badge="count" aria-hidden="true">+9</span>}
+      {count && (
+        <span className="badge badge-count" data-badge="count" data-counted={fit!.counted.join(' ')} title={count.title} aria-label={count.title}>{count.text}</span>
       )}
-      {entry.type === 'DELTA' && entry.deltaBytes > 0 && (
-        <span className="badge badge-delta" title="Size of this commit's delta on disk">Δ {humanBytes(entry.deltaBytes)}</span>
-      )}
-      {entry.chainLength > 0 && (
-        <span className="badge badge-chain" title={`A restore replays ${entry.chainLength} delta${entry.chainLength === 1 ? '' : 's'}`}>
-          chain {entry.chainLength}
-        </span>
-      )}
-      {entry.pinned && <span className="badge badge-pinned" title="Pinned: cleanup keeps its full parameters">pinned</span>}
-      {verify && <VerifyBadge verify={verify} />}
     </span>
   );
-}
-
-const LOCATION_TITLE: Record<CommitLocation, string> = {
-  local: 'On this machine only: push to share it',
-  remote: 'On the remote only: its history was fetched; restoring it downloads just what its route needs',
-  both: 'On this machine and on the remote',
-};
-
-/** Where the version's data is (the store has remotes): local, remote, or both. */
-function LocationBadge({ location }: { location: CommitLocation }) {
-  return <span className={`badge badge-location badge-location-${location}`} data-location={location} title={LOCATION_TITLE[location]}>{location}</span>;
-}
-
-/** The row only flags the verdict; the full finding is in the title and the details pane. */
-function VerifyBadge({ verify }: { verify: VerifyCommit }) {
-  const verdict = verdictOf(verify);
-  switch (verdict) {
-    case 'ok':
-      return <span className="badge badge-ok" title="Verified: every byte checked">{VERDICT_TEXT.ok}</span>;
-    case 'restorable':
-      return (
-        <span className="badge badge-problem badge-restorable" data-verdict={verdict} title={appWords(verify.error ?? 'An object is damaged; the version still restores bit-exact by another route')}>
-          {VERDICT_TEXT.restorable}
-        </span>
-      );
-    case 'lost':
-      return <span className="badge badge-problem badge-lost" data-verdict={verdict} title={appWords(verify.error ?? 'Verification failed')}>{VERDICT_TEXT.lost}</span>;
-  }
 }

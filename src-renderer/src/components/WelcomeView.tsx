@@ -1,15 +1,19 @@
-// No store open yet: open one, create one, or look at a generated sample
-// history to see the app working at once.
+// No store open yet, or "Switch store": open one, create one, or look at a
+// generated sample history to see the app working at once. After "Switch
+// store" the store that was open heads the list, marked current, one click
+// from going back to it.
 import { useState } from 'react';
 import type { WeightlineErrorJSON } from '../../../src-shared/errors';
 import { toErrorJSON } from '../lib/error-words';
 import { useApp } from '../state/app-store';
-import { createStore, openSample, openStore } from '../state/actions';
+import { createStore, openSample, openStore, returnToStore } from '../state/actions';
 import { ErrorMessage } from './ErrorMessage';
 import { PathField } from './PathField';
 
 export function WelcomeView() {
-  const recent = useApp((s) => s.recent);
+  const current = useApp((s) => s.store?.root ?? null);
+  const recentAll = useApp((s) => s.recent);
+  const recent = recentAll.filter((r) => r !== current);
   const [path, setPath] = useState('');
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<WeightlineErrorJSON | null>(null);
@@ -41,10 +45,16 @@ export function WelcomeView() {
         {busy && <p className="muted" role="status">{busy === 'sample' ? 'Generating the sample history…' : 'Opening…'}</p>}
         {error && <ErrorMessage error={error} />}
 
-        {recent.length > 0 && (
+        {(current !== null || recent.length > 0) && (
           <section className="recent" aria-label="Recent stores">
             <h2>Recent</h2>
             <ul>
+              {current !== null && (
+                <li key={current} className="recent-current" aria-current="true">
+                  <button type="button" className="link" disabled={busy !== null} title={`Go back to ${current}`} onClick={() => void run('open', () => returnToStore())}><code>{current}</code></button>
+                  <span className="badge recent-current-tag">current</span>
+                </li>
+              )}
               {recent.map((r) => (
                 <li key={r}>
                   <button type="button" className="link" disabled={busy !== null} onClick={() => void run('open', () => openStore(r))}><code>{r}</code></button>

@@ -1,8 +1,9 @@
 // The working copy against HEAD, always in the toolbar: "model.safetensors
 // changed since HEAD" (with Commit… one click away), "matches HEAD", or "no
 // working copy". The quick answer comes from file stats; when a file's stat
-// changed since it was last hashed, a workingCopy job hashes it (off the main
-// side) and the badge says "checking…" with its progress until it knows.
+// changed since it was last hashed, the main side starts a workingCopy job that
+// hashes it, and the badge says "checking…" with its progress until the main
+// side's workingCopy event says what it found.
 import { useEffect } from 'react';
 import { describeWorkingCopy } from '../lib/working-copy-words';
 import { useJob } from '../hooks/use-job';
@@ -45,7 +46,7 @@ export function WorkingCopyBadge() {
       </span>
       {wc.jobId && <button type="button" className="icon-button wc-cancel" aria-label="Cancel the working-copy check" title="Cancel the check" onClick={cancelWorkingCopyCheck}>×</button>}
       {!wc.jobId && st.state === 'probably-changed' && (
-        <button type="button" className="link small-text" onClick={recheckWorkingCopy}>Check</button>
+        <button type="button" className="link small-text" onClick={() => void recheckWorkingCopy()}>Check</button>
       )}
       {(st.state === 'changed' || st.state === 'probably-changed') && (
         <button type="button" className="small wc-commit" onClick={commitWorkingCopy} title={`Commit ${st.absPath ?? ''}`}>Commit…</button>

@@ -1,11 +1,13 @@
 // The hover text of a commit row: everything the row shows, in full, for when
 // a narrow list has shortened the message or left badges and columns out.
 import { exactTime, humanBytes, shortId } from '../../../src-shared/format';
-import type { LogEntry } from '../../../src-shared/model';
+import type { LogEntry, VerifyCommit } from '../../../src-shared/model';
+import { VERDICT_TEXT, verdictOf } from './verify-summary';
 
-export function rowTitle(entry: LogEntry, isHead: boolean): string {
+export function rowTitle(entry: LogEntry, isHead: boolean, verify?: VerifyCommit): string {
   const storage: string[] = [];
-  if (entry.hasFull) storage.push(entry.fullBytes > 0 ? `full parameters ${humanBytes(entry.fullBytes)}` : 'full parameters (shared)');
+  if (entry.hasFull && entry.packed) storage.push(`full parameters packed ${humanBytes(entry.fullBytes)}`);
+  else if (entry.hasFull) storage.push(entry.fullBytes > 0 ? `full parameters ${humanBytes(entry.fullBytes)}` : 'full parameters (shared)');
   else storage.push('rebuilt on demand');
   if (entry.type === 'DELTA' && entry.deltaBytes > 0) storage.push(`delta ${humanBytes(entry.deltaBytes)}`);
   if (entry.chainLength > 0) storage.push(`chain ${entry.chainLength}`);
@@ -14,5 +16,6 @@ export function rowTitle(entry: LogEntry, isHead: boolean): string {
     entry.message || '(no message)',
     `${shortId(entry.id)} · ${entry.type}${isHead ? ' · HEAD' : ''} · ${exactTime(entry.createdAt)}`,
     storage.join(' · '),
+    ...(verify ? [VERDICT_TEXT[verdictOf(verify)]] : []),
   ].join('\n');
 }

@@ -1,7 +1,7 @@
 // All UI state in one zustand store. Server data (commits, status, details)
 // is a cache of what the main side says; nothing here is computed from
 // guesses, so every number on screen traces back to an API answer.
-import { create } from 'zustand';
+import { createStore, useStore, type StoreApi } from 'zustand';
 import type { JobEvent, JobKind, JobResult, JobState, RemoteView, StoreInfo, WorkingCopyState } from '../../../src-shared/contract';
 import type { WeightlineErrorJSON } from '../../../src-shared/errors';
 import type { CommitId, DiffResult, LogEntry, Progress, ShowResult, StatusResult, VerifyCommit } from '../../../src-shared/model';
@@ -63,13 +63,44 @@ export interface CompareState {
   readonly cancelled: boolean;
 }
 
-/** The working copy against HEAD: the quick (stat) answer, or the hashing job's. */
+/** The working copy against HEAD: the quick (stat) answer, or what the main side confirmed. */
 export interface WorkingCopyView {
   readonly state: WorkingCopyState | null;
-  /** The workingCopy job confirming a "probably-changed", while it runs. */
+  /** The workingCopy job (the main side starts it) confirming a "probably-changed", while it runs. */
   readonly jobId: string | null;
   /** Why the last check could not finish (cancelled, failed), for the badge's tooltip. */
   readonly problem: string | null;
+  /**
+   * The main side's last confirmed answer (its workingCopy event). It holds for
+   * as long as the signature (HEAD and each file's stat) is the same, also when
+   * the stat cache could not be saved (a read-only store) and a later quick
+   * answer still says "probably changed".
+   */
+  readonly confirmed: WorkingCopyState | null;
+}
+
+/**
+ * Which answer is the newest and what waits for one: bookkeeping of calls in
+ * flight, kept in the store rather than in module variables so that a fresh
+ * store (a test, a second window) starts clean.
+ */
+export interface SyncState {
+  /** Bumped by each refresh; an answer for an older one is dropped. */
+  readonly refreshSeq: number;
+  /** A commit to select once a list holding it arrives (a newer refresh must not drop the wish). */
+  readonly wantSelect: CommitId | null;
+  /** Commits whose details are being read. */
+  readonly loadingDetails: readonly CommitId[];
+  /** The status job hashing restored links whose stat changed: 'starting' until jobs.start answers. */
+  readonly linkCheckJob: string | null;
+  /** Repairs started from this window: it verifies again after them (other windows only refresh). */
+  readonly ownRepairs: readonly string[];
+  /** Repairs whose end was handled (the event and jobs.start may tell of it in either order). */
+  readonly repairsSeen: readonly string[];
+  /** Bumped by each workingCopy.get; an answer for an older one is dropped. */
+  readonly workingCopySeq: number;
+  /** The last notice's key. */
+  readonly noticeSeq: number;
 }
 
 export interface AppState {
@@ -102,6 +133,7 @@ export interface AppState {
   readonly searchTick: number;
   /** The store's remotes, and where credentials come from; null until listed. */
   readonly remotes: RemotesView | null;
+  readonly sync: SyncState;
 }
 
 export interface RemotesView {
@@ -122,7 +154,7 @@ export const initialState: AppState = {
   details: {},
   compare: null,
   comparePick: null,
-  workingCopy: { state: null, jobId: null, problem: null },
+  workingCopy: { state: null, jobId: null, problem: null, confirmed: null },
   verify: null,
   verifyJobId: null,
   verifySummaryHidden: false,
@@ -133,18 +165,34 @@ export const initialState: AppState = {
   focusTick: 0,
   searchTick: 0,
   remotes: null,
+  sync: {
+    refreshSeq: 0, wantSelect: null, loadingDetails: [], linkCheckJob: null, ownRepairs: [], repairsSeen: [], workingCopySeq: 0, noticeSeq: 0,
+  },
 };
 
-export const useApp = create<AppState>()(() => initialState);
+export type AppStore = StoreApi<AppState>;
 
-let noticeKey = 0;
-export function pushNotice(n: Omit<Notice, 'key'>): void {
-  const notice = { ...n, key: ++noticeKey };
-  useApp.setState((s) => ({ notices: [...s.notices.slice(-3), notice] }));
+/** A store holding nothing yet: the app makes one; each test makes its own. */
+export function createAppStore(): AppStore {
+  return createStore<AppState>()(() => initialState);
 }
 
-export function dismissNotice(key: number): void {
-  useApp.setState((s) => ({ notices: s.notices.filter((n) => n.key !== key) }));
+/** The app's store, and the hook components read it with (`useApp(selector)`, `useApp.getState()`). */
+export const appStore = createAppStore();
+export const useApp = Object.assign(<T>(selector: (s: AppState) => T): T => useStore(appStore, selector), appStore);
+
+/** The newest four notices, this one last. */
+export function withNotice(s: AppState, n: Omit<Notice, 'key'>): Pick<AppState, 'notices' | 'sync'> {
+  const key = s.sync.noticeSeq + 1;
+  return { notices: [...s.notices.slice(-3), { ...n, key }], sync: { ...s.sync, noticeSeq: key } };
+}
+
+export function pushNotice(n: Omit<Notice, 'key'>, store: AppStore = appStore): void {
+  store.setState((s) => withNotice(s, n));
+}
+
+export function dismissNotice(key: number, store: AppStore = appStore): void {
+  store.setState((s) => ({ notices: s.notices.filter((n) => n.key !== key) }));
 }
 
 /** Fold one job event into the job list (events may arrive before jobs.start answers). */
