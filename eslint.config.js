@@ -40,22 +40,6 @@ const LAYERS = {
 };
 const LAYERED_ROOTS = ['src-main', 'src-shared', 'src-preload', 'src-renderer'];
 
-// PENDING_VERB_LAYER: runtime files that still wire the core themselves. The
-// verb layer (src-main/core/verbs) is being written on another branch; once
-// these files call it, this list is emptied and the rule above holds for them
-// too. Nothing new may be added here.
-const PENDING_VERB_LAYER = [
-  'src-main/app/api-service.ts',
-  'src-main/cli/demo-command.ts',
-  'src-main/cli/interrupt.ts',
-  'src-main/cli/main.ts',
-  'src-main/cli/remote-command.ts',
-  'src-main/cli/serve-command.ts',
-  'src-main/jobs/run-job.ts',
-  'src-main/jobs/runner.ts',
-  'src-main/jobs/working-copy-check.ts',
-];
-
 export default defineConfig(
   globalIgnores([
     'out/',
@@ -96,7 +80,7 @@ export default defineConfig(
     plugins: { local },
     settings: { layeringRoot: import.meta.dirname },
     rules: {
-      'local/layering': ['error', { layers: LAYERS, roots: LAYERED_ROOTS, exceptions: [{ files: PENDING_VERB_LAYER, may: CORE }] }],
+      'local/layering': ['error', { layers: LAYERS, roots: LAYERED_ROOTS }],
       'local/no-cycle': ['error', { roots: LAYERED_ROOTS }],
     },
   },

@@ -84,7 +84,7 @@ export type CallName = keyof typeof calls;
 export type CallArgs<N extends CallName> = z.input<(typeof calls)[N]>;
 
 /**
- * Which calls are which, so the main side never blocks (issue 11, item 9):
+ * Which calls are which, so the main side never blocks (a window that waits on a hash of a 10 GB model freezes):
  * - quick: answered on the main side from the store's small files and indexes
  *   (HEAD, config, pins, the log index, cached sizes) and stat data, bounded
  *   work whatever the model's size; never reads a model file's or an object's

@@ -54,7 +54,7 @@ function laneText(row: LaneRow): RowText {
   return { join, dot, rest };
 }
 
-/** Where a commit's data is, when the store has remotes (issue 14): the tag `log` shows. */
+/** Where a commit's data is, when the store has remotes (a commit may be here, on a remote, or both): the tag `log` shows. */
 export function locationTag(where: 'local' | 'remote' | 'both' | undefined): string {
   return where === 'local' ? 'local only' : where === 'remote' ? 'remote only' : where === 'both' ? 'local+remote' : '';
 }

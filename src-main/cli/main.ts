@@ -41,7 +41,7 @@ class UsageError extends Error {}
 /**
  * A writer whose every write has its control characters escaped: names,
  * paths, messages and errors come from manifests and remotes, and none may
- * drive the terminal (issue 18). Newlines and tabs are the CLI's own layout.
+ * drive the terminal (a forged commit message could otherwise rewrite the screen). Newlines and tabs are the CLI's own layout.
  */
 function escaping(w: CliIO['stdout']): CliIO['stdout'] {
   return { write: (s: string) => w.write(printableText(String(s))), ...(w.isTTY !== undefined ? { isTTY: w.isTTY } : {}) };

@@ -9,7 +9,7 @@ import { ApiService } from '../../src-main/app/api-service';
 import * as fsutil from '../../src-main/core/base/fsutil';
 import { commit } from '../../src-main/core/ops/commit';
 import { Store } from '../../src-main/core/store/store';
-import { hashWorkingCopy, quickWorkingCopy } from '../../src-main/jobs/working-copy-check';
+import { hashWorkingCopy, quickWorkingCopy } from '../../src-main/core/ops/working-copy-check';
 import { finalOf, Recorder } from '../helpers/app';
 import { gaussianF32, nudgeF32, rng, useScratch, writeSafetensors } from '../helpers/models';
 

@@ -12,7 +12,7 @@ import { repair } from '../../src-main/core/ops/repair';
 import { restore } from '../../src-main/core/ops/restore';
 import { Store } from '../../src-main/core/store/store';
 import { currentLines } from '../../src-main/core/store/tips';
-import { hashWorkingCopy, quickWorkingCopy } from '../../src-main/jobs/working-copy-check';
+import { hashWorkingCopy, quickWorkingCopy } from '../../src-main/core/ops/working-copy-check';
 import type { CommitId } from '../../src-shared/model';
 import { gaussianF32, nudgeF32, rng, safetensorsBytes, sha256Of, useScratch, writeSafetensors, type TestTensor } from '../helpers/models';
 

@@ -10,15 +10,6 @@ const ROOTS = ['src-main', 'src-shared', 'src-preload', 'src-renderer', 'eslint-
 const SOURCE = /\.(ts|tsx|js|mjs|cjs|css|html|md)$/;
 const ISSUE_NUMBER = /\bissues? #?\d+/i;
 
-// Being rewritten on the branch that builds the verb layer; their comments are
-// swept once it lands. Nothing new may be added here.
-const PENDING_SWEEP = new Set([
-  'src-main/app/api-service.ts',
-  'src-main/jobs/run-job.ts',
-  'src-shared/contract.ts',
-]);
-const PENDING_SWEEP_FOLDERS = ['src-main/cli/'];
-
 function sources(dir: string, found: string[] = []): string[] {
   if (!fs.existsSync(dir)) return found;
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -47,7 +38,6 @@ describe('no comment cites an issue number', () => {
     expect(files.length).toBeGreaterThan(50);
     const found = files
       .map((f) => path.relative(repo, f).split(path.sep).join('/'))
-      .filter((rel) => !PENDING_SWEEP.has(rel) && !PENDING_SWEEP_FOLDERS.some((d) => rel.startsWith(d)))
       .flatMap((rel) => issueCitations(fs.readFileSync(path.join(repo, rel), 'utf8')).map((c) => `${rel} ${c}`));
     expect(found).toEqual([]);
   });

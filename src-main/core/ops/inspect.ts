@@ -20,7 +20,7 @@ import { WORKING } from '../../../src-shared/model';
 import { quote, reservedPath } from '../base/manifest-paths';
 import { readLayout } from '../formats/detect';
 import { FullSource } from '../rebuild/source';
-import { listSourceFiles, matchesManifest, workingHashes } from './working-copy';
+import { listSourceFiles, workingHashes } from './working-copy';
 
 // Read-only questions: log, show, diff, status. None of them takes the lock.
 

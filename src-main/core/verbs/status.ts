@@ -19,7 +19,7 @@ export async function statusQuick(ctx: VerbContext, args: { readonly workingCopy
   const store = await storeOf(ctx);
   const { quickStatus } = await import('../ops/inspect');
   const [quick, wc] = await Promise.all([quickStatus(store, await summariesOf(ctx, store)), args.workingCopy ?? workingCopyQuick({ ...ctx, store })]);
-  return { ...quick, dirty: wc.state !== 'matches' && wc.state !== 'no-head', ...(wc.state === 'no-head' ? {} : { workingCopy: wc.state }) };
+  return { ...quick, dirty: wc.state !== 'matches' && wc.state !== 'no-head', ...(wc.state === 'no-head' ? {} : { workingCopy: wc.state, paths: wc.paths }) };
 }
 
 export interface RemoteCounts {

@@ -8,13 +8,13 @@
 //   could not judge, off the main side. It records the hashes in the stat
 //   cache, so the next quick answer is definite.
 // Both judge through core/ops/working-copy.ts (the comparison status and
-// commit use too); the app imports jobs, never the other way round.
-import type { WorkingCopyState } from '../../src-shared/contract';
-import type { CommitId, PathWorkingCopy, ProgressListener } from '../../src-shared/model';
-import { combinedVerdict } from '../../src-shared/policy/working-copy';
-import { judgeWorkingCopy, locateAllWorkingCopies, StatCache } from '../core/ops/working-copy';
-import type { CommitSummary } from '../core/store/log-index';
-import type { Store } from '../core/store/store';
+// commit use too).
+import type { WorkingCopyState } from '../../../src-shared/contract';
+import type { CommitId, PathWorkingCopy, ProgressListener } from '../../../src-shared/model';
+import { combinedVerdict } from '../../../src-shared/policy/working-copy';
+import { judgeWorkingCopy, locateAllWorkingCopies, StatCache } from './working-copy';
+import type { CommitSummary } from '../store/log-index';
+import type { Store } from '../store/store';
 
 type Located = Awaited<ReturnType<typeof locateAllWorkingCopies>>;
 
