@@ -14,8 +14,8 @@ const TOP_LEVEL = ['src-main/', 'src-shared/', 'src-preload/', 'src-renderer/', 
 const SOURCE_FILE = /\.(ts|tsx|mjs|cjs|js|md|wat|sh|json|html|css)$/;
 // Where a shorthand path may start, besides the doc's own folder and the root.
 const SHORTHAND_BASES = ['src-main', 'src-main/core', 'src-renderer/src'];
-// Produced by a build or by the app at run time, never in the repository.
-const NOT_IN_REPO = ['out/', 'node_modules/', 'dist/'];
+// Produced by a build, installed, or a store's own files (.weightline/... lives in the user's folder): never in the repository.
+const NOT_IN_REPO = ['out/', 'node_modules/', 'dist/', '.weightline/'];
 
 function contextFiles(dir: string, found: string[] = []): string[] {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {

@@ -241,6 +241,8 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
         }
       }
       await pausePoint('commit.before-manifest', signal);
+      // The last moment a stop leaves no commit behind: after the manifest is written the commit stands.
+      if (signal?.aborted) throw new WeightlineError('CANCELLED', 'the commit was cancelled before its manifest was written; nothing was committed and HEAD is as before');
       const known = new Set(await store.listCommitIds());
       let id: CommitId;
       try {
