@@ -25,6 +25,7 @@ import {
 import { progressBar } from './progress';
 import { registerServe } from './serve-command';
 import { registerRemote } from './remote-command';
+import { prepareArgv } from './argv';
 
 export interface CliIO {
   readonly stdout: { write(s: string): unknown; isTTY?: boolean };
@@ -265,7 +266,9 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     return 0;
   }
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    const prepared = prepareArgv(program, argv);
+    if ('refused' in prepared) throw new UsageError(prepared.refused);
+    await program.parseAsync([...prepared.argv], { from: 'user' });
     // The operation finished before it saw the signal: what it did stands.
     if (interrupt?.received()) io.stderr.write(`weightline: interrupted (${interrupt.received()}), but the command had already finished; its result stands\n`);
     return exitCode;
@@ -283,6 +286,8 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     }
     if (e instanceof CommanderError) {
       if (e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+      // A line with options but no command (`weightline -C dir`): commander has printed the help on stderr.
+      if (e.code === 'commander.help') { fail('BAD_USAGE', 'expected a command; "weightline --help" lists them'); return 2; }
       fail('BAD_USAGE', commanderMessage(e, program, argv));
       return 2;
     }
