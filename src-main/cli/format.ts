@@ -82,6 +82,15 @@ export function formatLog(entries: readonly LogEntry[], head: string | null, loc
   return lines.join('\n');
 }
 
+/** `log --oneline` (and `pin --list`): short id, type, the message's first line, tags; no graph, no sizes. */
+export function formatOneline(entries: readonly LogEntry[], head: string | null): string {
+  if (entries.length === 0) return 'No commits yet.';
+  return entries.map((e) => {
+    const tags = [e.id === head ? 'HEAD' : '', e.pinned ? 'pinned' : '', e.aheadOfHead ? 'ahead of HEAD' : '', locationTag(e.location)].filter(Boolean).join(', ');
+    return `${shortId(e.id)} ${e.type.padEnd(10)} ${printable(firstLine(e.message))}${tags ? `  (${tags})` : ''}`;
+  }).join('\n');
+}
+
 function fmtNum(n: number | null, digits = 3): string {
   if (n === null) return '-';
   if (n === 0) return '0';

@@ -20,7 +20,7 @@ import { verbs, type VerbContext } from '../core/verbs';
 import { registerDemo } from './demo-command';
 import { installInterrupt, INTERRUPTED, type Interrupt } from './interrupt';
 import {
-  formatCleanup, formatCommit, formatDiff, formatInit, formatLog, formatPin, formatRestore, formatShow, formatStatus, formatVerify, formatVerifyRemote, formatRepair,
+  formatCleanup, formatCommit, formatDiff, formatInit, formatLog, formatOneline, formatPin, formatRestore, formatShow, formatStatus, formatVerify, formatVerifyRemote, formatRepair,
 } from './format';
 import { progressBar } from './progress';
 import { registerServe } from './serve-command';
@@ -123,13 +123,17 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     .description('show the commit graph, newest first, with what each commit costs on disk')
     .option('--json', 'print JSON: an array of commits, newest first')
     .option('--path <path>', 'only the commits of this model file or folder (its own line of history)')
-    .action(async (o: { json?: boolean; path?: string }) => {
+    .option('-n, --max-count <n>', 'only the newest N commits (with --json: the array holds N at most)')
+    .option('--oneline', 'one line per commit: short id, type, the message\'s first line, tags (no graph, no sizes)')
+    .action(async (o: { json?: boolean; path?: string; maxCount?: string; oneline?: boolean }) => {
+      const maxCount = o.maxCount === undefined ? undefined : countOption('-n (--max-count)', o.maxCount);
       // With remotes, each commit says where its data is: local only, remote only, or both.
-      const res = await verbs.log(verbCtx(), o.path ? { path: o.path } : {});
+      const res = await verbs.log(verbCtx(), { ...(o.path ? { path: o.path } : {}), ...(maxCount !== undefined ? { maxCount } : {}) });
       // A damaged HEAD must not hide the log: it is how the user finds the commit to restore.
       if (res.headProblem) io.stderr.write(`weightline: warning: ${res.headProblem}\n`);
       if (o.json) json(res.commits);
-      else out(res.commits.length === 0 && o.path ? `No commits of ${printable(path.resolve(here(), o.path))}.` : formatLog(res.commits, res.head));
+      else if (res.commits.length === 0 && o.path) out(`No commits of ${printable(path.resolve(here(), o.path))}.`);
+      else out(o.oneline ? formatOneline(res.commits, res.head) : formatLog(res.commits, res.head));
     });
 
   program.command('show')
@@ -212,11 +216,20 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     });
 
   for (const pinned of [true, false]) {
-    program.command(pinned ? 'pin' : 'unpin')
-      .description(pinned ? "keep a commit's full parameters through cleanups (fast restore); rebuilds them if a cleanup removed them" : 'let cleanup prune this commit again')
-      .argument('<commit>')
-      .option('--json', pinned ? 'print JSON: {"id","pinned","rebuiltFiles","rebuiltBytes"}' : 'print JSON: {"id","pinned"}')
-      .action(async (ref: string, o: { json?: boolean }) => {
+    const c = program.command(pinned ? 'pin' : 'unpin')
+      .description(pinned ? "keep a commit's full parameters through cleanups (fast restore); rebuilds them if a cleanup removed them; --list lists the pinned commits" : 'let cleanup prune this commit again')
+      .argument(pinned ? '[commit]' : '<commit>');
+    if (pinned) c.option('--list', 'list the pinned commits, newest first (JSON: an array of commits, as log --json)');
+    c.option('--json', pinned ? 'print JSON: {"id","pinned","rebuiltFiles","rebuiltBytes"}' : 'print JSON: {"id","pinned"}')
+      .action(async (ref: string | undefined, o: { json?: boolean; list?: boolean }) => {
+        if (o.list) {
+          if (ref !== undefined) throw new UsageError(`pin --list takes no commit, found "${ref}"; \`weightline pin ${ref}\` pins it`);
+          const list = await verbs.pins(verbCtx());
+          if (o.json) json(list);
+          else out(list.length === 0 ? 'No pinned commits (`weightline pin REF` pins one).' : formatOneline(list, await verbs.headOf(verbCtx())));
+          return;
+        }
+        if (ref === undefined) throw new UsageError('pin expects a commit (`weightline pin REF`), or --list to list the pinned commits');
         const res = await withBar(o.json, (ctx) => verbs.pin(ctx, { commit: ref, pinned }));
         if (o.json) json(pinned ? res : { id: res.id, pinned });
         else out(formatPin(res));
@@ -310,6 +323,13 @@ function parseSetting(key: keyof StoreConfig, value: string): number | boolean {
   const parsed = parseSettingText(key, value);
   if ('problem' in parsed) throw new UsageError(settingProblemText(parsed.problem));
   return parsed.value;
+}
+
+/** A count given on the command line (-n N): a whole number, 1 or more. */
+function countOption(name: string, value: string): number {
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${name} takes a whole number of commits, 1 or more; found "${value}"`);
+  return n;
 }
 
 /** Commander's error in one line, with where to look for the right usage. */
