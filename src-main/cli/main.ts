@@ -90,7 +90,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
         cwd = path.resolve(io.cwd, c);
         const st = await fs.stat(cwd).catch(() => null);
         if (!st) throw new WeightlineError('NOT_FOUND', `no such folder (given with -C)`, cwd);
-        if (!st.isDirectory()) throw new WeightlineError('BAD_USAGE', `not a folder (given with -C)`, cwd);
+        if (!st.isDirectory()) throw new WeightlineError('NOT_FOUND', `expected a folder (given with -C), found a file`, cwd);
       }
       running = action.name();
       if (io.handleSignals && running !== 'serve') interrupt = installInterrupt({ stderr: io.stderr });
