@@ -26,6 +26,7 @@ import { progressBar } from './progress';
 import { registerServe } from './serve-command';
 import { registerRemote } from './remote-command';
 import { prepareArgv } from './argv';
+import { invocationOf } from './invocation';
 
 export interface CliIO {
   readonly stdout: { write(s: string): unknown; isTTY?: boolean };
@@ -33,9 +34,11 @@ export interface CliIO {
   readonly cwd: string;
   /** Stop on SIGINT/SIGTERM as the shell's weightline does (interrupt.ts); off for main() called in-process. */
   readonly handleSignals?: boolean;
+  /** The shell words that run this CLI, for the commands it suggests (invocation.ts); default `weightline`. */
+  readonly self?: string;
 }
 
-const defaultIO = (): CliIO => ({ stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), handleSignals: true });
+const defaultIO = (): CliIO => ({ stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), handleSignals: true, self: invocationOf(process.argv[1], process.env.PATH) });
 
 class UsageError extends Error {}
 
@@ -271,7 +274,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     });
 
   registerServe(program, { here, out, err, json });
-  registerDemo(program, { here, out, err, json });
+  registerDemo(program, { here, out, err, json, self: given.self ?? 'weightline' });
   registerRemote(program, { here, out, err, json, verbCtx, withBar });
 
   if (argv.length === 0) {
