@@ -20,7 +20,7 @@ import { verbs, type VerbContext } from '../core/verbs';
 import { registerDemo } from './demo-command';
 import { installInterrupt, INTERRUPTED, type Interrupt } from './interrupt';
 import {
-  formatCleanup, formatCommit, formatDiff, formatInit, formatLog, formatOneline, formatPin, formatRestore, formatShow, formatStatus, formatVerify, formatVerifyRemote, formatRepair,
+  clause, formatCleanup, formatCommit, formatDiff, formatInit, formatLog, formatOneline, formatPin, formatRestore, formatShow, formatStatus, formatVerify, formatVerifyRemote, formatRepair,
 } from './format';
 import { progressBar } from './progress';
 import { registerServe } from './serve-command';
@@ -337,7 +337,8 @@ function countOption(name: string, value: string): number {
 
 /** Commander's error in one line, with where to look for the right usage. */
 function commanderMessage(e: CommanderError, program: Command, argv: readonly string[]): string {
-  const text = oneLine(e.message.replace(/^error: /, '')).replace(/\(Did you mean (.+?)\?\)/, '(did you mean $1?)');
+  // Commander's sentences end in a period; ours goes on after it ("; see ...").
+  const text = clause(oneLine(e.message.replace(/^error: /, '')).replace(/\(Did you mean (.+?)\?\)/, '(did you mean $1?)'));
   if (e.code === 'commander.unknownCommand') return `${text}; "weightline --help" lists the commands`;
   const verb = program.commands.find((c) => argv.includes(c.name()));
   return `${text}; see "weightline ${verb ? `${verb.name()} ` : ''}--help"`;
