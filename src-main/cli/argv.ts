@@ -41,6 +41,8 @@ function subcommand(cmd: Command, name: string): Command | undefined {
 /** The line commander is given, or why it cannot run. */
 export function prepareArgv(program: Command, argv: readonly string[]): PreparedArgv {
   const rest = [...argv];
+  // --json after the command, before any `--` (after it, words are the command's own).
+  const jsonAfter = (from: number): boolean => { const end = rest.indexOf('--', from); return rest.slice(from, end === -1 ? undefined : end).includes('--json'); };
   let cmd = program;
   let json = false;
   let i = 0;
@@ -56,7 +58,7 @@ export function prepareArgv(program: Command, argv: readonly string[]): Prepared
       continue;
     }
     if (cmd === program && token === 'help') {
-      if (json) return { refused: '`weightline help` prints text only, no JSON; run it without --json' };
+      if (json || jsonAfter(i + 1)) return { refused: '`weightline help` prints text only, no JSON; run it without --json' };
       const asked = rest[i + 1];
       // `help NAME` for a command that does not exist: answered as `NAME` would be.
       if (asked !== undefined && !asked.startsWith('-') && !subcommand(program, asked)) return prepareArgv(program, [asked]);
@@ -71,10 +73,9 @@ export function prepareArgv(program: Command, argv: readonly string[]): Prepared
     i++;
     // A group (remote) reads its own subcommand next; its default one (remote list) takes the line otherwise.
     if (sub.commands.length > 0) continue;
-    if (json) {
-      if (!sub.options.some((o) => o.long === '--json')) return { refused: `\`weightline ${sub.name()}\` has no JSON output; run it without --json` };
-      rest.splice(i, 0, '--json');
-    }
+    const hasJson = sub.options.some((o) => o.long === '--json');
+    if (!hasJson && (json || jsonAfter(i))) return { refused: `\`weightline ${sub.name()}\` has no JSON output; run it without --json` };
+    if (json) rest.splice(i, 0, '--json');
     return { argv: rest };
   }
   // The line ends in a group: remote, whose default subcommand (list) takes the --json.
