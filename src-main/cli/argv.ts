@@ -59,10 +59,18 @@ export function prepareArgv(program: Command, argv: readonly string[]): Prepared
     }
     if (cmd === program && token === 'help') {
       if (json || jsonAfter(i + 1)) return { refused: '`weightline help` prints text only, no JSON; run it without --json' };
-      const asked = rest[i + 1];
-      // `help NAME` for a command that does not exist: answered as `NAME` would be.
-      if (asked !== undefined && !asked.startsWith('-') && !subcommand(program, asked)) return prepareArgv(program, [asked]);
-      return { argv: rest };
+      const words = rest.slice(i + 1).filter((w) => !w.startsWith('-'));
+      if (words.length === 0) return { argv: rest };
+      // `help NAME` for a command that does not exist: answered as `NAME` would be (with "did you mean").
+      if (!subcommand(program, words[0]!)) return prepareArgv(program, [words[0]!]);
+      // `help remote add`: the help of the command the words name, however deep.
+      let at = program;
+      for (const [k, w] of words.entries()) {
+        const next = subcommand(at, w);
+        if (!next) return { refused: `unknown command '${words.slice(0, k + 1).join(' ')}'; "weightline ${words.slice(0, k).join(' ')} --help" lists its commands` };
+        at = next;
+      }
+      return { argv: [...rest.slice(0, i), ...words, '--help'] };
     }
     const sub = subcommand(cmd, token);
     if (!sub) {

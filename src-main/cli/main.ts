@@ -1,7 +1,8 @@
 // The weightline CLI. Training scripts call it, so its flags, exit codes and
 // JSON fields are pinned (see README): add, never rename.
-//   exit 0: success; 1: an error (one line "weightline: error: ..." on stderr); 2: bad usage.
-//   With --json anywhere on the line, that error is one JSON object on stderr
+//   exit 0: success; 1: a failed or refused operation (one line "weightline:
+//   error: ..." on stderr); 2: bad usage, what the command line alone shows wrong.
+//   With --json anywhere on the line (argv.ts moves it to the command), that error is one JSON object on stderr
 //   instead, {"error":{"code","message"}}, with the same exit code.
 
 import * as fs from 'node:fs/promises';

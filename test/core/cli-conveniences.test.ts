@@ -51,8 +51,9 @@ describe('--json anywhere on the line', () => {
     // After -C DIR too, and for a command with arguments.
     expect(await ok(scratch(), '-C', dir, '--json', 'log')).toBe(after);
     expect(JSON.parse(await ok(dir, '--json', 'show', 'HEAD~1'))).toMatchObject({ message: 'epoch 0' });
-    // A group's default subcommand (remote list) takes it.
+    // A group's default subcommand (remote list) takes it, and a named one.
     expect(JSON.parse(await ok(dir, '--json', 'remote'))).toEqual([]);
+    expect(JSON.parse(await ok(dir, '--json', 'remote', 'add', 'origin', 's3://bucket/p'))).toEqual({ name: 'origin', url: 's3://bucket/p', endpoint: null, region: null });
   });
 
   it('a command without JSON output says so, in JSON, with exit 2', async () => {
@@ -97,6 +98,9 @@ describe('help', () => {
     expect(r.stdout).toMatch(/^Usage: weightline log \[options\]\n/);
     expect(r.stdout).toContain('--oneline');
     expect(r.stderr).toBe('');
+    // A subcommand's, however deep; an unknown one is named with where to look.
+    expect((await ok(scratch(), 'help', 'remote', 'add'))).toMatch(/^Usage: weightline remote add \[options\] <name> <url>\n/);
+    expect(await run(scratch(), ['help', 'remote', 'nope'])).toEqual({ code: 2, stdout: '', stderr: 'weightline: error: unknown command \'remote nope\'; "weightline remote --help" lists its commands\n' });
   });
 });
 
