@@ -6,7 +6,8 @@ export type ErrorCode =
   | 'NOT_FOUND' // a path, commit or object that does not exist
   | 'NOT_A_STORE' // no .weightline folder at or above the working folder
   | 'AMBIGUOUS' // a commit prefix that matches several commits
-  | 'BAD_USAGE' // a call whose arguments do not make sense
+  | 'BAD_USAGE' // a call whose arguments do not make sense by themselves (an unknown option, a malformed ref or URL, a value out of bounds): the CLI exits 2
+  | 'REFUSED' // a well-formed request that what it found stops (a store around the folder, a target folder that is not empty, a remote of that name, a path of the wrong kind): the CLI exits 1
   | 'DIRTY' // the working copy holds uncommitted work
   | 'CORRUPT' // stored bytes whose checksum does not match
   | 'BROKEN_CHAIN' // a delta chain that cannot be replayed

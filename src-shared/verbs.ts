@@ -168,6 +168,8 @@ export const QUICK_VERBS = {
   statusQuick: spec({ args: z.object({}), class: 'quick', writes: false, keepsStore: true, label: 'Status', cli: null, call: 'status.get', example: {} }),
   // recheck: start the confirming job again for a signature whose check was cancelled or failed (the badge's "Check again").
   workingCopyQuick: spec({ args: z.object({ recheck: z.boolean().optional() }), class: 'quick', writes: false, keepsStore: true, label: 'Working copy', cli: null, call: 'workingCopy.get', example: {} }),
+  // The pinned commits (`pin --list`); the app reads the pinned flag of commits.list.
+  pins: spec({ args: z.object({}), class: 'quick', writes: false, keepsStore: true, label: 'Pins', cli: 'pin', call: null, example: {} }),
   configGet: spec({ args: z.object({}), class: 'quick', writes: false, keepsStore: true, label: 'Settings', cli: 'config', call: 'settings.get', example: {} }),
   // The app's settings.set has its own schema (each setting's bounds, src-shared/settings.ts); the CLI parses `config KEY VALUE`.
   configSet: spec({ args: z.object({}).catchall(z.unknown()), class: 'quick', writes: true, keepsStore: false, label: 'Change settings', cli: 'config', call: null, example: {} }),

@@ -6,4 +6,6 @@ export interface CommandContext {
   /** A line on stderr (notes and warnings; never the result). */
   err(s: string): void;
   json(v: unknown): void;
+  /** The shell words that run this CLI (`weightline`, or `node /abs/bin/weightline.mjs` when that is not on PATH). */
+  readonly self?: string;
 }

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import type { CommandContext } from './command-context';
 import { shortId } from './format';
 import { verbs } from '../core/verbs';
+import { shellWord } from './invocation';
 
 export function registerDemo(program: Command, ctx: CommandContext): void {
   program.command('demo')
@@ -16,7 +17,8 @@ export function registerDemo(program: Command, ctx: CommandContext): void {
       if (o.json) { ctx.json(res); return; }
       ctx.out([
         `Created a sample history in ${res.root}: ${res.commits.length} commits of ${path.relative(res.root, res.modelPath)} (newest ${shortId(res.commits[res.commits.length - 1]!)}).`,
-        `Try: weightline -C ${JSON.stringify(res.root)} log    or    weightline -C ${JSON.stringify(res.root)} serve --open`,
+        // Words that run from any folder: the CLI as it was started, and the store by its absolute path.
+        `Try: ${ctx.self ?? 'weightline'} -C ${shellWord(res.root)} log    or    ${ctx.self ?? 'weightline'} -C ${shellWord(res.root)} serve --open`,
       ].join('\n'));
     });
 }

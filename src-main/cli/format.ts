@@ -17,6 +17,14 @@ import { checkpointReasonText } from '../../src-shared/policy/checkpoint';
 
 export { humanBytes, shortId, relativeTime };
 
+/**
+ * Another message set inside ours, before our own punctuation: its closing
+ * period goes, so a line never reads ".;" or ".)".
+ */
+export function clause(s: string): string {
+  return s.trimEnd().replace(/\.+$/u, '');
+}
+
 /** One character per column (and a gap), as git log --graph draws. */
 function cells(width: number, at: (c: number) => string): string {
   let s = '';
@@ -82,6 +90,15 @@ export function formatLog(entries: readonly LogEntry[], head: string | null, loc
   return lines.join('\n');
 }
 
+/** `log --oneline` (and `pin --list`): short id, type, the message's first line, tags; no graph, no sizes. */
+export function formatOneline(entries: readonly LogEntry[], head: string | null): string {
+  if (entries.length === 0) return 'No commits yet.';
+  return entries.map((e) => {
+    const tags = [e.id === head ? 'HEAD' : '', e.pinned ? 'pinned' : '', e.aheadOfHead ? 'ahead of HEAD' : '', locationTag(e.location)].filter(Boolean).join(', ');
+    return `${shortId(e.id)} ${e.type.padEnd(10)} ${printable(firstLine(e.message))}${tags ? `  (${tags})` : ''}`;
+  }).join('\n');
+}
+
 function fmtNum(n: number | null, digits = 3): string {
   if (n === null) return '-';
   if (n === 0) return '0';
@@ -112,7 +129,7 @@ export function formatFiles(files: readonly FileSummary[], onlyChanged: boolean)
 export function formatRepair(r: RepairResult): string {
   const lines: string[] = [];
   const verb = r.dryRun ? 'to be ' : '';
-  for (const q of r.quarantined) lines.push(`${r.dryRun ? 'would quarantine' : 'quarantined'} ${shortId(q.object)} (${printable(q.reason)})${r.dryRun ? '' : ` → ${q.path}`}`);
+  for (const q of r.quarantined) lines.push(`${r.dryRun ? 'would quarantine' : 'quarantined'} ${shortId(q.object)} (${printable(clause(q.reason))})${r.dryRun ? '' : ` → ${q.path}`}`);
   for (const b of r.rebuilt) lines.push(`${r.dryRun ? 'would rebuild' : 'rebuilt'} ${printable(b.path)} of ${shortId(b.commit)} ${b.route}`);
   for (const c of r.commits) if (c.outcome !== 'intact') lines.push(`${shortId(c.id)}  ${c.outcome}${c.detail ? `: ${printable(c.detail)}` : ''}`);
   const count = (o: string): number => r.commits.filter((c) => c.outcome === o).length;
@@ -153,12 +170,15 @@ export function formatCleanup(plan: CleanupPlan, dryRun: boolean, keepFullLatest
   const packed = new Set(plan.packs.map((p) => p.id));
   for (const k of plan.kept) {
     const how = packed.has(k.id) ? ', packed' : '';
-    lines.push(`  ${shortId(k.id)}  kept${how}: ${k.reasons.map((r) => keepReasonText(r, keepFullLatest)).join(', ')}${k.detail ? ` (${k.detail})` : ''}`);
+    lines.push(`  ${shortId(k.id)}  kept${how}: ${k.reasons.map((r) => keepReasonText(r, keepFullLatest)).join(', ')}${k.detail ? ` (${printable(clause(k.detail))})` : ''}`);
   }
   if (plan.packs.length > 0) {
     const raw = plan.packs.reduce((s, p) => s + p.rawBytes, 0);
     const after = plan.packs.reduce((s, p) => s + p.packedBytes, 0);
-    lines.push(`${dryRun ? 'Packs' : 'Packed'} ${plan.packs.length} CHECKPOINT${plan.packs.length === 1 ? '' : 's'} out of the newest ${keepFullLatest}: ${humanBytes(raw)} raw → ${humanBytes(after)} packed (−${humanBytes(plan.bytesPackSaved)})`);
+    // What happens to which CHECKPOINTs: those a restore reads least (none is among the newest of its line) are packed.
+    const n = plan.packs.length;
+    const which = n === 1 ? `CHECKPOINT (not among the newest ${keepFullLatest} of its line)` : `CHECKPOINTs (none among the newest ${keepFullLatest} of its line)`;
+    lines.push(`${dryRun ? 'Would pack' : 'Packed'} ${n} ${which}: ${humanBytes(raw)} raw → ${humanBytes(after)} packed (−${humanBytes(plan.bytesPackSaved)})`);
   }
   const total = plan.bytesFreed + plan.bytesPackSaved;
   lines.push(`${dryRun ? 'Would free' : 'Freed'} ${humanBytes(total)}: store ${humanBytes(plan.storeBytesBefore)} → ${humanBytes(plan.storeBytesAfter)}`);
@@ -247,7 +267,7 @@ export function formatStatus(s: StatusResult, extras: { readonly root: string; r
 }
 
 export function formatVerify(res: VerifyResult): string {
-  const lines = res.commits.map((c) => `${shortId(c.id)}  ${c.ok ? `ok${c.warning ? ` (warning: ${printable(c.warning)})` : ''}` : `${c.restorable ? 'DAMAGED (still restores)' : 'FAILED'}: ${printable(c.error ?? '')}`}`);
+  const lines = res.commits.map((c) => `${shortId(c.id)}  ${c.ok ? `ok${c.warning ? ` (warning: ${printable(clause(c.warning))})` : ''}` : `${c.restorable ? 'DAMAGED (still restores)' : 'FAILED'}: ${printable(c.error ?? '')}`}`);
   const bad = res.commits.filter((c) => !c.ok);
   const lost = bad.filter((c) => !c.restorable).length;
   const warned = res.commits.filter((c) => c.ok && c.warning).length;
@@ -269,7 +289,7 @@ interface VerifyRemoteView {
 
 export function formatVerifyRemote(res: VerifyRemoteView): string {
   const lines: string[] = [];
-  for (const c of res.commits) lines.push(`${shortId(c.id)}  ${c.ok ? 'ok' : `FAILED: ${printable(c.problems.join('; '))}`}`);
+  for (const c of res.commits) lines.push(`${shortId(c.id)}  ${c.ok ? 'ok' : `FAILED: ${printable(c.problems.map(clause).join('; '))}`}`);
   for (const k of res.damaged) lines.push(`damaged: ${printable(k)}`);
   const bad = res.commits.filter((c) => !c.ok).length;
   lines.push(res.ok

@@ -1,7 +1,8 @@
 // The weightline CLI. Training scripts call it, so its flags, exit codes and
 // JSON fields are pinned (see README): add, never rename.
-//   exit 0: success; 1: an error (one line "weightline: error: ..." on stderr); 2: bad usage.
-//   With --json anywhere on the line, that error is one JSON object on stderr
+//   exit 0: success; 1: a failed or refused operation (one line "weightline:
+//   error: ..." on stderr); 2: bad usage, what the command line alone shows wrong.
+//   With --json anywhere on the line (argv.ts moves it to the command), that error is one JSON object on stderr
 //   instead, {"error":{"code","message"}}, with the same exit code.
 
 import * as fs from 'node:fs/promises';
@@ -20,11 +21,13 @@ import { verbs, type VerbContext } from '../core/verbs';
 import { registerDemo } from './demo-command';
 import { installInterrupt, INTERRUPTED, type Interrupt } from './interrupt';
 import {
-  formatCleanup, formatCommit, formatDiff, formatInit, formatLog, formatPin, formatRestore, formatShow, formatStatus, formatVerify, formatVerifyRemote, formatRepair,
+  clause, formatCleanup, formatCommit, formatDiff, formatInit, formatLog, formatOneline, formatPin, formatRestore, formatShow, formatStatus, formatVerify, formatVerifyRemote, formatRepair,
 } from './format';
 import { progressBar } from './progress';
 import { registerServe } from './serve-command';
 import { registerRemote } from './remote-command';
+import { prepareArgv } from './argv';
+import { invocationOf } from './invocation';
 
 export interface CliIO {
   readonly stdout: { write(s: string): unknown; isTTY?: boolean };
@@ -32,9 +35,11 @@ export interface CliIO {
   readonly cwd: string;
   /** Stop on SIGINT/SIGTERM as the shell's weightline does (interrupt.ts); off for main() called in-process. */
   readonly handleSignals?: boolean;
+  /** The shell words that run this CLI, for the commands it suggests (invocation.ts); default `weightline`. */
+  readonly self?: string;
 }
 
-const defaultIO = (): CliIO => ({ stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), handleSignals: true });
+const defaultIO = (): CliIO => ({ stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), handleSignals: true, self: invocationOf(process.argv[1], process.env.PATH) });
 
 class UsageError extends Error {}
 
@@ -89,7 +94,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
         cwd = path.resolve(io.cwd, c);
         const st = await fs.stat(cwd).catch(() => null);
         if (!st) throw new WeightlineError('NOT_FOUND', `no such folder (given with -C)`, cwd);
-        if (!st.isDirectory()) throw new WeightlineError('BAD_USAGE', `not a folder (given with -C)`, cwd);
+        if (!st.isDirectory()) throw new WeightlineError('NOT_FOUND', `expected a folder (given with -C), found a file`, cwd);
       }
       running = action.name();
       if (io.handleSignals && running !== 'serve') interrupt = installInterrupt({ stderr: io.stderr });
@@ -122,13 +127,17 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     .description('show the commit graph, newest first, with what each commit costs on disk')
     .option('--json', 'print JSON: an array of commits, newest first')
     .option('--path <path>', 'only the commits of this model file or folder (its own line of history)')
-    .action(async (o: { json?: boolean; path?: string }) => {
+    .option('-n, --max-count <n>', 'only the newest N commits (with --json: the array holds N at most)')
+    .option('--oneline', 'one line per commit: short id, type, the message\'s first line, tags (no graph, no sizes)')
+    .action(async (o: { json?: boolean; path?: string; maxCount?: string; oneline?: boolean }) => {
+      const maxCount = o.maxCount === undefined ? undefined : countOption('-n (--max-count)', o.maxCount);
       // With remotes, each commit says where its data is: local only, remote only, or both.
-      const res = await verbs.log(verbCtx(), o.path ? { path: o.path } : {});
+      const res = await verbs.log(verbCtx(), { ...(o.path ? { path: o.path } : {}), ...(maxCount !== undefined ? { maxCount } : {}) });
       // A damaged HEAD must not hide the log: it is how the user finds the commit to restore.
       if (res.headProblem) io.stderr.write(`weightline: warning: ${res.headProblem}\n`);
       if (o.json) json(res.commits);
-      else out(res.commits.length === 0 && o.path ? `No commits of ${printable(path.resolve(here(), o.path))}.` : formatLog(res.commits, res.head));
+      else if (res.commits.length === 0 && o.path) out(`No commits of ${printable(path.resolve(here(), o.path))}.`);
+      else out(o.oneline ? formatOneline(res.commits, res.head) : formatLog(res.commits, res.head));
     });
 
   program.command('show')
@@ -211,11 +220,20 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     });
 
   for (const pinned of [true, false]) {
-    program.command(pinned ? 'pin' : 'unpin')
-      .description(pinned ? "keep a commit's full parameters through cleanups (fast restore); rebuilds them if a cleanup removed them" : 'let cleanup prune this commit again')
-      .argument('<commit>')
-      .option('--json', pinned ? 'print JSON: {"id","pinned","rebuiltFiles","rebuiltBytes"}' : 'print JSON: {"id","pinned"}')
-      .action(async (ref: string, o: { json?: boolean }) => {
+    const c = program.command(pinned ? 'pin' : 'unpin')
+      .description(pinned ? "keep a commit's full parameters through cleanups (fast restore); rebuilds them if a cleanup removed them; --list lists the pinned commits" : 'let cleanup prune this commit again')
+      .argument(pinned ? '[commit]' : '<commit>');
+    if (pinned) c.option('--list', 'list the pinned commits, newest first (JSON: an array of commits, as log --json)');
+    c.option('--json', pinned ? 'print JSON: {"id","pinned","rebuiltFiles","rebuiltBytes"}' : 'print JSON: {"id","pinned"}')
+      .action(async (ref: string | undefined, o: { json?: boolean; list?: boolean }) => {
+        if (o.list) {
+          if (ref !== undefined) throw new UsageError(`pin --list takes no commit, found "${ref}"; \`weightline pin ${ref}\` pins it`);
+          const list = await verbs.pins(verbCtx());
+          if (o.json) json(list);
+          else out(list.length === 0 ? 'No pinned commits (`weightline pin REF` pins one).' : formatOneline(list, await verbs.headOf(verbCtx())));
+          return;
+        }
+        if (ref === undefined) throw new UsageError('pin expects a commit (`weightline pin REF`), or --list to list the pinned commits');
         const res = await withBar(o.json, (ctx) => verbs.pin(ctx, { commit: ref, pinned }));
         if (o.json) json(pinned ? res : { id: res.id, pinned });
         else out(formatPin(res));
@@ -257,7 +275,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     });
 
   registerServe(program, { here, out, err, json });
-  registerDemo(program, { here, out, err, json });
+  registerDemo(program, { here, out, err, json, self: given.self ?? 'weightline' });
   registerRemote(program, { here, out, err, json, verbCtx, withBar });
 
   if (argv.length === 0) {
@@ -265,7 +283,9 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     return 0;
   }
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    const prepared = prepareArgv(program, argv);
+    if ('refused' in prepared) throw new UsageError(prepared.refused);
+    await program.parseAsync([...prepared.argv], { from: 'user' });
     // The operation finished before it saw the signal: what it did stands.
     if (interrupt?.received()) io.stderr.write(`weightline: interrupted (${interrupt.received()}), but the command had already finished; its result stands\n`);
     return exitCode;
@@ -283,6 +303,8 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     }
     if (e instanceof CommanderError) {
       if (e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+      // A line with options but no command (`weightline -C dir`): commander has printed the help on stderr.
+      if (e.code === 'commander.help') { fail('BAD_USAGE', 'expected a command; "weightline --help" lists them'); return 2; }
       fail('BAD_USAGE', commanderMessage(e, program, argv));
       return 2;
     }
@@ -307,9 +329,17 @@ function parseSetting(key: keyof StoreConfig, value: string): number | boolean {
   return parsed.value;
 }
 
+/** A count given on the command line (-n N): a whole number, 1 or more. */
+function countOption(name: string, value: string): number {
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${name} takes a whole number of commits, 1 or more; found "${value}"`);
+  return n;
+}
+
 /** Commander's error in one line, with where to look for the right usage. */
 function commanderMessage(e: CommanderError, program: Command, argv: readonly string[]): string {
-  const text = oneLine(e.message.replace(/^error: /, '')).replace(/\(Did you mean (.+?)\?\)/, '(did you mean $1?)');
+  // Commander's sentences end in a period; ours goes on after it ("; see ...").
+  const text = clause(oneLine(e.message.replace(/^error: /, '')).replace(/\(Did you mean (.+?)\?\)/, '(did you mean $1?)'));
   if (e.code === 'commander.unknownCommand') return `${text}; "weightline --help" lists the commands`;
   const verb = program.commands.find((c) => argv.includes(c.name()));
   return `${text}; see "weightline ${verb ? `${verb.name()} ` : ''}--help"`;

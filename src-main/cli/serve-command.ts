@@ -33,7 +33,7 @@ export function registerServe(program: Command, ctx: CommandContext): void {
         server = await startServer({ service, port, ...(forwardedPort ? { forwardedPort } : {}) });
       } catch (e) {
         await service.dispose();
-        if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new WeightlineError('BAD_USAGE', `port ${port} on 127.0.0.1 is in use (another weightline serve?); pick another with --port N, or --port 0 for any free one`);
+        if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new WeightlineError('REFUSED', `port ${port} on 127.0.0.1 is in use (another weightline serve?); pick another with --port N, or --port 0 for any free one`);
         throw e;
       }
       ctx.out(`Weightline is serving ${store ? store.root : '(no store yet: open, create or try the sample in the browser)'} at ${server.url}`);

@@ -54,7 +54,7 @@ describe('createDemoStore', () => {
     const a = await createDemoStore(path.join(scratch(), 'a'));
     const b = await createDemoStore(path.join(scratch(), 'b'));
     expect(await sha256Of(a.modelPath)).toBe(await sha256Of(b.modelPath));
-    await expect(createDemoStore(a.root)).rejects.toMatchObject({ code: 'BAD_USAGE', message: expect.stringMatching(/expected a missing or empty folder/) });
+    await expect(createDemoStore(a.root)).rejects.toMatchObject({ code: 'REFUSED', message: expect.stringMatching(/expected a missing or empty folder/) });
   });
 
   it('`weightline demo DIR` does the same from the CLI', async () => {

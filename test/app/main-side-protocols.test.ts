@@ -64,7 +64,7 @@ describe('the main side owns its protocols', () => {
     const inner = path.join(outer, 'sub');
     await fs.mkdir(inner);
     const refused = await service.call('store.create', { path: inner });
-    expect(refused).toMatchObject({ ok: false, error: { code: 'BAD_USAGE' } });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'REFUSED' } });
     expect((refused as { ok: false; error: { message: string } }).error.message).toContain(`inside the Weightline store at ${outer}`);
     await expect(fs.stat(path.join(inner, '.weightline'))).rejects.toMatchObject({ code: 'ENOENT' });
     expect(await service.call('store.create', { path: inner, nested: true })).toMatchObject({ ok: true, value: { root: inner, head: null } });

@@ -61,7 +61,7 @@ describe('the verb registry', () => {
       );
       // An undispatched kind would throw a TypeError (a bug), not the verb's expected refusal.
       expect(isWeightlineError(outcome), `${kind}: ${String(outcome)}`).toBe(true);
-      expect((outcome as { code: string }).code, kind).toBe(kind === 'sample' ? 'BAD_USAGE' : 'NOT_A_STORE');
+      expect((outcome as { code: string }).code, kind).toBe(kind === 'sample' ? 'REFUSED' : 'NOT_A_STORE');
     }
   });
 

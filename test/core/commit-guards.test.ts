@@ -86,7 +86,7 @@ async function failure(p: Promise<unknown>): Promise<WeightlineError> {
 }
 
 describe('commit refuses the store folder', () => {
-  it('a delta object inside .weightline is refused with BAD_USAGE naming it, and the store is unchanged', async () => {
+  it('a delta object inside .weightline is refused (REFUSED) naming it, and the store is unchanged', async () => {
     const { root, store, file } = await storeWithOneCommit();
     await writeSafetensors(file, nudged(model(1), 2));
     await commit(store, file, { message: 'second' });
@@ -94,7 +94,7 @@ describe('commit refuses the store folder', () => {
     const delta = store.objectPath(manifest.files[0]!.delta!.object!);
     const before = await storeState(store);
     const e = await failure(commit(store, delta, { message: 'oops' }));
-    expect(e.code).toBe('BAD_USAGE');
+    expect(e.code).toBe('REFUSED');
     expect(e.file).toBe(delta);
     expect(e.message).toMatch(/inside a \.weightline folder/);
     // Relative, through "..", and the folder itself or a folder inside it.
@@ -104,7 +104,7 @@ describe('commit refuses the store folder', () => {
       path.join(root, '.weightline'),
       path.join(store.dir, 'commits'),
     ]) {
-      expect((await failure(commit(store, target, { message: 'oops' }))).code).toBe('BAD_USAGE');
+      expect((await failure(commit(store, target, { message: 'oops' }))).code).toBe('REFUSED');
     }
     expect(await storeState(store)).toEqual(before);
   });
@@ -116,7 +116,7 @@ describe('commit refuses the store folder', () => {
     await fs.symlink(object, link);
     const before = await storeState(store);
     const e = await failure(commit(store, link, { message: 'oops' }));
-    expect(e.code).toBe('BAD_USAGE');
+    expect(e.code).toBe('REFUSED');
     expect(e.file).toBe(link);
     expect(await storeState(store)).toEqual(before);
   });

@@ -132,7 +132,7 @@ describe('the cleanup preview is exact (issue 18, item 8)', () => {
     };
     const preview = await cli('cleanup', '--dry-run');
     expect(preview).not.toMatch(/about|estimated|sample/);
-    const packLine = (s: string): string => s.split('\n').find((l) => /raw → /.test(l))!.replace(/^Packs|^Packed/, '');
+    const packLine = (s: string): string => s.split('\n').find((l) => /raw → /.test(l))!.replace(/^Would pack|^Packed/, '');
     const freed = (s: string): string => /(?:Would free|Freed) (.*?):/.exec(s)![1]!;
     const done = await cli('cleanup');
     expect(packLine(done)).toBe(packLine(preview));

@@ -70,10 +70,10 @@ describe('readLayout errors', () => {
     await rejection(readLayout(join(f, 'model.pt')), 'NOT_FOUND');
   });
 
-  it('a directory is BAD_USAGE', async () => {
+  it('a directory is REFUSED', async () => {
     const d = join(tmp.dir, 'dir.safetensors');
     mkdirSync(d);
-    await rejection(readLayout(d), 'BAD_USAGE');
+    await rejection(readLayout(d), 'REFUSED');
   });
 
   for (const ext of ['.safetensors', '.pt', '.pth', '.ckpt', '.npy', '.npz']) {

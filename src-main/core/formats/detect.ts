@@ -67,7 +67,7 @@ export async function readLayout(path: string): Promise<FileLayout> {
   let size: number;
   try {
     const st = await stat(path);
-    if (!st.isFile()) throw new WeightlineError('BAD_USAGE', 'expected a regular file, found a directory or device', path);
+    if (!st.isFile()) throw new WeightlineError('REFUSED', 'expected a regular file, found a directory or device', path);
     size = st.size;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') {

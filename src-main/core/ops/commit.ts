@@ -90,7 +90,7 @@ interface Progress {
 function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: Progress): Promise<CommitResult> {
   return withWriteLock(store, 'commit', async (signal) => {
     const { kind, files } = await listSourceFiles(abs);
-    if (files.length === 0) throw new WeightlineError('BAD_USAGE', 'the folder holds no files to commit', abs);
+    if (files.length === 0) throw new WeightlineError('REFUSED', 'the folder holds no files to commit', abs);
     // The paths pass the gate restore and fetch use, before anything is written: a name no restore would write is not recorded.
     const unsafe = manifestPathProblem({ source: { path: store.sourcePathFor(abs), kind }, files: files.map((f) => ({ path: f.rel })), removedFiles: [] });
     if (unsafe) throw new WeightlineError('UNSAFE_PATH', `cannot commit this: its ${unsafe}; rename it (docs/STORE-FORMAT.md, "Path rules", says what a path may be)`, abs);
@@ -342,7 +342,7 @@ async function dropObjects(store: Store, shas: readonly string[]): Promise<void>
 function refuseOutside(store: Store, abs: string): void {
   const rel = path.relative(store.root, abs);
   if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
-    throw new WeightlineError('BAD_USAGE', `${abs} is outside the store's folder ${store.root}; run \`weightline init\` in a folder that holds it, or use -C`);
+    throw new WeightlineError('REFUSED', `${abs} is outside the store's folder ${store.root}; run \`weightline init\` in a folder that holds it, or use -C`);
   }
 }
 
@@ -365,7 +365,7 @@ async function refuseStoreFiles(abs: string): Promise<void> {
   const real = await fs.realpath(abs).catch(() => abs);
   for (const p of new Set([abs, real])) {
     if (p.split(path.sep).includes(STORE_DIR)) {
-      throw new WeightlineError('BAD_USAGE', `this is inside a ${STORE_DIR} folder, which holds Weightline's own files, not a model; commit the model file or folder instead`, abs);
+      throw new WeightlineError('REFUSED', `this is inside a ${STORE_DIR} folder, which holds Weightline's own files, not a model; commit the model file or folder instead`, abs);
     }
   }
 }

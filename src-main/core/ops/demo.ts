@@ -136,9 +136,9 @@ export async function createDemoStore(dir: string, opts: DemoOptions = {}): Prom
   const root = path.resolve(dir);
   const existing = await fs.readdir(root).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return [];
-    throw new WeightlineError('BAD_USAGE', `cannot use it for the sample history: ${e.message}`, root);
+    throw new WeightlineError('REFUSED', `cannot use it for the sample history: ${e.message}`, root);
   });
-  if (existing.length > 0) throw new WeightlineError('BAD_USAGE', `expected a missing or empty folder for the sample history, found ${existing.length} entries in it`, root);
+  if (existing.length > 0) throw new WeightlineError('REFUSED', `expected a missing or empty folder for the sample history, found ${existing.length} entries in it`, root);
   await fs.mkdir(path.join(root, 'run'), { recursive: true });
   await fs.writeFile(path.join(root, 'README.txt'), 'A sample Weightline history, made by "weightline demo" / "Open a sample history".\nThe model is run/model.safetensors; its versions live in .weightline/.\n');
   const store = await Store.init(root);

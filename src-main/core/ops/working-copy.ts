@@ -25,7 +25,7 @@ export async function listSourceFiles(abs: string): Promise<{ kind: 'file' | 'fo
   let st;
   try { st = await fs.stat(abs); } catch (e) { throw mapFsError(e, abs); }
   if (st.isFile()) return { kind: 'file', files: [{ rel: path.basename(abs), abs }] };
-  if (!st.isDirectory()) throw new WeightlineError('BAD_USAGE', 'expected a model file or a folder, found something else (a device or socket?)', abs);
+  if (!st.isDirectory()) throw new WeightlineError('REFUSED', 'expected a model file or a folder, found something else (a device or socket?)', abs);
   const files: WorkingFile[] = [];
   const walk = async (dir: string, prefix: string): Promise<void> => {
     const entries = await fs.readdir(dir, { withFileTypes: true });

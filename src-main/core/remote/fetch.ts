@@ -166,7 +166,7 @@ async function cloneUnwinding(url: string, dir: string, opts: CloneOptions): Pro
   const root = path.resolve(dir);
   const st = await fs.stat(root).catch(() => null);
   if (st && (!st.isDirectory() || (await fs.readdir(root)).length > 0)) {
-    throw new WeightlineError('BAD_USAGE', `${root} already exists and is not an empty folder; clone into a new folder`);
+    throw new WeightlineError('REFUSED', `${root} already exists and is not an empty folder; clone into a new folder`);
   }
   // Refused before anything is made: a key and secret in the URL would land in remotes.json.
   if (opts.endpoint !== undefined) checkEndpoint(opts.endpoint);

@@ -69,9 +69,8 @@ export async function defaultRemote(store: Store): Promise<string> {
   const names = Object.keys(await readRemotes(store));
   if (names.length === 1) return names[0]!;
   if (names.includes('origin')) return 'origin';
-  throw new WeightlineError('BAD_USAGE', names.length === 0
-    ? 'this store has no remote; add one with `weightline remote add origin s3://bucket/prefix`'
-    : `this store has several remotes (${names.join(', ')}) and none is called origin: name one`);
+  if (names.length === 0) throw new WeightlineError('NOT_FOUND', 'this store has no remote; add one with `weightline remote add origin s3://bucket/prefix`');
+  throw new WeightlineError('AMBIGUOUS', `this store has several remotes (${names.join(', ')}) and none is called origin: name one`);
 }
 
 // ---- the cache of what a remote holds ----

@@ -26,7 +26,7 @@ export async function addRemote(store: Store, name: string, url: string, opts: {
   const config: RemoteConfig = { url: remoteUrl(loc), endpoint: opts.endpoint ?? null, region: opts.region ?? null };
   await withWriteLock(store, 'remote', async () => {
     const remotes = await readRemotes(store);
-    if (remotes[name]) throw new WeightlineError('BAD_USAGE', `a remote named "${name}" already exists (${remotes[name]!.url}); remove it first (\`weightline remote remove ${name}\`)`);
+    if (remotes[name]) throw new WeightlineError('REFUSED', `a remote named "${name}" already exists (${remotes[name]!.url}); remove it first (\`weightline remote remove ${name}\`)`);
     await writeRemotes(store, { ...remotes, [name]: config });
   });
   return { name, ...config, listedAt: null, commits: null };

@@ -64,7 +64,7 @@ export class Store {
     if (!existed && !partial && !opts.nested) {
       const outer = await Store.find(path.dirname(abs)).catch(() => null);
       if (outer && outer.root !== abs) {
-        throw new WeightlineError('BAD_USAGE', `${abs} is inside the Weightline store at ${outer.root}; commit files here into that store (from this folder, \`weightline commit <file>\`: the store records it under ${path.relative(outer.root, abs).split(path.sep).join('/')}/), or run \`weightline init --nested\` to make a separate store inside it anyway`);
+        throw new WeightlineError('REFUSED', `${abs} is inside the Weightline store at ${outer.root}; commit files here into that store (from this folder, \`weightline commit <file>\`: the store records it under ${path.relative(outer.root, abs).split(path.sep).join('/')}/), or run \`weightline init --nested\` to make a separate store inside it anyway`);
       }
     }
     const whole = existed && (await exists(path.join(here, 'commits'))) && (await exists(path.join(here, 'objects')));

@@ -13,7 +13,7 @@ import { configClamped, configGet, configSet } from './config';
 import { diff } from './diff';
 import { init } from './init';
 import { log } from './log';
-import { pin } from './pin';
+import { pin, pins } from './pin';
 import { fetch, push } from './push';
 import { remoteAdd, remoteList, remoteNames, remoteRemove } from './remote';
 import { repair } from './repair';
@@ -34,7 +34,7 @@ export type { RemoteCounts } from './status';
 
 export const verbs = {
   init, commit, log, show, headOf, diff, status, statusQuick, statusExtras, restore, cleanup, cleanupPreview,
-  verify, verifyRemote, repair, pin, configGet, configSet, configClamped, remoteAdd, remoteRemove, remoteList, remoteNames,
+  verify, verifyRemote, repair, pin, pins, configGet, configSet, configClamped, remoteAdd, remoteRemove, remoteList, remoteNames,
   push, fetch, clone, sample, workingCopy, workingCopyQuick,
 } as const;
 

@@ -15,6 +15,8 @@ export interface LogResult {
 export interface LogArgs {
   /** Only the commits of this model file or folder (absolute, or relative to ctx.cwd): its own line of history. */
   readonly path?: string;
+  /** At most this many commits, the newest (`log -n N`); the head facts stay whole. */
+  readonly maxCount?: number;
 }
 
 export async function log(ctx: VerbContext, args: LogArgs = {}): Promise<LogResult> {
@@ -28,5 +30,6 @@ export async function log(ctx: VerbContext, args: LogArgs = {}): Promise<LogResu
     const where = await locations(store, summaries);
     return where ? entries.map((e) => ({ ...e, location: where.commits.get(e.id) ?? ('local' as const) })) : entries;
   });
-  return { head: head.ok ? head.commit : null, ...(head.ok ? {} : { headProblem: head.error.message }), commits };
+  const shown = args.maxCount === undefined ? commits : commits.slice(0, args.maxCount);
+  return { head: head.ok ? head.commit : null, ...(head.ok ? {} : { headProblem: head.error.message }), commits: shown };
 }

@@ -16,6 +16,7 @@ const advice: Partial<Record<ErrorCode, { title: string; todo: string }>> = {
   NOT_A_STORE: { title: 'No Weightline store here', todo: 'Pick the folder that holds the .weightline folder, or create a store in this folder.' },
   AMBIGUOUS: { title: 'That id matches several commits', todo: 'Use more characters of the id.' },
   BAD_USAGE: { title: 'That request did not make sense', todo: 'Check the values you entered and try again.' },
+  REFUSED: { title: 'Not done', todo: 'What is already there stops it; the message says what to do instead. Nothing was changed.' },
   DIRTY: { title: 'The working copy has uncommitted changes', todo: 'Commit them first, or choose to overwrite them.' },
   CORRUPT: { title: 'Stored data is damaged', todo: 'Run Verify to see which commits are affected. Versions that do not depend on the damaged data can still be restored.' },
   BROKEN_CHAIN: { title: 'A version cannot be rebuilt', todo: 'A delta it depends on is missing or damaged. Run Verify to see which commits are affected.' },
