@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkingCopyState } from '../../src-shared/contract';
 import { describeWorkingCopy } from '../../src-renderer/src/lib/working-copy-words';
-import { applyJobEvent, defaultLabel } from '../../src-renderer/src/state/app-store';
+import { applyJobEvent } from '../../src-renderer/src/state/app-store';
+import { BACKGROUND_JOBS, JOB_KINDS, jobLabel } from '../../src-shared/verbs';
 
 const base: WorkingCopyState = {
   state: 'matches', head: 'h'.repeat(64) as WorkingCopyState['head'], path: 'run/model.safetensors', absPath: '/data/run/model.safetensors',
@@ -33,9 +34,20 @@ describe('describeWorkingCopy', () => {
 
 describe('the workingCopy job in the job list', () => {
   it('is labelled and hidden from the jobs panel (the badge shows it)', () => {
-    expect(defaultLabel('workingCopy')).toBe('Check working copy');
+    expect(jobLabel('workingCopy')).toBe('Check working copy');
     const jobs = applyJobEvent([], { jobId: 'j1', kind: 'workingCopy', state: 'running' }, 1);
     expect(jobs[0]).toMatchObject({ dismissed: true, label: 'Check working copy' });
     expect(applyJobEvent([], { jobId: 'j2', kind: 'diff', state: 'running' }, 1)[0]!.dismissed).toBe(false);
+  });
+});
+
+describe('job kinds in the job list come from the registry', () => {
+  it('labels each kind with its registry label and hides exactly the background kinds', () => {
+    for (const kind of JOB_KINDS) {
+      const [job] = applyJobEvent([], { jobId: `j-${kind}`, kind, state: 'running' }, 1);
+      expect(job!.label).toBe(jobLabel(kind));
+      expect(job!.dismissed).toBe(BACKGROUND_JOBS.has(kind));
+    }
+    expect([...BACKGROUND_JOBS].sort()).toEqual(['cleanupPreview', 'status', 'workingCopy']);
   });
 });
