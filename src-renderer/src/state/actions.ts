@@ -14,6 +14,7 @@ import { BACKGROUND_JOBS, jobLabel } from '../../../src-shared/verbs';
 import type { CommitId, Note, RepairResult, RestoreResult, StatusResult } from '../../../src-shared/model';
 import { cleanupDoneText } from '../lib/cleanup-words';
 import { commitDoneWords } from '../lib/commit-words';
+import { pathToCommit } from '../lib/working-copy-words';
 import { compareSource, orderPair } from '../lib/compare';
 import { toErrorJSON } from '../lib/error-words';
 import { appWords, repairHeadline } from '../lib/repair-words';
@@ -643,7 +644,8 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
 
   /** Commit, one click from the badge: the commit dialog with the working copy's path filled in. */
   function commitWorkingCopy(): void {
-    const abs = get().workingCopy.state?.absPath ?? null;
+    const st = get().workingCopy.state;
+    const abs = st ? pathToCommit(st) : null;
     openDialog({ kind: 'commit', presetPath: abs });
   }
 
