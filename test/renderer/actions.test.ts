@@ -238,6 +238,22 @@ describe('a restore\'s notes', () => {
   });
 });
 
+describe('restored links the main side hashes', () => {
+  it('starts no status job itself, and shows the links of the main side\'s linksChecked event for its store', async () => {
+    const { api, store } = await opened();
+    api.answer('status.get', () => ({ head: B, storeBytes: 2000, logicalBytes: 2000, dirty: false, path: 'model.safetensors', links: [], linksUnconfirmed: ['/x/linked.bin'] }));
+    await createActions(store, () => api, { coalesceMs: 0 }).refresh();
+    expect(store.getState().status?.linksUnconfirmed).toEqual(['/x/linked.bin']);
+    expect(api.callsOf('jobs.start')).toEqual([]);
+    // Another store's answer is not this one's.
+    api.emit('linksChecked', { root: '/elsewhere', links: [{ path: '/x/linked.bin', commit: B, problem: 'modified' }] });
+    expect(store.getState().status?.links).toEqual([]);
+    api.emit('linksChecked', { root: ROOT, links: [{ path: '/x/linked.bin', commit: B, problem: 'modified' }] });
+    expect(store.getState().status?.links).toEqual([{ path: '/x/linked.bin', commit: B, problem: 'modified' }]);
+    expect(store.getState().status?.linksUnconfirmed).toBeUndefined();
+  });
+});
+
 describe('after a repair', () => {
   const repaired: RepairResult = { dryRun: false, ok: true, quarantined: [], rebuilt: [], commits: [] };
 

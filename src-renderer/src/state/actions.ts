@@ -2,16 +2,17 @@
 // zustand store; they never call the API themselves, so the order of updates
 // (refresh after a job, select the new commit) lives in one place.
 //
-// The main side owns the protocols: it decides when the working copy is hashed
-// (and says what it found in a `workingCopy` event), and a pin is always a
+// The main side owns the protocols: it decides when the working copy and
+// restored links are hashed (and says what it found in `workingCopy` and
+// `linksChecked` events), and a pin is always a
 // `pin` job, which rebuilds full parameters where a cleanup removed them. What
 // is left here is UI state, all of it in the store: `createActions` binds the
 // actions to one store and one API, so a test makes a fresh pair.
 import { getApi } from '../api';
-import type { JobEvent, JobRequest, Settings, StoreInfo, WeightlineApi, WorkingCopyState } from '../../../src-shared/contract';
+import type { JobEvent, JobRequest, LinksChecked, Settings, StoreInfo, WeightlineApi, WorkingCopyState } from '../../../src-shared/contract';
 import { shortId, humanBytes } from '../../../src-shared/format';
 import { BACKGROUND_JOBS, jobLabel } from '../../../src-shared/verbs';
-import type { CommitId, Note, RepairResult, RestoreResult, StatusResult } from '../../../src-shared/model';
+import type { CommitId, Note, RepairResult, RestoreResult } from '../../../src-shared/model';
 import { cleanupDoneText } from '../lib/cleanup-words';
 import { commitDoneWords } from '../lib/commit-words';
 import { pathToCommit } from '../lib/working-copy-words';
@@ -100,6 +101,7 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
         a.on('job', onJobEvent),
         a.on('storeChanged', () => scheduleRefresh()),
         a.on('workingCopy', onWorkingCopy),
+        a.on('linksChecked', onLinksChecked),
       ];
       unsubscribe = () => { for (const off of offs) off(); };
     }
@@ -145,7 +147,7 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
       phase: 'open', store: info, commits: [], head: info.head, headProblem: info.headProblem ?? null, status: null, selectedId: null,
       details: {}, compare: null, comparePick: null, workingCopy: { state: null, jobId: null, problem: null, confirmed: null },
       verify: null, verifyJobId: null, verifySummaryHidden: false, query: '', dialog: null, menu: null,
-      sync: { ...s.sync, wantSelect: null, linkCheckJob: null, loadingDetails: [] },
+      sync: { ...s.sync, wantSelect: null, loadingDetails: [] },
     }));
     await refresh({ selectHead: true });
   }
@@ -216,35 +218,20 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
       if (headProblem) { set({ status: null }); return; }
       const status = await a.call('status.get', {});
       if (seq !== get().sync.refreshSeq) return;
-      // status.get judges links by stat alone: one whose stat changed is listed
-      // as unconfirmed. Show no problem for it until a status job has hashed it
-      // (a touched file is not a damaged store), then show what the job found.
-      const unconfirmed = new Set(status.linksUnconfirmed ?? []);
-      set({ status: unconfirmed.size ? { ...status, links: (status.links ?? []).filter((l) => !unconfirmed.has(l.path)) } : status });
-      if (unconfirmed.size && !get().sync.linkCheckJob) await checkLinks();
+      // Restored links stat could not judge are left out until the main side
+      // has hashed them (its linksChecked event); nothing here starts that job.
+      set({ status });
     } catch (e) {
       if (seq === get().sync.refreshSeq) reportError(e);
     }
   }
 
-  async function checkLinks(): Promise<void> {
-    setSync(() => ({ linkCheckJob: 'starting' }));
-    try {
-      const { jobId } = await api().call('jobs.start', { kind: 'status' });
-      // On a small store it may have finished before jobs.start answered.
-      const seen = get().jobs.find((j) => j.jobId === jobId && j.state !== 'running');
-      if (!seen) { setSync(() => ({ linkCheckJob: jobId })); return; }
-      setSync(() => ({ linkCheckJob: null }));
-      if (seen.result?.kind === 'status') applyLinkCheck(seen.result.value);
-    } catch {
-      setSync(() => ({ linkCheckJob: null }));
-    }
-  }
-
-  /** The hashed answer for the links; the rest of the status stays the quick one. */
-  function applyLinkCheck(checked: StatusResult): void {
+  /** The main side hashed the restored links status.get could judge by stat only: every link as it found them. */
+  function onLinksChecked(checked: LinksChecked): void {
     const current = get().status;
-    if (current) set({ status: { ...current, links: checked.links ?? [], linksUnconfirmed: [] } });
+    if (get().phase !== 'open' || get().store?.root !== checked.root || !current) return;
+    const { linksUnconfirmed: _judged, ...rest } = current;
+    set({ status: { ...rest, links: checked.links } });
   }
 
   function scheduleRefresh(): void {
@@ -334,7 +321,6 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
     if (ev.state !== 'done' || !ev.result) {
       if (ev.state === 'failed' && ev.kind === 'verify' && get().verifyJobId === ev.jobId) set({ verifyJobId: null });
       if (ev.state === 'failed' || ev.state === 'cancelled') {
-        if (ev.jobId === get().sync.linkCheckJob) setSync(() => ({ linkCheckJob: null }));
         const cmp = get().compare;
         if (cmp && cmp.jobId === ev.jobId) set({ compare: { ...cmp, cancelled: ev.state === 'cancelled', error: ev.state === 'failed' ? ev.error ?? null : null } });
       }
@@ -382,7 +368,7 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
         // Shown by onWorkingCopyJob (the same answer as the main side's workingCopy event).
         break;
       case 'status':
-        if (ev.jobId === get().sync.linkCheckJob) { setSync(() => ({ linkCheckJob: null })); applyLinkCheck(r.value); }
+        // The main side's link check: its answer comes as a linksChecked event.
         break;
       case 'push': {
         void refresh();

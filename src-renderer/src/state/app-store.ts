@@ -92,8 +92,6 @@ export interface SyncState {
   readonly wantSelect: CommitId | null;
   /** Commits whose details are being read. */
   readonly loadingDetails: readonly CommitId[];
-  /** The status job hashing restored links whose stat changed: 'starting' until jobs.start answers. */
-  readonly linkCheckJob: string | null;
   /** Repairs started from this window: it verifies again after them (other windows only refresh). */
   readonly ownRepairs: readonly string[];
   /** Repairs whose end was handled (the event and jobs.start may tell of it in either order). */
@@ -167,7 +165,7 @@ export const initialState: AppState = {
   searchTick: 0,
   remotes: null,
   sync: {
-    refreshSeq: 0, wantSelect: null, loadingDetails: [], linkCheckJob: null, ownRepairs: [], repairsSeen: [], workingCopySeq: 0, noticeSeq: 0,
+    refreshSeq: 0, wantSelect: null, loadingDetails: [], ownRepairs: [], repairsSeen: [], workingCopySeq: 0, noticeSeq: 0,
   },
 };
 
