@@ -238,6 +238,16 @@ describe('a restore\'s notes', () => {
   });
 });
 
+describe('the storage estimate\'s keepFullLatest', () => {
+  it('is the store\'s setting, read on each refresh', async () => {
+    const { api, store, act } = await opened();
+    api.answer('settings.get', () => ({ maxChainLength: 64, maxRouteRead: 4, keepFullLatest: 3, autoCleanup: false }));
+    await act.refresh();
+    await until(store, (s) => s.keepFullLatest === 3);
+    expect(api.callsOf('settings.get').length).toBeGreaterThan(0);
+  });
+});
+
 describe('restored links the main side hashes', () => {
   it('starts no status job itself, and shows the links of the main side\'s linksChecked event for its store', async () => {
     const { api, store } = await opened();

@@ -144,7 +144,7 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
 
   async function enterStore(info: StoreInfo): Promise<void> {
     set((s) => ({
-      phase: 'open', store: info, commits: [], head: info.head, headProblem: info.headProblem ?? null, status: null, selectedId: null,
+      phase: 'open', store: info, commits: [], head: info.head, headProblem: info.headProblem ?? null, status: null, keepFullLatest: null, selectedId: null,
       details: {}, compare: null, comparePick: null, workingCopy: { state: null, jobId: null, problem: null, confirmed: null },
       verify: null, verifyJobId: null, verifySummaryHidden: false, query: '', dialog: null, menu: null,
       sync: { ...s.sync, wantSelect: null, loadingDetails: [] },
@@ -221,8 +221,19 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
       // Restored links stat could not judge are left out until the main side
       // has hashed them (its linksChecked event); nothing here starts that job.
       set({ status });
+      void loadKeepFullLatest(seq);
     } catch (e) {
       if (seq === get().sync.refreshSeq) reportError(e);
+    }
+  }
+
+  /** The store's keepFullLatest, for the storage estimates; without it they say what keepFullLatest 1 would free, and say so. */
+  async function loadKeepFullLatest(seq: number): Promise<void> {
+    try {
+      const settings = await api().call('settings.get', {});
+      if (seq === get().sync.refreshSeq) set({ keepFullLatest: settings.keepFullLatest });
+    } catch {
+      // The estimate names the keepFullLatest it assumed; nothing else depends on it.
     }
   }
 

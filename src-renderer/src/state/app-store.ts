@@ -42,7 +42,7 @@ export interface MenuState {
 
 export interface Notice {
   readonly key: number;
-  /** info fades; warn (something the user should read, e.g. a restore's notes) and error stay until closed. */
+  /** info fades unless it has details; warn (something the user should read, e.g. a restore's notes) and error stay until closed. */
   readonly tone: 'error' | 'warn' | 'info';
   readonly error: WeightlineErrorJSON | null;
   readonly text: string;
@@ -111,6 +111,8 @@ export interface AppState {
   /** What is wrong with a damaged HEAD (head is then null), else null. */
   readonly headProblem: string | null;
   readonly status: StatusResult | null;
+  /** The store's keepFullLatest (settings.get), so storage estimates are of the cleanup the store would run; null until read. */
+  readonly keepFullLatest: number | null;
   readonly selectedId: CommitId | null;
   readonly query: string;
   readonly details: Readonly<Record<string, ShowResult>>;
@@ -148,6 +150,7 @@ export const initialState: AppState = {
   head: null,
   headProblem: null,
   status: null,
+  keepFullLatest: null,
   selectedId: null,
   query: '',
   details: {},
