@@ -67,7 +67,7 @@ describe('a store that follows several paths', () => {
   it('names the one path that differs, against its own commit, and lists every path with its files in the tooltip', () => {
     const st = many([model(), ckpt({ state: 'changed', changes: [{ path: 'weights.bin', change: 'modified' }, { path: 'README.md', change: 'added' }] })], 'changed');
     const w = describeWorkingCopy(st, false);
-    expect(w).toMatchObject({ tone: 'dirty', name: 'ckpt', words: `changed since ${O.slice(0, 12)} · 1 other path matches` });
+    expect(w).toMatchObject({ tone: 'dirty', name: 'ckpt', words: 'changed (1 of 2 paths)' });
     expect(w.title.split('\n')).toEqual([
       '2 model paths, each against the newest commit of its line:',
       'run/model.safetensors: matches HEAD',

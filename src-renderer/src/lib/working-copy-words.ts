@@ -69,10 +69,10 @@ function describePaths(st: WorkingCopyState, checking: boolean): WorkingCopyWord
   if (off.length === 0) return { tone, name: null, words: `${st.paths.length} paths match their commits`, title };
   if (off.length === 1) {
     const p = off[0]!;
+    // Short, for the toolbar: the commit it is compared with is in the tooltip.
     const isHead = p === st.paths[0];
-    const words = p.state === 'missing' ? 'no working copy' : `${VERDICT_WORDS[p.state]} since ${isHead ? 'HEAD' : shortId(p.commit)}`;
-    const rest = st.paths.length - 1;
-    return { tone, name: baseName(p.absPath), words: `${words} · ${rest} other path${rest === 1 ? ' matches' : 's match'}`, title };
+    const words = p.state === 'missing' ? 'no working copy' : `${VERDICT_WORDS[p.state]}${isHead ? ' since HEAD' : ''}`;
+    return { tone, name: baseName(p.absPath), words: `${words} (1 of ${st.paths.length} paths)`, title };
   }
   const changed = off.filter((p) => p.state === 'changed').length;
   const words = changed > 0 ? `${changed} of ${st.paths.length} paths changed`
