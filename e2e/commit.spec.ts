@@ -3,6 +3,7 @@
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { test, expect, graph, row, screenshot } from './support/fixtures';
+import { uiShot } from './support/ui-shots';
 import { cli, cliJson, type LogEntryJson, type StatusJson } from './support/weightline';
 
 /** Nudge the last bytes of the model's data, as a training step would: still valid safetensors. */
@@ -82,4 +83,30 @@ test('a commit made with the CLI meanwhile shows up without a reload', async ({ 
   expect(made.message).toBe('epoch 7: from a training script');
   await expect(row(app, made.id)).toBeVisible();
   await expect(graph(app).getByRole('option')).toHaveCount(before.length + 1);
+});
+
+test('a commit that became a CHECKPOINT by a rule says which, in its notice and in the details; autoCleanup says what it freed', async ({ app, store }, info) => {
+  await app.setViewportSize({ width: 1366, height: 768 });
+  // Every DELTA line ends after one delta, and a cleanup follows each commit.
+  await cli(store.root, 'config', 'maxChainLength', '1');
+  await cli(store.root, 'config', 'autoCleanup', 'true');
+  await trainStep(store.modelPath);
+  await app.getByRole('button', { name: 'Commit', exact: true }).click();
+  const dialog = app.getByRole('dialog', { name: 'Commit a new version' });
+  await dialog.getByRole('textbox', { name: 'Message' }).fill('epoch 7: by the chain rule');
+  await dialog.getByRole('button', { name: 'Commit', exact: true }).click();
+  await expect(dialog).toBeHidden();
+
+  const made = (await cliJson<LogEntryJson[]>(store.root, 'log')).find((c) => c.message === 'epoch 7: by the chain rule')!;
+  const shown = await cliJson<{ type: string; checkpointReason?: string }>(store.root, 'show', made.id);
+  expect(shown).toMatchObject({ type: 'CHECKPOINT', checkpointReason: 'chain-length' });
+  const why = 'the DELTAs since the last CHECKPOINT had reached maxChainLength';
+  const notice = app.getByRole('status').filter({ hasText: `Committed ${made.id.slice(0, 12)} as a CHECKPOINT.` });
+  await expect(notice).toContainText(`A CHECKPOINT because ${why}.`);
+  await expect(notice).toContainText(/autoCleanup (freed [\d.]+ [KMG]?B|ran and found nothing to free)/);
+  // It never claims full parameters are kept "until a cleanup": one just ran.
+  await expect(notice).not.toContainText('until a cleanup');
+  await expect(row(app, made.id)).toHaveAttribute('aria-selected', 'true');
+  await expect(app.getByTestId('checkpoint-reason')).toHaveText(`Why: ${why}`);
+  await uiShot(app, info, 'commit-auto-checkpoint-1366');
 });

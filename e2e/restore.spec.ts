@@ -4,7 +4,8 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test, expect, row, screenshot } from './support/fixtures';
-import { cliJson, sha256File, type LogEntryJson, type ShowJson } from './support/weightline';
+import { uiShot } from './support/ui-shots';
+import { cliJson, sha256File, type LogEntryJson, type ShowJson, type StatusJson } from './support/weightline';
 
 test('restoring by click to a chosen folder gives a file whose sha256 matches', async ({ app, store }) => {
   const log = await cliJson<LogEntryJson[]>(store.root, 'log');
@@ -85,3 +86,56 @@ test('uncommitted changes are shown and protected', async ({ app, store }) => {
   await expect(commit).toBeHidden();
   expect(await sha256File(store.modelPath)).toBe(dirtyHash);
 });
+
+test('restoring an older commit to its own path says HEAD moved back, marks the newer commits ahead, and leads back to the newest', async ({ app, store }, info) => {
+  await app.setViewportSize({ width: 1366, height: 768 });
+  const log = await cliJson<LogEntryJson[]>(store.root, 'log');
+  const head = (await cliJson<StatusJson>(store.root, 'status')).head!;
+  const headEntry = log.find((c) => c.id === head)!;
+  // HEAD's parent: after the restore HEAD and any branch from it are newer commits after it.
+  const target = headEntry.parent!;
+  const after = descendants(log, target);
+  const newest = log.find((c) => after.has(c.id))!.id;
+  expect(after.has(head)).toBe(true);
+  await expect(row(app, head).locator('.ahead-tag')).toHaveCount(0);
+
+  await row(app, target).click();
+  await app.getByRole('button', { name: 'Restore', exact: true }).click();
+  const dialog = app.getByRole('dialog', { name: /Restore/ });
+  await expect(dialog.getByRole('radio', { name: /its own path/ })).toBeChecked();
+  await dialog.getByRole('button', { name: 'Restore', exact: true }).click();
+  await expect(dialog).toBeHidden();
+
+  const notice = app.getByRole('status').filter({ hasText: `Restored ${target.slice(0, 12)}` });
+  await expect(notice).toContainText(`HEAD is now at ${target.slice(0, 12)} (was ${head.slice(0, 12)}), which has ${after.size} newer commit${after.size === 1 ? '' : 's'} after it: the next commit starts a new branch from ${target.slice(0, 12)}.`);
+  // The app's words, not the CLI's command.
+  await expect(notice).not.toContainText('weightline restore');
+  // The old HEAD stays in the list, marked quietly, with the reason in its tooltip.
+  const ahead = row(app, head).locator('.ahead-tag');
+  await expect(ahead).toHaveText('ahead');
+  await expect(ahead).toHaveAttribute('title', 'ahead of HEAD: the next commit starts a new branch from HEAD');
+  await expect(row(app, head)).toHaveAttribute('aria-label', /ahead of HEAD/);
+  await expect(row(app, head).locator('svg .dot-ahead')).toHaveCount(1);
+  await expect(row(app, target).locator('.head-tag')).toBeVisible();
+  await uiShot(app, info, 'restore-head-moved-1366');
+
+  // "Go back to newest…" opens the restore dialog for the newest commit.
+  await notice.getByRole('button', { name: 'Go back to newest…' }).click();
+  await expect(dialog).toBeVisible();
+  await expect(dialog).toContainText(newest.slice(0, 12));
+  await dialog.getByRole('button', { name: 'Restore', exact: true }).click();
+  await expect(dialog).toBeHidden();
+  await expect(row(app, newest).locator('.head-tag')).toBeVisible();
+  await expect(row(app, newest).locator('.ahead-tag')).toHaveCount(0);
+});
+
+/** Commits that descend from id (the log's parents). */
+function descendants(log: readonly LogEntryJson[], id: string): Set<string> {
+  const found = new Set<string>();
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const c of log) if (c.parent && (c.parent === id || found.has(c.parent)) && !found.has(c.id)) { found.add(c.id); grew = true; }
+  }
+  return found;
+}

@@ -1,9 +1,10 @@
 // The working-copy badge in the toolbar: what the stat says at once, what a
 // hashing job confirms, and Commit one click away. (Issue 11, item 3.)
-import { readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { test, expect, screenshot } from './support/fixtures';
-import { cliJson, type LogEntryJson, type StatusJson } from './support/weightline';
+import { uiShot } from './support/ui-shots';
+import { cli, cliJson, type LogEntryJson, type StatusJson } from './support/weightline';
 
 test.use({ viewport: { width: 1366, height: 768 } });
 
@@ -119,4 +120,42 @@ test('a long check shows its progress in the badge and can be cancelled', async 
   await expect(badge).toHaveAttribute('data-state', 'probably-changed');
   await expect(badge.getByRole('button', { name: 'Check' })).toBeVisible();
   expect(starts).toBe(0);
+});
+
+test('with two model paths the badge covers both: it names the one that changed and lists each path in its tooltip', async ({ app, store }, info) => {
+  // A second model committed at another path: HEAD follows it now.
+  const other = path.join(store.root, 'other.safetensors');
+  await copyFile(store.modelPath, other);
+  await cli(store.root, 'commit', 'other.safetensors', '-m', 'another model');
+  const otherId = (await cliJson<StatusJson>(store.root, 'status')).head!;
+  const log = await cliJson<LogEntryJson[]>(store.root, 'log');
+  const modelCommit = log.find((c) => c.path === path.relative(store.root, store.modelPath))!.id;
+  await app.reload();
+  const badge = app.getByRole('status', { name: 'Working copy' });
+  await expect(badge).toHaveAttribute('data-paths', '2');
+  await expect(badge).toContainText('2 paths match their commits');
+
+  // The earlier model changes; HEAD's path (other.safetensors) does not.
+  await trainStep(store.modelPath);
+  await app.evaluate(() => window.dispatchEvent(new Event('focus')));
+  await expect(badge).toHaveAttribute('data-state', 'changed', { timeout: 20_000 });
+  await expect(badge).toContainText(`${path.basename(store.modelPath)}changed (1 of 2 paths)`);
+  // The toolbar keeps its room: the store's name and Switch store stay whole.
+  const switchBox = (await app.getByRole('button', { name: 'Switch store' }).boundingBox())!;
+  const badgeBox = (await badge.boundingBox())!;
+  expect(switchBox.x + switchBox.width).toBeLessThanOrEqual(badgeBox.x);
+  expect(await app.getByRole('button', { name: 'Switch store' }).evaluate((el) => el.scrollWidth <= el.clientWidth + 1)).toBe(true);
+  const title = await badge.locator('.wc-text').getAttribute('title');
+  expect(title!.split('\n')).toEqual([
+    '2 model paths, each against the newest commit of its line:',
+    'other.safetensors: matches HEAD',
+    `${path.relative(store.root, store.modelPath)}: changed since ${modelCommit.slice(0, 12)}`,
+  ]);
+  expect(otherId).not.toBe(modelCommit);
+  await uiShot(app, info, 'working-copy-two-paths-1366');
+
+  // Commit… fills in the path that changed, not HEAD's.
+  await badge.getByRole('button', { name: 'Commit…' }).click();
+  const dialog = app.getByRole('dialog', { name: 'Commit a new version' });
+  await expect(dialog.getByRole('combobox', { name: 'Model file or folder' })).toHaveValue(store.modelPath);
 });

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { WeightlineErrorJSON } from './errors';
 import { SETTING_SCHEMAS, type Settings } from './policy/settings';
-import type { CleanupPlan, CommitId, LogEntry, Progress, ShowResult, StatusResult } from './model';
+import type { CleanupPlan, CommitId, LogEntry, Progress, RestoredLinkProblem, ShowResult, StatusResult } from './model';
 import { jobRequest, QUICK_VERBS, type JobKind, type JobResult, type StoreInfo, type WorkingCopyState } from './verbs';
 
 const absPath = z.string().min(1).max(4096);
@@ -177,8 +177,20 @@ export interface Events {
    * decides when to hash.
    */
   workingCopy: WorkingCopyState;
+  /**
+   * Restored links status.get judged from stat alone (its linksUnconfirmed),
+   * hashed by a status job the main side started: every restored link's
+   * problem as that job found it. The renderer shows it; it never starts the job.
+   */
+  linksChecked: LinksChecked;
 }
 export type EventName = keyof Events;
+
+/** A linksChecked event: the store it is about and its restored links' problems. */
+export interface LinksChecked {
+  readonly root: string;
+  readonly links: readonly RestoredLinkProblem[];
+}
 
 /** What a call returns across either transport: a value, or an expected error the UI shows. */
 export type CallOutcome<N extends CallName> = { readonly ok: true; readonly value: CallResults[N] } | { readonly ok: false; readonly error: WeightlineErrorJSON };

@@ -18,6 +18,7 @@ import { configDir, dataDir } from './config-dir';
 import { completePath } from './path-complete';
 import { RecentStores } from './recent-stores';
 import { watchStore, type StoreWatcher } from './store-watcher';
+import { LinkConfirmer } from './link-confirm';
 import { WorkingCopyConfirmer } from './working-copy-confirm';
 
 export interface ApiServiceOptions {
@@ -41,7 +42,7 @@ export class ApiService {
   private readonly pollMs: number;
   private root: string | undefined;
   private watcher: StoreWatcher | undefined;
-  private readonly listeners: { [E in EventName]: Set<Listener<E>> } = { job: new Set(), storeChanged: new Set(), workingCopy: new Set() };
+  private readonly listeners: { [E in EventName]: Set<Listener<E>> } = { job: new Set(), storeChanged: new Set(), workingCopy: new Set(), linksChecked: new Set() };
   private readonly offRunner: () => void;
   /** Sample folders being made: the job making each, shared by every caller. */
   private readonly samples = new Map<string, string>();
@@ -52,6 +53,7 @@ export class ApiService {
   private cached: { readonly root: string; readonly store: Store; readonly memo: Map<string, Promise<unknown>> } | undefined;
   /** Confirms a probably-changed working copy of the open store (working-copy-confirm.ts). */
   private confirmer: WorkingCopyConfirmer | undefined;
+  private links: LinkConfirmer | undefined;
 
   constructor(opts: ApiServiceOptions = {}) {
     this.runner = opts.runner ?? new JobRunner();
@@ -122,8 +124,10 @@ export class ApiService {
     'commits.get': async ({ id }) => verbs.show(await this.ctx(), { ref: id }),
     'status.get': async () => {
       const ctx = await this.ctx();
-      // Stat only; a working copy stat cannot judge is hashed by a job this side starts, and its answer used while it holds.
-      return verbs.statusQuick(ctx, { workingCopy: await this.workingCopy(ctx, false) });
+      // Stat only; a working copy or restored link stat cannot judge is hashed
+      // by a job this side starts, and its answer used while it holds.
+      const quick = await verbs.statusQuick(ctx, { workingCopy: await this.workingCopy(ctx, false) });
+      return this.links ? this.links.answer(quick) : quick;
     },
     // The planner hashes objects to prove routes: a job process answers, once per state of the store.
     'cleanup.preview': async () => this.memo('cleanup.preview', async (store) => this.previewViaJob(store)),
@@ -252,6 +256,8 @@ export class ApiService {
       this.invalidate();
       this.confirmer?.close();
       this.confirmer = new WorkingCopyConfirmer(this.runner, root, (state) => this.emit('workingCopy', state));
+      this.links?.close();
+      this.links = new LinkConfirmer(this.runner, root, (checked) => this.emit('linksChecked', checked));
       this.watcher = watchStore(root, () => { this.invalidate(); this.emit('storeChanged', { root }); }, this.pollMs);
       this.emit('storeChanged', { root });
     }

@@ -33,7 +33,7 @@ export function registerIpc(service: ApiService, isOurPage: (url: string) => boo
       if (!wc.isDestroyed() && isOurPage(wc.getURL())) wc.send(EVENT_CHANNEL, event, payload);
     }
   };
-  const offs = [service.on('job', forward('job')), service.on('storeChanged', forward('storeChanged')), service.on('workingCopy', forward('workingCopy'))];
+  const offs = [service.on('job', forward('job')), service.on('storeChanged', forward('storeChanged')), service.on('workingCopy', forward('workingCopy')), service.on('linksChecked', forward('linksChecked'))];
   return () => { ipcMain.removeHandler(CALL_CHANNEL); for (const off of offs) off(); };
 }
 

@@ -5,7 +5,7 @@
 //   GET  /?token=T           sets the token cookie (HttpOnly, SameSite=Strict), redirects to /
 //   GET  /<file>             the built renderer (out/renderer)
 //   POST /api/call/<name>    JSON arguments → CallOutcome JSON (always 200 once past the guard)
-//   WS   /api/events         {"event": "job" | "storeChanged" | "workingCopy", "payload": ...} per message;
+//   WS   /api/events         {"event": "job" | "storeChanged" | "workingCopy" | "linksChecked", "payload": ...} per message;
 //                            on connect: storeChanged for the open store, and each running job's state
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -131,7 +131,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const data = JSON.stringify({ event, payload });
     for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(data);
   };
-  const offs = [service.on('job', broadcast('job')), service.on('storeChanged', broadcast('storeChanged')), service.on('workingCopy', broadcast('workingCopy'))];
+  const offs = [service.on('job', broadcast('job')), service.on('storeChanged', broadcast('storeChanged')), service.on('workingCopy', broadcast('workingCopy')), service.on('linksChecked', broadcast('linksChecked'))];
   const ping = setInterval(() => { for (const ws of clients) ws.ping(); }, PING_MS);
   ping.unref();
 

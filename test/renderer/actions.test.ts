@@ -174,9 +174,10 @@ describe('the working copy', () => {
 describe('a restore\'s notes', () => {
   const restored = (notes?: RestoreResult['notes']): RestoreResult => ({ id: B, target: `${ROOT}/model.safetensors`, files: 1, bytes: 1000, head: { moved: false, from: B, to: B, descendants: 0, newestDescendant: null }, ...(notes ? { notes } : {}) });
   const never = (): void => { throw new Error('not expected'); };
+  const nowhere = { openRepair: never, openCleanup: never, openRestore: never };
 
   it('none: a line that fades', () => {
-    const n = restoreNotice(restored(), never, never);
+    const n = restoreNotice(restored(), nowhere);
     expect(n).toMatchObject({ tone: 'info', text: `Restored ${B.slice(0, 12)} to ${ROOT}/model.safetensors (1 file, 1.0 KB).` });
     expect(n.action).toBeUndefined();
   });
@@ -187,7 +188,7 @@ describe('a restore\'s notes', () => {
       { code: 'HEAD_MOVED', message: 'HEAD now points to an older commit.', next: 'commit' },
       // No word "damaged" in it: the action comes from `next`, not from the text.
       { code: 'REBUILT_AROUND_DAMAGE', message: 'Rebuilt by another route; run "weightline repair" to mend it.', next: 'repair', files: ['model.safetensors'] },
-    ]), () => { opened = 'repair'; }, never);
+    ]), { ...nowhere, openRepair: () => { opened = 'repair'; } });
     expect(n.tone).toBe('warn');
     expect(n.details).toEqual(['HEAD now points to an older commit.', 'Rebuilt by another route; run Repair to mend it.']);
     expect(n.action?.label).toBe('Repair…');
@@ -196,9 +197,35 @@ describe('a restore\'s notes', () => {
   });
 
   it('a note that mentions damage but leads nowhere offers no Repair', () => {
-    const n = restoreNotice(restored([{ code: 'OTHER', message: 'The old copy was damaged and has been replaced.' }]), never, never);
+    const n = restoreNotice(restored([{ code: 'OTHER', message: 'The old copy was damaged and has been replaced.' }]), nowhere);
     expect(n.tone).toBe('warn');
     expect(n.action).toBeUndefined();
+  });
+
+  it('HEAD moved back: says so in the app\'s words from the typed fields, and offers to go back to the newest', () => {
+    let wanted: string | null = null;
+    const r: RestoreResult = {
+      ...restored([{ code: 'HEAD_MOVED', message: `HEAD is now at ${B.slice(0, 12)}; "weightline restore ${C.slice(0, 12)}" goes back to the newest`, next: 'restore' }]),
+      head: { moved: true, from: C, to: B, descendants: 2, newestDescendant: C },
+    };
+    const n = restoreNotice(r, { ...nowhere, openRestore: (id) => { wanted = id; } });
+    expect(n.tone).toBe('warn');
+    expect(n.details).toEqual([
+      `HEAD is now at ${B.slice(0, 12)} (was ${C.slice(0, 12)}), which has 2 newer commits after it: the next commit starts a new branch from ${B.slice(0, 12)}. `
+      + `The newer commits stay in the list, marked "ahead"; "Go back to newest" restores ${C.slice(0, 12)}.`,
+    ]);
+    expect(n.details!.join(' ')).not.toContain('weightline');
+    expect(n.action?.label).toBe('Go back to newest…');
+    n.action!.run();
+    expect(wanted).toBe(C);
+  });
+
+  it('a damaged object\'s Repair wins over going back to the newest', () => {
+    const r: RestoreResult = {
+      ...restored([{ code: 'HEAD_MOVED', message: 'moved', next: 'restore' }, { code: 'OBJECT_DAMAGED', message: 'bad', next: 'repair' }]),
+      head: { moved: true, from: B, to: B, descendants: 1, newestDescendant: B },
+    };
+    expect(restoreNotice(r, nowhere).action?.label).toBe('Repair…');
   });
 
   it('arrives as a notice when the restore job ends', async () => {
@@ -208,6 +235,32 @@ describe('a restore\'s notes', () => {
     expect(notice.action?.label).toBe('Repair…');
     notice.action!.run();
     expect(store.getState().dialog).toEqual({ kind: 'repair' });
+  });
+});
+
+describe('the storage estimate\'s keepFullLatest', () => {
+  it('is the store\'s setting, read on each refresh', async () => {
+    const { api, store, act } = await opened();
+    api.answer('settings.get', () => ({ maxChainLength: 64, maxRouteRead: 4, keepFullLatest: 3, autoCleanup: false }));
+    await act.refresh();
+    await until(store, (s) => s.keepFullLatest === 3);
+    expect(api.callsOf('settings.get').length).toBeGreaterThan(0);
+  });
+});
+
+describe('restored links the main side hashes', () => {
+  it('starts no status job itself, and shows the links of the main side\'s linksChecked event for its store', async () => {
+    const { api, store } = await opened();
+    api.answer('status.get', () => ({ head: B, storeBytes: 2000, logicalBytes: 2000, dirty: false, path: 'model.safetensors', links: [], linksUnconfirmed: ['/x/linked.bin'] }));
+    await createActions(store, () => api, { coalesceMs: 0 }).refresh();
+    expect(store.getState().status?.linksUnconfirmed).toEqual(['/x/linked.bin']);
+    expect(api.callsOf('jobs.start')).toEqual([]);
+    // Another store's answer is not this one's.
+    api.emit('linksChecked', { root: '/elsewhere', links: [{ path: '/x/linked.bin', commit: B, problem: 'modified' }] });
+    expect(store.getState().status?.links).toEqual([]);
+    api.emit('linksChecked', { root: ROOT, links: [{ path: '/x/linked.bin', commit: B, problem: 'modified' }] });
+    expect(store.getState().status?.links).toEqual([{ path: '/x/linked.bin', commit: B, problem: 'modified' }]);
+    expect(store.getState().status?.linksUnconfirmed).toBeUndefined();
   });
 });
 

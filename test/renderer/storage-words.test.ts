@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { CleanupPlan, FileSummary, LogEntry } from '../../src-shared/model';
 import { againstVersions, againstVersionsText, rawCopies, rawCopiesText } from '../../src-shared/storage-totals';
 import { afterText, cleanupDoneText, hasWork, packSummary, packText } from '../../src-renderer/src/lib/cleanup-words';
-import { rawCopiesNote } from '../../src-renderer/src/lib/storage-summary';
+import { rawCopiesNote, storageSummary } from '../../src-renderer/src/lib/storage-summary';
 import { byChangeFirst, changeCellText, changeRank, isQuantized, tensorRows, tensorTitle } from '../../src-renderer/src/lib/tensor-rows';
 
 const MB = 1_000_000;
@@ -97,6 +97,12 @@ describe('raw copies kept for fast restore', () => {
     expect(two).toEqual({ bytes: 500, freeableWithKeepOne: 200, freeable: 0, keepFullLatest: 2, estimated: true });
     expect(rawCopiesText(two)).toBe('raw copies kept for fast restore: 500 B (each is a CHECKPOINT, pinned, or one of the 2 newest of its line)');
     expect(rawCopiesText(rawCopies(log, 1))).toBe('raw copies kept for fast restore: 500 B (cleanup with keepFullLatest 1 would free about 200 B)');
+  });
+
+  it('the toolbar\'s summary estimates with the store\'s keepFullLatest it is given', () => {
+    const full = log.map((e) => ({ ...e, logicalBytes: 100 }));
+    expect(storageSummary(full, 900, 2).raw).toMatchObject({ keepFullLatest: 2, freeable: 0 });
+    expect(storageSummary(full, 900).raw.keepFullLatest).toBeUndefined();
   });
 
   it('says so when cleanup would keep them all, and stays quiet with none', () => {

@@ -36,7 +36,7 @@ export function CleanupDialog() {
   const confirm = async (): Promise<void> => {
     setError(null);
     try {
-      setJobId(await startJob({ kind: 'cleanup' }, 'Cleanup'));
+      setJobId(await startJob({ kind: 'cleanup' }));
     } catch (e) {
       setError(toErrorJSON(e));
     }

@@ -3,7 +3,7 @@ import { exactTime, shortId } from '../../../src-shared/format';
 import type { LaneRow } from '../../../src-shared/graph-lanes';
 import type { LogEntry, VerifyCommit } from '../../../src-shared/model';
 import type { LaneGeometry } from '../lib/lane-geometry';
-import { rowTitle } from '../lib/row-title';
+import { AHEAD_OF_HEAD_TITLE, rowTitle } from '../lib/row-title';
 import { hoverCommit, leaveCommit, useHoverLink } from '../state/hover-link';
 import { LaneCell } from './LaneCell';
 import { RelativeTime } from './RelativeTime';
@@ -31,7 +31,7 @@ export const CommitRow = memo(function CommitRow(p: Props) {
   const id = shortId(entry.id);
   const message = entry.message || '(no message)';
   // The accessible name carries what a sighted user reads on the row.
-  const label = `${message}, ${id}, ${entry.type}${p.isHead ? ', HEAD' : ''}, ${exactTime(entry.createdAt)}`;
+  const label = `${message}, ${id}, ${entry.type}${p.isHead ? ', HEAD' : ''}${entry.aheadOfHead ? ', ahead of HEAD' : ''}, ${exactTime(entry.createdAt)}`;
   // Lit while the pointer is on this commit's bar in the storage chart.
   const linked = useHoverLink((s) => s.from === 'chart' && s.id === entry.id);
   return (
@@ -42,7 +42,7 @@ export const CommitRow = memo(function CommitRow(p: Props) {
       aria-label={label}
       data-commit={entry.id}
       tabIndex={p.selected ? 0 : -1}
-      className={`commit-row${p.selected ? ' selected' : ''}${p.isHead ? ' is-head' : ''}${entry.type === 'CHECKPOINT' ? ' is-checkpoint' : ''}${linked ? ' hover-linked' : ''}`}
+      className={`commit-row${p.selected ? ' selected' : ''}${p.isHead ? ' is-head' : ''}${entry.type === 'CHECKPOINT' ? ' is-checkpoint' : ''}${entry.aheadOfHead ? ' is-ahead' : ''}${linked ? ' hover-linked' : ''}`}
       title={rowTitle(entry, p.isHead, p.verify)}
       style={p.style}
       onMouseEnter={() => hoverCommit(entry.id, 'list')}
@@ -52,9 +52,10 @@ export const CommitRow = memo(function CommitRow(p: Props) {
       onContextMenu={(e: MouseEvent) => { e.preventDefault(); p.onMenu(p.index, e.clientX, e.clientY); }}
       onKeyDown={(e) => p.onKeyDown(e, p.index)}
     >
-      <LaneCell row={p.lane} geometry={p.geometry} lanes={p.lanes} type={entry.type} isHead={p.isHead} />
+      <LaneCell row={p.lane} geometry={p.geometry} lanes={p.lanes} type={entry.type} isHead={p.isHead} ahead={entry.aheadOfHead === true} />
       <span className="commit-main">
         {p.isHead && <span className="head-tag" title="The version in the working copy">HEAD</span>}
+        {entry.aheadOfHead && <span className="ahead-tag" title={AHEAD_OF_HEAD_TITLE}>ahead</span>}
         <span className={`commit-message${entry.message ? '' : ' muted'}`}>{message}</span>
         <StorageBadges entry={entry} verify={p.verify} />
       </span>

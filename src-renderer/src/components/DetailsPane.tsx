@@ -2,7 +2,9 @@
 // costs, its files and tensors, and which layers changed most.
 import { exactTime, humanBytes, shortId } from '../../../src-shared/format';
 import type { FileSummary, LogEntry, VerifyCommit } from '../../../src-shared/model';
+import { checkpointWhy } from '../lib/commit-words';
 import { appWords } from '../lib/repair-words';
+import { AHEAD_OF_HEAD_TITLE } from '../lib/row-title';
 import { verdictOf } from '../lib/verify-summary';
 import { useApp } from '../state/app-store';
 import { openDialog, select, setPinned } from '../state/actions';
@@ -31,6 +33,7 @@ export function DetailsPane() {
           <span className={`badge ${entry.type === 'CHECKPOINT' ? 'badge-checkpoint' : 'badge-type'}`}>{entry.type}</span>
           {entry.id === head && <span className="head-tag">HEAD</span>}
           {entry.pinned && <span className="badge badge-pinned">pinned</span>}
+          {entry.aheadOfHead && <span className="ahead-tag" title={AHEAD_OF_HEAD_TITLE}>ahead of HEAD</span>}
         </div>
       </header>
       <dl className="facts">
@@ -43,7 +46,12 @@ export function DetailsPane() {
           ? <button type="button" className="link" onClick={() => select(entry.parent, { focus: true })}><code>{shortId(entry.parent)}</code></button>
           : <span className="muted">none (first commit)</span>}</dd>
         <dt>Type</dt>
-        <dd>{entry.type === 'CHECKPOINT' ? 'CHECKPOINT: keeps full parameters as a base for rebuilding' : 'DELTA: stored as the difference from its parent'}</dd>
+        <dd>
+          {entry.type === 'CHECKPOINT' ? 'CHECKPOINT: keeps full parameters as a base for rebuilding' : 'DELTA: stored as the difference from its parent'}
+          {entry.type === 'CHECKPOINT' && show?.checkpointReason && (
+            <div className="muted" data-testid="checkpoint-reason">Why: {checkpointWhy(show.checkpointReason)}</div>
+          )}
+        </dd>
         <dt>Size</dt>
         <dd>{humanBytes(entry.logicalBytes)} <span className="muted">as files</span></dd>
         <dt>On disk</dt>

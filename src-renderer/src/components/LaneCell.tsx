@@ -14,9 +14,11 @@ interface Props {
   readonly lanes: number;
   readonly type: CommitType;
   readonly isHead: boolean;
+  /** Newer than HEAD on its line (a restore moved HEAD back): drawn hollow and faint, since the next commit will not follow it. */
+  readonly ahead?: boolean;
 }
 
-export function LaneCell({ row, geometry, lanes, type, isHead }: Props) {
+export function LaneCell({ row, geometry, lanes, type, isHead, ahead = false }: Props) {
   const ref = useRef<SVGSVGElement>(null);
 
   useLayoutEffect(() => {
@@ -31,7 +33,7 @@ export function LaneCell({ row, geometry, lanes, type, isHead }: Props) {
       .attr('d', (s) => s.d);
 
     const { cx, cy, column } = drawing.dot;
-    const color = `lane-${column % LANE_COLORS}`;
+    const color = `lane-${column % LANE_COLORS}${ahead ? ' dot-ahead' : ''}`;
     // A CHECKPOINT is a filled square (full parameters, a base to rebuild from);
     // a DELTA a small ring: different at a glance, even without colour.
     root.selectAll('.dot').remove();
@@ -44,7 +46,7 @@ export function LaneCell({ row, geometry, lanes, type, isHead }: Props) {
     } else {
       root.append('circle').attr('class', `dot dot-delta ${color}`).attr('cx', cx).attr('cy', cy).attr('r', 4.5);
     }
-  }, [row, geometry, type, isHead]);
+  }, [row, geometry, type, isHead, ahead]);
 
   return <svg ref={ref} className="lanes" width={lanes * geometry.laneWidth} height={geometry.rowHeight} aria-hidden="true" />;
 }

@@ -1,5 +1,7 @@
-// Short messages at the top: confirmations fade; errors and warnings (a
-// restore's notes) stay until closed.
+// Short messages at the top: confirmations fade; errors, warnings (a
+// restore's notes) and confirmations with lines under them (what autoCleanup
+// freed, why a commit became a CHECKPOINT: more than a glance reads) stay
+// until closed.
 import { useEffect } from 'react';
 import { dismissNotice, useApp } from '../state/app-store';
 import { ErrorMessage } from './ErrorMessage';
@@ -9,7 +11,7 @@ const INFO_MS = 5000;
 export function Notices() {
   const notices = useApp((s) => s.notices);
   useEffect(() => {
-    const infos = notices.filter((n) => n.tone === 'info');
+    const infos = notices.filter((n) => n.tone === 'info' && !(n.details && n.details.length > 0));
     if (infos.length === 0) return;
     const t = setTimeout(() => infos.forEach((n) => dismissNotice(n.key)), INFO_MS);
     return () => clearTimeout(t);

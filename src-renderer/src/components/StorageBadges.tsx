@@ -56,12 +56,13 @@ export function StorageBadges({ entry, verify }: Props) {
     setMeasuredTick((t) => t + 1);
   }, [measuring, sig, badges]);
 
-  // The room: the row's main cell less the HEAD tag and what the message keeps; again on every resize.
+  // The room: the row's main cell less the HEAD (or ahead) tag and what the message keeps; again on every resize.
+  // A row has at most one of the two: a commit ahead of HEAD is never HEAD.
   useLayoutEffect(() => {
     const main = ref.current?.parentElement;
     if (!main) return;
     const compute = (): void => {
-      const head = main.querySelector<HTMLElement>('.head-tag')?.getBoundingClientRect().width ?? 0;
+      const head = main.querySelector<HTMLElement>('.head-tag, .ahead-tag')?.getBoundingClientRect().width ?? 0;
       const message = main.querySelector<HTMLElement>('.commit-message')?.scrollWidth ?? 0;
       const gap = parseFloat(getComputedStyle(main).columnGap) || 0;
       const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;

@@ -31,7 +31,8 @@ export function StorageChart() {
   const series = useMemo(() => storageSeries(commits), [commits]);
   const byId = useMemo(() => new Map(commits.map((c) => [c.id as string, c])), [commits]);
   // The raw copies kept for fast restore, and about what trimming them frees (from the log: no plan is run).
-  const rawNote = useMemo(() => rawCopiesNote(rawCopies(commits)), [commits]);
+  const keepFullLatest = useApp((s) => s.keepFullLatest ?? undefined);
+  const rawNote = useMemo(() => rawCopiesNote(rawCopies(commits, keepFullLatest)), [commits, keepFullLatest]);
   const boxRef = useRef<HTMLDivElement>(null);
   const svgRef = useRef<SVGSVGElement>(null);
   const { width, height } = useElementSize(boxRef);

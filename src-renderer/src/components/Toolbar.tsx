@@ -14,9 +14,10 @@ export function Toolbar() {
   const root = useApp((s) => s.store?.root ?? '');
   const commits = useApp((s) => s.commits);
   const storeBytes = useApp((s) => s.status?.storeBytes ?? null);
+  const keepFullLatest = useApp((s) => s.keepFullLatest ?? undefined);
   const selectedId = useApp((s) => s.selectedId);
   const verifying = useApp((s) => s.verifyJobId !== null);
-  const summary = useMemo(() => (storeBytes === null ? null : storageSummary(commits, storeBytes)), [commits, storeBytes]);
+  const summary = useMemo(() => (storeBytes === null ? null : storageSummary(commits, storeBytes, keepFullLatest)), [commits, storeBytes, keepFullLatest]);
   const against = summary ? againstLabel(summary.against) : null;
 
   return (

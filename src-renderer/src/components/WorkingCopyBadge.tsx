@@ -5,7 +5,7 @@
 // hashes it, and the badge says "checking…" with its progress until the main
 // side's workingCopy event says what it found.
 import { useEffect } from 'react';
-import { describeWorkingCopy } from '../lib/working-copy-words';
+import { describeWorkingCopy, pathToCommit } from '../lib/working-copy-words';
 import { useJob } from '../hooks/use-job';
 import { useApp } from '../state/app-store';
 import { cancelWorkingCopyCheck, commitWorkingCopy, recheckWorkingCopy, refreshWorkingCopy } from '../state/actions';
@@ -33,7 +33,7 @@ export function WorkingCopyBadge() {
   const view = describeWorkingCopy(st, wc.jobId !== null);
   const fraction = job?.progress && job.progress.bytesTotal > 0 ? job.progress.bytesDone / job.progress.bytesTotal : null;
   return (
-    <div className={`wc-badge wc-${view.tone}`} role="status" aria-label="Working copy" data-state={st.state} data-checking={wc.jobId ? 'true' : undefined}>
+    <div className={`wc-badge wc-${view.tone}`} role="status" aria-label="Working copy" data-state={st.state} data-paths={st.paths.length} data-checking={wc.jobId ? 'true' : undefined}>
       <span className="wc-dot" aria-hidden="true" />
       <span className="wc-text" title={view.title + (wc.problem ? `\n(${wc.problem})` : '')}>
         {view.name && <code className="wc-name">{view.name}</code>}
@@ -49,7 +49,7 @@ export function WorkingCopyBadge() {
         <button type="button" className="link small-text" onClick={() => void recheckWorkingCopy()}>Check</button>
       )}
       {(st.state === 'changed' || st.state === 'probably-changed') && (
-        <button type="button" className="small wc-commit" onClick={commitWorkingCopy} title={`Commit ${st.absPath ?? ''}`}>Commit…</button>
+        <button type="button" className="small wc-commit" onClick={commitWorkingCopy} title={`Commit ${pathToCommit(st) ?? ''}`}>Commit…</button>
       )}
     </div>
   );

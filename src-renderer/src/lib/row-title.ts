@@ -4,6 +4,9 @@ import { exactTime, humanBytes, shortId } from '../../../src-shared/format';
 import type { LogEntry, VerifyCommit } from '../../../src-shared/model';
 import { VERDICT_TEXT, verdictOf } from './verify-summary';
 
+/** The tooltip of a commit newer than HEAD on its line (a restore moved HEAD back). */
+export const AHEAD_OF_HEAD_TITLE = 'ahead of HEAD: the next commit starts a new branch from HEAD';
+
 export function rowTitle(entry: LogEntry, isHead: boolean, verify?: VerifyCommit): string {
   const storage: string[] = [];
   if (entry.hasFull && entry.packed) storage.push(`full parameters packed ${humanBytes(entry.fullBytes)}`);
@@ -16,6 +19,7 @@ export function rowTitle(entry: LogEntry, isHead: boolean, verify?: VerifyCommit
     entry.message || '(no message)',
     `${shortId(entry.id)} · ${entry.type}${isHead ? ' · HEAD' : ''} · ${exactTime(entry.createdAt)}`,
     storage.join(' · '),
+    ...(entry.aheadOfHead ? [AHEAD_OF_HEAD_TITLE] : []),
     ...(verify ? [VERDICT_TEXT[verdictOf(verify)]] : []),
   ].join('\n');
 }

@@ -18,12 +18,13 @@ export interface StorageSummary {
 
 type SummaryEntry = Pick<LogEntry, 'id' | 'parent' | 'type' | 'logicalBytes' | 'fullBytes' | 'hasFull' | 'pinned' | 'packed'>;
 
-export function storageSummary(commits: readonly SummaryEntry[], storeBytes: number): StorageSummary {
+/** keepFullLatest: the store's setting, so the estimate is a cleanup's as the store would run it (absent until the settings are read). */
+export function storageSummary(commits: readonly SummaryEntry[], storeBytes: number, keepFullLatest?: number): StorageSummary {
   let fullCopies = 0;
   for (const c of commits) fullCopies += c.logicalBytes;
   return {
     fullCopies, onDisk: storeBytes, savingPercent: savingPercent(fullCopies, storeBytes),
-    against: againstVersions(fullCopies, storeBytes), raw: rawCopies(commits),
+    against: againstVersions(fullCopies, storeBytes), raw: rawCopies(commits, keepFullLatest),
   };
 }
 

@@ -2,16 +2,20 @@
 // zustand store; they never call the API themselves, so the order of updates
 // (refresh after a job, select the new commit) lives in one place.
 //
-// The main side owns the protocols: it decides when the working copy is hashed
-// (and says what it found in a `workingCopy` event), and a pin is always a
+// The main side owns the protocols: it decides when the working copy and
+// restored links are hashed (and says what it found in `workingCopy` and
+// `linksChecked` events), and a pin is always a
 // `pin` job, which rebuilds full parameters where a cleanup removed them. What
 // is left here is UI state, all of it in the store: `createActions` binds the
 // actions to one store and one API, so a test makes a fresh pair.
 import { getApi } from '../api';
-import type { JobEvent, JobRequest, Settings, StoreInfo, WeightlineApi, WorkingCopyState } from '../../../src-shared/contract';
+import type { JobEvent, JobRequest, LinksChecked, Settings, StoreInfo, WeightlineApi, WorkingCopyState } from '../../../src-shared/contract';
 import { shortId, humanBytes } from '../../../src-shared/format';
-import type { CommitId, Note, RepairResult, RestoreResult, StatusResult } from '../../../src-shared/model';
+import { BACKGROUND_JOBS, jobLabel } from '../../../src-shared/verbs';
+import type { CommitId, Note, RepairResult, RestoreResult } from '../../../src-shared/model';
 import { cleanupDoneText } from '../lib/cleanup-words';
+import { commitDoneWords } from '../lib/commit-words';
+import { pathToCommit } from '../lib/working-copy-words';
 import { compareSource, orderPair } from '../lib/compare';
 import { toErrorJSON } from '../lib/error-words';
 import { appWords, repairHeadline } from '../lib/repair-words';
@@ -24,18 +28,42 @@ export interface ActionsOptions {
   readonly coalesceMs?: number;
 }
 
+/** What the app says for a restore note: its own words where the CLI's sentence names a command, from the note's typed fields. */
+export function restoreNoteWords(n: Note, r: RestoreResult): string {
+  if (n.code === 'HEAD_MOVED' && r.head.moved && r.head.to && r.head.descendants > 0) {
+    const k = r.head.descendants;
+    return `HEAD is now at ${shortId(r.head.to)}${r.head.from ? ` (was ${shortId(r.head.from)})` : ''}, which has ${k} newer commit${k === 1 ? '' : 's'} after it: `
+      + `the next commit starts a new branch from ${shortId(r.head.to)}. The newer commits stay in the list, marked "ahead"`
+      + `${r.head.newestDescendant ? `; "Go back to newest" restores ${shortId(r.head.newestDescendant)}` : ''}.`;
+  }
+  return appWords(n.message);
+}
+
+/** The actions a restore's notes lead to (their `next`), each a dialog. */
+export interface RestoreNoticeActions {
+  readonly openRepair: () => void;
+  readonly openCleanup: () => void;
+  /** Opens the restore dialog for a commit (the newest one after the restored commit). */
+  readonly openRestore: (id: CommitId) => void;
+}
+
 /** What a restore tells the user: the line, its notes, and the dialog a note's `next` leads to. */
-export function restoreNotice(r: RestoreResult, openRepair: () => void, openCleanup: () => void): Omit<Notice, 'key'> {
+export function restoreNotice(r: RestoreResult, to: RestoreNoticeActions): Omit<Notice, 'key'> {
   const text = `Restored ${shortId(r.id)} to ${r.target} (${r.files} file${r.files === 1 ? '' : 's'}, ${humanBytes(r.bytes)}).`;
   const notes: readonly Note[] = r.notes ?? [];
   if (notes.length === 0) return { tone: 'info', error: null, text };
   // Notes say something the user must know (a version rebuilt by another
-  // route because an object is damaged, HEAD moved back): they stay until closed.
-  const next = notes.some((n) => n.next === 'repair') ? 'repair' : notes.some((n) => n.next === 'cleanup') ? 'cleanup' : null;
+  // route because an object is damaged, HEAD moved back): they stay until
+  // closed. A damaged object comes first: it is the one to act on.
+  const newest = r.head.newestDescendant;
+  const next = notes.some((n) => n.next === 'repair') ? 'repair'
+    : notes.some((n) => n.next === 'cleanup') ? 'cleanup'
+      : notes.some((n) => n.next === 'restore') && newest ? 'restore' : null;
   return {
-    tone: 'warn', error: null, text, details: notes.map((n) => appWords(n.message)),
-    ...(next === 'repair' ? { action: { label: 'Repair…', run: openRepair } } : {}),
-    ...(next === 'cleanup' ? { action: { label: 'Cleanup…', run: openCleanup } } : {}),
+    tone: 'warn', error: null, text, details: notes.map((n) => restoreNoteWords(n, r)),
+    ...(next === 'repair' ? { action: { label: 'Repair…', run: to.openRepair } } : {}),
+    ...(next === 'cleanup' ? { action: { label: 'Cleanup…', run: to.openCleanup } } : {}),
+    ...(next === 'restore' && newest ? { action: { label: 'Go back to newest…', run: () => to.openRestore(newest) } } : {}),
   };
 }
 
@@ -73,6 +101,7 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
         a.on('job', onJobEvent),
         a.on('storeChanged', () => scheduleRefresh()),
         a.on('workingCopy', onWorkingCopy),
+        a.on('linksChecked', onLinksChecked),
       ];
       unsubscribe = () => { for (const off of offs) off(); };
     }
@@ -115,10 +144,10 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
 
   async function enterStore(info: StoreInfo): Promise<void> {
     set((s) => ({
-      phase: 'open', store: info, commits: [], head: info.head, headProblem: info.headProblem ?? null, status: null, selectedId: null,
+      phase: 'open', store: info, commits: [], head: info.head, headProblem: info.headProblem ?? null, status: null, keepFullLatest: null, selectedId: null,
       details: {}, compare: null, comparePick: null, workingCopy: { state: null, jobId: null, problem: null, confirmed: null },
       verify: null, verifyJobId: null, verifySummaryHidden: false, query: '', dialog: null, menu: null,
-      sync: { ...s.sync, wantSelect: null, linkCheckJob: null, loadingDetails: [] },
+      sync: { ...s.sync, wantSelect: null, loadingDetails: [] },
     }));
     await refresh({ selectHead: true });
   }
@@ -189,35 +218,31 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
       if (headProblem) { set({ status: null }); return; }
       const status = await a.call('status.get', {});
       if (seq !== get().sync.refreshSeq) return;
-      // status.get judges links by stat alone: one whose stat changed is listed
-      // as unconfirmed. Show no problem for it until a status job has hashed it
-      // (a touched file is not a damaged store), then show what the job found.
-      const unconfirmed = new Set(status.linksUnconfirmed ?? []);
-      set({ status: unconfirmed.size ? { ...status, links: (status.links ?? []).filter((l) => !unconfirmed.has(l.path)) } : status });
-      if (unconfirmed.size && !get().sync.linkCheckJob) await checkLinks();
+      // Restored links stat could not judge are left out until the main side
+      // has hashed them (its linksChecked event); nothing here starts that job.
+      set({ status });
+      void loadKeepFullLatest(seq);
     } catch (e) {
       if (seq === get().sync.refreshSeq) reportError(e);
     }
   }
 
-  async function checkLinks(): Promise<void> {
-    setSync(() => ({ linkCheckJob: 'starting' }));
+  /** The store's keepFullLatest, for the storage estimates; without it they say what keepFullLatest 1 would free, and say so. */
+  async function loadKeepFullLatest(seq: number): Promise<void> {
     try {
-      const { jobId } = await api().call('jobs.start', { kind: 'status' });
-      // On a small store it may have finished before jobs.start answered.
-      const seen = get().jobs.find((j) => j.jobId === jobId && j.state !== 'running');
-      if (!seen) { setSync(() => ({ linkCheckJob: jobId })); return; }
-      setSync(() => ({ linkCheckJob: null }));
-      if (seen.result?.kind === 'status') applyLinkCheck(seen.result.value);
+      const settings = await api().call('settings.get', {});
+      if (seq === get().sync.refreshSeq) set({ keepFullLatest: settings.keepFullLatest });
     } catch {
-      setSync(() => ({ linkCheckJob: null }));
+      // The estimate names the keepFullLatest it assumed; nothing else depends on it.
     }
   }
 
-  /** The hashed answer for the links; the rest of the status stays the quick one. */
-  function applyLinkCheck(checked: StatusResult): void {
+  /** The main side hashed the restored links status.get could judge by stat only: every link as it found them. */
+  function onLinksChecked(checked: LinksChecked): void {
     const current = get().status;
-    if (current) set({ status: { ...current, links: checked.links ?? [], linksUnconfirmed: [] } });
+    if (get().phase !== 'open' || get().store?.root !== checked.root || !current) return;
+    const { linksUnconfirmed: _judged, ...rest } = current;
+    set({ status: { ...rest, links: checked.links } });
   }
 
   function scheduleRefresh(): void {
@@ -272,7 +297,8 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
     set({ dialog: null });
   }
 
-  async function startJob(req: JobRequest, label: string): Promise<string> {
+  /** Starts a job; its label names what it works on, or else the registry's label for its kind. */
+  async function startJob(req: JobRequest, label: string = jobLabel(req.kind)): Promise<string> {
     const { jobId } = await api().call('jobs.start', req);
     // Events for this job may already have arrived; keep their state, add the label.
     set((s) => {
@@ -281,7 +307,7 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
         ? s.jobs.map((j) => (j.jobId === jobId ? { ...j, label } : j))
         : [...s.jobs, {
           jobId, kind: req.kind, state: 'running' as const, label, progress: null, samples: [], startedAt: Date.now(),
-          endedAt: null, error: null, result: null, dismissed: false,
+          endedAt: null, error: null, result: null, dismissed: BACKGROUND_JOBS.has(req.kind),
         }];
       return { jobs };
     });
@@ -306,7 +332,6 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
     if (ev.state !== 'done' || !ev.result) {
       if (ev.state === 'failed' && ev.kind === 'verify' && get().verifyJobId === ev.jobId) set({ verifyJobId: null });
       if (ev.state === 'failed' || ev.state === 'cancelled') {
-        if (ev.jobId === get().sync.linkCheckJob) setSync(() => ({ linkCheckJob: null }));
         const cmp = get().compare;
         if (cmp && cmp.jobId === ev.jobId) set({ compare: { ...cmp, cancelled: ev.state === 'cancelled', error: ev.state === 'failed' ? ev.error ?? null : null } });
       }
@@ -314,11 +339,14 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
     }
     const r = ev.result;
     switch (r.kind) {
-      case 'commit':
+      case 'commit': {
         void refresh({ select: r.value.id });
-        // Like the CLI: an unchanged model makes no commit, and says so.
-        if (r.value.unchanged) notify({ tone: 'info', error: null, text: `Nothing changed since HEAD (${shortId(r.value.id)}); no commit was made.` });
+        // Like the CLI: an unchanged model makes no commit, and says so; an
+        // automatic CHECKPOINT says which rule made it, and autoCleanup what it freed.
+        const words = commitDoneWords(r.value);
+        if (words) notify({ tone: 'info', error: null, text: words.text, ...(words.details.length ? { details: words.details } : {}) });
         break;
+      }
       case 'cleanup':
         void refresh();
         // Freed and packed apart, as the preview said them (cleanupDoneText).
@@ -326,7 +354,11 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
         break;
       case 'restore':
         void refresh();
-        notify(restoreNotice(r.value, () => openDialog({ kind: 'repair' }), () => openDialog({ kind: 'cleanup' })));
+        notify(restoreNotice(r.value, {
+          openRepair: () => openDialog({ kind: 'repair' }),
+          openCleanup: () => openDialog({ kind: 'cleanup' }),
+          openRestore: (id) => { select(id, { focus: true }); openDialog({ kind: 'restore', id }); },
+        }));
         break;
       case 'verify': {
         const verify: Record<string, (typeof r.value.commits)[number]> = {};
@@ -347,7 +379,7 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
         // Shown by onWorkingCopyJob (the same answer as the main side's workingCopy event).
         break;
       case 'status':
-        if (ev.jobId === get().sync.linkCheckJob) { setSync(() => ({ linkCheckJob: null })); applyLinkCheck(r.value); }
+        // The main side's link check: its answer comes as a linksChecked event.
         break;
       case 'push': {
         void refresh();
@@ -398,7 +430,7 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
 
   /** Starts the repair itself (not the dry run); once done the store is reloaded and verified again. */
   async function startRepair(): Promise<string> {
-    const jobId = await startJob({ kind: 'repair', dryRun: false }, 'Repair');
+    const jobId = await startJob({ kind: 'repair', dryRun: false });
     // It may have finished before jobs.start answered (a tiny store): its
     // follow-up ran then, all but the verify, which only the starter runs.
     if (get().sync.repairsSeen.includes(jobId)) void startVerify();
@@ -593,9 +625,8 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
   async function recheckWorkingCopy(): Promise<void> {
     try {
       set((s) => ({ workingCopy: { ...s.workingCopy, problem: null } }));
-      const jobId = await startJob({ kind: 'workingCopy' }, 'Check working copy');
-      // The badge is this job's view.
-      dismissJob(jobId);
+      // A background job: the badge is its view, not the jobs panel.
+      const jobId = await startJob({ kind: 'workingCopy' });
       const job = get().jobs.find((j) => j.jobId === jobId);
       if (!job || job.state === 'running') set((s) => ({ workingCopy: { ...s.workingCopy, jobId } }));
     } catch (e) {
@@ -610,7 +641,8 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
 
   /** Commit, one click from the badge: the commit dialog with the working copy's path filled in. */
   function commitWorkingCopy(): void {
-    const abs = get().workingCopy.state?.absPath ?? null;
+    const st = get().workingCopy.state;
+    const abs = st ? pathToCommit(st) : null;
     openDialog({ kind: 'commit', presetPath: abs });
   }
 

@@ -5,6 +5,7 @@ import { createStore, useStore, type StoreApi } from 'zustand';
 import type { JobEvent, JobKind, JobResult, JobState, RemoteView, StoreInfo, WorkingCopyState } from '../../../src-shared/contract';
 import type { WeightlineErrorJSON } from '../../../src-shared/errors';
 import type { CommitId, DiffResult, LogEntry, Progress, ShowResult, StatusResult, VerifyCommit } from '../../../src-shared/model';
+import { BACKGROUND_JOBS, jobLabel } from '../../../src-shared/verbs';
 import { addSample, type ProgressSample } from '../lib/eta';
 
 export interface JobView {
@@ -41,7 +42,7 @@ export interface MenuState {
 
 export interface Notice {
   readonly key: number;
-  /** info fades; warn (something the user should read, e.g. a restore's notes) and error stay until closed. */
+  /** info fades unless it has details; warn (something the user should read, e.g. a restore's notes) and error stay until closed. */
   readonly tone: 'error' | 'warn' | 'info';
   readonly error: WeightlineErrorJSON | null;
   readonly text: string;
@@ -91,8 +92,6 @@ export interface SyncState {
   readonly wantSelect: CommitId | null;
   /** Commits whose details are being read. */
   readonly loadingDetails: readonly CommitId[];
-  /** The status job hashing restored links whose stat changed: 'starting' until jobs.start answers. */
-  readonly linkCheckJob: string | null;
   /** Repairs started from this window: it verifies again after them (other windows only refresh). */
   readonly ownRepairs: readonly string[];
   /** Repairs whose end was handled (the event and jobs.start may tell of it in either order). */
@@ -112,6 +111,8 @@ export interface AppState {
   /** What is wrong with a damaged HEAD (head is then null), else null. */
   readonly headProblem: string | null;
   readonly status: StatusResult | null;
+  /** The store's keepFullLatest (settings.get), so storage estimates are of the cleanup the store would run; null until read. */
+  readonly keepFullLatest: number | null;
   readonly selectedId: CommitId | null;
   readonly query: string;
   readonly details: Readonly<Record<string, ShowResult>>;
@@ -149,6 +150,7 @@ export const initialState: AppState = {
   head: null,
   headProblem: null,
   status: null,
+  keepFullLatest: null,
   selectedId: null,
   query: '',
   details: {},
@@ -166,7 +168,7 @@ export const initialState: AppState = {
   searchTick: 0,
   remotes: null,
   sync: {
-    refreshSeq: 0, wantSelect: null, loadingDetails: [], linkCheckJob: null, ownRepairs: [], repairsSeen: [], workingCopySeq: 0, noticeSeq: 0,
+    refreshSeq: 0, wantSelect: null, loadingDetails: [], ownRepairs: [], repairsSeen: [], workingCopySeq: 0, noticeSeq: 0,
   },
 };
 
@@ -196,15 +198,12 @@ export function dismissNotice(key: number, store: AppStore = appStore): void {
 }
 
 /** Fold one job event into the job list (events may arrive before jobs.start answers). */
-/** Jobs that show their progress where they were asked for (a badge, a dialog's preview), not in the jobs panel. */
-const HIDDEN_JOB_KINDS: ReadonlySet<JobKind> = new Set<JobKind>(['workingCopy', 'status', 'cleanupPreview']);
-
 export function applyJobEvent(jobs: readonly JobView[], ev: JobEvent, now: number): JobView[] {
   const existing = jobs.find((j) => j.jobId === ev.jobId);
   const base: JobView = existing ?? {
-    jobId: ev.jobId, kind: ev.kind, state: 'running', label: defaultLabel(ev.kind), progress: null, samples: [],
-    // The working-copy check shows its progress in its toolbar badge, not in the jobs panel.
-    startedAt: now, endedAt: null, error: null, result: null, dismissed: HIDDEN_JOB_KINDS.has(ev.kind),
+    jobId: ev.jobId, kind: ev.kind, state: 'running', label: jobLabel(ev.kind), progress: null, samples: [],
+    // A background job (the working-copy check, a cleanup preview) shows its progress where it was asked for, not in the jobs panel.
+    startedAt: now, endedAt: null, error: null, result: null, dismissed: BACKGROUND_JOBS.has(ev.kind),
   };
   const progress = ev.progress ?? base.progress;
   const next: JobView = {
@@ -217,22 +216,4 @@ export function applyJobEvent(jobs: readonly JobView[], ev: JobEvent, now: numbe
     result: ev.result ?? base.result,
   };
   return existing ? jobs.map((j) => (j.jobId === ev.jobId ? next : j)) : [...jobs, next];
-}
-
-export function defaultLabel(kind: JobKind): string {
-  switch (kind) {
-    case 'commit': return 'Commit';
-    case 'restore': return 'Restore';
-    case 'cleanup': return 'Cleanup';
-    case 'verify': return 'Verify';
-    case 'diff': return 'Compare';
-    case 'repair': return 'Repair';
-    case 'pin': return 'Pin';
-    case 'workingCopy': return 'Check working copy';
-    case 'status': return 'Check status';
-    case 'cleanupPreview': return 'Cleanup preview';
-    case 'sample': return 'Making the sample history';
-    case 'push': return 'Push';
-    case 'fetch': return 'Fetch';
-  }
 }
