@@ -25,8 +25,8 @@ describe('cleanup words', () => {
     const p = plan({ commits: [commitFreed], bytesFreed: 12 * MB, packs: [{ id: 'c1' as never, rawBytes: 48 * MB, packedBytes: 31 * MB }], bytesPackSaved: 17 * MB, storeBytesAfter: 171 * MB });
     const s = packSummary(p)!;
     expect(s).toEqual({ count: 1, rawBytes: 48 * MB, packedBytes: 31 * MB, savedBytes: 17 * MB });
-    expect(packText(s)).toBe('Packs 1 CHECKPOINT: 48.0 MB raw → 31.0 MB packed (−17.0 MB)');
-    expect(packText(s, { outOf: 2 })).toBe('Packs 1 CHECKPOINT out of the newest 2: 48.0 MB raw → 31.0 MB packed (−17.0 MB)');
+    expect(packText(s)).toBe('Would pack 1 CHECKPOINT: 48.0 MB raw → 31.0 MB packed (−17.0 MB)');
+    expect(packText(s, { outOf: 2 })).toBe('Would pack 1 CHECKPOINT (not among the newest 2 of its line): 48.0 MB raw → 31.0 MB packed (−17.0 MB)');
     expect(afterText(p)).toBe('171.0 MB');
     expect(hasWork(p)).toBe(true);
   });

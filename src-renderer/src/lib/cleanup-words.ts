@@ -26,12 +26,13 @@ function checkpoints(n: number): string {
 }
 
 /**
- * "Packs 1 CHECKPOINT: 48.0 MB raw → 31.0 MB packed (−17.0 MB)";
- * with `outOf`, "Packs 1 CHECKPOINT out of the newest 2: …"; after a run "Packed …".
+ * "Would pack 1 CHECKPOINT: 48.0 MB raw → 31.0 MB packed (−17.0 MB)"; with
+ * `outOf`, "… 1 CHECKPOINT (not among the newest 2 of its line): …" (the
+ * newest keep theirs raw for fast restore), the CLI's words; after a run "Packed …".
  */
 export function packText(p: PackSummary, opts: { readonly done?: boolean; readonly outOf?: number } = {}): string {
-  const where = opts.outOf === undefined ? '' : ` out of the newest ${opts.outOf}`;
-  return `${opts.done ? 'Packed' : 'Packs'} ${checkpoints(p.count)}${where}: ${humanBytes(p.rawBytes)} raw → ${humanBytes(p.packedBytes)} packed (−${humanBytes(p.savedBytes)})`;
+  const where = opts.outOf === undefined ? '' : ` (${p.count === 1 ? 'not' : 'none'} among the newest ${opts.outOf} of its line)`;
+  return `${opts.done ? 'Packed' : 'Would pack'} ${checkpoints(p.count)}${where}: ${humanBytes(p.rawBytes)} raw → ${humanBytes(p.packedBytes)} packed (−${humanBytes(p.savedBytes)})`;
 }
 
 /** Whether running the plan changes anything: something to delete or something to pack. */
