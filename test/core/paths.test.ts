@@ -327,3 +327,31 @@ describe('random interleavings across paths', () => {
     }), { numRuns: 12, seed: 19 });
   });
 });
+
+describe('the same bytes under a second path', () => {
+  // Found by the chaos test: a second path's first commit is a CHECKPOINT whose
+  // object has the same name as the first path's, and that object was damaged.
+  it('a commit whose bytes the store holds damaged mends the object instead of naming it', async () => {
+    const { root, store } = await setup();
+    const a = path.join(root, 'a', 'model.safetensors');
+    const b = path.join(root, 'b', 'model.safetensors');
+    await writeSafetensors(a, model(5));
+    const first = await commit(store, a, { message: 'a' });
+    const sha = (await store.readManifest(first.id)).files[0]!.sha256;
+    const object = store.objectPath(sha);
+    const bytes = await fs.readFile(object);
+    bytes[bytes.length - 10] = bytes[bytes.length - 10]! ^ 0x20;
+    await fs.chmod(object, 0o644);
+    await fs.writeFile(object, bytes);
+
+    await fs.mkdir(path.dirname(b), { recursive: true });
+    await fs.copyFile(a, b);
+    const second = await commit(store, b, { message: 'b, the same bytes' });
+    expect(second.type).toBe('CHECKPOINT');
+    expect(second.parent).toBeNull();
+    // Both versions restore bit-exact: the object holds the whole bytes again.
+    expect(await restoredSha(store, root, second.id)).toBe(sha);
+    expect(await restoredSha(store, root, first.id)).toBe(sha);
+    expect(await sha256Of(object)).toBe(sha);
+  });
+});

@@ -142,6 +142,13 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
     const adopt = async (temp: string, sha: string): Promise<boolean> => {
       const isNew = !(await store.hasObject(sha));
       if (isNew) added.push(sha);
+      else if ((await (await checker()).state(sha)) === 'damaged') {
+        // The store holds these bytes damaged (an older commit's, or another path's with the same
+        // content): this commit has them whole, so it mends the object rather than naming damaged bytes.
+        await store.replaceDamagedObject(temp, sha);
+        (await checker()).forget(sha);
+        return false;
+      }
       await store.adoptObject(temp, sha);
       return isNew;
     };

@@ -2,7 +2,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
 import type { CommitId } from '../../../src-shared/model';
-import { exists, fsyncDir, sha256, TMP_PREFIX, writeFileAtomic, mapFsError } from '../base/fsutil';
+import { exists, fsyncDir, fsyncFile, sha256, TMP_PREFIX, writeFileAtomic, mapFsError } from '../base/fsutil';
 import type { Manifest } from '../base/manifest';
 import { manifestPathProblem } from '../base/manifest-paths';
 import { readStoreFile, STORE_FILE_LIMITS, storeFileError } from '../base/bounded-read';
@@ -163,6 +163,21 @@ export class Store {
     }
     if (there) { await fs.rm(tmpFile, { force: true }); return; }
     await fs.mkdir(path.dirname(target), { recursive: true });
+    await fs.chmod(tmpFile, 0o444);
+    await fs.rename(tmpFile, target);
+    await fsyncDir(path.dirname(target));
+  }
+
+  /**
+   * Puts whole bytes back over an object that failed its hash: the caller
+   * has just hashed tmpFile to `sha` (a commit copying the same bytes in), so
+   * the store's copy is mended instead of being named again by a new commit.
+   */
+  async replaceDamagedObject(tmpFile: string, sha: string): Promise<void> {
+    const target = this.objectPath(sha);
+    // Something that is not a file under the object's name: adoptObject refuses it and says how to mend it.
+    if (!(await fs.lstat(target).catch(() => null))?.isFile()) return this.adoptObject(tmpFile, sha);
+    await fsyncFile(tmpFile);
     await fs.chmod(tmpFile, 0o444);
     await fs.rename(tmpFile, target);
     await fsyncDir(path.dirname(target));
