@@ -23,7 +23,7 @@ test('cleanup preview equals the CLI dry run; confirming updates badges and summ
   await expect(packs).toHaveAttribute('data-bytes', String(plan.bytesPackSaved));
   const raw = plan.packs.reduce((a, p) => a + p.rawBytes, 0);
   const packed = plan.packs.reduce((a, p) => a + p.packedBytes, 0);
-  await expect(packs).toContainText(`Packs ${plan.packs.length} CHECKPOINT${plan.packs.length === 1 ? '' : 's'}: ${humanBytes(raw)} raw → ${humanBytes(packed)} packed (−${humanBytes(plan.bytesPackSaved)})`);
+  await expect(packs).toContainText(`Would pack ${plan.packs.length} CHECKPOINT${plan.packs.length === 1 ? '' : 's'}: ${humanBytes(raw)} raw → ${humanBytes(packed)} packed (−${humanBytes(plan.bytesPackSaved)})`);
   await expect(packs).not.toContainText('about');
 
   const lose = dialog.getByRole('table', { name: 'Commits that lose their full parameters' });
