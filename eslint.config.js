@@ -12,23 +12,25 @@ import local from './eslint-local/layering.js';
 // path it RESOLVES to (static, `import type`, export-from, dynamic import(),
 // require), so no spelling slips past (eslint-local/layering.js).
 //
-// Inside src-main/core the layers go bottom to top: base → formats → codec →
+// Inside src-main/core the layers go bottom to top: base → formats → trainers → codec →
 // store → rebuild → {remote, ops} → verbs; each imports only downward (remote
 // and ops are siblings: neither imports the other; a verb combines them).
 // The runtimes (jobs, app, server, cli, electron) reach the store only through
 // the verb layer; src-preload and src-renderer only through src-shared.
-const CORE = ['base', 'formats', 'codec', 'store', 'rebuild', 'remote', 'ops'];
+const CORE = ['base', 'formats', 'trainers', 'codec', 'store', 'rebuild', 'remote', 'ops'];
 const NODE_ONLY = { names: ['node:*'], why: 'it runs in a sandboxed browser context: no Node modules.' };
 const NO_ELECTRON = { names: ['electron'], why: 'only src-main/electron and src-preload import electron; the rest runs without it (the CLI, browser mode, tests, the browser).' };
 const LAYERS = {
   shared: { folders: ['src-shared'], may: [], packages: [NODE_ONLY, NO_ELECTRON] },
   base: { folders: ['src-main/core/base'], may: ['shared'], packages: [NO_ELECTRON] },
   formats: { folders: ['src-main/core/formats'], may: ['base', 'shared'], packages: [NO_ELECTRON] },
+  // What trainers write: checkpoint layouts, completion signs, step and metrics (reads files, writes none).
+  trainers: { folders: ['src-main/core/trainers'], may: ['formats', 'base', 'shared'], packages: [NO_ELECTRON] },
   codec: { folders: ['src-main/core/codec'], may: ['formats', 'base', 'shared'], packages: [NO_ELECTRON] },
   store: { folders: ['src-main/core/store'], may: ['codec', 'formats', 'base', 'shared'], packages: [NO_ELECTRON] },
   rebuild: { folders: ['src-main/core/rebuild'], may: ['store', 'codec', 'formats', 'base', 'shared'], packages: [NO_ELECTRON] },
   remote: { folders: ['src-main/core/remote'], may: ['rebuild', 'store', 'codec', 'formats', 'base', 'shared'], packages: [NO_ELECTRON] },
-  ops: { folders: ['src-main/core/ops'], may: ['rebuild', 'store', 'codec', 'formats', 'base', 'shared'], packages: [NO_ELECTRON] },
+  ops: { folders: ['src-main/core/ops'], may: ['rebuild', 'store', 'codec', 'trainers', 'formats', 'base', 'shared'], packages: [NO_ELECTRON] },
   verbs: { folders: ['src-main/core/verbs'], may: [...CORE, 'shared'], packages: [NO_ELECTRON] },
   jobs: { folders: ['src-main/jobs'], may: ['verbs', 'shared'], packages: [NO_ELECTRON] },
   app: { folders: ['src-main/app'], may: ['jobs', 'verbs', 'shared'], packages: [NO_ELECTRON] },

@@ -6,6 +6,30 @@ export type CommitId = string & { readonly __brand: 'CommitId' };
 export type CommitType = 'CHECKPOINT' | 'DELTA';
 export type TensorStatus = 'unchanged' | 'changed' | 'added' | 'removed';
 
+/**
+ * What a training run says about a commit: its step, epoch and metrics, which
+ * trainer wrote it and where (the run folder and the checkpoint's name in it),
+ * and the trainer's own "best" marker as of that save. Filled by watch and
+ * import from the trainer's files, or by `commit --step/--epoch/--metric`.
+ * Every field is optional: a plain commit has none.
+ */
+export interface CommitMeta {
+  readonly step?: number;
+  readonly epoch?: number;
+  /** Metric name → value (eval_loss, val_acc, learning_rate …), finite numbers only. */
+  readonly metrics?: Readonly<Record<string, number>>;
+  /** Which layout it was recognised as: 'hf-trainer', 'lightning', 'keras', 'tf-checkpoint', 'plain', or absent for a hand commit. */
+  readonly trainer?: string;
+  /** The run folder it was taken from (store-relative posix path, or absolute outside the store). */
+  readonly run?: string;
+  /** The checkpoint's name in its run (a folder name, a file name, a TF prefix). */
+  readonly checkpoint?: string;
+  /** The trainer's own best checkpoint as of this save (HF trainer_state.json best_model_checkpoint, Lightning best_model_path), by its name in the run. */
+  readonly trainerBest?: string;
+  /** The metric the trainer ranks by, when it says (HF metric_for_best_model, Lightning monitor). */
+  readonly trainerBestMetric?: string;
+}
+
 export interface LogEntry {
   readonly id: CommitId;
   readonly parent: CommitId | null;
@@ -37,6 +61,10 @@ export interface LogEntry {
    * or both.
    */
   readonly location?: CommitLocation;
+  /** Step, epoch, metrics and where a training run wrote it (absent for a plain commit). */
+  readonly meta?: CommitMeta;
+  /** Tags naming this commit (absent when none). */
+  readonly tags?: readonly string[];
   /**
    * Present (true) on commits that descend from HEAD: newer versions of HEAD's
    * line after a restore moved HEAD back. The next commit does not follow
@@ -262,6 +290,8 @@ export interface Progress {
   readonly phase: string;
   readonly bytesDone: number;
   readonly bytesTotal: number;
+  /** A job that runs on (watch): its one-line live status ("following runs/a: 12 committed, 1 waiting to settle"). */
+  readonly detail?: string;
 }
 export type ProgressListener = (p: Progress) => void;
 
@@ -398,4 +428,51 @@ export interface RestoredLinkProblem {
    * store's copy is damaged ("weightline repair" rebuilds it where it can).
    */
   readonly problem: 'broken' | 'modified' | 'changed-in-place';
+}
+
+// ---- following a training run (watch, import) ----
+
+/** One checkpoint watch or import dealt with. */
+export interface RunCheckpointReport {
+  /** Its name in the run (checkpoint-500, epoch=3-step=1200.ckpt, ckpt-7). */
+  readonly checkpoint: string;
+  /** The commit made, or the one that already held these bytes (a restart, a re-import); null when skipped. */
+  readonly commit: CommitId | null;
+  /** True when an existing commit already held it (no new commit). */
+  readonly already?: boolean;
+  readonly meta?: CommitMeta;
+  /** Why it was skipped (a corrupt checkpoint): code, sentence, file. */
+  readonly skipped?: Note;
+}
+
+/** What a watch (when it stops) or an import did. */
+export interface RunFollowResult {
+  /** The run folder, relative to the store root. */
+  readonly run: string;
+  /** The layout it was recognised as ('hf-trainer', 'lightning', 'keras', 'tf-checkpoint', 'plain'). */
+  readonly trainer: string | null;
+  readonly checkpoints: readonly RunCheckpointReport[];
+  /** Trainer copies removed after their commit was verified (--then remove). */
+  readonly removed: readonly string[];
+  /** Why it stopped: done (import, or watch --once), cancelled, the folder went away, the disk is full. */
+  readonly stopped: 'done' | 'cancelled' | 'folder-gone' | 'disk-full';
+  readonly notes: readonly Note[];
+}
+
+// ---- tags ----
+
+/** A tag: a name for a commit (`restore best`, `diff best HEAD`). */
+export interface TagInfo {
+  readonly name: string;
+  readonly commit: CommitId;
+  /** When it was set to this commit (ISO time): across remotes the newest setting wins. */
+  readonly setAt: string;
+}
+
+/** What `tag` did: the tag as it now is, or deleted (commit null). */
+export interface TagResult {
+  readonly name: string;
+  readonly commit: CommitId | null;
+  /** The commit it named before, if any. */
+  readonly previous: CommitId | null;
 }

@@ -8,14 +8,24 @@
 
 import { z } from 'zod';
 import { SETTING_SCHEMAS } from './policy/settings';
+import { commitMetaSchema } from './meta';
 import type {
-  CleanupPlan, CommitId, CommitResult, DiffResult, PinResult, RepairResult, RestoreResult, StatusResult, VerifyResult,
+  CleanupPlan, CommitId, CommitResult, DiffResult, PinResult, RepairResult, RestoreResult, RunFollowResult, TagResult, StatusResult, VerifyResult,
 } from './model';
 import type { PathWorkingCopy } from './model';
 
 const commitRef = z.string().min(4).max(80);
 const absPath = z.string().min(1).max(4096);
 export const remoteNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a letter or digit, then letters, digits, ".", "_" or "-" (64 at most)');
+
+/**
+ * A tag's name: git's rules, simplified (letters, digits, ".", "_", "-", "/"
+ * inside; never a commit-id-like hex string or HEAD, so a ref never means two things).
+ */
+export const tagNameSchema = z.string().min(1).max(128)
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9._/-]*$/u, 'letters, digits, ".", "_", "-" or "/", starting with a letter, digit or "_"')
+  .refine((n) => !/^[0-9a-f]{4,64}$/u.test(n), 'not 4 to 64 hex characters (that reads as a commit id)')
+  .refine((n) => n !== 'HEAD' && !n.includes('..') && !n.endsWith('/') && !n.endsWith('.') && !n.includes('//'), 'not HEAD, no "..", "//", and no "/" or "." at the end');
 
 export type VerbClass = 'quick' | 'job';
 
@@ -49,7 +59,7 @@ const spec = <S extends z.ZodType>(s: VerbSpec<S>): VerbSpec<S> => s;
 export const JOB_VERBS = {
   // allowEmpty: commit even when every file matches HEAD (otherwise nothing is committed and the result says unchanged).
   commit: spec({
-    args: z.object({ kind: z.literal('commit'), path: absPath, message: z.string().max(10_000), checkpoint: z.boolean().default(false), allowEmpty: z.boolean().default(false) }),
+    args: z.object({ kind: z.literal('commit'), path: absPath, message: z.string().max(10_000), checkpoint: z.boolean().default(false), allowEmpty: z.boolean().default(false), meta: commitMetaSchema.optional() }),
     class: 'job', writes: true, keepsStore: false, label: 'Commit', cli: 'commit',
     example: { kind: 'commit', path: '/tmp/model.safetensors', message: '' },
   }),
@@ -120,6 +130,32 @@ export const JOB_VERBS = {
   fetch: spec({
     args: z.object({ kind: z.literal('fetch'), remote: remoteNameSchema.optional() }),
     class: 'job', writes: true, keepsStore: false, label: 'Fetch', cli: 'fetch', example: { kind: 'fetch' },
+  }),
+  // A tag names a commit (`restore best`); commit null deletes it. Writes the
+  // store's tag records under its lock.
+  tag: spec({
+    args: z.object({ kind: z.literal('tag'), name: tagNameSchema, commit: commitRef.nullable() }),
+    class: 'job', writes: true, keepsStore: false, label: 'Tag', cli: 'tag', example: { kind: 'tag', name: 'best', commit: 'HEAD' },
+  }),
+  // Follows a training run's folder: commits each checkpoint its trainer
+  // completes, until cancelled (the app's "Follow a run…"; the CLI's watch is
+  // the same verb in the foreground). It takes the store's lock for each
+  // commit only, so it is not a writer that holds other jobs off for hours;
+  // a commit that meets the lock waits for it.
+  watch: spec({
+    args: z.object({
+      kind: z.literal('watch'), dir: absPath, then: z.enum(['keep', 'remove']).default('keep'),
+      keepNewest: z.number().int().min(1).max(1000).default(1),
+      /** Commit what is complete now, then stop (no following). */
+      once: z.boolean().default(false),
+    }),
+    class: 'job', writes: false, keepsStore: false, label: 'Following a run', cli: 'watch', example: { kind: 'watch', dir: '/tmp/run', once: true },
+  }),
+  // A finished run's folder, every complete checkpoint in step order, as one
+  // resumable job (what is already committed is found by its bytes).
+  import: spec({
+    args: z.object({ kind: z.literal('import'), dir: absPath, base: commitRef.optional() }),
+    class: 'job', writes: true, keepsStore: false, label: 'Import a run', cli: 'import', example: { kind: 'import', dir: '/tmp/run' },
   }),
 } as const;
 
@@ -281,6 +317,9 @@ export interface JobResults {
   workingCopy: WorkingCopyState;
   push: PushSummary;
   fetch: FetchSummary;
+  tag: TagResult;
+  watch: RunFollowResult;
+  import: RunFollowResult;
 }
 
 export type JobResult = { [K in JobKind]: { readonly kind: K; readonly value: JobResults[K] } }[JobKind];

@@ -19,7 +19,7 @@ export type FromChild =
   /** internal: the error was not a WeightlineError (a bug), its message is kept. */
   | { readonly type: 'failed'; readonly error: WeightlineErrorJSON; readonly internal: boolean };
 
-const progress = z.object({ phase: z.string(), bytesDone: z.number(), bytesTotal: z.number() });
+const progress = z.object({ phase: z.string(), bytesDone: z.number(), bytesTotal: z.number(), detail: z.string().max(1000).optional() });
 const errorJson = z.object({ code: z.string(), message: z.string(), file: z.string().optional() });
 
 // The child is our own code, but a message is still checked for its shape

@@ -1,4 +1,4 @@
-import type { CommitType, TensorStatus } from '../../../src-shared/model';
+import type { CommitMeta, CommitType, TensorStatus } from '../../../src-shared/model';
 import type { Dtype, FileFormat, TensorRegion } from './layout';
 
 // The commit manifest: what docs/STORE-FORMAT.md calls a commit. Its sha256
@@ -83,6 +83,13 @@ export interface Manifest {
    * this version does not know is read as none.
    */
   readonly checkpointReason?: string;
+  /**
+   * Step, epoch, metrics and run (src-shared/model.ts CommitMeta); optional,
+   * absent for a plain commit. A commit with `meta.run` belongs to the run's
+   * line of history (store/tips.ts), not its own path's: each checkpoint of a
+   * run has its own folder or file name.
+   */
+  readonly meta?: CommitMeta;
 }
 
 /** Block size of streams: large enough for zstd to find structure, small enough that a rebuild caching one block per chain link (chain length × 4 MiB: 256 MiB at the default maxChainLength of 64) stays in memory bounds. */

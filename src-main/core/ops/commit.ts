@@ -3,7 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { WeightlineError, type ErrorCode } from '../../../src-shared/errors';
 import { clause } from '../../../src-shared/printable';
-import type { CommitId, CommitResult, ProgressListener } from '../../../src-shared/model';
+import type { CommitId, CommitMeta, CommitResult, ProgressListener } from '../../../src-shared/model';
 import { DeltaWriter } from '../codec/delta-writer';
 import { DELTA_ENCODING } from '../codec/encoding';
 import { cleanupLocked } from './cleanup';
@@ -26,6 +26,7 @@ import { FORMAT_VERSION, type FileDelta, type Manifest, type ManifestFile } from
 import { manifestPathProblem } from '../base/manifest-paths';
 import { STORE_DIR, type Store } from '../store/store';
 import { lineKey, lineTip, recordLines } from '../store/tips';
+import { isEmptyMeta } from '../../../src-shared/meta';
 import { compareWorkingCopy } from '../../../src-shared/policy/working-copy';
 import { listSourceFiles, StatCache, type WorkingFile } from './working-copy';
 
@@ -39,6 +40,15 @@ export interface CommitOptions {
    * it unless --allow-empty; off, an unchanged model is committed as before.
    */
   readonly skipUnchanged?: boolean;
+  /**
+   * Read the files from here instead of the target (watch's capture: hard
+   * links or copies of a checkpoint taken before the trainer's rotation could
+   * delete it); the manifest still records the target as the source, so a
+   * restore puts the version back where the trainer wrote it.
+   */
+  readonly readFrom?: string;
+  /** Step, epoch, metrics and run; with `run`, the commit joins the run's line (store/tips.ts). */
+  readonly meta?: CommitMeta;
   readonly onProgress?: ProgressListener;
   readonly signal?: AbortSignal;
 }
@@ -70,8 +80,9 @@ export async function commit(store: Store, target: string, opts: CommitOptions):
   await refuseStoreFiles(abs);
   refuseOutside(store, abs);
   const state: Progress = { phase: 'before', result: null };
+  const from = opts.readFrom !== undefined ? path.resolve(opts.readFrom) : abs;
   try {
-    return await commitLocked(store, abs, opts, state);
+    return await commitLocked(store, abs, from, opts, state);
   } catch (e) {
     // A raw fs error (the lock, a stat, a folder listing) names what the file system refused, not "a bug".
     const err = mapFsError(e, errorPath(e, store.dir));
@@ -87,10 +98,10 @@ interface Progress {
   result: CommitResult | null;
 }
 
-function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: Progress): Promise<CommitResult> {
+function commitLocked(store: Store, abs: string, from: string, opts: CommitOptions, reached: Progress): Promise<CommitResult> {
   return withWriteLock(store, 'commit', async (signal) => {
-    const { kind, files } = await listSourceFiles(abs);
-    if (files.length === 0) throw new WeightlineError('REFUSED', 'the folder holds no files to commit', abs);
+    const { kind, files } = await listSourceFiles(from);
+    if (files.length === 0) throw new WeightlineError('REFUSED', 'the folder holds no files to commit', from);
     // The paths pass the gate restore and fetch use, before anything is written: a name no restore would write is not recorded.
     const unsafe = manifestPathProblem({ source: { path: store.sourcePathFor(abs), kind }, files: files.map((f) => ({ path: f.rel })), removedFiles: [] });
     if (unsafe) throw new WeightlineError('UNSAFE_PATH', `cannot commit this: its ${unsafe}; rename it (docs/STORE-FORMAT.md, "Path rules", says what a path may be)`, abs);
@@ -117,7 +128,8 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
     const config = await store.readConfig();
     // Read (and checked) first: a damaged HEAD refuses the commit, as it always did.
     const headBefore = await store.readHead();
-    const parentId = await lineTip(store, store.sourcePathFor(abs), { head: headBefore });
+    const meta = opts.meta && !isEmptyMeta(opts.meta) ? opts.meta : undefined;
+    const parentId = await lineTip(store, meta?.run !== undefined ? store.sourcePathFor(store.resolveSource(meta.run)) : store.sourcePathFor(abs), { head: headBefore });
     const parent = parentId ? await store.readManifest(parentId) : null;
     // A rebuild from the last CHECKPOINT replays the line's deltas: bound what
     // it reads (maxRouteRead × the model's size) and how many it replays
@@ -231,6 +243,7 @@ function commitLocked(store: Store, abs: string, opts: CommitOptions, reached: P
         removedFiles,
         // Recorded so `show` can say later why this commit keeps full parameters.
         ...(checkpointReason ? { checkpointReason } : {}),
+        ...(meta ? { meta } : {}),
       };
       opts.onProgress?.({ phase: 'writing', bytesDone: 0, bytesTotal: 0 });
       for (const [i, s] of staged.entries()) {

@@ -44,7 +44,8 @@ export async function log(store: Store, summaries?: ReadonlyMap<string, CommitSu
   const entries = await logEntries(store, summaries);
   if (opts.path === undefined) return entries;
   const key = store.sourcePathFor(path.resolve(opts.path));
-  return entries.filter((e) => lineKey(store, e.path) === key);
+  // A run's checkpoints (each its own folder) are asked for by the run's folder.
+  return entries.filter((e) => lineKey(store, e.path) === key || (e.meta?.run !== undefined && lineKey(store, e.meta.run) === key));
 }
 
 /**
@@ -111,7 +112,7 @@ export async function logEntry(store: Store, id: CommitId, summaries: ReadonlyMa
   return {
     id, parent: summary.parent as CommitId | null, type: summary.type, message: summary.message, createdAt: summary.createdAt,
     logicalBytes: summary.files.reduce((a, f) => a + f[1], 0), fullBytes, deltaBytes: summary.files.reduce((a, f) => a + f[2], 0),
-    path: summary.path, hasFull: await hasFull(summary), chainLength, pinned: (await store.readPins()).has(id),
+    path: summary.path, ...(summary.meta ? { meta: summary.meta } : {}), hasFull: await hasFull(summary), chainLength, pinned: (await store.readPins()).has(id),
     ...((await aheadOfHead(store, [...summaries].map(([c, s]) => ({ id: c as CommitId, parent: s.parent as CommitId | null })))).has(id) ? { aheadOfHead: true as const } : {}),
     // As the log says it (graph.hasRawFull): full parameters on disk in packed form only.
     ...((await hasFull(summary)) && !(await hasRawFull(summary)) ? { packed: true as const } : {}),

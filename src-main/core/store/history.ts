@@ -129,7 +129,7 @@ export async function logEntries(store: Store, known?: ReadonlyMap<string, Commi
       logicalBytes: c.files.reduce((s, x) => s + x.bytes, 0),
       fullBytes: fullBytes.get(c.id)!,
       deltaBytes: c.files.reduce((s, x) => s + x.deltaBytes, 0),
-      path: summary.path,
+      path: summary.path, ...(summary.meta ? { meta: summary.meta } : {}),
       hasFull: graph.hasFull(c.id),
       chainLength: graph.chainLength(c.id),
       pinned: pins.has(c.id),

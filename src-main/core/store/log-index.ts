@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { CommitType } from '../../../src-shared/model';
+import type { CommitMeta, CommitType } from '../../../src-shared/model';
 import { writeFileAtomic } from '../base/fsutil';
 import type { Manifest } from '../base/manifest';
 import { readLogIndexFile } from './store-files';
@@ -23,6 +23,10 @@ export interface CommitSummary {
   readonly files: ReadonlyArray<readonly [string, number, number]>;
   /** Per file, its delta object, '' for a delta that stores nothing (every block Same), null for no delta (where a commit's data is, for log and status with remotes). */
   readonly deltaObjects: ReadonlyArray<string | null>;
+  /** The manifest's meta block (step, epoch, metrics, run), when it has one. */
+  readonly meta?: CommitMeta;
+  /** 2 for summaries that carry meta; older entries are summarised again. */
+  readonly indexed?: number;
 }
 
 interface IndexFile { readonly version: 1; readonly commits: Record<string, CommitSummary> }
@@ -34,6 +38,8 @@ export function summarize(m: Manifest): CommitSummary {
     parent: m.parent, type: m.type, message: m.message, createdAt: m.createdAt, path: m.source.path,
     files: m.files.map((f) => [f.sha256, f.bytes, f.delta?.bytes ?? 0] as const),
     deltaObjects: m.files.map((f) => (f.delta ? f.delta.object ?? '' : null)),
+    ...(m.meta ? { meta: m.meta } : {}),
+    indexed: 2,
   };
 }
 
@@ -45,7 +51,7 @@ export async function commitSummaries(store: Store): Promise<Map<string, CommitS
   const out = new Map<string, CommitSummary>();
   // Own keys only: an id-shaped key is all a manifest name can be, but a cache is never trusted further than it must be.
   // An entry from before delta objects were indexed is summarised again (once: the index is then rewritten).
-  const has = (id: string): boolean => Object.hasOwn(known, id) && known[id]!.deltaObjects?.length === known[id]!.files.length;
+  const has = (id: string): boolean => Object.hasOwn(known, id) && known[id]!.deltaObjects?.length === known[id]!.files.length && known[id]!.indexed === 2;
   const missing = ids.filter((id) => !has(id));
   for (const id of ids) if (has(id)) out.set(id, known[id]! as CommitSummary);
   const added = await Promise.all(missing.map(async (id) => [id, summarize(await store.readManifest(id))] as const));

@@ -1,3 +1,4 @@
+import { commitMetaSchema } from '../../../src-shared/meta';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { WeightlineError } from '../../../src-shared/errors';
@@ -324,6 +325,9 @@ const SummarySchema = z.looseObject({
   files: z.array(z.tuple([hex64, count, count])),
   // Per file, its delta object ('': a delta that stores nothing, null: no delta). Absent in indexes written before remotes: such entries are summarised again.
   deltaObjects: z.array(z.union([hex64, z.literal('')]).nullable()).optional(),
+  meta: commitMetaSchema.optional(),
+  // 2: meta are indexed; an entry without it is summarised again once.
+  indexed: z.number().optional(),
 });
 const LogIndexSchema = z.looseObject({ version: z.literal(1), commits: z.record(hex64, SummarySchema) });
 
@@ -434,6 +438,7 @@ const ManifestSchema = z.looseObject({
   removedFiles: z.array(z.string()),
   // Any short string: a newer version's rule must not make its commits unreadable here.
   checkpointReason: z.string().max(64).optional(),
+  meta: commitMetaSchema.optional(),
 });
 
 const MANIFEST_EXPECTED = 'a commit manifest as docs/STORE-FORMAT.md describes it';

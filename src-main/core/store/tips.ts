@@ -26,6 +26,11 @@ import type { Store } from './store';
 
 const FILE = 'tips.json';
 
+/** The line a commit belongs to: its run's (meta.run, a training run's folder) when it has one, else its path's. */
+export function summaryLine(store: Store, s: { readonly path: string; readonly meta?: { readonly run?: string } }): string {
+  return lineKey(store, s.meta?.run ?? s.path);
+}
+
 /** The key a path's line is known by: the source path as commit records it now (relative, posix), whatever an older version wrote. */
 export function lineKey(store: Store, sourcePath: string): string {
   return store.sourcePathFor(store.resolveSource(sourcePath));
@@ -45,7 +50,7 @@ export async function currentLines(store: Store, opts: LineOptions = {}): Promis
   const keyOf = new Map<string, string>();
   const byKey = new Map<string, Array<{ id: string; createdAt: string }>>();
   for (const [id, s] of summaries) {
-    const key = lineKey(store, s.path);
+    const key = summaryLine(store, s);
     keyOf.set(id, key);
     const list = byKey.get(key);
     if (list) list.push({ id, createdAt: s.createdAt }); else byKey.set(key, [{ id, createdAt: s.createdAt }]);

@@ -1,6 +1,6 @@
 // commit: a file or folder as a new version (the lock, the CHECKPOINT rule and
 // autoCleanup are ops/commit's).
-import type { CommitResult } from '../../../src-shared/model';
+import type { CommitMeta, CommitResult } from '../../../src-shared/model';
 import { progressOf, storeOf, type VerbContext } from './context';
 
 export interface CommitArgs {
@@ -10,6 +10,10 @@ export interface CommitArgs {
   readonly checkpoint?: boolean;
   /** Commit even when every file matches HEAD (otherwise the result says unchanged). */
   readonly allowEmpty?: boolean;
+  /** Step, epoch and metrics (`commit --step N --metric eval_loss=0.41`), or a run's meta from watch/import. */
+  readonly meta?: CommitMeta;
+  /** Read the files from here (a capture), record `path` as the source (ops/commit.ts). */
+  readonly readFrom?: string;
 }
 
 export async function commit(ctx: VerbContext, args: CommitArgs): Promise<CommitResult> {
@@ -17,5 +21,8 @@ export async function commit(ctx: VerbContext, args: CommitArgs): Promise<Commit
   const path = await import('node:path');
   const target = path.resolve(ctx.cwd ?? store.root, args.path);
   const { commit: run } = await import('../ops/commit');
-  return run(store, target, { message: args.message, checkpoint: args.checkpoint ?? false, skipUnchanged: !args.allowEmpty, ...progressOf(ctx) });
+  return run(store, target, {
+    message: args.message, checkpoint: args.checkpoint ?? false, skipUnchanged: !args.allowEmpty,
+    ...(args.meta ? { meta: args.meta } : {}), ...(args.readFrom !== undefined ? { readFrom: args.readFrom } : {}), ...progressOf(ctx),
+  });
 }

@@ -23,6 +23,8 @@ import { headOf, show } from './show';
 import { status, statusExtras, statusQuick } from './status';
 import { verify, verifyRemote } from './verify';
 import { workingCopy, workingCopyQuick } from './working-copy';
+import { importRun, watch } from './watch';
+import { tag, tags } from './tag';
 
 export type { VerbContext, Store } from './context';
 export { openStore, findStore } from './context';
@@ -35,7 +37,7 @@ export type { RemoteCounts } from './status';
 export const verbs = {
   init, commit, log, show, headOf, diff, status, statusQuick, statusExtras, restore, cleanup, cleanupPreview,
   verify, verifyRemote, repair, pin, pins, configGet, configSet, configClamped, remoteAdd, remoteRemove, remoteList, remoteNames,
-  push, fetch, clone, sample, workingCopy, workingCopyQuick,
+  push, fetch, clone, sample, workingCopy, workingCopyQuick, watch, importRun, tag, tags,
 } as const;
 
 /** Each job kind's verb, given the request its schema checked. */
@@ -57,6 +59,9 @@ const JOB_RUNNERS: { readonly [K in JobKind]: (ctx: VerbContext, args: JobArgs<K
   workingCopy: (ctx) => workingCopy(ctx),
   push: (ctx, a) => push(ctx, a.remote ? { remote: a.remote } : {}),
   fetch: (ctx, a) => fetch(ctx, a.remote ? { remote: a.remote } : {}),
+  tag: (ctx, a) => tag(ctx, { name: a.name, commit: a.commit }),
+  watch: (ctx, a) => watch(ctx, a),
+  import: (ctx, a) => importRun(ctx, { dir: a.dir, ...(a.base ? { base: a.base } : {}) }),
 };
 
 /** Runs one job request (already checked by its schema, defaults applied) through its verb. */
