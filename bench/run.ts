@@ -4,6 +4,7 @@
 // they meet or miss.
 //   npm run bench [-- --quick]   (--quick: small sizes only, for a smoke run)
 //   -- --only=sequences|long|kernels|sizes|chain   one section
+//   -- --only=follow   a torch training loop followed by `weightline watch` (bench/follow.ts, bench/RESULTS-follow.md)
 //   -- --only=remote   push/clone against a local S3 server instead (bench/remote.ts, bench/RESULTS-remote.md)
 //   WEIGHTLINE_BENCH_LONG_MB=N   size of each of the 20 checkpoints (default 50, --quick 4)
 
@@ -445,5 +446,14 @@ function main(): void {
 }
 
 // The remotes benchmark is its own script (it needs an S3 server): run it instead.
+// Following a training run needs torch and its own report: likewise.
 if (only === 'remote') await import('./remote');
-else main();
+else if (only === 'follow') {
+  ensureTools();
+  const { benchFollow } = await import('./follow');
+  const text = await benchFollow({ repo, scratch, quick });
+  const outFile = path.join(repo, 'bench', quick ? 'RESULTS-follow-quick.md' : 'RESULTS-follow.md');
+  fs.writeFileSync(outFile, `# Following a training run\n\nMade by \`npm run bench -- --only=follow${quick ? ' --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)}.\n\n${text}\n`);
+  console.log(`${text}\nwrote ${outFile}`);
+  fs.rmSync(scratch, { recursive: true, force: true });
+} else main();
