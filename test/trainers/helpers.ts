@@ -4,7 +4,7 @@
 // throwaway copies to damage.
 
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,10 +43,32 @@ export function tempDir(): string {
   return d;
 }
 
-/** A throwaway copy of a fixture run, to damage or add to; removed after the test. */
+/** Modification times in the order the writer completed the checkpoints (a git checkout or a copy loses it). */
+export const WRITE_TIME_BASE = 1_700_000_000;
+
+/**
+ * A throwaway copy of a fixture run, to damage or add to; removed after the
+ * test. Its files' mtimes follow the manifest's order (10 s apart, from
+ * WRITE_TIME_BASE), as the trainer wrote them; files not in the manifest
+ * (sidecars, TF's state file) are as old as the run's first checkpoint.
+ */
 export function copyRun(run: RunName): string {
   const d = join(tempDir(), run);
   cpSync(join(TRAINER_FIXTURES, run), d, { recursive: true });
+  const walk = (at: string): void => {
+    for (const e of readdirSync(at, { withFileTypes: true })) {
+      const p = join(at, e.name);
+      if (e.isDirectory()) walk(p);
+      else utimesSync(p, WRITE_TIME_BASE, WRITE_TIME_BASE);
+    }
+  };
+  walk(d);
+  fixtureManifest(run).forEach((entry, i) => {
+    for (const rel of Object.keys(entry.files)) {
+      const p = join(d, rel);
+      if (existsSync(p) && statSync(p).isFile()) utimesSync(p, WRITE_TIME_BASE + 10 * (i + 1), WRITE_TIME_BASE + 10 * (i + 1));
+    }
+  });
   return d;
 }
 
