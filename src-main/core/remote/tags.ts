@@ -19,7 +19,7 @@ export function tagsPrefix(remote: Remote): string {
  * that is not a record is REMOTE_CORRUPT naming it, before anything is
  * written locally: no Weightline writes such a key.
  */
-export async function listRemoteTags(remote: Remote, signal?: AbortSignal): Promise<{ settings: TagSetting[]; names: Set<string> }> {
+export async function listRemoteTags(remote: Remote, signal?: AbortSignal): Promise<{ settings: TagSetting[] }> {
   const prefix = tagsPrefix(remote);
   const listed = await remote.list(prefix, signal);
   const settings: TagSetting[] = [];
@@ -30,7 +30,7 @@ export async function listRemoteTags(remote: Remote, signal?: AbortSignal): Prom
     }
     settings.push(s);
   }
-  return { settings, names: new Set(listed.keys()) };
+  return { settings };
 }
 
 /**
@@ -41,7 +41,8 @@ export async function listRemoteTags(remote: Remote, signal?: AbortSignal): Prom
 export async function pushTags(store: Store, remote: Remote, onRemote: (commit: string) => boolean, signal?: AbortSignal): Promise<number> {
   const local = await readTags(store);
   if (local.size === 0) return 0;
-  const { names } = await listRemoteTags(remote, signal);
+  // The names alone: a stray key under tags/ (which fetch refuses) is no reason to hold this store's tags back.
+  const names = new Set((await remote.list(tagsPrefix(remote), signal)).keys());
   const toSend = [...local]
     .map(([name, r]) => ({ name, setAt: r.setAt, commit: r.commit }))
     .filter((s) => !names.has(tagRecordName(s)) && (s.commit === null || onRemote(s.commit)));
