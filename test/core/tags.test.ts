@@ -145,7 +145,7 @@ describe('tags', () => {
     await fs.writeFile(path.join(dir, '.weightline', 'tags.json'), JSON.stringify({ version: 1, tags: { best: { commit: ghost, setAt: '2026-12-07T18:40:00.000Z', from: 'origin' } } }));
     const list = await ok<TagInfo[]>(dir, 'tag', '--list', '--json');
     expect(list).toEqual([{ name: 'best', commit: ghost, setAt: '2026-12-07T18:40:00.000Z', from: 'origin', missing: true }]);
-    expect(await ok(dir, 'tag')).toMatch(/^best → ababababab.* \(from origin, set 2026-12-07 18:40 UTC\)  commit not in this store/m);
+    expect(await ok(dir, 'tag')).toMatch(/^best → ababababab.* \(from origin, set 2026-12-07 18:40 UTC\) {2}commit not in this store/m);
     const r = await run(dir, 'restore', 'best', '--json');
     expect(r.code).toBe(1);
     expect(jsonError(r)).toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/tag "best" names commit abababababab, which this store does not hold \(the tag came from origin/) });
