@@ -99,6 +99,12 @@ describe('tags', () => {
     expect(await ok(dir, 'log', '--oneline')).toMatch(/epoch 1 {2}\(HEAD, tag: best, pinned\)/);
     expect((await ok<{ tags?: string[] }>(dir, 'show', ids[1]!, '--json')).tags).toEqual(['best']);
     expect(await ok(dir, 'show', 'best')).toMatch(/^tags {5}best$/m);
+    // A short name is a ref too, through the job contract as through the CLI.
+    await ok(dir, 'tag', 'v1', ids[2]!);
+    expect((await ok<{ id: string }>(dir, 'show', 'v1~2', '--json')).id).toBe(ids[0]);
+    const { jobRequest } = await import('../../src-shared/contract');
+    expect(jobRequest.safeParse({ kind: 'restore', commit: 'v1' }).success).toBe(true);
+    expect(jobRequest.safeParse({ kind: 'diff', from: 'v1~1', to: 'best' }).success).toBe(true);
     // A name that is no tag and no id: bad usage, saying a tag would do.
     const none = await run(dir, 'show', 'worst', '--json');
     expect(none.code).toBe(2);
