@@ -142,7 +142,18 @@ describe('tags', () => {
       // Like a damaged pins.json, it stops what shows tags (log, show); a commit id is not read through it.
       expect((await ok<{ from: string; to: string }>(dir, 'diff', ids[0]!.slice(0, 10), 'HEAD', '--json'))).toMatchObject({ from: ids[0], to: ids[1] });
       await ok(dir, 'restore', ids[0]!.slice(0, 10), '--to', path.join(dir, 'by-id.safetensors'));
+      // verify names it: every commit restores, and still the store is not ok.
+      const v = await run(dir, 'verify', '--json');
+      expect(v.code).toBe(1);
+      const res = JSON.parse(v.stdout) as { ok: boolean; commits: Array<{ ok: boolean }>; files?: string[] };
+      expect(res.ok).toBe(false);
+      expect(res.commits.every((c) => c.ok)).toBe(true);
+      expect(res.files).toEqual([expect.stringContaining('damaged tags.json')]);
     }
+    expect((await run(dir, 'verify')).stdout).toMatch(/^.*damaged tags\.json: .*\nverified 2 commit\(s\): all restore bit-exact, but 1 store file\(s\) are damaged \(above\)$/m);
+    await fs.rm(file);
+    expect(JSON.parse((await run(dir, 'verify', '--json')).stdout)).toMatchObject({ ok: true });
+    expect(JSON.parse((await run(dir, 'verify', '--json')).stdout).files).toBeUndefined();
   });
 
   it('a tag naming a commit this store lacks (fetched without it) is listed as such and resolves to nothing', async () => {
