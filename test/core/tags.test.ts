@@ -151,7 +151,11 @@ describe('tags', () => {
       expect(res.files).toEqual([expect.stringContaining('damaged tags.json')]);
     }
     expect((await run(dir, 'verify')).stdout).toMatch(/^.*damaged tags\.json: .*\nverified 2 commit\(s\): all restore bit-exact, but 1 store file\(s\) are damaged \(above\)$/m);
+    // A folder in its place is damage too, named, never read as "no tags".
     await fs.rm(file);
+    await fs.mkdir(file);
+    expect(jsonError(await run(dir, 'tag', '--json'))).toMatchObject({ code: 'CORRUPT', message: expect.stringMatching(/damaged tags\.json: .*found a folder/) });
+    await fs.rmdir(file);
     expect(JSON.parse((await run(dir, 'verify', '--json')).stdout)).toMatchObject({ ok: true });
     expect(JSON.parse((await run(dir, 'verify', '--json')).stdout).files).toBeUndefined();
   });
