@@ -366,6 +366,8 @@ export interface VerifyCommit {
 export interface VerifyResult {
   readonly ok: boolean;
   readonly commits: readonly VerifyCommit[];
+  /** Store files (not commits) found damaged, each "damaged <file>: …" with what to do (tags.json); absent when none. */
+  readonly files?: readonly string[];
 }
 
 // ---- repair ----
@@ -468,6 +470,10 @@ export interface TagInfo {
   readonly commit: CommitId;
   /** When it was set to this commit (ISO time): across remotes the newest setting wins. */
   readonly setAt: string;
+  /** The remote it was fetched from, when a fetched setting won (absent for a tag set here). */
+  readonly from?: string;
+  /** Present (true) when the store does not hold the commit (a tag fetched without its commit): it resolves to nothing until a fetch brings it. */
+  readonly missing?: true;
 }
 
 /** What `tag` did: the tag as it now is, or deleted (commit null). */
