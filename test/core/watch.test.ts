@@ -88,9 +88,9 @@ async function runLog(f: Fixture): Promise<Array<{ id: string; checkpoint: strin
     .map((c) => ({ id: c.id, checkpoint: c.meta!.checkpoint!, parent: c.parent, type: c.type, ...(c.meta?.step !== undefined ? { step: c.meta.step } : {}) }));
 }
 
-function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
-  let resolve!: (v: T) => void;
-  const promise = new Promise<T>((r) => { resolve = r; });
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => { resolve = r; });
   return { promise, resolve };
 }
 
@@ -226,7 +226,7 @@ describe('watch --once', () => {
     const held = await fs.open(path.join(f.run, 'checkpoint-20', 'model.safetensors'), 'r');
     try {
       const res = await watchOnce(f, { then: 'remove', keepNewest: 2 });
-      expect(res.removed.sort()).toEqual(['checkpoint-10', 'checkpoint-30']);
+      expect([...res.removed].sort()).toEqual(['checkpoint-10', 'checkpoint-30']);
       expect((await fs.readdir(f.run)).sort()).toEqual(['checkpoint-20', 'checkpoint-40', 'checkpoint-50']);
       for (const c of await runLog(f)) expect(await restoredShas(f, c.id)).toEqual(oracle.get(c.checkpoint));
     } finally {

@@ -110,6 +110,9 @@ class Follower {
   private stopped: RunFollowResult['stopped'] | null = null;
   private fatal: unknown = null;
   private behind = false;
+  private again = false;
+  /** Commits retried because their files changed or vanished while read, by checkpoint. */
+  private readonly retries = new Map<string, number>();
   private found = 0;
   private last: RunCheckpointReport | null = null;
   private draining: Promise<void> | null = null;
@@ -132,7 +135,8 @@ class Follower {
     const onAbort = (): void => this.poke();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      if (this.opts.mode === 'watch') this.staging = await Staging.open(this.store);
+      // An import reads the trainer's files in place, but a TF prefix's files are not one folder: they are gathered in staging.
+      this.staging = await Staging.open(this.store);
       if (this.opts.mode === 'watch' && !this.opts.once) {
         // Events make it prompt; the slow poll catches what events miss (network file systems, a watcher that failed).
         try {
@@ -150,7 +154,13 @@ class Follower {
         this.kickDrain();
         if (this.opts.once || this.opts.mode === 'import') {
           // Once: done when nothing waits to settle and the bound held nothing back.
-          if (looked.waiting === 0 && !looked.heldBack) { await this.draining; break; }
+          if (looked.waiting === 0 && !looked.heldBack) {
+            await this.draining;
+            // A commit that found its files changed or gone asks for another look.
+            if (!this.again) break;
+            this.again = false;
+            continue;
+          }
           if (looked.heldBack) { await this.draining; continue; }
         }
         await this.sleep();
@@ -272,7 +282,8 @@ class Follower {
         await this.afterCommit(c, already, look.sig);
         continue;
       }
-      if (this.capturesHeld() >= this.maxCaptures) {
+      // An import holds no captures: it reads the trainer's files, which nothing deletes under it.
+      if (!importing && this.capturesHeld() >= this.maxCaptures) {
         if (!this.behind) this.note(`${this.capturesHeld()} captures are waiting for their commits; stopped capturing until they land (a checkpoint the trainer deletes meanwhile is missed)`);
         this.behind = true;
         heldBack = true;
@@ -280,7 +291,7 @@ class Follower {
       }
       this.behind = false;
       const meta = await this.metaOf(c);
-      if (importing) {
+      if (importing && c.kind !== 'files') {
         this.tracked.set(c.name, { state: 'queued', sig: look.sig });
         this.queue.push({ c, capture: null, meta, looks: look.looks });
         continue;
@@ -295,7 +306,7 @@ class Follower {
       }
       if (!capture) { this.tracked.delete(c.name); this.at(Date.now() + this.settleMs); continue; }
       this.opts.hooks?.captured?.(c);
-      if (c.rewritten) {
+      if (c.rewritten || importing) {
         this.tracked.set(c.name, { state: 'queued', sig: look.sig });
         this.queue.push({ c, capture, meta, looks: look.looks });
       } else {
@@ -375,10 +386,19 @@ class Follower {
         this.report({ checkpoint: p.c.name, commit: null, skipped: note });
         return true;
       }
-      case 'CHANGED_DURING': case 'NOT_FOUND':
-        // Rewritten or gone while read: look at it again from the start.
-        this.tracked.delete(p.c.name);
+      case 'CHANGED_DURING': case 'NOT_FOUND': {
+        // Rewritten or gone while read: look at it again from the start, a few times.
+        const n = (this.retries.get(p.c.name) ?? 0) + 1;
+        this.retries.set(p.c.name, n);
+        if (n > 3) {
+          this.tracked.set(p.c.name, { state: 'corrupt', sig });
+          this.note(`${p.c.name} changed or vanished each time it was read (${(e as Error).message}); not committed`);
+        } else {
+          this.tracked.delete(p.c.name);
+          this.again = true;
+        }
         return true;
+      }
       default:
         throw e;
     }
