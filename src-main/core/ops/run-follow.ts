@@ -69,7 +69,8 @@ export interface FollowHooks {
 }
 
 type Track =
-  | { state: 'seen'; sig: string; since: number }
+  /** `writing`: the recognizer said not yet for exactly these files, when `completed` was this (asked again once they change or another completes). */
+  | { state: 'seen'; sig: string; since: number; writing?: number }
   | { state: 'settling'; sig: string; capture: Capture; meta: CommitMeta }
   | { state: 'queued'; sig: string }
   | { state: 'done'; sig: string }
@@ -111,6 +112,8 @@ class Follower {
   private fatal: unknown = null;
   private behind = false;
   private again = false;
+  /** Checkpoints found complete so far. */
+  private completed = 0;
   /** Commits retried because their files changed or vanished while read, by checkpoint. */
   private readonly retries = new Map<string, number>();
   private found = 0;
@@ -262,8 +265,13 @@ class Follower {
       // or an import's direct read has only the trainer's file: it settles first.
       const settleFirst = c.rewritten || importing;
       if (settleFirst && now - t.since < this.settleMs) { this.at(t.since + this.settleMs); waiting++; continue; }
+      // Idle cost: a checkpoint the trainer left unfinished is not read again until its files change
+      // or a newer one completes, which can make it abandoned (corrupt); a TF prefix's sign is the
+      // run's `checkpoint` file, outside its own files, so it is always asked.
+      if (t.writing === this.completed && c.layout !== 'tf-checkpoint') continue;
       const done = await this.opts.recognition.checkpointComplete(c, this.dir);
       if (done.state === 'writing') {
+        t.writing = this.completed;
         if (this.opts.once || importing) this.tracked.set(c.name, { state: 'corrupt', sig: look.sig });
         if (this.opts.once || importing) this.note(`${c.name} is not complete (${done.waitingFor}); not committed`);
         continue;
@@ -274,6 +282,7 @@ class Follower {
         this.notes.push({ ...done.note, message: `${c.name} skipped: ${done.note.message}` });
         continue;
       }
+      this.completed++;
       const already = await this.alreadyCommitted(c);
       if (already) {
         this.tracked.set(c.name, { state: 'done', sig: look.sig });
