@@ -334,15 +334,18 @@ class Follower {
   private async settle(now: boolean): Promise<void> {
     const settling = [...this.tracked.entries()].flatMap(([name, t]) => (t.state === 'settling' ? [{ name, t }] : []))
       .sort((a, b) => a.t.capture.at - b.t.capture.at);
+    let scan: Awaited<ReturnType<TrainerRecognition['scanRun']>> | null | undefined;
     for (const { name, t } of settling) {
       const cap = t.capture;
       if (!now && Date.now() - cap.at < this.settleMs) { this.at(cap.at + this.settleMs); continue; }
+      // One listing for every capture due now (a file the trainer added after its sign shows here).
+      scan ??= await this.opts.recognition.scanRun(this.dir).catch(() => null);
       const own = await lookOf([...cap.files.values()]);
       // While the trainer's names are there they must look as when captured (no file added or rewritten);
       // once its rotation took them, the capture's own inodes must be unchanged.
       const source = await lookOf([...cap.files.keys()]);
       const ok = own?.sig === cap.own && (source === null || source.sig === cap.source);
-      const current = await this.opts.recognition.scanRun(this.dir).then((s) => s.checkpoints.find((c) => c.name === name), () => undefined);
+      const current = scan?.checkpoints.find((c) => c.name === name);
       const sameFiles = !current || (current.files.length === cap.files.size && current.files.every((f) => cap.files.has(f)));
       if (!ok || !sameFiles) {
         // Still being written after all: look again from the start.
@@ -511,6 +514,7 @@ class Follower {
   private async afterCommit(c: CheckpointFound, id: CommitId, sig: string): Promise<void> {
     if (this.opts.then !== 'remove') return;
     if (!(await this.provedRestorable(id))) {
+      if (this.opts.signal?.aborted) return;
       this.note(`${c.name}: commit ${id.slice(0, 12)} did not rebuild to its sha256; the trainer's copy is kept (run "weightline verify")`);
       return;
     }
@@ -544,13 +548,17 @@ class Follower {
         await readVersion(this.store, id, file, async (source) => {
           const hash = createHash('sha256');
           let n = 0;
-          for await (const chunk of source.chunks()) { hash.update(chunk); n += chunk.length; }
+          for await (const chunk of source.chunks()) {
+            if (this.opts.signal?.aborted) throw new WeightlineError('CANCELLED', 'stopped while proving a commit rebuilds; the trainer\'s copy is kept');
+            hash.update(chunk);
+            n += chunk.length;
+          }
           return n === file.bytes ? hash.digest('hex') : `length-${n}`;
         });
       }
       return true;
     } catch (e) {
-      if (isWeightlineError(e) && (e.code === 'CORRUPT' || e.code === 'BROKEN_CHAIN' || e.code === 'NOT_FOUND')) return false;
+      if (isWeightlineError(e) && (e.code === 'CORRUPT' || e.code === 'BROKEN_CHAIN' || e.code === 'NOT_FOUND' || e.code === 'CANCELLED')) return false;
       throw e;
     }
   }
