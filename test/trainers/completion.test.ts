@@ -77,6 +77,14 @@ describe('a file cut anywhere is never complete', () => {
     });
   }
 
+  it('HDF5 written out of order: the data at its end but no superblock yet (h5py writes it last) is not complete', async () => {
+    const bytes = Buffer.from(readFileSync(join(TRAINER_FIXTURES, 'keras/weights.01-1.14.weights.h5')));
+    bytes.fill(0, 0, 96);
+    const path = join(tempDir(), 'w.weights.h5');
+    writeFileSync(path, bytes);
+    expect(await checkFile(path, 'w.weights.h5')).toEqual({ ok: false, short: true, why: expect.stringMatching(/no HDF5 superblock yet/u) as unknown });
+  });
+
   it('a file being appended to in place (a write not yet finished, then finished) turns complete only at its last byte', async () => {
     const bytes = readFileSync(join(TRAINER_FIXTURES, 'lightning/last.ckpt'));
     const path = join(tempDir(), 'last.ckpt');
