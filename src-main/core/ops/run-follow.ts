@@ -21,7 +21,7 @@ import type { CheckpointFound, TrainerLayout, TrainerRecognition } from '../trai
 import { readVersion } from '../rebuild/open';
 import { commitSummaries } from '../store/log-index';
 import { unwinding } from '../store/lock';
-import type { Store } from '../store/store';
+import { STORE_DIR, type Store } from '../store/store';
 import { lineKey } from '../store/tips';
 import { commit } from './commit';
 import { lookOf, openFiles, relativeName, Staging, type Capture } from './run-capture';
@@ -90,6 +90,12 @@ export async function followRun(store: Store, dir: string, opts: FollowOptions):
   const abs = path.resolve(dir);
   const st = await fsp.stat(abs).catch(() => null);
   if (!st?.isDirectory()) throw new WeightlineError('NOT_FOUND', `expected a training run's output folder, found ${st ? 'a file' : 'nothing'}`, abs);
+  // Commits record paths relative to the store, as commit does for any path: a run elsewhere is refused before anything is captured.
+  const rel = path.relative(store.root, abs);
+  if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
+    throw new WeightlineError('REFUSED', `the run folder ${abs} is outside the store's folder ${store.root}; run \`weightline init\` in a folder that holds it, or use -C`);
+  }
+  if (rel.split(path.sep).includes(STORE_DIR)) throw new WeightlineError('REFUSED', `this is inside a ${STORE_DIR} folder, which holds Weightline's own files, not a training run`, abs);
   const follower = new Follower(store, abs, opts);
   // A Ctrl+C must let it stop cleanly (drop its captures, print what it did) even between commits, when it holds no lock.
   return unwinding(() => follower.run());
