@@ -7,12 +7,13 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { WeightlineError } from '../../src-shared/errors';
 import type { RunCheckpointReport, RunFollowResult } from '../../src-shared/model';
 import { followRun, type FollowOptions } from '../../src-main/core/ops/run-follow';
 import { STAGING_DIR } from '../../src-main/core/ops/run-capture';
 import { Store } from '../../src-main/core/store/store';
+import { StatCache } from '../../src-main/core/ops/working-copy';
 import { recognition } from '../../src-main/core/trainers/recognize';
 import { verbs, type VerbContext } from '../../src-main/core/verbs';
 import { gaussianF32, nudgeF32, rng, safetensorsBytes, sha256Of, useScratch, type TestTensor } from '../helpers/models';
@@ -407,6 +408,53 @@ describe('watch following a run', () => {
     expect(line.map((c) => c.step)).toEqual(models.map((_, i) => (i + 1) * 5));
     for (let i = 1; i < line.length; i++) expect(line[i]!.parent).toBe(line[i - 1]!.id);
     for (const [i, c] of line.entries()) expect([...(await restoredShas(f, c.id)).values()]).toEqual([shas[i]]);
+  });
+
+  it('idle, it only lists and stats: no committed or unfinished checkpoint is read or hashed again', async () => {
+    const f = await fixture();
+    const models = versions(3, 14);
+    await writeHf(f.run, 1, models[0]!, 0.5);
+    await writeHf(f.run, 2, models[1]!, 0.4);
+    // One the trainer left unfinished (no trainer_state.json): waiting, not read again until it changes.
+    await fs.mkdir(path.join(f.run, 'checkpoint-3'));
+    await fs.writeFile(path.join(f.run, 'checkpoint-3', 'model.safetensors'), models[2]!);
+    const asked: string[] = [];
+    const hashed: string[] = [];
+    const spy = vi.spyOn(StatCache.prototype, 'hash').mockImplementation(async function (this: StatCache, abs: string) {
+      hashed.push(abs);
+      return (await import('../../src-main/core/base/fsutil')).sha256File(abs);
+    });
+    const counting = { ...recognition, checkpointComplete: (c: Parameters<typeof recognition.checkpointComplete>[0], dir: string) => { asked.push(c.name); return recognition.checkpointComplete(c, dir); } };
+    const committed = deferred();
+    let reports = 0;
+    let looksAfter = 0;
+    const idle = deferred();
+    let askedAtIdle = -1;
+    let hashedAtIdle = -1;
+    const stop = new AbortController();
+    try {
+      const watching = followRun(f.store, f.run, {
+        recognition: counting, mode: 'watch', settleMs: SETTLE, pollMs: 20, signal: stop.signal,
+        onCheckpoint: () => { if (++reports === 2) committed.resolve(); },
+        hooks: {
+          looked: (st) => {
+            if (reports < 2 || st.settling > 0 || st.queued > 0) return;
+            if (askedAtIdle < 0) { askedAtIdle = asked.length; hashedAtIdle = hashed.length; }
+            if (++looksAfter === 5) idle.resolve();
+          },
+        },
+      });
+      await committed.promise;
+      await idle.promise;
+      stop.abort();
+      await watching;
+    } finally {
+      spy.mockRestore();
+    }
+    // Five looks at the folder after the last commit: nothing asked of the recognizer, nothing hashed.
+    expect(asked.length).toBe(askedAtIdle);
+    expect(hashed.length).toBe(hashedAtIdle);
+    expect(asked.filter((n) => n === 'checkpoint-3').length).toBeGreaterThan(0);
   });
 
   it('stops with folder-gone when the run folder disappears, committing what it had captured', async () => {
