@@ -66,10 +66,10 @@ export class Staging {
    * Hard-links the checkpoint's files into a new capture (a copy where a link
    * is refused: another file system, a file system without links; and always
    * for a name the trainer writes over in place, whose link would change with
-   * the next save). Returns null when a file changed or vanished meanwhile
-   * (the caller looks again later).
+   * the next save). Says when a file changed meanwhile ('changed': the caller
+   * looks again later) or vanished mid-capture ('gone').
    */
-  async capture(c: CheckpointFound, before: string): Promise<Capture | null> {
+  async capture(c: CheckpointFound, before: string): Promise<Capture | 'changed' | 'gone'> {
     const slot = path.join(this.dir, String(++this.seq).padStart(6, '0'));
     await fs.mkdir(slot, { recursive: true }).catch((e: unknown) => { throw mapFsError(e, slot); });
     const root = c.kind === 'file' ? slot : path.join(slot, path.basename(c.path));
@@ -88,7 +88,7 @@ export class Staging {
       await fs.rm(slot, { recursive: true, force: true }).catch(() => undefined);
       const code = (e as NodeJS.ErrnoException).code;
       // Deleted by its trainer mid-capture: gone, not a failure of ours.
-      if (code === 'ENOENT') return null;
+      if (code === 'ENOENT') return 'gone';
       throw mapFsError(e, (e as NodeJS.ErrnoException).path ?? slot);
     }
     // A copy is only the checkpoint's bytes if nothing wrote into the file while it ran.
@@ -96,7 +96,7 @@ export class Staging {
     const own = await lookOf([...files.values()]);
     if (after?.sig !== before || !own) {
       await fs.rm(slot, { recursive: true, force: true }).catch(() => undefined);
-      return null;
+      return after === null ? 'gone' : 'changed';
     }
     return { checkpoint: c, readFrom: c.kind === 'file' ? files.get(c.files[0]!)! : root, files, source: before, own: own.sig, linked, at: Date.now() };
   }

@@ -311,7 +311,7 @@ class Follower {
         this.queue.push({ c, capture: null, meta, looks: look.looks });
         continue;
       }
-      let capture: Capture | null;
+      let capture: Capture | 'changed' | 'gone';
       try {
         capture = await this.staging!.capture(c, look.sig);
       } catch (e) {
@@ -319,7 +319,13 @@ class Follower {
         this.diskFull(c, e);
         break;
       }
-      if (!capture) { this.tracked.delete(c.name); this.at(Date.now() + this.settleMs); continue; }
+      if (capture === 'gone') {
+        // Faster than the file system's events reached us: the trainer's rotation took it first.
+        this.tracked.delete(c.name);
+        this.note(`${c.name} was deleted (by its trainer's rotation?) while it was being captured; it is not committed`);
+        continue;
+      }
+      if (capture === 'changed') { this.tracked.delete(c.name); this.at(Date.now() + this.settleMs); continue; }
       this.opts.hooks?.captured?.(c);
       if (c.rewritten || importing) {
         this.tracked.set(c.name, { state: 'queued', sig: look.sig });
