@@ -51,6 +51,10 @@ and before any rotation, its name, step, epoch, metrics and the sha256 of each
 of its files: the oracle the watch tests compare restores against. The
 manifest is rewritten (atomically) after each checkpoint, so a killed writer
 leaves the list of the checkpoints it completed.
+--handshake drives the writer from a test without timing: it prints a JSON
+line when a save's completion sign is on disk ("complete", with its files'
+sha256) and after the rotation that follows ("saved", with the folder's
+names), then waits for a line on stdin before the next save (EOF stops it).
 --sidecar writes <name>.meta.json ({"step", "epoch", "metrics"}) after each
 plain save, the sidecar format Weightline reads (docs/TRAINERS.md).
 """
@@ -255,6 +259,15 @@ def sha256(path):
     return h.hexdigest()
 
 
+def emit(event):
+    if EVENTS:
+        sys.stdout.write(json.dumps(event) + "\n")
+        sys.stdout.flush()
+
+
+EVENTS = False
+
+
 class Manifest:
     def __init__(self, path, out):
         self.path = path
@@ -262,9 +275,12 @@ class Manifest:
         self.entries = []
 
     def record(self, name, paths, step=None, epoch=None, metrics=None):
-        if not self.path:
+        if not self.path and not EVENTS:
             return
         files = {os.path.relpath(p, self.out).replace(os.sep, "/"): sha256(p) for p in sorted(paths)}
+        emit({"event": "complete", "name": name, "step": step, "files": files})
+        if not self.path:
+            return
         self.entries.append({"name": name, "step": step, "epoch": epoch, "metrics": metrics or {}, "files": files})
         tmp = self.path + ".tmp"
         with open(tmp, "w") as f:
@@ -590,6 +606,11 @@ def run_plain_inplace(args, t, manifest):
 
 
 def pause(args):
+    # After a save and its rotation: say so, then wait (for the test's go, or the pacing delay).
+    emit({"event": "saved", "present": sorted(n for n in os.listdir(args.out) if not n.startswith("."))})
+    if args.handshake:
+        if sys.stdin.readline() == "":
+            sys.exit(0)  # the test closed stdin: stop here, as a trainer stopped between saves
     if args.every_ms:
         time.sleep(args.every_ms / 1000.0)
 
@@ -608,7 +629,12 @@ def main(argv=None):
     p.add_argument("--keras-format", choices=["h5", "keras"], default="h5")
     p.add_argument("--sidecar", action="store_true", help="plain layouts: write <name>.meta.json after each save")
     p.add_argument("--manifest", default=None, help="record each completed checkpoint's files and sha256 here")
+    p.add_argument("--handshake", action="store_true",
+                   help='print JSON lines on stdout ({"event": "complete", "name", "files"} after each completion sign, '
+                        '{"event": "saved", "present"} after the rotation) and wait for a line on stdin before the next save')
     args = p.parse_args(argv)
+    global EVENTS
+    EVENTS = args.handshake
     BUDGET.limit = args.kill_after_bytes
     os.makedirs(args.out, exist_ok=True)
     t = Training(args.seed, args.width)

@@ -148,6 +148,18 @@ describe('HF Trainer folders', () => {
   });
 });
 
+describe('a checkpoint the trainer removed', () => {
+  it('is writing (gone), never corrupt, even with newer complete checkpoints', async () => {
+    for (const [run, name] of [['hf', 'checkpoint-5'], ['tf', 'ckpt-1'], ['plain-numbered', 'step_5.safetensors']] as const) {
+      const dir = copyRun(run);
+      const c = await find(dir, name);
+      rmSync(c.path, { recursive: true, force: true });
+      for (const f of c.files) rmSync(f, { force: true });
+      expect(await checkpointComplete(c, dir), `${run}/${name}`).toEqual({ state: 'writing', waitingFor: expect.stringMatching(/no longer there/u) as unknown });
+    }
+  });
+});
+
 describe('TF CheckpointManager prefixes', () => {
   it('a prefix the state file does not name yet: writing, waiting for the state file', async () => {
     const dir = copyRun('tf');

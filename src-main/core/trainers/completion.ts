@@ -167,9 +167,28 @@ async function newestMtime(c: CheckpointFound): Promise<number> {
   return newest;
 }
 
+/** Whether any of the checkpoint is still on disk: a trainer's rotation may remove it while we look. */
+async function stillThere(c: CheckpointFound): Promise<boolean> {
+  const paths = c.kind === 'files' ? [`${c.path}.index`, ...c.files] : [c.path];
+  for (const p of paths) {
+    try {
+      await stat(p);
+      return true;
+    } catch (e) {
+      if (!isMissing(e)) throw e;
+    }
+  }
+  return false;
+}
+
+function gone(c: CheckpointFound): Completion {
+  return { state: 'writing', waitingFor: `${c.name}, which is no longer there (the trainer removed it; the next scan will not list it)` };
+}
+
 export async function checkpointComplete(c: CheckpointFound, runDir: string): Promise<Completion> {
   const s = await structure(c, runDir);
   if (s.done) return { state: 'complete' };
+  if (!(await stillThere(c))) return gone(c);
   if (c.rewritten) return { state: 'writing', waitingFor: s.why };
 
   const mine = await newestMtime(c);
@@ -177,17 +196,21 @@ export async function checkpointComplete(c: CheckpointFound, runDir: string): Pr
   for (const other of [...scan.checkpoints].reverse()) {
     if (other.name === c.name || other.rewritten) continue;
     if ((await newestMtime(other)) <= mine) continue;
-    if ((await structure(other, runDir)).done) {
-      const files = (c.kind === 'folder' ? await listFolderFiles(c.path) : c.files).map((f) => relative(runDir, f).split('\\').join('/'));
-      return {
-        state: 'corrupt',
-        note: {
-          code: 'BAD_FORMAT',
-          message: `${c.name} will not complete: ${s.why}; the trainer has since finished ${other.name}`,
-          files,
-        },
-      };
-    }
+    if (!(await structure(other, runDir)).done) continue;
+    // Looked at once more: a checkpoint the trainer's rotation is deleting file by file fails
+    // the checks too, and must not be reported as damaged.
+    const again = await structure(c, runDir);
+    if (again.done) return { state: 'complete' };
+    if (!(await stillThere(c))) return gone(c);
+    const files = (c.kind === 'folder' ? await listFolderFiles(c.path) : c.files).map((f) => relative(runDir, f).split('\\').join('/'));
+    return {
+      state: 'corrupt',
+      note: {
+        code: 'BAD_FORMAT',
+        message: `${c.name} will not complete: ${again.why}; the trainer has since finished ${other.name}`,
+        files,
+      },
+    };
   }
   return { state: 'writing', waitingFor: s.why };
 }
