@@ -102,31 +102,67 @@ describe.skipIf(NO_TORCH !== null)('watch following a live trainer writer (real 
     ['hf', ['--save-total-limit', '1']],
     ['plain-inplace', []],
     ['lightning', ['--save-total-limit', '1']],
-  ])('%s: every checkpoint the writer completed is committed once and restores bit-exact, whatever its rotation deleted', async (layout, extra) => {
+    ['tf', ['--save-total-limit', '1']],
+  ])('%s: every checkpoint the writer completed is committed once and restores bit-exact, though its rotation deletes each right after the next save', async (layout, extra) => {
     const f = await fixture();
     const manifestFile = path.join(f.root, 'manifest.json');
     await fs.mkdir(f.run);
     const reports: RunCheckpointReport[] = [];
     const stop = new AbortController();
-    let check: () => void = () => undefined;
+    let onReport: () => void = () => undefined;
+    let onCapture: () => void = () => undefined;
+    const captured: string[] = [];
     const watching = followRun(f.store, f.run, {
       recognition, mode: 'watch', settleMs: 50, pollMs: 100, signal: stop.signal,
-      onCheckpoint: (r) => { reports.push(r); check(); },
+      onCheckpoint: (r) => { reports.push(r); onReport(); },
+      hooks: { captured: (c) => { captured.push(c.name); onCapture(); } },
     });
-    const w = writer(['--layout', layout, '--out', f.run, '--checkpoints', '4', '--every-ms', '700', '--width', '16', '--manifest', manifestFile, ...extra]);
-    await w.done;
+    // Driven by the writer's handshake, not by time: the next save (and the rotation that
+    // deletes the previous checkpoint right after it) starts only once watch has captured this one.
+    const child = spawn(PYTHON, [WRITER, '--layout', layout, '--out', f.run, '--checkpoints', '4', '--width', '16', '--handshake', '--manifest', manifestFile, ...extra], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    let pending = '';
+    let round: string[] = [];
+    let seenAt = 0;
+    child.stdout.on('data', (d: Buffer) => {
+      pending += d.toString();
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        const event = JSON.parse(line) as { event: string; name?: string };
+        if (event.event === 'complete') round.push(event.name!);
+        if (event.event === 'saved') {
+          const names = round;
+          round = [];
+          const from = seenAt;
+          const go = (): void => {
+            const since = captured.slice(from);
+            if (!names.every((n) => since.includes(n))) return;
+            onCapture = () => undefined;
+            seenAt = captured.length;
+            child.stdin.write('next\n');
+          };
+          onCapture = go;
+          go();
+        }
+      }
+    });
+    expect(await exited, stderr).toBe(0);
     const manifest = JSON.parse(await fs.readFile(manifestFile, 'utf8')) as WriterManifest;
     // Until every save the writer completed has a commit (last.ckpt and model.pt: one per save).
     await new Promise<void>((resolve) => {
-      check = () => { if (reports.filter((r) => r.commit).length >= manifest.checkpoints.length) resolve(); };
-      check();
+      onReport = () => { if (reports.filter((r) => r.commit).length >= manifest.checkpoints.length) resolve(); };
+      onReport();
     });
     stop.abort();
     const res = await watching;
     expect(res.stopped).toBe('cancelled');
     const commits = await restoredCommits(f);
     expect(commits).toHaveLength(manifest.checkpoints.length);
-    for (const c of commits) expect(matchesOne(manifest, c), c.checkpoint).toBe(true);
+    for (const c of commits) expect(matchesOne(manifest, c), `${c.checkpoint}: ${JSON.stringify([...c.files])} vs ${JSON.stringify(manifest.checkpoints.filter((m) => m.name === c.checkpoint))}`).toBe(true);
     // Each save once: no two commits hold the same checkpoint's bytes.
     const keys = commits.map((c) => `${c.checkpoint}:${[...c.files.values()].join(',')}`);
     expect(new Set(keys).size).toBe(keys.length);

@@ -4,6 +4,7 @@
 // (safetensors written byte for byte), the real recognizer (trainers/), the
 // real store; every commit is restored and compared with the trainer's bytes.
 import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import fc from 'fast-check';
@@ -178,6 +179,32 @@ describe('watch --once', () => {
     expect(line.filter((c) => c.checkpoint === 'model.pt.safetensors')).toHaveLength(2);
     const newest = line.filter((c) => c.checkpoint === 'model.pt.safetensors').at(-1)!;
     expect([...(await restoredShas(f, newest.id)).values()]).toEqual([await sha256Of(path.join(f.run, 'model.pt.safetensors'))]);
+  });
+
+  it('a save that completes between the listing and the completion check is captured whole, even if rotation then deletes it at once', async () => {
+    const f = await fixture();
+    const model = versions(1, 15)[0]!;
+    const files = hfFiles(5, model, 0.3);
+    const dir = path.join(f.run, 'checkpoint-5');
+    await fs.mkdir(dir);
+    // Listed with its weights only; the rest (trainer_state.json last) lands just before the check.
+    await fs.writeFile(path.join(dir, files[0]![0]), files[0]![1]);
+    let finished = false;
+    const racing = {
+      ...recognition,
+      checkpointComplete: async (c: Parameters<typeof recognition.checkpointComplete>[0], runDir: string) => {
+        if (!finished) { finished = true; for (const [name, bytes] of files.slice(1)) await fs.writeFile(path.join(dir, name), bytes); }
+        return recognition.checkpointComplete(c, runDir);
+      },
+    };
+    const res = await followRun(f.store, f.run, {
+      recognition: racing, mode: 'watch', once: true, settleMs: SETTLE,
+      // The trainer's rotation removes the folder the moment it is captured: the capture alone is committed.
+      hooks: { captured: () => { rmSync(dir, { recursive: true, force: true }); } },
+    });
+    expect(res.checkpoints.map((c) => c.checkpoint)).toEqual(['checkpoint-5']);
+    const m = await f.store.readManifest(res.checkpoints[0]!.commit!);
+    expect(m.files.map((x) => x.path).sort()).toEqual(files.map(([n]) => n).sort());
   });
 
   it('a corrupt checkpoint (cut short, and the trainer has since finished a newer one) is skipped with a note; the rest are committed', async () => {

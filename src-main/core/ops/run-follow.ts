@@ -288,6 +288,17 @@ class Follower {
         this.notes.push({ ...done.note, message: `${c.name} skipped: ${done.note.message}` });
         continue;
       }
+      // The verdict is about the folder as it was when asked, and the files listed before may be
+      // fewer (a save still under way then): it holds for them only if the listing and every
+      // file's look are the same after it.
+      const after = (await this.opts.recognition.scanRun(this.dir).catch(() => null))?.checkpoints.find((x) => x.name === c.name);
+      const afterLook = after ? await lookOf(after.files) : null;
+      if (!after || afterLook?.sig !== look.sig) {
+        this.tracked.delete(c.name);
+        this.at(Date.now() + Math.max(1, this.settleMs));
+        waiting++;
+        continue;
+      }
       this.completed++;
       const already = await this.alreadyCommitted(c);
       if (already) {
