@@ -7,7 +7,6 @@
 // names it, and verify, restore and cleanup never read it.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { WeightlineError } from '../../../src-shared/errors';
 import { mapFsError } from '../base/fsutil';
 import type { CheckpointFound } from '../trainers/checkpoint';
 import type { Store } from '../store/store';
@@ -157,8 +156,4 @@ export async function openFiles(): Promise<Set<string> | null> {
     }
   }
   return open;
-}
-
-export function notARun(dir: string, found: string): WeightlineError {
-  return new WeightlineError('NOT_FOUND', `expected a training run's output folder, found ${found}`, dir);
 }
