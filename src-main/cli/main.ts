@@ -27,6 +27,7 @@ import {
 import { progressBar } from './progress';
 import { registerServe } from './serve-command';
 import { registerRemote } from './remote-command';
+import { registerRun, RunUsageError } from './run-command';
 import { prepareArgv } from './argv';
 import { invocationOf } from './invocation';
 
@@ -302,6 +303,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
   registerServe(program, { here, out, err, json });
   registerDemo(program, { here, out, err, json, self: given.self ?? 'weightline' });
   registerRemote(program, { here, out, err, json, verbCtx, withBar });
+  registerRun(program, { here, out, err, json, verbCtx, liveStream: () => (given.stderr.isTTY ? (given.stderr as NodeJS.WriteStream) : undefined), setExit: (c) => { exitCode = c; } });
 
   if (argv.length === 0) {
     program.outputHelp();
@@ -311,8 +313,8 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     const prepared = prepareArgv(program, argv);
     if ('refused' in prepared) throw new UsageError(prepared.refused);
     await program.parseAsync([...prepared.argv], { from: 'user' });
-    // The operation finished before it saw the signal: what it did stands.
-    if (interrupt?.received()) io.stderr.write(`weightline: interrupted (${interrupt.received()}), but the command had already finished; its result stands\n`);
+    // The operation finished before it saw the signal: what it did stands. (watch and import stop on Ctrl+C and say so in their summary.)
+    if (interrupt?.received() && running !== 'watch' && running !== 'import') io.stderr.write(`weightline: interrupted (${interrupt.received()}), but the command had already finished; its result stands\n`);
     return exitCode;
   } catch (e) {
     if (interrupt?.received() && isWeightlineError(e) && e.code === 'CANCELLED') {
@@ -333,7 +335,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
       fail('BAD_USAGE', commanderMessage(e, program, argv));
       return 2;
     }
-    if (e instanceof UsageError) { fail('BAD_USAGE', e.message); return 2; }
+    if (e instanceof UsageError || e instanceof RunUsageError) { fail('BAD_USAGE', e.message); return 2; }
     if (isWeightlineError(e)) {
       fail(e.code, oneLine(e.message));
       return e.code === 'BAD_USAGE' ? 2 : 1;

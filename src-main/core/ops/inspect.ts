@@ -208,7 +208,8 @@ function removedFiles(a: Manifest, b: Manifest): FileSummary[] {
 // figure jump while a writer runs. Nor are the other caches: a cleanup preview
 // writes checked.json and pack-sizes.json, and must not change the figure it
 // previews.
-const NOT_CONTENT = new Set(['lock', 'index.json', 'log-index.json', 'checked.json', 'pack-sizes.json']);
+// `staging` holds a running watch's captures: hard links to a trainer's files, gone once committed.
+const NOT_CONTENT = new Set(['lock', 'index.json', 'log-index.json', 'checked.json', 'pack-sizes.json', 'staging']);
 
 /** Bytes of one folder's own files, and its subfolders: what is listed and stat'ed once per change of the folder. */
 interface FolderSizes { readonly key: string; readonly files: number; readonly subfolders: readonly string[] }
