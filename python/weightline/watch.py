@@ -1,0 +1,196 @@
+"""``watch(dir)``: follow a training run from the training script itself.
+
+A ``weightline watch DIR --json`` process runs beside the script and commits
+each checkpoint the trainer completes; ``stop()`` (or leaving the ``with``
+block) stops it as Ctrl+C would and returns what it did.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from typing import Any, List, Optional, Union
+
+from ._cli import Cli, error_from_stderr, notes_of
+from .errors import WeightlineError, error_for
+from .results import RunFollowResult
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+class Watcher:
+    """A running ``weightline watch``: ``stop()`` returns its RunFollowResult.
+
+    ``events`` holds every JSON value the CLI has printed so far, in order
+    (the last one, once it stops, is the summary); ``pid`` is the process.
+    """
+
+    def __init__(self, proc: "subprocess.Popen[str]"):
+        self._proc = proc
+        self._buffer = ""
+        self._decoder = json.JSONDecoder()
+        self._events: List[Any] = []
+        self._stderr: List[str] = []
+        self._lock = threading.Lock()
+        self._new_event = threading.Condition(self._lock)
+        self._result: Optional[RunFollowResult] = None
+        self._error: Optional[WeightlineError] = None
+        self._stopped = False
+        self._eof = False
+        self._out = threading.Thread(target=self._read_stdout, name="weightline-watch-out", daemon=True)
+        self._err = threading.Thread(target=self._read_stderr, name="weightline-watch-err", daemon=True)
+        self._out.start()
+        self._err.start()
+
+    # -- reading the CLI's output as it comes --
+
+    def _read_stdout(self) -> None:
+        assert self._proc.stdout is not None
+        for chunk in iter(lambda: self._proc.stdout.readline(), ""):  # type: ignore[union-attr]
+            with self._lock:
+                self._buffer += chunk
+                self._drain_buffer()
+        with self._lock:
+            self._eof = True
+            self._new_event.notify_all()
+
+    def _drain_buffer(self) -> None:
+        # One object per line or one pretty-printed object: take every complete value.
+        while True:
+            text = self._buffer.lstrip()
+            if not text:
+                self._buffer = ""
+                return
+            try:
+                value, end = self._decoder.raw_decode(text)
+            except ValueError:
+                self._buffer = text
+                return
+            self._buffer = text[end:]
+            self._events.append(value)
+            self._new_event.notify_all()
+
+    def _read_stderr(self) -> None:
+        assert self._proc.stderr is not None
+        for line in iter(lambda: self._proc.stderr.readline(), ""):  # type: ignore[union-attr]
+            with self._lock:
+                self._stderr.append(line)
+
+    # -- what a caller sees --
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    @property
+    def events(self) -> List[Any]:
+        with self._lock:
+            return list(self._events)
+
+    @property
+    def notes(self) -> List[str]:
+        """The CLI's ``weightline: note: ...`` and warning lines so far."""
+        with self._lock:
+            return notes_of("".join(self._stderr))
+
+    def running(self) -> bool:
+        return self._proc.poll() is None
+
+    def wait_for_event(self, predicate: Any = None, timeout: Optional[float] = None) -> Any:
+        """Block until the CLI prints a JSON value for which ``predicate(value)`` is true
+        (any value without one); None once the watch has ended or ``timeout`` seconds passed."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        seen = 0
+        with self._new_event:
+            while True:
+                for value in self._events[seen:]:
+                    if predicate is None or predicate(value):
+                        return value
+                seen = len(self._events)
+                if self._eof:
+                    return None
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return None
+                self._new_event.wait(left)
+
+    def stop(self, timeout: Optional[float] = None) -> RunFollowResult:
+        """Stop following (SIGINT, as Ctrl+C) and return what the watch did.
+
+        Raises the watch's WeightlineError when it failed (a folder that is no
+        store, the disk full) instead of stopping cleanly; TimeoutError when it
+        has not ended after ``timeout`` seconds (it is then still running:
+        call ``kill()``).
+        """
+        if self._proc.poll() is None and not self._stopped:
+            self._stopped = True
+            self._proc.send_signal(signal.SIGINT)
+        return self.wait(timeout)
+
+    def wait(self, timeout: Optional[float] = None) -> RunFollowResult:
+        """Wait for the watch to end by itself (a folder gone, a full disk) or after stop()."""
+        try:
+            code = self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise TimeoutError(f"weightline watch (pid {self._proc.pid}) is still running after {timeout} s") from None
+        self._out.join()
+        self._err.join()
+        if self._result is not None:
+            return self._result
+        if self._error is not None:
+            raise self._error
+        with self._lock:
+            summary = next((e for e in reversed(self._events) if isinstance(e, dict) and "checkpoints" in e), None)
+            stderr = "".join(self._stderr)
+        if summary is not None:
+            self._result = RunFollowResult(summary)
+            return self._result
+        self._error = error_from_stderr(stderr, code, self._proc.args)
+        raise self._error
+
+    def kill(self) -> None:
+        """End the process at once (SIGKILL): the store stays as before its unfinished commit."""
+        if self._proc.poll() is None:
+            self._proc.kill()
+
+    def __enter__(self) -> "Watcher":
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        try:
+            self.stop()
+        except WeightlineError:
+            # An exception already leaving the block says more; otherwise the watch's failure is raised.
+            if exc_type is None:
+                raise
+
+
+def watch(
+    dir: PathLike,
+    store: Optional[Any] = None,
+    then: str = "keep",
+    keep_newest: int = 1,
+    cli: Optional[List[str]] = None,
+) -> Watcher:
+    """Start ``weightline watch DIR`` in the background and return its Watcher.
+
+    ``store``: a Store, or its folder (default: the store around the current
+    folder, as ``weightline watch DIR`` run from here; ``dir`` need not exist yet).
+    ``then``: ``keep`` the trainer's checkpoints, or ``remove`` each once its
+    commit is verified, except the newest ``keep_newest``.
+    """
+    if then not in ("keep", "remove"):
+        raise error_for("BAD_USAGE", f"then is 'keep' or 'remove'; found {then!r}")
+    if isinstance(keep_newest, bool) or not isinstance(keep_newest, int) or keep_newest < 0:
+        raise error_for("BAD_USAGE", f"keep_newest is a whole number, 0 or more; found {keep_newest!r}")
+    target = os.path.abspath(os.fspath(dir))
+    if store is None:
+        runner = Cli(os.getcwd(), cli)
+    elif hasattr(store, "_cli"):
+        runner = store._cli
+    else:
+        runner = Cli(os.path.abspath(os.fspath(store)), cli)
+    args = ["watch", target, "--then", then, "--keep-newest", str(keep_newest)]
+    return Watcher(runner.popen(args))
