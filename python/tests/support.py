@@ -55,8 +55,9 @@ def _help(*words: str) -> Optional[str]:
 
 
 def has_command(name: str) -> bool:
-    """Whether the CLI knows a command (`weightline NAME --help` exits 0)."""
-    return _help(name) is not None
+    """Whether the CLI knows a command: `weightline NAME --help` prints that command's usage
+    (of an unknown NAME, commander prints the program's own help and exits 0)."""
+    return (_help(name) or "").startswith(f"Usage: weightline {name} ")
 
 
 def has_meta_options() -> bool:
