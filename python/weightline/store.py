@@ -93,7 +93,7 @@ class PendingCommit:
         return self._result
 
     def cancel(self) -> None:
-        """Stop the commit as Ctrl+C would (the store is left as before it); ``wait()`` then raises CancelledError."""
+        """Stop the commit as Ctrl+C would (the store is left as before it): ``wait()`` raises CancelledError, unless it had already finished."""
         if not self._finished.is_set():
             self._proc.send_signal(signal.SIGINT)
 
