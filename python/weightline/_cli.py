@@ -9,6 +9,7 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 from typing import Any, List, Optional, Sequence, Tuple
@@ -113,11 +114,26 @@ class Cli:
         try:
             out, err = proc.communicate()
         except BaseException:
-            # Ctrl+C in the script reaches the CLI too (same process group) and
-            # stops it cleanly; wait for that rather than leave it running.
-            proc.wait()
+            stop(proc)
             raise
         return answer(proc.args, proc.returncode, out, err)
+
+
+def stop(proc: "subprocess.Popen[str]") -> None:
+    """End a CLI process the script is leaving (Ctrl+C, an exception): the store is left as before its command.
+
+    Ctrl+C at a terminal reaches the CLI too (same process group) and it stops
+    by itself, within its grace period (src-main/cli/interrupt.ts); a second
+    signal would cut that unwinding short, so one is sent only to a CLI still
+    running after it, which never got the first.
+    """
+    if proc.poll() is not None:
+        return
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGINT)
+        proc.wait()
 
 
 def answer(argv: Sequence[str], code: int, out: str, err: str) -> Tuple[Any, List[str]]:
