@@ -48,7 +48,8 @@ class Tags(ScratchCase):
         gone = self.store.untag("best")
         self.assertEqual((gone.name, gone.commit), ("best", None))
         self.assertEqual([t.name for t in self.store.tags()], ["latest"])
-        with self.assertRaises(weightline.NotFoundError):
+        # A deleted tag's name is no ref at all (not hex, no tag): bad usage, as a typo would be.
+        with self.assertRaises(weightline.BadUsageError):
             self.store.show("best")
 
     def test_tag_errors_carry_codes(self) -> None:
