@@ -82,7 +82,7 @@ class Watch(ScratchCase):
         run = self.dir / "runs" / "r1"
         run.mkdir(parents=True)
         shas = {}
-        with weightline.watch(run, store=store) as follower:
+        with weightline.watch(run, store=store, settle_ms=100) as follower:
             self.assertTrue(follower.running())
             for step in (100, 200):
                 target = run / f"step_{step}.safetensors"
@@ -104,6 +104,38 @@ class Watch(ScratchCase):
         # --then keep (the default): the trainer's files are all still there.
         self.assertEqual(sorted(p.name for p in run.iterdir() if not p.name.startswith(".")), ["step_100.safetensors", "step_200.safetensors"])
 
+    def test_once_commits_what_is_complete_and_stops_by_itself(self) -> None:
+        store = weightline.Store.init(self.dir)
+        run = self.dir / "runs" / "r2"
+        for step in (10, 20, 30):
+            write_safetensors(run / f"step_{step}.safetensors", {"w": [float(step), 1.0]})
+        result = store.watch(run, settle_ms=0, once=True).wait()
+        self.assertEqual(result.stopped, "done")
+        self.assertEqual([c.step for c in store.log()], [30, 20, 10])
+        self.assertEqual(result.commits, [c.id for c in reversed(store.log())])
+
+    def test_import_run_commits_a_finished_run_in_step_order_and_again_finds_it_all(self) -> None:
+        store = weightline.Store.init(self.dir)
+        run = self.dir / "runs" / "done"
+        shas = {}
+        # Written out of step order: the import orders by step, not by name or time.
+        for step in (300, 100, 200):
+            write_safetensors(run / f"step_{step}.safetensors", {"w": [float(step), 5.0, 6.0]})
+            shas[step] = sha256_file(run / f"step_{step}.safetensors")
+        first = store.import_run(run)
+        self.assertIsInstance(first, weightline.RunFollowResult)
+        log = store.log()
+        self.assertEqual([c.step for c in log], [300, 200, 100])
+        self.assertEqual(first.commits, [c.id for c in reversed(log)])
+        for c in log:
+            out = self.dir / "out" / f"{c.step}.safetensors"
+            store.restore(c.id, to=out)
+            self.assertEqual(sha256_file(out), shas[c.step])
+        again = store.import_run(run)
+        self.assertEqual(again.commits, first.commits)
+        self.assertTrue(all(c.get("already") for c in again.checkpoints))
+        self.assertEqual(len(store.log()), 3)
+
     def test_a_watch_that_fails_raises_its_error_from_stop(self) -> None:
         run = self.dir / "no-store-here" / "run"
         run.mkdir(parents=True)
@@ -113,18 +145,13 @@ class Watch(ScratchCase):
         with self.assertRaises(weightline.NotAStoreError):
             follower.stop()
 
-    def test_bad_arguments_are_refused_before_anything_starts(self) -> None:
-        with self.assertRaises(weightline.BadUsageError):
-            weightline.watch(self.dir, then="delete")
-        with self.assertRaises(weightline.BadUsageError):
-            weightline.watch(self.dir, keep_newest=-1)
-
 
 class ArgumentsWithoutTheCli(unittest.TestCase):
     def test_watch_arguments_are_checked_first(self) -> None:
-        # No CLI is started for arguments the watch command would refuse.
-        with self.assertRaises(weightline.BadUsageError):
-            weightline.watch(Path("."), then="delete", cli=["/nonexistent/weightline"])
+        # No CLI is started for arguments the watch command would refuse: the CLI given here does not exist.
+        for bad in ({"then": "delete"}, {"keep_newest": 0}, {"keep_newest": True}, {"settle_ms": -1}):
+            with self.subTest(bad=bad), self.assertRaises(weightline.BadUsageError):
+                weightline.watch(Path("."), cli=["/nonexistent/weightline"], **bad)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Sequence, Union
 
 from ._cli import Cli, answer
 from .errors import error_for
-from .results import Commit, CommitDetail, CommitResult, RestoreResult, Tag, TagResult
+from .results import Commit, CommitDetail, CommitResult, RestoreResult, RunFollowResult, Tag, TagResult
 
 if TYPE_CHECKING:
     from .watch import Watcher
@@ -129,6 +129,12 @@ class Store:
         value, _notes = self._cli.run(args)
         return value
 
+    def _write(self, args: Sequence[str]) -> Any:
+        """A command that takes the store's write lock: after this Store's background commit, never beside it."""
+        with self._pending_lock:
+            self._settle()
+            return self._run(args)
+
     def commit(
         self,
         path: PathLike,
@@ -198,15 +204,15 @@ class Store:
             args.append("--force")
         if link is not None:
             args += ["--link", link]
-        return RestoreResult(self._run(args))
+        return RestoreResult(self._write(args))
 
     def tag(self, name: str, ref: str = "HEAD") -> TagResult:
         """Name a commit (``restore('best')`` then works); an existing tag of that name moves."""
-        return TagResult(self._run(["tag", name, ref]))
+        return TagResult(self._write(["tag", name, ref]))
 
     def untag(self, name: str) -> TagResult:
         """Delete a tag (the commit stays)."""
-        return TagResult(self._run(["tag", "-d", name]))
+        return TagResult(self._write(["tag", "-d", name]))
 
     def tags(self) -> List[Tag]:
         """Every tag, with the commit it names."""
@@ -226,11 +232,21 @@ class Store:
         pick = min if mode == "min" else max
         return pick(scored, key=lambda c: c.metrics[metric])
 
-    def watch(self, dir: PathLike, then: str = "keep", keep_newest: int = 1) -> "Watcher":
+    def watch(self, dir: PathLike, then: str = "keep", keep_newest: int = 1, settle_ms: Optional[int] = None, once: bool = False) -> "Watcher":
         """Follow a training run's folder in the background (see weightline.watch)."""
         from .watch import watch
 
-        return watch(dir, store=self, then=then, keep_newest=keep_newest)
+        return watch(dir, store=self, then=then, keep_newest=keep_newest, settle_ms=settle_ms, once=once)
+
+    def import_run(self, dir: PathLike, base: Optional[str] = None) -> RunFollowResult:
+        """Commit every complete checkpoint of a finished run's folder, in step order
+        (run it again to go on: what is committed is found by its bytes). ``base``:
+        a ref the run's first checkpoint is stored on (runs fine-tuned from one model
+        become sibling lines)."""
+        args = ["import", _abs(dir)]
+        if base is not None:
+            args += ["--base", base]
+        return RunFollowResult(self._write(args))
 
     def __repr__(self) -> str:
         return f"Store({self.path!r})"

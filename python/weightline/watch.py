@@ -24,7 +24,7 @@ class Watcher:
     """A running ``weightline watch``: ``stop()`` returns its RunFollowResult.
 
     ``events`` holds every JSON value the CLI has printed so far, in order
-    (the last one, once it stops, is the summary); ``pid`` is the process.
+    (today the CLI prints one, its summary, when it stops); ``pid`` is the process.
     """
 
     def __init__(self, proc: "subprocess.Popen[str]"):
@@ -172,6 +172,8 @@ def watch(
     store: Optional[Any] = None,
     then: str = "keep",
     keep_newest: int = 1,
+    settle_ms: Optional[int] = None,
+    once: bool = False,
     cli: Optional[List[str]] = None,
 ) -> Watcher:
     """Start ``weightline watch DIR`` in the background and return its Watcher.
@@ -179,12 +181,18 @@ def watch(
     ``store``: a Store, or its folder (default: the store around the current
     folder, as ``weightline watch DIR`` run from here; ``dir`` need not exist yet).
     ``then``: ``keep`` the trainer's checkpoints, or ``remove`` each once its
-    commit is verified, except the newest ``keep_newest``.
+    commit is verified, except the newest ``keep_newest`` (1 or more, so the
+    trainer can resume from its folder). ``settle_ms``: how long a
+    checkpoint's files must stay unchanged before it is committed (the CLI's
+    default when None). ``once``: commit what is complete now, then stop by
+    itself (``wait()`` returns the result).
     """
     if then not in ("keep", "remove"):
         raise error_for("BAD_USAGE", f"then is 'keep' or 'remove'; found {then!r}")
-    if isinstance(keep_newest, bool) or not isinstance(keep_newest, int) or keep_newest < 0:
-        raise error_for("BAD_USAGE", f"keep_newest is a whole number, 0 or more; found {keep_newest!r}")
+    if isinstance(keep_newest, bool) or not isinstance(keep_newest, int) or keep_newest < 1:
+        raise error_for("BAD_USAGE", f"keep_newest is a whole number, 1 or more; found {keep_newest!r}")
+    if settle_ms is not None and (isinstance(settle_ms, bool) or not isinstance(settle_ms, int) or settle_ms < 0):
+        raise error_for("BAD_USAGE", f"settle_ms is a whole number of milliseconds, 0 or more; found {settle_ms!r}")
     target = os.path.abspath(os.fspath(dir))
     if store is None:
         runner = Cli(os.getcwd(), cli)
@@ -193,4 +201,8 @@ def watch(
     else:
         runner = Cli(os.path.abspath(os.fspath(store)), cli)
     args = ["watch", target, "--then", then, "--keep-newest", str(keep_newest)]
+    if settle_ms is not None:
+        args += ["--settle", str(settle_ms)]
+    if once:
+        args.append("--once")
     return Watcher(runner.popen(args))
