@@ -27,6 +27,7 @@ import {
 import { progressBar } from './progress';
 import { registerServe } from './serve-command';
 import { registerRemote } from './remote-command';
+import { registerRun, RunUsageError } from './run-command';
 import { prepareArgv } from './argv';
 import { invocationOf } from './invocation';
 
@@ -303,6 +304,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
   registerServe(program, { here, out, err, json });
   registerDemo(program, { here, out, err, json, self: given.self ?? 'weightline' });
   registerRemote(program, { here, out, err, json, verbCtx, withBar });
+  registerRun(program, { here, out, err, json, verbCtx, liveStream: () => (given.stderr.isTTY ? (given.stderr as NodeJS.WriteStream) : undefined), setExit: (c) => { exitCode = c; } });
 
   if (argv.length === 0) {
     program.outputHelp();
@@ -312,8 +314,8 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     const prepared = prepareArgv(program, argv);
     if ('refused' in prepared) throw new UsageError(prepared.refused);
     await program.parseAsync([...prepared.argv], { from: 'user' });
-    // The operation finished before it saw the signal: what it did stands.
-    if (interrupt?.received()) io.stderr.write(`weightline: interrupted (${interrupt.received()}), but the command had already finished; its result stands\n`);
+    // The operation finished before it saw the signal: what it did stands. (watch ends on Ctrl+C by design and says so itself.)
+    if (interrupt?.received() && running !== 'watch') io.stderr.write(`weightline: interrupted (${interrupt.received()}), but the command had already finished; its result stands\n`);
     return exitCode;
   } catch (e) {
     if (interrupt?.received() && isWeightlineError(e) && e.code === 'CANCELLED') {
@@ -334,7 +336,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
       fail('BAD_USAGE', commanderMessage(e, program, argv));
       return 2;
     }
-    if (e instanceof UsageError) { fail('BAD_USAGE', e.message); return 2; }
+    if (e instanceof UsageError || e instanceof RunUsageError) { fail('BAD_USAGE', e.message); return 2; }
     if (isWeightlineError(e)) {
       fail(e.code, oneLine(e.message), e.file);
       return e.code === 'BAD_USAGE' ? 2 : 1;
