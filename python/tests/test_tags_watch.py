@@ -104,6 +104,43 @@ class Watch(ScratchCase):
         # --then keep (the default): the trainer's files are all still there.
         self.assertEqual(sorted(p.name for p in run.iterdir() if not p.name.startswith(".")), ["step_100.safetensors", "step_200.safetensors"])
 
+    def test_leaving_the_block_right_after_the_last_save_still_commits_it(self) -> None:
+        # A training script ends its with-block the moment its last save
+        # returns: no checkpoint may be lost to the stop, none committed twice.
+        store = weightline.Store.init(self.dir)
+        run = self.dir / "runs" / "r3"
+        shas = {}
+        with weightline.watch(run, store=store, then="remove", settle_ms=100) as follower:
+            for step in (1, 2, 3):
+                partial = run / f".step_{step}.tmp"
+                write_safetensors(partial, {"w": [float(step)] * 32})
+                os.replace(partial, run / f"step_{step}.safetensors")
+                shas[step] = sha256_file(run / f"step_{step}.safetensors")
+                if step == 1:
+                    # The watch is running (not still starting) when the block ends.
+                    until("the commit of step 1", lambda: any(c.step == 1 for c in store.log()))
+        result = follower.stop()
+        log = store.log()
+        self.assertEqual([c.step for c in log], [3, 2, 1])
+        self.assertEqual(sorted(result.commits), sorted(c.id for c in log))
+        self.assertEqual(len(result.commits), 3)
+        for c in log:
+            out = self.dir / "out" / f"{c.step}.safetensors"
+            store.restore(c.id, to=out)
+            self.assertEqual(sha256_file(out), shas[c.step])
+        # --then remove keeps the newest complete checkpoint for the trainer to resume from.
+        self.assertEqual(sorted(p.name for p in run.iterdir() if not p.name.startswith(".")), ["step_3.safetensors"])
+
+    def test_a_watch_stopped_as_soon_as_started_still_commits_what_is_there(self) -> None:
+        # Stopped while node may still be starting (before the CLI handles
+        # Ctrl+C), or just after: the outcome is the same.
+        store = weightline.Store.init(self.dir)
+        run = self.dir / "runs" / "r4"
+        write_safetensors(run / "step_7.safetensors", {"w": [7.0, 7.0]})
+        result = weightline.watch(run, store=store, settle_ms=0).stop()
+        self.assertEqual([c.step for c in store.log()], [7])
+        self.assertEqual(result.commits, [store.log()[0].id])
+
     def test_once_commits_what_is_complete_and_stops_by_itself(self) -> None:
         store = weightline.Store.init(self.dir)
         run = self.dir / "runs" / "r2"

@@ -2,7 +2,8 @@
 
 A ``weightline watch DIR --json`` process runs beside the script and commits
 each checkpoint the trainer completes; ``stop()`` (or leaving the ``with``
-block) stops it as Ctrl+C would and returns what it did.
+block) stops it, commits what the trainer completed just before, and returns
+what it did.
 """
 
 import json
@@ -11,7 +12,7 @@ import signal
 import subprocess
 import threading
 import time
-from typing import Any, List, Optional, Union
+from typing import Any, Callable, List, Optional, Union
 
 from ._cli import Cli, error_from_stderr, notes_of
 from .errors import WeightlineError, error_for
@@ -27,8 +28,9 @@ class Watcher:
     (today the CLI prints one, its summary, when it stops); ``pid`` is the process.
     """
 
-    def __init__(self, proc: "subprocess.Popen[str]"):
+    def __init__(self, proc: "subprocess.Popen[str]", finish: Optional[Callable[[], Any]] = None):
         self._proc = proc
+        self._finish = finish
         self._buffer = ""
         self._decoder = json.JSONDecoder()
         self._events: List[Any] = []
@@ -116,18 +118,27 @@ class Watcher:
                     return None
                 self._new_event.wait(left)
 
-    def stop(self, timeout: Optional[float] = None) -> RunFollowResult:
-        """Stop following (SIGINT, as Ctrl+C) and return what the watch did.
+    def stop(self, timeout: Optional[float] = None, finish: bool = True) -> RunFollowResult:
+        """Stop following and return what the watch did.
 
-        Raises the watch's WeightlineError when it failed (a folder that is no
-        store, the disk full) instead of stopping cleanly; TimeoutError when it
-        has not ended after ``timeout`` seconds (it is then still running:
-        call ``kill()``).
+        The watch stops as on Ctrl+C (SIGINT): a commit under way is undone.
+        With ``finish`` (the default), what the trainer completed up to now is
+        then committed all the same, by ``weightline watch DIR --once`` (what
+        is already committed is found by its bytes, never committed twice), so
+        the checkpoint saved just before stop() is not left out; the result
+        covers both. Raises the watch's WeightlineError when it failed (a folder
+        that is no store) instead of stopping cleanly; TimeoutError when it has
+        not ended after ``timeout`` seconds (it is then still running: call
+        ``kill()``).
         """
         if self._proc.poll() is None and not self._stopped:
             self._stopped = True
             self._proc.send_signal(signal.SIGINT)
-        return self.wait(timeout)
+        result = self.wait(timeout)
+        if finish and self._finish is not None and result.stopped == "cancelled":
+            finish_run, self._finish = self._finish, None
+            self._result = merge_results(result, RunFollowResult(finish_run()))
+        return self._result if self._result is not None else result
 
     def wait(self, timeout: Optional[float] = None) -> RunFollowResult:
         """Wait for the watch to end by itself (a folder gone, a full disk) or after stop()."""
@@ -137,6 +148,9 @@ class Watcher:
             raise TimeoutError(f"weightline watch (pid {self._proc.pid}) is still running after {timeout} s") from None
         self._out.join()
         self._err.join()
+        for pipe in (self._proc.stdout, self._proc.stderr):
+            if pipe is not None:
+                pipe.close()
         if self._result is not None:
             return self._result
         if self._error is not None:
@@ -146,6 +160,12 @@ class Watcher:
             stderr = "".join(self._stderr)
         if summary is not None:
             self._result = RunFollowResult(summary)
+            return self._result
+        if self._stopped and code == -signal.SIGINT:
+            # Stopped before the CLI had set up its Ctrl+C handling (node was
+            # still starting): the signal's default action ended it before its
+            # command began, so it committed nothing.
+            self._result = RunFollowResult({"run": None, "trainer": None, "checkpoints": [], "removed": [], "stopped": "cancelled", "notes": []})
             return self._result
         self._error = error_from_stderr(stderr, code, self._proc.args)
         raise self._error
@@ -160,7 +180,8 @@ class Watcher:
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         try:
-            self.stop()
+            # Ctrl+C in the script means "out now", not "commit what is left first".
+            self.stop(finish=exc_type is None or not issubclass(exc_type, KeyboardInterrupt))
         except WeightlineError:
             # An exception already leaving the block says more; otherwise the watch's failure is raised.
             if exc_type is None:
@@ -205,4 +226,24 @@ def watch(
         args += ["--settle", str(settle_ms)]
     if once:
         args.append("--once")
-    return Watcher(runner.popen(args))
+    return Watcher(runner.popen(args), None if once else (lambda: runner.run([*args, "--once"])[0]))
+
+
+def merge_results(first: RunFollowResult, second: RunFollowResult) -> RunFollowResult:
+    """A stopped watch's result followed by its finishing --once pass: each checkpoint once, by name."""
+    by_name = {c.get("checkpoint"): i for i, c in enumerate(first.checkpoints) if isinstance(c, dict)}
+    checkpoints = list(first.checkpoints)
+    for c in second.checkpoints:
+        i = by_name.get(c.get("checkpoint")) if isinstance(c, dict) else None
+        if i is None:
+            checkpoints.append(c)
+        elif not checkpoints[i].get("commit") and c.get("commit"):
+            # Skipped or undone by the stop, committed by the finishing pass.
+            checkpoints[i] = c
+    raw = {
+        **first.raw, **second.raw,
+        "checkpoints": checkpoints,
+        "removed": first.removed + [r for r in second.removed if r not in first.removed],
+        "notes": first.notes + second.notes,
+    }
+    return RunFollowResult(raw)
