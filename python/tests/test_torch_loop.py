@@ -141,5 +141,52 @@ class TorchTrainingLoop(unittest.TestCase):
         self.assert_same_state(out, self.best["state"])
 
 
+@unittest.skipIf(torch_missing() is not None, torch_missing() or "")
+class TorchLoopFollowedByWatch(unittest.TestCase):
+    """The same kind of loop with no commit call in it: a background watch
+    follows the numbered saves, and ``then="remove"`` leaves only the newest."""
+
+    def setUp(self) -> None:
+        use_cli()
+        if not has_command("watch"):
+            self.skipTest(NEEDS_TAG_WATCH)
+        self.dir = Path(tempfile.mkdtemp(prefix="weightline-torch-watch-"))
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def test_every_save_is_committed_and_restores_to_the_same_state(self) -> None:
+        import torch
+
+        store = weightline.Store.init(self.dir)
+        run = self.dir / "runs" / "tiny"
+        run.mkdir(parents=True)
+        torch.manual_seed(1)
+        model = torch.nn.Linear(6, 3)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        x, y = torch.randn(64, 6), torch.randn(64, 3)
+        saved = {}
+        with weightline.watch(run, store=store, then="remove", settle_ms=100) as follower:
+            for step in range(10, 50, 10):
+                for _ in range(10):
+                    opt.zero_grad()
+                    torch.nn.functional.mse_loss(model(x), y).backward()
+                    opt.step()
+                torch.save(model.state_dict(), run / f"step_{step}.pt")
+                saved[step] = (copy.deepcopy(model.state_dict()), sha256_file(run / f"step_{step}.pt"))
+        result = follower.stop()
+        log = store.log()
+        self.assertEqual([c.step for c in log], [40, 30, 20, 10])
+        self.assertEqual(sorted(result.commits), sorted(c.id for c in log))
+        for c in log:
+            out = self.dir / "restored" / f"step_{c.step}.pt"
+            store.restore(c.id, to=out)
+            state, sha = saved[c.step]
+            self.assertEqual(sha256_file(out), sha)
+            loaded = torch.load(out)
+            self.assertEqual(list(loaded), list(state))
+            for name, tensor in state.items():
+                self.assertTrue(torch.equal(loaded[name], tensor), f"{name} of step {c.step} differs")
+        self.assertEqual(sorted(p.name for p in run.iterdir()), ["step_40.pt"])
+
+
 if __name__ == "__main__":
     unittest.main()

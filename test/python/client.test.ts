@@ -97,10 +97,10 @@ describe('the Python client (python/weightline) against this CLI', () => {
     expectClean(report, allowed);
   }, SUITE_TIMEOUT);
 
-  it('a real torch training loop: a commit per epoch, the best by eval loss restored bit-exact (python/tests/test_torch_loop.py)', async (ctx) => {
+  it('a real torch training loop: a commit per epoch, the best by eval loss restored bit-exact; the same kind of loop followed by a background watch (python/tests/test_torch_loop.py)', async (ctx) => {
     if (noTorch) { ctx.skip(`needs torch in ${PYTHON} (Debian python3-torch): ${noTorch}`); return; }
     const report = await runSuite('test_torch_loop');
     expectClean(report, await allowedSkips());
-    expect(report.run).toBe(5);
+    expect(report.run).toBe(6);
   }, SUITE_TIMEOUT);
 });
