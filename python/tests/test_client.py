@@ -163,6 +163,23 @@ class Background(ScratchCase):
         ids = {first.wait().id, second.wait().id}
         self.assertEqual({c.id for c in store.log()}, ids)
 
+    def test_cancel_leaves_the_store_as_before_the_commit(self) -> None:
+        store = weightline.Store.init(self.dir)
+        model = self.dir / "model.safetensors"
+        write_safetensors(model, {"w": [float(i) for i in range(4096)]})
+        pending = store.commit(model, wait=False)
+        pending.cancel()
+        try:
+            made = pending.wait()
+        except weightline.CancelledError as e:
+            self.assertEqual(e.code, "CANCELLED")
+            self.assertEqual(store.log(), [])
+            # The store takes the next commit: no lock was left behind.
+            self.assertEqual(store.commit(model).type, "CHECKPOINT")
+        else:
+            # It had finished before the signal: the commit stands, whole.
+            self.assertEqual([c.id for c in store.log()], [made.id])
+
     def test_a_background_failure_is_raised_by_wait(self) -> None:
         store = weightline.Store.init(self.dir)
         pending = store.commit(self.dir / "missing.pt", wait=False)

@@ -61,19 +61,24 @@ class PendingCommit:
         self._result: Optional[CommitResult] = None
         self._error: Optional[BaseException] = None
         self._finished = threading.Event()
-        self._lock = threading.Lock()
+        self._cancelled = False
         # Reading the pipes in a thread keeps a CLI with a lot to say from blocking on a full pipe.
         self._thread = threading.Thread(target=self._collect, name="weightline-commit", daemon=True)
         self._thread.start()
 
     def _collect(self) -> None:
-        out, err = self._proc.communicate()
         try:
+            out, err = self._proc.communicate()
+            if self._cancelled and self._proc.returncode == -signal.SIGINT:
+                # Cancelled before the CLI had set up its Ctrl+C handling: the
+                # signal's default action ended it before the commit began.
+                raise error_for("CANCELLED", "commit cancelled before it began; nothing was committed", None, self._proc.returncode)
             value, _ = answer(self._proc.args, self._proc.returncode, out, err)
             self._result = CommitResult(value)
         except BaseException as e:  # noqa: BLE001 -- handed to the caller of wait()
             self._error = e
-        self._finished.set()
+        finally:
+            self._finished.set()
 
     @property
     def pid(self) -> int:
@@ -95,6 +100,7 @@ class PendingCommit:
     def cancel(self) -> None:
         """Stop the commit as Ctrl+C would (the store is left as before it): ``wait()`` raises CancelledError, unless it had already finished."""
         if not self._finished.is_set():
+            self._cancelled = True
             self._proc.send_signal(signal.SIGINT)
 
 
