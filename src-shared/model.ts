@@ -366,6 +366,8 @@ export interface VerifyCommit {
 export interface VerifyResult {
   readonly ok: boolean;
   readonly commits: readonly VerifyCommit[];
+  /** Store files (not commits) found damaged, each "damaged <file>: …" with what to do (tags.json); absent when none. */
+  readonly files?: readonly string[];
 }
 
 // ---- repair ----

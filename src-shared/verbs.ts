@@ -14,7 +14,8 @@ import type {
 } from './model';
 import type { PathWorkingCopy } from './model';
 
-const commitRef = z.string().min(4).max(80);
+// A commit id prefix (4+ hex), HEAD or a tag (a name may be one character), with ~N or ^ after it; resolveCommit says what is wrong with one.
+const commitRef = z.string().min(1).max(200);
 const absPath = z.string().min(1).max(4096);
 export const remoteNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a letter or digit, then letters, digits, ".", "_" or "-" (64 at most)');
 

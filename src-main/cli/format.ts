@@ -336,6 +336,11 @@ export function formatVerify(res: VerifyResult): string {
   const bad = res.commits.filter((c) => !c.ok);
   const lost = bad.filter((c) => !c.restorable).length;
   const warned = res.commits.filter((c) => c.ok && c.warning).length;
+  for (const f of res.files ?? []) lines.push(printable(f));
+  if (bad.length === 0 && res.files?.length) {
+    lines.push(`verified ${res.commits.length} commit(s): all restore bit-exact, but ${res.files.length} store file(s) are damaged (above)`);
+    return lines.join('\n');
+  }
   lines.push(res.ok
     ? `verified ${res.commits.length} commit(s): all ok${warned ? ` (${warned} with a warning: they restore bit-exact, a delta that cannot be rebuilt is gone)` : ''}`
     : `${bad.length} of ${res.commits.length} commit(s) have problems: ${bad.length - lost} still restore bit-exact, ${lost} cannot; "weightline repair" rebuilds what intact bytes allow`);

@@ -154,6 +154,10 @@ describe('the store watcher', () => {
     await store.writePins(new Set([(await store.readHead())!]));
     expect(await changed()).toBe(true);
 
+    // A tag set from the CLI relabels a commit in the UI.
+    await (await import('../../src-main/core/store/tags')).setTag(store, 'best', 'HEAD');
+    expect(await changed()).toBe(true);
+
     const plan = await cleanup(store);
     expect(plan.commits.length).toBeGreaterThan(0);
     expect(await changed()).toBe(true);

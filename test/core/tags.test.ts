@@ -99,6 +99,12 @@ describe('tags', () => {
     expect(await ok(dir, 'log', '--oneline')).toMatch(/epoch 1 {2}\(HEAD, tag: best, pinned\)/);
     expect((await ok<{ tags?: string[] }>(dir, 'show', ids[1]!, '--json')).tags).toEqual(['best']);
     expect(await ok(dir, 'show', 'best')).toMatch(/^tags {5}best$/m);
+    // A short name is a ref too, through the job contract as through the CLI.
+    await ok(dir, 'tag', 'v1', ids[2]!);
+    expect((await ok<{ id: string }>(dir, 'show', 'v1~2', '--json')).id).toBe(ids[0]);
+    const { jobRequest } = await import('../../src-shared/contract');
+    expect(jobRequest.safeParse({ kind: 'restore', commit: 'v1' }).success).toBe(true);
+    expect(jobRequest.safeParse({ kind: 'diff', from: 'v1~1', to: 'best' }).success).toBe(true);
     // A name that is no tag and no id: bad usage, saying a tag would do.
     const none = await run(dir, 'show', 'worst', '--json');
     expect(none.code).toBe(2);
@@ -136,7 +142,22 @@ describe('tags', () => {
       // Like a damaged pins.json, it stops what shows tags (log, show); a commit id is not read through it.
       expect((await ok<{ from: string; to: string }>(dir, 'diff', ids[0]!.slice(0, 10), 'HEAD', '--json'))).toMatchObject({ from: ids[0], to: ids[1] });
       await ok(dir, 'restore', ids[0]!.slice(0, 10), '--to', path.join(dir, 'by-id.safetensors'));
+      // verify names it: every commit restores, and still the store is not ok.
+      const v = await run(dir, 'verify', '--json');
+      expect(v.code).toBe(1);
+      const res = JSON.parse(v.stdout) as { ok: boolean; commits: Array<{ ok: boolean }>; files?: string[] };
+      expect(res.ok).toBe(false);
+      expect(res.commits.every((c) => c.ok)).toBe(true);
+      expect(res.files).toEqual([expect.stringContaining('damaged tags.json')]);
     }
+    expect((await run(dir, 'verify')).stdout).toMatch(/^.*damaged tags\.json: .*\nverified 2 commit\(s\): all restore bit-exact, but 1 store file\(s\) are damaged \(above\)$/m);
+    // A folder in its place is damage too, named, never read as "no tags".
+    await fs.rm(file);
+    await fs.mkdir(file);
+    expect(jsonError(await run(dir, 'tag', '--json'))).toMatchObject({ code: 'CORRUPT', message: expect.stringMatching(/damaged tags\.json: .*found a folder/) });
+    await fs.rmdir(file);
+    expect(JSON.parse((await run(dir, 'verify', '--json')).stdout)).toMatchObject({ ok: true });
+    expect(JSON.parse((await run(dir, 'verify', '--json')).stdout).files).toBeUndefined();
   });
 
   it('a tag naming a commit this store lacks (fetched without it) is listed as such and resolves to nothing', async () => {

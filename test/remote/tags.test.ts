@@ -105,6 +105,19 @@ describe.skipIf(s3.skip !== null)(`tags on a real S3 server${s3.skip ? ` (skippe
     expect((await wlOk<{ tagsSent: number }>(a, 'push', '--json')).tagsSent).toBe(1);
   });
 
+  it('a damaged tags.json stops a push before it sends anything', async () => {
+    const bucket = await newBucket(env);
+    const a = path.join(scratch(), 'a');
+    await makeHistory(a, 1, { floats: 50_000 });
+    await wlOk(a, 'remote', 'add', 'origin', `s3://${bucket}/d`);
+    await fs.writeFile(path.join(a, '.weightline', 'tags.json'), '{"version":1,"tags":{"best":{"commit":"nope"}}}');
+    const r = await wl(a, 'push', '--json');
+    expect(r.code).toBe(1);
+    expect(jsonError(r)).toMatchObject({ code: 'CORRUPT', message: expect.stringContaining('damaged tags.json') });
+    const c = await client!.send(new ListObjectsV2Command({ Bucket: bucket }));
+    expect(c.Contents ?? []).toEqual([]);
+  });
+
   it('a fetched tag whose commit is not there yet is listed as such; a key under tags/ that is no record stops the fetch before anything lands', async () => {
     const bucket = await newBucket(env);
     const url = `s3://${bucket}/q`;

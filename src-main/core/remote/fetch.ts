@@ -52,6 +52,8 @@ async function fetchLocked(store: Store, remote: Remote, opts: FetchOptions & { 
     listRemoteTags(remote, signal),
   ]);
   if (marker) checkMarker(remote, marker);
+  // Read before anything lands (a damaged tags.json stops the fetch with the store unchanged); the lock keeps it as read.
+  const localTags = await readTags(store);
   const local = new Set(await store.listCommitIds());
   const wanted = [...manifests.keys()].filter((k) => HEX64.test(k) && !local.has(k));
   const total = wanted.reduce((s, id) => s + manifests.get(id)!, 0);
@@ -120,7 +122,7 @@ async function fetchLocked(store: Store, remote: Remote, opts: FetchOptions & { 
     if (fetched.length) await fsyncDir(path.join(store.dir, 'commits'));
 
     // Per tag the newest setting wins; a local one newer than the remote's stays.
-    const { merged, changed: tags } = mergeTagSettings(await readTags(store), remote.name, remoteTags.settings);
+    const { merged, changed: tags } = mergeTagSettings(localTags, remote.name, remoteTags.settings);
     if (tags.length) await writeTags(store, merged);
 
     await writeRemoteCache(store, remote.name, {

@@ -15,6 +15,7 @@ import type { Store } from '../store/store';
 import { PART_QUEUE, PART_SIZE, Remote, type ConnectOptions } from './client';
 import { mapBounded, runBounded } from './pool';
 import { pushTags } from './tags';
+import { readTags } from '../store/tags';
 import { defaultRemote, readRemoteCache, writeRemoteCache } from './remote-files';
 import { MANIFEST_LIMIT, MARKER_LIMIT, limitText } from './limits';
 import { keys, MARKER, REMOTE_FORMAT_VERSION, remotePacks } from './url';
@@ -61,6 +62,8 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
   const signal = opts.signal;
   const progress = (phase: string, done: number, total: number): void => opts.onProgress?.({ phase, bytesDone: done, bytesTotal: total });
   const graph = await HistoryGraph.load(store);
+  // Read first: a damaged tags.json stops the push before anything is sent.
+  const localTags = await readTags(store);
 
   // The commits asked for and every ancestor: a commit on the remote always has its parent there.
   const heads = opts.refs?.length ? await Promise.all(opts.refs.map((r) => resolveCommit(store, r))) : graph.tips();
@@ -202,7 +205,7 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
   if (failed) throw failed.reason;
 
   // Tag records after the manifests: a tag on the remote names a commit that is there.
-  const tagsSent = await pushTags(store, remote, (id) => closure.has(id) || remoteManifests.has(id), signal);
+  const tagsSent = await pushTags(localTags, remote, (id) => closure.has(id) || remoteManifests.has(id), signal);
 
   // What the remote holds now, for log/status and lazy restore.
   const old = await readRemoteCache(store, name);

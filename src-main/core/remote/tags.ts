@@ -5,8 +5,7 @@
 // newest setting per name (store/tags.ts, newerSetting). The key is the whole
 // record: nothing is downloaded to read the tags.
 import { WeightlineError } from '../../../src-shared/errors';
-import { parseTagRecordName, readTags, tagRecordName, type TagSetting } from '../store/tags';
-import type { Store } from '../store/store';
+import { parseTagRecordName, tagRecordName, type TagRecordData, type TagSetting } from '../store/tags';
 import type { Remote } from './client';
 import { mapBounded } from './pool';
 
@@ -34,12 +33,12 @@ export async function listRemoteTags(remote: Remote, signal?: AbortSignal): Prom
 }
 
 /**
- * Sends the store's current tag settings the remote lacks (deletions too),
+ * Sends the store's current tag settings (read before the push sends
+ * anything, so a damaged tags.json stops it before it starts) the remote lacks (deletions too),
  * each only when the remote holds its commit (`onRemote`): a tag never names
  * a commit that is not there. Returns how many records were written.
  */
-export async function pushTags(store: Store, remote: Remote, onRemote: (commit: string) => boolean, signal?: AbortSignal): Promise<number> {
-  const local = await readTags(store);
+export async function pushTags(local: ReadonlyMap<string, TagRecordData>, remote: Remote, onRemote: (commit: string) => boolean, signal?: AbortSignal): Promise<number> {
   if (local.size === 0) return 0;
   // The names alone: a stray key under tags/ (which fetch refuses) is no reason to hold this store's tags back.
   const names = new Set((await remote.list(tagsPrefix(remote), signal)).keys());
