@@ -314,8 +314,8 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     const prepared = prepareArgv(program, argv);
     if ('refused' in prepared) throw new UsageError(prepared.refused);
     await program.parseAsync([...prepared.argv], { from: 'user' });
-    // The operation finished before it saw the signal: what it did stands. (watch ends on Ctrl+C by design and says so itself.)
-    if (interrupt?.received() && running !== 'watch') io.stderr.write(`weightline: interrupted (${interrupt.received()}), but the command had already finished; its result stands\n`);
+    // The operation finished before it saw the signal: what it did stands. (watch and import stop on Ctrl+C and say so in their summary.)
+    if (interrupt?.received() && running !== 'watch' && running !== 'import') io.stderr.write(`weightline: interrupted (${interrupt.received()}), but the command had already finished; its result stands\n`);
     return exitCode;
   } catch (e) {
     if (interrupt?.received() && isWeightlineError(e) && e.code === 'CANCELLED') {

@@ -110,7 +110,9 @@ export class JobRunner {
     const job = this.jobs.get(jobId);
     if (!job || job.final) return false;
     job.cancelRequested = true;
-    if (!job.writing) {
+    // watch holds the lock only for each commit, but is asked to stop like a writer: it drops
+    // its captures, and a commit under way unwinds (a kill would leave both to the next writer).
+    if (!job.writing && job.kind !== 'watch') {
       // A read-only job has nothing to leave half-done: stop it now.
       job.proc.kill();
       return true;

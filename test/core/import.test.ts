@@ -202,6 +202,16 @@ describe('the CLI', () => {
     expect(bad.stderr).toMatch(/--then/);
   });
 
+  it('a run folder outside the store is refused before anything is captured (exit 1)', async () => {
+    const f = await fixture();
+    const outside = scratch();
+    await fs.writeFile(path.join(outside, 'step_1.safetensors'), versions(1, 7)[0]!);
+    const r = await cli(f.root, 'watch', outside, '--once', '--json');
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stderr)).toMatchObject({ error: { code: 'REFUSED', message: expect.stringMatching(/outside the store's folder/) } });
+    expect((await verbs.log(f.ctx, {})).commits).toEqual([]);
+  });
+
   it('a missing run folder is NOT_FOUND (exit 1)', async () => {
     const f = await fixture();
     const r = await cli(f.root, 'import', 'nowhere', '--json');

@@ -3,15 +3,17 @@
 // rotation; restarts find what is already committed by its bytes. Real files
 // (safetensors written byte for byte), the real recognizer (trainers/), the
 // real store; every commit is restored and compared with the trainer's bytes.
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { WeightlineError } from '../../src-shared/errors';
 import type { RunCheckpointReport, RunFollowResult } from '../../src-shared/model';
 import { followRun, type FollowOptions } from '../../src-main/core/ops/run-follow';
 import { STAGING_DIR } from '../../src-main/core/ops/run-capture';
 import { Store } from '../../src-main/core/store/store';
+import { StatCache } from '../../src-main/core/ops/working-copy';
 import { recognition } from '../../src-main/core/trainers/recognize';
 import { verbs, type VerbContext } from '../../src-main/core/verbs';
 import { gaussianF32, nudgeF32, rng, safetensorsBytes, sha256Of, useScratch, type TestTensor } from '../helpers/models';
@@ -217,6 +219,54 @@ describe('watch --once', () => {
     expect(await runLog(f)).toHaveLength(3);
   });
 
+  it('a real full disk (a small tmpfs): stops cleanly with disk-full, the store verifies, and once space is freed a restart commits the rest', async (t) => {
+    const mnt = path.join(scratch(), 'disk');
+    await fs.mkdir(mnt);
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt], { encoding: 'utf8' });
+    if (mounted.status !== 0) { t.skip(`mounting a small tmpfs needs root (mount said: ${mounted.stderr.trim()}); the hook-injected DISK_FULL test above covers the engine`); return; }
+    try {
+      const store = await Store.init(mnt);
+      const f: Fixture = { root: mnt, store, run: path.join(mnt, 'runs', 'a'), ctx: { store } };
+      await fs.mkdir(f.run, { recursive: true });
+      const models = versions(3, 12);
+      const shas: string[] = [];
+      for (const [i, m] of models.entries()) { await fs.writeFile(path.join(f.run, `step_${i + 1}.safetensors`), m); shas.push(await sha256Of(path.join(f.run, `step_${i + 1}.safetensors`))); }
+      // Fill the disk, then give back room for about one model: the first commit may land, a later one cannot.
+      const filler = path.join(mnt, 'filler');
+      const chunk = Buffer.alloc(64 * 1024, 1);
+      const fd = await fs.open(filler, 'w');
+      try { for (;;) await fd.write(chunk); } catch (e) { expect((e as NodeJS.ErrnoException).code).toBe('ENOSPC'); } finally { await fd.close(); }
+      await fs.truncate(filler, Math.max(0, (await fs.stat(filler)).size - models[0]!.length - 64 * 1024));
+      const res = await watchOnce(f);
+      expect(res.stopped).toBe('disk-full');
+      expect(res.notes.some((n) => /disk is full/.test(n.message))).toBe(true);
+      expect(res.checkpoints.filter((c) => c.commit).length).toBeLessThan(3);
+      expect((await verbs.verify(f.ctx)).ok).toBe(true);
+      expect(await fs.readdir(path.join(store.dir, STAGING_DIR))).toEqual([]);
+      await fs.rm(filler);
+      const again = await watchOnce(f);
+      expect(again.stopped).toBe('done');
+      const line = await runLog(f);
+      expect(line.map((c) => c.checkpoint)).toEqual(['step_1.safetensors', 'step_2.safetensors', 'step_3.safetensors']);
+      for (const [i, c] of line.entries()) expect([...(await restoredShas(f, c.id)).values()]).toEqual([shas[i]]);
+    } finally {
+      spawnSync('umount', [mnt]);
+    }
+  });
+
+  it('a dead watch\'s leftover staging folder does not trouble verify, and the next watch sweeps it', async () => {
+    const f = await fixture();
+    await fs.writeFile(path.join(f.run, 'step_1.safetensors'), versions(1, 13)[0]!);
+    // What a watch killed mid-capture leaves: its staging folder, named by a pid no longer running.
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    const left = path.join(f.store.dir, STAGING_DIR, `${dead}-deadbeef`, '000001');
+    await fs.mkdir(left, { recursive: true });
+    await fs.link(path.join(f.run, 'step_1.safetensors'), path.join(left, 'step_1.safetensors'));
+    expect((await verbs.verify(f.ctx)).ok).toBe(true);
+    await watchOnce(f);
+    expect(await fs.readdir(path.join(f.store.dir, STAGING_DIR))).toEqual([]);
+  });
+
   it('--then remove deletes the trainer\'s copies once their commits rebuild, keeping the newest N and any file a process has open', async () => {
     const f = await fixture();
     const models = versions(5, 6);
@@ -358,6 +408,53 @@ describe('watch following a run', () => {
     expect(line.map((c) => c.step)).toEqual(models.map((_, i) => (i + 1) * 5));
     for (let i = 1; i < line.length; i++) expect(line[i]!.parent).toBe(line[i - 1]!.id);
     for (const [i, c] of line.entries()) expect([...(await restoredShas(f, c.id)).values()]).toEqual([shas[i]]);
+  });
+
+  it('idle, it only lists and stats: no committed or unfinished checkpoint is read or hashed again', async () => {
+    const f = await fixture();
+    const models = versions(3, 14);
+    await writeHf(f.run, 1, models[0]!, 0.5);
+    await writeHf(f.run, 2, models[1]!, 0.4);
+    // One the trainer left unfinished (no trainer_state.json): waiting, not read again until it changes.
+    await fs.mkdir(path.join(f.run, 'checkpoint-3'));
+    await fs.writeFile(path.join(f.run, 'checkpoint-3', 'model.safetensors'), models[2]!);
+    const asked: string[] = [];
+    const hashed: string[] = [];
+    const spy = vi.spyOn(StatCache.prototype, 'hash').mockImplementation(async function (this: StatCache, abs: string) {
+      hashed.push(abs);
+      return (await import('../../src-main/core/base/fsutil')).sha256File(abs);
+    });
+    const counting = { ...recognition, checkpointComplete: (c: Parameters<typeof recognition.checkpointComplete>[0], dir: string) => { asked.push(c.name); return recognition.checkpointComplete(c, dir); } };
+    const committed = deferred();
+    let reports = 0;
+    let looksAfter = 0;
+    const idle = deferred();
+    let askedAtIdle = -1;
+    let hashedAtIdle = -1;
+    const stop = new AbortController();
+    try {
+      const watching = followRun(f.store, f.run, {
+        recognition: counting, mode: 'watch', settleMs: SETTLE, pollMs: 20, signal: stop.signal,
+        onCheckpoint: () => { if (++reports === 2) committed.resolve(); },
+        hooks: {
+          looked: (st) => {
+            if (reports < 2 || st.settling > 0 || st.queued > 0) return;
+            if (askedAtIdle < 0) { askedAtIdle = asked.length; hashedAtIdle = hashed.length; }
+            if (++looksAfter === 5) idle.resolve();
+          },
+        },
+      });
+      await committed.promise;
+      await idle.promise;
+      stop.abort();
+      await watching;
+    } finally {
+      spy.mockRestore();
+    }
+    // Five looks at the folder after the last commit: nothing asked of the recognizer, nothing hashed.
+    expect(asked.length).toBe(askedAtIdle);
+    expect(hashed.length).toBe(hashedAtIdle);
+    expect(asked.filter((n) => n === 'checkpoint-3').length).toBeGreaterThan(0);
   });
 
   it('stops with folder-gone when the run folder disappears, committing what it had captured', async () => {

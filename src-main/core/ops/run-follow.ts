@@ -21,7 +21,7 @@ import type { CheckpointFound, TrainerLayout, TrainerRecognition } from '../trai
 import { readVersion } from '../rebuild/open';
 import { commitSummaries } from '../store/log-index';
 import { unwinding } from '../store/lock';
-import type { Store } from '../store/store';
+import { STORE_DIR, type Store } from '../store/store';
 import { lineKey } from '../store/tips';
 import { commit } from './commit';
 import { lookOf, openFiles, relativeName, Staging, type Capture } from './run-capture';
@@ -69,7 +69,8 @@ export interface FollowHooks {
 }
 
 type Track =
-  | { state: 'seen'; sig: string; since: number }
+  /** `writing`: the recognizer said not yet for exactly these files, when `completed` was this (asked again once they change or another completes). */
+  | { state: 'seen'; sig: string; since: number; writing?: number }
   | { state: 'settling'; sig: string; capture: Capture; meta: CommitMeta }
   | { state: 'queued'; sig: string }
   | { state: 'done'; sig: string }
@@ -89,6 +90,12 @@ export async function followRun(store: Store, dir: string, opts: FollowOptions):
   const abs = path.resolve(dir);
   const st = await fsp.stat(abs).catch(() => null);
   if (!st?.isDirectory()) throw new WeightlineError('NOT_FOUND', `expected a training run's output folder, found ${st ? 'a file' : 'nothing'}`, abs);
+  // Commits record paths relative to the store, as commit does for any path: a run elsewhere is refused before anything is captured.
+  const rel = path.relative(store.root, abs);
+  if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
+    throw new WeightlineError('REFUSED', `the run folder ${abs} is outside the store's folder ${store.root}; run \`weightline init\` in a folder that holds it, or use -C`);
+  }
+  if (rel.split(path.sep).includes(STORE_DIR)) throw new WeightlineError('REFUSED', `this is inside a ${STORE_DIR} folder, which holds Weightline's own files, not a training run`, abs);
   const follower = new Follower(store, abs, opts);
   // A Ctrl+C must let it stop cleanly (drop its captures, print what it did) even between commits, when it holds no lock.
   return unwinding(() => follower.run());
@@ -111,6 +118,8 @@ class Follower {
   private fatal: unknown = null;
   private behind = false;
   private again = false;
+  /** Checkpoints found complete so far. */
+  private completed = 0;
   /** Commits retried because their files changed or vanished while read, by checkpoint. */
   private readonly retries = new Map<string, number>();
   private found = 0;
@@ -262,8 +271,13 @@ class Follower {
       // or an import's direct read has only the trainer's file: it settles first.
       const settleFirst = c.rewritten || importing;
       if (settleFirst && now - t.since < this.settleMs) { this.at(t.since + this.settleMs); waiting++; continue; }
+      // Idle cost: a checkpoint the trainer left unfinished is not read again until its files change
+      // or a newer one completes, which can make it abandoned (corrupt); a TF prefix's sign is the
+      // run's `checkpoint` file, outside its own files, so it is always asked.
+      if (t.writing === this.completed && c.layout !== 'tf-checkpoint') continue;
       const done = await this.opts.recognition.checkpointComplete(c, this.dir);
       if (done.state === 'writing') {
+        t.writing = this.completed;
         if (this.opts.once || importing) this.tracked.set(c.name, { state: 'corrupt', sig: look.sig });
         if (this.opts.once || importing) this.note(`${c.name} is not complete (${done.waitingFor}); not committed`);
         continue;
@@ -274,6 +288,7 @@ class Follower {
         this.notes.push({ ...done.note, message: `${c.name} skipped: ${done.note.message}` });
         continue;
       }
+      this.completed++;
       const already = await this.alreadyCommitted(c);
       if (already) {
         this.tracked.set(c.name, { state: 'done', sig: look.sig });
@@ -325,15 +340,18 @@ class Follower {
   private async settle(now: boolean): Promise<void> {
     const settling = [...this.tracked.entries()].flatMap(([name, t]) => (t.state === 'settling' ? [{ name, t }] : []))
       .sort((a, b) => a.t.capture.at - b.t.capture.at);
+    let scan: Awaited<ReturnType<TrainerRecognition['scanRun']>> | null | undefined;
     for (const { name, t } of settling) {
       const cap = t.capture;
       if (!now && Date.now() - cap.at < this.settleMs) { this.at(cap.at + this.settleMs); continue; }
+      // One listing for every capture due now (a file the trainer added after its sign shows here).
+      scan ??= await this.opts.recognition.scanRun(this.dir).catch(() => null);
       const own = await lookOf([...cap.files.values()]);
       // While the trainer's names are there they must look as when captured (no file added or rewritten);
       // once its rotation took them, the capture's own inodes must be unchanged.
       const source = await lookOf([...cap.files.keys()]);
       const ok = own?.sig === cap.own && (source === null || source.sig === cap.source);
-      const current = await this.opts.recognition.scanRun(this.dir).then((s) => s.checkpoints.find((c) => c.name === name), () => undefined);
+      const current = scan?.checkpoints.find((c) => c.name === name);
       const sameFiles = !current || (current.files.length === cap.files.size && current.files.every((f) => cap.files.has(f)));
       if (!ok || !sameFiles) {
         // Still being written after all: look again from the start.
@@ -502,6 +520,7 @@ class Follower {
   private async afterCommit(c: CheckpointFound, id: CommitId, sig: string): Promise<void> {
     if (this.opts.then !== 'remove') return;
     if (!(await this.provedRestorable(id))) {
+      if (this.opts.signal?.aborted) return;
       this.note(`${c.name}: commit ${id.slice(0, 12)} did not rebuild to its sha256; the trainer's copy is kept (run "weightline verify")`);
       return;
     }
@@ -535,13 +554,17 @@ class Follower {
         await readVersion(this.store, id, file, async (source) => {
           const hash = createHash('sha256');
           let n = 0;
-          for await (const chunk of source.chunks()) { hash.update(chunk); n += chunk.length; }
+          for await (const chunk of source.chunks()) {
+            if (this.opts.signal?.aborted) throw new WeightlineError('CANCELLED', 'stopped while proving a commit rebuilds; the trainer\'s copy is kept');
+            hash.update(chunk);
+            n += chunk.length;
+          }
           return n === file.bytes ? hash.digest('hex') : `length-${n}`;
         });
       }
       return true;
     } catch (e) {
-      if (isWeightlineError(e) && (e.code === 'CORRUPT' || e.code === 'BROKEN_CHAIN' || e.code === 'NOT_FOUND')) return false;
+      if (isWeightlineError(e) && (e.code === 'CORRUPT' || e.code === 'BROKEN_CHAIN' || e.code === 'NOT_FOUND' || e.code === 'CANCELLED')) return false;
       throw e;
     }
   }

@@ -125,30 +125,41 @@ export async function checkSafetensors(path: string): Promise<FileCheck> {
  * lags behind the file's size.
  */
 export async function checkHdf5(path: string): Promise<FileCheck> {
-  const { bytes, size } = await head(path, 128);
-  if (size < 8 || !bytes.subarray(0, 8).equals(HDF5_MAGIC)) {
-    if (size < 8 && HDF5_MAGIC.subarray(0, size).equals(bytes)) return { ok: false, short: true, why: `${size} bytes so far, not yet the HDF5 signature` };
-    // A user block before the superblock (rare for Keras); nothing cheap to check.
-    return OK;
+  const h = await open(path, 'r');
+  try {
+    const size = (await h.stat()).size;
+    // The superblock sits at 0, or after a user block at 512, 1024, 2048 …; h5py writes it LAST
+    // (after the data and the object headers), so until it is there the file is not done.
+    for (let at = 0; at + 8 <= size; at = at === 0 ? 512 : at * 2) {
+      const bytes = Buffer.alloc(Math.min(128, size - at));
+      await h.read(bytes, 0, bytes.length, at);
+      if (!bytes.subarray(0, 8).equals(HDF5_MAGIC)) continue;
+      return superblockSaysDone(bytes, size);
+    }
+    return { ok: false, short: true, why: `${size} bytes so far and no HDF5 superblock yet (the library writes it when it closes the file)` };
+  } finally {
+    await h.close();
   }
+}
+
+function superblockSaysDone(bytes: Buffer, size: number): FileCheck {
   const version = bytes[8];
-  let eofAt: number;
-  let baseAt: number;
   let offsets: number;
+  let baseAt: number;
   if (version === 0 || version === 1) {
-    offsets = bytes[13]!;
+    offsets = bytes[13] ?? 0;
     baseAt = version === 0 ? 24 : 28;
-    eofAt = baseAt + 2 * offsets;
   } else if (version === 2 || version === 3) {
-    offsets = bytes[9]!;
+    offsets = bytes[9] ?? 0;
     baseAt = 12;
-    eofAt = baseAt + 2 * offsets;
   } else {
     return { ok: false, short: false, why: `unknown HDF5 superblock version ${version}` };
   }
   if (offsets !== 8 && offsets !== 4) return { ok: false, short: false, why: `HDF5 size of offsets ${offsets}, expected 4 or 8` };
-  if (bytes.length < eofAt + offsets) return { ok: false, short: true, why: `${size} bytes so far, not yet the whole superblock` };
+  const eofAt = baseAt + 2 * offsets;
+  if (bytes.length < eofAt + offsets) return { ok: false, short: true, why: 'not yet the whole HDF5 superblock' };
   const read = (at: number): number => (offsets === 8 ? Number(bytes.readBigUInt64LE(at)) : bytes.readUInt32LE(at));
+  // The end-of-file address counts from the base address (the superblock's own place, after a user block).
   const eof = read(baseAt) + read(eofAt);
   if (eof === size) return OK;
   // While the file is open the superblock on disk lags either way, so a mismatch is 'not yet', never a contradiction.

@@ -1,6 +1,7 @@
 // readCheckpointMeta: a checkpoint's step, epoch, metrics and its trainer's
 // best marker, from (lowest to highest precedence) its name's numbers and
-// key=value parts, its trainer's own state (HF trainer_state.json), and a
+// key=value parts, its trainer's own state (HF trainer_state.json, a
+// Lightning .ckpt's epoch, global_step and ModelCheckpoint state), and a
 // sidecar JSON the user's script writes next to it. Every value is checked
 // against the one meta schema (src-shared/meta.ts); a value that fails is
 // left out, never passed on: a bad sidecar costs its own fields, not the commit.
@@ -11,6 +12,7 @@ import { commitMetaSchema, MAX_METRICS, metricNameSchema } from '../../../src-sh
 import type { CommitMeta } from '../../../src-shared/model';
 import type { CheckpointFound } from './checkpoint';
 import { HF_STATE_FILE } from './completion';
+import { readLightningMeta } from './lightning-state';
 import { extensionOf, KERAS_EXTENSIONS, LIGHTNING_EXTENSION, metaFromStem, PLAIN_EXTENSIONS, stemOf } from './names';
 import { metaFromTrainerState } from './trainer-state';
 
@@ -117,6 +119,15 @@ export async function readCheckpointMeta(c: CheckpointFound, runDir: string): Pr
       if (hf.trainerBest !== undefined) draft.trainerBest = hf.trainerBest;
       if (hf.trainerBestMetric !== undefined) draft.trainerBestMetric = hf.trainerBestMetric;
     }
+  }
+
+  if (c.layout === 'lightning' && c.kind === 'file') {
+    const own = await readLightningMeta(c.path);
+    // The name is formatted from the same values; the file's own say wins, and is all a last.ckpt has.
+    if (own.step !== undefined) draft.step = own.step;
+    if (own.epoch !== undefined) draft.epoch = own.epoch;
+    if (own.trainerBest !== undefined) draft.trainerBest = own.trainerBest;
+    if (own.trainerBestMetric !== undefined) draft.trainerBestMetric = own.trainerBestMetric;
   }
 
   const sidecar = await readSidecar(c);

@@ -103,7 +103,8 @@ export function metaFromStem(stem: string): NameMeta {
     const e = /(?:^|[-_.])epoch[-_]?(\d+)(?:$|[-_.])/iu.exec(stem);
     if (e) out.epoch = asCount(e[1]!);
   }
-  const trailing = /(\d+)$/u.exec(stem);
+  // Digits after "." or "=" are a value's (val_loss=0.41), not a number that counts saves.
+  const trailing = /(?:^|[^.=\d])(\d+)$/u.exec(stem);
   if (trailing) out.number = asCount(trailing[1]!);
   return out;
 }
