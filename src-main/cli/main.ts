@@ -61,8 +61,9 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
   const err = (s: string): void => { io.stderr.write(s.endsWith('\n') ? s : `${s}\n`); };
   // Decided from the raw arguments: an error in parsing them must already come out as JSON.
   const jsonErrors = argv.includes('--json');
-  const fail = (code: ErrorCode, message: string): void => {
-    if (jsonErrors) err(jsonText({ error: { code, message } }));
+  // The file rides along in the JSON as a field of its own (the Python client's WeightlineError.file), never parsed out of the message.
+  const fail = (code: ErrorCode, message: string, file?: string): void => {
+    if (jsonErrors) err(jsonText({ error: { code, message, ...(file ? { file } : {}) } }));
     else err(`weightline: error: ${message}`);
   };
   const json = (v: unknown): void => out(jsonText(v, 2));
@@ -337,7 +338,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     }
     if (e instanceof UsageError || e instanceof RunUsageError) { fail('BAD_USAGE', e.message); return 2; }
     if (isWeightlineError(e)) {
-      fail(e.code, oneLine(e.message));
+      fail(e.code, oneLine(e.message), e.file);
       return e.code === 'BAD_USAGE' ? 2 : 1;
     }
     // Not an expected failure: a bug. Say so, with the stack for the report.

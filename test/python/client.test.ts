@@ -1,0 +1,106 @@
+// The Python client (python/weightline) run by its own unittest suites with
+// Debian's /usr/bin/python3, against this checkout's CLI run from source
+// (tsx, as test/helpers/cli-entry.ts): nothing is built for it. Each suite's
+// outcomes come back as JSON (python/tests/report.py), so a test the Python
+// side skipped is checked against why it may be skipped here.
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src-main/cli/main';
+import { TSX_EXEC_ARGV } from '../helpers/tsx';
+import { useScratch } from '../helpers/models';
+
+const repo = path.resolve(import.meta.dirname, '..', '..');
+const PYTHON = '/usr/bin/python3';
+const scratch = useScratch();
+
+function probe(args: readonly string[]): string | null {
+  try {
+    execFileSync(PYTHON, args, { stdio: 'ignore' });
+    return null;
+  } catch (e) {
+    return (e as Error).message.split('\n')[0]!;
+  }
+}
+
+const noPython = existsSync(PYTHON) ? probe(['-c', 'import sys; assert sys.version_info >= (3, 8)']) : `${PYTHON} not found`;
+const noTorch = noPython ?? probe(['-c', 'import torch']);
+
+/** A command's help, asked of this checkout's CLI in-process (not the Python side's own probe), or null when it has no such command. */
+async function helpOf(...words: string[]): Promise<string | null> {
+  let stdout = '';
+  const sink = { write: (s: string) => (stdout += s) };
+  const code = await main([...words, '--help'], { cwd: repo, stdout: sink, stderr: { write: () => true } });
+  // Of an unknown command, commander prints the program's own help and exits 0: only the command's own usage counts.
+  return code === 0 && stdout.startsWith(`Usage: weightline ${words.join(' ')} `) ? stdout : null;
+}
+
+const shellWord = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+const cli = [process.execPath, ...TSX_EXEC_ARGV, path.join(repo, 'test', 'helpers', 'cli-entry.ts')].map(shellWord).join(' ');
+
+interface Report {
+  run: number;
+  failures: Array<[string, string]>;
+  errors: Array<[string, string]>;
+  skipped: Array<[string, string]>;
+  unexpectedSuccesses: string[];
+}
+
+async function runSuite(module: string): Promise<Report> {
+  const out = path.join(scratch(), 'report.json');
+  await promisify(execFile)(PYTHON, [path.join(repo, 'python', 'tests', 'report.py'), out, module], {
+    cwd: repo, env: { ...process.env, PYTHONPATH: path.join(repo, 'python'), WEIGHTLINE_CLI: cli, PYTHONDONTWRITEBYTECODE: '1' }, maxBuffer: 16 << 20,
+  }).catch((e: Error) => {
+    // Exit 1 is a failed test: the report says which. Anything else is the run itself failing.
+    if (!existsSync(out)) throw e;
+  });
+  return JSON.parse(readFileSync(out, 'utf8')) as Report;
+}
+
+const NEEDS_TAG_WATCH = 'needs the tag/watch CLI (merged by the coordinator)';
+const NEEDS_META = 'needs commit --step/--epoch/--metric (merged by the coordinator)';
+
+/** The skips this checkout allows: a reason is fine only while the CLI really lacks what it names. */
+async function allowedSkips(): Promise<Set<string>> {
+  const allowed = new Set<string>();
+  if (!(await helpOf('tag')) || !(await helpOf('watch'))) allowed.add(NEEDS_TAG_WATCH);
+  const commitHelp = (await helpOf('commit')) ?? '';
+  if (!['--step', '--epoch', '--metric'].every((o) => commitHelp.includes(o))) allowed.add(NEEDS_META);
+  return allowed;
+}
+
+function expectClean(report: Report, allowed: Set<string>): void {
+  const problems = [...report.failures, ...report.errors].map(([id, tb]) => `${id}\n${tb}`);
+  expect(problems, problems.join('\n\n')).toEqual([]);
+  expect(report.unexpectedSuccesses).toEqual([]);
+  const unexplained = report.skipped.filter(([, reason]) => !allowed.has(reason));
+  expect(unexplained, 'tests skipped for a reason this checkout does not have').toEqual([]);
+  expect(report.run - report.skipped.length).toBeGreaterThan(0);
+}
+
+// A hang guard for suites that start dozens of CLI processes on a shared machine, not a speed limit.
+const SUITE_TIMEOUT = 900_000;
+
+describe('the Python client (python/weightline) against this CLI', () => {
+  it('commit, log, show, restore, errors as exceptions with the store\'s codes, background commits (python/tests/test_client.py)', async (ctx) => {
+    if (noPython) { ctx.skip(`needs ${PYTHON} (3.8 or newer): ${noPython}`); return; }
+    expectClean(await runSuite('test_client'), await allowedSkips());
+  }, SUITE_TIMEOUT);
+
+  it('tags and a background watch (python/tests/test_tags_watch.py)', async (ctx) => {
+    if (noPython) { ctx.skip(`needs ${PYTHON} (3.8 or newer): ${noPython}`); return; }
+    const allowed = await allowedSkips();
+    const report = await runSuite('test_tags_watch');
+    // Without the tag and watch commands only the argument checks run.
+    expectClean(report, allowed);
+  }, SUITE_TIMEOUT);
+
+  it('a real torch training loop: a commit per epoch, the best by eval loss restored bit-exact; the same kind of loop followed by a background watch (python/tests/test_torch_loop.py)', async (ctx) => {
+    if (noTorch) { ctx.skip(`needs torch in ${PYTHON} (Debian python3-torch): ${noTorch}`); return; }
+    const report = await runSuite('test_torch_loop');
+    expectClean(report, await allowedSkips());
+    expect(report.run).toBe(6);
+  }, SUITE_TIMEOUT);
+});
