@@ -123,7 +123,7 @@ function RunFacts({ entry, best }: { entry: LogEntry; best: BestMark | undefined
       {(m.step !== undefined || m.epoch !== undefined) && (
         <>
           <dt>Step</dt>
-          <dd className="num" data-testid="details-step">
+          <dd data-testid="details-step">
             {m.step ?? '–'}{m.epoch !== undefined && <span className="muted"> · epoch {formatMetric(m.epoch)}</span>}
           </dd>
         </>

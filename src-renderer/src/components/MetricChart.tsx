@@ -47,7 +47,7 @@ export function MetricChart({ run, bars, byId }: { run: RunMetrics; bars: readon
     if (points.length === 0) return;
     const [lo, hi] = extent(points, (p) => p.value) as [number, number];
     const pad = lo === hi ? Math.abs(lo) * 0.1 || 1 : 0;
-    const y = scaleLinear().domain([lo - pad, hi + pad]).nice(innerH < 70 ? 2 : 4).range([innerH, 0]);
+    const y = scaleLinear().domain([lo - pad, hi + pad]).nice().range([innerH, 0]);
     const x = barScale(bars, innerW);
     const cx = (p: Point): number => (x(p.index) ?? 0) + x.bandwidth() / 2;
     const g = root.append('g').attr('transform', `translate(${M.left},${M.top})`);
@@ -56,7 +56,7 @@ export function MetricChart({ run, bars, byId }: { run: RunMetrics; bars: readon
       .call((a) => a.select('.domain').remove());
     root.append('text').attr('class', 'axis-title')
       .attr('transform', `translate(11,${M.top + innerH / 2}) rotate(-90)`).attr('text-anchor', 'middle')
-      .text(metricDirection(metric) === 'lower' ? 'lower is better' : 'higher is better');
+      .text(metricDirection(metric) === 'lower' ? '↓ better' : '↑ better');
     g.append('path').datum(points).attr('class', 'metric-line')
       .attr('d', line<Point>().x(cx).y((p) => y(p.value)));
     g.append('g').selectAll('circle').data(points).join('circle')
