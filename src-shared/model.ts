@@ -248,6 +248,7 @@ export type NoteCode =
   | 'AUTO_CLEANUP'          // autoCleanup ran after a commit
   | 'NOT_LINKED'            // --link hardlink/symlink asked, but these files were rebuilt and written as copies (no full object to link)
   | 'REPLACED_COMMITTED'    // the working copy differed from HEAD but a commit holds its bytes: replaced without --force, nothing lost
+  | 'BAD_FORMAT'            // a checkpoint that will never complete (a file cut or malformed, and the trainer has moved on): skipped
   | 'OTHER';
 export interface Note {
   readonly code: NoteCode;

@@ -49,6 +49,11 @@ export interface CommitOptions {
   readonly readFrom?: string;
   /** Step, epoch, metrics and run; with `run`, the commit joins the run's line (store/tips.ts). */
   readonly meta?: CommitMeta;
+  /**
+   * Commit onto this commit instead of the newest of the line (import --base:
+   * a run's first checkpoint stored as a sibling of other runs from one base).
+   */
+  readonly parent?: CommitId;
   readonly onProgress?: ProgressListener;
   readonly signal?: AbortSignal;
 }
@@ -129,7 +134,7 @@ function commitLocked(store: Store, abs: string, from: string, opts: CommitOptio
     // Read (and checked) first: a damaged HEAD refuses the commit, as it always did.
     const headBefore = await store.readHead();
     const meta = opts.meta && !isEmptyMeta(opts.meta) ? opts.meta : undefined;
-    const parentId = await lineTip(store, meta?.run !== undefined ? store.sourcePathFor(store.resolveSource(meta.run)) : store.sourcePathFor(abs), { head: headBefore });
+    const parentId = opts.parent ?? await lineTip(store, meta?.run !== undefined ? store.sourcePathFor(store.resolveSource(meta.run)) : store.sourcePathFor(abs), { head: headBefore });
     const parent = parentId ? await store.readManifest(parentId) : null;
     // A rebuild from the last CHECKPOINT replays the line's deltas: bound what
     // it reads (maxRouteRead × the model's size) and how many it replays

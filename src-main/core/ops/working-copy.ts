@@ -101,6 +101,12 @@ export class StatCache {
     this.dirty = true;
   }
 
+  /** Drops the entries of files under a folder (a watch's captures, gone once committed). */
+  forgetUnder(dir: string): void {
+    const prefix = dir.endsWith(path.sep) ? dir : `${dir}${path.sep}`;
+    for (const key of Object.keys(this.entries)) if (key.startsWith(prefix)) { delete this.entries[key]; this.dirty = true; }
+  }
+
   /** Saving is best effort: the cache only saves time, losing it loses nothing. */
   async save(): Promise<void> {
     if (!this.dirty) return;
