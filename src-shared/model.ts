@@ -468,6 +468,10 @@ export interface TagInfo {
   readonly commit: CommitId;
   /** When it was set to this commit (ISO time): across remotes the newest setting wins. */
   readonly setAt: string;
+  /** The remote it was fetched from, when a fetched setting won (absent for a tag set here). */
+  readonly from?: string;
+  /** Present (true) when the store does not hold the commit (a tag fetched without its commit): it resolves to nothing until a fetch brings it. */
+  readonly missing?: true;
 }
 
 /** What `tag` did: the tag as it now is, or deleted (commit null). */

@@ -24,7 +24,8 @@ export const remoteNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,6
  */
 export const tagNameSchema = z.string().min(1).max(128)
   .regex(/^[A-Za-z0-9_][A-Za-z0-9._/-]*$/u, 'letters, digits, ".", "_", "-" or "/", starting with a letter, digit or "_"')
-  .refine((n) => !/^[0-9a-f]{4,64}$/u.test(n), 'not 4 to 64 hex characters (that reads as a commit id)')
+  // Either case: a commit id prefix is read in either case too.
+  .refine((n) => !/^[0-9a-f]{4,64}$/iu.test(n), 'not 4 to 64 hex characters (that reads as a commit id)')
   .refine((n) => n !== 'HEAD' && !n.includes('..') && !n.endsWith('/') && !n.endsWith('.') && !n.includes('//'), 'not HEAD, no "..", "//", and no "/" or "." at the end');
 
 export type VerbClass = 'quick' | 'job';
@@ -260,6 +261,8 @@ export interface PushSummary {
   readonly bytesSavedByPacks: number;
   /** Incomplete multipart uploads (left by an interrupted push) aborted for keys the remote now holds. */
   readonly staleUploadsAborted: number;
+  /** Tag settings (write-once records) this push sent. */
+  readonly tagsSent?: number;
 }
 
 /** A fetch's outcome (the CLI's `fetch --json`). */
@@ -271,6 +274,8 @@ export interface FetchSummary {
   /** Commits and objects the remote holds. */
   readonly remoteCommits: number;
   readonly remoteObjects: number;
+  /** Tags whose setting came from the remote (newer than this store's), by name. */
+  readonly tags?: readonly string[];
 }
 
 /**

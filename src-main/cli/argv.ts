@@ -21,7 +21,6 @@ const GIT_WORDS: Readonly<Record<string, string>> = {
   branch: 'weightline has no branch command; restoring an older commit and committing on top of it makes a branch (`weightline log` draws them)',
   pull: 'weightline has no pull; `weightline fetch` brings the remote\'s history, then `weightline restore REF` a version',
   fsck: 'weightline has no fsck; `weightline verify` rebuilds every commit and checks every sha256',
-  tag: 'weightline has no tags; `weightline pin REF` keeps a version\'s full parameters, `weightline pin --list` lists them',
 };
 
 export type PreparedArgv =

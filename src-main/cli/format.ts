@@ -6,7 +6,7 @@
 import { computeLanes, type LaneRow } from '../../src-shared/graph-lanes';
 import * as path from 'node:path';
 import type {
-  CleanupEstimate, CleanupPlan, CommitId, CommitResult, DiffResult, FileSummary, KeepReason, LogEntry, PinResult, RepairResult, RestoreResult, ShowResult, StatusResult, TensorSummary, VerifyResult,
+  CleanupEstimate, CleanupPlan, CommitId, CommitMeta, CommitResult, DiffResult, FileSummary, KeepReason, LogEntry, PinResult, RepairResult, RestoreResult, ShowResult, StatusResult, TagInfo, TagResult, TensorSummary, VerifyResult,
 } from '../../src-shared/model';
 import { againstVersions, againstVersionsText, OVER_REASON, rawCopiesText, type RawCopies } from '../../src-shared/storage-totals';
 import type { InitResult, RemoteCounts } from '../core/verbs';
@@ -78,14 +78,15 @@ export function formatLog(entries: readonly LogEntry[], head: string | null, loc
       : e.fullBytes === 0 && e.logicalBytes > 0 ? 'full (same bytes as an older commit, 0 B more)'
       : `${e.packed ? 'packed' : 'full'} ${humanBytes(e.fullBytes)}`;
     const delta = e.type === 'DELTA' ? `, delta ${humanBytes(e.deltaBytes)}` : '';
-    const tags = [e.id === head ? 'HEAD' : '', e.pinned ? 'pinned' : '', e.aheadOfHead ? 'ahead of HEAD' : '', locationTag(locations?.get(e.id) ?? e.location)].filter(Boolean).join(', ');
+    const tags = [e.id === head ? 'HEAD' : '', ...tagLabels(e), e.pinned ? 'pinned' : '', e.aheadOfHead ? 'ahead of HEAD' : '', locationTag(locations?.get(e.id) ?? e.location)].filter(Boolean).join(', ');
     const [first = '', ...more] = e.message.split(/\r?\n/).map(printable);
     if (join) lines.push(join);
     lines.push(`${dot}${shortId(e.id)} ${e.type.padEnd(10)} ${first}${tags ? `  (${tags})` : ''}`);
     // A message's further lines stay inside the graph, under its first line.
     const indent = ' '.repeat(shortId(e.id).length + 1 + 10 + 1);
     for (const m of more) lines.push(`${rest}${indent}${m}`.trimEnd());
-    lines.push(`${rest}    ${humanBytes(e.logicalBytes)} · ${storage}${delta} · ${relativeTime(e.createdAt)}`);
+    const meta = metaColumn(e.meta);
+    lines.push(`${rest}    ${humanBytes(e.logicalBytes)} · ${storage}${delta} · ${relativeTime(e.createdAt)}${meta ? ` · ${meta}` : ''}`);
   });
   return lines.join('\n');
 }
@@ -94,9 +95,71 @@ export function formatLog(entries: readonly LogEntry[], head: string | null, loc
 export function formatOneline(entries: readonly LogEntry[], head: string | null): string {
   if (entries.length === 0) return 'No commits yet.';
   return entries.map((e) => {
-    const tags = [e.id === head ? 'HEAD' : '', e.pinned ? 'pinned' : '', e.aheadOfHead ? 'ahead of HEAD' : '', locationTag(e.location)].filter(Boolean).join(', ');
+    const tags = [e.id === head ? 'HEAD' : '', ...tagLabels(e), e.pinned ? 'pinned' : '', e.aheadOfHead ? 'ahead of HEAD' : '', locationTag(e.location)].filter(Boolean).join(', ');
     return `${shortId(e.id)} ${e.type.padEnd(10)} ${printable(firstLine(e.message))}${tags ? `  (${tags})` : ''}`;
   }).join('\n');
+}
+
+/** git's `tag: best` labels, escaped (a fetched tag's name comes from a remote). */
+function tagLabels(e: LogEntry): string[] {
+  return (e.tags ?? []).map((t) => `tag: ${printable(t)}`);
+}
+
+/** A metric's value as people read it: at most 4 significant digits, no trailing zeros. */
+export function metricValue(v: number): string {
+  return Math.abs(v) >= 1e6 || (v !== 0 && Math.abs(v) < 1e-4) ? v.toExponential(2) : String(Number(v.toPrecision(4)));
+}
+
+/** The log's compact meta column: "step 1200 · epoch 3 · eval_loss 0.41" (the first three metrics); '' for a plain commit. */
+export function metaColumn(meta: CommitMeta | undefined): string {
+  if (!meta) return '';
+  const parts: string[] = [];
+  if (meta.step !== undefined) parts.push(`step ${meta.step}`);
+  if (meta.epoch !== undefined) parts.push(`epoch ${metricValue(meta.epoch)}`);
+  const metrics = Object.entries(meta.metrics ?? {});
+  for (const [k, v] of metrics.slice(0, 3)) parts.push(`${printable(k)} ${metricValue(v)}`);
+  if (metrics.length > 3) parts.push(`+${metrics.length - 3} more`);
+  return parts.join(' · ');
+}
+
+/** show's lines for a commit's meta, each as "label    value"; none for a plain commit. */
+function metaLines(meta: CommitMeta | undefined): string[] {
+  if (!meta) return [];
+  const metrics = Object.entries(meta.metrics ?? {});
+  const best = meta.trainerBest !== undefined ? `${printable(meta.trainerBest)}${meta.trainerBestMetric ? ` (by ${printable(meta.trainerBestMetric)})` : ''}` : '';
+  return [
+    meta.step !== undefined ? `step     ${meta.step}` : '',
+    meta.epoch !== undefined ? `epoch    ${metricValue(meta.epoch)}` : '',
+    metrics.length ? `metrics  ${metrics.map(([k, v]) => `${printable(k)} ${metricValue(v)}`).join(', ')}` : '',
+    meta.trainer !== undefined ? `trainer  ${printable(meta.trainer)}` : '',
+    meta.run !== undefined ? `run      ${printable(meta.run)}` : '',
+    meta.checkpoint !== undefined ? `checkpoint ${printable(meta.checkpoint)}` : '',
+    best ? `trainer's best ${best}` : '',
+  ].filter(Boolean);
+}
+
+/** A tag's time in minutes, UTC: "2026-12-07 18:40 UTC". */
+function tagTime(iso: string): string {
+  return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** `tag --list`: "best → 3f2a1b2c3d4e  (set 2026-12-07 18:40 UTC)", with where a fetched tag came from. */
+export function formatTags(list: readonly TagInfo[]): string {
+  if (list.length === 0) return 'No tags (`weightline tag NAME [REF]` names a commit).';
+  const w = Math.min(40, Math.max(...list.map((t) => printable(t.name).length)));
+  return list.map((t) => {
+    const where = `${t.from ? `from ${t.from}, ` : ''}set ${tagTime(t.setAt)}`;
+    return `${printable(t.name).padEnd(w)} → ${shortId(t.commit)}  (${where})${t.missing ? '  commit not in this store (fetch brings it once it is pushed)' : ''}`;
+  }).join('\n');
+}
+
+/** What `tag NAME [REF]` or `tag -d NAME` did. */
+export function formatTag(r: TagResult): string {
+  const name = printable(r.name);
+  if (r.commit === null) return `Deleted tag ${name} (it named ${r.previous ? shortId(r.previous) : 'nothing'})`;
+  if (r.previous === r.commit) return `${name} already names ${shortId(r.commit)}; nothing changed`;
+  if (r.previous) return `Moved tag ${name} to ${shortId(r.commit)} (it named ${shortId(r.previous)} before)`;
+  return `Tagged ${shortId(r.commit)} as ${name}`;
 }
 
 function fmtNum(n: number | null, digits = 3): string {
@@ -222,6 +285,8 @@ export function formatShow(s: ShowResult, head: CommitId | null, all: boolean): 
     `parent   ${s.parent ?? '(none)'}`,
     `date     ${s.createdAt} (${relativeTime(s.createdAt)})`,
     `path     ${printable(s.path)}`,
+    ...(s.tags?.length ? [`tags     ${s.tags.map(printable).join(', ')}`] : []),
+    ...metaLines(s.meta),
     `size     ${humanBytes(s.logicalBytes)}; on disk: ${s.hasFull ? `${s.packed ? 'packed' : 'full'} ${humanBytes(s.fullBytes)}` : 'rebuilt on demand'}${s.type === 'DELTA' ? `, delta ${humanBytes(s.deltaBytes)}` : ''}; a restore replays ${s.chainLength} delta(s)`,
     '',
     // Every line of the message indented, as git show does: a message's own line never reads as the CLI's.

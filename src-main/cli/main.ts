@@ -13,7 +13,8 @@ import { jsonText, printable, printableText } from '../../src-shared/printable';
 import { WEIGHTLINE_VERSION } from '../../src-shared/version';
 import { DEFAULT_CONFIG, type StoreConfig } from '../../src-shared/settings';
 import { parseSettingText, settingExpected, settingProblemText } from '../../src-shared/policy/settings';
-import type { LinkMode } from '../../src-shared/model';
+import type { CommitMeta, LinkMode } from '../../src-shared/model';
+import { commitMetaSchema, isEmptyMeta, parseMetric } from '../../src-shared/meta';
 // Every verb loads the engine under it on use: a training script pays for
 // zstd, the zip reader and the format parsers only when it runs a command that
 // needs them, which keeps start-up (`--version`, `log`) fast.
@@ -21,7 +22,7 @@ import { verbs, type VerbContext } from '../core/verbs';
 import { registerDemo } from './demo-command';
 import { installInterrupt, INTERRUPTED, type Interrupt } from './interrupt';
 import {
-  clause, formatCleanup, formatCommit, formatDiff, formatInit, formatLog, formatOneline, formatPin, formatRestore, formatShow, formatStatus, formatVerify, formatVerifyRemote, formatRepair,
+  clause, formatCleanup, formatCommit, formatDiff, formatInit, formatLog, formatOneline, formatPin, formatRestore, formatShow, formatStatus, formatTag, formatTags, formatVerify, formatVerifyRemote, formatRepair,
 } from './format';
 import { progressBar } from './progress';
 import { registerServe } from './serve-command';
@@ -116,9 +117,13 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     .option('-m, --message <msg>', 'commit message', '')
     .option('--checkpoint', 'store full parameters (a CHECKPOINT) instead of a delta')
     .option('--allow-empty', 'commit even when nothing changed since HEAD')
+    .option('--step <n>', 'the training step this version was saved at (log, show and --json show it)')
+    .option('--epoch <e>', 'the epoch (a number, 0 or more; fractions allowed)')
+    .option('--metric <name=value>', 'a metric of this version, e.g. eval_loss=0.41 (repeat for more)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--json', 'print JSON: {"id","type","parent","logicalBytes","deltaBytes","fullBytesAdded","unchanged"} and, for a CHECKPOINT, "checkpointReason"')
-    .action(async (target: string, o: { message: string; checkpoint?: boolean; allowEmpty?: boolean; json?: boolean }) => {
-      const res = await withBar(o.json, (ctx) => verbs.commit(ctx, { path: target, message: o.message, checkpoint: !!o.checkpoint, allowEmpty: !!o.allowEmpty }));
+    .action(async (target: string, o: { message: string; checkpoint?: boolean; allowEmpty?: boolean; json?: boolean; step?: string; epoch?: string; metric: string[] }) => {
+      const meta = commitMeta(o);
+      const res = await withBar(o.json, (ctx) => verbs.commit(ctx, { path: target, message: o.message, checkpoint: !!o.checkpoint, allowEmpty: !!o.allowEmpty, ...(meta ? { meta } : {}) }));
       if (o.json) json({ id: res.id, type: res.type, parent: res.parent, logicalBytes: res.logicalBytes, deltaBytes: res.deltaBytes, fullBytesAdded: res.fullBytesAdded ?? 0, unchanged: !!res.unchanged, ...(res.checkpointReason ? { checkpointReason: res.checkpointReason } : {}), ...(res.autoCleanup ? { autoCleanup: res.autoCleanup } : {}) });
       else out(formatCommit(res, o.message));
     });
@@ -142,7 +147,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
 
   program.command('show')
     .description('show one commit: its files, tensors and change figures')
-    .argument('[commit]', 'commit id (4+ hex characters), HEAD, HEAD~N or HEAD^ (default HEAD)')
+    .argument('[commit]', 'commit id (4+ hex characters), a tag, HEAD, HEAD~N or HEAD^ (default HEAD)')
     .option('--all', 'list unchanged tensors too')
     .option('--json', 'print JSON')
     .action(async (ref: string | undefined, o: { json?: boolean; all?: boolean }) => {
@@ -164,7 +169,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
 
   program.command('restore')
     .description('put a version back at its own path, or anywhere with --to')
-    .argument('<commit>', 'commit id (4+ hex characters), HEAD or HEAD~N')
+    .argument('<commit>', 'commit id (4+ hex characters), a tag, HEAD or HEAD~N')
     .option('--to <path>', 'write the version here instead of its own path')
     .option('--force', 'overwrite uncommitted work at the target')
     .addOption(new Option('--link <mode>', 'how to place bytes the store already holds: auto = reflink where possible, else copy').choices(['auto', 'reflink', 'hardlink', 'symlink', 'copy']).default('auto'))
@@ -239,6 +244,26 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
         else out(formatPin(res));
       });
   }
+
+  program.command('tag')
+    .description('name a commit (a tag is a ref: `restore best`, `diff best HEAD`, `show best~1`); -d deletes one; alone, or with --list, lists them')
+    .argument('[name]', 'letters, digits, ".", "_", "-", "/"; never HEAD or 4+ hex characters')
+    .argument('[commit]', 'the commit to name (default HEAD)')
+    .option('-d, --delete', 'delete the tag')
+    .option('--list', 'list the tags (JSON: [{"name","commit","setAt","from"?,"missing"?}])')
+    .option('--json', 'print JSON: {"name","commit","previous"} (commit null: deleted)')
+    .action(async (name: string | undefined, ref: string | undefined, o: { delete?: boolean; list?: boolean; json?: boolean }) => {
+      if (o.list || name === undefined) {
+        if (name !== undefined) throw new UsageError(`tag --list takes no name, found "${name}"; \`weightline tag ${name}\` tags HEAD`);
+        if (o.delete) throw new UsageError('tag -d expects the tag to delete (`weightline tag -d NAME`)');
+        const list = await verbs.tags(verbCtx());
+        if (o.json) json(list); else out(formatTags(list));
+        return;
+      }
+      if (o.delete && ref !== undefined) throw new UsageError(`tag -d takes only the tag's name, found "${ref}" after it`);
+      const res = await verbs.tag(verbCtx(), { name, commit: o.delete ? null : (ref ?? 'HEAD') });
+      if (o.json) json(res); else out(formatTag(res));
+    });
 
   program.command('config')
     .description(`read or set a store setting: ${Object.keys(DEFAULT_CONFIG).join(', ')}`)
@@ -327,6 +352,33 @@ function parseSetting(key: keyof StoreConfig, value: string): number | boolean {
   const parsed = parseSettingText(key, value);
   if ('problem' in parsed) throw new UsageError(settingProblemText(parsed.problem));
   return parsed.value;
+}
+
+/** The meta block `commit --step/--epoch/--metric` give (checked by the manifest's own schema), or undefined when none is given. */
+function commitMeta(o: { step?: string; epoch?: string; metric: readonly string[] }): CommitMeta | undefined {
+  const meta: { step?: number; epoch?: number; metrics?: Record<string, number> } = {};
+  if (o.step !== undefined) {
+    const n = /^\d+$/u.test(o.step.trim()) ? Number(o.step.trim()) : NaN;
+    if (!Number.isSafeInteger(n)) throw new UsageError(`--step takes a whole number, 0 or more; found "${o.step}"`);
+    meta.step = n;
+  }
+  if (o.epoch !== undefined) {
+    const n = o.epoch.trim() === '' ? NaN : Number(o.epoch);
+    if (!Number.isFinite(n) || n < 0) throw new UsageError(`--epoch takes a number, 0 or more (3, or 2.5); found "${o.epoch}"`);
+    meta.epoch = n;
+  }
+  for (const text of o.metric) {
+    const parsed = parseMetric(text);
+    if (typeof parsed === 'string') throw new UsageError(`--metric ${parsed}`);
+    const [name, value] = parsed;
+    meta.metrics ??= {};
+    if (Object.hasOwn(meta.metrics, name)) throw new UsageError(`--metric ${name} is given twice; give each metric once`);
+    meta.metrics[name] = value;
+  }
+  if (isEmptyMeta(meta)) return undefined;
+  const checked = commitMetaSchema.safeParse(meta);
+  if (!checked.success) throw new UsageError(`--metric: ${checked.error.issues[0]?.message ?? 'not a valid set of metrics'}`);
+  return checked.data;
 }
 
 /** A count given on the command line (-n N): a whole number, 1 or more. */

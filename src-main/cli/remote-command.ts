@@ -60,8 +60,9 @@ export function registerRemote(program: Command, ctx: RemoteCommandContext): voi
       const [name, refs] = first !== undefined && names.includes(first) ? [first, rest] : [undefined, first !== undefined ? [first, ...rest] : rest];
       const res = await ctx.withBar(o.json, (c) => verbs.push(c, { ...(name ? { remote: name } : {}), refs, ...(o.endpoint ? { endpoint: o.endpoint } : {}) }));
       if (o.json) { json(res); return; }
-      if (res.commits.length === 0 && res.objectsUploaded === 0) out(`${res.remote} already has ${res.alreadyThere} commit(s) asked for; nothing to push`);
-      else out(`Pushed ${res.commits.length} commit(s) to ${res.remote} (${res.url}): ${res.objectsUploaded} object(s), ${humanBytes(res.bytesUploaded)} sent${res.objectsAlreadyThere ? `; ${res.objectsAlreadyThere} object(s) were there already` : ''}${res.rebuilt ? `; ${res.rebuilt} full object(s) rebuilt to be sent` : ''}`);
+      const tagsSent = res.tagsSent ? `; ${res.tagsSent} tag setting(s) sent` : '';
+      if (res.commits.length === 0 && res.objectsUploaded === 0) out(`${res.remote} already has ${res.alreadyThere} commit(s) asked for; ${tagsSent ? tagsSent.slice(2) : 'nothing to push'}`);
+      else out(`Pushed ${res.commits.length} commit(s) to ${res.remote} (${res.url}): ${res.objectsUploaded} object(s), ${humanBytes(res.bytesUploaded)} sent${res.objectsAlreadyThere ? `; ${res.objectsAlreadyThere} object(s) were there already` : ''}${res.rebuilt ? `; ${res.rebuilt} full object(s) rebuilt to be sent` : ''}${tagsSent}`);
     });
 
   program.command('fetch')
@@ -75,6 +76,7 @@ export function registerRemote(program: Command, ctx: RemoteCommandContext): voi
       out(res.fetched.length
         ? `Fetched ${res.fetched.length} commit(s) from ${res.remote}: ${res.fetched.slice(-3).map(shortId).join(', ')}${res.fetched.length > 3 ? ', …' : ''} (restore one to download its objects)`
         : `Up to date with ${res.remote} (${res.remoteCommits} commit(s))`);
+      if (res.tags?.length) out(`Tags from ${res.remote}: ${res.tags.join(', ')} (newer there; \`weightline tag --list\` shows them)`);
     });
 
   program.command('clone')

@@ -5,7 +5,7 @@ import { encodeFile } from '../codec/encode-file';
 import { openFileSource } from '../rebuild/open';
 import { newestFirst } from '../store/graph';
 import { readPacksOrDamage } from '../store/packs';
-import { aheadOfHead, indexedGraph, logEntries, resolveCommit } from '../store/history';
+import { aheadOfHead, indexedGraph, logEntries, resolveCommit, tagNamesByCommit } from '../store/history';
 import { linkProblems, linkStillShares, readLinks } from '../store/links';
 import { commitSummaries, summarize, type CommitSummary } from '../store/log-index';
 import { tensorRegions, type Manifest, type ManifestFile, type ManifestTensor } from '../base/manifest';
@@ -113,10 +113,16 @@ export async function logEntry(store: Store, id: CommitId, summaries: ReadonlyMa
     id, parent: summary.parent as CommitId | null, type: summary.type, message: summary.message, createdAt: summary.createdAt,
     logicalBytes: summary.files.reduce((a, f) => a + f[1], 0), fullBytes, deltaBytes: summary.files.reduce((a, f) => a + f[2], 0),
     path: summary.path, ...(summary.meta ? { meta: summary.meta } : {}), hasFull: await hasFull(summary), chainLength, pinned: (await store.readPins()).has(id),
+    ...(await tagsOf(store, id)),
     ...((await aheadOfHead(store, [...summaries].map(([c, s]) => ({ id: c as CommitId, parent: s.parent as CommitId | null })))).has(id) ? { aheadOfHead: true as const } : {}),
     // As the log says it (graph.hasRawFull): full parameters on disk in packed form only.
     ...((await hasFull(summary)) && !(await hasRawFull(summary)) ? { packed: true as const } : {}),
   };
+}
+
+async function tagsOf(store: Store, id: CommitId): Promise<{ tags?: readonly string[] }> {
+  const names = (await tagNamesByCommit(store)).get(id);
+  return names ? { tags: names } : {};
 }
 
 /**

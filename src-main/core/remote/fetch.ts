@@ -13,6 +13,8 @@ import { Store } from '../store/store';
 import { Remote, type ConnectOptions } from './client';
 import { MANIFEST_READ_SLOTS, MARKER_LIMIT, manifestWeight } from './limits';
 import { runBounded } from './pool';
+import { listRemoteTags } from './tags';
+import { mergeTagSettings, readTags, writeTags } from '../store/tags';
 import { checkMarker } from './push';
 import { defaultRemote, REMOTE_NAME, readRemotes, writeRemoteCache, writeRemotes } from './remote-files';
 import { checkEndpoint, keys, remotePacks } from './url';
@@ -41,11 +43,13 @@ export async function fetchRemote(store: Store, opts: FetchOptions = {}): Promis
 async function fetchLocked(store: Store, remote: Remote, opts: FetchOptions & { signal: AbortSignal }): Promise<FetchResult> {
   const { signal } = opts;
   opts.onProgress?.({ phase: 'listing', bytesDone: 0, bytesTotal: 0 });
-  const [manifests, objects, packKeys, marker] = await Promise.all([
+  // The tags are listed (and checked) with the rest: a bad tag key stops the fetch before anything lands.
+  const [manifests, objects, packKeys, marker, remoteTags] = await Promise.all([
     remote.list(keys.manifests(remote.loc), signal),
     remote.list(keys.objects(remote.loc), signal),
     remote.list(keys.packs(remote.loc), signal),
     remote.getBytes(keys.marker(remote.loc), MARKER_LIMIT, signal),
+    listRemoteTags(remote, signal),
   ]);
   if (marker) checkMarker(remote, marker);
   const local = new Set(await store.listCommitIds());
@@ -115,13 +119,17 @@ async function fetchLocked(store: Store, remote: Remote, opts: FetchOptions & { 
     }
     if (fetched.length) await fsyncDir(path.join(store.dir, 'commits'));
 
+    // Per tag the newest setting wins; a local one newer than the remote's stays.
+    const { merged, changed: tags } = mergeTagSettings(await readTags(store), remote.name, remoteTags.settings);
+    if (tags.length) await writeTags(store, merged);
+
     await writeRemoteCache(store, remote.name, {
       at: new Date().toISOString(),
       commits: [...manifests.keys()].filter((k) => HEX64.test(k)),
       objects: Object.fromEntries([...objects].filter(([k]) => HEX64.test(k))),
       packs: Object.fromEntries(remotePacks(packKeys.keys(), objects)),
     }).catch(() => undefined);
-    return { remote: remote.name, url: remote.url, fetched, remoteCommits: manifests.size, remoteObjects: objects.size };
+    return { remote: remote.name, url: remote.url, fetched, remoteCommits: manifests.size, remoteObjects: objects.size, tags };
   } finally {
     for (const t of temps.values()) await fs.rm(t.tmp, { force: true }).catch(() => undefined);
   }

@@ -14,6 +14,7 @@ import { resolveCommit } from '../store/history';
 import type { Store } from '../store/store';
 import { PART_QUEUE, PART_SIZE, Remote, type ConnectOptions } from './client';
 import { mapBounded, runBounded } from './pool';
+import { pushTags } from './tags';
 import { defaultRemote, readRemoteCache, writeRemoteCache } from './remote-files';
 import { MANIFEST_LIMIT, MARKER_LIMIT, limitText } from './limits';
 import { keys, MARKER, REMOTE_FORMAT_VERSION, remotePacks } from './url';
@@ -200,6 +201,9 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
 
+  // Tag records after the manifests: a tag on the remote names a commit that is there.
+  const tagsSent = await pushTags(store, remote, (id) => closure.has(id) || remoteManifests.has(id), signal);
+
   // What the remote holds now, for log/status and lazy restore.
   const old = await readRemoteCache(store, name);
   const objects: Record<string, number> = Object.fromEntries(remoteObjects);
@@ -211,7 +215,7 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
     packs: Object.fromEntries([...packsThere, ...packsToWrite]),
   }).catch(() => undefined);
 
-  return { remote: name, url: remote.url, commits: order as CommitId[], alreadyThere: closure.size - toPush.length, objectsUploaded: uploaded, bytesUploaded, objectsAlreadyThere, rebuilt, packedSent, bytesSavedByPacks, staleUploadsAborted: aborted };
+  return { remote: name, url: remote.url, commits: order as CommitId[], alreadyThere: closure.size - toPush.length, objectsUploaded: uploaded, bytesUploaded, objectsAlreadyThere, rebuilt, packedSent, bytesSavedByPacks, staleUploadsAborted: aborted, tagsSent };
 }
 
 /**

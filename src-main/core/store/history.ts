@@ -3,22 +3,26 @@ import type { CommitId, LogEntry } from '../../../src-shared/model';
 import type { Manifest } from '../base/manifest';
 import { commitSummaries, type CommitSummary } from './log-index';
 import { HistoryGraph, newestFirst, objectSizesWithPacks, type GraphCommit } from './graph';
+import { readTagsFile } from './store-files';
 import type { Store } from './store';
 
 // Questions about the commit graph: which commit a name means, what a restore
 // would replay, and the per-commit storage figures the log shows.
 
 /**
- * A commit id from a name: HEAD, a unique prefix of 4+ hex characters, and
- * after either any run of git's parent steps: `~N` (N parents back, `~` alone
- * is one), `^` (one parent back; `^^` two), `^1` (the first and only parent),
- * `^0` (the commit itself).
+ * A commit id from a name: HEAD, a tag, a unique prefix of 4+ hex characters,
+ * and after any of them any run of git's parent steps: `~N` (N parents back,
+ * `~` alone is one), `^` (one parent back; `^^` two), `^1` (the first and only
+ * parent), `^0` (the commit itself). Resolution order: HEAD, then a tag, then
+ * a commit id; the names never overlap (a tag name is never HEAD and never 4
+ * to 64 hex characters, src-shared/verbs.ts tagNameSchema), so the order only
+ * decides which file is read first (tags.json is not read for an id).
  */
 export async function resolveCommit(store: Store, ref: string): Promise<CommitId> {
   const m = /^(.+?)((?:~\d*|\^\d*)+)$/u.exec(ref);
   const base = m ? m[1]! : ref;
   const steps = m ? parentSteps(ref, m[2]!) : 0;
-  let id: string | null = base === 'HEAD' ? await store.readHead() : await resolveId(store, base);
+  let id: string | null = base === 'HEAD' ? await store.readHead() : HEX_REF.test(base) ? await resolveId(store, base) : await resolveTag(store, base, ref);
   if (!id) throw new WeightlineError('NOT_FOUND', 'HEAD points to no commit yet; make a first commit');
   for (let n = 0; n < steps; n++) {
     const parent: string | null = (await store.readManifest(id)).parent;
@@ -39,6 +43,20 @@ function parentSteps(ref: string, suffix: string): number {
     else steps += n;
   }
   return steps;
+}
+
+const HEX_REF = /^[0-9a-f]{4,64}$/iu;
+
+/** The commit a tag names; a tag whose commit the store does not hold is NOT_FOUND saying so (never another commit). */
+async function resolveTag(store: Store, name: string, ref: string): Promise<CommitId> {
+  const r = (await readTagsFile(store.dir)).get(name);
+  if (!r || r.commit === null) {
+    throw new WeightlineError('BAD_USAGE', `expected a commit id (4 to 64 hex characters), a tag or HEAD, optionally followed by ~N or ^; found "${ref}", and this store has no tag of that name (\`weightline tag --list\` lists them)`);
+  }
+  if (!(await store.listCommitIds()).includes(r.commit)) {
+    throw new WeightlineError('NOT_FOUND', `tag "${name}" names commit ${r.commit.slice(0, 12)}, which this store does not hold${r.from ? ` (the tag came from ${r.from}; \`weightline fetch ${r.from}\` brings the commit once it is pushed there)` : ''}`);
+  }
+  return r.commit;
 }
 
 async function resolveId(store: Store, ref: string): Promise<CommitId> {
@@ -100,6 +118,7 @@ export async function logEntries(store: Store, known?: ReadonlyMap<string, Commi
   const summaries = known ?? (await commitSummaries(store));
   const graph = await indexedGraph(store, summaries);
   const pins = await store.readPins();
+  const tags = await tagNamesByCommit(store);
   // An object shared by several commits (an unchanged config.json, an
   // unchanged model) is on disk once: count it for the oldest commit that has
   // it, so the per-commit figures add up to what the disk holds.
@@ -133,10 +152,19 @@ export async function logEntries(store: Store, known?: ReadonlyMap<string, Commi
       hasFull: graph.hasFull(c.id),
       chainLength: graph.chainLength(c.id),
       pinned: pins.has(c.id),
+      ...(tags.has(c.id) ? { tags: tags.get(c.id)! } : {}),
       ...(graph.hasFull(c.id) && !graph.hasRawFull(c.id) ? { packed: true as const } : {}),
       ...(ahead.has(c.id) ? { aheadOfHead: true as const } : {}),
     };
   });
+}
+
+/** Tag names by the commit they name (deletions left out), each list sorted: the log's labels. */
+export async function tagNamesByCommit(store: Store): Promise<ReadonlyMap<string, readonly string[]>> {
+  const out = new Map<string, string[]>();
+  for (const [name, r] of await readTagsFile(store.dir)) if (r.commit !== null) out.set(r.commit, [...(out.get(r.commit) ?? []), name]);
+  for (const names of out.values()) names.sort();
+  return out;
 }
 
 /**

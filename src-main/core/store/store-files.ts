@@ -1,4 +1,5 @@
 import { commitMetaSchema } from '../../../src-shared/meta';
+import { tagNameSchema } from '../../../src-shared/verbs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { WeightlineError } from '../../../src-shared/errors';
@@ -294,6 +295,40 @@ export async function readFetchedOutsideFile(dir: string): Promise<ReadonlySet<s
 
 export function fetchedOutsideFileContent(ids: ReadonlySet<string>): string {
   return JSON.stringify([...ids].sort()) + '\n';
+}
+
+// ---- tags.json ----
+
+/** The one spelling of a tag's time: what `Date.toISOString` writes (remote tag records are named with it, so it must sort as text). */
+export const TAG_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/u;
+const TAGS_EXPECTED = '{"version":1,"tags":{"<name>":{"commit":"<64 hex characters>" or null (deleted),"setAt":"<ISO time>","from":"<remote>" (fetched)}}}';
+const TagRecordSchema = z.looseObject({
+  commit: hex64.nullable(),
+  setAt: z.string().regex(TAG_TIME, 'an ISO time like 2026-12-07T18:40:00.000Z'),
+  from: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/u).optional(),
+});
+const TagsSchema = z.looseObject({ version: z.literal(1), tags: z.record(tagNameSchema, TagRecordSchema) });
+
+export type TagRecordData = { readonly commit: CommitId | null; readonly setAt: string; readonly from?: string };
+
+/**
+ * Tags by name, deletions included (commit null: a deletion is remembered
+ * with its time, so a fetch does not bring back an older setting). None when
+ * tags.json does not exist; CORRUPT when damaged. A tag may name a commit the
+ * store does not hold (fetched before its commit was): it is shown as such.
+ */
+export async function readTagsFile(dir: string): Promise<ReadonlyMap<string, TagRecordData>> {
+  const file = path.join(dir, 'tags.json');
+  const next = 'fix it, or delete it to forget every tag (then tag again with `weightline tag NAME REF`, or fetch them from a remote)';
+  const raw = await readJson(file, TAGS_EXPECTED, next);
+  if (!raw) return new Map();
+  const tags = check(file, TagsSchema, raw.value, TAGS_EXPECTED, next).tags;
+  return new Map(Object.entries(tags).map(([n, r]) => [n, { commit: r.commit as CommitId | null, setAt: r.setAt, ...(r.from !== undefined ? { from: r.from } : {}) }]));
+}
+
+export function tagsFileContent(tags: ReadonlyMap<string, TagRecordData>): string {
+  const sorted = Object.fromEntries([...tags].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return JSON.stringify({ version: 1, tags: sorted }, null, 1) + '\n';
 }
 
 // ---- index.json (stat cache) ----

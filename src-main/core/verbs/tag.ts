@@ -1,7 +1,6 @@
 // tag: names for commits (store/tags.ts), resolved wherever a ref is taken.
 import type { TagInfo, TagResult } from '../../../src-shared/model';
-import { WeightlineError } from '../../../src-shared/errors';
-import type { VerbContext } from './context';
+import { storeOf, type VerbContext } from './context';
 
 export interface TagArgs {
   readonly name: string;
@@ -9,11 +8,15 @@ export interface TagArgs {
   readonly commit: string | null;
 }
 
-// Filled in by the tags work of this session (placeholder while it is written; never released).
-export async function tag(_ctx: VerbContext, _args: TagArgs): Promise<TagResult> {
-  throw new WeightlineError('INTERNAL', 'tag is not written yet');
+/** Sets (or moves) a tag to a commit, or deletes it (commit null), under the store's write lock. */
+export async function tag(ctx: VerbContext, args: TagArgs): Promise<TagResult> {
+  const { checkTagName, setTag } = await import('../store/tags');
+  // The name first: a bad name is bad usage wherever the store is.
+  checkTagName(args.name);
+  return setTag(await storeOf(ctx), args.name, args.commit);
 }
 
-export async function tags(_ctx: VerbContext): Promise<TagInfo[]> {
-  throw new WeightlineError('INTERNAL', 'tags is not written yet');
+/** The tags, by name; a fetched one says its remote, one whose commit the store lacks says so. */
+export async function tags(ctx: VerbContext): Promise<TagInfo[]> {
+  return (await import('../store/tags')).listTags(await storeOf(ctx));
 }
