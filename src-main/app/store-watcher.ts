@@ -94,7 +94,7 @@ async function folderKey(p: string): Promise<{ key: string; racy: boolean } | nu
 }
 
 /**
- * What the UI shows depends on: the commit list, HEAD, pins, settings, the
+ * What the UI shows depends on: the commit list, HEAD, pins, settings, tags, the
  * remotes and their caches (remote-cache/, rewritten by push and fetch), and
  * which objects are on disk (a cleanup deletes objects and touches nothing
  * else the UI reads). Every store write renames a file into its folder, which
@@ -106,7 +106,8 @@ async function folderKey(p: string): Promise<{ key: string; racy: boolean } | nu
  */
 export async function signature(dir: string, state: SignatureState = { polls: 0 }): Promise<string> {
   const parts: string[] = [];
-  for (const f of ['HEAD', 'pins.json', 'config.json', 'remotes.json']) {
+  // tags.json: a tag set from the CLI or another window shows as a label in the list.
+  for (const f of ['HEAD', 'pins.json', 'config.json', 'remotes.json', 'tags.json']) {
     try { parts.push(await fs.readFile(join(dir, f), 'utf8')); } catch { parts.push('-'); }
   }
   // A push or fetch (here or from the CLI) rewrites a remote's cache, which says where each commit is (local, remote, both): the UI shows it.
