@@ -62,6 +62,8 @@ export interface FollowHooks {
   readonly captured?: (c: CheckpointFound) => void;
   /** Before each commit; a throw is the commit's failure (a full disk). */
   readonly beforeCommit?: (c: CheckpointFound) => Promise<void> | void;
+  /** A commit met the store's lock (another writer holds it) and waits before trying again. */
+  readonly lockWait?: (attempt: number) => void;
   /** After each look at the folder, with how many captures wait. */
   readonly looked?: (s: { readonly settling: number; readonly queued: number; readonly behind: boolean }) => void;
 }
@@ -406,6 +408,7 @@ class Follower {
       } catch (e) {
         // Another writer holds the store: this follower holds no lock between commits, so it waits its turn.
         if (!(isWeightlineError(e) && e.code === 'LOCKED' && !this.opts.signal?.aborted)) throw e;
+        this.opts.hooks?.lockWait?.(attempt);
         await delay(Math.min(5000, 100 * 2 ** Math.min(attempt, 6)), this.opts.signal);
       }
     }

@@ -57,6 +57,5 @@ export async function importRun(ctx: VerbContext, args: ImportArgs): Promise<Run
 
 /** The trainers layer's recognizer. */
 async function recognition(): Promise<TrainerRecognition> {
-  const { WeightlineError } = await import('../../../src-shared/errors');
-  throw new WeightlineError('INTERNAL', 'the trainers layer has not been merged yet');
+  return (await import('../trainers/recognize')).recognition;
 }
