@@ -36,6 +36,8 @@ async function saveCheckpoint(run: string, weights: Float32Array, s: Saved, best
 const row = (page: Page, name: string) => graph(page).getByRole('option', { name: new RegExp(`^${name} \\(step \\d+\\),`) });
 
 test('follow a run: checkpoints appear as they land, with metrics, the best marked, and a tag set from the menu', async ({ app, store }, info) => {
+  // Three saves, each settled (1 s unchanged) and committed, then a tag and a stop: more than the default minute on a busy machine.
+  test.setTimeout(240_000);
   await app.setViewportSize({ width: 1280, height: 800 });
   const run = path.join(store.root, 'runs', 'exp1');
   await mkdir(run, { recursive: true });
