@@ -66,7 +66,7 @@ export const CommitRow = memo(function CommitRow(p: Props) {
       <span className="commit-main">
         {p.isHead && <span className="head-tag" title="The version in the working copy">HEAD</span>}
         {entry.aheadOfHead && <span className="ahead-tag" title={AHEAD_OF_HEAD_TITLE}>ahead</span>}
-        {p.best && <span className="best-tag" data-testid="best-mark" title={bestTitle(p.best)}>★ best</span>}
+        {p.best && <span className="best-tag" data-testid="best-mark" title={bestTitle(p.best)} aria-hidden="true">★</span>}
         {tags.map((t) => <span key={t} className="tag-chip" data-testid="tag-chip" title={`Tag ${t}: restore ${t}, diff ${t} HEAD`}>{t}</span>)}
         <span className={`commit-message${entry.message ? '' : ' muted'}`}>{message}</span>
         <StorageBadges entry={entry} verify={p.verify} />

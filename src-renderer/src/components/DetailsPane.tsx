@@ -136,7 +136,8 @@ function RunFacts({ entry, best }: { entry: LogEntry; best: BestMark | undefined
               {metrics.map(([k, v]) => (
                 <div key={k} style={{ display: 'contents' }}>
                   <dt title={metricDirection(k) === 'lower' ? 'lower is better' : 'higher is better'}>{k}</dt>
-                  <dd className="num">{formatMetric(v)}{best?.metric === k && <span className="best-tag" title={bestTitle(best)}> ★ best</span>}</dd>
+                  <dd className="num">{formatMetric(v)}</dd>
+                  <dd>{best?.metric === k && <span className="best-tag" data-testid="details-best" title={bestTitle(best)}>★ best</span>}</dd>
                 </div>
               ))}
             </dl>

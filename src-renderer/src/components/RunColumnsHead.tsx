@@ -23,7 +23,7 @@ export function RunColumnsHead({ run, laneWidth }: { run: RunMetrics; laneWidth:
         title={`${title}. Click to sort${active ? ' (again: other way, a third time: graph order)' : ''}`}
         onClick={() => setRunView({ sort: nextSort(sort, key) })}
       >
-        <span className="run-head-text">{text}</span>{active ? (sort.desc ? ' ↓' : ' ↑') : ''}
+        <span className="run-head-text">{text}</span>{active && <span className="run-head-arrow" aria-hidden="true">{sort.desc ? '↓' : '↑'}</span>}
       </button>
     );
   };

@@ -12,7 +12,7 @@ export function bestTitle(b: BestMark): string {
 
 /** The column widths of the training columns (CSS grid tracks), all of them and in a narrow list (step and the first metric). */
 export function columnTracks(c: { readonly step: boolean; readonly epoch: boolean; readonly metrics: readonly string[] }): { all: string; narrow: string } {
-  const all = [c.step ? '3.6rem' : '', c.epoch ? '3rem' : '', ...c.metrics.map(() => '4.4rem')].filter(Boolean);
-  const narrow = [c.step ? '3.6rem' : '', c.metrics.length ? '4.4rem' : ''].filter(Boolean);
+  const all = [c.step ? '3.6rem' : '', c.epoch ? '3rem' : '', ...c.metrics.map(() => '4.9rem')].filter(Boolean);
+  const narrow = [c.step ? '3.6rem' : '', c.metrics.length ? '4.9rem' : ''].filter(Boolean);
   return { all: all.join(' '), narrow: narrow.join(' ') };
 }
