@@ -31,14 +31,14 @@ export function CommitGraph() {
 
   const run = useRunMetrics();
   const sort = useApp((s) => s.runView.sort);
-  const { entries, lanes, laneCount, sorted } = useMemo(() => {
+  const { entries, lanes, laneCount } = useMemo(() => {
     const { entries, nodes } = filterCommits(commits, query);
     const lanes = computeLanes(nodes);
     const laneCount = Math.min(MAX_LANES, maxLaneWidth(lanes));
     // Sorted by a column the rows leave graph order, so the lanes (drawn for
     // that order) are left out until the sort is cleared.
-    if (!sort) return { entries, lanes, laneCount, sorted: false };
-    return { entries: sortCommits(entries, sort), lanes: null, laneCount, sorted: true };
+    if (!sort) return { entries, lanes, laneCount };
+    return { entries: sortCommits(entries, sort), lanes: null, laneCount };
   }, [commits, query, sort]);
   const tracks = runColumnTracks(run.columns);
 
