@@ -44,11 +44,12 @@ export function RunColumnsHead({ run, laneWidth }: { run: RunMetrics; laneWidth:
 }
 
 function ColumnChooser({ run }: { run: RunMetrics }) {
-  const [open, setOpen] = useState(false);
+  // Where the menu opens (under the button): fixed, since the header row clips what overflows it.
+  const [open, setOpen] = useState<{ x: number; y: number } | null>(null);
   const ref = useRef<HTMLSpanElement>(null);
   useEffect(() => {
     if (!open) return;
-    const onDown = (e: MouseEvent): void => { if (!ref.current?.contains(e.target as Node)) setOpen(false); };
+    const onDown = (e: MouseEvent): void => { if (!ref.current?.contains(e.target as Node)) setOpen(null); };
     window.addEventListener('mousedown', onDown);
     return () => window.removeEventListener('mousedown', onDown);
   }, [open]);
@@ -60,9 +61,13 @@ function ColumnChooser({ run }: { run: RunMetrics }) {
   };
   return (
     <span ref={ref} className="column-chooser">
-      <button type="button" className="link small-text" aria-expanded={open} aria-haspopup="menu" onClick={() => setOpen(!open)}>Columns</button>
+      <button
+        type="button" className="link small-text" aria-expanded={open !== null} aria-haspopup="menu"
+        onClick={(e) => { const r = e.currentTarget.getBoundingClientRect(); setOpen(open ? null : { x: r.left, y: r.bottom + 4 }); }}
+      >Columns</button>
       {open && (
-        <div role="menu" aria-label="Metric columns" className="context-menu column-menu" onKeyDown={(e) => { if (e.key === 'Escape') { e.stopPropagation(); setOpen(false); } }}>
+        <div role="menu" aria-label="Metric columns" className="context-menu column-menu" style={{ left: open.x, top: open.y }}
+          onKeyDown={(e) => { if (e.key === 'Escape') { e.stopPropagation(); setOpen(null); } }}>
           {run.names.map((n) => (
             <button key={n.name} role="menuitemcheckbox" aria-checked={shown.has(n.name)} type="button" onClick={() => toggle(n.name)}>
               <span className="check">{shown.has(n.name) ? '✓' : ''}</span>{n.name}
