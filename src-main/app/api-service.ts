@@ -67,7 +67,10 @@ export class ApiService {
       // Jobs that only read (or write a new store elsewhere) keep it.
       if (e.state !== 'running' && !JOBS_KEEPING_STORE.has(e.kind)) this.invalidate();
       this.emit('job', e);
-      if (e.state !== 'running') void this.watcher?.check();
+      // A followed run commits while its job runs on: each of its events may
+      // follow a new commit, so the view refreshes as checkpoints land, without
+      // waiting for fs.watch (absent on some file systems) or the poll.
+      if (e.state !== 'running' || e.kind === 'watch' || e.kind === 'import') void this.watcher?.check();
     });
   }
 
@@ -141,7 +144,8 @@ export class ApiService {
       if (request.kind === 'sample') throw new WeightlineError('BAD_USAGE', 'jobs.start: the sample history is made by store.openSample, into a folder of its own');
       const store = await this.store();
       // Paths the job will read or write must be absolute; a diff's "to" is a commit, not a path.
-      const paths = request.kind === 'commit' ? [['path', request.path]] : request.kind === 'restore' ? [['to', request.to]] : [];
+      const paths = request.kind === 'commit' ? [['path', request.path]] : request.kind === 'restore' ? [['to', request.to]]
+        : request.kind === 'watch' || request.kind === 'import' ? [['dir', request.dir]] : [];
       for (const [key, v] of paths) {
         if (v !== undefined && !path.isAbsolute(v)) throw new WeightlineError('BAD_USAGE', `jobs.start: ${key}: expected an absolute path, got "${v}"`);
       }

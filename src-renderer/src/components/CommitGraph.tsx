@@ -1,13 +1,16 @@
 // The history as a Git-GUI-style graph: newest on top, virtualised so that a
 // store with 10,000 commits mounts ~30 rows, not 10,000.
-import { useCallback, useDeferredValue, useEffect, useMemo, useRef, type KeyboardEvent } from 'react';
+import { useCallback, useDeferredValue, useEffect, useMemo, useRef, type CSSProperties, type KeyboardEvent } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { computeLanes } from '../../../src-shared/graph-lanes';
 import { filterCommits } from '../lib/filter-commits';
 import { maxLaneWidth, type LaneGeometry } from '../lib/lane-geometry';
 import { useApp } from '../state/app-store';
 import { jumpToHead, openDialog, openMenu, select } from '../state/actions';
+import { useRunMetrics } from '../hooks/use-run-metrics';
+import { sortCommits } from '../lib/run-metrics';
 import { CommitRow } from './CommitRow';
+import { RunColumnsHead, runColumnTracks } from './RunColumnsHead';
 import { SearchField } from './SearchField';
 
 const ROW_HEIGHT = 36;
@@ -26,11 +29,18 @@ export function CommitGraph() {
   const focusTick = useApp((s) => s.focusTick);
   const scrollRef = useRef<HTMLDivElement>(null);
 
+  const run = useRunMetrics();
+  const sort = useApp((s) => s.runView.sort);
   const { entries, lanes, laneCount } = useMemo(() => {
     const { entries, nodes } = filterCommits(commits, query);
     const lanes = computeLanes(nodes);
-    return { entries, lanes, laneCount: Math.min(MAX_LANES, maxLaneWidth(lanes)) };
-  }, [commits, query]);
+    const laneCount = Math.min(MAX_LANES, maxLaneWidth(lanes));
+    // Sorted by a column the rows leave graph order, so the lanes (drawn for
+    // that order) are left out until the sort is cleared.
+    if (!sort) return { entries, lanes, laneCount };
+    return { entries: sortCommits(entries, sort), lanes: null, laneCount };
+  }, [commits, query, sort]);
+  const tracks = runColumnTracks(run.columns);
 
   const virtualizer = useVirtualizer({
     count: entries.length,
@@ -100,13 +110,14 @@ export function CommitGraph() {
 
   const items = virtualizer.getVirtualItems();
   return (
-    <section className="graph" aria-label="Commit graph">
+    <section className="graph" aria-label="Commit graph" style={{ '--run-columns': tracks.all, '--run-columns-narrow': tracks.narrow } as CSSProperties}>
       <div className="graph-head">
         <SearchField />
         <span className="graph-count muted" aria-live="polite">
           {query.trim() ? `${entries.length} of ${commits.length} commits` : `${commits.length} commit${commits.length === 1 ? '' : 's'}`}
         </span>
       </div>
+      {run.any && <RunColumnsHead run={run} laneWidth={laneCount * GEOMETRY.laneWidth} />}
       <div ref={scrollRef} className="graph-scroll">
         {commits.length === 0 ? (
           <p className="empty">No commits yet. Use Commit in the toolbar to record the first version of a model.</p>
@@ -126,12 +137,14 @@ export function CommitGraph() {
                   key={entry.id}
                   index={item.index}
                   entry={entry}
-                  lane={lanes[item.index]!}
+                  lane={lanes ? lanes[item.index]! : null}
                   lanes={laneCount}
                   geometry={GEOMETRY}
                   isHead={entry.id === head}
                   selected={entry.id === selectedId}
                   verify={verify?.[entry.id]}
+                  columns={run.columns}
+                  best={run.best.get(entry.id)}
                   style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }}
                   onSelect={onSelect}
                   onActivate={onActivate}

@@ -2,6 +2,8 @@ import { memo, type CSSProperties, type KeyboardEvent, type MouseEvent } from 'r
 import { exactTime, shortId } from '../../../src-shared/format';
 import type { LaneRow } from '../../../src-shared/graph-lanes';
 import type { LogEntry, VerifyCommit } from '../../../src-shared/model';
+import { formatMetric, type BestMark, type RunColumns } from '../lib/run-metrics';
+import { bestTitle } from '../lib/run-words';
 import type { LaneGeometry } from '../lib/lane-geometry';
 import { AHEAD_OF_HEAD_TITLE, rowTitle } from '../lib/row-title';
 import { hoverCommit, leaveCommit, useHoverLink } from '../state/hover-link';
@@ -12,12 +14,15 @@ import { StorageBadges } from './StorageBadges';
 interface Props {
   readonly index: number;
   readonly entry: LogEntry;
-  readonly lane: LaneRow;
+  /** null while the list is sorted by a column (the lanes belong to graph order). */
+  readonly lane: LaneRow | null;
   readonly lanes: number;
   readonly geometry: LaneGeometry;
   readonly isHead: boolean;
   readonly selected: boolean;
   readonly verify: VerifyCommit | undefined;
+  readonly columns: RunColumns;
+  readonly best: BestMark | undefined;
   readonly style: CSSProperties;
   readonly onSelect: (index: number) => void;
   readonly onActivate: (index: number) => void;
@@ -31,7 +36,10 @@ export const CommitRow = memo(function CommitRow(p: Props) {
   const id = shortId(entry.id);
   const message = entry.message || '(no message)';
   // The accessible name carries what a sighted user reads on the row.
-  const label = `${message}, ${id}, ${entry.type}${p.isHead ? ', HEAD' : ''}${entry.aheadOfHead ? ', ahead of HEAD' : ''}, ${exactTime(entry.createdAt)}`;
+  const tags = entry.tags ?? [];
+  const label = `${message}, ${id}, ${entry.type}${p.isHead ? ', HEAD' : ''}${entry.aheadOfHead ? ', ahead of HEAD' : ''}`
+    + `${tags.length ? `, tagged ${tags.join(', ')}` : ''}${p.best ? `, best by ${p.best.metric}` : ''}, ${exactTime(entry.createdAt)}`;
+  const meta = entry.meta;
   // Lit while the pointer is on this commit's bar in the storage chart.
   const linked = useHoverLink((s) => s.from === 'chart' && s.id === entry.id);
   return (
@@ -52,13 +60,24 @@ export const CommitRow = memo(function CommitRow(p: Props) {
       onContextMenu={(e: MouseEvent) => { e.preventDefault(); p.onMenu(p.index, e.clientX, e.clientY); }}
       onKeyDown={(e) => p.onKeyDown(e, p.index)}
     >
-      <LaneCell row={p.lane} geometry={p.geometry} lanes={p.lanes} type={entry.type} isHead={p.isHead} ahead={entry.aheadOfHead === true} />
+      {p.lane
+        ? <LaneCell row={p.lane} geometry={p.geometry} lanes={p.lanes} type={entry.type} isHead={p.isHead} ahead={entry.aheadOfHead === true} />
+        : <span className="lanes" style={{ width: p.lanes * p.geometry.laneWidth }} aria-hidden="true" />}
       <span className="commit-main">
         {p.isHead && <span className="head-tag" title="The version in the working copy">HEAD</span>}
         {entry.aheadOfHead && <span className="ahead-tag" title={AHEAD_OF_HEAD_TITLE}>ahead</span>}
+        {p.best && <span className="best-tag" data-testid="best-mark" title={bestTitle(p.best)} aria-hidden="true">★</span>}
+        {tags.map((t) => <span key={t} className="tag-chip" data-testid="tag-chip" title={`Tag ${t}: restore ${t}, diff ${t} HEAD`}>{t}</span>)}
         <span className={`commit-message${entry.message ? '' : ' muted'}`}>{message}</span>
         <StorageBadges entry={entry} verify={p.verify} />
       </span>
+      {p.columns.step && <span className="run-cell num" data-col="step">{meta?.step ?? ''}</span>}
+      {p.columns.epoch && <span className="run-cell num run-extra" data-col="epoch">{formatMetric(meta?.epoch)}</span>}
+      {p.columns.metrics.map((m, i) => (
+        <span key={m} className={`run-cell num${i > 0 ? ' run-extra' : ''}${p.best?.metric === m ? ' run-best' : ''}`} data-col={`metric:${m}`} title={meta?.metrics?.[m] !== undefined ? `${m} ${meta.metrics[m]}` : `no ${m} recorded`}>
+          {formatMetric(meta?.metrics?.[m])}
+        </span>
+      ))}
       <RelativeTime className="commit-time" iso={entry.createdAt} />
       <code className="commit-id">{id}</code>
     </div>

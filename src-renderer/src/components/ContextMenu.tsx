@@ -46,6 +46,7 @@ export function ContextMenu() {
       }}
     >
       <button role="menuitem" type="button" onClick={() => void setPinned(entry.id, !entry.pinned)}>{entry.pinned ? 'Unpin' : 'Pin'}</button>
+      <button role="menuitem" type="button" onClick={() => openDialog({ kind: 'tag', id: entry.id })}>Tag…</button>
       <button role="menuitem" type="button" onClick={() => void copyText(entry.id, 'commit id')}>Copy id</button>
       <button role="menuitem" type="button" onClick={() => openDialog({ kind: 'restore', id: entry.id })}>Restore…</button>
       <button role="menuitem" type="button" onClick={() => beginComparePick(entry.id)}>Compare with…</button>

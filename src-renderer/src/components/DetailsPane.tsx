@@ -7,7 +7,10 @@ import { appWords } from '../lib/repair-words';
 import { AHEAD_OF_HEAD_TITLE } from '../lib/row-title';
 import { verdictOf } from '../lib/verify-summary';
 import { useApp } from '../state/app-store';
-import { openDialog, select, setPinned } from '../state/actions';
+import { deleteTag, openDialog, select, setPinned } from '../state/actions';
+import { useRunMetrics } from '../hooks/use-run-metrics';
+import { formatMetric, metricDirection, type BestMark } from '../lib/run-metrics';
+import { bestTitle } from '../lib/run-words';
 import { CopyButton } from './CopyButton';
 import { RelativeTime } from './RelativeTime';
 import { TensorChanges } from './TensorChanges';
@@ -18,6 +21,7 @@ export function DetailsPane() {
   const show = useApp((s) => (s.selectedId ? s.details[s.selectedId] : undefined));
   const head = useApp((s) => s.head);
   const verify = useApp((s) => (s.selectedId ? s.verify?.[s.selectedId] : undefined));
+  const run = useRunMetrics();
 
   if (!selectedId || !entry) {
     return <aside className="details empty-pane" aria-label="Commit details"><p className="muted">Select a commit to see its details.</p></aside>;
@@ -67,6 +71,17 @@ export function DetailsPane() {
           {entry.pinned ? 'yes, cleanup keeps its full parameters' : 'no'}{' '}
           <button type="button" className="link" onClick={() => void setPinned(entry.id, !entry.pinned)}>{entry.pinned ? 'Unpin' : 'Pin'}</button>
         </dd>
+        <dt>Tags</dt>
+        <dd className="tag-list" data-testid="details-tags">
+          {(entry.tags ?? []).map((t) => (
+            <span key={t} className="tag-chip">
+              {t}
+              <button type="button" className="tag-remove" aria-label={`Delete tag ${t}`} title={`Delete tag ${t} (the commit stays)`} onClick={() => void deleteTag(t)}>×</button>
+            </span>
+          ))}
+          <button type="button" className="link" onClick={() => openDialog({ kind: 'tag', id: entry.id })}>Tag…</button>
+        </dd>
+        {entry.meta && <RunFacts entry={entry} best={run.best.get(entry.id)} />}
         {verify && (
           <>
             <dt>Verified</dt>
@@ -96,6 +111,51 @@ export function DetailsPane() {
         </>
       )}
     </aside>
+  );
+}
+
+/** What a training run recorded on this commit: step, epoch, metrics, which trainer wrote it and where. */
+function RunFacts({ entry, best }: { entry: LogEntry; best: BestMark | undefined }) {
+  const m = entry.meta!;
+  const metrics = Object.entries(m.metrics ?? {});
+  return (
+    <>
+      {(m.step !== undefined || m.epoch !== undefined) && (
+        <>
+          <dt>Step</dt>
+          <dd data-testid="details-step">
+            {m.step ?? '–'}{m.epoch !== undefined && <span className="muted"> · epoch {formatMetric(m.epoch)}</span>}
+          </dd>
+        </>
+      )}
+      {metrics.length > 0 && (
+        <>
+          <dt>Metrics</dt>
+          <dd>
+            <dl className="metric-list" data-testid="details-metrics">
+              {metrics.map(([k, v]) => (
+                <div key={k} style={{ display: 'contents' }}>
+                  <dt title={metricDirection(k) === 'lower' ? 'lower is better' : 'higher is better'}>{k}</dt>
+                  <dd className="num">{formatMetric(v)}</dd>
+                  <dd>{best?.metric === k && <span className="best-tag" data-testid="details-best" title={bestTitle(best)}>★ best</span>}</dd>
+                </div>
+              ))}
+            </dl>
+          </dd>
+        </>
+      )}
+      {(m.trainer || m.run || m.checkpoint) && (
+        <>
+          <dt>Run</dt>
+          <dd className="details-run">
+            {m.run && <code className="path">{m.run}</code>}
+            {m.checkpoint && <span> / <code>{m.checkpoint}</code></span>}
+            {m.trainer && <span className="muted"> · {m.trainer}</span>}
+            {m.trainerBest && <div className="muted">Trainer's best so far: <code>{m.trainerBest}</code>{m.trainerBestMetric ? ` by ${m.trainerBestMetric}` : ''}</div>}
+          </dd>
+        </>
+      )}
+    </>
   );
 }
 

@@ -23,6 +23,13 @@ import { SplitHandle } from './SplitHandle';
 import { StorageChart } from './StorageChart';
 import { StoreBanners } from './StoreBanners';
 import { Toolbar } from './Toolbar';
+import { FollowDialog } from './FollowDialog';
+import { FollowStrip } from './FollowStrip';
+import { TagDialog } from './TagDialog';
+import { useRunMetrics } from '../hooks/use-run-metrics';
+
+/** With a metric chart under the storage chart the pair needs this much at least (two plots, one axis). */
+const CHART_WITH_METRICS_MIN = 250;
 
 export function MainView() {
   const dialog = useApp((s) => s.dialog);
@@ -30,6 +37,9 @@ export function MainView() {
   const [chartHeight, setChartHeight] = useState(() => readStoredSize(CHART_HEIGHT));
   const workspaceRef = useRef<HTMLDivElement>(null);
   const historyRef = useRef<HTMLDivElement>(null);
+  const withMetrics = useRunMetrics().metric !== null;
+  const chartMin = withMetrics ? CHART_WITH_METRICS_MIN : CHART_HEIGHT.min;
+  const shownChartHeight = Math.max(chartHeight, chartMin);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent): void => {
@@ -48,20 +58,21 @@ export function MainView() {
     <div className="app">
       <Toolbar />
       <StoreBanners />
+      <FollowStrip />
       <div ref={workspaceRef} className="workspace" style={{ '--list-fraction': listFraction } as CSSProperties}>
-        <div ref={historyRef} className="history" style={{ '--chart-height': `${chartHeight}px` } as CSSProperties}>
+        <div ref={historyRef} className="history" style={{ '--chart-height': `${shownChartHeight}px` } as CSSProperties}>
           <CommitGraph />
           <SplitHandle
             orientation="horizontal"
             label="Resize the storage chart"
             testId="chart-split"
-            value={chartHeight}
-            min={CHART_HEIGHT.min}
+            value={shownChartHeight}
+            min={chartMin}
             max={CHART_HEIGHT.max}
             step={16}
             sizeAt={(e) => {
               const r = historyRef.current!.getBoundingClientRect();
-              return chartHeightAt(r.bottom - e.clientY, r.height);
+              return Math.max(chartMin, chartHeightAt(r.bottom - e.clientY, r.height));
             }}
             onResize={setChartHeight}
             onCommit={(v) => writeStoredSize(CHART_HEIGHT, v)}
@@ -95,6 +106,8 @@ export function MainView() {
       {dialog?.kind === 'repair' && <RepairDialog key="repair" />}
       {dialog?.kind === 'settings' && <SettingsPane key="settings" />}
       {dialog?.kind === 'remotes' && <RemotesDialog key="remotes" />}
+      {dialog?.kind === 'tag' && <TagDialog key={`tag-${dialog.id}`} id={dialog.id} />}
+      {dialog?.kind === 'follow' && <FollowDialog key="follow" />}
       <CompareView />
     </div>
   );

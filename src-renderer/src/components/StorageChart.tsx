@@ -5,22 +5,21 @@
 import { useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { max } from 'd3-array';
 import { axisBottom, axisLeft } from 'd3-axis';
-import { scaleBand, scaleLinear } from 'd3-scale';
+import { scaleLinear } from 'd3-scale';
 import { select } from 'd3-selection';
 import { stack } from 'd3-shape';
 import { humanBytes, shortId } from '../../../src-shared/format';
 import type { CommitId } from '../../../src-shared/model';
-import { barLines, storageBars, storageSeries, tickBars, type StorageBar } from '../lib/storage-series';
+import { CHART_MARGIN as M, MIN_BAR_PX, barLines, barScale, storageBars, storageSeries, tickBars, type StorageBar } from '../lib/storage-series';
 import { rawCopiesNote } from '../lib/storage-summary';
 import { rawCopies } from '../../../src-shared/storage-totals';
 import { useElementSize } from '../hooks/use-element-size';
 import { useApp } from '../state/app-store';
 import { select as selectCommit } from '../state/actions';
 import { hoverCommit, leaveCommit, useHoverLink } from '../state/hover-link';
+import { useRunMetrics } from '../hooks/use-run-metrics';
+import { MetricChart } from './MetricChart';
 
-const M = { top: 10, right: 12, bottom: 34, left: 66 };
-/** Narrowest bar worth drawing; more commits than fit are averaged per bar. */
-const MIN_BAR_PX = 4;
 
 interface Tip { readonly bar: StorageBar; readonly first: number; readonly left: number; readonly top: number }
 
@@ -37,6 +36,8 @@ export function StorageChart() {
   const svgRef = useRef<SVGSVGElement>(null);
   const { width, height } = useElementSize(boxRef);
   const [tip, setTip] = useState<Tip | null>(null);
+  const run = useRunMetrics();
+  const withMetrics = run.metric !== null;
   const innerW = Math.max(10, width - M.left - M.right);
   const innerH = Math.max(20, height - M.top - M.bottom);
   // At most one bar per few pixels: beyond that a bar is the mean of its commits.
@@ -56,7 +57,7 @@ export function StorageChart() {
     root.append('text').attr('class', 'axis-title')
       .attr('transform', `translate(11,${M.top + innerH / 2}) rotate(-90)`).attr('text-anchor', 'middle')
       .text('on disk');
-    const x = scaleBand<number>().domain(bars.map((d) => d.index)).range([0, innerW]).paddingInner(bars.length > 60 ? 0.15 : 0.25);
+    const x = barScale(bars, innerW);
     // Commit numbers, 1 = oldest; a bar of several commits is labelled by its newest.
     const firstOf: number[] = [];
     bars.reduce((n, b) => { firstOf.push(n); return n + b.ids.length; }, 1);
@@ -106,7 +107,7 @@ export function StorageChart() {
     return c ? `${c.message || '(no message)'} · ${shortId(id)}` : shortId(id);
   }) : null;
   return (
-    <section className="storage-chart" aria-label="Storage over time">
+    <section className={`storage-chart${withMetrics ? ' with-metrics' : ''}`} aria-label="Storage over time">
       <div className="storage-head">
         <div className="section-head">
           <h2>Storage over time</h2>
@@ -131,6 +132,7 @@ export function StorageChart() {
           </div>
         )}
       </div>
+      {withMetrics && <MetricChart run={run} bars={bars} byId={byId} />}
     </section>
   );
 }

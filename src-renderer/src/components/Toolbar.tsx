@@ -47,6 +47,7 @@ export function Toolbar() {
         <button type="button" className="primary" onClick={() => openDialog({ kind: 'commit', presetPath: null })}>Commit</button>
         <button type="button" disabled={!selectedId} onClick={() => selectedId && openDialog({ kind: 'restore', id: selectedId })}>Restore</button>
         <button type="button" onClick={() => openDialog({ kind: 'cleanup' })}>Cleanup</button>
+        <button type="button" title="Commit each checkpoint a trainer writes into a folder, as it lands" onClick={() => openDialog({ kind: 'follow' })}>Follow a run…</button>
         <button type="button" aria-busy={verifying} disabled={verifying} onClick={() => void startVerify()}>
           Verify
         </button>

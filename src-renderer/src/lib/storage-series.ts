@@ -1,3 +1,5 @@
+import { scaleBand, type ScaleBand } from 'd3-scale';
+
 // The storage-over-time series: commits in the order they were made, each with
 // the bytes of full parameters and of delta it keeps on disk now.
 export interface StoragePoint {
@@ -74,3 +76,17 @@ export function tickBars(bars: readonly StorageBar[], max: number): number[] {
   for (let i = bars.length - 1; i >= 0; i -= every) out.push(i);
   return out.reverse();
 }
+
+/**
+ * The x scale of the storage chart, one band per bar: the metric chart below
+ * it draws with this same scale over the same bars, so a commit sits at the
+ * same x in both.
+ */
+export function barScale(bars: readonly StorageBar[], innerW: number): ScaleBand<number> {
+  return scaleBand<number>().domain(bars.map((d) => d.index)).range([0, innerW]).paddingInner(bars.length > 60 ? 0.15 : 0.25);
+}
+
+/** The chart's margins (axis room), shared by the storage and metric charts so their plots line up. */
+export const CHART_MARGIN = { top: 10, right: 12, bottom: 34, left: 66 } as const;
+/** Narrowest bar worth drawing; more commits than fit are averaged per bar. */
+export const MIN_BAR_PX = 4;

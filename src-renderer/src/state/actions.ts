@@ -20,7 +20,7 @@ import { compareSource, orderPair } from '../lib/compare';
 import { toErrorJSON } from '../lib/error-words';
 import { appWords, repairHeadline } from '../lib/repair-words';
 import {
-  appStore, applyJobEvent, withNotice, type AppStore, type DialogState, type Notice, type SyncState,
+  appStore, applyJobEvent, withNotice, type AppState, type AppStore, type DialogState, type Notice, type SyncState,
 } from './app-store';
 
 export interface ActionsOptions {
@@ -113,6 +113,9 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
       // A working-copy check the main side is running: the badge shows it.
       const wc = events.find((ev) => ev.kind === 'workingCopy' && ev.state === 'running');
       if (wc) set((s) => ({ workingCopy: { ...s.workingCopy, jobId: wc.jobId } }));
+      // A run followed from before the reload: its strip comes back (the jobs panel does not show it).
+      const follow = events.find((ev) => ev.kind === 'watch' && ev.state === 'running');
+      if (follow && !get().followJobId) { set({ followJobId: follow.jobId }); dismissJob(follow.jobId); }
     }, () => { /* an older server without jobs.list: nothing to show */ });
     try {
       const current = await a.call('store.current', {});
@@ -407,10 +410,80 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
         void refresh();
         if (r.value.rebuiltFiles > 0) notify({ tone: 'info', error: null, text: `Pinned ${shortId(r.value.id)}: its full parameters were rebuilt and stored again (${humanBytes(r.value.rebuiltBytes)}).` });
         break;
+      case 'tag': {
+        void refresh();
+        const v = r.value;
+        notify({
+          tone: 'info', error: null,
+          text: v.commit === null
+            ? `Deleted tag ${v.name}${v.previous ? ` (it named ${shortId(v.previous)})` : ''}.`
+            : `Tagged ${shortId(v.commit)} as ${v.name}${v.previous && v.previous !== v.commit ? ` (it named ${shortId(v.previous)} before)` : ''}.`,
+        });
+        break;
+      }
+      case 'watch':
+      case 'import': {
+        void refresh();
+        const v = r.value;
+        const made = v.checkpoints.filter((c) => c.commit !== null && !c.already).length;
+        const skipped = v.checkpoints.filter((c) => c.skipped).length;
+        notify({
+          tone: skipped > 0 || v.stopped === 'disk-full' || v.stopped === 'folder-gone' ? 'warn' : 'info', error: null,
+          text: `${r.kind === 'watch' ? 'Stopped following' : 'Imported'} ${v.run}: ${made} checkpoint${made === 1 ? '' : 's'} committed`
+            + `${skipped ? `, ${skipped} skipped` : ''}${v.removed.length ? `, ${v.removed.length} trainer cop${v.removed.length === 1 ? 'y' : 'ies'} removed` : ''}`
+            + `${v.stopped === 'disk-full' ? '; the disk is full' : v.stopped === 'folder-gone' ? '; the run folder went away' : ''}.`,
+          ...(v.notes.length || skipped ? { details: [...v.checkpoints.flatMap((c) => (c.skipped ? [`${c.checkpoint}: ${appWords(c.skipped.message)}`] : [])), ...v.notes.map((n) => appWords(n.message))] } : {}),
+        });
+        break;
+      }
       case 'cleanupPreview':
       case 'sample':
         break;
     }
+  }
+
+  // ---- training runs and tags ----
+
+  /** Names a commit (tag job); a tag of that name moves to it. */
+  async function startTag(name: string, commit: CommitId): Promise<string> {
+    return startJob({ kind: 'tag', name, commit }, `Tag ${shortId(commit)} as ${name}`);
+  }
+
+  async function deleteTag(name: string): Promise<void> {
+    try {
+      await startJob({ kind: 'tag', name, commit: null }, `Delete tag ${name}`);
+    } catch (e) {
+      reportError(e);
+    }
+  }
+
+  /**
+   * "Follow a run…": a watch job that runs until stopped. Its strip under the
+   * toolbar is its view (not the jobs panel); each checkpoint it commits
+   * reaches the list through the store's change events, like a CLI commit.
+   */
+  async function startFollow(args: { dir: string; then: 'keep' | 'remove'; keepNewest: number }): Promise<string> {
+    const name = args.dir.replace(/[\\/]+$/u, '').split(/[\\/]/u).pop() ?? args.dir;
+    const jobId = await startJob({ kind: 'watch', dir: args.dir, then: args.then, keepNewest: args.keepNewest, once: false }, `Following ${name}`);
+    dismissJob(jobId);
+    set({ followJobId: jobId });
+    return jobId;
+  }
+
+  function stopFollow(): void {
+    const id = get().followJobId;
+    if (id) void cancelJob(id);
+  }
+
+  function setRunView(change: Partial<AppState['runView']>): void {
+    set((s) => ({ runView: { ...s.runView, ...change } }));
+  }
+
+  /** Closes the strip of a follow that has ended. */
+  function dismissFollow(): void {
+    const id = get().followJobId;
+    const job = id ? get().jobs.find((j) => j.jobId === id) : undefined;
+    if (!job || job.state !== 'running') set({ followJobId: null });
   }
 
   function afterRepair(jobId: string, result: RepairResult): void {
@@ -684,6 +757,7 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
     startCompare, beginComparePick, cancelComparePick, closeCompare,
     refreshWorkingCopy, recheckWorkingCopy, cancelWorkingCopyCheck, commitWorkingCopy,
     saveSettings, openMenu, closeMenu, jumpToHead, focusSearch,
+    startTag, deleteTag, startFollow, stopFollow, dismissFollow, setRunView,
   };
 }
 
@@ -697,4 +771,5 @@ export const {
   startCompare, beginComparePick, cancelComparePick, closeCompare,
   refreshWorkingCopy, recheckWorkingCopy, cancelWorkingCopyCheck, commitWorkingCopy,
   saveSettings, openMenu, closeMenu, jumpToHead, focusSearch,
+    startTag, deleteTag, startFollow, stopFollow, dismissFollow, setRunView,
 } = actions;

@@ -7,6 +7,7 @@ import type { WeightlineErrorJSON } from '../../../src-shared/errors';
 import type { CommitId, DiffResult, LogEntry, Progress, ShowResult, StatusResult, VerifyCommit } from '../../../src-shared/model';
 import { BACKGROUND_JOBS, jobLabel } from '../../../src-shared/verbs';
 import { addSample, type ProgressSample } from '../lib/eta';
+import type { SortState } from '../lib/run-metrics';
 
 export interface JobView {
   readonly jobId: string;
@@ -30,7 +31,9 @@ export type DialogState =
   | { readonly kind: 'repair' }
   | { readonly kind: 'compare' }
   | { readonly kind: 'settings' }
-  | { readonly kind: 'remotes' };
+  | { readonly kind: 'remotes' }
+  | { readonly kind: 'tag'; readonly id: CommitId }
+  | { readonly kind: 'follow' };
 
 export interface MenuState {
   readonly id: CommitId;
@@ -134,7 +137,17 @@ export interface AppState {
   readonly searchTick: number;
   /** The store's remotes, and where credentials come from; null until listed. */
   readonly remotes: RemotesView | null;
+  /** The training columns: which metrics the list shows (null: the defaults), its sort (null: graph order), the chart's metric (null: the one "best" is judged by). */
+  readonly runView: RunView;
+  /** The "Follow a run…" job this window shows in its strip (a running watch job, or the last one until dismissed). */
+  readonly followJobId: string | null;
   readonly sync: SyncState;
+}
+
+export interface RunView {
+  readonly columns: readonly string[] | null;
+  readonly sort: SortState | null;
+  readonly chartMetric: string | null;
 }
 
 export interface RemotesView {
@@ -167,6 +180,8 @@ export const initialState: AppState = {
   focusTick: 0,
   searchTick: 0,
   remotes: null,
+  followJobId: null,
+  runView: { columns: null, sort: null, chartMetric: null },
   sync: {
     refreshSeq: 0, wantSelect: null, loadingDetails: [], ownRepairs: [], repairsSeen: [], workingCopySeq: 0, noticeSeq: 0,
   },
