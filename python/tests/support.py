@@ -11,7 +11,6 @@ import os
 import shlex
 import shutil
 import struct
-import subprocess
 import tempfile
 import unittest
 import json
@@ -19,9 +18,6 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 REPO = Path(__file__).resolve().parent.parent.parent
-
-NEEDS_TAG_WATCH = "needs the tag/watch CLI (merged by the coordinator)"
-NEEDS_META = "needs commit --step/--epoch/--metric (merged by the coordinator)"
 
 
 @functools.lru_cache(maxsize=None)
@@ -43,26 +39,6 @@ def use_cli() -> None:
     if words is None:
         raise unittest.SkipTest("no weightline CLI: set WEIGHTLINE_CLI, or run from a checkout with node and node_modules/tsx")
     os.environ["WEIGHTLINE_CLI"] = shlex.join(words)
-
-
-@functools.lru_cache(maxsize=None)
-def _help(*words: str) -> Optional[str]:
-    cli = cli_words()
-    if cli is None:
-        return None
-    r = subprocess.run([*cli, *words, "--help"], stdin=subprocess.DEVNULL, capture_output=True, text=True)
-    return r.stdout if r.returncode == 0 else None
-
-
-def has_command(name: str) -> bool:
-    """Whether the CLI knows a command: `weightline NAME --help` prints that command's usage
-    (of an unknown NAME, commander prints the program's own help and exits 0)."""
-    return (_help(name) or "").startswith(f"Usage: weightline {name} ")
-
-
-def has_meta_options() -> bool:
-    text = _help("commit") or ""
-    return all(opt in text for opt in ("--step", "--epoch", "--metric"))
 
 
 def torch_missing() -> Optional[str]:

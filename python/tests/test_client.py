@@ -10,7 +10,7 @@ import weightline
 from weightline import _cli
 from weightline.store import meta_args
 
-from support import NEEDS_META, ScratchCase, has_meta_options, sha256_file, write_safetensors
+from support import ScratchCase, sha256_file, write_safetensors
 
 
 class CommitLogShowRestore(ScratchCase):
@@ -190,8 +190,6 @@ class Background(ScratchCase):
 class WithMeta(ScratchCase):
     def setUp(self) -> None:
         super().setUp()
-        if not has_meta_options():
-            self.skipTest(NEEDS_META)
 
     def test_step_epoch_and_metrics_are_on_the_commit(self) -> None:
         store = weightline.Store.init(self.dir)

@@ -8,14 +8,12 @@ from typing import Callable, List
 
 import weightline
 
-from support import NEEDS_TAG_WATCH, ScratchCase, has_command, sha256_file, write_safetensors
+from support import ScratchCase, sha256_file, write_safetensors
 
 
 class Tags(ScratchCase):
     def setUp(self) -> None:
         super().setUp()
-        if not has_command("tag"):
-            self.skipTest(NEEDS_TAG_WATCH)
         self.store = weightline.Store.init(self.dir)
         self.model = self.dir / "model.safetensors"
         self.ids: List[str] = []
@@ -74,8 +72,6 @@ def until(what: str, check: Callable[[], bool], limit: float = 120.0) -> None:
 class Watch(ScratchCase):
     def setUp(self) -> None:
         super().setUp()
-        if not has_command("watch"):
-            self.skipTest(NEEDS_TAG_WATCH)
 
     def test_a_background_watch_commits_each_checkpoint_and_stop_returns_what_it_did(self) -> None:
         store = weightline.Store.init(self.dir)

@@ -17,7 +17,7 @@ from typing import Any, Dict, List
 
 import weightline
 
-from support import NEEDS_META, NEEDS_TAG_WATCH, has_command, has_meta_options, sha256_file, torch_missing, use_cli
+from support import sha256_file, torch_missing, use_cli
 
 EPOCHS = 5
 STEPS_PER_EPOCH = 20
@@ -34,7 +34,6 @@ class TorchTrainingLoop(unittest.TestCase):
 
         cls.torch = torch
         cls.dir = Path(tempfile.mkdtemp(prefix="weightline-torch-"))
-        cls.meta = has_meta_options()
         cls.store = weightline.Store.init(cls.dir)
         cls.model_path = cls.dir / "run" / "model.pt"
         cls.model_path.parent.mkdir()
@@ -70,7 +69,7 @@ class TorchTrainingLoop(unittest.TestCase):
             torch.save(model.state_dict(), cls.model_path)
             kept = {"epoch": epoch, "step": step, "eval_loss": eval_loss, "train_loss": loss.item(),
                     "state": copy.deepcopy(model.state_dict()), "sha256": sha256_file(cls.model_path)}
-            meta = {"step": step, "epoch": epoch, "metrics": {"eval_loss": eval_loss, "train_loss": loss.item()}} if cls.meta else {}
+            meta = {"step": step, "epoch": epoch, "metrics": {"eval_loss": eval_loss, "train_loss": loss.item()}}
             if epoch % 2 == 0:
                 pending = cls.store.commit(cls.model_path, message=f"epoch {epoch}", wait=False, **meta)
                 kept["pending"] = pending
@@ -120,8 +119,6 @@ class TorchTrainingLoop(unittest.TestCase):
             self.assert_same_state(out, kept["state"])
 
     def test_the_log_carries_step_epoch_and_metrics_and_finds_the_best(self) -> None:
-        if not self.meta:
-            self.skipTest(NEEDS_META)
         by_id = {c.id: c for c in self.store.log()}
         for kept in self.saved:
             c = by_id[kept["commit"]]
@@ -130,8 +127,6 @@ class TorchTrainingLoop(unittest.TestCase):
         self.assertEqual(self.store.best("eval_loss").id, self.best["commit"])
 
     def test_tag_the_best_and_restore_it_by_name(self) -> None:
-        if not has_command("tag"):
-            self.skipTest(NEEDS_TAG_WATCH)
         tagged = self.store.tag("best", self.best["commit"])
         self.assertEqual((tagged.name, tagged.commit), ("best", self.best["commit"]))
         self.assertIn("best", next(c for c in self.store.log() if c.id == self.best["commit"]).tags)
@@ -148,8 +143,6 @@ class TorchLoopFollowedByWatch(unittest.TestCase):
 
     def setUp(self) -> None:
         use_cli()
-        if not has_command("watch"):
-            self.skipTest(NEEDS_TAG_WATCH)
         self.dir = Path(tempfile.mkdtemp(prefix="weightline-torch-watch-"))
         self.addCleanup(shutil.rmtree, self.dir, True)
 

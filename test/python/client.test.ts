@@ -8,7 +8,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src-main/cli/main';
 import { TSX_EXEC_ARGV } from '../helpers/tsx';
 import { useScratch } from '../helpers/models';
 
@@ -27,15 +26,6 @@ function probe(args: readonly string[]): string | null {
 
 const noPython = existsSync(PYTHON) ? probe(['-c', 'import sys; assert sys.version_info >= (3, 8)']) : `${PYTHON} not found`;
 const noTorch = noPython ?? probe(['-c', 'import torch']);
-
-/** A command's help, asked of this checkout's CLI in-process (not the Python side's own probe), or null when it has no such command. */
-async function helpOf(...words: string[]): Promise<string | null> {
-  let stdout = '';
-  const sink = { write: (s: string) => (stdout += s) };
-  const code = await main([...words, '--help'], { cwd: repo, stdout: sink, stderr: { write: () => true } });
-  // Of an unknown command, commander prints the program's own help and exits 0: only the command's own usage counts.
-  return code === 0 && stdout.startsWith(`Usage: weightline ${words.join(' ')} `) ? stdout : null;
-}
 
 const shellWord = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 const cli = [process.execPath, ...TSX_EXEC_ARGV, path.join(repo, 'test', 'helpers', 'cli-entry.ts')].map(shellWord).join(' ');
@@ -59,24 +49,12 @@ async function runSuite(module: string): Promise<Report> {
   return JSON.parse(readFileSync(out, 'utf8')) as Report;
 }
 
-const NEEDS_TAG_WATCH = 'needs the tag/watch CLI (merged by the coordinator)';
-const NEEDS_META = 'needs commit --step/--epoch/--metric (merged by the coordinator)';
-
-/** The skips this checkout allows: a reason is fine only while the CLI really lacks what it names. */
-async function allowedSkips(): Promise<Set<string>> {
-  const allowed = new Set<string>();
-  if (!(await helpOf('tag')) || !(await helpOf('watch'))) allowed.add(NEEDS_TAG_WATCH);
-  const commitHelp = (await helpOf('commit')) ?? '';
-  if (!['--step', '--epoch', '--metric'].every((o) => commitHelp.includes(o))) allowed.add(NEEDS_META);
-  return allowed;
-}
-
-function expectClean(report: Report, allowed: Set<string>): void {
+function expectClean(report: Report): void {
   const problems = [...report.failures, ...report.errors].map(([id, tb]) => `${id}\n${tb}`);
   expect(problems, problems.join('\n\n')).toEqual([]);
   expect(report.unexpectedSuccesses).toEqual([]);
-  const unexplained = report.skipped.filter(([, reason]) => !allowed.has(reason));
-  expect(unexplained, 'tests skipped for a reason this checkout does not have').toEqual([]);
+  // Every CLI command the client wraps is in this checkout: no Python test may skip.
+  expect(report.skipped, 'tests the Python side skipped').toEqual([]);
   expect(report.run - report.skipped.length).toBeGreaterThan(0);
 }
 
@@ -86,21 +64,18 @@ const SUITE_TIMEOUT = 900_000;
 describe('the Python client (python/weightline) against this CLI', () => {
   it('commit, log, show, restore, errors as exceptions with the store\'s codes, background commits (python/tests/test_client.py)', async (ctx) => {
     if (noPython) { ctx.skip(`needs ${PYTHON} (3.8 or newer): ${noPython}`); return; }
-    expectClean(await runSuite('test_client'), await allowedSkips());
+    expectClean(await runSuite('test_client'));
   }, SUITE_TIMEOUT);
 
   it('tags and a background watch (python/tests/test_tags_watch.py)', async (ctx) => {
     if (noPython) { ctx.skip(`needs ${PYTHON} (3.8 or newer): ${noPython}`); return; }
-    const allowed = await allowedSkips();
-    const report = await runSuite('test_tags_watch');
-    // Without the tag and watch commands only the argument checks run.
-    expectClean(report, allowed);
+    expectClean(await runSuite('test_tags_watch'));
   }, SUITE_TIMEOUT);
 
   it('a real torch training loop: a commit per epoch, the best by eval loss restored bit-exact; the same kind of loop followed by a background watch (python/tests/test_torch_loop.py)', async (ctx) => {
     if (noTorch) { ctx.skip(`needs torch in ${PYTHON} (Debian python3-torch): ${noTorch}`); return; }
     const report = await runSuite('test_torch_loop');
-    expectClean(report, await allowedSkips());
+    expectClean(report);
     expect(report.run).toBe(6);
   }, SUITE_TIMEOUT);
 });
