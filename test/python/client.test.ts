@@ -1,10 +1,10 @@
 // The Python client (python/weightline) run by its own unittest suites with
 // Debian's /usr/bin/python3, against this checkout's CLI run from source
-// (tsx, as test/helpers/cli-entry.ts): nothing is built for it. Each suite's
-// outcomes come back as JSON (python/tests/report.py), so a test the Python
-// side skipped is checked against why it may be skipped here.
+// (tsx, as test/helpers/cli-entry.ts), or its build when that is newer than
+// every source file. Each suite's outcomes come back as JSON
+// (python/tests/report.py), so a test the Python side skipped fails here.
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -28,7 +28,22 @@ const noPython = existsSync(PYTHON) ? probe(['-c', 'import sys; assert sys.versi
 const noTorch = noPython ?? probe(['-c', 'import torch']);
 
 const shellWord = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-const cli = [process.execPath, ...TSX_EXEC_ARGV, path.join(repo, 'test', 'helpers', 'cli-entry.ts')].map(shellWord).join(' ');
+/** The newest modification time of the files under a folder (ms). */
+function newestUnder(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) newest = Math.max(newest, statSync(path.join(e.parentPath, e.name)).mtimeMs);
+  }
+  return newest;
+}
+
+// The CLI from source (tsx) costs about half a second more per command than
+// the built one, and the suites run a hundred commands: the build is used when
+// it is newer than every source file (CI builds just before testing), the
+// sources otherwise, so a stale build is never what is tested.
+const built = path.join(repo, 'out', 'main', 'cli.js');
+const buildIsFresh = existsSync(built) && statSync(built).mtimeMs > Math.max(...['src-main', 'src-shared'].map((d) => newestUnder(path.join(repo, d))));
+const cli = (buildIsFresh ? [process.execPath, path.join(repo, 'bin', 'weightline.mjs')] : [process.execPath, ...TSX_EXEC_ARGV, path.join(repo, 'test', 'helpers', 'cli-entry.ts')]).map(shellWord).join(' ');
 
 interface Report {
   run: number;
