@@ -4,7 +4,8 @@
 //   (a) the trainer alone, keeping every checkpoint;
 //   (b) the trainer with save_total_limit 2 (what users do today: the rest is lost);
 //   (c) the trainer keeping everything, followed by `weightline watch --then remove`
-//       (every checkpoint committed; the trainer's folder keeps the newest one).
+//       (every checkpoint committed; the trainer's folder keeps the newest one) into a
+//       store with autoCleanup on (full parameters for CHECKPOINTs and the newest 2 only).
 // For each: peak and final disk use (the run folder, plus the store for c),
 // sampled with `du` every 250 ms; for (c) also the lag from "checkpoint
 // complete" (the loop's event line, written right after trainer_state.json)
@@ -97,12 +98,16 @@ export async function benchFollow(opts: FollowOptions): Promise<string> {
   const dir = path.join(base, 'watched');
   fs.mkdirSync(dir);
   wlJson(opts.repo, dir, 'init');
+  // A store that follows a run within a disk budget: each commit's cleanup keeps full
+  // parameters only for CHECKPOINTs and the newest keepFullLatest (2), deltas for the rest.
+  wlJson(opts.repo, dir, 'config', 'autoCleanup', 'true');
   const run = path.join(dir, 'run');
   fs.mkdirSync(run);
   const events = path.join(base, 'watched-events.jsonl');
   const watch = spawn(process.execPath, [path.join(opts.repo, 'bin', 'weightline.mjs'), 'watch', 'run', '--then', 'remove', '--keep-newest', '1'],
     { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
-  const watchDone = exited(watch);
+  let watchEnded = false;
+  const watchDone = exited(watch).then((code) => { watchEnded = true; return code; });
   let idleCpu = 0;
   let idleSeconds = 0;
   const { disk: c } = await sampled([run, path.join(dir, '.weightline')], async () => {
@@ -110,6 +115,7 @@ export async function benchFollow(opts: FollowOptions): Promise<string> {
     if (code !== 0) throw new Error(`the training loop failed (exit ${code})`);
     // Until every checkpoint is committed (or a generous bound passes).
     for (let waited = 0; waited < 600_000; waited += 500) {
+      if (watchEnded) throw new Error(`weightline watch stopped before the run was committed (exit ${await watchDone})`);
       const log = wlJson(opts.repo, dir, 'log') as { commits?: unknown[] } | unknown[];
       const count = Array.isArray(log) ? log.length : (log.commits?.length ?? 0);
       if (count >= n) break;
@@ -144,7 +150,7 @@ export async function benchFollow(opts: FollowOptions): Promise<string> {
   rows.push('| setup | versions kept | peak disk | final disk |', '|---|---:|---:|---:|');
   rows.push(`| (a) trainer alone, keeps every checkpoint | ${n} | ${(a.peak / MB).toFixed(0)} MB | ${(a.final / MB).toFixed(0)} MB |`);
   rows.push(`| (b) trainer, save_total_limit 2 | 2 | ${(b.peak / MB).toFixed(0)} MB | ${(b.final / MB).toFixed(0)} MB |`);
-  rows.push(`| (c) trainer + \`weightline watch --then remove\` | ${commits.length} committed of ${perCheckpoint} | ${(c.peak / MB).toFixed(0)} MB | ${(c.final / MB).toFixed(0)} MB |`);
+  rows.push(`| (c) trainer + \`weightline watch --then remove\` (autoCleanup on) | ${commits.length} committed of ${perCheckpoint} | ${(c.peak / MB).toFixed(0)} MB | ${(c.final / MB).toFixed(0)} MB |`);
   rows.push('', `Lag from "checkpoint complete" to "committed" over ${lags.length} checkpoints: median ${pct(0.5)} s, p90 ${pct(0.9)} s, max ${pct(1)} s.`);
   rows.push(`watch while idle after the run: ${idleCpu.toFixed(2)} s of CPU in ${idleSeconds.toFixed(0)} s (${((idleCpu / idleSeconds) * 100).toFixed(2)}% of one core).`, '');
   fs.rmSync(base, { recursive: true, force: true });

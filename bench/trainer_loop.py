@@ -60,7 +60,8 @@ def main():
     p.add_argument('--save-total-limit', type=int, default=0, help='0: keep every checkpoint')
     p.add_argument('--hidden', type=int, default=512)
     p.add_argument('--events', required=True)
-    p.add_argument('--seed', type=int, default=0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--lr", type=float, default=5e-5, help="peak learning rate (transformers.TrainingArguments defaults to 5e-5)")
     a = p.parse_args()
 
     torch.manual_seed(a.seed)
@@ -71,7 +72,7 @@ def main():
         torch.nn.Linear(a.hidden, a.hidden), torch.nn.GELU(),
         torch.nn.Linear(a.hidden, 8),
     )
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr)
     total = a.checkpoints * a.every
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 50) * max(0.0, 1 - s / total))
     w_true = torch.randn(64, 8)
@@ -109,7 +110,7 @@ def main():
         save_safetensors(model.state_dict(), os.path.join(folder, 'model.safetensors'))
         with open(os.path.join(folder, 'config.json'), 'w') as f:
             json.dump({'architectures': ['Mlp'], 'hidden_size': a.hidden, 'torch_dtype': 'float32'}, f, indent=2)
-        torch.save({'learning_rate': 1e-3, 'per_device_train_batch_size': 32, 'seed': a.seed}, os.path.join(folder, 'training_args.bin'))
+        torch.save({'learning_rate': a.lr, 'per_device_train_batch_size': 32, 'seed': a.seed}, os.path.join(folder, 'training_args.bin'))
         torch.save(opt.state_dict(), os.path.join(folder, 'optimizer.pt'))
         torch.save(sched.state_dict(), os.path.join(folder, 'scheduler.pt'))
         torch.save({'python': None, 'cpu': torch.random.get_rng_state()}, os.path.join(folder, 'rng_state.pth'))
