@@ -5,25 +5,13 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src-main/cli/main';
+import { cliOk as ok, cliRun as run } from '../helpers/cli';
 import { verbs } from '../../src-main/core/verbs';
 import { mergeTagSettings, newerSetting, parseTagRecordName, tagRecordName, type TagSetting } from '../../src-main/core/store/tags';
 import type { CommitId, TagInfo, TagResult } from '../../src-shared/model';
 import { gaussianF32, nudgeF32, rng, sha256Of, useScratch, writeSafetensors } from '../helpers/models';
 
 const scratch = useScratch();
-
-async function run(cwd: string, ...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '', stderr = '';
-  const code = await main(argv, { cwd, stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } });
-  return { code, stdout, stderr };
-}
-
-async function ok<T = string>(cwd: string, ...argv: string[]): Promise<T> {
-  const r = await run(cwd, ...argv);
-  if (r.code !== 0) throw new Error(`weightline ${argv.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return (argv.includes('--json') ? JSON.parse(r.stdout) : r.stdout) as T;
-}
 
 function jsonError(r: { stderr: string }): { code: string; message: string } {
   return (JSON.parse(r.stderr.trim().split('\n').pop()!) as { error: { code: string; message: string } }).error;

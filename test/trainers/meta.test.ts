@@ -101,6 +101,21 @@ describe('sidecar JSON', () => {
     expect(await readCheckpointMeta(c, dir)).toEqual({ trainer: 'plain', step: 10, metrics: { val_loss: 0.125 } });
   });
 
+  it('forged trainer files read as no meta, never a crash: a trainer_state.json nested 500,000 deep, a sidecar over its bound', async () => {
+    const dir = copyRun('hf');
+    const folder = join(dir, 'checkpoint-15');
+    writeFileSync(join(folder, 'trainer_state.json'), '['.repeat(500_000) + ']'.repeat(500_000));
+    const scan = await scanRun(dir);
+    const c = scan.checkpoints.find((x) => x.name === 'checkpoint-15')!;
+    // The name still gives the step; nothing comes from the forged state file.
+    expect(await readCheckpointMeta(c, dir)).toEqual({ trainer: 'hf-trainer', step: 15 });
+    const plain = copyRun('plain-numbered');
+    const p = (await scanRun(plain)).checkpoints[0]!;
+    writeFileSync(join(plain, `${p.name}.meta.json`), JSON.stringify({ step: 1, pad: 'x'.repeat(2 * 1024 * 1024) }));
+    // Over its 1 MB bound the sidecar is not read: no metrics, no epoch; the step is the name's.
+    expect(await readCheckpointMeta(p, plain)).toEqual({ trainer: 'plain', step: p.step });
+  });
+
   it('a JSON with none of step, epoch, metrics is not a sidecar', async () => {
     const dir = copyRun('plain-numbered');
     writeFileSync(join(dir, 'step_10.safetensors.meta.json'), JSON.stringify({ hidden_size: 16 }));

@@ -18,6 +18,8 @@ import { metaFromTrainerState } from './trainer-state';
 
 /** A sidecar is a few fields; anything larger is not one. */
 const MAX_SIDECAR_BYTES = 1024 * 1024;
+/** trainer_state.json can be large for a long run (log_history); it is read whole, up to a bound. */
+const MAX_STATE_BYTES = 64 * 1024 * 1024;
 
 interface Draft {
   step?: number;
@@ -68,20 +70,25 @@ export function sidecarCandidates(c: CheckpointFound): string[] {
   return names.map((n) => join(dir, n));
 }
 
-async function readSmallJson(path: string): Promise<unknown> {
+/**
+ * A JSON file of at most `max` bytes, or undefined when it is missing,
+ * unreadable, larger, or not JSON (perhaps still being written; a parse that
+ * runs out of stack on forged nesting is caught here too): nothing from it
+ * this time.
+ */
+async function readBoundedJson(path: string, max: number): Promise<unknown> {
   try {
     const s = await stat(path);
-    if (!s.isFile() || s.size > MAX_SIDECAR_BYTES) return undefined;
+    if (!s.isFile() || s.size > max) return undefined;
     return JSON.parse((await readFile(path)).toString('utf8')) as unknown;
   } catch {
-    // Missing, unreadable or not JSON (perhaps still being written): no sidecar this time.
     return undefined;
   }
 }
 
 export async function readSidecar(c: CheckpointFound): Promise<Partial<Draft> | null> {
   for (const path of sidecarCandidates(c)) {
-    const value = await readSmallJson(path);
+    const value = await readBoundedJson(path, MAX_SIDECAR_BYTES);
     if (!isRecord(value)) continue;
     if (!('step' in value) && !('epoch' in value) && !('metrics' in value)) continue;
     const out: Partial<Draft> = {};
@@ -110,7 +117,7 @@ export async function readCheckpointMeta(c: CheckpointFound, runDir: string): Pr
   if (c.step !== null && draft.step === undefined) draft.step = validStep(c.step);
 
   if (c.layout === 'hf-trainer' && c.kind === 'folder') {
-    const state = await readSmallStateJson(join(c.path, HF_STATE_FILE));
+    const state = await readBoundedJson(join(c.path, HF_STATE_FILE), MAX_STATE_BYTES);
     if (state !== undefined) {
       const hf = metaFromTrainerState(state);
       if (hf.step !== undefined) draft.step = hf.step;
@@ -152,15 +159,3 @@ export async function readCheckpointMeta(c: CheckpointFound, runDir: string): Pr
   return meta as CommitMeta;
 }
 
-/** trainer_state.json can be large for a long run (log_history); it is read whole, up to a bound. */
-const MAX_STATE_BYTES = 64 * 1024 * 1024;
-
-async function readSmallStateJson(path: string): Promise<unknown> {
-  try {
-    const s = await stat(path);
-    if (s.size > MAX_STATE_BYTES) return undefined;
-    return JSON.parse((await readFile(path)).toString('utf8')) as unknown;
-  } catch {
-    return undefined;
-  }
-}

@@ -11,7 +11,7 @@
 // Only the two path fields are read; paths are relative to the folder (the
 // manager saves relative paths) or absolute.
 
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
 import { TF_STATE_FILE } from './names';
 
@@ -50,13 +50,17 @@ export function parseTfState(text: string, dir: string): TfState {
 export async function readTfState(dir: string): Promise<TfState | null> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(join(dir, TF_STATE_FILE));
+    // Sized before it is read: a forged multi-gigabyte state file is not taken into memory.
+    const file = join(dir, TF_STATE_FILE);
+    const s = await stat(file);
+    if (!s.isFile() || s.size > MAX_STATE_BYTES) return null;
+    bytes = await readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR') return null;
     throw e;
   }
-  if (bytes.length > MAX_STATE_BYTES) return null;
+  if (bytes.length > MAX_STATE_BYTES) return null; // grew between stat and read
   const state = parseTfState(bytes.toString('utf8'), dir);
   return state.latest === null && state.all.length === 0 ? null : state;
 }
