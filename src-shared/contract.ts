@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import type { WeightlineErrorJSON } from './errors';
 import { SETTING_SCHEMAS, type Settings } from './policy/settings';
-import type { CleanupPlan, CommitId, LogEntry, Progress, RestoredLinkProblem, ShowResult, StatusResult } from './model';
+import type { CleanupPlan, CommitId, LogEntry, OpInfo, Progress, RestoredLinkProblem, ShowResult, StatusResult, TrashInfo } from './model';
+import type { RetentionPolicy } from './policy/retention';
 import { jobRequest, QUICK_VERBS, type JobKind, type JobResult, type StoreInfo, type WorkingCopyState } from './verbs';
 
 const absPath = z.string().min(1).max(4096);
@@ -78,6 +79,11 @@ export const calls = {
   'remotes.add': QUICK_VERBS.remoteAdd.args,
   /** Forgets a remote (nothing on the remote is touched). */
   'remotes.remove': QUICK_VERBS.remoteRemove.args,
+  /** The operations log, newest first, and what the trash holds. */
+  'ops.list': QUICK_VERBS.ops.args,
+  /** The stored retention policy (null: none stored). */
+  'retention.get': QUICK_VERBS.retentionGet.args,
+  'retention.set': QUICK_VERBS.retentionSet.args,
 } as const;
 
 export type CallName = keyof typeof calls;
@@ -120,6 +126,10 @@ export const CALL_KINDS: { readonly [N in CallName]: 'quick' | 'job' | 'ui' } = 
   'remotes.list': 'quick',
   'remotes.add': 'quick',
   'remotes.remove': 'quick',
+  // ops/*.json and a stat of trash/: small files.
+  'ops.list': 'quick',
+  'retention.get': 'quick',
+  'retention.set': 'quick',
 };
 
 /** The calls answered on the main side within the quick budget. */
@@ -153,6 +163,9 @@ export interface CallResults {
   'remotes.list': { readonly remotes: readonly RemoteView[]; readonly credentials: string };
   'remotes.add': RemoteView;
   'remotes.remove': { readonly name: string; readonly removed: true };
+  'ops.list': { readonly ops: readonly OpInfo[]; readonly trash: TrashInfo };
+  'retention.get': { readonly policy: RetentionPolicy | null };
+  'retention.set': { readonly policy: RetentionPolicy | null };
 }
 
 export type JobState = 'running' | 'done' | 'failed' | 'cancelled';

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'BROKEN_CHAIN' // a delta chain that cannot be replayed
   | 'LOCKED' // another writer holds the store
   | 'DISK_FULL'
+  | 'OVER_BUDGET' // a commit would break the store's disk budget (maxStoreBytes, minFreeBytes): refused before writing
   | 'PERMISSION' // the file system refused (EACCES, EPERM, EROFS): a read-only disk or another owner
   | 'UNSUPPORTED' // the file system cannot do what was asked (a reflink where it has none)
   | 'UNSAFE_PATH' // a manifest path that would escape its target

@@ -71,6 +71,12 @@ export interface LogEntry {
    * them; it starts a new branch from HEAD.
    */
   readonly aheadOfHead?: true;
+  /**
+   * Present when a forget removed commits between this one and `parent`:
+   * how many (the graph draws the edge to the kept ancestor marked "N forgotten").
+   * `parent` is then the nearest kept ancestor.
+   */
+  readonly forgottenBefore?: number;
 }
 
 export type CommitLocation = 'local' | 'remote' | 'both';
@@ -145,6 +151,8 @@ export interface StatusResult {
    * links cannot be read. Absent from the app's quick status.
    */
   readonly cleanup?: CleanupEstimate | null;
+  /** What the trash holds (forgotten versions an undo can bring back), absent when empty. */
+  readonly trash?: TrashInfo;
 }
 
 export interface CleanupEstimate {
@@ -482,4 +490,80 @@ export interface TagResult {
   readonly commit: CommitId | null;
   /** The commit it named before, if any. */
   readonly previous: CommitId | null;
+}
+
+// ---- forget, trash and the operations log (issue 21) ----
+
+/** One commit a forget decides on: it goes, or stays with its reasons (src-shared/policy/retention.ts). */
+export interface ForgetCommit {
+  readonly id: CommitId;
+  readonly verdict: 'keep' | 'forget';
+  /** Why it stays, in words ("newest 3 (#1)", "best 3 by eval_loss (#2, 0.41)", "tag best"); empty when it goes. */
+  readonly reasons: readonly string[];
+  /** Kept commits whose stored delta was against a forgotten commit: encoded again against `rebasedOnto` (null: it becomes a CHECKPOINT). */
+  readonly rebasedOnto?: CommitId | null;
+  /** Bytes of the re-based route it gets (delta objects, or full objects for a new CHECKPOINT): exact, encoded in the preview too. */
+  readonly rebasedBytes?: number;
+}
+
+export interface ForgetPlan {
+  /** Every commit of the store, newest first, with its verdict. */
+  readonly commits: readonly ForgetCommit[];
+  readonly forgotten: number;
+  readonly kept: number;
+  /** Bytes that leave objects/ and commits/ (into the trash): objects only forgotten commits name, their manifests and route records. */
+  readonly bytesRemoved: number;
+  /** Bytes the re-based routes add (new delta objects; full objects of kept commits that become CHECKPOINTs). */
+  readonly bytesAdded: number;
+  /** bytesRemoved − bytesAdded: what the store shrinks by once the trash is emptied; exact to the byte (the run reports the same figure). */
+  readonly bytesFreed: number;
+  readonly storeBytesBefore: number;
+  readonly storeBytesAfter: number;
+  /** The policy applied, as flags ("--keep-last 3 --keep-every 10"), or the refs named. */
+  readonly policy: string;
+  /** True for a preview (nothing changed). */
+  readonly dryRun: boolean;
+  /** The operation it recorded (ops/<id>.json), absent in a preview or when nothing was forgotten. */
+  readonly op?: string;
+  /** When the trash of this forget is emptied at the latest (ISO), absent in a preview or when nothing went. */
+  readonly trashUntil?: string;
+}
+
+export type OpKind = 'forget' | 'cleanup' | 'repair' | 'undo' | 'trash-purge';
+
+/** One entry of the operations log (`weightline ops`). */
+export interface OpInfo {
+  readonly id: string;
+  readonly kind: OpKind;
+  readonly startedAt: string;
+  readonly finishedAt?: string;
+  /** planned / moving (interrupted if no writer runs) / done / undoing / undone. */
+  readonly state: 'planned' | 'moving' | 'done' | 'undoing' | 'undone';
+  /** What it changed, in one sentence. */
+  readonly summary: string;
+  /** Commits it removed (forget) or put back (undo). */
+  readonly commits: readonly CommitId[];
+  readonly bytes: number;
+  /** Whether `weightline undo` can still put it back, and if not, why. */
+  readonly undoable: boolean;
+  readonly whyNot?: string;
+  /** When its trash is emptied at the latest (ISO). */
+  readonly trashUntil?: string;
+}
+
+export interface UndoResult {
+  /** The operation put back. */
+  readonly undone: OpInfo;
+  /** Commits back in the history. */
+  readonly restored: readonly CommitId[];
+  /** The undo's own entry in the operations log. */
+  readonly op: string;
+}
+
+/** What the trash holds (status, the app's toolbar). */
+export interface TrashInfo {
+  readonly bytes: number;
+  readonly operations: number;
+  /** When the oldest of it is emptied at the latest (ISO), null when empty. */
+  readonly goneBy: string | null;
 }

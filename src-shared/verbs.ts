@@ -9,8 +9,9 @@
 import { z } from 'zod';
 import { SETTING_SCHEMAS } from './policy/settings';
 import { commitMetaSchema } from './meta';
+import { retentionPolicySchema } from './policy/retention';
 import type {
-  CleanupPlan, CommitId, CommitResult, DiffResult, PinResult, RepairResult, RestoreResult, RunFollowResult, TagResult, StatusResult, VerifyResult,
+  CleanupPlan, CommitId, CommitResult, DiffResult, ForgetPlan, PinResult, UndoResult, RepairResult, RestoreResult, RunFollowResult, TagResult, StatusResult, VerifyResult,
 } from './model';
 import type { PathWorkingCopy } from './model';
 
@@ -159,6 +160,25 @@ export const JOB_VERBS = {
     args: z.object({ kind: z.literal('import'), dir: absPath, base: commitRef.optional() }),
     class: 'job', writes: true, keepsStore: false, label: 'Import a run', cli: 'import', example: { kind: 'import', dir: '/tmp/run' },
   }),
+  // Forgets versions by a retention policy or by name (`forget A..B`, refs),
+  // re-basing what it keeps; a dry run only reads (it encodes the re-based
+  // deltas into temp space to give exact bytes) and runs beside a writer.
+  // policy absent and no refs: the stored policy (retention.json).
+  forget: spec({
+    args: z.object({
+      kind: z.literal('forget'),
+      policy: retentionPolicySchema.optional(),
+      refs: z.array(z.string().min(1).max(400)).max(1000).optional(),
+      dryRun: z.boolean(),
+    }),
+    class: 'job', writes: (a) => !a.dryRun, keepsStore: false, label: 'Forget', cli: 'forget',
+    example: { kind: 'forget', policy: { keepLast: 3 }, dryRun: true },
+  }),
+  // Puts back the last operation that can still be undone (a forget), from the trash.
+  undo: spec({
+    args: z.object({ kind: z.literal('undo'), op: z.string().max(64).optional() }),
+    class: 'job', writes: true, keepsStore: false, label: 'Undo', cli: 'undo', example: { kind: 'undo' },
+  }),
 } as const;
 
 export type JobKind = keyof typeof JOB_VERBS;
@@ -225,6 +245,12 @@ export const QUICK_VERBS = {
   remoteRemove: spec({ args: z.object({ name: remoteNameSchema }), class: 'quick', writes: true, keepsStore: false, label: 'Remove remote', cli: 'remote', call: 'remotes.remove', example: { name: 'origin' } }),
   verifyRemote: spec({ args: z.object({ remote: remoteNameSchema }), class: 'quick', writes: false, keepsStore: true, label: 'Verify remote', cli: 'verify', call: null, example: { remote: 'origin' } }),
   clone: spec({ args: z.object({ url: z.string(), dir: absPath }), class: 'quick', writes: false, keepsStore: true, label: 'Clone', cli: 'clone', call: null, example: { url: 's3://bucket/prefix', dir: '/tmp/clone' } }),
+  // The operations log (`weightline ops`): recent forgets, cleanups, repairs and undos, and whether each can still be undone.
+  ops: spec({ args: z.object({}), class: 'quick', writes: false, keepsStore: true, label: 'Operations', cli: 'ops', call: 'ops.list', example: {} }),
+  // The stored retention policy (retention.json), which autoForget and `forget` without flags apply.
+  retentionGet: spec({ args: z.object({}), class: 'quick', writes: false, keepsStore: true, label: 'Retention policy', cli: 'forget', call: 'retention.get', example: {} }),
+  // policy null: no stored policy (the file is removed).
+  retentionSet: spec({ args: z.object({ policy: retentionPolicySchema.nullable() }), class: 'quick', writes: true, keepsStore: false, label: 'Save retention policy', cli: 'forget', call: 'retention.set', example: { policy: { keepLast: 3 } } }),
 } as const;
 
 export type QuickVerb = keyof typeof QUICK_VERBS;
@@ -326,6 +352,8 @@ export interface JobResults {
   tag: TagResult;
   watch: RunFollowResult;
   import: RunFollowResult;
+  forget: ForgetPlan;
+  undo: UndoResult;
 }
 
 export type JobResult = { [K in JobKind]: { readonly kind: K; readonly value: JobResults[K] } }[JobKind];

@@ -170,6 +170,13 @@ export class ApiService {
       this.changed();
       return done;
     },
+    'ops.list': async () => verbs.ops(await this.ctx()),
+    'retention.get': async () => verbs.retentionGet(await this.ctx()),
+    'retention.set': async ({ policy }) => {
+      const done = await verbs.retentionSet(await this.ctx(), { policy });
+      this.changed();
+      return done;
+    },
   };
 
   /** The verbs' context for the open store: its cached Store and the memo of what was worked out from it. */
@@ -304,7 +311,10 @@ function absolute(p: string): string {
 }
 
 function settingsOf(c: Settings): Settings {
-  return { maxChainLength: c.maxChainLength, maxRouteRead: c.maxRouteRead, keepFullLatest: c.keepFullLatest, autoCleanup: c.autoCleanup };
+  return {
+    maxChainLength: c.maxChainLength, maxRouteRead: c.maxRouteRead, keepFullLatest: c.keepFullLatest, autoCleanup: c.autoCleanup,
+    trashDays: c.trashDays, maxStoreBytes: c.maxStoreBytes, minFreeBytes: c.minFreeBytes, autoForget: c.autoForget,
+  };
 }
 
 /** Expected errors travel as they are; anything else is a bug and says so, with its message. */

@@ -3,3 +3,5 @@
 export * from './settings';
 export * from './checkpoint';
 export * from './keep';
+export * from './retention';
+export * from './metric-direction';

@@ -23,12 +23,20 @@ export interface Settings {
   readonly keepFullLatest: number;
   /** Clean up after every commit. */
   readonly autoCleanup: boolean;
+  /** Days a forget's trash is kept for `weightline undo` (sooner when a commit needs the space). */
+  readonly trashDays: number;
+  /** The store's disk budget in bytes (objects, manifests, trash); 0: none. A commit that would break it applies the stored retention policy (autoForget) or refuses before writing. */
+  readonly maxStoreBytes: number;
+  /** Bytes the store's disk must keep free; 0: none. Checked like maxStoreBytes. */
+  readonly minFreeBytes: number;
+  /** Apply the stored retention policy (retention.json) after every cleanup, and when a commit would break the disk budget. */
+  readonly autoForget: boolean;
 }
 
 export type SettingKey = keyof Settings;
 export type NumberSettingKey = { [K in SettingKey]: Settings[K] extends number ? K : never }[SettingKey];
 
-export const DEFAULT_SETTINGS: Settings = { maxChainLength: 64, maxRouteRead: 4, keepFullLatest: 2, autoCleanup: false };
+export const DEFAULT_SETTINGS: Settings = { maxChainLength: 64, maxRouteRead: 4, keepFullLatest: 2, autoCleanup: false, trashDays: 7, maxStoreBytes: 0, minFreeBytes: 0, autoForget: false };
 
 export const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS) as readonly SettingKey[];
 
@@ -49,7 +57,22 @@ export const SETTING_BOUNDS: { readonly [K in NumberSettingKey]: NumberBound } =
   maxChainLength: { min: 1, max: 1000, whole: true },
   maxRouteRead: { min: 0.1, max: 1000, whole: false },
   keepFullLatest: { min: 1, max: 1000, whole: true },
+  trashDays: { min: 0, max: 365, whole: true },
+  maxStoreBytes: { min: 0, max: Number.MAX_SAFE_INTEGER, whole: true },
+  minFreeBytes: { min: 0, max: Number.MAX_SAFE_INTEGER, whole: true },
 };
+
+/** Settings counted in bytes: typed as "50G", "1.5T", "500M" too (powers of 1024), and 0 means none. */
+export const BYTE_SETTINGS: ReadonlySet<SettingKey> = new Set(['maxStoreBytes', 'minFreeBytes']);
+
+const SIZE_TEXT = /^(\d+(?:\.\d+)?)\s*([kmgtp])(?:i?b)?$/iu;
+
+/** "50G" → 53687091200; null when the text has no unit (then it is read as a plain number). */
+function parseSizeText(t: string): number | null {
+  const m = SIZE_TEXT.exec(t);
+  if (!m) return null;
+  return Math.round(Number(m[1]) * 1024 ** ('kmgtp'.indexOf(m[2]!.toLowerCase()) + 1));
+}
 
 export function isNumberSetting(key: SettingKey): key is NumberSettingKey {
   return key in SETTING_BOUNDS;
@@ -58,6 +81,8 @@ export function isNumberSetting(key: SettingKey): key is NumberSettingKey {
 /** What each setting takes, in words: "a whole number from 1 to 1000". */
 export function settingExpected(key: SettingKey): string {
   if (!isNumberSetting(key)) return 'true or false';
+  if (BYTE_SETTINGS.has(key)) return 'a size in bytes (like 50G, 500M or 0 for none)';
+  if (key === 'trashDays') return 'a whole number of days from 0 to 365 (0: a forget frees its space at once, and cannot be undone)';
   const b = SETTING_BOUNDS[key];
   return b.whole ? `a whole number from ${b.min} to ${b.max}` : `a number from ${b.min} to ${b.max} (decimals allowed, like 2.5)`;
 }
@@ -122,6 +147,8 @@ export function parseSettingText<K extends SettingKey>(key: K, text: string): { 
     if (t === 'true' || t === 'false') return { value: (t === 'true') as Settings[K] };
     return { problem: { key, kind: 'not-a-value', found: describe(t) } };
   }
+  const sized = BYTE_SETTINGS.has(key) ? parseSizeText(t) : null;
+  if (sized !== null) return checkSettingValue(key, sized);
   if (!DECIMAL.test(t)) return { problem: { key, kind: 'not-a-value', found: describe(t) } };
   return checkSettingValue(key, Number(t));
 }
@@ -160,4 +187,8 @@ export const SETTING_SCHEMAS: { readonly [K in SettingKey]: z.ZodType<Settings[K
   maxRouteRead: settingSchema('maxRouteRead'),
   keepFullLatest: settingSchema('keepFullLatest'),
   autoCleanup: settingSchema('autoCleanup'),
+  trashDays: settingSchema('trashDays'),
+  maxStoreBytes: settingSchema('maxStoreBytes'),
+  minFreeBytes: settingSchema('minFreeBytes'),
+  autoForget: settingSchema('autoForget'),
 };

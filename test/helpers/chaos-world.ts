@@ -10,6 +10,7 @@
 // that is not lost bytes (a damaged metadata file, a full disk, the lock), the
 // engine's verified read path (readVersion, as restore uses) decides, and the refusal is a finding.
 
+import { DEFAULT_SETTINGS } from '../../src-shared/policy/settings';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
@@ -172,7 +173,7 @@ export class ChaosWorld {
         break;
       }
       case 'config': {
-        const r = await this.engine('writeConfig', async () => (await this.open()).writeConfig({ maxChainLength: s.maxChainLength, maxRouteRead: s.maxRouteRead, keepFullLatest: s.keepFullLatest, autoCleanup: s.autoCleanup }));
+        const r = await this.engine('writeConfig', async () => (await this.open()).writeConfig({ ...DEFAULT_SETTINGS, maxChainLength: s.maxChainLength, maxRouteRead: s.maxRouteRead, keepFullLatest: s.keepFullLatest, autoCleanup: s.autoCleanup }));
         outcome = r.ok ? 'written' : `refused: ${r.error.code}`;
         break;
       }

@@ -1,6 +1,7 @@
 // The renderer's actions on a fresh store and a fake API: the order of
 // answers, the commit to select, pins as jobs, the working copy the main side
 // confirms, typed restore notes, and who verifies after a repair.
+import { DEFAULT_SETTINGS } from '../../src-shared/policy/settings';
 import { describe, expect, it } from 'vitest';
 import type { JobEvent, WorkingCopyState } from '../../src-shared/contract';
 import type { RepairResult, RestoreResult } from '../../src-shared/model';
@@ -241,7 +242,7 @@ describe('a restore\'s notes', () => {
 describe('the storage estimate\'s keepFullLatest', () => {
   it('is the store\'s setting, read on each refresh', async () => {
     const { api, store, act } = await opened();
-    api.answer('settings.get', () => ({ maxChainLength: 64, maxRouteRead: 4, keepFullLatest: 3, autoCleanup: false }));
+    api.answer('settings.get', () => ({ ...DEFAULT_SETTINGS, maxChainLength: 64, maxRouteRead: 4, keepFullLatest: 3, autoCleanup: false }));
     await act.refresh();
     await until(store, (s) => s.keepFullLatest === 3);
     expect(api.callsOf('settings.get').length).toBeGreaterThan(0);

@@ -1,6 +1,7 @@
 // The settings pane's checks (the policy's bounds and words, which settings.set
 // and `weightline config` use too), the changes worth saving, and the
 // maxChainLength estimate, which must agree with what commit decides.
+import { DEFAULT_SETTINGS } from '../../src-shared/policy/settings';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decideCheckpoint } from '../../src-shared/policy/checkpoint';
@@ -48,7 +49,7 @@ describe('parseField', () => {
 });
 
 describe('checkDraft / changesFrom', () => {
-  const saved = { maxChainLength: 16, maxRouteRead: 4, keepFullLatest: 2, autoCleanup: false };
+  const saved = { ...DEFAULT_SETTINGS, maxChainLength: 16, maxRouteRead: 4, keepFullLatest: 2, autoCleanup: false };
 
   it('round-trips the saved settings with no changes', () => {
     const c = checkDraft(draftOf(saved));
@@ -57,15 +58,15 @@ describe('checkDraft / changesFrom', () => {
   });
 
   it('reports each invalid field and no values', () => {
-    const c = checkDraft({ maxChainLength: 'x', maxRouteRead: '0', keepFullLatest: '0', autoCleanup: true });
+    const c = checkDraft({ maxChainLength: 'x', maxRouteRead: '0', keepFullLatest: '0', autoCleanup: true, others: draftOf(saved).others });
     expect(c.values).toBeNull();
     expect(Object.keys(c.errors).sort()).toEqual(['keepFullLatest', 'maxChainLength', 'maxRouteRead']);
   });
 
   it('keeps only the keys that changed', () => {
-    const c = checkDraft({ maxChainLength: '16', maxRouteRead: '4', keepFullLatest: '1', autoCleanup: true });
-    expect(changesFrom(saved, c.values!)).toEqual({ keepFullLatest: 1, autoCleanup: true });
-    const d = checkDraft({ maxChainLength: '16', maxRouteRead: '2.5', keepFullLatest: '2', autoCleanup: false });
+    const c = checkDraft({ maxChainLength: '16', maxRouteRead: '4', keepFullLatest: '1', autoCleanup: true, others: draftOf(saved).others });
+    expect(changesFrom(saved, c.values!)).toEqual({ keepFullLatest: 1, autoCleanup: true, others: draftOf(saved).others });
+    const d = checkDraft({ maxChainLength: '16', maxRouteRead: '2.5', keepFullLatest: '2', autoCleanup: false, others: draftOf(saved).others });
     expect(changesFrom(saved, d.values!)).toEqual({ maxRouteRead: 2.5 });
     expect(calls['settings.set'].safeParse(changesFrom(saved, d.values!)).success).toBe(true);
   });

@@ -90,6 +90,15 @@ export interface Manifest {
    * run has its own folder or file name.
    */
   readonly meta?: CommitMeta;
+  /**
+   * Never in a manifest's bytes: set by Store.readManifest when a forget
+   * re-based this commit (a route record, store/routes.ts). `parent`, `type`
+   * and the files' `delta` are then the record's (the storage), while the
+   * commit id is still the hash of the manifest as written (the identity);
+   * `recordedParent` is the parent the manifest names, `forgotten` how many
+   * commits a forget removed between the two.
+   */
+  readonly rebased?: { readonly recordedParent: string | null; readonly recordedType: CommitType; readonly forgotten: number };
 }
 
 /** Block size of streams: large enough for zstd to find structure, small enough that a rebuild caching one block per chain link (chain length × 4 MiB: 256 MiB at the default maxChainLength of 64) stays in memory bounds. */

@@ -155,6 +155,7 @@ export async function logEntries(store: Store, known?: ReadonlyMap<string, Commi
       ...(tags.has(c.id) ? { tags: tags.get(c.id)! } : {}),
       ...(graph.hasFull(c.id) && !graph.hasRawFull(c.id) ? { packed: true as const } : {}),
       ...(ahead.has(c.id) ? { aheadOfHead: true as const } : {}),
+      ...(summary.forgottenBefore ? { forgottenBefore: summary.forgottenBefore } : {}),
     };
   });
 }

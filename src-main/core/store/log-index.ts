@@ -27,14 +27,20 @@ export interface CommitSummary {
   readonly meta?: CommitMeta;
   /** 2 for summaries that carry meta; older entries are summarised again. */
   readonly indexed?: number;
+  /** The stamp of the route record it was summarised with (store/routes.ts): a forget or undo that changes the record makes it summarised again. */
+  readonly route?: string;
+  /** Commits a forget removed between this one and `parent` (the nearest kept ancestor). */
+  readonly forgottenBefore?: number;
 }
 
 interface IndexFile { readonly version: 1; readonly commits: Record<string, CommitSummary> }
 
 const FILE = 'log-index.json';
 
-export function summarize(m: Manifest): CommitSummary {
+export function summarize(m: Manifest, routeStamp?: string): CommitSummary {
   return {
+    ...(routeStamp !== undefined ? { route: routeStamp } : {}),
+    ...(m.rebased && m.rebased.forgotten > 0 ? { forgottenBefore: m.rebased.forgotten } : {}),
     parent: m.parent, type: m.type, message: m.message, createdAt: m.createdAt, path: m.source.path,
     files: m.files.map((f) => [f.sha256, f.bytes, f.delta?.bytes ?? 0] as const),
     deltaObjects: m.files.map((f) => (f.delta ? f.delta.object ?? '' : null)),
@@ -51,10 +57,12 @@ export async function commitSummaries(store: Store): Promise<Map<string, CommitS
   const out = new Map<string, CommitSummary>();
   // Own keys only: an id-shaped key is all a manifest name can be, but a cache is never trusted further than it must be.
   // An entry from before delta objects were indexed is summarised again (once: the index is then rewritten).
-  const has = (id: string): boolean => Object.hasOwn(known, id) && known[id]!.deltaObjects?.length === known[id]!.files.length && known[id]!.indexed === 2;
+  const routes = await store.routeRecords();
+  const has = (id: string): boolean => Object.hasOwn(known, id) && known[id]!.deltaObjects?.length === known[id]!.files.length && known[id]!.indexed === 2
+    && ((known[id] as CommitSummary).route ?? null) === (routes.get(id)?.stamp ?? null);
   const missing = ids.filter((id) => !has(id));
   for (const id of ids) if (has(id)) out.set(id, known[id]! as CommitSummary);
-  const added = await Promise.all(missing.map(async (id) => [id, summarize(await store.readManifest(id))] as const));
+  const added = await Promise.all(missing.map(async (id) => [id, summarize(await store.readManifest(id), routes.get(id)?.stamp)] as const));
   for (const [id, s] of added) out.set(id, s);
   if (added.length > 0) {
     await writeFileAtomic(file, JSON.stringify({ version: 1, commits: Object.fromEntries(out) } satisfies IndexFile)).catch(() => undefined);

@@ -11,6 +11,7 @@ import { readStoreFile, STORE_FILE_LIMITS, storeFileError } from '../base/bounde
 import { jsonDepth } from '../../../src-shared/json-depth';
 import { BLOCK_SIZE, FORMAT_VERSION, type Manifest } from '../base/manifest';
 import { DTYPES, FILE_FORMATS } from '../base/layout';
+import { retentionPolicySchema, type RetentionPolicy } from '../../../src-shared/policy/retention';
 
 // Every file of .weightline/ is read here, through a schema (docs/STORE-FORMAT.md,
 // "Which files are checked"). A file may be missing only where the format
@@ -120,14 +121,23 @@ export async function readFormatFile(dir: string): Promise<number | undefined> {
   const raw = await readJson(file, FORMAT_EXPECTED, next);
   if (!raw) return undefined;
   const format = check(file, FormatSchema, raw.value, FORMAT_EXPECTED, next);
-  if (format.version !== FORMAT_VERSION) {
-    throw new WeightlineError('STORE_VERSION', `expected store format version ${FORMAT_VERSION}, found ${format.version}; use a Weightline that reads that version`, file);
+  if (format.version !== FORMAT_VERSION && format.version !== STORE_FORMAT_FORGET) {
+    throw new WeightlineError('STORE_VERSION', `expected store format version ${FORMAT_VERSION} or ${STORE_FORMAT_FORGET}, found ${format.version}; use a Weightline that reads that version`, file);
   }
   return format.version;
 }
 
-export function formatFileContent(): string {
-  return JSON.stringify({ format: 'weightline-store', version: FORMAT_VERSION }) + '\n';
+/**
+ * The store format once a forget has run (docs/STORE-FORMAT.md, "Forget"):
+ * route records may then give a commit another parent and delta than its
+ * manifest names, which a version that does not read them would take for a
+ * broken chain. A store stays version 1, readable by every earlier version,
+ * until its first forget writes 2 (store/routes.ts migrateForForget).
+ */
+export const STORE_FORMAT_FORGET = 2;
+
+export function formatFileContent(version: number = FORMAT_VERSION): string {
+  return JSON.stringify({ format: 'weightline-store', version }) + '\n';
 }
 
 // ---- config.json ----
@@ -505,4 +515,104 @@ export function parseManifest(file: string, bytes: Uint8Array, unsafeNext = UNSA
   const unsafe = manifestPathProblem(manifest, origin);
   if (unsafe) throw new WeightlineError('UNSAFE_PATH', `refusing this commit manifest: its ${unsafe}; ${unsafeNext}`, file);
   return manifest;
+}
+
+
+// ---- routes/<id>.json (a forget's re-based storage of a kept commit) ----
+
+const RouteFileSchema = z.looseObject({
+  path: z.string().min(1),
+  delta: FileDeltaSchema.nullable(),
+});
+const RouteRecordSchema = z.looseObject({
+  version: z.literal(1),
+  commit: hex64,
+  parent: hex64.nullable(),
+  recordedParent: hex64.nullable(),
+  forgotten: count,
+  type: z.enum(['CHECKPOINT', 'DELTA']),
+  files: z.array(RouteFileSchema).min(1),
+}).refine((r) => (r.type === 'CHECKPOINT') === r.files.every((f) => f.delta === null) && (r.type === 'CHECKPOINT' || r.parent !== null), 'a CHECKPOINT with no deltas, or a DELTA with a parent');
+
+export type RouteRecordData = z.infer<typeof RouteRecordSchema>;
+
+const ROUTE_EXPECTED = 'a route record as docs/STORE-FORMAT.md ("Forget") describes it';
+const ROUTE_NEXT = 'this commit cannot be read until it is mended: `weightline undo` puts back the forget that wrote it, if it is the last one; else restore the file from a backup (`weightline verify` lists the commits it affects)';
+
+/** A route record's bytes as a record (CORRUPT naming the file when damaged). */
+export function parseRouteRecord(file: string, bytes: Uint8Array): RouteRecordData {
+  let value: unknown;
+  if (jsonDepth(bytes, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) throw damaged(file, ROUTE_EXPECTED, `JSON nested more than ${MAX_JSON_DEPTH} levels deep`, ROUTE_NEXT);
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    throw damaged(file, ROUTE_EXPECTED, 'bytes that are not JSON', ROUTE_NEXT);
+  }
+  return check(file, RouteRecordSchema, value, ROUTE_EXPECTED, ROUTE_NEXT);
+}
+
+/** Checks one effective manifest file (a manifest's file with a route record's delta): the manifest's own consistency rules. */
+export function checkRoutedFile(file: string, value: unknown): void {
+  check(file, ManifestFileSchema, value, ROUTE_EXPECTED, ROUTE_NEXT);
+}
+
+// ---- ops/<id>.json (the operations log) ----
+
+const OpMoveSchema = z.tuple([z.enum(['commit', 'object', 'route', 'pack']), z.string().min(1).max(300)]);
+const OpRecordSchema = z.looseObject({
+  version: z.literal(1),
+  id: z.string().regex(/^\d{8}T\d{6}\d{3}Z-[0-9a-f]{8}$/u),
+  kind: z.enum(['forget', 'cleanup', 'repair', 'undo', 'trash-purge']),
+  startedAt: z.string(),
+  finishedAt: z.string().optional(),
+  state: z.enum(['planned', 'moving', 'done', 'undoing', 'undone']),
+  summary: z.string().max(10_000),
+  commits: z.array(hex64),
+  bytes: count,
+  /** Files moved into trash/<id>/ (forget), in the order they move; undo moves them back in reverse. */
+  moves: z.array(OpMoveSchema),
+  /** Kept commits re-based: id → whether a route record existed before (its old copy is in trash/<id>/routes/). */
+  rebased: z.record(hex64, z.boolean()),
+  /** Objects the operation wrote (re-based deltas, full objects of new CHECKPOINTs): an undo removes those nothing names. */
+  created: z.array(hex64),
+  trashUntil: z.string().optional(),
+  /** An undo: the operation it put back. */
+  undoes: z.string().optional(),
+  /** The trash of this operation was emptied (its time); it can no longer be undone. */
+  purgedAt: z.string().optional(),
+  purgeReason: z.string().max(1000).optional(),
+});
+
+export type OpRecordData = z.infer<typeof OpRecordSchema>;
+
+const OP_EXPECTED = 'an operation record as docs/STORE-FORMAT.md ("Operations log") describes it';
+
+/** One operation record (CORRUPT naming the file when damaged); undefined when missing. */
+export async function readOpRecordFile(file: string): Promise<OpRecordData | undefined> {
+  const next = 'move the file out of .weightline/ops; its operation can then not be undone (its trash stays until trashDays ends)';
+  const raw = await readJson(file, OP_EXPECTED, next, STORE_FILE_LIMITS.manifest);
+  if (!raw) return undefined;
+  return check(file, OpRecordSchema, raw.value, OP_EXPECTED, next);
+}
+
+export function opRecordContent(op: OpRecordData): string {
+  return JSON.stringify(op) + '\n';
+}
+
+// ---- retention.json (the stored retention policy) ----
+
+const RetentionFileSchema = z.looseObject({ version: z.literal(1), policy: retentionPolicySchema });
+
+/** The stored retention policy, undefined when none is stored; CORRUPT when damaged. */
+export async function readRetentionFile(dir: string): Promise<RetentionPolicy | undefined> {
+  const file = path.join(dir, 'retention.json');
+  const expected = '{"version":1,"policy":{…}} with keepLast, keepBest, keepEvery, keepWithinMs, keepTags';
+  const next = '`weightline forget --keep-… --save` writes it again, or delete it to store no policy';
+  const raw = await readJson(file, expected, next);
+  if (!raw) return undefined;
+  return check(file, RetentionFileSchema, raw.value, expected, next).policy;
+}
+
+export function retentionFileContent(policy: RetentionPolicy): string {
+  return JSON.stringify({ version: 1, policy }) + '\n';
 }

@@ -6,6 +6,7 @@ import { exists, fsyncDir, fsyncFile, sha256, TMP_PREFIX, writeFileAtomic, mapFs
 import type { Manifest } from '../base/manifest';
 import { manifestPathProblem } from '../base/manifest-paths';
 import { readStoreFile, STORE_FILE_LIMITS, storeFileError } from '../base/bounded-read';
+import { applyRouteRecord, readRouteRecord, ROUTES_DIR, type RouteRecord } from './routes';
 import { CONFIG_KEYS, DEFAULT_CONFIG, type StoreConfig } from '../../../src-shared/settings';
 import {
   configFileContent, damaged, formatFileContent, headFileContent, parseManifest, pinsFileContent,
@@ -206,7 +207,40 @@ export class Store {
     return names.filter((n) => MANIFEST_NAME.test(n)).map((n) => n.slice(0, 64));
   }
 
+  /**
+   * A commit as stored now: its manifest (identity: hash checked) with its
+   * route record applied when a forget re-based it (store/routes.ts), so
+   * `parent`, `type` and the deltas are the storage a rebuild follows.
+   */
   async readManifest(id: string): Promise<Manifest> {
+    const recorded = await this.readRecordedManifest(id);
+    const route = (await this.routeRecords()).get(id);
+    return route ? applyRouteRecord(this.dir, recorded, route.record) : recorded;
+  }
+
+  /** Route records by commit (id → record and a stamp of its bytes); empty when no forget ever ran. */
+  async routeRecords(): Promise<ReadonlyMap<string, { readonly record: RouteRecord; readonly stamp: string }>> {
+    const dir = path.join(this.dir, ROUTES_DIR);
+    const st = await fs.stat(dir, { bigint: true }).catch(() => null);
+    if (!st) return new Map();
+    if (!st.isDirectory()) throw storeFileError(dir, 'the folder of route records', 'a file', 'move it away; `weightline verify` then says which versions are affected');
+    const key = `${st.ino}:${st.mtimeNs}:${st.ctimeNs}`;
+    if (this.routes?.key === key) return this.routes.records;
+    const names = (await fs.readdir(dir).catch((e: unknown) => { throw mapFsError(e, dir); })).filter((n) => MANIFEST_NAME.test(n));
+    const records = new Map<string, { record: RouteRecord; stamp: string }>();
+    for (const n of names) {
+      const got = await readRouteRecord(this.dir, n.slice(0, 64));
+      if (got) records.set(n.slice(0, 64), got);
+    }
+    // A change within the file system's timestamp tick would not change the key: only a listing older than 2 s is reused.
+    if (Date.now() - Number(st.mtimeNs / 1_000_000n) > 2000) this.routes = { key, records };
+    return records;
+  }
+
+  private routes: { key: string; records: ReadonlyMap<string, { readonly record: RouteRecord; readonly stamp: string }> } | null = null;
+
+  /** A commit's manifest exactly as committed (its identity), without any route record: what push uploads and a forget re-bases from. */
+  async readRecordedManifest(id: string): Promise<Manifest> {
     const cached = this.manifests.get(id);
     if (cached) return cached;
     const file = path.join(this.dir, 'commits', `${id}.json`);
@@ -227,6 +261,8 @@ export class Store {
   }
 
   async writeManifest(manifest: Manifest): Promise<CommitId> {
+    // Storage a route record gave a commit is never written into a manifest (it would change the id).
+    if (manifest.rebased) throw new Error('writeManifest: a re-based manifest (with a route record applied) is not a new commit');
     // What the reader would refuse is never written (commit passes its paths through the same gate).
     const unsafe = manifestPathProblem(manifest);
     if (unsafe) throw new WeightlineError('UNSAFE_PATH', `refusing to record a commit whose ${unsafe}; rename the file or folder and commit again`);

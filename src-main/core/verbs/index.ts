@@ -25,6 +25,7 @@ import { verify, verifyRemote } from './verify';
 import { workingCopy, workingCopyQuick } from './working-copy';
 import { importRun, watch } from './watch';
 import { tag, tags } from './tag';
+import { forget, ops, retentionGet, retentionSet, undo } from './forget';
 
 export type { VerbContext, Store } from './context';
 export { openStore, findStore } from './context';
@@ -38,6 +39,7 @@ export const verbs = {
   init, commit, log, show, headOf, diff, status, statusQuick, statusExtras, restore, cleanup, cleanupPreview,
   verify, verifyRemote, repair, pin, pins, configGet, configSet, configClamped, remoteAdd, remoteRemove, remoteList, remoteNames,
   push, fetch, clone, sample, workingCopy, workingCopyQuick, watch, importRun, tag, tags,
+  forget, undo, ops, retentionGet, retentionSet,
 } as const;
 
 /** Each job kind's verb, given the request its schema checked. */
@@ -62,6 +64,8 @@ const JOB_RUNNERS: { readonly [K in JobKind]: (ctx: VerbContext, args: JobArgs<K
   tag: (ctx, a) => tag(ctx, { name: a.name, commit: a.commit }),
   watch: (ctx, a) => watch(ctx, a),
   import: (ctx, a) => importRun(ctx, { dir: a.dir, ...(a.base ? { base: a.base } : {}) }),
+  forget: (ctx, a) => forget(ctx, { policy: a.policy, refs: a.refs, dryRun: a.dryRun }),
+  undo: (ctx, a) => undo(ctx, { op: a.op }),
 };
 
 /** Runs one job request (already checked by its schema, defaults applied) through its verb. */

@@ -23,12 +23,15 @@ export interface SettingsDraft {
   readonly maxRouteRead: string;
   readonly keepFullLatest: string;
   readonly autoCleanup: boolean;
+  /** Settings this form has no field for, carried as saved (so saving the form never changes them). */
+  readonly others: Pick<Settings, 'trashDays' | 'maxStoreBytes' | 'minFreeBytes' | 'autoForget'>;
 }
 
 export type NumberKey = 'maxChainLength' | 'maxRouteRead' | 'keepFullLatest';
 
 export function draftOf(s: Settings): SettingsDraft {
-  return { maxChainLength: String(s.maxChainLength), maxRouteRead: String(s.maxRouteRead), keepFullLatest: String(s.keepFullLatest), autoCleanup: s.autoCleanup };
+  return { maxChainLength: String(s.maxChainLength), maxRouteRead: String(s.maxRouteRead), keepFullLatest: String(s.keepFullLatest), autoCleanup: s.autoCleanup,
+    others: { trashDays: s.trashDays, maxStoreBytes: s.maxStoreBytes, minFreeBytes: s.minFreeBytes, autoForget: s.autoForget } };
 }
 
 /** A field's text as its setting's value, or the policy's sentence for what is wrong with it. */
@@ -52,7 +55,7 @@ export function checkDraft(d: SettingsDraft): CheckedDraft {
   if ('error' in route) errors.maxRouteRead = route.error;
   if ('error' in keep) errors.keepFullLatest = keep.error;
   if ('error' in chain || 'error' in route || 'error' in keep) return { values: null, errors };
-  return { values: { maxChainLength: chain.value, maxRouteRead: route.value, keepFullLatest: keep.value, autoCleanup: d.autoCleanup }, errors };
+  return { values: { maxChainLength: chain.value, maxRouteRead: route.value, keepFullLatest: keep.value, autoCleanup: d.autoCleanup, ...d.others }, errors };
 }
 
 /** Only the keys that differ from what is saved: `settings.set` rewrites just those. */
