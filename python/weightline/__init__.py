@@ -16,11 +16,11 @@ store's error code.
 from ._cli import find_cli
 from .errors import (
     ERROR_CLASSES, AmbiguousError, BadFormatError, BadUsageError, BrokenChainError, CancelledError, ChangedDuringError,
-    ClockSkewError, CorruptError, DirtyError, DiskFullError, InternalError, JobCrashedError, LockedError, NotAStoreError,
+    ClockSkewError, CorruptError, DirtyError, DiskFullError, OverBudgetError, InternalError, JobCrashedError, LockedError, NotAStoreError,
     NotFoundError, PermissionDeniedError, RefusedError, RemoteAuthError, RemoteCorruptError, RemoteError,
     RemoteNotFoundError, RemoteUnreachableError, StoreVersionError, UnsafePathError, UnsupportedError, WeightlineError,
 )
-from .results import Commit, CommitDetail, CommitResult, RestoreResult, RunFollowResult, Tag, TagResult
+from .results import Commit, CommitDetail, CommitResult, ForgetPlan, Operation, RestoreResult, RunFollowResult, Tag, TagResult, UndoResult
 from .store import PendingCommit, Store
 from .watch import Watcher, watch
 
@@ -28,10 +28,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Store", "PendingCommit", "watch", "Watcher", "find_cli",
-    "Commit", "CommitDetail", "CommitResult", "RestoreResult", "RunFollowResult", "Tag", "TagResult",
+    "Commit", "CommitDetail", "CommitResult", "ForgetPlan", "Operation", "RestoreResult", "RunFollowResult", "Tag", "TagResult", "UndoResult",
     "WeightlineError", "ERROR_CLASSES",
     "AmbiguousError", "BadFormatError", "BadUsageError", "BrokenChainError", "CancelledError", "ChangedDuringError",
-    "ClockSkewError", "CorruptError", "DirtyError", "DiskFullError", "InternalError", "JobCrashedError", "LockedError",
+    "ClockSkewError", "CorruptError", "DirtyError", "DiskFullError", "OverBudgetError", "InternalError", "JobCrashedError", "LockedError",
     "NotAStoreError", "NotFoundError", "PermissionDeniedError", "RefusedError", "RemoteAuthError", "RemoteCorruptError",
     "RemoteError", "RemoteNotFoundError", "RemoteUnreachableError", "StoreVersionError", "UnsafePathError",
     "UnsupportedError",

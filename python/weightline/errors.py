@@ -50,6 +50,7 @@ CorruptError = _subclass("CorruptError", "CORRUPT", "Stored bytes whose checksum
 BrokenChainError = _subclass("BrokenChainError", "BROKEN_CHAIN", "A delta chain that cannot be replayed.")
 LockedError = _subclass("LockedError", "LOCKED", "Another writer (a commit, a watch) holds the store.")
 DiskFullError = _subclass("DiskFullError", "DISK_FULL", "The disk is full.")
+OverBudgetError = _subclass("OverBudgetError", "OVER_BUDGET", "A commit would break the store's disk budget (maxStoreBytes, minFreeBytes); nothing was written.")
 PermissionDeniedError = _subclass("PermissionDeniedError", "PERMISSION", "The file system refused (a read-only disk, another owner).")
 UnsupportedError = _subclass("UnsupportedError", "UNSUPPORTED", "The file system cannot do what was asked.")
 UnsafePathError = _subclass("UnsafePathError", "UNSAFE_PATH", "A manifest path that would escape its target.")
@@ -69,7 +70,7 @@ ERROR_CLASSES: Dict[str, Type[WeightlineError]] = {
     cls.code: cls
     for cls in (
         BadFormatError, NotFoundError, NotAStoreError, AmbiguousError, BadUsageError, RefusedError, DirtyError,
-        CorruptError, BrokenChainError, LockedError, DiskFullError, PermissionDeniedError, UnsupportedError,
+        CorruptError, BrokenChainError, LockedError, DiskFullError, OverBudgetError, PermissionDeniedError, UnsupportedError,
         UnsafePathError, StoreVersionError, CancelledError, ChangedDuringError, JobCrashedError, RemoteAuthError,
         RemoteNotFoundError, RemoteUnreachableError, ClockSkewError, RemoteCorruptError, RemoteError, InternalError,
     )

@@ -140,3 +140,57 @@ class RunFollowResult(Result):
     def notes(self) -> List[Dict[str, Any]]:
         n = self.raw.get("notes")
         return list(n) if isinstance(n, list) else []
+
+
+class ForgetPlan(Result):
+    """What ``Store.forget`` did or would do: ``forgotten`` and ``kept`` (counts),
+    ``bytes_freed`` (exact: what the store shrinks by once the trash is emptied),
+    ``bytes_removed``, ``bytes_added`` (re-based deltas), ``dry_run``, ``op`` (the
+    operation to undo), ``trash_until``; ``commits`` lists every commit with its
+    verdict and reasons."""
+
+    _fields = {
+        "forgotten": "forgotten", "kept": "kept", "bytes_freed": "bytesFreed", "bytes_removed": "bytesRemoved",
+        "bytes_added": "bytesAdded", "dry_run": "dryRun", "op": "op", "trash_until": "trashUntil", "policy": "policy",
+        "store_bytes_before": "storeBytesBefore", "store_bytes_after": "storeBytesAfter",
+    }
+
+    @property
+    def commits(self) -> List[Dict[str, Any]]:
+        c = self.raw.get("commits")
+        return list(c) if isinstance(c, list) else []
+
+    @property
+    def forgotten_ids(self) -> List[str]:
+        """The ids of the commits that go (or went)."""
+        return [c["id"] for c in self.commits if isinstance(c, dict) and c.get("verdict") == "forget"]
+
+
+class Operation(Result):
+    """One entry of the operations log: ``id``, ``kind`` (forget, cleanup, repair, undo),
+    ``state``, ``summary``, ``undoable``, ``why_not``, ``trash_until``, ``bytes``."""
+
+    _fields = {
+        "id": "id", "kind": "kind", "state": "state", "summary": "summary", "undoable": "undoable", "why_not": "whyNot",
+        "trash_until": "trashUntil", "bytes": "bytes", "started_at": "startedAt", "finished_at": "finishedAt",
+    }
+
+    @property
+    def commits(self) -> List[str]:
+        c = self.raw.get("commits")
+        return list(c) if isinstance(c, list) else []
+
+
+class UndoResult(Result):
+    """What ``Store.undo`` put back: ``restored`` (commit ids back in the history), ``op`` (the undo's own record)."""
+
+    _fields = {"op": "op"}
+
+    @property
+    def restored(self) -> List[str]:
+        r = self.raw.get("restored")
+        return list(r) if isinstance(r, list) else []
+
+    @property
+    def undone(self) -> Operation:
+        return Operation(self.raw.get("undone") or {})

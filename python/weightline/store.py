@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Sequence, Union
 
 from ._cli import Cli, answer
 from .errors import error_for
-from .results import Commit, CommitDetail, CommitResult, RestoreResult, RunFollowResult, Tag, TagResult
+from .results import Commit, CommitDetail, CommitResult, ForgetPlan, Operation, RestoreResult, RunFollowResult, Tag, TagResult, UndoResult
 
 if TYPE_CHECKING:
     from .watch import Watcher
@@ -253,6 +253,55 @@ class Store:
         if base is not None:
             args += ["--base", base]
         return RunFollowResult(self._write(args))
+
+    def forget(
+        self,
+        *refs: str,
+        keep_last: Optional[int] = None,
+        keep_best: Optional[Sequence[str]] = None,
+        keep_every: Optional[int] = None,
+        keep_within: Optional[str] = None,
+        keep_tags: Optional[Sequence[str]] = None,
+        dry_run: bool = False,
+        save: bool = False,
+    ) -> ForgetPlan:
+        """Forget versions by a retention policy (restic's words) or by name.
+
+        ``keep_best`` takes "N:METRIC[:min|max]" strings ("3:eval_loss:min");
+        ``keep_within`` a duration ("7d", "2w", "36h"). With no policy and no
+        refs, the store's saved policy applies. HEAD, pinned, linked and tagged
+        commits and every branch tip are always kept. ``dry_run`` says exactly
+        what would go and the bytes freed; ``save`` stores the policy as the
+        store's (what autoForget and a bare ``forget`` apply). What a forget
+        removes stays in the trash for ``trashDays``: ``undo()`` puts it back.
+        """
+        args: List[str] = ["forget", *refs]
+        if keep_last is not None:
+            args += ["--keep-last", str(keep_last)]
+        for b in keep_best or []:
+            args += ["--keep-best", b]
+        if keep_every is not None:
+            args += ["--keep-every", str(keep_every)]
+        if keep_within is not None:
+            args += ["--keep-within", keep_within]
+        for t in keep_tags or []:
+            args += ["--keep-tag", t]
+        if save:
+            args.append("--save")
+        if dry_run:
+            args.append("--dry-run")
+            return ForgetPlan(self._run(args))
+        return ForgetPlan(self._write(args))
+
+    def undo(self, op: Optional[str] = None) -> UndoResult:
+        """Put back the last forget (or the operation ``op``) from the trash."""
+        return UndoResult(self._write(["undo", *([op] if op else [])]))
+
+    def ops(self) -> List[Operation]:
+        """The operations log, newest first: forgets, cleanups, repairs, undos, and whether each can still be undone."""
+        value = self._run(["ops"])
+        items = value.get("ops") if isinstance(value, dict) else value
+        return [Operation(o) for o in (items or [])]
 
     def __repr__(self) -> str:
         return f"Store({self.path!r})"

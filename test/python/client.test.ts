@@ -87,6 +87,13 @@ describe('the Python client (python/weightline) against this CLI', () => {
     expectClean(await runSuite('test_tags_watch'));
   }, SUITE_TIMEOUT);
 
+  it('forget by a retention policy, its exact preview, the operations log and undo (python/tests/test_forget.py)', async (ctx) => {
+    if (noPython) { ctx.skip(`needs ${PYTHON} (3.8 or newer): ${noPython}`); return; }
+    const report = await runSuite('test_forget');
+    expectClean(report);
+    expect(report.run).toBe(2);
+  }, SUITE_TIMEOUT);
+
   it('a real torch training loop: a commit per epoch, the best by eval loss restored bit-exact; the same kind of loop followed by a background watch (python/tests/test_torch_loop.py)', async (ctx) => {
     if (noTorch) { ctx.skip(`needs torch in ${PYTHON} (Debian python3-torch): ${noTorch}`); return; }
     const report = await runSuite('test_torch_loop');
