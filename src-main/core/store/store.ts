@@ -225,19 +225,20 @@ export class Store {
     if (!st) return new Map();
     if (!st.isDirectory()) throw storeFileError(dir, 'the folder of route records', 'a file', 'move it away; `weightline verify` then says which versions are affected');
     const key = `${st.ino}:${st.mtimeNs}:${st.ctimeNs}`;
-    if (this.routes?.key === key) return this.routes.records;
+    // A listing is reused while the folder is unchanged; one taken within 2 s of a change (a change in the same
+    // timestamp tick keeps the key) only for 50 ms, which reads as a reader 50 ms late, never as a stale view kept.
+    if (this.routes?.key === key && (this.routes.settled || Date.now() - this.routes.readAt < 50)) return this.routes.records;
     const names = (await fs.readdir(dir).catch((e: unknown) => { throw mapFsError(e, dir); })).filter((n) => MANIFEST_NAME.test(n));
     const records = new Map<string, { record: RouteRecord; stamp: string }>();
     for (const n of names) {
       const got = await readRouteRecord(this.dir, n.slice(0, 64));
       if (got) records.set(n.slice(0, 64), got);
     }
-    // A change within the file system's timestamp tick would not change the key: only a listing older than 2 s is reused.
-    if (Date.now() - Number(st.mtimeNs / 1_000_000n) > 2000) this.routes = { key, records };
+    this.routes = { key, records, readAt: Date.now(), settled: Date.now() - Number(st.mtimeNs / 1_000_000n) > 2000 };
     return records;
   }
 
-  private routes: { key: string; records: ReadonlyMap<string, { readonly record: RouteRecord; readonly stamp: string }> } | null = null;
+  private routes: { key: string; records: ReadonlyMap<string, { readonly record: RouteRecord; readonly stamp: string }>; readAt: number; settled: boolean } | null = null;
 
   /** A commit's manifest exactly as committed (its identity), without any route record: what push uploads and a forget re-bases from. */
   async readRecordedManifest(id: string): Promise<Manifest> {
