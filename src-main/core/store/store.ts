@@ -225,20 +225,31 @@ export class Store {
     if (!st) return new Map();
     if (!st.isDirectory()) throw storeFileError(dir, 'the folder of route records', 'a file', 'move it away; `weightline verify` then says which versions are affected');
     const key = `${st.ino}:${st.mtimeNs}:${st.ctimeNs}`;
-    // A listing is reused while the folder is unchanged; one taken within 2 s of a change (a change in the same
-    // timestamp tick keeps the key) only for 50 ms, which reads as a reader 50 ms late, never as a stale view kept.
-    if (this.routes?.key === key && (this.routes.settled || Date.now() - this.routes.readAt < 50)) return this.routes.records;
+    // A listing is reused while the folder is unchanged and its last change is over 2 s old (a change within the
+    // same timestamp tick keeps the folder's key). Before that each record is checked by its own stat: a record is
+    // always replaced by a rename (a new inode), so a parsed record is reused only while its file is the same.
+    if (this.routes?.key === key && this.routes.settled) return this.routes.records;
     const names = (await fs.readdir(dir).catch((e: unknown) => { throw mapFsError(e, dir); })).filter((n) => MANIFEST_NAME.test(n));
     const records = new Map<string, { record: RouteRecord; stamp: string }>();
+    const seen = new Map<string, { fileKey: string; got: { record: RouteRecord; stamp: string } }>();
     for (const n of names) {
-      const got = await readRouteRecord(this.dir, n.slice(0, 64));
-      if (got) records.set(n.slice(0, 64), got);
+      const id = n.slice(0, 64);
+      const fst = await fs.lstat(path.join(dir, n), { bigint: true }).catch(() => null);
+      if (!fst) continue; // removed since the listing
+      const fileKey = `${fst.ino}:${fst.size}:${fst.mtimeNs}:${fst.ctimeNs}`;
+      const known = this.routeFiles.get(id);
+      const got = known && known.fileKey === fileKey ? known.got : await readRouteRecord(this.dir, id);
+      if (!got) continue;
+      records.set(id, got);
+      seen.set(id, { fileKey, got });
     }
-    this.routes = { key, records, readAt: Date.now(), settled: Date.now() - Number(st.mtimeNs / 1_000_000n) > 2000 };
+    this.routeFiles = seen;
+    this.routes = { key, records, settled: Date.now() - Number(st.mtimeNs / 1_000_000n) > 2000 };
     return records;
   }
 
-  private routes: { key: string; records: ReadonlyMap<string, { readonly record: RouteRecord; readonly stamp: string }>; readAt: number; settled: boolean } | null = null;
+  private routes: { key: string; records: ReadonlyMap<string, { readonly record: RouteRecord; readonly stamp: string }>; settled: boolean } | null = null;
+  private routeFiles = new Map<string, { fileKey: string; got: { record: RouteRecord; stamp: string } }>();
 
   /** A commit's manifest exactly as committed (its identity), without any route record: what push uploads and a forget re-bases from. */
   async readRecordedManifest(id: string): Promise<Manifest> {
