@@ -23,7 +23,9 @@ export type PausePoint =
   /** A commit has renamed its objects into objects/; the manifest (the commit point) and HEAD are not written. */
   | 'commit.before-manifest'
   /** A push has uploaded one object whole (others may be in flight); no manifest is on the remote yet. */
-  | 'push.uploaded';
+  | 'push.uploaded'
+  /** An undo holds the lock, its operation is in state `undoing`, and half of its files are back out of the trash. */
+  | 'undo.moving';
 
 const POINTS = new Set((process.env.WEIGHTLINE_TEST_PAUSE ?? '').split(',').map((p) => p.trim()).filter(Boolean));
 const DIR = process.env.WEIGHTLINE_TEST_PAUSE_DIR ?? '';
