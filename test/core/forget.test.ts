@@ -14,7 +14,8 @@ import { log } from '../../src-main/core/ops/inspect';
 import { restore } from '../../src-main/core/ops/restore';
 import { verify } from '../../src-main/core/ops/verify';
 import { setTag } from '../../src-main/core/store/tags';
-import { readOp } from '../../src-main/core/store/trash';
+import { listOps, readOp } from '../../src-main/core/store/trash';
+import { undoOperation } from '../../src-main/core/ops/undo';
 import { Store } from '../../src-main/core/store/store';
 import type { ForgetPlan } from '../../src-shared/model';
 import type { RetentionPolicy } from '../../src-shared/policy/retention';
@@ -226,7 +227,7 @@ describe('forget', () => {
     await expectRestores(run, [0, 2, 3], 'trash0');
   }, 60_000);
 
-  it('cancelled while proving: the route records and objects it wrote are taken back, its record removed; the preview reports progress and cancels', async () => {
+  it('cancelled while proving: the route records and objects it wrote are taken back, its record settled as undone; the preview reports progress and cancels', async () => {
     const run = await trainingRun(6);
     const objectsBefore = [...(await run.store.listObjects())].sort();
     const controller = new AbortController();
@@ -240,7 +241,10 @@ describe('forget', () => {
     expect([...(await run.store.listCommitIds())].sort()).toEqual([...run.ids].sort());
     expect([...(await run.store.listObjects())].sort()).toEqual(objectsBefore);
     expect(await fs.readdir(path.join(run.store.dir, 'routes')).catch(() => [])).toEqual([]);
-    expect(await fs.readdir(path.join(run.store.dir, 'ops')).catch(() => [])).toEqual([]);
+    // Its record stays, settled: put back before it removed anything, so nothing to undo.
+    const ops = await listOps(run.store);
+    expect(ops.map((o) => [o.kind, o.state])).toEqual([['forget', 'undone']]);
+    expect(ops[0]!.summary).toContain('stopped before it removed anything (cancelled)');
     expect((await run.store.readManifest(run.ids[4]!)).parent).toBe(run.ids[3]);
     await expectRestores(run, [0, 1, 2, 3, 4, 5], 'rolled-back');
 
@@ -255,4 +259,22 @@ describe('forget', () => {
     stop.abort();
     await expect(forgetVersions(run.store, { refs: [run.ids[2]!], dryRun: true, signal: stop.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
   }, 60_000);
+
+  it('undo after two forgets puts every version back bit-exact, each re-based commit with its old storage', async () => {
+    const run = await trainingRun(8);
+    const first = await forgetVersions(run.store, { refs: [run.ids[2]!, run.ids[3]!], dryRun: false });
+    const afterFirst = await run.store.readManifest(run.ids[4]!);
+    const second = await forgetVersions(run.store, { refs: [run.ids[4]!, run.ids[1]!], dryRun: false });
+    expect(second.commits.find((c) => c.id === run.ids[5])).toMatchObject({ rebasedOnto: run.ids[0] });
+    const back2 = await undoOperation(run.store, {});
+    expect([...back2.restored].sort()).toEqual([run.ids[1], run.ids[4]].sort());
+    // The second forget's record of 4 is gone and the first's is back, byte for byte.
+    expect(await run.store.readManifest(run.ids[4]!)).toEqual(afterFirst);
+    const back1 = await undoOperation(run.store, {});
+    expect(back1.undone.id).toBe(first.op);
+    expect([...(await run.store.listCommitIds())].sort()).toEqual([...run.ids].sort());
+    expect(await fs.readdir(path.join(run.store.dir, 'routes'))).toEqual([]);
+    expect((await run.store.readManifest(run.ids[4]!)).rebased).toBeUndefined();
+    await expectRestores(run, [0, 1, 2, 3, 4, 5, 6, 7], 'undone');
+  }, 120_000);
 });
