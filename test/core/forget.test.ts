@@ -277,4 +277,66 @@ describe('forget', () => {
     expect((await run.store.readManifest(run.ids[4]!)).rebased).toBeUndefined();
     await expectRestores(run, [0, 1, 2, 3, 4, 5, 6, 7], 'undone');
   }, 120_000);
+
+  it('a forgotten commit whose objects are not here (a fetched one, on its remote) has only its manifest moved', async () => {
+    const run = await trainingRun(5);
+    await cleanup(run.store); // 1 and 2 lose their full objects (3 and 4 are the newest 2)
+    const gone = (await run.store.readManifest(run.ids[2]!)).files[0]!;
+    expect(await run.store.hasObject(gone.sha256)).toBe(false);
+    await fs.rm(run.store.objectPath(gone.delta!.object!), { force: true });
+    const oldDelta3 = (await run.store.readManifest(run.ids[3]!)).files[0]!.delta!.object!;
+    const manifestBytes = (await fs.stat(path.join(run.store.dir, 'commits', `${run.ids[2]}.json`))).size;
+    const preview = await forgetVersions(run.store, { refs: [run.ids[2]!], dryRun: true });
+    const done = await forgetVersions(run.store, { refs: [run.ids[2]!], dryRun: false });
+    expect(figures(done)).toEqual(figures(preview));
+    // Its manifest, and the kept commit 3's old delta against it: nothing else of it was here.
+    expect(done.bytesRemoved).toBe(manifestBytes + (await fs.stat(path.join(run.store.dir, 'trash', done.op!, 'objects', oldDelta3))).size);
+    const op = await readOp(run.store, done.op!);
+    expect(op!.moves.filter(([k]) => k === 'commit')).toEqual([['commit', run.ids[2]]]);
+    expect(op!.moves.filter(([k]) => k === 'object')).toEqual([['object', oldDelta3]]);
+    // 3's delta against 1 is larger than its delta against 2 was: this forget frees nothing, and its record says 0.
+    expect(done.bytesFreed).toBeLessThan(0);
+    expect(op!.bytes).toBe(0);
+    expect(op!.summary).toContain('the store grows by');
+    await expectRestores(run, [0, 1, 3, 4], 'remote-only');
+  }, 60_000);
+
+  it('a folder whose file appeared in a forgotten commit: re-based against the same path where the ancestor has it, self-contained where not', async () => {
+    const root = scratch();
+    const store = await Store.init(root);
+    const folder = path.join(root, 'model');
+    await fs.mkdir(folder);
+    const r = rng(11);
+    let a = gaussianF32(50_000, r);
+    let b = gaussianF32(20_000, r);
+    const ids: string[] = [];
+    const shas: Array<Record<string, string>> = [];
+    const snap = async (): Promise<void> => {
+      ids.push((await commit(store, folder, { message: `v${ids.length}` })).id);
+      const files = await fs.readdir(folder);
+      shas.push(Object.fromEntries(await Promise.all(files.map(async (f) => [f, await sha256Of(path.join(folder, f))] as const))));
+    };
+    await writeSafetensors(path.join(folder, 'a.safetensors'), [{ name: 'w', dtype: 'F32', shape: [50_000], data: a }]);
+    await snap();
+    a = nudgeF32(a, r);
+    await writeSafetensors(path.join(folder, 'a.safetensors'), [{ name: 'w', dtype: 'F32', shape: [50_000], data: a }]);
+    await writeSafetensors(path.join(folder, 'b.safetensors'), [{ name: 'v', dtype: 'F32', shape: [20_000], data: b }]);
+    await snap();
+    a = nudgeF32(a, r);
+    b = nudgeF32(b, r);
+    await writeSafetensors(path.join(folder, 'a.safetensors'), [{ name: 'w', dtype: 'F32', shape: [50_000], data: a }]);
+    await writeSafetensors(path.join(folder, 'b.safetensors'), [{ name: 'v', dtype: 'F32', shape: [20_000], data: b }]);
+    await snap();
+    const preview = await forgetVersions(store, { refs: [ids[1]!], dryRun: true });
+    const done = await forgetVersions(store, { refs: [ids[1]!], dryRun: false });
+    expect(figures(done)).toEqual(figures(preview));
+    const m = await store.readManifest(ids[2]!);
+    expect(m.parent).toBe(ids[0]);
+    expect(m.files.map((f) => [f.path, f.delta?.basePath])).toEqual([['a.safetensors', 'a.safetensors'], ['b.safetensors', null]]);
+    for (const [i, id] of [[0, ids[0]!], [2, ids[2]!]] as const) {
+      const to = path.join(root, 'out', String(i));
+      await restore(store, id, { to, link: 'copy' });
+      for (const [f, sha] of Object.entries(shas[i]!)) expect(await sha256Of(path.join(to, f)), `${f} of version ${i}`).toBe(sha);
+    }
+  }, 60_000);
 });

@@ -141,7 +141,8 @@ async function forgetLocked(store: Store, opts: ForgetOptions & { readonly signa
       state: 'planned',
       summary: summaryOf(plan),
       commits: [...plan.forgotten],
-      bytes: plan.bytesRemoved - plan.bytesAdded,
+      // A count in the record: a forget whose re-based routes cost more than what goes frees nothing (the summary says how much it grows).
+      bytes: Math.max(0, plan.bytesRemoved - plan.bytesAdded),
       moves: [...plan.routeMoves, ...plan.moves],
       rebased: Object.fromEntries(plan.rebases.map((r) => [r.id, r.hadRecord])),
       created: [...plan.created],
@@ -204,7 +205,9 @@ function cancelled(what: string): WeightlineError {
 
 function summaryOf(plan: Plan): string {
   const rebased = plan.rebases.length;
-  return `forgot ${plan.forgotten.length} version(s) (${plan.policy})${rebased ? `, re-based ${rebased} kept version(s)` : ''}; ${humanBytes(plan.bytesRemoved - plan.bytesAdded)} (${plan.bytesRemoved - plan.bytesAdded} bytes) freed once the trash is emptied`;
+  const freed = plan.bytesRemoved - plan.bytesAdded;
+  const what = freed >= 0 ? `${humanBytes(freed)} (${freed} bytes) freed once the trash is emptied` : `the store grows by ${humanBytes(-freed)} (${-freed} bytes: the re-based routes cost more than what went)`;
+  return `forgot ${plan.forgotten.length} version(s) (${plan.policy})${rebased ? `, re-based ${rebased} kept version(s)` : ''}; ${what}`;
 }
 
 /**
