@@ -339,4 +339,20 @@ describe('forget', () => {
       for (const [f, sha] of Object.entries(shas[i]!)) expect(await sha256Of(path.join(to, f)), `${f} of version ${i}`).toBe(sha);
     }
   }, 60_000);
+
+  it('tips.json loses entries naming a forgotten commit; the path\'s next commit follows its line\'s newest kept commit', async () => {
+    const run = await trainingRun(4);
+    await restore(run.store, run.ids[1]!, { force: true }); // the path's line now stands at 1
+    const other = path.join(run.root, 'other.safetensors');
+    await writeSafetensors(other, [{ name: 'x', dtype: 'F32', shape: [1000], data: gaussianF32(1000, rng(4)) }]);
+    const q = (await commit(run.store, other, { message: 'another model' })).id;
+    const tips = async (): Promise<Record<string, string>> => (JSON.parse(await fs.readFile(path.join(run.store.dir, 'tips.json'), 'utf8')) as { paths: Record<string, string> }).paths;
+    expect(await tips()).toEqual({ 'model.safetensors': run.ids[1], 'other.safetensors': q });
+    const done = await forgetVersions(run.store, { refs: [run.ids[1]!], dryRun: false });
+    expect(done.forgotten).toBe(1);
+    expect(await tips()).toEqual({ 'other.safetensors': q });
+    await writeSafetensors(run.file, [{ name: 'body', dtype: 'F32', shape: [300_000], data: gaussianF32(300_000, rng(8)) }, { name: 'head', dtype: 'F32', shape: [8192], data: gaussianF32(8192, rng(9)) }]);
+    const next = await commit(run.store, run.file, { message: 'after the forget' });
+    expect((await run.store.readManifest(next.id)).parent).toBe(run.ids[3]);
+  }, 60_000);
 });
