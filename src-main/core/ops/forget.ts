@@ -181,7 +181,9 @@ async function forgetLocked(store: Store, opts: ForgetOptions & { readonly signa
   opts.onProgress?.({ phase: 'moving to the trash', bytesDone: 0, bytesTotal: plan.bytesRemoved });
   // Past the proof the forget finishes whatever a signal says: stopping now would leave a half-moved history for recovery to finish anyway.
   await moveIntoTrash(store, op, plan.moves);
-  op = { ...op, state: 'done', finishedAt: new Date().toISOString() };
+  const finished = new Date();
+  // The trash's days count from when the forget finished (as the purge reads them).
+  op = { ...op, state: 'done', finishedAt: finished.toISOString(), trashUntil: new Date(finished.getTime() + (await store.readConfig()).trashDays * 86_400_000).toISOString() };
   await writeOp(store, op);
   await dropForgottenTips(store, new Set(plan.forgotten));
   const config = await store.readConfig();
