@@ -173,6 +173,11 @@ describe('forget killed at each pause point', () => {
     expect(forgotten.every((id) => present.has(id))).toBe(true);
     await restoresBitExact(dir, ids, shas, forgotten.map((id) => ids.indexOf(id)));
 
+    // A preview would plan on what the next writer changes: it refuses, naming the operation.
+    const preview = await run(dir, 'forget', '--keep-last', '2', '--dry-run', '--json');
+    expect(preview.code).toBe(1);
+    expect(jsonError(preview)).toMatchObject({ code: 'REFUSED', message: expect.stringContaining(ops[0]!.id) });
+
     // The next writer finishes it: rolled back before the proof (nothing to undo), rolled forward after it (undo puts it back).
     const undo = await run(dir, 'undo', '--json');
     if (point === 'forget.moving') {
