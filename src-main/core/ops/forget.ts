@@ -340,8 +340,9 @@ async function planForget(store: Store, opts: ForgetOptions, write: boolean): Pr
       if (signal?.aborted) throw cancelled('nothing was changed');
       // The nearest kept ancestor, and the forgotten commits walked to reach it.
       const walked: string[] = [];
+      const seen = new Set<string>();
       let cur: string | null = c.parent;
-      while (cur !== null && graph.has(cur) && !kept.has(cur) && !walked.includes(cur)) { walked.push(cur); cur = parents.get(cur) ?? null; }
+      while (cur !== null && graph.has(cur) && !kept.has(cur) && !seen.has(cur)) { seen.add(cur); walked.push(cur); cur = parents.get(cur) ?? null; }
       const onto = cur !== null && kept.has(cur) ? (cur as CommitId) : null;
       const m = manifests.get(c.id)!;
       const files: Array<{ path: string; delta: FileDelta | null }> = [];
