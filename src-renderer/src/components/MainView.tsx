@@ -26,6 +26,9 @@ import { Toolbar } from './Toolbar';
 import { FollowDialog } from './FollowDialog';
 import { FollowStrip } from './FollowStrip';
 import { TagDialog } from './TagDialog';
+import { ForgetDialog } from './ForgetDialog';
+import { OpsDialog } from './OpsDialog';
+import { RetentionStrip } from './RetentionStrip';
 import { useRunMetrics } from '../hooks/use-run-metrics';
 
 /** With a metric chart under the storage chart the pair needs this much at least (two plots, one axis). */
@@ -59,6 +62,7 @@ export function MainView() {
       <Toolbar />
       <StoreBanners />
       <FollowStrip />
+      <RetentionStrip />
       <div ref={workspaceRef} className="workspace" style={{ '--list-fraction': listFraction } as CSSProperties}>
         <div ref={historyRef} className="history" style={{ '--chart-height': `${shownChartHeight}px` } as CSSProperties}>
           <CommitGraph />
@@ -108,6 +112,8 @@ export function MainView() {
       {dialog?.kind === 'remotes' && <RemotesDialog key="remotes" />}
       {dialog?.kind === 'tag' && <TagDialog key={`tag-${dialog.id}`} id={dialog.id} />}
       {dialog?.kind === 'follow' && <FollowDialog key="follow" />}
+      {dialog?.kind === 'forget' && <ForgetDialog key={`forget-${dialog.refs?.join(',') ?? 'policy'}`} refs={dialog.refs} policy={dialog.policy} />}
+      {dialog?.kind === 'ops' && <OpsDialog key="ops" />}
       <CompareView />
     </div>
   );

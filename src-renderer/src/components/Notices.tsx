@@ -11,7 +11,8 @@ const INFO_MS = 5000;
 export function Notices() {
   const notices = useApp((s) => s.notices);
   useEffect(() => {
-    const infos = notices.filter((n) => n.tone === 'info' && !(n.details && n.details.length > 0));
+    // One with a button (a forget's Undo) stays too: it must be there when the person reaches for it.
+    const infos = notices.filter((n) => n.tone === 'info' && !(n.details && n.details.length > 0) && !n.action);
     if (infos.length === 0) return;
     const t = setTimeout(() => infos.forEach((n) => dismissNotice(n.key)), INFO_MS);
     return () => clearTimeout(t);

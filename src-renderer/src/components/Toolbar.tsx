@@ -52,7 +52,14 @@ export function Toolbar() {
           Verify
         </button>
         <RemoteButtons />
-        <button type="button" className="icon-button settings-button" aria-label="Settings" title="Settings: keepFullLatest, maxChainLength, autoCleanup" onClick={() => openDialog({ kind: 'settings' })}>
+        <button type="button" className="icon-button ops-button" aria-label="Operations" title="Operations: recent forgets, cleanups, repairs and undos; Undo" onClick={() => openDialog({ kind: 'ops' })}>
+          <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">
+            <g fill="none" stroke="currentColor" strokeWidth="1.4" strokeLinecap="round" strokeLinejoin="round">
+              <path d="M2.5 8a5.5 5.5 0 1 0 1.6-3.9" /><path d="M2.2 2.6v2.6h2.6" /><path d="M8 5v3.2l2.2 1.4" />
+            </g>
+          </svg>
+        </button>
+        <button type="button" className="icon-button settings-button" aria-label="Settings" title="Settings: keepFullLatest, maxChainLength, autoCleanup, retention" onClick={() => openDialog({ kind: 'settings' })}>
           <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">
             <g fill="none" stroke="currentColor" strokeWidth="1.4" strokeLinecap="round">
               <path d="M2 4h7M12 4h2M2 8h2M7 8h7M2 12h5M10 12h4" />
