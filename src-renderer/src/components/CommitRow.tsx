@@ -5,7 +5,7 @@ import type { LogEntry, VerifyCommit } from '../../../src-shared/model';
 import { formatMetric, type BestMark, type RunColumns } from '../lib/run-metrics';
 import { bestTitle } from '../lib/run-words';
 import type { DashedColumns, LaneGeometry } from '../lib/lane-geometry';
-import type { PreviewMark } from '../lib/retention-form';
+import { reasonFamily, type PreviewMark } from '../lib/retention-form';
 import { AHEAD_OF_HEAD_TITLE, rowTitle } from '../lib/row-title';
 import { hoverCommit, leaveCommit, useHoverLink } from '../state/hover-link';
 import { LaneCell } from './LaneCell';
@@ -35,6 +35,12 @@ interface Props {
   readonly onActivate: (index: number) => void;
   readonly onMenu: (index: number, x: number, y: number) => void;
   readonly onKeyDown: (e: KeyboardEvent<HTMLDivElement>, index: number) => void;
+}
+
+/** The reason a row shows first: a rule of the policy says more than HEAD or "branch tip", which the row shows anyway. */
+function primaryReason(reasons: readonly string[]): string {
+  // Its rule without the rank and value ("best 3 by eval_loss"): those are in the title.
+  return reasonFamily(reasons.find((r) => r !== 'HEAD' && r !== 'branch tip') ?? reasons[0]!);
 }
 
 /** One commit in the graph: lanes, message, badges, time, short id. */
@@ -80,7 +86,9 @@ export const CommitRow = memo(function CommitRow(p: Props) {
         {p.best && <span className="best-tag" data-testid="best-mark" title={bestTitle(p.best)} aria-hidden="true">★</span>}
         {tags.map((t) => <span key={t} className="tag-chip" data-testid="tag-chip" title={`Tag ${t}: restore ${t}, diff ${t} HEAD`}>{t}</span>)}
         {p.mark && p.mark.verdict === 'keep' && p.mark.reasons.length > 0 && (
-          <span className="keep-reason" data-testid="keep-reason" title={`Kept: ${p.mark.reasons.join(', ')}`}>{p.mark.reasons[0]}{p.mark.reasons.length > 1 ? ` +${p.mark.reasons.length - 1}` : ''}</span>
+          <span className="keep-reason" data-testid="keep-reason" title={`Kept: ${p.mark.reasons.join(', ')}`}>
+            {primaryReason(p.mark.reasons)}{p.mark.reasons.length > 1 ? ` +${p.mark.reasons.length - 1}` : ''}
+          </span>
         )}
         <span className={`commit-message${entry.message ? '' : ' muted'}`}>{message}</span>
         {entry.forgottenBefore !== undefined && entry.forgottenBefore > 0 && (

@@ -61,8 +61,11 @@ export function MainView() {
     <div className="app">
       <Toolbar />
       <StoreBanners />
-      <FollowStrip />
-      <RetentionStrip />
+      {/* One row of the app's grid for the strips under the toolbar (each empty when idle). */}
+      <div className="strips">
+        <FollowStrip />
+        <RetentionStrip />
+      </div>
       <div ref={workspaceRef} className="workspace" style={{ '--list-fraction': listFraction } as CSSProperties}>
         <div ref={historyRef} className="history" style={{ '--chart-height': `${shownChartHeight}px` } as CSSProperties}>
           <CommitGraph />

@@ -126,7 +126,7 @@ export function RetentionSection({ draft, saved, errors, disabled, set }: Props)
                 <div className="settings-input-row">
                   <input id={ids.best} name="bestCount" type="text" inputMode="numeric" value={form.bestCount} placeholder="–" disabled={disabled}
                     aria-invalid={checked?.errors.keepBest ? true : undefined} onChange={(e) => change({ bestCount: e.target.value })} />
-                  <span className="settings-unit muted">by</span>
+                  <span className="muted retention-by">by</span>
                   <select id={ids.metric} name="bestMetric" aria-label="Metric to rank by" value={form.bestMetric} disabled={disabled || metrics.length === 0}
                     onChange={(e) => change({ bestMetric: e.target.value, ...(form.bestCount.trim() === '' && e.target.value ? { bestCount: '1' } : {}) })}>
                     <option value="">{metrics.length === 0 ? 'no metrics logged' : 'a metric…'}</option>

@@ -1,7 +1,7 @@
 // The store, what it takes on disk against what plain copies would take, and
 // the four actions. Button names are exact ("Commit", "Restore", "Cleanup",
 // "Verify"): tests and screen readers rely on them.
-import { useMemo } from 'react';
+import { useLayoutEffect, useMemo, useRef } from 'react';
 import { humanBytes } from '../../../src-shared/format';
 import { againstLabel, againstTitle, againstTone, storageSummary } from '../lib/storage-summary';
 import { useApp } from '../state/app-store';
@@ -19,9 +19,22 @@ export function Toolbar() {
   const verifying = useApp((s) => s.verifyJobId !== null);
   const summary = useMemo(() => (storeBytes === null ? null : storageSummary(commits, storeBytes, keepFullLatest)), [commits, storeBytes, keepFullLatest]);
   const against = summary ? againstLabel(summary.against) : null;
+  const ref = useRef<HTMLElement>(null);
+  // Notices sit just under the toolbar, however many lines it wraps to (a
+  // forget's notice with Undo stays a while and must not cover its buttons).
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const root = document.documentElement;
+    const put = (): void => root.style.setProperty('--toolbar-bottom', `${Math.round(el.getBoundingClientRect().bottom)}px`);
+    put();
+    const ro = new ResizeObserver(put);
+    ro.observe(el);
+    return () => { ro.disconnect(); root.style.removeProperty('--toolbar-bottom'); };
+  }, []);
 
   return (
-    <header className="toolbar">
+    <header className="toolbar" ref={ref}>
       <div className="store-id">
         <span className="app-name">Weightline</span>
         <code className="store-path" title={root}><span>{root}</span></code>
