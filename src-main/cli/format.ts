@@ -6,7 +6,7 @@
 import { computeLanes, type LaneRow } from '../../src-shared/graph-lanes';
 import * as path from 'node:path';
 import type {
-  CleanupEstimate, CleanupPlan, CommitId, CommitMeta, CommitResult, DiffResult, FileSummary, KeepReason, LogEntry, PinResult, RepairResult, RestoreResult, ShowResult, StatusResult, TagInfo, TagResult, TensorSummary, VerifyResult,
+  CleanupEstimate, CleanupPlan, CommitId, CommitMeta, CommitResult, DiffResult, FileSummary, KeepReason, LogEntry, PinResult, RepairResult, RestoreResult, ShowResult, StatusResult, TagInfo, TagResult, TensorSummary, TrashInfo, VerifyResult,
 } from '../../src-shared/model';
 import { againstVersions, againstVersionsText, OVER_REASON, rawCopiesText, type RawCopies } from '../../src-shared/storage-totals';
 import type { InitResult, RemoteCounts } from '../core/verbs';
@@ -323,12 +323,19 @@ export function formatStatus(s: StatusResult, extras: { readonly root: string; r
     ...workingLines(s),
     `storage  ${humanBytes(s.storeBytes)} on disk for ${humanBytes(s.logicalBytes)} of versions${saving}`,
     ...(s.head ? [`copies   ${s.cleanup ? cleanupEstimateText(s.cleanup) : rawCopiesText(extras.rawCopies)}`] : []),
+    ...(s.trash ? [`trash    ${trashText(s.trash)}`] : []),
     ...(where ? [
       `commits  ${where.commitsLocalOnly} local only, ${where.commitsBoth} local+remote, ${where.commitsRemoteOnly} remote only (restore downloads what it needs)`,
       ...where.remotes.map((x) => `remote   ${x.name} ${x.url}: ${x.listedAt ? `${x.commits} commit(s) when last listed (${relativeTime(x.listedAt)})` : 'not listed yet (push or fetch)'}`),
     ] : []),
   );
   return lines.join('\n');
+}
+
+/** The status line of the trash: "2.1 GB in trash, gone on 2026-12-14 or sooner if space is needed (…)". */
+export function trashText(t: TrashInfo): string {
+  if (!t.goneBy) return `${humanBytes(t.bytes)} in trash, left by operations no longer undoable; a later command that writes empties it`;
+  return `${humanBytes(t.bytes)} in trash, gone on ${t.goneBy.slice(0, 10)} or sooner if space is needed (\`weightline undo\` puts back the last forget)`;
 }
 
 export function formatVerify(res: VerifyResult): string {

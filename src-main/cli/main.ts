@@ -27,6 +27,7 @@ import {
 import { progressBar } from './progress';
 import { registerServe } from './serve-command';
 import { registerRemote } from './remote-command';
+import { registerOps } from './ops-command';
 import { registerRun, RunUsageError } from './run-command';
 import { prepareArgv } from './argv';
 import { invocationOf } from './invocation';
@@ -304,6 +305,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
   registerServe(program, { here, out, err, json });
   registerDemo(program, { here, out, err, json, self: given.self ?? 'weightline' });
   registerRemote(program, { here, out, err, json, verbCtx, withBar });
+  registerOps(program, { here, out, err, json, verbCtx, withBar });
   registerRun(program, { here, out, err, json, verbCtx, liveStream: () => (given.stderr.isTTY ? (given.stderr as NodeJS.WriteStream) : undefined), setExit: (c) => { exitCode = c; } });
 
   if (argv.length === 0) {
