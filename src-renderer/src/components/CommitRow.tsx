@@ -37,10 +37,11 @@ interface Props {
   readonly onKeyDown: (e: KeyboardEvent<HTMLDivElement>, index: number) => void;
 }
 
-/** The reason a row shows first: a rule of the policy says more than HEAD or "branch tip", which the row shows anyway. */
+/** The reason a row shows first: a rule of the policy says more than HEAD, a tag or "branch tip", which the row shows anyway. */
 function primaryReason(reasons: readonly string[]): string {
-  // Its rule without the rank and value ("best 3 by eval_loss"): those are in the title.
-  return reasonFamily(reasons.find((r) => r !== 'HEAD' && r !== 'branch tip') ?? reasons[0]!);
+  // A rule of the policy first (the row shows tags, pins and HEAD anyway), without its rank and value ("best 3 by eval_loss"): those are in the title.
+  const always = (r: string): boolean => r === 'HEAD' || r === 'branch tip' || r === 'pinned' || r === 'linked by a restore' || r.startsWith('tag ');
+  return reasonFamily(reasons.find((r) => !always(r)) ?? reasons.find((r) => r !== 'HEAD' && r !== 'branch tip') ?? reasons[0]!);
 }
 
 /** One commit in the graph: lanes, message, badges, time, short id. */

@@ -111,7 +111,7 @@ export function ForgetDialog({ refs, policy }: Props) {
             <p className="hint" data-testid="forget-rebased">
               {rebased.length === 1 ? 'One kept version' : `${rebased.length} kept versions`} had a delta against a version that goes:{' '}
               {rebased.slice(0, 3).map((c) => `${shortId(c.id)} ${rebasedText(c.rebasedOnto, c.rebasedBytes)}`).join('; ')}
-              {rebased.length > 3 ? '; …' : ''}. Commit ids do not change.
+              {rebased.length > 3 ? `; and ${rebased.length - 3} more` : ''}. Commit ids do not change.
             </p>
           )}
         </div>

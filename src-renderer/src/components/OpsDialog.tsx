@@ -21,7 +21,7 @@ export function OpsDialog() {
       {ops && (
         <>
           <p className="ops-trash" data-testid="ops-trash" data-bytes={ops.trash.bytes}>
-            {trash ?? 'The trash is empty.'}{' '}
+            {trash ? `${trash}.` : 'The trash is empty.'}{' '}
             {ops.trash.bytes > 0 && <span className="muted">Forgotten versions stay there until then, or until a commit needs the space (oldest first).</span>}
           </p>
           {ops.list.length === 0 && <p className="muted">No operations yet: forgets, cleanups, repairs and undos are listed here.</p>}
@@ -39,7 +39,7 @@ export function OpsDialog() {
                   <span role="cell" className="ops-kind">{opKindText(o.kind)}{o.state !== 'done' && <span className="muted"> ({o.state})</span>}</span>
                   <span role="cell" title={exactTime(o.startedAt)}><RelativeTime iso={o.startedAt} /></span>
                   <span role="cell" className="ops-summary">
-                    {o.summary}
+                    {/[.!?]$/u.test(o.summary) ? o.summary : `${o.summary}.`}
                     {o.undoable && o.trashUntil && <span className="muted"> Can be undone until {dayText(o.trashUntil)}.</span>}
                     {!o.undoable && o.whyNot && <span className="muted"> {o.whyNot}</span>}
                   </span>

@@ -135,9 +135,9 @@ export function RetentionSection({ draft, saved, errors, disabled, set }: Props)
                   </select>
                   <select id={ids.dir} name="bestDirection" aria-label="Which way is better" value={form.bestDirection} disabled={disabled}
                     onChange={(e) => change({ bestDirection: e.target.value as RetentionDraft['bestDirection'] })}>
-                    <option value="auto">{form.bestMetric ? `${metrics.find((m) => m.name === form.bestMetric)?.direction === 'higher' ? 'max' : 'min'} (by its name)` : 'by its name'}</option>
-                    <option value="min">min (smaller is better)</option>
-                    <option value="max">max (larger is better)</option>
+                    <option value="auto">{form.bestMetric ? `auto: ${metrics.find((m) => m.name === form.bestMetric)?.direction === 'higher' ? 'max' : 'min'}` : 'auto'}</option>
+                    <option value="min">min: smaller is better</option>
+                    <option value="max">max: larger is better</option>
                   </select>
                 </div>
                 {checked?.errors.keepBest && <span className="field-error" role="alert">{checked.errors.keepBest}</span>}
