@@ -5,7 +5,7 @@
 import { test, expect, screenshot } from './support/fixtures';
 import { cliJson, humanBytes, type CleanupPlanJson } from './support/weightline';
 
-interface ConfigJson { maxChainLength: number; maxRouteRead: number; keepFullLatest: number; autoCleanup: boolean }
+interface ConfigJson { maxChainLength: number; maxRouteRead: number; keepFullLatest: number; autoCleanup: boolean; trashDays?: number; maxStoreBytes?: number; minFreeBytes?: number; autoForget?: boolean }
 
 test.use({ viewport: { width: 1366, height: 768 } });
 
@@ -57,7 +57,8 @@ test('a change is previewed with the planner\'s figures before saving, and savin
 
   await dialog.getByRole('button', { name: 'Save' }).click();
   await expect(dialog).toBeHidden();
-  expect(await cliJson<ConfigJson>(store.root, 'config')).toEqual({ maxChainLength: 4, maxRouteRead: 0.3, keepFullLatest: 1, autoCleanup: true });
+  // The forget settings (issue 21) keep their defaults: the form saves only what changed.
+  expect(await cliJson<ConfigJson>(store.root, 'config')).toEqual({ maxChainLength: 4, maxRouteRead: 0.3, keepFullLatest: 1, autoCleanup: true, trashDays: 7, maxStoreBytes: 0, minFreeBytes: 0, autoForget: false });
   // What the preview promised is what cleanup now plans.
   expect((await cliJson<CleanupPlanJson>(store.root, 'cleanup', '--dry-run')).bytesFreed).toBe(freed);
 

@@ -8,7 +8,7 @@ import { decideCheckpoint } from '../../src-shared/policy/checkpoint';
 import { calls } from '../../src-shared/contract';
 import type { CleanupPlan, LogEntry } from '../../src-shared/model';
 import {
-  changesFrom, chainEstimate, checkDraft, cleanupDifference, draftOf, parseField, SETTING_MAX, SETTING_MIN,
+  changesFrom, chainEstimate, checkDraft, cleanupDifference, draftOf, parseField, SETTING_MAX, SETTING_MIN, sizeText,
 } from '../../src-renderer/src/lib/settings-form';
 import { CONFIG_VALUE_SCHEMAS } from '../../src-shared/settings';
 
@@ -58,17 +58,39 @@ describe('checkDraft / changesFrom', () => {
   });
 
   it('reports each invalid field and no values', () => {
-    const c = checkDraft({ maxChainLength: 'x', maxRouteRead: '0', keepFullLatest: '0', autoCleanup: true, others: draftOf(saved).others });
+    const c = checkDraft({ ...draftOf(saved), maxChainLength: 'x', maxRouteRead: '0', keepFullLatest: '0', autoCleanup: true });
     expect(c.values).toBeNull();
     expect(Object.keys(c.errors).sort()).toEqual(['keepFullLatest', 'maxChainLength', 'maxRouteRead']);
   });
 
   it('keeps only the keys that changed', () => {
-    const c = checkDraft({ maxChainLength: '16', maxRouteRead: '4', keepFullLatest: '1', autoCleanup: true, others: draftOf(saved).others });
-    expect(changesFrom(saved, c.values!)).toEqual({ keepFullLatest: 1, autoCleanup: true, others: draftOf(saved).others });
-    const d = checkDraft({ maxChainLength: '16', maxRouteRead: '2.5', keepFullLatest: '2', autoCleanup: false, others: draftOf(saved).others });
+    const c = checkDraft({ ...draftOf(saved), maxChainLength: '16', maxRouteRead: '4', keepFullLatest: '1', autoCleanup: true });
+    expect(changesFrom(saved, c.values!)).toEqual({ keepFullLatest: 1, autoCleanup: true });
+    const d = checkDraft({ ...draftOf(saved), maxChainLength: '16', maxRouteRead: '2.5', keepFullLatest: '2', autoCleanup: false });
     expect(changesFrom(saved, d.values!)).toEqual({ maxRouteRead: 2.5 });
     expect(calls['settings.set'].safeParse(changesFrom(saved, d.values!)).success).toBe(true);
+  });
+
+  it('reads the disk budget as size text and trashDays as days, in the policy\'s words', () => {
+    const c = checkDraft({ ...draftOf(saved), trashDays: '14', maxStoreBytes: '50G', minFreeBytes: '1.5T', autoForget: true });
+    const changes = changesFrom(saved, c.values!);
+    expect(changes).toEqual({ trashDays: 14, maxStoreBytes: 50 * 1024 ** 3, minFreeBytes: 1.5 * 1024 ** 4, autoForget: true });
+    // settings.set takes them (the contract's schema is the policy's).
+    expect(calls['settings.set'].safeParse(changes).success).toBe(true);
+    const bad = checkDraft({ ...draftOf(saved), trashDays: '400', maxStoreBytes: 'lots' });
+    expect(bad.values).toBeNull();
+    expect(bad.errors.trashDays).toBe('trashDays takes a whole number of days from 0 to 365 (0: a forget frees its space at once, and cannot be undone), found 400 (more than 365)');
+    expect(bad.errors.maxStoreBytes).toBe('maxStoreBytes takes a size in bytes (like 50G, 500M or 0 for none), found "lots"');
+  });
+
+  it('shows a saved budget as the size text it reads back as', () => {
+    for (const bytes of [0, 1, 1023, 1024, 500 * 1024 ** 2, 50 * 1024 ** 3, 3 * 1024 ** 4 + 1, 1.5 * 1024 ** 4]) {
+      const text = sizeText(bytes);
+      expect(parseField('maxStoreBytes', text)).toEqual({ value: bytes });
+    }
+    expect(sizeText(50 * 1024 ** 3)).toBe('50G');
+    expect(sizeText(0)).toBe('0');
+    expect(draftOf({ ...saved, maxStoreBytes: 500 * 1024 ** 2 }).maxStoreBytes).toBe('500M');
   });
 });
 

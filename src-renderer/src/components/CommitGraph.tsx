@@ -4,9 +4,12 @@ import { useCallback, useDeferredValue, useEffect, useMemo, useRef, type CSSProp
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { computeLanes } from '../../../src-shared/graph-lanes';
 import { filterCommits } from '../lib/filter-commits';
-import { maxLaneWidth, type LaneGeometry } from '../lib/lane-geometry';
+import { dashedColumns, maxLaneWidth, type LaneGeometry } from '../lib/lane-geometry';
+import { rangeIds } from '../lib/retention-form';
+import { trashShort, trashText } from '../lib/forget-words';
 import { useApp } from '../state/app-store';
-import { jumpToHead, openDialog, openMenu, select } from '../state/actions';
+import { jumpToHead, openDialog, openMenu, select, selectRange } from '../state/actions';
+import { usePreview } from './RetentionSection';
 import { useRunMetrics } from '../hooks/use-run-metrics';
 import { sortCommits } from '../lib/run-metrics';
 import { CommitRow } from './CommitRow';
@@ -31,15 +34,25 @@ export function CommitGraph() {
 
   const run = useRunMetrics();
   const sort = useApp((s) => s.runView.sort);
-  const { entries, lanes, laneCount } = useMemo(() => {
+  const { entries, lanes, laneCount, dashed } = useMemo(() => {
     const { entries, nodes } = filterCommits(commits, query);
     const lanes = computeLanes(nodes);
     const laneCount = Math.min(MAX_LANES, maxLaneWidth(lanes));
     // Sorted by a column the rows leave graph order, so the lanes (drawn for
     // that order) are left out until the sort is cleared.
-    if (!sort) return { entries, lanes, laneCount };
-    return { entries: sortCommits(entries, sort), lanes: null, laneCount };
+    if (sort) return { entries: sortCommits(entries, sort), lanes: null, laneCount, dashed: null };
+    // An edge across forgotten versions is dashed down to the kept ancestor (only where the search left the parent as it is).
+    const dashed = entries.some((e) => e.forgottenBefore)
+      ? dashedColumns(entries.map((e, i) => ({ id: e.id, parent: nodes[i]!.parent, forgottenBefore: nodes[i]!.parent === e.parent ? e.forgottenBefore : undefined })), lanes)
+      : null;
+    return { entries, lanes, laneCount, dashed };
   }, [commits, query, sort]);
+  const draft = useApp((s) => s.retention.draft);
+  const preview = usePreview(draft);
+  const range = useApp((s) => s.range);
+  const inRange = useMemo(() => new Set(range ? rangeIds(entries, range.anchor, range.to) : []), [entries, range]);
+  const trash = useApp((s) => trashShort(s.ops?.trash));
+  const trashLong = useApp((s) => trashText(s.ops?.trash));
   const tracks = runColumnTracks(run.columns);
 
   const virtualizer = useVirtualizer({
@@ -70,7 +83,12 @@ export function CommitGraph() {
     // a selection made by mouse or by a refresh does not.
   }, [focusTick]);
 
-  const onSelect = useCallback((i: number) => { const e = entries[i]; if (e) select(e.id); }, [entries]);
+  const onSelect = useCallback((i: number, shift: boolean) => {
+    const e = entries[i];
+    if (!e) return;
+    if (shift) selectRange(e.id);
+    else select(e.id);
+  }, [entries]);
   const onActivate = useCallback((i: number) => {
     const e = entries[i];
     if (e) { select(e.id); openDialog({ kind: 'restore', id: e.id }); }
@@ -115,7 +133,13 @@ export function CommitGraph() {
         <SearchField />
         <span className="graph-count muted" aria-live="polite">
           {query.trim() ? `${entries.length} of ${commits.length} commits` : `${commits.length} commit${commits.length === 1 ? '' : 's'}`}
+          {inRange.size > 1 && <>, {inRange.size} selected</>}
         </span>
+        {trash && (
+          <button type="button" className="link small-text trash-link" data-testid="trash-status" title={`${trashLong ?? ''}. The operations log: what went to the trash, and Undo`} onClick={() => openDialog({ kind: 'ops' })}>
+            {trash}
+          </button>
+        )}
       </div>
       {run.any && <RunColumnsHead run={run} laneWidth={laneCount * GEOMETRY.laneWidth} />}
       <div ref={scrollRef} className="graph-scroll">
@@ -145,6 +169,9 @@ export function CommitGraph() {
                   verify={verify?.[entry.id]}
                   columns={run.columns}
                   best={run.best.get(entry.id)}
+                  mark={preview?.marks.get(entry.id)}
+                  inRange={inRange.has(entry.id)}
+                  dashed={dashed?.[item.index]}
                   style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }}
                   onSelect={onSelect}
                   onActivate={onActivate}

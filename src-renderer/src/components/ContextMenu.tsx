@@ -1,11 +1,13 @@
 // Right-click (or the Menu key / Shift+F10) on a commit row.
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { useApp } from '../state/app-store';
-import { beginComparePick, closeMenu, copyText, openDialog, select, setPinned, startCompare } from '../state/actions';
+import { beginComparePick, closeMenu, copyText, openDialog, rangeSelection, select, setPinned, startCompare } from '../state/actions';
 
 export function ContextMenu() {
   const menu = useApp((s) => s.menu);
   const entry = useApp((s) => (s.menu ? s.commits.find((c) => c.id === s.menu!.id) : undefined));
+  // Re-read when the range changes (a shift-click) or the menu opens.
+  const range = useApp((s) => s.range);
   const ref = useRef<HTMLDivElement>(null);
   const [pos, setPos] = useState<{ x: number; y: number } | null>(null);
 
@@ -30,6 +32,8 @@ export function ContextMenu() {
   // The commit selected before this menu opened (opening it selects its row): "Compare with selected" pairs them.
   const comparePartner = menu.previous ?? null;
   const backToRow = (): void => { closeMenu(); select(entry.id, { focus: true }); };
+  const selected = range ? rangeSelection() : [];
+  const forgetRefs = selected.length > 1 && selected.includes(entry.id) ? selected : [entry.id];
   return (
     <div
       ref={ref}
@@ -53,6 +57,10 @@ export function ContextMenu() {
       {comparePartner && comparePartner !== entry.id && (
         <button role="menuitem" type="button" onClick={() => void startCompare(comparePartner, entry.id)}>Compare with selected</button>
       )}
+      <div className="menu-separator" role="separator" />
+      <button role="menuitem" type="button" className="menu-danger" title="Shift-click another row to select a range" onClick={() => openDialog({ kind: 'forget', refs: forgetRefs })}>
+        {forgetRefs.length > 1 ? `Forget ${forgetRefs.length} selected…` : 'Forget…'}
+      </button>
     </div>
   );
 }

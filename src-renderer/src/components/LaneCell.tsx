@@ -4,7 +4,7 @@ import { useLayoutEffect, useRef } from 'react';
 import { select } from 'd3-selection';
 import type { LaneRow } from '../../../src-shared/graph-lanes';
 import type { CommitType } from '../../../src-shared/model';
-import { laneDrawing, type LaneGeometry, type LaneSegment } from '../lib/lane-geometry';
+import { laneDrawing, type DashedColumns, type LaneGeometry, type LaneSegment } from '../lib/lane-geometry';
 
 export const LANE_COLORS = 8;
 
@@ -16,20 +16,22 @@ interface Props {
   readonly isHead: boolean;
   /** Newer than HEAD on its line (a restore moved HEAD back): drawn hollow and faint, since the next commit will not follow it. */
   readonly ahead?: boolean;
+  /** Columns whose line crosses forgotten versions: dashed. */
+  readonly dashed?: DashedColumns | undefined;
 }
 
-export function LaneCell({ row, geometry, lanes, type, isHead, ahead = false }: Props) {
+export function LaneCell({ row, geometry, lanes, type, isHead, ahead = false, dashed }: Props) {
   const ref = useRef<SVGSVGElement>(null);
 
   useLayoutEffect(() => {
     const svg = ref.current;
     if (!svg) return;
-    const drawing = laneDrawing(row, geometry);
+    const drawing = laneDrawing(row, geometry, dashed);
     const root = select(svg);
     root.selectAll<SVGPathElement, LaneSegment>('path.lane')
-      .data(drawing.segments, (s) => s.d)
+      .data(drawing.segments, (s) => `${s.d}${s.dashed ? ' dashed' : ''}`)
       .join('path')
-      .attr('class', (s) => `lane lane-${s.column % LANE_COLORS}`)
+      .attr('class', (s) => `lane lane-${s.column % LANE_COLORS}${s.dashed ? ' lane-forgotten' : ''}`)
       .attr('d', (s) => s.d);
 
     const { cx, cy, column } = drawing.dot;
@@ -46,7 +48,7 @@ export function LaneCell({ row, geometry, lanes, type, isHead, ahead = false }: 
     } else {
       root.append('circle').attr('class', `dot dot-delta ${color}`).attr('cx', cx).attr('cy', cy).attr('r', 4.5);
     }
-  }, [row, geometry, type, isHead, ahead]);
+  }, [row, geometry, type, isHead, ahead, dashed]);
 
   return <svg ref={ref} className="lanes" width={lanes * geometry.laneWidth} height={geometry.rowHeight} aria-hidden="true" />;
 }

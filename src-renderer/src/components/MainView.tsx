@@ -26,6 +26,9 @@ import { Toolbar } from './Toolbar';
 import { FollowDialog } from './FollowDialog';
 import { FollowStrip } from './FollowStrip';
 import { TagDialog } from './TagDialog';
+import { ForgetDialog } from './ForgetDialog';
+import { OpsDialog } from './OpsDialog';
+import { RetentionStrip } from './RetentionStrip';
 import { useRunMetrics } from '../hooks/use-run-metrics';
 
 /** With a metric chart under the storage chart the pair needs this much at least (two plots, one axis). */
@@ -58,7 +61,11 @@ export function MainView() {
     <div className="app">
       <Toolbar />
       <StoreBanners />
-      <FollowStrip />
+      {/* One row of the app's grid for the strips under the toolbar (each empty when idle). */}
+      <div className="strips">
+        <FollowStrip />
+        <RetentionStrip />
+      </div>
       <div ref={workspaceRef} className="workspace" style={{ '--list-fraction': listFraction } as CSSProperties}>
         <div ref={historyRef} className="history" style={{ '--chart-height': `${shownChartHeight}px` } as CSSProperties}>
           <CommitGraph />
@@ -108,6 +115,8 @@ export function MainView() {
       {dialog?.kind === 'remotes' && <RemotesDialog key="remotes" />}
       {dialog?.kind === 'tag' && <TagDialog key={`tag-${dialog.id}`} id={dialog.id} />}
       {dialog?.kind === 'follow' && <FollowDialog key="follow" />}
+      {dialog?.kind === 'forget' && <ForgetDialog key={`forget-${dialog.refs?.join(',') ?? 'policy'}`} refs={dialog.refs} policy={dialog.policy} />}
+      {dialog?.kind === 'ops' && <OpsDialog key="ops" />}
       <CompareView />
     </div>
   );

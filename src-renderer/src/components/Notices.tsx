@@ -7,14 +7,19 @@ import { dismissNotice, useApp } from '../state/app-store';
 import { ErrorMessage } from './ErrorMessage';
 
 const INFO_MS = 5000;
+/** A confirmation with a button (a forget's Undo) stays long enough to reach for it; the operations list keeps the Undo after. */
+const ACTION_MS = 30_000;
 
 export function Notices() {
   const notices = useApp((s) => s.notices);
   useEffect(() => {
     const infos = notices.filter((n) => n.tone === 'info' && !(n.details && n.details.length > 0));
     if (infos.length === 0) return;
-    const t = setTimeout(() => infos.forEach((n) => dismissNotice(n.key)), INFO_MS);
-    return () => clearTimeout(t);
+    const quick = infos.filter((n) => !n.action);
+    const slow = infos.filter((n) => n.action);
+    const t = quick.length ? setTimeout(() => quick.forEach((n) => dismissNotice(n.key)), INFO_MS) : undefined;
+    const u = slow.length ? setTimeout(() => slow.forEach((n) => dismissNotice(n.key)), ACTION_MS) : undefined;
+    return () => { clearTimeout(t); clearTimeout(u); };
   }, [notices]);
   return (
     <div className="notices" aria-live="polite">

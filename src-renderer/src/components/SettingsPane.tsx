@@ -5,7 +5,7 @@
 // packs shown apart), and an estimate from this store's history for
 // maxRouteRead and maxChainLength. Errors show beside the field; saving is
 // `settings.set`.
-import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { getApi } from '../api';
 import type { Settings } from '../../../src-shared/contract';
 import type { WeightlineErrorJSON } from '../../../src-shared/errors';
@@ -13,8 +13,8 @@ import { humanBytes } from '../../../src-shared/format';
 import type { CleanupPlan } from '../../../src-shared/model';
 import { toErrorJSON } from '../lib/error-words';
 import {
-  changesFrom, chainEstimate, checkDraft, cleanupDifference, draftOf, ROUTE_READ_MAX, ROUTE_READ_MIN, SETTING_MAX, SETTING_MIN,
-  type ChainEstimate, type NumberKey, type SettingsDraft,
+  changesFrom, chainEstimate, checkDraft, cleanupDifference, draftOf, ROUTE_READ_MAX, ROUTE_READ_MIN,
+  type ChainEstimate, type SettingsDraft,
 } from '../lib/settings-form';
 import { packSummary, packText } from '../lib/cleanup-words';
 import { useApp } from '../state/app-store';
@@ -22,6 +22,8 @@ import { closeDialog, saveSettings } from '../state/actions';
 import { Dialog } from './Dialog';
 import { ErrorMessage } from './ErrorMessage';
 import { SizeBar } from './SizeBar';
+import { NumberField } from './SettingField';
+import { RetentionSection } from './RetentionSection';
 
 /** Typing "12" must not plan twice: wait for a pause. */
 const PREVIEW_DELAY_MS = 300;
@@ -139,6 +141,7 @@ export function SettingsPane() {
               saved={saved} values={checked.values} base={base} next={next} commits={commits}
             />
           </div>
+          <RetentionSection draft={draft} saved={saved} errors={checked.errors} disabled={saving} set={set} />
           {saveError && <ErrorMessage error={saveError} />}
           <div className="dialog-buttons">
             <span className="settings-dirty muted" aria-live="polite">
@@ -153,56 +156,6 @@ export function SettingsPane() {
         <div className="dialog-buttons"><button type="button" onClick={closeDialog}>Close</button></div>
       )}
     </Dialog>
-  );
-}
-
-interface FieldProps {
-  readonly name: NumberKey;
-  readonly label: string;
-  readonly unit: string;
-  readonly hint: string;
-  readonly value: string;
-  readonly saved: number;
-  readonly error: string | undefined;
-  readonly disabled: boolean;
-  readonly onChange: (v: string) => void;
-  /** Decimals allowed (maxRouteRead); else whole numbers. */
-  readonly decimals?: boolean;
-  readonly step?: number;
-  readonly min?: number;
-  readonly max?: number;
-}
-
-function NumberField(p: FieldProps) {
-  const id = useId();
-  const changed = p.value.trim() !== String(p.saved);
-  const step = p.step ?? 1, min = p.min ?? SETTING_MIN, max = p.max ?? SETTING_MAX;
-  return (
-    <div className={`field settings-field${p.error ? ' invalid' : ''}`}>
-      <label htmlFor={id}>{p.label} <span className="muted">({p.name})</span></label>
-      <div className="settings-input-row">
-        <input
-          id={id} name={p.name} type="text" inputMode={p.decimals ? 'decimal' : 'numeric'} value={p.value} disabled={p.disabled}
-          aria-invalid={p.error ? true : undefined} aria-describedby={`${id}-hint${p.error ? ` ${id}-error` : ''}`}
-          onChange={(e) => p.onChange(e.target.value)}
-          onKeyDown={(e) => {
-            // Arrow keys step like a number field would, within the bounds.
-            if (e.key !== 'ArrowUp' && e.key !== 'ArrowDown') return;
-            const t = p.value.trim();
-            const n = Number(t);
-            if (t === '' || !Number.isFinite(n) || (!p.decimals && !Number.isInteger(n))) return;
-            e.preventDefault();
-            // Tenths at most, so 0.1 + 0.5 reads 0.6, not 0.6000000000000001.
-            const next = Math.round((n + (e.key === 'ArrowUp' ? step : -step)) * 10) / 10;
-            p.onChange(String(Math.min(max, Math.max(min, next))));
-          }}
-        />
-        <span className="settings-unit muted">{p.unit}</span>
-        {changed && !p.error && <span className="settings-was muted">was {p.saved}</span>}
-      </div>
-      {p.error && <span id={`${id}-error`} className="field-error" role="alert">{p.error}</span>}
-      <span id={`${id}-hint`} className="hint">{p.hint}</span>
-    </div>
   );
 }
 

@@ -1,7 +1,7 @@
 // The store, what it takes on disk against what plain copies would take, and
 // the four actions. Button names are exact ("Commit", "Restore", "Cleanup",
 // "Verify"): tests and screen readers rely on them.
-import { useMemo } from 'react';
+import { useLayoutEffect, useMemo, useRef } from 'react';
 import { humanBytes } from '../../../src-shared/format';
 import { againstLabel, againstTitle, againstTone, storageSummary } from '../lib/storage-summary';
 import { useApp } from '../state/app-store';
@@ -19,9 +19,22 @@ export function Toolbar() {
   const verifying = useApp((s) => s.verifyJobId !== null);
   const summary = useMemo(() => (storeBytes === null ? null : storageSummary(commits, storeBytes, keepFullLatest)), [commits, storeBytes, keepFullLatest]);
   const against = summary ? againstLabel(summary.against) : null;
+  const ref = useRef<HTMLElement>(null);
+  // Notices sit just under the toolbar, however many lines it wraps to (a
+  // forget's notice with Undo stays a while and must not cover its buttons).
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const root = document.documentElement;
+    const put = (): void => root.style.setProperty('--toolbar-bottom', `${Math.round(el.getBoundingClientRect().bottom)}px`);
+    put();
+    const ro = new ResizeObserver(put);
+    ro.observe(el);
+    return () => { ro.disconnect(); root.style.removeProperty('--toolbar-bottom'); };
+  }, []);
 
   return (
-    <header className="toolbar">
+    <header className="toolbar" ref={ref}>
       <div className="store-id">
         <span className="app-name">Weightline</span>
         <code className="store-path" title={root}><span>{root}</span></code>
@@ -52,7 +65,14 @@ export function Toolbar() {
           Verify
         </button>
         <RemoteButtons />
-        <button type="button" className="icon-button settings-button" aria-label="Settings" title="Settings: keepFullLatest, maxChainLength, autoCleanup" onClick={() => openDialog({ kind: 'settings' })}>
+        <button type="button" className="icon-button ops-button" aria-label="Operations" title="Operations: recent forgets, cleanups, repairs and undos; Undo" onClick={() => openDialog({ kind: 'ops' })}>
+          <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">
+            <g fill="none" stroke="currentColor" strokeWidth="1.4" strokeLinecap="round" strokeLinejoin="round">
+              <path d="M2.5 8a5.5 5.5 0 1 0 1.6-3.9" /><path d="M2.2 2.6v2.6h2.6" /><path d="M8 5v3.2l2.2 1.4" />
+            </g>
+          </svg>
+        </button>
+        <button type="button" className="icon-button settings-button" aria-label="Settings" title="Settings: keepFullLatest, maxChainLength, autoCleanup, retention" onClick={() => openDialog({ kind: 'settings' })}>
           <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">
             <g fill="none" stroke="currentColor" strokeWidth="1.4" strokeLinecap="round">
               <path d="M2 4h7M12 4h2M2 8h2M7 8h7M2 12h5M10 12h4" />

@@ -23,15 +23,39 @@ export interface SettingsDraft {
   readonly maxRouteRead: string;
   readonly keepFullLatest: string;
   readonly autoCleanup: boolean;
-  /** Settings this form has no field for, carried as saved (so saving the form never changes them). */
-  readonly others: Pick<Settings, 'trashDays' | 'maxStoreBytes' | 'minFreeBytes' | 'autoForget'>;
+  /** Days a forget's trash is kept (0: freed at once, no undo). */
+  readonly trashDays: string;
+  /** Sizes as typed: "50G", "500M", a number of bytes, or 0 for none. */
+  readonly maxStoreBytes: string;
+  readonly minFreeBytes: string;
+  readonly autoForget: boolean;
 }
 
-export type NumberKey = 'maxChainLength' | 'maxRouteRead' | 'keepFullLatest';
+export type NumberKey = 'maxChainLength' | 'maxRouteRead' | 'keepFullLatest' | 'trashDays' | 'maxStoreBytes' | 'minFreeBytes';
+
+const NUMBER_KEYS: readonly NumberKey[] = ['maxChainLength', 'maxRouteRead', 'keepFullLatest', 'trashDays', 'maxStoreBytes', 'minFreeBytes'];
+
+const SIZE_UNITS = ['K', 'M', 'G', 'T', 'P'] as const;
+
+/**
+ * A byte budget as a person would type it back: the largest unit it is a whole
+ * number of ("50G"), else its bytes; 0 stays "0" (none). parseSettingText reads
+ * every one of these back to the same number.
+ */
+export function sizeText(bytes: number): string {
+  if (bytes === 0) return '0';
+  for (let i = SIZE_UNITS.length; i >= 1; i--) {
+    const unit = 1024 ** i;
+    if (bytes % unit === 0) return `${bytes / unit}${SIZE_UNITS[i - 1]}`;
+  }
+  return String(bytes);
+}
 
 export function draftOf(s: Settings): SettingsDraft {
-  return { maxChainLength: String(s.maxChainLength), maxRouteRead: String(s.maxRouteRead), keepFullLatest: String(s.keepFullLatest), autoCleanup: s.autoCleanup,
-    others: { trashDays: s.trashDays, maxStoreBytes: s.maxStoreBytes, minFreeBytes: s.minFreeBytes, autoForget: s.autoForget } };
+  return {
+    maxChainLength: String(s.maxChainLength), maxRouteRead: String(s.maxRouteRead), keepFullLatest: String(s.keepFullLatest), autoCleanup: s.autoCleanup,
+    trashDays: String(s.trashDays), maxStoreBytes: sizeText(s.maxStoreBytes), minFreeBytes: sizeText(s.minFreeBytes), autoForget: s.autoForget,
+  };
 }
 
 /** A field's text as its setting's value, or the policy's sentence for what is wrong with it. */
@@ -48,24 +72,28 @@ export interface CheckedDraft {
 
 export function checkDraft(d: SettingsDraft): CheckedDraft {
   const errors: Partial<Record<NumberKey, string>> = {};
-  const chain = parseField('maxChainLength', d.maxChainLength);
-  const route = parseField('maxRouteRead', d.maxRouteRead);
-  const keep = parseField('keepFullLatest', d.keepFullLatest);
-  if ('error' in chain) errors.maxChainLength = chain.error;
-  if ('error' in route) errors.maxRouteRead = route.error;
-  if ('error' in keep) errors.keepFullLatest = keep.error;
-  if ('error' in chain || 'error' in route || 'error' in keep) return { values: null, errors };
-  return { values: { maxChainLength: chain.value, maxRouteRead: route.value, keepFullLatest: keep.value, autoCleanup: d.autoCleanup, ...d.others }, errors };
+  const values: Partial<Record<NumberKey, number>> = {};
+  for (const key of NUMBER_KEYS) {
+    const r = parseField(key, d[key]);
+    if ('error' in r) errors[key] = r.error;
+    else values[key] = r.value;
+  }
+  if (Object.keys(errors).length > 0) return { values: null, errors };
+  const v = values as Record<NumberKey, number>;
+  return {
+    values: {
+      maxChainLength: v.maxChainLength, maxRouteRead: v.maxRouteRead, keepFullLatest: v.keepFullLatest, autoCleanup: d.autoCleanup,
+      trashDays: v.trashDays, maxStoreBytes: v.maxStoreBytes, minFreeBytes: v.minFreeBytes, autoForget: d.autoForget,
+    },
+    errors,
+  };
 }
 
 /** Only the keys that differ from what is saved: `settings.set` rewrites just those. */
 export function changesFrom(saved: Settings, next: Settings): Partial<Settings> {
-  const out: { -readonly [K in keyof Settings]?: Settings[K] } = {};
-  if (next.maxChainLength !== saved.maxChainLength) out.maxChainLength = next.maxChainLength;
-  if (next.maxRouteRead !== saved.maxRouteRead) out.maxRouteRead = next.maxRouteRead;
-  if (next.keepFullLatest !== saved.keepFullLatest) out.keepFullLatest = next.keepFullLatest;
-  if (next.autoCleanup !== saved.autoCleanup) out.autoCleanup = next.autoCleanup;
-  return out;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(next) as (keyof Settings)[]) if (next[key] !== saved[key]) out[key] = next[key];
+  return out as Partial<Settings>;
 }
 
 /** Which rule ends a run of DELTAs: the policy's reasons a commit becomes a CHECKPOINT by itself. */

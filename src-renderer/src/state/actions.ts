@@ -13,7 +13,10 @@ import type { JobEvent, JobRequest, LinksChecked, Settings, StoreInfo, Weightlin
 import { shortId, humanBytes } from '../../../src-shared/format';
 import { BACKGROUND_JOBS, jobLabel } from '../../../src-shared/verbs';
 import type { CommitId, Note, RepairResult, RestoreResult } from '../../../src-shared/model';
+import type { RetentionPolicy } from '../../../src-shared/policy/retention';
 import { cleanupDoneText } from '../lib/cleanup-words';
+import { forgetDoneText, undoDoneText } from '../lib/forget-words';
+import { policyArgs, rangeIds } from '../lib/retention-form';
 import { commitDoneWords } from '../lib/commit-words';
 import { pathToCommit } from '../lib/working-copy-words';
 import { compareSource, orderPair } from '../lib/compare';
@@ -150,6 +153,7 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
       phase: 'open', store: info, commits: [], head: info.head, headProblem: info.headProblem ?? null, status: null, keepFullLatest: null, selectedId: null,
       details: {}, compare: null, comparePick: null, workingCopy: { state: null, jobId: null, problem: null, confirmed: null },
       verify: null, verifyJobId: null, verifySummaryHidden: false, query: '', dialog: null, menu: null,
+      retention: { draft: null, onGraph: false, exact: null }, ops: null, range: null,
       sync: { ...s.sync, wantSelect: null, loadingDetails: [] },
     }));
     await refresh({ selectHead: true });
@@ -214,8 +218,15 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
         selectedId = list.head ?? list.commits[0]?.id ?? null;
       }
       const headProblem = list.headProblem ?? null;
-      set({ commits: list.commits, head: list.head, headProblem, selectedId, focusTick, sync: { ...s.sync, wantSelect } });
+      // An exact forget preview answers for the history it was made on.
+      const sameHistory = list.commits.length === s.commits.length && list.commits.every((c, i) => c.id === s.commits[i]!.id && c.parent === s.commits[i]!.parent);
+      const range = s.range && list.commits.some((c) => c.id === s.range!.anchor) && list.commits.some((c) => c.id === s.range!.to) ? s.range : null;
+      set({
+        commits: list.commits, head: list.head, headProblem, selectedId, focusTick, sync: { ...s.sync, wantSelect }, range,
+        ...(sameHistory ? {} : { retention: { ...s.retention, exact: null } }),
+      });
       void loadRemotes();
+      void loadOps();
       if (selectedId) void loadDetails(selectedId);
       // status.get reads HEAD and would fail the same way; the banner already says what is wrong.
       if (headProblem) { set({ status: null }); return; }
@@ -270,9 +281,24 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
     await refresh();
   }
 
-  function select(id: CommitId | null, o: { focus?: boolean } = {}): void {
-    set((s) => ({ selectedId: id, menu: null, focusTick: o.focus ? s.focusTick + 1 : s.focusTick }));
+  function select(id: CommitId | null, o: { focus?: boolean; keepRange?: boolean } = {}): void {
+    set((s) => ({ selectedId: id, menu: null, focusTick: o.focus ? s.focusTick + 1 : s.focusTick, ...(o.keepRange ? {} : { range: null }) }));
     if (id) void loadDetails(id);
+  }
+
+  /** Shift-click: the rows from the selected one to this one, both included (what "Forget N selected…" names). */
+  function selectRange(to: CommitId): void {
+    const s = get();
+    const anchor = s.range?.anchor ?? s.selectedId;
+    if (!anchor || anchor === to) { select(to); return; }
+    set({ range: { anchor, to }, selectedId: to, menu: null });
+    void loadDetails(to);
+  }
+
+  /** The commits of the shift-click range, in list order; empty when none. */
+  function rangeSelection(): CommitId[] {
+    const r = get().range;
+    return r ? rangeIds(get().commits, r.anchor, r.to) : [];
   }
 
   async function loadDetails(id: CommitId): Promise<void> {
@@ -436,10 +462,73 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
         });
         break;
       }
+      case 'forget': {
+        // A preview changes nothing: the retention section and the forget dialog read it from its job.
+        if (r.value.dryRun) break;
+        set((s) => ({ retention: { draft: null, onGraph: false, exact: null }, range: null, dialog: s.dialog?.kind === 'forget' ? null : s.dialog }));
+        void refresh();
+        const op = r.value.op;
+        notify({
+          tone: 'info', error: null, text: forgetDoneText(r.value),
+          ...(op && r.value.trashUntil ? { action: { label: 'Undo', run: () => void startUndo(op) } } : {}),
+        });
+        break;
+      }
+      case 'undo':
+        void refresh();
+        notify({ tone: 'info', error: null, text: undoDoneText(r.value) });
+        break;
       case 'cleanupPreview':
       case 'sample':
         break;
     }
+  }
+
+  // ── Forgetting versions ──────────────────────────────────────────────────
+
+  /** The operations log and the trash (quick). A main side that cannot say: none shown. */
+  async function loadOps(): Promise<void> {
+    try {
+      const r = await api().call('ops.list', {});
+      set({ ops: { list: r.ops, trash: r.trash } });
+    } catch {
+      set({ ops: null });
+    }
+  }
+
+  /** The draft the graph previews (null: none); a new draft drops an exact plan made for another. */
+  function setRetentionDraft(draft: RetentionPolicy | null, o: { onGraph?: boolean } = {}): void {
+    set((s) => ({ retention: { draft, onGraph: o.onGraph ?? s.retention.onGraph, exact: s.retention.exact } }));
+  }
+
+  function setRetentionExact(exact: AppState['retention']['exact']): void {
+    set((s) => ({ retention: { ...s.retention, exact } }));
+  }
+
+  function clearRetentionPreview(): void {
+    set({ retention: { draft: null, onGraph: false, exact: null } });
+  }
+
+  /** A forget job: a dry run (the exact preview) or the forget itself. */
+  async function startForget(what: { policy?: RetentionPolicy; refs?: readonly CommitId[] }, dryRun: boolean): Promise<string> {
+    const n = what.refs?.length ?? 0;
+    const label = dryRun ? 'Preview a forget' : what.refs ? `Forget ${n} version${n === 1 ? '' : 's'}` : 'Forget by policy';
+    return startJob({ kind: 'forget', dryRun, ...(what.policy ? { policy: policyArgs(what.policy) } : {}), ...(what.refs ? { refs: [...what.refs] } : {}) }, label);
+  }
+
+  /** Puts back an operation (the newest undoable one when none is named). */
+  async function startUndo(op?: string): Promise<void> {
+    try {
+      await startJob({ kind: 'undo', ...(op ? { op } : {}) }, 'Undo');
+    } catch (e) {
+      reportError(e);
+    }
+  }
+
+  /** Saves the draft as the store's policy (retention.json: autoForget and a bare `weightline forget` apply it). */
+  async function saveRetentionPolicy(policy: RetentionPolicy | null): Promise<void> {
+    await api().call('retention.set', { policy: policy ? policyArgs(policy) : null });
+    notify({ tone: 'info', error: null, text: policy ? 'Saved as the store\'s retention policy.' : 'The store\'s retention policy was removed.' });
   }
 
   // ---- training runs and tags ----
@@ -730,7 +819,8 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
 
   function openMenu(id: CommitId, x: number, y: number): void {
     const previous = get().selectedId;
-    select(id);
+    // A right-click inside a shift-click range acts on the range ("Forget N selected…").
+    select(id, { keepRange: rangeSelection().includes(id) });
     set({ menu: { id, x, y, previous } });
   }
 
@@ -758,6 +848,7 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
     refreshWorkingCopy, recheckWorkingCopy, cancelWorkingCopyCheck, commitWorkingCopy,
     saveSettings, openMenu, closeMenu, jumpToHead, focusSearch,
     startTag, deleteTag, startFollow, stopFollow, dismissFollow, setRunView,
+    selectRange, rangeSelection, loadOps, setRetentionDraft, setRetentionExact, clearRetentionPreview, startForget, startUndo, saveRetentionPolicy,
   };
 }
 
@@ -771,5 +862,6 @@ export const {
   startCompare, beginComparePick, cancelComparePick, closeCompare,
   refreshWorkingCopy, recheckWorkingCopy, cancelWorkingCopyCheck, commitWorkingCopy,
   saveSettings, openMenu, closeMenu, jumpToHead, focusSearch,
-    startTag, deleteTag, startFollow, stopFollow, dismissFollow, setRunView,
+  startTag, deleteTag, startFollow, stopFollow, dismissFollow, setRunView,
+  selectRange, rangeSelection, loadOps, setRetentionDraft, setRetentionExact, clearRetentionPreview, startForget, startUndo, saveRetentionPolicy,
 } = actions;

@@ -4,7 +4,8 @@
 import { createStore, useStore, type StoreApi } from 'zustand';
 import type { JobEvent, JobKind, JobResult, JobState, RemoteView, StoreInfo, WorkingCopyState } from '../../../src-shared/contract';
 import type { WeightlineErrorJSON } from '../../../src-shared/errors';
-import type { CommitId, DiffResult, LogEntry, Progress, ShowResult, StatusResult, VerifyCommit } from '../../../src-shared/model';
+import type { CommitId, DiffResult, ForgetPlan, LogEntry, OpInfo, Progress, ShowResult, StatusResult, TrashInfo, VerifyCommit } from '../../../src-shared/model';
+import type { RetentionPolicy } from '../../../src-shared/policy/retention';
 import { BACKGROUND_JOBS, jobLabel } from '../../../src-shared/verbs';
 import { addSample, type ProgressSample } from '../lib/eta';
 import type { SortState } from '../lib/run-metrics';
@@ -33,7 +34,10 @@ export type DialogState =
   | { readonly kind: 'settings' }
   | { readonly kind: 'remotes' }
   | { readonly kind: 'tag'; readonly id: CommitId }
-  | { readonly kind: 'follow' };
+  | { readonly kind: 'follow' }
+  /** "Forget…": named commits (the context menu, a selected range) or a policy (the retention section); a dry run first, then a confirm. */
+  | { readonly kind: 'forget'; readonly refs?: readonly CommitId[]; readonly policy?: RetentionPolicy }
+  | { readonly kind: 'ops' };
 
 export interface MenuState {
   readonly id: CommitId;
@@ -141,7 +145,27 @@ export interface AppState {
   readonly runView: RunView;
   /** The "Follow a run…" job this window shows in its strip (a running watch job, or the last one until dismissed). */
   readonly followJobId: string | null;
+  /** A retention policy being drafted, previewed on the graph. */
+  readonly retention: RetentionView;
+  /** The operations log and the trash (ops.list); null until read or when the main side cannot say. */
+  readonly ops: OpsView | null;
+  /** A shift-click range in the list: from the anchor (the row selected before) to `to`, both included. */
+  readonly range: { readonly anchor: CommitId; readonly to: CommitId } | null;
   readonly sync: SyncState;
+}
+
+export interface RetentionView {
+  /** The draft policy the graph previews (null: no preview). */
+  readonly draft: RetentionPolicy | null;
+  /** The preview stays on the graph with the settings closed (its strip under the toolbar says so). */
+  readonly onGraph: boolean;
+  /** The forget preview job's exact plan, for the policy of this key (lib/retention-form.ts policyKey) and this list of commits. */
+  readonly exact: { readonly key: string; readonly plan: ForgetPlan } | null;
+}
+
+export interface OpsView {
+  readonly list: readonly OpInfo[];
+  readonly trash: TrashInfo;
 }
 
 export interface RunView {
@@ -182,6 +206,9 @@ export const initialState: AppState = {
   remotes: null,
   followJobId: null,
   runView: { columns: null, sort: null, chartMetric: null },
+  retention: { draft: null, onGraph: false, exact: null },
+  ops: null,
+  range: null,
   sync: {
     refreshSeq: 0, wantSelect: null, loadingDetails: [], ownRepairs: [], repairsSeen: [], workingCopySeq: 0, noticeSeq: 0,
   },
