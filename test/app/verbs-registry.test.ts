@@ -31,7 +31,7 @@ describe('the verb registry', () => {
 
   it('every quick verb the app answers is a contract call with the registry schema, accepting its example', () => {
     const answered = Object.entries(QUICK_VERBS).filter(([, v]) => v.call);
-    expect(answered.map(([k]) => k).sort()).toEqual(['configGet', 'init', 'log', 'remoteAdd', 'remoteList', 'remoteRemove', 'show', 'statusQuick', 'workingCopyQuick']);
+    expect(answered.map(([k]) => k).sort()).toEqual(['configGet', 'init', 'log', 'ops', 'remoteAdd', 'remoteList', 'remoteRemove', 'retentionGet', 'retentionSet', 'show', 'statusQuick', 'workingCopyQuick']);
     for (const [verb, v] of answered) {
       expect(isCallName(v.call), verb).toBe(true);
       expect(calls[v.call as CallName], verb).toBe(v.args);
