@@ -95,6 +95,22 @@ describe('undo', () => {
     expect(await restorableVersions(h)).toEqual([true, true, true, true, true]);
   });
 
+  it('keeps an object the forget wrote when a commit made since landed on the same bytes', async () => {
+    const h = await history(4);
+    const bytes = Buffer.from('bytes the forget wrote, committed again afterwards\n');
+    const op = await simulateForget(h.store, { forget: [h.ids[1]!], rebase: [{ id: h.ids[2]!, parent: h.ids[0]!, forgotten: 1 }], created: [bytes] });
+    const extra = path.join(h.root, 'notes.bin');
+    await fs.writeFile(extra, bytes);
+    const later = await commit(h.store, extra, { message: 'a second path' });
+    await undoOperation(h.store, {});
+    expect(await h.store.hasObject(op.created[0]!)).toBe(true);
+    const to = path.join(h.root, 'out.bin');
+    const { restore } = await import('../../src-main/core/ops/restore');
+    await restore(h.store, later.id, { to, link: 'copy' });
+    expect(await fs.readFile(to)).toEqual(bytes);
+    expect(await restorableVersions(h)).toEqual([true, true, true, true]);
+  });
+
   it('refuses what cannot be undone, saying why: an unknown id, a cleanup, a trash no longer whole', async () => {
     const h = await history(4);
     await expect(undoOperation(h.store, {})).rejects.toMatchObject({ code: 'REFUSED', message: expect.stringContaining('this store has no forget in its operations log') });

@@ -24,6 +24,12 @@ export type PausePoint =
   | 'commit.before-manifest'
   /** A push has uploaded one object whole (others may be in flight); no manifest is on the remote yet. */
   | 'push.uploaded'
+  /** A forget has written its operation record (state planned); no route record or object has moved yet. */
+  | 'forget.planned'
+  /** A forget has written the kept commits' new route records and adopted their objects; nothing is proved or moved to the trash yet. */
+  | 'forget.routes-written'
+  /** A forget has proved the new routes and set its record to moving; the forgotten commits are still in place. */
+  | 'forget.moving'
   /** An undo holds the lock, its operation is in state `undoing`, and half of its files are back out of the trash. */
   | 'undo.moving';
 

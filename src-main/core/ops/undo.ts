@@ -117,7 +117,7 @@ async function missingFromTrash(store: Store, op: OpRecord): Promise<string[]> {
 /**
  * Puts back the newest forget (or the one named): state `undoing`, its moves
  * reversed, route records it wrote for commits that had none removed,
- * objects it created that nothing names removed, an `undo` record written,
+ * objects it created that nothing needs removed, an `undo` record written,
  * state `undone`. A kill at any point is finished by the next writer
  * (recoverOps). Then every put-back and re-based commit is checked to have a
  * route over the objects on disk (no hashing: nothing was rewritten).
