@@ -339,6 +339,22 @@ describe('cleanup and repair are recorded, not undoable', () => {
   });
 });
 
+describe('status', () => {
+  it("the app's quick status carries the trash too, and leaves it out when empty", async () => {
+    const { verbs } = await import('../../src-main/core/verbs');
+    const h = await history(3);
+    expect((await verbs.statusQuick({ store: h.store })).trash).toBeUndefined();
+    const op = await forgetC1(h);
+    const quick = await verbs.statusQuick({ store: h.store });
+    expect(quick.trash).toEqual({ bytes: await trashBytes(h.store, op.id), operations: 1, goneBy: new Date(Date.parse(op.finishedAt!) + 7 * DAY).toISOString() });
+    // A damaged record leaves the trash out of status (a reader that only looks) rather than failing it.
+    await fs.writeFile(path.join(h.store.dir, 'ops', `${op.id}.json`), 'not json');
+    const s = await verbs.statusQuick({ store: h.store });
+    expect(s.trash).toBeUndefined();
+    expect(s.head).toBe(h.ids[2]);
+  });
+});
+
 describe('CLI', () => {
   it('ops lists newest first with undo yes/no; status shows the trash; undo --json puts it back', async () => {
     const h = await history(4);
@@ -359,6 +375,8 @@ describe('CLI', () => {
     const statusJson = await cliOk<{ trash: { bytes: number; operations: number; goneBy: string } }>(h.root, 'status', '--json');
     expect(statusJson.trash).toEqual({ bytes: await trashBytes(h.store, op.id), operations: 1, goneBy: new Date(Date.parse(op.finishedAt!) + 7 * DAY).toISOString() });
 
+    const human = await cliRun(h.root, 'undo', 'nope');
+    expect(human).toMatchObject({ code: 1, stderr: 'weightline: error: no operation nope in the operations log (`weightline ops` lists them)\n' });
     const res = await cliOk<{ undone: { id: string; state: string }; restored: string[]; op: string }>(h.root, 'undo', op.id.slice(0, 25), '--json');
     expect(res.undone).toMatchObject({ id: op.id, state: 'undone' });
     expect(res.restored).toEqual([h.ids[1]]);

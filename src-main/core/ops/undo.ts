@@ -42,7 +42,7 @@ export function whyNotUndoable(op: OpRecord, ops: readonly OpRecord[]): string |
     // Undone with no undo record: a forget rolled back by recovery before it removed anything.
     return by ? `already undone on ${day(by.finishedAt ?? by.startedAt)} (operation ${by.id})` : 'it was interrupted before it removed anything, and put back';
   }
-  if (op.state !== 'done') return 'it was interrupted; the next command that writes to the store finishes it';
+  if (op.state !== 'done') return 'it is running, or was interrupted (then the next command that writes to the store finishes it)';
   if (op.purgedAt !== undefined) return `its trash was emptied on ${day(op.purgedAt)}${op.purgeReason ? ` (${op.purgeReason})` : ''}`;
   const newer = [...ops].reverse().find((o) => o.kind === 'forget' && o.id > op.id && o.state === 'done');
   if (newer) {
