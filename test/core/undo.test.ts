@@ -274,6 +274,22 @@ describe('the trash empties', () => {
     expect((await readOp(h2.store, op2.id))!.purgedAt).toBeDefined();
   });
 
+  it('leftovers: a folder whose record says emptied (a kill mid-purge), and one with no record once its time is up', async () => {
+    const h = await history(5);
+    const a = await forgetC1(h);
+    const b = await simulateForget(h.store, { forget: [h.ids[3]!], rebase: [{ id: h.ids[4]!, parent: h.ids[2]!, forgotten: 1 }] });
+    // Killed after the record said emptied, before the folder went.
+    await writeOp(h.store, { ...a, purgedAt: new Date().toISOString(), purgeReason: 'a commit needed the space' });
+    // A record moved out of ops/ (it was damaged): its folder stays until trashDays from the time in its name.
+    await fs.rename(path.join(h.store.dir, 'ops', `${b.id}.json`), path.join(h.root, 'moved-away.json'));
+    const at = (t: number): Promise<string[]> => withWriteLock(h.store, 'test', () => purgeExpiredTrash(h.store, new Date(t)));
+    await at(Date.now());
+    await expect(fs.stat(trashDir(h.store, a.id))).rejects.toThrow();
+    expect((await fs.stat(trashDir(h.store, b.id))).isDirectory()).toBe(true);
+    await at(Date.parse(b.startedAt) + 7 * DAY);
+    await expect(fs.stat(trashDir(h.store, b.id))).rejects.toThrow();
+  });
+
   it('for space: oldest first, only as much as asked, each record saying why', async () => {
     const h = await history(6);
     const ops = [];
