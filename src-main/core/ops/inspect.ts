@@ -11,7 +11,6 @@ import { commitSummaries, summarize, type CommitSummary } from '../store/log-ind
 import { tensorRegions, type Manifest, type ManifestFile, type ManifestTensor } from '../base/manifest';
 import { knownCheckpointReason } from '../../../src-shared/policy/checkpoint';
 import type { Store } from '../store/store';
-import { OPS_DIR } from '../store/trash';
 import { compareAllWorkingCopies, StatCache } from './working-copy';
 import { lineKey } from '../store/tips';
 import { combinedVerdict, type PathWorkingCopy } from '../../../src-shared/policy/working-copy';
@@ -263,9 +262,7 @@ async function dirBytes(dir: string, cached: boolean): Promise<number> {
  * folder plus a listing of the folders that changed.
  */
 export async function storeBytes(store: Store): Promise<number> {
-  // The operations log is left out: a cleanup writes its record after planning, and a few hundred bytes per
-  // operation (the log is bounded) would make every plan's "store after" figure miss by that much.
-  return (await dirBytes(store.dir, true)) - (await folderBytes(path.join(store.dir, OPS_DIR)));
+  return dirBytes(store.dir, true);
 }
 
 /** Bytes under one folder of the store (the trash), remembered like storeBytes; 0 when it is not there. */
@@ -275,7 +272,7 @@ export async function folderBytes(dir: string): Promise<number> {
 
 /** The same figure by listing and stat'ing every file (what storeBytes is checked against). */
 export async function storeBytesWalk(store: Store): Promise<number> {
-  return (await dirBytes(store.dir, false)) - (await dirBytes(path.join(store.dir, OPS_DIR), false).catch(() => 0));
+  return dirBytes(store.dir, false);
 }
 
 /**
