@@ -12,7 +12,7 @@ import { isWeightlineError, WeightlineError, type ErrorCode } from '../../src-sh
 import { jsonText, printable, printableText } from '../../src-shared/printable';
 import { WEIGHTLINE_VERSION } from '../../src-shared/version';
 import { DEFAULT_CONFIG, type StoreConfig } from '../../src-shared/settings';
-import { parseSettingText, settingExpected, settingProblemText } from '../../src-shared/policy/settings';
+import { parseSettingText, settingExpected, settingProblemText, settingValueText } from '../../src-shared/policy/settings';
 import type { CommitMeta, LinkMode } from '../../src-shared/model';
 import { commitMetaSchema, isEmptyMeta, parseMetric } from '../../src-shared/meta';
 // Every verb loads the engine under it on use: a training script pays for
@@ -269,12 +269,12 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
 
   program.command('config')
     .description(`read or set a store setting: ${Object.keys(DEFAULT_CONFIG).join(', ')}`)
-    .argument('[key]').argument('[value]')
+    .argument('[key]').argument('[value]', 'the new value; maxStoreBytes and minFreeBytes take sizes like 50G, 500M (powers of 1024) or 0 for none')
     .option('--json', 'print JSON')
     .action(async (key: string | undefined, value: string | undefined, o: { json?: boolean }) => {
       if (!key) {
         const config = await verbs.configGet(verbCtx());
-        if (o.json) json(config); else for (const [k, v] of Object.entries(config)) out(`${k} = ${String(v)}`);
+        if (o.json) json(config); else for (const [k, v] of Object.entries(config)) out(`${k} = ${settingValueText(k as keyof StoreConfig, v)}`);
         // A value from before the bounds were shared reads as its bound: say so, and how to choose.
         for (const [k, found] of Object.entries(await verbs.configClamped(verbCtx()))) io.stderr.write(`weightline: note: config.json holds ${k} ${found}, past what it takes (${settingExpected(k as keyof StoreConfig)}); it counts as ${String(config[k as keyof StoreConfig])}, which the next change of a setting stores; \`weightline config ${k} N\` sets it now\n`);
         return;
@@ -282,11 +282,12 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
       if (!(key in DEFAULT_CONFIG)) throw new UsageError(`unknown setting "${key}"; expected one of ${Object.keys(DEFAULT_CONFIG).join(', ')}`);
       const k = key as keyof StoreConfig;
       // Setting a key must work on a damaged config.json: it is how the user mends it.
+      // One key alone prints the bare value, for scripts (`$(weightline config maxStoreBytes)`).
       if (value === undefined) { const config = await verbs.configGet(verbCtx()); if (o.json) json({ [k]: config[k] }); else out(String(config[k])); return; }
       const parsed = parseSetting(k, value);
       // Only this key is rewritten: a damaged other key is refused, never replaced by a guess.
       await verbs.configSet(verbCtx(), { [k]: parsed });
-      if (o.json) json({ [k]: parsed }); else out(`${k} = ${String(parsed)}`);
+      if (o.json) json({ [k]: parsed }); else out(`${k} = ${settingValueText(k, parsed)}`);
     });
 
   program.command('repair')
