@@ -411,6 +411,12 @@ class Follower {
       case 'DISK_FULL':
         this.diskFull(p.c, e as WeightlineError);
         return false;
+      case 'OVER_BUDGET':
+        // Every later checkpoint would be refused the same way: stop with the reason rather than retry or skip them all.
+        this.stopped = 'over-budget';
+        this.tracked.delete(p.c.name);
+        this.notes.push({ code: 'OTHER', message: `stopped before committing ${p.c.name}: ${(e as Error).message}`, files: [this.store.sourcePathFor(p.c.path)] });
+        return false;
       case 'CANCELLED':
         this.tracked.delete(p.c.name);
         return false;
@@ -456,7 +462,7 @@ class Follower {
         this.remember(p, m, res.id);
         await this.rememberHashes(p, m);
         if (this.tracked.get(p.c.name)?.state === 'queued') this.tracked.set(p.c.name, { state: 'done', sig: this.tracked.get(p.c.name)!.sig });
-        this.report({ checkpoint: p.c.name, commit: res.id, ...(res.unchanged ? { already: true } : {}), meta: p.meta });
+        this.report({ checkpoint: p.c.name, commit: res.id, ...(res.unchanged ? { already: true } : {}), meta: p.meta, ...(res.budget ? { budget: res.budget } : {}) });
         const sig = p.looks.map((l) => `${l.file}\0${l.size}\0${l.mtimeMs}\0${l.ino}`).join('\n');
         await this.afterCommit(p.c, res.id, sig);
         return;

@@ -1,0 +1,186 @@
+// The disk budget (docs/STORE-FORMAT.md, "Disk budget"): maxStoreBytes and
+// minFreeBytes are checked before a commit writes a byte; a commit that would
+// break them is refused with OVER_BUDGET, the store byte for byte as before,
+// naming the setting, the figures and the forget that would make room; watch
+// and import stop on such a refusal with the reason instead of looping.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { commit } from '../../src-main/core/ops/commit';
+import { ensureBudget, setBudgetProbe, type BudgetActions } from '../../src-main/core/ops/budget';
+import { storeBytes, storeBytesWalk } from '../../src-main/core/ops/inspect';
+import { Store } from '../../src-main/core/store/store';
+import { listOps, trashDir, writeOp } from '../../src-main/core/store/trash';
+import { verbs } from '../../src-main/core/verbs';
+import { DEFAULT_SETTINGS } from '../../src-shared/policy/settings';
+import type { ForgetPlan } from '../../src-shared/model';
+import { cliRun } from '../helpers/cli';
+import { gaussianF32, nudgeF32, rng, safetensorsBytes, snapshotTree, useScratch, type TestTensor } from '../helpers/models';
+
+const scratch = useScratch();
+let restoreProbe: (() => void) | null = null;
+afterEach(() => { restoreProbe?.(); restoreProbe = null; });
+
+function versions(n: number, seed: number, size = 50_000): Buffer[] {
+  const r = rng(seed);
+  let tensors: TestTensor[] = [{ name: 'w', dtype: 'F32', shape: [size], data: gaussianF32(size, r) }];
+  const out: Buffer[] = [];
+  for (let i = 0; i < n; i++) {
+    if (i > 0) tensors = tensors.map((t) => ({ ...t, data: nudgeF32(t.data, r, 1e-3, 0.1) }));
+    out.push(safetensorsBytes(tensors));
+  }
+  return out;
+}
+
+async function storeWith(n: number): Promise<{ root: string; store: Store; file: string; models: Buffer[] }> {
+  const root = scratch();
+  const store = await Store.init(root);
+  const file = path.join(root, 'model.safetensors');
+  const models = versions(n + 1, 7);
+  for (let i = 0; i < n; i++) {
+    await fs.writeFile(file, models[i]!);
+    await commit(store, file, { message: `v${i}` });
+  }
+  await fs.writeFile(file, models[n]!);
+  return { root, store, file, models };
+}
+
+describe('disk budget', () => {
+  it('refuses a commit past maxStoreBytes before writing anything, naming the setting, the figures and a forget that makes room', async () => {
+    const { root, store, file } = await storeWith(3);
+    const before = await storeBytesWalk(store);
+    const tree = await snapshotTree(store.dir);
+    const head = await store.readHead();
+    // Room for less than one more full copy of the model.
+    await store.updateConfig({ maxStoreBytes: before + 1000 });
+    const treeWithConfig = await snapshotTree(store.dir);
+    const err = await commit(store, file, { message: 'over' }).then(() => null, (e: unknown) => e as Error & { code: string });
+    expect(err?.code).toBe('OVER_BUDGET');
+    expect(err!.message).toContain('maxStoreBytes');
+    expect(err!.message).toContain('nothing was written');
+    expect(err!.message).toMatch(/`weightline forget --keep-last \d+ --dry-run`/u);
+    expect(err!.message).toContain('weightline config maxStoreBytes');
+    // Byte for byte as before (the config change aside).
+    expect(await storeBytesWalk(store)).toBe(before + (treeWithConfig['config.json']! - (tree['config.json'] ?? 0)));
+    expect(await snapshotTree(store.dir)).toEqual(treeWithConfig);
+    expect(await store.readHead()).toBe(head);
+    expect(await store.listCommitIds()).toHaveLength(3);
+
+    // The CLI says it the same way, exit 1.
+    const r = await cliRun(root, 'commit', file, '-m', 'over');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('maxStoreBytes');
+    expect(await snapshotTree(store.dir)).toEqual(treeWithConfig);
+
+    // A budget that holds the commit lets it through, with nothing to report.
+    await store.updateConfig({ maxStoreBytes: before * 4 });
+    const ok = await commit(store, file, { message: 'fits' });
+    expect(ok.budget).toBeUndefined();
+    expect(await storeBytes(store)).toBeLessThanOrEqual(before * 4);
+  });
+
+  it('counts what a commit may add, not more: an unchanged model (known from the stat cache) needs only its manifest', async () => {
+    const { store, file } = await storeWith(2);
+    await commit(store, file, { message: 'v2' });
+    const now = await storeBytesWalk(store);
+    // No room for another copy of the model, but room for a manifest: an unchanged file's commit fits.
+    await store.updateConfig({ maxStoreBytes: now + 200_000 });
+    const same = await commit(store, file, { message: 'same', skipUnchanged: true });
+    expect(same.unchanged).toBe(true);
+    expect(same.budget).toBeUndefined();
+  });
+
+  it('refuses by minFreeBytes on a nearly full disk (statfs faked), and passes with room', async () => {
+    const { store, file } = await storeWith(2);
+    let free = 1_000_000;
+    restoreProbe = setBudgetProbe({ freeBytes: async () => free });
+    await store.updateConfig({ minFreeBytes: 900_000 });
+    const before = await snapshotTree(store.dir);
+    const err = await commit(store, file, { message: 'x' }).then(() => null, (e: unknown) => e as Error & { code: string });
+    expect(err?.code).toBe('OVER_BUDGET');
+    expect(err!.message).toContain('minFreeBytes');
+    expect(err!.message).toContain('the disk has 1.0 MB free');
+    expect(await snapshotTree(store.dir)).toEqual(before);
+    free = 100_000_000;
+    const ok = await commit(store, file, { message: 'x' });
+    expect(ok.budget).toBeUndefined();
+  });
+
+  it('empties the trash first, oldest first, only as much as needed; refuses untouched when the trash is not enough; forgets by the stored policy only with autoForget (engines injected)', async () => {
+    // The engines are trash-undo's and forget-core's; here they act on real trash folders and record their calls, so the order and the amounts are seen.
+    const { store } = await storeWith(2);
+    const calls: string[] = [];
+    const chunk = Buffer.alloc(300_000, 1);
+    const ops = ['20260101T000000000Z-00000001', '20260102T000000000Z-00000002'];
+    for (const id of ops) {
+      await writeOp(store, { version: 1, id, kind: 'forget', startedAt: '2026-01-01T00:00:00Z', state: 'done', summary: 'test', commits: [], bytes: chunk.length, moves: [], rebased: {}, created: [] });
+      await fs.mkdir(trashDir(store, id), { recursive: true });
+      await fs.writeFile(path.join(trashDir(store, id), 'x'), chunk);
+    }
+    const actions: BudgetActions = {
+      async purgeTrash(s, bytes) {
+        calls.push(`purge ${bytes}`);
+        let freed = 0;
+        let n = 0;
+        for (const op of await listOps(s)) {
+          if (freed >= bytes || op.purgedAt) continue;
+          await fs.rm(trashDir(s, op.id), { recursive: true });
+          await writeOp(s, { ...op, purgedAt: new Date().toISOString(), purgeReason: 'test' });
+          freed += chunk.length;
+          n++;
+        }
+        return { operations: n, bytesFreed: freed };
+      },
+      async forget() {
+        calls.push('forget');
+        return { forgotten: 0, kept: 2, commits: [], bytesRemoved: 0, bytesAdded: 0, bytesFreed: 0, storeBytesBefore: 0, storeBytesAfter: 0, policy: '', dryRun: false } satisfies ForgetPlan;
+      },
+    };
+    const size = await storeBytes(store);
+    const config = { ...DEFAULT_SETTINGS, maxStoreBytes: size + 100_000 };
+    // Short by more than the whole trash, no autoForget: refused, the trash left for undo.
+    await expect(ensureBudget(store, config, 800_000, { actions })).rejects.toMatchObject({ code: 'OVER_BUDGET', message: expect.stringContaining('would not be enough') as unknown as string });
+    expect(calls).toEqual([]);
+    // Short by less than one operation's trash: only the oldest goes.
+    const report = await ensureBudget(store, config, 250_000, { actions });
+    expect(calls).toEqual([expect.stringMatching(/^purge \d+$/u)]);
+    expect(report).toMatchObject({ setting: 'maxStoreBytes', trashOperations: 1, trashBytes: chunk.length, forgotten: 0 });
+    // The store shrank by the trash, less the few bytes the purge adds to its operation record.
+    expect(report!.bytesFreed).toBeGreaterThan(chunk.length - 1000);
+    expect(report!.note).toContain('emptied the trash of 1 operation(s)');
+    expect(await fs.stat(trashDir(store, ops[0]!)).catch(() => null)).toBeNull();
+    expect((await fs.stat(trashDir(store, ops[1]!))).isDirectory()).toBe(true);
+    // With autoForget and a stored policy: the rest of the trash first, then the forget, then the trash again if still short.
+    calls.length = 0;
+    await fs.writeFile(path.join(store.dir, 'retention.json'), JSON.stringify({ version: 1, policy: { keepLast: 1 } }));
+    const big = await ensureBudget(store, { ...config, autoForget: true }, 2_000_000, { actions }).then(() => null, (e: unknown) => e as Error & { code: string });
+    expect(calls[0]).toMatch(/^purge /u);
+    expect(calls[1]).toBe('forget');
+    expect(big?.code).toBe('OVER_BUDGET');
+    // What it did on the way is said in the refusal.
+    expect(big!.message).toContain('emptied the trash of 1 operation(s)');
+    expect(big!.message).toContain('applied the stored policy (--keep-last 1)');
+  });
+
+  it('stops a watch on a refused checkpoint with the reason, instead of looping or skipping the rest', async () => {
+    const root = scratch();
+    const store = await Store.init(root);
+    const run = path.join(root, 'run');
+    await fs.mkdir(run);
+    const models = versions(4, 3);
+    for (const [i, m] of models.entries()) await fs.writeFile(path.join(run, `step_${(i + 1) * 100}.safetensors`), m);
+    // Room for the first two checkpoints' commits only.
+    await store.updateConfig({ maxStoreBytes: models[0]!.length * 3 });
+    const res = await verbs.importRun({ store }, { dir: run, settleMs: 1 });
+    expect(res.stopped).toBe('over-budget');
+    const made = res.checkpoints.filter((c) => c.commit);
+    expect(made.length).toBeGreaterThan(0);
+    expect(made.length).toBeLessThan(4);
+    expect(res.notes.some((n) => n.message.includes('maxStoreBytes') && n.message.startsWith('stopped before committing'))).toBe(true);
+    expect(await storeBytes(store)).toBeLessThanOrEqual(models[0]!.length * 3);
+    // The CLI exits 1 and says why.
+    const r = await cliRun(root, 'import', run);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('stopped: the next commit would break the disk budget');
+  });
+});
