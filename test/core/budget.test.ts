@@ -3,6 +3,7 @@
 // break them is refused with OVER_BUDGET, the store byte for byte as before,
 // naming the setting, the figures and the forget that would make room; watch
 // and import stop on such a refusal with the reason instead of looping.
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -160,6 +161,60 @@ describe('disk budget', () => {
     // What it did on the way is said in the refusal.
     expect(big!.message).toContain('emptied the trash of 1 operation(s)');
     expect(big!.message).toContain('applied the stored policy (--keep-last 1)');
+  });
+
+  it('with autoForget, a commit past maxStoreBytes forgets by the stored policy, says so, and lands within the budget; every kept version restores bit-exact', async () => {
+    const { root, store, file, models } = await storeWith(6);
+    const ids = [...(await store.listCommitIds())];
+    const before = await storeBytes(store);
+    // trashDays 0: the forget's bytes leave the store at once (with a trash kept, the budget empties it: see the trash test).
+    await store.updateConfig({ maxStoreBytes: before + 200_000, autoForget: true, trashDays: 0 });
+    await fs.writeFile(path.join(store.dir, 'retention.json'), JSON.stringify({ version: 1, policy: { keepLast: 2 } }));
+    const res = await commit(store, file, { message: 'v6' });
+    expect(res.budget).toMatchObject({ setting: 'maxStoreBytes', forgotten: 4, trashOperations: 0 });
+    expect(res.budget!.forgetOp).toMatch(/^\d{8}T/u);
+    expect(res.budget!.bytesFreed).toBeGreaterThan(0);
+    expect(res.budget!.note).toContain('forgot 4 version(s) by the stored policy (--keep-last 2)');
+    expect(await storeBytesWalk(store)).toBeLessThanOrEqual(before + 200_000);
+    // Kept: the two newest before the commit, and the commit itself.
+    const kept = new Set(await store.listCommitIds());
+    expect(kept.size).toBe(3);
+    expect(kept.has(res.id)).toBe(true);
+    for (const id of ids.filter((x) => !kept.has(x))) expect(kept.has(id)).toBe(false);
+    const all = [...models.slice(0, 6), models[6]!];
+    for (const id of kept) {
+      const to = path.join(root, 'check', `${id}.safetensors`);
+      await verbs.restore({ store }, { commit: id, to, link: 'copy' });
+      const m = await store.readManifest(id);
+      expect(all.some((b) => createHash('sha256').update(b).digest('hex') === m.files[0]!.sha256)).toBe(true);
+      expect(createHash('sha256').update(await fs.readFile(to)).digest('hex')).toBe(m.files[0]!.sha256);
+    }
+    // The CLI's text says it on the commit's first line.
+    await fs.writeFile(file, versions(9, 7)[8]!);
+    await store.updateConfig({ maxStoreBytes: (await storeBytes(store)) + 200_000 });
+    const r = await cliRun(root, 'commit', file, '-m', 'v7');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^budget: the store holds .* past maxStoreBytes .*forgot 1 version\(s\) by the stored policy \(--keep-last 2\)/u);
+  });
+
+  it('autoForget applies the stored policy after a cleanup: `weightline cleanup` and a commit\'s autoCleanup, each saying what it forgot', async () => {
+    const { root, store, file } = await storeWith(5);
+    await fs.writeFile(path.join(store.dir, 'retention.json'), JSON.stringify({ version: 1, policy: { keepLast: 3 } }));
+    // Off: cleanup forgets nothing.
+    const plain = await verbs.cleanup({ store });
+    expect(plain.autoForget).toBeUndefined();
+    expect(await store.listCommitIds()).toHaveLength(5);
+    await store.updateConfig({ autoForget: true });
+    const r = await cliRun(root, 'cleanup');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('autoForget: forgot 2 version(s) by the stored policy (--keep-last 3)');
+    expect(await store.listCommitIds()).toHaveLength(3);
+    // A commit with autoCleanup: the cleanup after it forgets by the policy too, and says so.
+    await store.updateConfig({ autoCleanup: true });
+    const res = await commit(store, file, { message: 'v5' });
+    expect(res.autoCleanup?.autoForget).toMatchObject({ policy: '--keep-last 3', forgotten: 1 });
+    expect(await store.listCommitIds()).toHaveLength(3);
+    expect((await store.listCommitIds()).includes(res.id)).toBe(true);
   });
 
   it('stops a watch on a refused checkpoint with the reason, instead of looping or skipping the rest', async () => {

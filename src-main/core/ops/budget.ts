@@ -19,6 +19,7 @@ import { sizeSettingText, type Settings } from '../../../src-shared/policy/setti
 import { listOps, trashBytes } from '../store/trash';
 import { readRetentionFile } from '../store/store-files';
 import type { Store } from '../store/store';
+import { forgetLocked } from './forget';
 import { storeBytes } from './inspect';
 
 /** What the budget reads of the disk; a test swaps it to fake a nearly full disk. */
@@ -50,25 +51,20 @@ export interface BudgetActions {
   forget(store: Store, policy: RetentionPolicy, signal: AbortSignal | undefined): Promise<ForgetPlan>;
 }
 
-// TODO(merge trash-undo, forget-core): purgeTrashForSpace (ops/undo.ts) and
-// forgetLocked (ops/forget.ts) are being written on their branches; looked up
-// by name until they land, so this file compiles against the placeholders.
-type PurgeFn = (store: Store, bytes: number, reason: string) => Promise<{ readonly operations: readonly string[] | number; readonly bytesFreed: number }>;
-type ForgetLockedFn = (store: Store, opts: { policy: RetentionPolicy; dryRun: false; signal?: AbortSignal }) => Promise<ForgetPlan>;
+// TODO(merge trash-undo): purgeTrashForSpace (store/op-recovery.ts on that
+// branch, `{ freed, ops }`) is looked up by name until the branch is READY and
+// merged, so this file compiles without it.
+type PurgeFn = (store: Store, bytes: number, reason: string) => Promise<{ readonly freed: number; readonly ops: readonly string[] }>;
 
 async function defaultActions(): Promise<BudgetActions> {
   const undo = (await import('./undo')) as unknown as { purgeTrashForSpace?: PurgeFn };
-  const forget = (await import('./forget')) as unknown as { forgetLocked?: ForgetLockedFn };
   return {
     purgeTrash: async (store, bytes, reason) => {
-      if (!undo.purgeTrashForSpace) throw new WeightlineError('INTERNAL', 'emptying the trash for space is not built yet (ops/undo.ts purgeTrashForSpace)');
+      if (!undo.purgeTrashForSpace) throw new WeightlineError('INTERNAL', 'emptying the trash for space is not built yet (purgeTrashForSpace)');
       const r = await undo.purgeTrashForSpace(store, bytes, reason);
-      return { operations: typeof r.operations === 'number' ? r.operations : r.operations.length, bytesFreed: r.bytesFreed };
+      return { operations: r.ops.length, bytesFreed: r.freed };
     },
-    forget: (store, policy, signal) => {
-      if (!forget.forgetLocked) throw new WeightlineError('INTERNAL', 'forget under a held lock is not built yet (ops/forget.ts forgetLocked)');
-      return forget.forgetLocked(store, { policy, dryRun: false, ...(signal ? { signal } : {}) });
-    },
+    forget: (store, policy, signal) => forgetLocked(store, { policy, dryRun: false, signal: signal ?? new AbortController().signal }),
   };
 }
 

@@ -119,8 +119,8 @@ export async function forgetVersions(store: Store, opts: ForgetOptions): Promise
   return withWriteLock(store, 'forget', (signal) => forgetLocked(store, { ...opts, signal }), undefined, { signal: opts.signal });
 }
 
-/** The run, under the write lock. */
-async function forgetLocked(store: Store, opts: ForgetOptions & { readonly signal: AbortSignal }): Promise<ForgetPlan> {
+/** The run, under the write lock (held by the caller: forgetVersions, or a commit making room for the disk budget, ops/budget.ts). */
+export async function forgetLocked(store: Store, opts: ForgetOptions & { readonly signal: AbortSignal }): Promise<ForgetPlan> {
   // TODO(trash-undo): call recoverOps(store) from store/op-recovery.ts here once that branch is merged, so an interrupted forget is finished or rolled back before a new one plans.
   const plan = await planForget(store, opts, true);
   if (plan.forgotten.length === 0) return publicPlan(plan, false);
