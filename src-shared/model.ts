@@ -594,6 +594,8 @@ export interface UndoResult {
   readonly restored: readonly CommitId[];
   /** The undo's own entry in the operations log. */
   readonly op: string;
+  /** What a person should know (a put-back commit no route rebuilds, objects left in place), absent when nothing. */
+  readonly notes?: readonly string[];
 }
 
 /** What the trash holds (status, the app's toolbar). */

@@ -9,12 +9,14 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commit } from '../../src-main/core/ops/commit';
 import { ensureBudget, setBudgetProbe, type BudgetActions } from '../../src-main/core/ops/budget';
-import { storeBytes, storeBytesWalk } from '../../src-main/core/ops/inspect';
+import { log, storeBytes, storeBytesWalk } from '../../src-main/core/ops/inspect';
 import { Store } from '../../src-main/core/store/store';
-import { listOps, trashDir, writeOp } from '../../src-main/core/store/trash';
+import { forgetVersions } from '../../src-main/core/ops/forget';
+import { listOps, trashBytes, trashDir, writeOp } from '../../src-main/core/store/trash';
+import { listOperations } from '../../src-main/core/ops/undo';
 import { verbs } from '../../src-main/core/verbs';
 import { DEFAULT_SETTINGS } from '../../src-shared/policy/settings';
-import type { ForgetPlan } from '../../src-shared/model';
+import type { CommitResult, ForgetPlan } from '../../src-shared/model';
 import { cliRun } from '../helpers/cli';
 import { gaussianF32, nudgeF32, rng, safetensorsBytes, snapshotTree, useScratch, type TestTensor } from '../helpers/models';
 
@@ -44,6 +46,19 @@ async function storeWith(n: number): Promise<{ root: string; store: Store; file:
   }
   await fs.writeFile(file, models[n]!);
   return { root, store, file, models };
+}
+
+/** What the commit of `file` may add, as the budget counts it: read back from a refusal with a budget of 1 byte. */
+async function commitNeedOf(store: Store, file: string): Promise<number> {
+  const saved = await store.readConfig();
+  await store.updateConfig({ maxStoreBytes: 1 });
+  const err = await commit(store, file, { message: 'probe' }).then(() => null, (e: unknown) => e as Error);
+  await store.updateConfig({ maxStoreBytes: saved.maxStoreBytes });
+  const m = /this commit may add up to ([\d.]+) (B|KB|MB|GB)/u.exec(err?.message ?? '');
+  if (!m) throw new Error(`expected a refusal saying what the commit may add, got ${err?.message ?? 'none'}`);
+  // Shown with one decimal: up to half a unit more, so the budget set from it is never too small.
+  const unit = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9 }[m[2] as 'B'];
+  return Math.ceil((Number(m[1]) + 0.05) * unit);
 }
 
 describe('disk budget', () => {
@@ -215,6 +230,43 @@ describe('disk budget', () => {
     expect(res.autoCleanup?.autoForget).toMatchObject({ policy: '--keep-last 3', forgotten: 1 });
     expect(await store.listCommitIds()).toHaveLength(3);
     expect((await store.listCommitIds()).includes(res.id)).toBe(true);
+  });
+
+  it('a commit empties a forget\'s trash when it needs the space (oldest first, said in its output), and that forget can no longer be undone', async () => {
+    const { root, store, file } = await storeWith(6);
+    const first = await forgetVersions(store, { refs: [(await log(store)).at(-2)!.id], dryRun: false });
+    const second = await forgetVersions(store, { refs: [(await log(store)).at(-2)!.id], dryRun: false });
+    expect([first.forgotten, second.forgotten]).toEqual([1, 1]);
+    const trash1 = await trashBytes(store, first.op!);
+    expect(trash1).toBeGreaterThan(0);
+    const size = await storeBytes(store);
+    // Room for the commit once the older forget's trash is gone, not before.
+    await store.updateConfig({ maxStoreBytes: size + (await commitNeedOf(store, file)) - trash1 + 10_000 });
+    const r = await cliRun(root, 'commit', file, '-m', 'needs room', '--json');
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.stdout) as CommitResult;
+    expect(res.budget).toMatchObject({ setting: 'maxStoreBytes', trashOperations: 1, forgotten: 0 });
+    expect(res.budget!.trashBytes).toBe(trash1);
+    const ops = await listOps(store);
+    expect(ops.find((o) => o.id === first.op)?.purgedAt).toBeDefined();
+    expect(ops.find((o) => o.id === first.op)?.purgeReason).toContain('maxStoreBytes');
+    expect(ops.find((o) => o.id === second.op)?.purgedAt).toBeUndefined();
+    const listed = (await listOperations(store)).ops;
+    expect(listed.find((o) => o.id === first.op)?.undoable).toBe(false);
+    expect(listed.find((o) => o.id === second.op)?.undoable).toBe(true);
+    expect(await storeBytesWalk(store)).toBeLessThanOrEqual((await store.readConfig()).maxStoreBytes);
+  });
+
+  it('with autoForget and a trash kept (trashDays 7), the forget\'s own trash is emptied when the room is still short', async () => {
+    const { store, file } = await storeWith(6);
+    const before = await storeBytes(store);
+    await store.updateConfig({ maxStoreBytes: before + 200_000, autoForget: true });
+    await fs.writeFile(path.join(store.dir, 'retention.json'), JSON.stringify({ version: 1, policy: { keepLast: 2 } }));
+    const res = await commit(store, file, { message: 'v6' });
+    expect(res.budget).toMatchObject({ forgotten: 4, trashOperations: 1 });
+    const op = (await listOps(store)).find((o) => o.id === res.budget!.forgetOp)!;
+    expect(op.purgedAt).toBeDefined();
+    expect(await storeBytesWalk(store)).toBeLessThanOrEqual(before + 200_000);
   });
 
   it('stops a watch on a refused checkpoint with the reason, instead of looping or skipping the rest', async () => {

@@ -16,6 +16,7 @@ import { humanBytes } from '../../../src-shared/format';
 import type { AutoForgetReport, BudgetReport, ForgetPlan } from '../../../src-shared/model';
 import { policyText, type RetentionPolicy } from '../../../src-shared/policy/retention';
 import { sizeSettingText, type Settings } from '../../../src-shared/policy/settings';
+import { holdsTrash, purgeTrashForSpace } from '../store/op-recovery';
 import { listOps, trashBytes } from '../store/trash';
 import { readRetentionFile } from '../store/store-files';
 import type { Store } from '../store/store';
@@ -51,17 +52,10 @@ export interface BudgetActions {
   forget(store: Store, policy: RetentionPolicy, signal: AbortSignal | undefined): Promise<ForgetPlan>;
 }
 
-// TODO(merge trash-undo): purgeTrashForSpace (store/op-recovery.ts on that
-// branch, `{ freed, ops }`) is looked up by name until the branch is READY and
-// merged, so this file compiles without it.
-type PurgeFn = (store: Store, bytes: number, reason: string) => Promise<{ readonly freed: number; readonly ops: readonly string[] }>;
-
-async function defaultActions(): Promise<BudgetActions> {
-  const undo = (await import('./undo')) as unknown as { purgeTrashForSpace?: PurgeFn };
+function defaultActions(): BudgetActions {
   return {
     purgeTrash: async (store, bytes, reason) => {
-      if (!undo.purgeTrashForSpace) throw new WeightlineError('INTERNAL', 'emptying the trash for space is not built yet (purgeTrashForSpace)');
-      const r = await undo.purgeTrashForSpace(store, bytes, reason);
+      const r = await purgeTrashForSpace(store, bytes, reason);
       return { operations: r.ops.length, bytesFreed: r.freed };
     },
     forget: (store, policy, signal) => forgetLocked(store, { policy, dryRun: false, signal: signal ?? new AbortController().signal }),
@@ -95,7 +89,7 @@ async function measure(store: Store, config: Pick<Settings, 'minFreeBytes'>): Pr
 
 async function trashTotal(store: Store): Promise<number> {
   let total = 0;
-  for (const op of await listOps(store)) if (!op.purgedAt) total += await trashBytes(store, op.id);
+  for (const op of await listOps(store)) if (holdsTrash(op)) total += await trashBytes(store, op.id);
   return total;
 }
 
@@ -124,7 +118,7 @@ export async function ensureBudget(store: Store, config: Settings, need: number,
   // Without a forget to follow, emptying the trash is worth it only when it is enough.
   if (!policy && trash < short.bytes) throw overBudget(short, trash, config, first, need, opts.commits);
 
-  const actions = opts.actions ?? await defaultActions();
+  const actions = opts.actions ?? defaultActions();
   const why = `a commit needs room (${short.setting})`;
   let trashOps = 0;
   let trashFreed = 0;
@@ -175,7 +169,7 @@ export async function autoForgetLocked(store: Store, config: Pick<Settings, 'aut
   if (!config.autoForget) return undefined;
   const policy = await readRetentionFile(store.dir);
   if (!policy) return undefined;
-  const plan = await (actions ?? await defaultActions()).forget(store, policy, signal);
+  const plan = await (actions ?? defaultActions()).forget(store, policy, signal);
   return autoForgetReport(policy, plan);
 }
 

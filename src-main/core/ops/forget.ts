@@ -66,7 +66,7 @@ interface Rebase {
   /** Whether it has a route record now (an earlier forget's), which moves to the trash. */
   readonly hadRecord: boolean;
   readonly objects: readonly NewObject[];
-  /** What its new storage holds: its deltas' bytes, or (a new CHECKPOINT) the full objects written for it. */
+  /** What its new storage holds: its deltas' bytes, or (a CHECKPOINT) its full parameters' (bytesAdded counts only those not in the store already). */
   readonly bytes: number;
 }
 
@@ -365,7 +365,7 @@ async function planForget(store: Store, opts: ForgetOptions, write: boolean): Pr
         forgotten: walked.reduce((n, w) => n + 1 + (manifests.get(w)!.rebased?.forgotten ?? 0), m.rebased?.forgotten ?? 0),
         type: checkpoint ? 'CHECKPOINT' : 'DELTA', files: files as RouteRecord['files'],
       };
-      const bytes = checkpoint ? objects.reduce((n, o) => n + o.bytes, 0) : files.reduce((n, f) => n + (f.delta?.bytes ?? 0), 0);
+      const bytes = checkpoint ? m.files.reduce((n, f) => n + f.bytes, 0) : files.reduce((n, f) => n + (f.delta?.bytes ?? 0), 0);
       rebases.push({ id: c.id, onto, record, recordBytes: Buffer.byteLength(JSON.stringify(record) + '\n'), hadRecord: records.has(c.id), objects, bytes });
     }
   } catch (e) {

@@ -80,7 +80,9 @@ export function movePaths(store: Store, opId: string, [kind, name]: OpMove): { l
 
 /**
  * Makes the moves into the trash that are not made yet (idempotent: a move
- * whose file is already in the trash, or gone from both places, is skipped).
+ * whose file is already in the trash, or gone from both places, is skipped;
+ * so calling it with every move after the re-based commits' new route
+ * records are written leaves their old records in the trash).
  * Each folder is fsynced after its renames, so a move that returned stays made.
  */
 export async function moveIntoTrash(store: Store, op: OpRecord, moves: readonly OpMove[] = op.moves): Promise<void> {
