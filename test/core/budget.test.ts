@@ -176,6 +176,8 @@ describe('disk budget', () => {
     // What it did on the way is said in the refusal.
     expect(big!.message).toContain('emptied the trash of 1 operation(s)');
     expect(big!.message).toContain('applied the stored policy (--keep-last 1)');
+    expect(big!.message).toContain('the stored policy (--keep-last 1) keeps more than fits');
+    expect(big!.message).toMatch(/`weightline config maxStoreBytes \d+[KMG]` would hold this commit/u);
   });
 
   it('with autoForget, a commit past maxStoreBytes forgets by the stored policy, says so, and lands within the budget; every kept version restores bit-exact', async () => {
@@ -267,6 +269,30 @@ describe('disk budget', () => {
     const op = (await listOps(store)).find((o) => o.id === res.budget!.forgetOp)!;
     expect(op.purgedAt).toBeDefined();
     expect(await storeBytesWalk(store)).toBeLessThanOrEqual(before + 200_000);
+  });
+
+  it('import (and watch, the same path) with autoForget: each checkpoint\'s commit makes room by the stored policy, its report says so, and the run finishes within the budget', async () => {
+    const root = scratch();
+    const store = await Store.init(root);
+    const run = path.join(root, 'run');
+    await fs.mkdir(run);
+    const models = versions(6, 5);
+    for (const [i, m] of models.entries()) await fs.writeFile(path.join(run, `step_${(i + 1) * 100}.safetensors`), m);
+    // Room for the two versions the policy keeps and what one more commit may add, not for the whole run.
+    const budget = models[0]!.length * 6;
+    await store.updateConfig({ maxStoreBytes: budget, autoForget: true, trashDays: 0 });
+    await fs.writeFile(path.join(store.dir, 'retention.json'), JSON.stringify({ version: 1, policy: { keepLast: 2 } }));
+    const r = await cliRun(root, 'import', run);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ {10}budget: .*forgot \d+ version\(s\) by the stored policy \(--keep-last 2\)/mu);
+    expect(r.stdout).toContain('6 committed');
+    expect(await storeBytesWalk(store)).toBeLessThanOrEqual(budget);
+    const kept = await log(store);
+    expect(kept.length).toBeLessThan(6);
+    // The newest checkpoint is kept and restores bit-exact.
+    const to = path.join(root, 'newest.safetensors');
+    await verbs.restore({ store }, { commit: kept[0]!.id, to, link: 'copy' });
+    expect(await fs.readFile(to)).toEqual(models[5]);
   });
 
   it('stops a watch on a refused checkpoint with the reason, instead of looping or skipping the rest', async () => {

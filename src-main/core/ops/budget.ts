@@ -149,7 +149,7 @@ export async function ensureBudget(store: Store, config: Settings, need: number,
     plan ? (forgotten > 0 ? `forgot ${forgotten} version(s) by the stored policy (${policyText(policy!)})${plan.op ? `, operation ${plan.op}` : ''}` : `applied the stored policy (${policyText(policy!)}), which forgets nothing more`) : '',
   ].filter(Boolean).join(' and ');
   if (left) {
-    const err = overBudget(left, 0, config, now, need, opts.commits);
+    const err = overBudget(left, 0, config, now, need, opts.commits, policy);
     throw new WeightlineError('OVER_BUDGET', `${err.message}${did ? ` (to make room it ${did}; the store now holds ${humanBytes(now.store)})` : ''}`, store.dir);
   }
   return {
@@ -177,16 +177,22 @@ export function autoForgetReport(policy: RetentionPolicy, plan: ForgetPlan): Aut
   return { policy: policyText(policy), forgotten: plan.forgotten, ...(plan.op ? { op: plan.op } : {}), bytesFreed: plan.bytesFreed };
 }
 
-function overBudget(s: Shortfall, trash: number, config: Settings, m: Measure, need: number, commits: number | undefined): WeightlineError {
+function overBudget(s: Shortfall, trash: number, config: Settings, m: Measure, need: number, commits: number | undefined, policy?: RetentionPolicy): WeightlineError {
   const trashNote = trash > 0 ? `; emptying the trash (${humanBytes(trash)}) would not be enough, so it was left as it is` : '';
+  // About how many versions to keep so the store shrinks by what is short, at the store's average bytes per version.
+  const keep = commits && commits > 1 ? Math.max(1, commits - Math.ceil(s.bytes / Math.max(1, m.store / commits))) : null;
+  const forget = `\`weightline forget --keep-last ${keep ?? 'N'} --dry-run\` shows exactly what keeping the newest ${keep ?? 'N'}${commits ? ` of ${commits}` : ''} versions frees`;
   let fix: string;
-  if (config.autoForget) {
-    fix = 'autoForget is on but no retention policy is stored: `weightline forget --keep-last N --save` stores one';
-  } else {
-    // About how many versions to keep so the store shrinks by what is short, at the store's average bytes per version.
-    const keep = commits && commits > 1 ? Math.max(1, commits - Math.ceil(s.bytes / Math.max(1, m.store / commits))) : null;
-    fix = `\`weightline forget --keep-last ${keep ?? 'N'} --dry-run\` shows exactly what keeping the newest ${keep ?? 'N'}${commits ? ` of ${commits}` : ''} versions frees, then run it without --dry-run (or \`weightline config autoForget true\` with a stored policy to do it automatically)`;
-  }
-  const raise = s.setting === 'maxStoreBytes' ? `raise maxStoreBytes (\`weightline config maxStoreBytes ${sizeSettingText(Math.ceil((m.store + need) / 1024 ** 3) * 1024 ** 3)}\`)` : 'free space on the disk, or lower minFreeBytes';
+  if (config.autoForget && policy) fix = `the stored policy (${policyText(policy)}) keeps more than fits; ${forget}, and \`weightline forget --keep-last ${keep ?? 'N'} --save\` stores it as the policy`;
+  else if (config.autoForget) fix = `autoForget is on but no retention policy is stored: ${forget}, and \`weightline forget --keep-last ${keep ?? 'N'} --save\` stores it as the policy`;
+  else fix = `${forget}, then run it without --dry-run (or store a policy with --save and \`weightline config autoForget true\` to do it automatically)`;
+  const raise = s.setting === 'maxStoreBytes' ? `raise maxStoreBytes (\`weightline config maxStoreBytes ${roundedUp(m.store + need)}\` would hold this commit)` : 'free space on the disk, or lower minFreeBytes';
   return new WeightlineError('OVER_BUDGET', `${s.text}, short by ${humanBytes(s.bytes)}${trashNote}; nothing was written; to make room: ${fix}; or ${raise}`);
+}
+
+/** A size as config takes it, rounded up to a whole number of its unit (812K, 3G). */
+function roundedUp(n: number): string {
+  let u = 0;
+  while (u < 5 && n / 1024 ** u >= 1024) u++;
+  return u === 0 ? String(n) : `${Math.ceil(n / 1024 ** u)}${'BKMGTP'[u]}`;
 }
