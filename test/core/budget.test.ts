@@ -289,6 +289,18 @@ describe('disk budget', () => {
     expect(await storeBytesWalk(store)).toBeLessThanOrEqual(budget);
     const kept = await log(store);
     expect(kept.length).toBeLessThan(6);
+    // Run again: the checkpoints the policy forgot are not committed again (they would land after the newest).
+    const inStore = (await log(store)).length;
+    const again = await verbs.importRun({ store }, { dir: run, settleMs: 1 });
+    expect(again.checkpoints.filter((c) => c.commit && !c.already)).toEqual([]);
+    const skipped = again.checkpoints.filter((c) => c.skipped);
+    expect(skipped.length).toBe(6 - inStore);
+    for (const c of skipped) expect(c.skipped!.message).toMatch(/older than step 600, the newest commit of this run, and not in the store \(a forget removed it\)/u);
+    expect(await log(store)).toHaveLength(inStore);
+    // A trainer resumed from an earlier step writes that step's checkpoint anew: new bytes, committed as usual.
+    await fs.writeFile(path.join(run, 'step_100.safetensors'), versions(7, 9)[6]!);
+    const resumed = await verbs.importRun({ store }, { dir: run, settleMs: 1 });
+    expect(resumed.checkpoints.filter((c) => c.commit && !c.already).map((c) => c.checkpoint)).toEqual(['step_100.safetensors']);
     // The newest checkpoint is kept and restores bit-exact.
     const to = path.join(root, 'newest.safetensors');
     await verbs.restore({ store }, { commit: kept[0]!.id, to, link: 'copy' });
