@@ -528,7 +528,7 @@ export interface TagResult {
   readonly previous: CommitId | null;
 }
 
-// ---- forget, trash and the operations log (issue 21) ----
+// ---- forget, trash and the operations log ----
 
 /** One commit a forget decides on: it goes, or stays with its reasons (src-shared/policy/retention.ts). */
 export interface ForgetCommit {
@@ -538,7 +538,7 @@ export interface ForgetCommit {
   readonly reasons: readonly string[];
   /** Kept commits whose stored delta was against a forgotten commit: encoded again against `rebasedOnto` (null: it becomes a CHECKPOINT). */
   readonly rebasedOnto?: CommitId | null;
-  /** Bytes of the re-based route it gets (delta objects, or full objects for a new CHECKPOINT): exact, encoded in the preview too. */
+  /** Bytes of the re-based route it gets (its delta objects, or its full parameters for a CHECKPOINT, whether written now or already stored): exact, encoded in the preview too. */
   readonly rebasedBytes?: number;
 }
 
@@ -549,7 +549,7 @@ export interface ForgetPlan {
   readonly kept: number;
   /** Bytes that leave objects/ and commits/ (into the trash): objects only forgotten commits name, their manifests and route records. */
   readonly bytesRemoved: number;
-  /** Bytes the re-based routes add (new delta objects; full objects of kept commits that become CHECKPOINTs). */
+  /** Bytes the re-based routes add (new delta objects; full objects of kept commits that become CHECKPOINTs; the new route records). */
   readonly bytesAdded: number;
   /** bytesRemoved − bytesAdded: what the store shrinks by once the trash is emptied; exact to the byte (the run reports the same figure). */
   readonly bytesFreed: number;

@@ -20,7 +20,7 @@ import { holdsTrash, purgeTrashForSpace } from '../store/op-recovery';
 import { listOps, trashBytes } from '../store/trash';
 import { readRetentionFile } from '../store/store-files';
 import type { Store } from '../store/store';
-import { forgetLocked } from './forget';
+import { forgetVersionsLocked } from './forget';
 import { storeBytes } from './inspect';
 
 /** What the budget reads of the disk; a test swaps it to fake a nearly full disk. */
@@ -58,7 +58,7 @@ function defaultActions(): BudgetActions {
       const r = await purgeTrashForSpace(store, bytes, reason);
       return { operations: r.ops.length, bytesFreed: r.freed };
     },
-    forget: (store, policy, signal) => forgetLocked(store, { policy, dryRun: false, signal: signal ?? new AbortController().signal }),
+    forget: (store, policy, signal) => forgetVersionsLocked(store, { policy, dryRun: false, signal: signal ?? new AbortController().signal }),
   };
 }
 

@@ -25,7 +25,8 @@ import { migrateForForget, routeRecordPath, writeRouteRecord, type RouteRecord }
 import { readRetentionFile, readTipsFile, tipsFileContent } from '../store/store-files';
 import type { Store } from '../store/store';
 import { summaryLine } from '../store/tips';
-import { moveIntoTrash, moveOutOfTrash, newOpId, trashDir, writeOp, type OpMove, type OpRecord } from '../store/trash';
+import { purgeOpTrash, putBack, settleOps } from '../store/op-recovery';
+import { listOps, moveIntoTrash, newOpId, opRecordPath, writeOp, type OpMove, type OpRecord } from '../store/trash';
 import { storeBytes } from './inspect';
 
 // Forgetting versions (docs/STORE-FORMAT.md, "Forget"). The retention rule
@@ -113,15 +114,24 @@ function publicPlan(plan: Plan, dryRun: boolean, extra: { op?: string; trashUnti
  */
 export async function forgetVersions(store: Store, opts: ForgetOptions): Promise<ForgetPlan> {
   if (opts.dryRun) {
+    // A forget or undo left half done is finished by the next writer, which the preview is not: what it would plan on is not what the run will see.
+    const pending = (await listOps(store)).find((o) => o.state === 'planned' || o.state === 'moving' || o.state === 'undoing');
+    if (pending) {
+      throw new WeightlineError('REFUSED', `a ${pending.kind} (operation ${pending.id}, state ${pending.state}) is running or was interrupted; its writer, or the next command that writes to the store, finishes it: preview again after that`, opRecordPath(store, pending.id));
+    }
     const plan = await planForget(store, opts, false);
     return publicPlan(plan, true);
   }
-  return withWriteLock(store, 'forget', (signal) => forgetLocked(store, { ...opts, signal }), undefined, { signal: opts.signal });
+  return withWriteLock(store, 'forget', (signal) => forgetVersionsLocked(store, { ...opts, dryRun: false, signal }), undefined, { signal: opts.signal });
 }
 
-/** The run, under the write lock (held by the caller: forgetVersions, or a commit making room for the disk budget, ops/budget.ts). */
-export async function forgetLocked(store: Store, opts: ForgetOptions & { readonly signal: AbortSignal }): Promise<ForgetPlan> {
-  // TODO(trash-undo): call recoverOps(store) from store/op-recovery.ts here once that branch is merged, so an interrupted forget is finished or rolled back before a new one plans.
+/**
+ * The run, for a caller that holds the write lock already (a commit that
+ * makes room under autoForget): settles interrupted operations, then forgets.
+ */
+export async function forgetVersionsLocked(store: Store, opts: ForgetOptions & { readonly signal: AbortSignal }): Promise<ForgetPlan> {
+  // An interrupted forget or undo is finished (or rolled back) first, and trash whose time is up emptied: the plan sees the store as it stands.
+  await settleOps(store);
   const plan = await planForget(store, opts, true);
   if (plan.forgotten.length === 0) return publicPlan(plan, false);
   const temps = plan.rebases.flatMap((r) => r.objects.map((o) => o.temp).filter((t): t is string => t !== null));
@@ -139,7 +149,8 @@ export async function forgetLocked(store: Store, opts: ForgetOptions & { readonl
       state: 'planned',
       summary: summaryOf(plan),
       commits: [...plan.forgotten],
-      bytes: plan.bytesRemoved - plan.bytesAdded,
+      // A count in the record: a forget whose re-based routes cost more than what goes frees nothing (the summary says how much it grows).
+      bytes: Math.max(0, plan.bytesRemoved - plan.bytesAdded),
       moves: [...plan.routeMoves, ...plan.moves],
       rebased: Object.fromEntries(plan.rebases.map((r) => [r.id, r.hadRecord])),
       created: [...plan.created],
@@ -166,7 +177,8 @@ export async function forgetLocked(store: Store, opts: ForgetOptions & { readonl
     await proveRoutes(store, plan, opts);
   } catch (e) {
     for (const t of temps) await fs.rm(t, { force: true }).catch(() => undefined);
-    await rollBack(store, op, plan);
+    const cancel = e instanceof WeightlineError && e.code === 'CANCELLED';
+    await rollBack(store, op, cancel ? 'cancelled' : e instanceof Error ? e.message.slice(0, 500) : String(e));
     if (e instanceof WeightlineError && e.code === 'CANCELLED') throw cancelled('nothing was changed (the re-based routes written so far were taken back)');
     throw e;
   }
@@ -177,18 +189,24 @@ export async function forgetLocked(store: Store, opts: ForgetOptions & { readonl
   opts.onProgress?.({ phase: 'moving to the trash', bytesDone: 0, bytesTotal: plan.bytesRemoved });
   // Past the proof the forget finishes whatever a signal says: stopping now would leave a half-moved history for recovery to finish anyway.
   await moveIntoTrash(store, op, plan.moves);
-  op = { ...op, state: 'done', finishedAt: new Date().toISOString() };
+  const finished = new Date();
+  // The trash's days count from when the forget finished (as the purge reads them).
+  op = { ...op, state: 'done', finishedAt: finished.toISOString(), trashUntil: new Date(finished.getTime() + (await store.readConfig()).trashDays * 86_400_000).toISOString() };
   await writeOp(store, op);
   await dropForgottenTips(store, new Set(plan.forgotten));
   const config = await store.readConfig();
   if (config.trashDays === 0) {
     // trashDays 0: the space comes back at once, and the forget can no longer be undone.
-    await fs.rm(trashDir(store, op.id), { recursive: true, force: true });
-    op = { ...op, purgedAt: new Date().toISOString(), purgeReason: 'trashDays is 0: emptied as soon as the forget was done' };
-    await writeOp(store, op);
+    op = (await purgeOpTrash(store, op, 'trashDays is 0: emptied as soon as the forget was done')).record;
   }
   opts.onProgress?.({ phase: 'moving to the trash', bytesDone: plan.bytesRemoved, bytesTotal: plan.bytesRemoved });
   return publicPlan(plan, false, { op: op.id, ...(op.purgedAt ? {} : { trashUntil: op.trashUntil! }) });
+}
+
+/** A version a forget must re-base does not read: nothing was changed, and the reason says which. */
+function cannotRebase(e: unknown, what: string): unknown {
+  if (!(e instanceof WeightlineError) || (e.code !== 'CORRUPT' && e.code !== 'BROKEN_CHAIN')) return e;
+  return new WeightlineError(e.code, `forget changed nothing: ${what}: ${e.message}`, e.file);
 }
 
 function cancelled(what: string): WeightlineError {
@@ -197,20 +215,20 @@ function cancelled(what: string): WeightlineError {
 
 function summaryOf(plan: Plan): string {
   const rebased = plan.rebases.length;
-  return `forgot ${plan.forgotten.length} version(s) (${plan.policy})${rebased ? `, re-based ${rebased} kept version(s)` : ''}; ${humanBytes(plan.bytesRemoved - plan.bytesAdded)} (${plan.bytesRemoved - plan.bytesAdded} bytes) freed once the trash is emptied`;
+  const freed = plan.bytesRemoved - plan.bytesAdded;
+  const what = freed >= 0 ? `${humanBytes(freed)} (${freed} bytes) freed once the trash is emptied` : `the store grows by ${humanBytes(-freed)} (${-freed} bytes: the re-based routes cost more than what went)`;
+  return `forgot ${plan.forgotten.length} version(s) (${plan.policy})${rebased ? `, re-based ${rebased} kept version(s)` : ''}; ${what}`;
 }
 
 /**
- * Takes back what a forget in state `planned` did: its new route records go,
- * the old ones come back out of the trash, the objects it created (nothing
- * else names them) go, and its record goes: the store is as before.
+ * Takes back what a forget in state `planned` did, as recovery would
+ * (store/op-recovery.ts putBack): the old route records come back over the
+ * new ones, records of commits that had none go, and the objects it created
+ * (nothing names them now) go. The record stays, `undone`, saying why.
  */
-async function rollBack(store: Store, op: OpRecord, plan: Plan): Promise<void> {
-  for (const r of plan.rebases) await fs.rm(routeRecordPath(store.dir, r.id), { force: true });
-  await moveOutOfTrash(store, op, plan.routeMoves);
-  for (const sha of plan.created) await fs.rm(store.objectPath(sha), { force: true });
-  await fs.rm(trashDir(store, op.id), { recursive: true, force: true });
-  await fs.rm(path.join(store.dir, 'ops', `${op.id}.json`), { force: true });
+async function rollBack(store: Store, op: OpRecord, why: string): Promise<void> {
+  await putBack(store, op);
+  await writeOp(store, { ...op, state: 'undone', finishedAt: new Date().toISOString(), summary: `a forget of ${op.commits.length} version(s) stopped before it removed anything (${why}); put back` });
 }
 
 /** tips.json without entries naming a forgotten commit (the line's rule then finds its tip from the history). */
@@ -322,8 +340,9 @@ async function planForget(store: Store, opts: ForgetOptions, write: boolean): Pr
       if (signal?.aborted) throw cancelled('nothing was changed');
       // The nearest kept ancestor, and the forgotten commits walked to reach it.
       const walked: string[] = [];
+      const seen = new Set<string>();
       let cur: string | null = c.parent;
-      while (cur !== null && graph.has(cur) && !kept.has(cur) && !walked.includes(cur)) { walked.push(cur); cur = parents.get(cur) ?? null; }
+      while (cur !== null && graph.has(cur) && !kept.has(cur) && !seen.has(cur)) { seen.add(cur); walked.push(cur); cur = parents.get(cur) ?? null; }
       const onto = cur !== null && kept.has(cur) ? (cur as CommitId) : null;
       const m = manifests.get(c.id)!;
       const files: Array<{ path: string; delta: FileDelta | null }> = [];
@@ -334,7 +353,9 @@ async function planForget(store: Store, opts: ForgetOptions, write: boolean): Pr
           files.push({ path: file.path, delta: null });
           // A CHECKPOINT's full parameters must be in the store (raw or packed); rebuilt when a cleanup removed them.
           if (graph.objectSize(file.sha256) === null && graph.packedObject(file.sha256) === null && !newObjects.has(file.sha256)) {
-            const temp = write ? await rebuildFull(store, graph, c.id, file, signal, tick) : null;
+            const temp = write ? await rebuildFull(store, graph, c.id, file, signal, tick).catch((e: unknown) => {
+              throw cannotRebase(e, `${fileLabel(c.id, file.path)} would become a CHECKPOINT (no kept ancestor) and its full parameters cannot be rebuilt`);
+            }) : null;
             if (!write) tick(2 * file.bytes);
             const o: NewObject = { sha: file.sha256, bytes: file.bytes, temp };
             newObjects.set(o.sha, o);
@@ -344,8 +365,10 @@ async function planForget(store: Store, opts: ForgetOptions, write: boolean): Pr
           }
           continue;
         }
-        const base = baseFileOf(file, walked, manifests, manifests.get(onto!)!);
-        const encoded = await encodeAgainst(store, graph, c.id, file, base ? { commit: onto!, file: base } : null, write, signal, tick);
+        const base = baseFileOf(file, m, walked, manifests, manifests.get(onto!)!);
+        const encoded = await encodeAgainst(store, graph, c.id, file, base ? { commit: onto!, file: base } : null, write, signal, tick).catch((e: unknown) => {
+          throw cannotRebase(e, `${fileLabel(c.id, file.path)} cannot be encoded again against ${base ? fileLabel(onto!, base.path) : 'nothing (self-contained)'}`);
+        });
         files.push({ path: file.path, delta: encoded.delta });
         if (encoded.delta.object !== null) {
           const sha = encoded.delta.object;
@@ -453,20 +476,26 @@ async function planForget(store: Store, opts: ForgetOptions, write: boolean): Pr
 
 /**
  * The file of the kept ancestor a re-based file's delta is taken against:
- * the same path, else the file its basePath chain reaches through the
- * forgotten commits, else none (the delta stores every block).
+ * the same path; else the file its basePath chain reaches through the
+ * forgotten commits (a forgotten CHECKPOINT stores no delta: its file at the
+ * same path is taken as the same file's); else, for a single-file source on
+ * both sides, the ancestor's one file (what a commit onto it would take);
+ * else none (the delta stores every block). Any base gives a correct delta;
+ * a closer one a smaller delta.
  */
-function baseFileOf(file: ManifestFile, walked: readonly string[], manifests: ReadonlyMap<string, Manifest>, onto: Manifest): ManifestFile | null {
+function baseFileOf(file: ManifestFile, own: Manifest, walked: readonly string[], manifests: ReadonlyMap<string, Manifest>, onto: Manifest): ManifestFile | null {
   const same = onto.files.find((f) => f.path === file.path);
   if (same) return same;
-  let at: string | null = file.delta ? file.delta.basePath : null;
+  let at: string | null = file.delta ? file.delta.basePath : file.path;
   for (const id of walked) {
-    if (at === null) return null;
+    if (at === null) break;
     const f = manifests.get(id)!.files.find((x) => x.path === at);
-    if (!f) return null;
-    at = f.delta ? f.delta.basePath : null;
+    at = !f ? null : f.delta ? f.delta.basePath : f.path;
   }
-  return at === null ? null : onto.files.find((f) => f.path === at) ?? null;
+  const chained = at === null ? undefined : onto.files.find((f) => f.path === at);
+  if (chained) return chained;
+  if (own.source.kind === 'file' && onto.source.kind === 'file' && onto.files.length === 1) return onto.files[0]!;
+  return null;
 }
 
 /** Hashes a source's bytes, reporting progress and stopping on cancel. */
@@ -568,6 +597,7 @@ async function proveRoutes(store: Store, plan: Plan, opts: ForgetOptions): Promi
   const graph = new HistoryGraph(keptCommits, sizes, packs);
   const total = plan.rebases.reduce((s, r) => s + r.record.files.length, 0);
   let done = 0;
+  let before: HistoryGraph | null = null;
   for (const c of graph.commits) {
     const m = await store.readManifest(c.id);
     const rebased = plan.rebases.some((r) => r.id === c.id);
@@ -575,6 +605,10 @@ async function proveRoutes(store: Store, plan: Plan, opts: ForgetOptions): Promi
       if (opts.signal?.aborted) throw cancelled('nothing was changed');
       const route = await findRoute(store, graph, c.id, file, { usable: (sha) => graph.objectSize(sha) !== null });
       if (!route) {
+        // A version with no route before the forget either (verify reports it) is not the forget's to refuse over.
+        before ??= await HistoryGraph.load(store);
+        const had = await findRoute(store, before, c.id, file, { usable: (sha) => before!.objectSize(sha) !== null });
+        if (!had && !rebased) continue;
         throw new WeightlineError('CORRUPT', `forget stopped before removing anything: ${fileLabel(c.id, file.path)} would have no route without the forgotten versions; the store is as before; run "weightline verify"`);
       }
       if (!rebased) continue;

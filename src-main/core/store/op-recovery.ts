@@ -80,9 +80,14 @@ export async function recoverOps(store: Store, given?: readonly OpRecord[]): Pro
  */
 export async function settleOps(store: Store, now: Date = new Date()): Promise<string[]> {
   if (!(await hasOpsOrTrash(store))) return [];
-  const said = await recoverOps(store);
-  said.push(...(await purgeExpiredTrash(store, now)));
-  await trimOpsLog(store);
+  // One listing serves the three steps; it is read again only after a step changed records.
+  let ops = await listOps(store);
+  const said = await recoverOps(store, ops);
+  if (said.length > 0) ops = await listOps(store);
+  const purged = await purgeExpiredTrash(store, now, ops);
+  said.push(...purged);
+  if (purged.length > 0) ops = await listOps(store);
+  await trimOpsLog(store, OPS_LOG_KEEP, ops);
   return said;
 }
 
@@ -270,8 +275,8 @@ export async function purgeOpTrash(store: Store, op: OpRecord, reason: string, n
  * emptied (a kill mid-purge), or one with no record at all whose time (read
  * from its name) is up. The records stay listed, marked purged.
  */
-export async function purgeExpiredTrash(store: Store, now: Date = new Date()): Promise<string[]> {
-  const ops = await listOps(store);
+export async function purgeExpiredTrash(store: Store, now: Date = new Date(), given?: readonly OpRecord[]): Promise<string[]> {
+  const ops = given ?? (await listOps(store));
   const days = await trashDays(store);
   const said: string[] = [];
   for (const op of ops) {
@@ -327,8 +332,8 @@ export async function purgeTrashForSpace(store: Store, bytesNeeded: number, reas
  * are deleted. A forget that still holds trash, or is not settled, stays
  * whatever its age.
  */
-export async function trimOpsLog(store: Store, keep = OPS_LOG_KEEP): Promise<number> {
-  const ops = await listOps(store);
+export async function trimOpsLog(store: Store, keep = OPS_LOG_KEEP, given?: readonly OpRecord[]): Promise<number> {
+  const ops = given ?? (await listOps(store));
   if (ops.length <= keep) return 0;
   let removed = 0;
   for (const op of ops.slice(0, ops.length - keep)) {
