@@ -1,7 +1,7 @@
 // The disk budget (docs/STORE-FORMAT.md, "Disk budget"): maxStoreBytes bounds
-// what the store holds (every store file: objects, manifests, route records,
-// the trash, the operations log; the caches and a running writer's temp files
-// are not content, as in `status`), minFreeBytes what the store's disk keeps
+// what the store holds (its content: objects, manifests, route records, the
+// trash; the caches, the operations log and a running writer's temp files are
+// not content, as in `status`), minFreeBytes what the store's disk keeps
 // free. A commit asks here, under its write lock and before it writes a byte,
 // whether what it may add fits. If not, room is made in the order the issue
 // sets: the trash first (oldest operation first, only as much as is needed),
