@@ -219,6 +219,36 @@ export interface CommitResult {
   readonly autoCleanup?: AutoCleanupReport;
   /** For a CHECKPOINT this commit made: the rule that made it one (src-shared/policy/checkpoint.ts). */
   readonly checkpointReason?: CheckpointReason;
+  /** What was done to keep the disk budget before this commit wrote (absent: it fit as it was, or no budget is set). */
+  readonly budget?: BudgetReport;
+}
+
+/** What a commit did to stay within maxStoreBytes / minFreeBytes (docs/STORE-FORMAT.md, "Disk budget"). */
+export interface BudgetReport {
+  /** The setting that asked for room (maxStoreBytes is checked first). */
+  readonly setting: 'maxStoreBytes' | 'minFreeBytes';
+  /** The most the commit could add: what was checked against the budget. */
+  readonly needBytes: number;
+  /** Operations whose trash was emptied (oldest first; they can no longer be undone), and the bytes that freed. */
+  readonly trashOperations: number;
+  readonly trashBytes: number;
+  /** Versions forgotten by the stored policy (autoForget), and that forget's operation. */
+  readonly forgotten: number;
+  readonly forgetOp?: string;
+  /** How much smaller the store got before the commit wrote. */
+  readonly bytesFreed: number;
+  /** One sentence saying why and what was done. */
+  readonly note: string;
+}
+
+/** What the stored retention policy did after a cleanup (autoForget on, a policy stored). */
+export interface AutoForgetReport {
+  /** The policy, as forget's flags. */
+  readonly policy: string;
+  readonly forgotten: number;
+  readonly op?: string;
+  /** What the store shrinks by once that forget's trash is emptied. */
+  readonly bytesFreed: number;
 }
 
 export interface AutoCleanupReport {
@@ -229,6 +259,8 @@ export interface AutoCleanupReport {
   readonly bytesPackSaved: number;
   /** Commits whose full parameters it deleted. */
   readonly commits: readonly CommitId[];
+  /** The stored policy's forget that followed it (autoForget). */
+  readonly autoForget?: AutoForgetReport;
 }
 
 /** What `pin` did: the pin, and the full parameters it rebuilt where a cleanup had removed them. */
@@ -348,6 +380,8 @@ export interface CleanupPlan {
   readonly storeBytesBefore: number;
   /** storeBytesBefore − bytesFreed − bytesPackSaved. */
   readonly storeBytesAfter: number;
+  /** The stored policy's forget that followed the cleanup (autoForget on and a policy stored; never in a preview). */
+  readonly autoForget?: AutoForgetReport;
 }
 
 export interface VerifyCommit {
@@ -454,6 +488,8 @@ export interface RunCheckpointReport {
   readonly meta?: CommitMeta;
   /** Why it was skipped (a corrupt checkpoint): code, sentence, file. */
   readonly skipped?: Note;
+  /** What its commit did to keep the disk budget (trash emptied, versions forgotten). */
+  readonly budget?: BudgetReport;
 }
 
 /** What a watch (when it stops) or an import did. */
@@ -465,8 +501,8 @@ export interface RunFollowResult {
   readonly checkpoints: readonly RunCheckpointReport[];
   /** Trainer copies removed after their commit was verified (--then remove). */
   readonly removed: readonly string[];
-  /** Why it stopped: done (import, or watch --once), cancelled, the folder went away, the disk is full. */
-  readonly stopped: 'done' | 'cancelled' | 'folder-gone' | 'disk-full';
+  /** Why it stopped: done (import, or watch --once), cancelled, the folder went away, the disk is full, a commit would break the disk budget. */
+  readonly stopped: 'done' | 'cancelled' | 'folder-gone' | 'disk-full' | 'over-budget';
   readonly notes: readonly Note[];
 }
 

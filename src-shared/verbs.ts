@@ -290,6 +290,8 @@ export interface PushSummary {
   readonly staleUploadsAborted: number;
   /** Tag settings (write-once records) this push sent. */
   readonly tagsSent?: number;
+  /** Route records (a forget's re-based storage of a kept commit, `routes/<id>/<sha256>`) this push sent. */
+  readonly routesSent?: number;
 }
 
 /** A fetch's outcome (the CLI's `fetch --json`). */
@@ -303,6 +305,8 @@ export interface FetchSummary {
   readonly remoteObjects: number;
   /** Tags whose setting came from the remote (newer than this store's), by name. */
   readonly tags?: readonly string[];
+  /** Fetched commits stored by a route record from the remote (their parent was forgotten before they were pushed). */
+  readonly routes?: number;
 }
 
 /**

@@ -6,7 +6,7 @@
 import { computeLanes, type LaneRow } from '../../src-shared/graph-lanes';
 import * as path from 'node:path';
 import type {
-  CleanupEstimate, CleanupPlan, CommitId, ForgetPlan, CommitMeta, CommitResult, DiffResult, FileSummary, KeepReason, LogEntry, PinResult, RepairResult, RestoreResult, ShowResult, StatusResult, TagInfo, TagResult, TensorSummary, TrashInfo, VerifyResult,
+  AutoForgetReport, CleanupEstimate, CleanupPlan, CommitId, ForgetPlan, CommitMeta, CommitResult, DiffResult, FileSummary, KeepReason, LogEntry, PinResult, RepairResult, RestoreResult, ShowResult, StatusResult, TagInfo, TagResult, TensorSummary, TrashInfo, VerifyResult,
 } from '../../src-shared/model';
 import { againstVersions, againstVersionsText, OVER_REASON, rawCopiesText, type RawCopies } from '../../src-shared/storage-totals';
 import type { InitResult, RemoteCounts } from '../core/verbs';
@@ -208,7 +208,9 @@ export function formatRepair(r: RepairResult): string {
 
 /** What a commit cost, in the words `log` uses for the same figures. */
 export function formatCommit(res: CommitResult, message: string): string {
-  if (res.unchanged) return `nothing changed since HEAD (${shortId(res.id)}); no commit was made (--allow-empty commits anyway)`;
+  // Room made for the commit is said first: it happened before the commit wrote, whatever came of it.
+  const budget = res.budget ? `budget: ${printable(res.budget.note)}\n` : '';
+  if (res.unchanged) return `${budget}nothing changed since HEAD (${shortId(res.id)}); no commit was made (--allow-empty commits anyway)`;
   const added = res.fullBytesAdded ?? res.logicalBytes;
   // A full object the store already held (an older commit's identical bytes) costs nothing again; log counts it for the oldest commit.
   const full = added === 0 ? `full parameters ${humanBytes(res.logicalBytes)}, already in the store (0 B added)` : `full parameters ${humanBytes(added)}`;
@@ -216,10 +218,17 @@ export function formatCommit(res: CommitResult, message: string): string {
     ? `delta ${humanBytes(res.deltaBytes)} (${((res.deltaBytes / Math.max(1, res.logicalBytes)) * 100).toFixed(1)}% of ${humanBytes(res.logicalBytes)})${added > 0 && !res.autoCleanup?.commits.includes(res.id) ? `; ${full} kept${res.autoCleanup ? '' : ' until a cleanup'}` : ''}`
     : full;
   const auto = res.autoCleanup;
-  const cleaned = auto ? `\n  autoCleanup: freed ${humanBytes(auto.bytesFreed + auto.bytesPackSaved)} (full parameters of ${auto.commits.length} older commit(s)${auto.packs ? `, ${auto.packs} CHECKPOINT(s) packed` : ''})` : '';
+  const cleaned = auto ? `\n  autoCleanup: freed ${humanBytes(auto.bytesFreed + auto.bytesPackSaved)} (full parameters of ${auto.commits.length} older commit(s)${auto.packs ? `, ${auto.packs} CHECKPOINT(s) packed` : ''})${auto.autoForget ? `\n  ${autoForgetText(auto.autoForget)}` : ''}` : '';
   // An automatic CHECKPOINT says which rule made it (--checkpoint and the first commit need no telling).
   const why = res.checkpointReason && res.checkpointReason !== 'requested' && res.checkpointReason !== 'first' ? `\n  a CHECKPOINT because ${checkpointReasonText(res.checkpointReason)}` : '';
-  return `[${res.type} ${shortId(res.id)}] ${firstLine(message) || '(no message)'}\n  ${cost}${why}${cleaned}`;
+  return `${budget}[${res.type} ${shortId(res.id)}] ${firstLine(message) || '(no message)'}\n  ${cost}${why}${cleaned}`;
+}
+
+/** What the stored policy's forget after a cleanup did (autoForget). */
+export function autoForgetText(f: AutoForgetReport): string {
+  return f.forgotten > 0
+    ? `autoForget: forgot ${f.forgotten} version(s) by the stored policy (${f.policy}), ${humanBytes(f.bytesFreed)} freed once the trash is emptied${f.op ? `; \`weightline undo\` puts them back (operation ${f.op})` : ''}`
+    : `autoForget: the stored policy (${f.policy}) forgets nothing more`;
 }
 
 function firstLine(s: string): string {
@@ -247,6 +256,7 @@ export function formatCleanup(plan: CleanupPlan, dryRun: boolean, keepFullLatest
   }
   const total = plan.bytesFreed + plan.bytesPackSaved;
   lines.push(`${dryRun ? 'Would free' : 'Freed'} ${humanBytes(total)}: store ${humanBytes(plan.storeBytesBefore)} → ${humanBytes(plan.storeBytesAfter)}`);
+  if (plan.autoForget) lines.push(autoForgetText(plan.autoForget));
   return lines.join('\n');
 }
 

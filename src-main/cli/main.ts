@@ -12,7 +12,7 @@ import { isWeightlineError, WeightlineError, type ErrorCode } from '../../src-sh
 import { jsonText, printable, printableText } from '../../src-shared/printable';
 import { WEIGHTLINE_VERSION } from '../../src-shared/version';
 import { DEFAULT_CONFIG, type StoreConfig } from '../../src-shared/settings';
-import { parseSettingText, settingExpected, settingProblemText } from '../../src-shared/policy/settings';
+import { parseSettingText, settingExpected, settingProblemText, settingValueText } from '../../src-shared/policy/settings';
 import type { CommitMeta, LinkMode } from '../../src-shared/model';
 import { commitMetaSchema, isEmptyMeta, parseMetric } from '../../src-shared/meta';
 import { isEmptyPolicy, parseDuration, parseKeepBest, policyText, retentionPolicySchema, type KeepBest, type RetentionPolicy } from '../../src-shared/policy/retention';
@@ -124,11 +124,11 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     .option('--step <n>', 'the training step this version was saved at (log, show and --json show it)')
     .option('--epoch <e>', 'the epoch (a number, 0 or more; fractions allowed)')
     .option('--metric <name=value>', 'a metric of this version, e.g. eval_loss=0.41 (repeat for more)', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option('--json', 'print JSON: {"id","type","parent","logicalBytes","deltaBytes","fullBytesAdded","unchanged"} and, for a CHECKPOINT, "checkpointReason"')
+    .option('--json', 'print JSON: {"id","type","parent","logicalBytes","deltaBytes","fullBytesAdded","unchanged"} and, for a CHECKPOINT, "checkpointReason"; "autoCleanup" when it ran; "budget" when room was made for the disk budget')
     .action(async (target: string, o: { message: string; checkpoint?: boolean; allowEmpty?: boolean; json?: boolean; step?: string; epoch?: string; metric: string[] }) => {
       const meta = commitMeta(o);
       const res = await withBar(o.json, (ctx) => verbs.commit(ctx, { path: target, message: o.message, checkpoint: !!o.checkpoint, allowEmpty: !!o.allowEmpty, ...(meta ? { meta } : {}) }));
-      if (o.json) json({ id: res.id, type: res.type, parent: res.parent, logicalBytes: res.logicalBytes, deltaBytes: res.deltaBytes, fullBytesAdded: res.fullBytesAdded ?? 0, unchanged: !!res.unchanged, ...(res.checkpointReason ? { checkpointReason: res.checkpointReason } : {}), ...(res.autoCleanup ? { autoCleanup: res.autoCleanup } : {}) });
+      if (o.json) json({ id: res.id, type: res.type, parent: res.parent, logicalBytes: res.logicalBytes, deltaBytes: res.deltaBytes, fullBytesAdded: res.fullBytesAdded ?? 0, unchanged: !!res.unchanged, ...(res.checkpointReason ? { checkpointReason: res.checkpointReason } : {}), ...(res.autoCleanup ? { autoCleanup: res.autoCleanup } : {}), ...(res.budget ? { budget: res.budget } : {}) });
       else out(formatCommit(res, o.message));
     });
 
@@ -302,12 +302,12 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
 
   program.command('config')
     .description(`read or set a store setting: ${Object.keys(DEFAULT_CONFIG).join(', ')}`)
-    .argument('[key]').argument('[value]')
+    .argument('[key]').argument('[value]', 'the new value; maxStoreBytes and minFreeBytes take sizes like 50G, 500M (powers of 1024) or 0 for none')
     .option('--json', 'print JSON')
     .action(async (key: string | undefined, value: string | undefined, o: { json?: boolean }) => {
       if (!key) {
         const config = await verbs.configGet(verbCtx());
-        if (o.json) json(config); else for (const [k, v] of Object.entries(config)) out(`${k} = ${String(v)}`);
+        if (o.json) json(config); else for (const [k, v] of Object.entries(config)) out(`${k} = ${settingValueText(k as keyof StoreConfig, v)}`);
         // A value from before the bounds were shared reads as its bound: say so, and how to choose.
         for (const [k, found] of Object.entries(await verbs.configClamped(verbCtx()))) io.stderr.write(`weightline: note: config.json holds ${k} ${found}, past what it takes (${settingExpected(k as keyof StoreConfig)}); it counts as ${String(config[k as keyof StoreConfig])}, which the next change of a setting stores; \`weightline config ${k} N\` sets it now\n`);
         return;
@@ -315,11 +315,12 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
       if (!(key in DEFAULT_CONFIG)) throw new UsageError(`unknown setting "${key}"; expected one of ${Object.keys(DEFAULT_CONFIG).join(', ')}`);
       const k = key as keyof StoreConfig;
       // Setting a key must work on a damaged config.json: it is how the user mends it.
+      // One key alone prints the bare value, for scripts (`$(weightline config maxStoreBytes)`).
       if (value === undefined) { const config = await verbs.configGet(verbCtx()); if (o.json) json({ [k]: config[k] }); else out(String(config[k])); return; }
       const parsed = parseSetting(k, value);
       // Only this key is rewritten: a damaged other key is refused, never replaced by a guess.
       await verbs.configSet(verbCtx(), { [k]: parsed });
-      if (o.json) json({ [k]: parsed }); else out(`${k} = ${String(parsed)}`);
+      if (o.json) json({ [k]: parsed }); else out(`${k} = ${settingValueText(k, parsed)}`);
     });
 
   program.command('repair')

@@ -86,5 +86,5 @@ async function follow(
 function show(ctx: RunCommandContext, res: RunFollowResult, verb: 'watch' | 'import', json: boolean): void {
   if (json) ctx.json(res);
   else ctx.out(formatRunSummary(res, verb));
-  if (res.stopped === 'disk-full') ctx.setExit(1);
+  if (res.stopped === 'disk-full' || res.stopped === 'over-budget') ctx.setExit(1);
 }

@@ -19,7 +19,9 @@ export function formatRunCheckpoint(r: RunCheckpointReport): string {
   const name = printable(r.checkpoint);
   if (r.skipped) return `skipped   ${name}: ${printable(r.skipped.message)}`;
   if (r.already) return `already   ${name} is ${shortId(r.commit!)}`;
-  return `committed ${name}${metaWords(r.meta)} as ${shortId(r.commit!)}`;
+  const made = `committed ${name}${metaWords(r.meta)} as ${shortId(r.commit!)}`;
+  // Room made for it (trash emptied, versions forgotten) is said where it happened.
+  return r.budget ? `${made}\n          budget: ${printable(r.budget.note)}` : made;
 }
 
 const STOPPED: Record<RunFollowResult['stopped'], string> = {
@@ -27,6 +29,7 @@ const STOPPED: Record<RunFollowResult['stopped'], string> = {
   cancelled: 'stopped (interrupted); run it again to go on where it stopped',
   'folder-gone': 'stopped: the run folder is gone',
   'disk-full': 'stopped: the disk is full; free some space and run it again to go on where it stopped',
+  'over-budget': 'stopped: the next commit would break the disk budget (see the note); make room and run it again to go on where it stopped',
 };
 
 /** What a watch or import did, in a few lines. */

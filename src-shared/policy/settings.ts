@@ -74,6 +74,29 @@ function parseSizeText(t: string): number | null {
   return Math.round(Number(m[1]) * 1024 ** ('kmgtp'.indexOf(m[2]!.toLowerCase()) + 1));
 }
 
+/**
+ * A byte setting as a person reads it, in the units `parseSettingText` takes
+ * (powers of 1024): 53687091200 → "50G", 0 → "none". A size no unit divides
+ * evenly shows two decimals with "≈" (typing the text back gives a size within
+ * 1% of it, never a different order of magnitude).
+ */
+export function sizeSettingText(n: number): string {
+  if (n === 0) return 'none';
+  let u = -1;
+  while (u < 4 && n >= 1024 ** (u + 2)) u++;
+  if (u < 0) return `${n}B`;
+  const v = n / 1024 ** (u + 1);
+  const unit = 'KMGTP'[u]!;
+  // Exact when two decimals say it all (1.5G, 1.25T), else rounded and marked.
+  const exact = Number.isInteger(v * 100) && Math.round(v * 100) * 1024 ** (u + 1) === n * 100;
+  return exact ? `${Number(v.toFixed(2))}${unit}` : `≈${v.toFixed(2)}${unit}`;
+}
+
+/** A setting's value as the CLI prints it: byte settings with their size ("53687091200 (50G)"), others as they are. */
+export function settingValueText(key: SettingKey, v: number | boolean): string {
+  return BYTE_SETTINGS.has(key) && typeof v === 'number' ? `${v} (${sizeSettingText(v)})` : String(v);
+}
+
 export function isNumberSetting(key: SettingKey): key is NumberSettingKey {
   return key in SETTING_BOUNDS;
 }

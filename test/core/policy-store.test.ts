@@ -12,7 +12,7 @@ import { readConfigFile } from '../../src-main/core/store/store-files';
 import { Store } from '../../src-main/core/store/store';
 import { calls } from '../../src-shared/contract';
 import { checkpointRun } from '../../src-shared/policy/checkpoint';
-import { parseSettingText, settingProblemText } from '../../src-shared/policy/settings';
+import { DEFAULT_SETTINGS, parseSettingText, settingProblemText } from '../../src-shared/policy/settings';
 import { rng, useScratch, writeSafetensors, type TestTensor } from '../helpers/models';
 
 const scratch = useScratch();
@@ -63,8 +63,35 @@ describe('settings bounds at every door', () => {
     expect(listed.stderr).toBe('weightline: note: config.json holds keepFullLatest 5000, past what it takes (a whole number from 1 to 1000); it counts as 1000, which the next change of a setting stores; `weightline config keepFullLatest N` sets it now\n');
     // settings.set of another key (what the pane sends): saved, and the file now holds the bound.
     expect(await store.updateConfig({ autoCleanup: true })).toMatchObject({ keepFullLatest: 1000, autoCleanup: true });
-    expect(JSON.parse(await fs.readFile(file, 'utf8'))).toEqual({ maxChainLength: 64, maxRouteRead: 4, keepFullLatest: 1000, autoCleanup: true, futureKey: 1 });
+    // The writer stores every setting (the new ones at their defaults) and keeps keys it does not know.
+    expect(JSON.parse(await fs.readFile(file, 'utf8'))).toEqual({ ...DEFAULT_SETTINGS, keepFullLatest: 1000, autoCleanup: true, futureKey: 1 });
     expect((await readConfigFile(store.dir)).clamped).toEqual({});
+  });
+
+  it('config takes the budget settings as sizes (50G, 500M: powers of 1024), prints them with their size, and refuses what they do not take', async () => {
+    const root = scratch();
+    const store = await Store.init(root);
+    expect(await run(root, 'config', 'maxStoreBytes', '50G')).toMatchObject({ code: 0, stdout: 'maxStoreBytes = 53687091200 (50G)\n' });
+    expect(await run(root, 'config', 'minFreeBytes', '1.5g')).toMatchObject({ code: 0, stdout: 'minFreeBytes = 1610612736 (1.5G)\n' });
+    expect(await run(root, 'config', 'minFreeBytes', '1000')).toMatchObject({ code: 0, stdout: 'minFreeBytes = 1000 (1000B)\n' });
+    expect(await run(root, 'config', 'trashDays', '0')).toMatchObject({ code: 0, stdout: 'trashDays = 0\n' });
+    expect(await run(root, 'config', 'autoForget', 'true')).toMatchObject({ code: 0, stdout: 'autoForget = true\n' });
+    expect(await store.readConfig()).toMatchObject({ maxStoreBytes: 50 * 1024 ** 3, minFreeBytes: 1000, trashDays: 0, autoForget: true });
+    // One key alone: the bare value, for scripts.
+    expect((await run(root, 'config', 'maxStoreBytes')).stdout).toBe('53687091200\n');
+    const listed = (await run(root, 'config')).stdout;
+    expect(listed).toContain('maxStoreBytes = 53687091200 (50G)\n');
+    expect(listed).toContain('minFreeBytes = 1000 (1000B)\n');
+    expect(listed).toContain('autoForget = true\n');
+    expect((await run(root, 'config', 'maxStoreBytes', '0')).stdout).toBe('maxStoreBytes = 0 (none)\n');
+    const refused = await run(root, 'config', 'maxStoreBytes', '50 gigs');
+    expect([refused.code, refused.stderr]).toEqual([2, 'weightline: error: maxStoreBytes takes a size in bytes (like 50G, 500M or 0 for none), found "50 gigs"\n']);
+    const days = await run(root, 'config', 'trashDays', '400');
+    expect(days.code).toBe(2);
+    expect(days.stderr).toContain('trashDays takes a whole number of days from 0 to 365');
+    expect((await store.readConfig()).trashDays).toBe(0);
+    const help = await run(root, 'config', '--help');
+    for (const k of ['trashDays', 'maxStoreBytes', 'minFreeBytes', 'autoForget', '50G']) expect(help.stdout).toContain(k);
   });
 
   it('still refuses a stored value of the wrong kind, and setting it again mends the file', async () => {

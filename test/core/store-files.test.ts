@@ -132,8 +132,8 @@ describe('issue 10 regressions: damaged store files are refused, never guessed a
     await expect(store.writeConfig({ ...DEFAULT_CONFIG, maxChainLength: 'sixteen' as unknown as number })).rejects.toMatchObject({ code: 'BAD_USAGE' });
     // Setting the damaged value again repairs the file; the others keep their values.
     await expect(store.updateConfig({ keepFullLatest: 3 })).rejects.toMatchObject({ code: 'CORRUPT' });
-    expect(await store.updateConfig({ maxChainLength: 4 })).toEqual({ maxChainLength: 4, maxRouteRead: 4, keepFullLatest: 2, autoCleanup: false });
-    expect(await store.readConfig()).toEqual({ maxChainLength: 4, maxRouteRead: 4, keepFullLatest: 2, autoCleanup: false });
+    expect(await store.updateConfig({ maxChainLength: 4 })).toEqual({ ...DEFAULT_CONFIG, maxChainLength: 4, maxRouteRead: 4, keepFullLatest: 2, autoCleanup: false });
+    expect(await store.readConfig()).toEqual({ ...DEFAULT_CONFIG, maxChainLength: 4, maxRouteRead: 4, keepFullLatest: 2, autoCleanup: false });
     await commit(store, file, { message: 'x' });
   });
 
@@ -220,7 +220,7 @@ describe('issue 10 regressions: damaged store files are refused, never guessed a
     const before = await fs.readFile(stored(store, 'config.json'), 'utf8');
     const again = await Store.init(root);
     expect(await fs.readFile(stored(again, 'config.json'), 'utf8')).toBe(before);
-    expect(await again.readConfig()).toEqual({ maxChainLength: 3, maxRouteRead: 4, keepFullLatest: 2, autoCleanup: true });
+    expect(await again.readConfig()).toEqual({ ...DEFAULT_CONFIG, maxChainLength: 3, maxRouteRead: 4, keepFullLatest: 2, autoCleanup: true });
     expect([...(await again.listCommitIds())].sort()).toEqual([...ids].sort());
     expect(await again.readHead()).toBe(ids[2]);
     expect(await readFormatFile(again.dir)).toBe(1);
@@ -244,7 +244,10 @@ describe('issue 10 regressions: damaged store files are refused, never guessed a
   it('format.json of another version is STORE_VERSION; damaged is CORRUPT', async () => {
     const root = scratch();
     const store = await Store.init(root);
+    // Version 2 (a store that has been through a forget) is this version's own; 3 is a later one.
     await fs.writeFile(stored(store, 'format.json'), JSON.stringify({ format: 'weightline-store', version: 2 }));
+    await expect(Store.open(root)).resolves.toBeInstanceOf(Store);
+    await fs.writeFile(stored(store, 'format.json'), JSON.stringify({ format: 'weightline-store', version: 3 }));
     await expect(Store.open(root)).rejects.toMatchObject({ code: 'STORE_VERSION' });
     await fs.writeFile(stored(store, 'format.json'), '{"format":"weightline-store","version":"1"}');
     await expectCorrupt(Store.open(root), 'format.json');

@@ -6,7 +6,7 @@ import { calls, jobRequest } from '../../src-shared/contract';
 import type { KeepReason } from '../../src-shared/model';
 import {
   applyKeepPolicy, checkpointRun, decideCheckpoint, DEFAULT_SETTINGS, DELTA_WORTH_IT, keepVerdict, knownCheckpointReason,
-  parseSettingText, readStoredSetting, SETTING_BOUNDS, SETTING_KEYS, SETTING_SCHEMAS, settingProblemText, type KeepCommit,
+  parseSettingText, readStoredSetting, settingValueText, sizeSettingText, SETTING_BOUNDS, SETTING_KEYS, SETTING_SCHEMAS, settingProblemText, type KeepCommit,
 } from '../../src-shared/policy';
 
 const text = (key: Parameters<typeof parseSettingText>[0], t: string): string | number | boolean => {
@@ -15,13 +15,39 @@ const text = (key: Parameters<typeof parseSettingText>[0], t: string): string | 
 };
 
 describe('settings: one bound per key', () => {
-  it('gives the counts whole numbers from 1 to 1000 and maxRouteRead decimals from 0.1 to 1000', () => {
+  it('gives the counts whole numbers from 1 to 1000, maxRouteRead decimals from 0.1 to 1000, trashDays 0 to 365 and the byte budgets any whole size (0: none)', () => {
     expect(SETTING_BOUNDS).toEqual({
       maxChainLength: { min: 1, max: 1000, whole: true },
       keepFullLatest: { min: 1, max: 1000, whole: true },
       maxRouteRead: { min: 0.1, max: 1000, whole: false },
+      trashDays: { min: 0, max: 365, whole: true },
+      maxStoreBytes: { min: 0, max: Number.MAX_SAFE_INTEGER, whole: true },
+      minFreeBytes: { min: 0, max: Number.MAX_SAFE_INTEGER, whole: true },
     });
     for (const k of SETTING_KEYS) expect(SETTING_SCHEMAS[k].safeParse(DEFAULT_SETTINGS[k]).success).toBe(true);
+  });
+
+  it('reads byte settings as sizes in powers of 1024 and prints them back in the same units', () => {
+    expect(text('maxStoreBytes', '50G')).toBe(50 * 1024 ** 3);
+    expect(text('maxStoreBytes', '500mib')).toBe(500 * 1024 ** 2);
+    expect(text('minFreeBytes', '1.5T')).toBe(1.5 * 1024 ** 4);
+    expect(text('minFreeBytes', '0')).toBe(0);
+    expect(text('minFreeBytes', '-1')).toMatch(/found -1 \(less than 0\)$/);
+    expect(text('maxChainLength', '5G')).toBe('maxChainLength takes a whole number from 1 to 1000, found "5G"');
+    expect(sizeSettingText(0)).toBe('none');
+    expect(sizeSettingText(1000)).toBe('1000B');
+    expect(sizeSettingText(50 * 1024 ** 3)).toBe('50G');
+    expect(sizeSettingText(1.25 * 1024 ** 4)).toBe('1.25T');
+    expect(sizeSettingText(1234567891)).toBe('≈1.15G');
+    expect(settingValueText('maxStoreBytes', 1024)).toBe('1024 (1K)');
+    expect(settingValueText('trashDays', 7)).toBe('7');
+    // What is printed reads back as the same size where it is exact.
+    fc.assert(fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 100_000 }), (u, hundredths) => {
+      const n = (hundredths * 1024 ** u) / 100;
+      fc.pre(Number.isInteger(n));
+      const t = sizeSettingText(n);
+      if (!t.startsWith('≈')) expect(text('maxStoreBytes', t.replace(/B$/u, ''))).toBe(n);
+    }));
   });
 
   it('parses typed text by the key\'s rule and refuses in one sentence', () => {

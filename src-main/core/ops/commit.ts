@@ -3,7 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { WeightlineError, type ErrorCode } from '../../../src-shared/errors';
 import { clause } from '../../../src-shared/printable';
-import type { CommitId, CommitMeta, CommitResult, ProgressListener } from '../../../src-shared/model';
+import type { BudgetReport, CommitId, CommitMeta, CommitResult, ProgressListener } from '../../../src-shared/model';
 import { DeltaWriter } from '../codec/delta-writer';
 import { DELTA_ENCODING } from '../codec/encoding';
 import { cleanupLocked } from './cleanup';
@@ -22,7 +22,9 @@ import { lineSinceCheckpoint } from '../store/history';
 import { checkpointFamily } from '../formats/checkpoint-names';
 import { withWriteLock } from '../store/lock';
 import { settleOps } from '../store/op-recovery';
-import { decideCheckpoint, type CheckpointDecision } from '../../../src-shared/policy/checkpoint';
+import { decideCheckpoint, DELTA_WORTH_IT, type CheckpointDecision } from '../../../src-shared/policy/checkpoint';
+import type { Settings } from '../../../src-shared/policy/settings';
+import { autoForgetLocked, ensureBudget } from './budget';
 import { FORMAT_VERSION, type FileDelta, type Manifest, type ManifestFile } from '../base/manifest';
 import { manifestPathProblem } from '../base/manifest-paths';
 import { STORE_DIR, type Store } from '../store/store';
@@ -138,6 +140,15 @@ function commitLocked(store: Store, abs: string, from: string, opts: CommitOptio
     const headBefore = await store.readHead();
     const meta = opts.meta && !isEmptyMeta(opts.meta) ? opts.meta : undefined;
     const parentId = opts.parent ?? await lineTip(store, meta?.run !== undefined ? store.sourcePathFor(store.resolveSource(meta.run)) : store.sourcePathFor(abs), { head: headBefore });
+    const cache = await StatCache.load(store);
+    // The disk budget, before a byte is written (docs/STORE-FORMAT.md, "Disk
+    // budget"). A forget it runs keeps the parent (a line's tip is always
+    // kept) but may re-base it, so the parent and its line are read after.
+    let budget: BudgetReport | undefined;
+    if (config.maxStoreBytes > 0 || config.minFreeBytes > 0) {
+      const need = await commitNeed(store, files, layouts, cache, parentId, kind, !!opts.checkpoint, config);
+      budget = await ensureBudget(store, config, need, { signal, commits: (await store.listCommitIds()).length });
+    }
     const parent = parentId ? await store.readManifest(parentId) : null;
     // A rebuild from the last CHECKPOINT replays the line's deltas: bound what
     // it reads (maxRouteRead × the model's size) and how many it replays
@@ -148,7 +159,6 @@ function commitLocked(store: Store, abs: string, from: string, opts: CommitOptio
     let decision = decide(null);
     let checkpoint = decision.type === 'CHECKPOINT';
 
-    const cache = await StatCache.load(store);
     let objectChecker: ObjectChecker | undefined;
     const checker = async (): Promise<ObjectChecker> => {
       objectChecker ??= await ObjectChecker.load(store, new Set(Object.values(await readLinks(store)).map((r) => r.sha256)));
@@ -188,7 +198,7 @@ function commitLocked(store: Store, abs: string, from: string, opts: CommitOptio
       if (opts.skipUnchanged && parent && parentId && staged.every((s) => s.knownSha256 !== null)
         && sameAsParent(store, abs, kind, parent, staged.map((s) => ({ path: s.work.rel, sha256: s.knownSha256! })))) {
         await cache.save();
-        return unchangedResult(parentId, parent);
+        return { ...unchangedResult(parentId, parent), ...(budget ? { budget } : {}) };
       }
 
       const entries: ManifestFile[] = [];
@@ -230,7 +240,7 @@ function commitLocked(store: Store, abs: string, from: string, opts: CommitOptio
         // Hashed now: the next commit of the same bytes takes the quick way above.
         await cache.save();
         await objectChecker?.save();
-        return unchangedResult(parentId, parent);
+        return { ...unchangedResult(parentId, parent), ...(budget ? { budget } : {}) };
       }
       if (!checkpoint) {
         decision = decide(deltaBytes);
@@ -287,7 +297,7 @@ function commitLocked(store: Store, abs: string, from: string, opts: CommitOptio
       reached.phase = 'landed';
       await cache.save();
       await objectChecker?.save();
-      let result: CommitResult = { id, type: manifest.type, parent: parentId as CommitId | null, logicalBytes: total, deltaBytes: checkpoint ? 0 : deltaBytes, fullBytesAdded, unchanged: false, ...(checkpointReason ? { checkpointReason } : {}) };
+      let result: CommitResult = { id, type: manifest.type, parent: parentId as CommitId | null, logicalBytes: total, deltaBytes: checkpoint ? 0 : deltaBytes, fullBytesAdded, unchanged: false, ...(checkpointReason ? { checkpointReason } : {}), ...(budget ? { budget } : {}) };
       try {
         await recordLines(store);
       } catch (e) {
@@ -299,7 +309,9 @@ function commitLocked(store: Store, abs: string, from: string, opts: CommitOptio
         try {
           // What it did is part of the commit's result: its full parameters may be among what it freed.
           const done = await cleanupLocked(store, { signal });
-          result = { ...result, autoCleanup: { bytesFreed: done.bytesFreed, packs: done.packs.length, bytesPackSaved: done.bytesPackSaved, commits: done.commits.map((c) => c.id) } };
+          // autoForget runs the stored policy after every cleanup; the commit just made is its line's tip, always kept.
+          const forgot = await autoForgetLocked(store, config, signal);
+          result = { ...result, autoCleanup: { bytesFreed: done.bytesFreed, packs: done.packs.length, bytesPackSaved: done.bytesPackSaved, commits: done.commits.map((c) => c.id), ...(forgot ? { autoForget: forgot } : {}) } };
         } catch (e) {
           throw afterLanding(result, 'the automatic cleanup after it failed (the store may hold more than it needs; run "weightline cleanup" later)', mapFsError(e, errorPath(e, store.dir)));
         }
@@ -316,6 +328,40 @@ function commitLocked(store: Store, abs: string, from: string, opts: CommitOptio
       for (const w of writers) await w.discard();
     }
   }, undefined, { signal: opts.signal });
+}
+
+/**
+ * The most a commit of these files can add to the store, known before a byte
+ * is written: the full objects it adopts (none for a file the stat cache
+ * says the store holds already: its copy is skipped), the delta it may keep
+ * (none for a CHECKPOINT; else less than DELTA_WORTH_IT of the model, within
+ * what maxRouteRead leaves the line, and nothing for files the stat cache
+ * says are the parent's own bytes), and the manifest. The commit's temp
+ * copies are those same bytes before they are adopted; a delta encoded only
+ * to be dropped (it came out too large) is transient and not counted.
+ */
+async function commitNeed(
+  store: Store, files: readonly WorkingFile[], layouts: readonly FileLayout[], cache: StatCache, parentId: CommitId | null,
+  kind: 'file' | 'folder', requested: boolean, config: Pick<Settings, 'maxChainLength' | 'maxRouteRead'>,
+): Promise<number> {
+  const total = layouts.reduce((s, l) => s + l.size, 0);
+  const parent = parentId ? await store.readManifest(parentId) : null;
+  const line = parentId ? await lineSinceCheckpoint(store, parentId) : { deltas: 0, deltaBytes: 0 };
+  const sure = decideCheckpoint({ requested, hasParent: !!parentId, line, modelBytes: total, deltaBytes: null, settings: config });
+  let full = 0;
+  let changed = 0;
+  for (const [i, f] of files.entries()) {
+    const size = layouts[i]!.size;
+    const st = await fs.stat(f.abs).catch(() => null);
+    const known = st ? cache.hint(f.abs, st) : null;
+    if (!(known && (await store.hasObject(known)))) full += size;
+    const base = parent ? pickBase(parent, kind, f.rel) : null;
+    if (!(known && base?.sha256 === known)) changed += size;
+  }
+  const delta = sure.type === 'CHECKPOINT' ? 0 : Math.min(changed, DELTA_WORTH_IT * total, Math.max(0, config.maxRouteRead * total - line.deltaBytes));
+  // A manifest weighs about 190 bytes per file and 280 per tensor (docs/STORE-FORMAT.md, "Remote limits"); twice that, to be safe.
+  const manifest = 4096 + files.length * 400 + layouts.reduce((s, l) => s + l.tensors.length, 0) * 600;
+  return Math.ceil(full + delta + manifest);
 }
 
 /**

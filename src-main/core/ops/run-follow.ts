@@ -308,6 +308,20 @@ class Follower {
         await this.afterCommit(c, already, look.sig);
         continue;
       }
+      // Older than what this run had committed when it started, not in the store, and its files
+      // exactly those a commit hashed before (the stat cache knows them unchanged): a forget (a
+      // retention policy, autoForget making room) removed its commit. Committed now it would land
+      // after the newest, out of order, and the policy would forget it again. A trainer resumed
+      // from an earlier step writes new files, which the stat cache does not know: those are committed.
+      await this.commitsOfRun();
+      const newest = this.newestStepAtStart;
+      if (newest !== null && c.step !== null && c.step < newest && (await this.committedBefore(c))) {
+        this.tracked.set(c.name, { state: 'corrupt', sig: look.sig });
+        const note: Note = { code: 'OTHER', message: `${c.name} skipped: step ${c.step} is older than step ${newest}, the newest commit of this run, and not in the store (a forget removed it); not committed after it`, files: [this.store.sourcePathFor(c.path)] };
+        this.notes.push(note);
+        this.report({ checkpoint: c.name, commit: null, skipped: note });
+        continue;
+      }
       // An import holds no captures: it reads the trainer's files, which nothing deletes under it.
       if (!importing && this.capturesHeld() >= this.maxCaptures) {
         if (!this.behind) this.note(`${this.capturesHeld()} captures are waiting for their commits; stopped capturing until they land (a checkpoint the trainer deletes meanwhile is missed)`);
@@ -411,6 +425,12 @@ class Follower {
       case 'DISK_FULL':
         this.diskFull(p.c, e as WeightlineError);
         return false;
+      case 'OVER_BUDGET':
+        // Every later checkpoint would be refused the same way: stop with the reason rather than retry or skip them all.
+        this.stopped = 'over-budget';
+        this.tracked.delete(p.c.name);
+        this.notes.push({ code: 'OTHER', message: `stopped before committing ${p.c.name}: ${(e as Error).message}`, files: [this.store.sourcePathFor(p.c.path)] });
+        return false;
       case 'CANCELLED':
         this.tracked.delete(p.c.name);
         return false;
@@ -456,7 +476,7 @@ class Follower {
         this.remember(p, m, res.id);
         await this.rememberHashes(p, m);
         if (this.tracked.get(p.c.name)?.state === 'queued') this.tracked.set(p.c.name, { state: 'done', sig: this.tracked.get(p.c.name)!.sig });
-        this.report({ checkpoint: p.c.name, commit: res.id, ...(res.unchanged ? { already: true } : {}), meta: p.meta });
+        this.report({ checkpoint: p.c.name, commit: res.id, ...(res.unchanged ? { already: true } : {}), meta: p.meta, ...(res.budget ? { budget: res.budget } : {}) });
         const sig = p.looks.map((l) => `${l.file}\0${l.size}\0${l.mtimeMs}\0${l.ino}`).join('\n');
         await this.afterCommit(p.c, res.id, sig);
         return;
@@ -482,12 +502,16 @@ class Follower {
     return checked.success ? meta : { run: this.run_, checkpoint: c.name, trainer: c.layout };
   }
 
+  /** The highest step among the run's commits when this follow started (null: none with a step). */
+  private newestStepAtStart: number | null = null;
+
   private async commitsOfRun(): Promise<RunCommits> {
     if (this.runCommits) return this.runCommits;
     const out: RunCommits = new Map();
     const key = this.run_;
     for (const [id, s] of await commitSummaries(this.store)) {
       if (s.meta?.run === undefined || s.meta.checkpoint === undefined || lineKey(this.store, s.meta.run) !== key) continue;
+      if (s.meta.step !== undefined && (this.newestStepAtStart === null || s.meta.step > this.newestStepAtStart)) this.newestStepAtStart = s.meta.step;
       const list = out.get(s.meta.checkpoint) ?? [];
       // Names are read from the manifest only when a checkpoint of this name turns up (alreadyCommitted).
       list.push({ id: id as CommitId, files: new Map(), order: Date.parse(s.createdAt) });
@@ -513,6 +537,16 @@ class Follower {
     }
     if (this.staging) cache.forgetUnder(this.staging.dir);
     await cache.save();
+  }
+
+  /** Every file of the checkpoint is one the stat cache recorded when a commit hashed it, unchanged since. */
+  private async committedBefore(c: CheckpointFound): Promise<boolean> {
+    const cache = await StatCache.load(this.store);
+    for (const f of c.files) {
+      const st = await fsp.stat(f).catch(() => null);
+      if (!st || cache.hint(f, st) === null) return false;
+    }
+    return c.files.length > 0;
   }
 
   /** A commit of this run that holds this checkpoint: the same name and the same bytes in every file. */

@@ -17,7 +17,9 @@ import { listRemoteTags } from './tags';
 import { mergeTagSettings, readTags, writeTags } from '../store/tags';
 import { checkMarker } from './push';
 import { defaultRemote, REMOTE_NAME, readRemotes, writeRemoteCache, writeRemotes } from './remote-files';
-import { checkEndpoint, keys, remotePacks } from './url';
+import { checkEndpoint, keys, remotePacks, remoteRoutes } from './url';
+import { migrateForForget, routeRecordPath, ROUTES_DIR } from '../store/routes';
+import { chooseRoute, type ChosenRoute } from './route-records';
 
 // Fetch brings the remote's history: the manifests this store lacks (each
 // hash-checked and schema-checked, written like every store file: temp,
@@ -44,12 +46,13 @@ async function fetchLocked(store: Store, remote: Remote, opts: FetchOptions & { 
   const { signal } = opts;
   opts.onProgress?.({ phase: 'listing', bytesDone: 0, bytesTotal: 0 });
   // The tags are listed (and checked) with the rest: a bad tag key stops the fetch before anything lands.
-  const [manifests, objects, packKeys, marker, remoteTags] = await Promise.all([
+  const [manifests, objects, packKeys, marker, remoteTags, routeKeys] = await Promise.all([
     remote.list(keys.manifests(remote.loc), signal),
     remote.list(keys.objects(remote.loc), signal),
     remote.list(keys.packs(remote.loc), signal),
     remote.getBytes(keys.marker(remote.loc), MARKER_LIMIT, signal),
     listRemoteTags(remote, signal),
+    remote.list(keys.routes(remote.loc), signal),
   ]);
   if (marker) checkMarker(remote, marker);
   // Read before anything lands (a damaged tags.json stops the fetch with the store unchanged); the lock keeps it as read.
@@ -62,7 +65,12 @@ async function fetchLocked(store: Store, remote: Remote, opts: FetchOptions & { 
   // Downloaded into temp files (a long history's manifests need not fit in
   // memory), then renamed into commits/ parents first, so a fetch stopped at
   // any instant leaves a store whose every commit has its parent.
-  const temps = new Map<string, { tmp: string; parent: string | null; outside: boolean }>();
+  const temps = new Map<string, { tmp: string; parent: string | null; outside: boolean; route: ChosenRoute | null }>();
+  const routes = remoteRoutes(routeKeys);
+  const packs = remotePacks(packKeys.keys(), objects);
+  // Where each commit's storage may come from: the remote, or this store.
+  const held = async (sha: string): Promise<boolean> => objects.has(sha) || packs.has(sha) || (await store.hasObject(sha));
+  const present = (id: string): boolean => local.has(id) || manifests.has(id);
   try {
     // Bounded memory: manifests in flight weigh at most MANIFEST_BYTES_IN_FLIGHT by their listed sizes (limits.ts).
     await runBounded(wanted.map((id) => ({ weight: manifestWeight(manifests.get(id)!), run: async () => {
@@ -79,9 +87,10 @@ async function fetchLocked(store: Store, remote: Remote, opts: FetchOptions & { 
         if (isWeightlineError(e) && e.code === 'UNSAFE_PATH') throw e;
         throw remote.damaged(key, `a manifest this Weightline cannot read (${(e as Error).message})`);
       }
+      const route = await chooseRoute(remote, id, manifest, routes.get(id) ?? [], present, held, signal);
       const tmp = store.tempPath(`manifest-${id.slice(0, 12)}`);
       await writeFileAtomic(tmp, bytes);
-      temps.set(id, { tmp, parent: manifest.parent, outside: isOutsideSource(manifest.source.path) });
+      temps.set(id, { tmp, parent: route ? route.record.parent : manifest.parent, outside: isOutsideSource(manifest.source.path), route });
       done += bytes.length;
       opts.onProgress?.({ phase: 'fetching', bytesDone: done, bytesTotal: total });
     } })), MANIFEST_READ_SLOTS, signal);
@@ -96,6 +105,7 @@ async function fetchLocked(store: Store, remote: Remote, opts: FetchOptions & { 
     }
 
     const fetched: CommitId[] = [];
+    let routesTaken = 0;
     const placed = new Set<string>();
     const place = async (id: string): Promise<boolean> => {
       if (placed.has(id) || local.has(id)) return true;
@@ -109,6 +119,15 @@ async function fetchLocked(store: Store, remote: Remote, opts: FetchOptions & { 
       }
       for (let i = line.length - 1; i >= 0; i--) {
         const c = line[i]!;
+        const route = temps.get(c)!.route;
+        if (route) {
+          // The storage before the commit: it never appears without what rebuilds it. A store that reads
+          // route records says so in format.json first (version 2), as a forget does.
+          await migrateForForget(store.dir);
+          await fs.mkdir(path.join(store.dir, ROUTES_DIR), { recursive: true });
+          await writeFileAtomic(routeRecordPath(store.dir, c), route.bytes);
+          routesTaken++;
+        }
         await fs.rename(temps.get(c)!.tmp, path.join(store.dir, 'commits', `${c}.json`));
         placed.add(c);
         fetched.push(c as CommitId);
@@ -129,9 +148,9 @@ async function fetchLocked(store: Store, remote: Remote, opts: FetchOptions & { 
       at: new Date().toISOString(),
       commits: [...manifests.keys()].filter((k) => HEX64.test(k)),
       objects: Object.fromEntries([...objects].filter(([k]) => HEX64.test(k))),
-      packs: Object.fromEntries(remotePacks(packKeys.keys(), objects)),
+      packs: Object.fromEntries(packs),
     }).catch(() => undefined);
-    return { remote: remote.name, url: remote.url, fetched, remoteCommits: manifests.size, remoteObjects: objects.size, tags };
+    return { remote: remote.name, url: remote.url, fetched, remoteCommits: manifests.size, remoteObjects: objects.size, tags, ...(routesTaken ? { routes: routesTaken } : {}) };
   } finally {
     for (const t of temps.values()) await fs.rm(t.tmp, { force: true }).catch(() => undefined);
   }

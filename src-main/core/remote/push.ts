@@ -16,6 +16,7 @@ import { PART_QUEUE, PART_SIZE, Remote, type ConnectOptions } from './client';
 import { mapBounded, runBounded } from './pool';
 import { pushTags } from './tags';
 import { readTags } from '../store/tags';
+import { routeRecordPath } from '../store/routes';
 import { defaultRemote, readRemoteCache, writeRemoteCache } from './remote-files';
 import { MANIFEST_LIMIT, MARKER_LIMIT, limitText } from './limits';
 import { keys, MARKER, REMOTE_FORMAT_VERSION, remotePacks } from './url';
@@ -79,10 +80,11 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
   }
 
   progress('listing', 0, 0);
-  const [remoteManifests, remoteObjects, packKeys] = await Promise.all([
+  const [remoteManifests, remoteObjects, packKeys, routeKeys] = await Promise.all([
     remote.list(keys.manifests(remote.loc), signal),
     remote.list(keys.objects(remote.loc), signal),
     remote.list(keys.packs(remote.loc), signal),
+    remote.list(keys.routes(remote.loc), signal),
   ]);
   await ensureMarker(remote, signal);
   const toPush = [...closure].filter((id) => !remoteManifests.has(id));
@@ -93,6 +95,21 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
     if (size > MANIFEST_LIMIT) throw new WeightlineError('UNSUPPORTED', `the manifest of commit ${id.slice(0, 12)} weighs ${size} bytes, more than the ${limitText(MANIFEST_LIMIT)} a remote's manifest may (docs/STORE-FORMAT.md, "Remote limits"): fetch and clone would refuse it, so nothing was sent`, file);
   }
   const packsThere = remotePacks(packKeys.keys(), remoteObjects);
+  // A commit re-based by a forget is stored by its route record (the graph and
+  // pushObjects read it: the re-based deltas, or a new CHECKPOINT's full
+  // objects, are what is sent). Its manifest still names the forgotten parent,
+  // so the record goes too, before the manifest: write-once, named by its bytes.
+  const localRoutes = await store.routeRecords();
+  const routesThere = new Set(routeKeys.keys());
+  const routesToSend = new Map<string, { bytes: Buffer; sha: string }>();
+  for (const id of toPush) {
+    if (!localRoutes.has(id)) continue;
+    const file = routeRecordPath(store.dir, id);
+    const bytes = await fs.readFile(file).catch((e: unknown) => { throw mapFsError(e, file); });
+    if (bytes.length > MANIFEST_LIMIT) throw new WeightlineError('UNSUPPORTED', `the route record of commit ${id.slice(0, 12)} weighs ${bytes.length} bytes, more than the ${limitText(MANIFEST_LIMIT)} a remote's record may; nothing was sent`, file);
+    const sha = sha256(bytes);
+    if (!routesThere.has(`${id}/${sha}`)) routesToSend.set(id, { bytes, sha });
+  }
 
   const needed = await pushObjects(store, graph, toPush, (id) => closure.has(id) || remoteManifests.has(id));
   // A full object the remote holds packed is there; one this store keeps
@@ -192,6 +209,9 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
     putting.set(id, (async () => {
       if (after) await after;
       await slots(async () => {
+        // Its route record before its manifest: a manifest on the remote means the storage that rebuilds it is there.
+        const route = routesToSend.get(id);
+        if (route) await remote.putNew(keys.route(remote.loc, id, route.sha), route.bytes, signal);
         const file = path.join(store.dir, 'commits', `${id}.json`);
         const bytes = await fs.readFile(file);
         if (sha256(bytes) !== id) throw new WeightlineError('CORRUPT', `manifest checksum mismatch: the file does not hash to its name; nothing of commit ${id.slice(0, 12)} was sent`, file);
@@ -218,7 +238,7 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
     packs: Object.fromEntries([...packsThere, ...packsToWrite]),
   }).catch(() => undefined);
 
-  return { remote: name, url: remote.url, commits: order as CommitId[], alreadyThere: closure.size - toPush.length, objectsUploaded: uploaded, bytesUploaded, objectsAlreadyThere, rebuilt, packedSent, bytesSavedByPacks, staleUploadsAborted: aborted, tagsSent };
+  return { remote: name, url: remote.url, commits: order as CommitId[], alreadyThere: closure.size - toPush.length, objectsUploaded: uploaded, bytesUploaded, objectsAlreadyThere, rebuilt, packedSent, bytesSavedByPacks, staleUploadsAborted: aborted, tagsSent, routesSent: routesToSend.size };
 }
 
 /**

@@ -77,7 +77,25 @@ export const keys = {
   object: (loc: RemoteLocation, sha: string): string => `${loc.prefix}objects/${sha}`,
   packs: (loc: RemoteLocation): string => `${loc.prefix}packs/`,
   pack: (loc: RemoteLocation, full: string, packed: string): string => `${loc.prefix}packs/${full}.${packed}`,
+  routes: (loc: RemoteLocation): string => `${loc.prefix}routes/`,
+  /** A route record, named by its commit and the sha256 of its bytes: write-once like every key. */
+  route: (loc: RemoteLocation, id: string, sha: string): string => `${loc.prefix}routes/${id}/${sha}`,
 };
+
+const ROUTE_KEY = /^([0-9a-f]{64})\/([0-9a-f]{64})$/;
+
+/** The route records a listing of routes/ names (without the prefix): commit → record shas (key order), with their listed sizes. Other names are not ours: ignored. */
+export function remoteRoutes(listing: ReadonlyMap<string, number>): Map<string, Array<{ readonly sha: string; readonly bytes: number }>> {
+  const out = new Map<string, Array<{ sha: string; bytes: number }>>();
+  for (const [k, bytes] of [...listing].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const m = ROUTE_KEY.exec(k);
+    if (!m) continue;
+    const list = out.get(m[1]!) ?? [];
+    list.push({ sha: m[2]!, bytes });
+    out.set(m[1]!, list);
+  }
+  return out;
+}
 
 const PACK_KEY = /^([0-9a-f]{64})\.([0-9a-f]{64})$/;
 

@@ -13,7 +13,9 @@ import { Remote, type ConnectOptions } from './client';
 import { MANIFEST_READ_SLOTS, manifestWeight } from './limits';
 import { mapBounded, runBounded } from './pool';
 import { defaultRemote } from './remote-files';
-import { keys, remotePacks } from './url';
+import { keys, remotePacks, remoteRoutes } from './url';
+import { chooseRoute } from './route-records';
+import { applyRouteRecord } from '../store/routes';
 
 // verify --remote: trust nothing the remote says. List it, download and hash
 // every manifest and every object (streamed; nothing is written locally), then
@@ -51,10 +53,11 @@ export async function verifyRemote(store: Store, opts: VerifyRemoteOptions = {})
   const remote = await Remote.open(store, name, opts.connect);
   const { signal } = opts;
   opts.onProgress?.({ phase: 'listing', bytesDone: 0, bytesTotal: 0 });
-  const [manifestKeys, objectKeys, packKeys] = await Promise.all([
+  const [manifestKeys, objectKeys, packKeys, routeKeys] = await Promise.all([
     remote.list(keys.manifests(remote.loc), signal),
     remote.list(keys.objects(remote.loc), signal),
     remote.list(keys.packs(remote.loc), signal),
+    remote.list(keys.routes(remote.loc), signal),
   ]);
   // full object → its packed form on the remote (push sends a CHECKPOINT packed where the store keeps it so).
   const packs = remotePacks(packKeys.keys(), objectKeys);
@@ -100,6 +103,22 @@ export async function verifyRemote(store: Store, opts: VerifyRemoteOptions = {})
     if (actual === sha) intact.add(sha);
     else { damaged.push(key); bad.set(sha, `${key} is damaged (${n} bytes that hash to ${actual.slice(0, 12)})`); }
   }, signal);
+
+  // A commit re-based before it was pushed is stored by a route record: the
+  // storage fetch would choose (route-records.ts), judged on intact objects only.
+  const routes = remoteRoutes(routeKeys);
+  for (const [id, m] of [...manifests]) {
+    const candidates = routes.get(id);
+    if (!candidates) continue;
+    try {
+      const chosen = await chooseRoute(remote, id, m, candidates, (p) => manifests.has(p), async (sha) => intact.has(sha) || intact.has(packs.get(sha) ?? ''), signal ?? new AbortController().signal);
+      if (chosen) manifests.set(id, applyRouteRecord(store.dir, m, chosen.record));
+    } catch (e) {
+      if ((e as WeightlineError).code !== 'REMOTE_CORRUPT') throw e;
+      damaged.push(...candidates.map((c) => keys.route(remote.loc, id, c.sha)).filter((k) => (e as Error).message.includes(k)));
+      manifestProblem.set(id, (e as Error).message);
+    }
+  }
 
   // Does the remote alone rebuild each file? Memoised over (commit, path).
   const memo = new Map<string, string[]>();

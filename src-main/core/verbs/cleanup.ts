@@ -3,9 +3,17 @@
 import type { CleanupPlan } from '../../../src-shared/model';
 import { progressOf, storeOf, type VerbContext } from './context';
 
+/** Cleanup, then (autoForget on and a policy stored) the stored policy's forget, reported with it. */
 export async function cleanup(ctx: VerbContext): Promise<CleanupPlan> {
   const store = await storeOf(ctx);
-  return (await import('../ops/cleanup')).cleanup(store, progressOf(ctx));
+  const plan = await (await import('../ops/cleanup')).cleanup(store, progressOf(ctx));
+  if (!(await store.readConfig()).autoForget) return plan;
+  const policy = await (await import('../store/store-files')).readRetentionFile(store.dir);
+  if (!policy) return plan;
+  const { forgetVersions } = await import('../ops/forget');
+  const { autoForgetReport } = await import('../ops/budget');
+  const forgot = await forgetVersions(store, { policy, dryRun: false, ...progressOf(ctx) });
+  return { ...plan, autoForget: autoForgetReport(policy, forgot) };
 }
 
 export interface CleanupPreviewArgs {

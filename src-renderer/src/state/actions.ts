@@ -454,10 +454,10 @@ export function createActions(store: AppStore, api: () => WeightlineApi, opts: A
         const made = v.checkpoints.filter((c) => c.commit !== null && !c.already).length;
         const skipped = v.checkpoints.filter((c) => c.skipped).length;
         notify({
-          tone: skipped > 0 || v.stopped === 'disk-full' || v.stopped === 'folder-gone' ? 'warn' : 'info', error: null,
+          tone: skipped > 0 || v.stopped === 'disk-full' || v.stopped === 'over-budget' || v.stopped === 'folder-gone' ? 'warn' : 'info', error: null,
           text: `${r.kind === 'watch' ? 'Stopped following' : 'Imported'} ${v.run}: ${made} checkpoint${made === 1 ? '' : 's'} committed`
             + `${skipped ? `, ${skipped} skipped` : ''}${v.removed.length ? `, ${v.removed.length} trainer cop${v.removed.length === 1 ? 'y' : 'ies'} removed` : ''}`
-            + `${v.stopped === 'disk-full' ? '; the disk is full' : v.stopped === 'folder-gone' ? '; the run folder went away' : ''}.`,
+            + `${v.stopped === 'disk-full' ? '; the disk is full' : v.stopped === 'over-budget' ? '; the next commit would break the disk budget' : v.stopped === 'folder-gone' ? '; the run folder went away' : ''}.`,
           ...(v.notes.length || skipped ? { details: [...v.checkpoints.flatMap((c) => (c.skipped ? [`${c.checkpoint}: ${appWords(c.skipped.message)}`] : [])), ...v.notes.map((n) => appWords(n.message))] } : {}),
         });
         break;
