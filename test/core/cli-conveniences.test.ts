@@ -85,9 +85,9 @@ describe('--json anywhere on the line', () => {
 });
 
 describe('help', () => {
-  it('help of an unknown command is the unknown-command error, exit 2', async () => {
-    const r = await run(scratch(), ['help', 'nope']);
-    expect(r).toEqual({ code: 2, stdout: '', stderr: 'weightline: error: unknown command \'nope\'; "weightline --help" lists the commands\n' });
+  it('help of an unknown command is the unknown-command error, exit 2 ("nope" is now near "ops", so a name near none)', async () => {
+    const r = await run(scratch(), ['help', 'xyzzy']);
+    expect(r).toEqual({ code: 2, stdout: '', stderr: 'weightline: error: unknown command \'xyzzy\'; "weightline --help" lists the commands\n' });
     // A typo keeps commander's suggestion.
     expect((await run(scratch(), ['help', 'comit'])).stderr).toBe('weightline: error: unknown command \'comit\' (did you mean commit?); "weightline --help" lists the commands\n');
   });
