@@ -23,7 +23,13 @@ export type PausePoint =
   /** A commit has renamed its objects into objects/; the manifest (the commit point) and HEAD are not written. */
   | 'commit.before-manifest'
   /** A push has uploaded one object whole (others may be in flight); no manifest is on the remote yet. */
-  | 'push.uploaded';
+  | 'push.uploaded'
+  /** A forget has written its operation record (state planned); no route record or object has moved yet. */
+  | 'forget.planned'
+  /** A forget has written the kept commits' new route records and adopted their objects; nothing is proved or moved to the trash yet. */
+  | 'forget.routes-written'
+  /** A forget has proved the new routes and set its record to moving; the forgotten commits are still in place. */
+  | 'forget.moving';
 
 const POINTS = new Set((process.env.WEIGHTLINE_TEST_PAUSE ?? '').split(',').map((p) => p.trim()).filter(Boolean));
 const DIR = process.env.WEIGHTLINE_TEST_PAUSE_DIR ?? '';

@@ -99,6 +99,12 @@ async function moveAll(store: Store, opId: string, moves: readonly OpMove[], way
     const [from, to] = way === 'forward' ? [live, trashed] : [trashed, live];
     const there = await fs.lstat(from).catch(() => null);
     if (!there) continue; // moved before a crash, or never there
+    // Into the trash, a file already there was moved before: a forget moves a
+    // re-based commit's old route record first and writes its new one in its
+    // place, which finishing the moves after a crash must not put in the trash
+    // over the old one. (Back out of the trash a file does replace the live
+    // one: undo puts the old route record back over the new.)
+    if (way === 'forward' && (await fs.lstat(to).catch(() => null))) continue;
     await fs.mkdir(path.dirname(to), { recursive: true });
     try {
       await fs.rename(from, to);
