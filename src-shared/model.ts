@@ -502,7 +502,7 @@ export interface ForgetCommit {
   readonly reasons: readonly string[];
   /** Kept commits whose stored delta was against a forgotten commit: encoded again against `rebasedOnto` (null: it becomes a CHECKPOINT). */
   readonly rebasedOnto?: CommitId | null;
-  /** Bytes of the re-based route it gets (delta objects, or full objects for a new CHECKPOINT): exact, encoded in the preview too. */
+  /** Bytes of the re-based route it gets (its delta objects, or its full parameters for a CHECKPOINT, whether written now or already stored): exact, encoded in the preview too. */
   readonly rebasedBytes?: number;
 }
 
@@ -513,7 +513,7 @@ export interface ForgetPlan {
   readonly kept: number;
   /** Bytes that leave objects/ and commits/ (into the trash): objects only forgotten commits name, their manifests and route records. */
   readonly bytesRemoved: number;
-  /** Bytes the re-based routes add (new delta objects; full objects of kept commits that become CHECKPOINTs). */
+  /** Bytes the re-based routes add (new delta objects; full objects of kept commits that become CHECKPOINTs; the new route records). */
   readonly bytesAdded: number;
   /** bytesRemoved − bytesAdded: what the store shrinks by once the trash is emptied; exact to the byte (the run reports the same figure). */
   readonly bytesFreed: number;
@@ -558,6 +558,8 @@ export interface UndoResult {
   readonly restored: readonly CommitId[];
   /** The undo's own entry in the operations log. */
   readonly op: string;
+  /** What a person should know (a put-back commit no route rebuilds, objects left in place), absent when nothing. */
+  readonly notes?: readonly string[];
 }
 
 /** What the trash holds (status, the app's toolbar). */

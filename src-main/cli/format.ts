@@ -6,7 +6,7 @@
 import { computeLanes, type LaneRow } from '../../src-shared/graph-lanes';
 import * as path from 'node:path';
 import type {
-  CleanupEstimate, CleanupPlan, CommitId, CommitMeta, CommitResult, DiffResult, FileSummary, KeepReason, LogEntry, PinResult, RepairResult, RestoreResult, ShowResult, StatusResult, TagInfo, TagResult, TensorSummary, VerifyResult,
+  CleanupEstimate, CleanupPlan, CommitId, ForgetPlan, CommitMeta, CommitResult, DiffResult, FileSummary, KeepReason, LogEntry, PinResult, RepairResult, RestoreResult, ShowResult, StatusResult, TagInfo, TagResult, TensorSummary, TrashInfo, VerifyResult,
 } from '../../src-shared/model';
 import { againstVersions, againstVersionsText, OVER_REASON, rawCopiesText, type RawCopies } from '../../src-shared/storage-totals';
 import type { InitResult, RemoteCounts } from '../core/verbs';
@@ -86,7 +86,9 @@ export function formatLog(entries: readonly LogEntry[], head: string | null, loc
     const indent = ' '.repeat(shortId(e.id).length + 1 + 10 + 1);
     for (const m of more) lines.push(`${rest}${indent}${m}`.trimEnd());
     const meta = metaColumn(e.meta);
-    lines.push(`${rest}    ${humanBytes(e.logicalBytes)} · ${storage}${delta} · ${relativeTime(e.createdAt)}${meta ? ` · ${meta}` : ''}`);
+    // A forget removed versions between this commit and the one drawn below it (its kept ancestor).
+    const forgotten = e.forgottenBefore ? ` · ${e.forgottenBefore} forgotten before it` : '';
+    lines.push(`${rest}    ${humanBytes(e.logicalBytes)} · ${storage}${delta} · ${relativeTime(e.createdAt)}${meta ? ` · ${meta}` : ''}${forgotten}`);
   });
   return lines.join('\n');
 }
@@ -248,6 +250,40 @@ export function formatCleanup(plan: CleanupPlan, dryRun: boolean, keepFullLatest
   return lines.join('\n');
 }
 
+/**
+ * A forget or its preview: one line per commit, newest first (kept with its
+ * reasons, re-based ones onto what; forgotten), then the totals with exact
+ * bytes, and where the forgotten versions wait.
+ */
+export function formatForget(plan: ForgetPlan): string {
+  const lines: string[] = [plan.dryRun ? `Forget preview (nothing was changed), ${plan.policy}:` : `Forget, ${plan.policy}:`];
+  for (const c of plan.commits) {
+    if (c.verdict === 'forget') { lines.push(`  ${shortId(c.id)}  ${plan.dryRun ? 'forget' : 'forgotten'}`); continue; }
+    const rebased = c.rebasedOnto === undefined ? ''
+      : c.rebasedOnto === null ? `; stored whole as a CHECKPOINT (no kept ancestor), full parameters ${humanBytes(c.rebasedBytes ?? 0)}`
+        : `; re-based onto ${shortId(c.rebasedOnto)}, ${humanBytes(c.rebasedBytes ?? 0)}`;
+    lines.push(`  ${shortId(c.id)}  kept: ${c.reasons.map((r) => printable(r)).join(', ')}${rebased}`);
+  }
+  const total = plan.forgotten + plan.kept;
+  if (plan.forgotten === 0) {
+    lines.push(`Nothing to forget: the policy keeps all ${total} version(s).`);
+    return lines.join('\n');
+  }
+  lines.push(`${plan.dryRun ? 'Would forget' : 'Forgot'} ${plan.forgotten} of ${total} version(s): ${exactBytes(plan.bytesRemoved)} to the trash, ${exactBytes(plan.bytesAdded)} of re-based routes added, ${exactBytes(plan.bytesFreed)} freed once the trash is emptied (store ${humanBytes(plan.storeBytesBefore)} → ${humanBytes(plan.storeBytesAfter)})`);
+  if (plan.dryRun) return lines.join('\n');
+  if (plan.trashUntil) {
+    lines.push(`${plan.forgotten} version(s) go to the trash until ${plan.trashUntil.slice(0, 10)} (\`weightline undo\` puts them back)`);
+  } else {
+    lines.push('The trash was emptied at once (trashDays is 0): this forget cannot be undone.');
+  }
+  return lines.join('\n');
+}
+
+/** A size as people read it, with the exact count of bytes (the preview and the run agree to the byte). */
+function exactBytes(n: number): string {
+  return `${humanBytes(n)} (${n.toLocaleString('en-US')} bytes)`;
+}
+
 /** Each reason names the rule that keeps the commit, so "newest" is not read as "the newest commit". */
 function keepReasonText(r: KeepReason, keepFullLatest: number): string {
   switch (r) {
@@ -323,12 +359,19 @@ export function formatStatus(s: StatusResult, extras: { readonly root: string; r
     ...workingLines(s),
     `storage  ${humanBytes(s.storeBytes)} on disk for ${humanBytes(s.logicalBytes)} of versions${saving}`,
     ...(s.head ? [`copies   ${s.cleanup ? cleanupEstimateText(s.cleanup) : rawCopiesText(extras.rawCopies)}`] : []),
+    ...(s.trash ? [`trash    ${trashText(s.trash)}`] : []),
     ...(where ? [
       `commits  ${where.commitsLocalOnly} local only, ${where.commitsBoth} local+remote, ${where.commitsRemoteOnly} remote only (restore downloads what it needs)`,
       ...where.remotes.map((x) => `remote   ${x.name} ${x.url}: ${x.listedAt ? `${x.commits} commit(s) when last listed (${relativeTime(x.listedAt)})` : 'not listed yet (push or fetch)'}`),
     ] : []),
   );
   return lines.join('\n');
+}
+
+/** The status line of the trash: "2.1 GB in trash, gone on 2026-12-14 or sooner if space is needed (…)". */
+export function trashText(t: TrashInfo): string {
+  if (!t.goneBy) return `${humanBytes(t.bytes)} in trash, left by operations no longer undoable; a later command that writes empties it`;
+  return `${humanBytes(t.bytes)} in trash, gone on ${t.goneBy.slice(0, 10)} or sooner if space is needed (\`weightline undo\` puts back the last forget)`;
 }
 
 export function formatVerify(res: VerifyResult): string {

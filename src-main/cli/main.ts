@@ -15,6 +15,7 @@ import { DEFAULT_CONFIG, type StoreConfig } from '../../src-shared/settings';
 import { parseSettingText, settingExpected, settingProblemText } from '../../src-shared/policy/settings';
 import type { CommitMeta, LinkMode } from '../../src-shared/model';
 import { commitMetaSchema, isEmptyMeta, parseMetric } from '../../src-shared/meta';
+import { isEmptyPolicy, parseDuration, parseKeepBest, policyText, retentionPolicySchema, type KeepBest, type RetentionPolicy } from '../../src-shared/policy/retention';
 // Every verb loads the engine under it on use: a training script pays for
 // zstd, the zip reader and the format parsers only when it runs a command that
 // needs them, which keeps start-up (`--version`, `log`) fast.
@@ -22,11 +23,12 @@ import { verbs, type VerbContext } from '../core/verbs';
 import { registerDemo } from './demo-command';
 import { installInterrupt, INTERRUPTED, type Interrupt } from './interrupt';
 import {
-  clause, formatCleanup, formatCommit, formatDiff, formatInit, formatLog, formatOneline, formatPin, formatRestore, formatShow, formatStatus, formatTag, formatTags, formatVerify, formatVerifyRemote, formatRepair,
+  clause, formatCleanup, formatCommit, formatForget, formatDiff, formatInit, formatLog, formatOneline, formatPin, formatRestore, formatShow, formatStatus, formatTag, formatTags, formatVerify, formatVerifyRemote, formatRepair,
 } from './format';
 import { progressBar } from './progress';
 import { registerServe } from './serve-command';
 import { registerRemote } from './remote-command';
+import { registerOps } from './ops-command';
 import { registerRun, RunUsageError } from './run-command';
 import { prepareArgv } from './argv';
 import { invocationOf } from './invocation';
@@ -206,6 +208,37 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
       else out(formatCleanup(plan, !!o.dryRun, (await verbs.configGet(verbCtx())).keepFullLatest));
     });
 
+  program.command('forget')
+    .description('forget versions by a retention policy (restic\'s words) or by name (refs, A..B ranges); HEAD, pinned, linked and tagged commits and branch tips always stay; what goes waits in the trash (`weightline undo`)')
+    .argument('[refs...]', 'commits to forget: ids, tags, HEAD~N, or ranges A..B (reachable from B, not from A)')
+    .option('--keep-last <n>', 'keep the newest N of each line of history')
+    .option('--keep-best <n:metric[:min|max]>', 'keep the N best of each line by a metric (repeatable; e.g. 3:eval_loss:min)', collect, [] as string[])
+    .option('--keep-every <n>', 'keep every Nth: by step where commits have steps, else by commit count')
+    .option('--keep-within <duration>', 'keep commits made within this long before the newest (7d, 2w, 36h, 1y6m)')
+    .option('--keep-tag <tag>', "keep commits with this tag ('*': any); tagged commits stay anyway, this names the reason (repeatable)", collect, [] as string[])
+    .option('--dry-run', 'say exactly what would go and the bytes freed (re-based deltas are encoded to measure them); change nothing')
+    .option('--save', 'store the given policy as the store\'s (retention.json: what a bare `forget` and autoForget apply); with --dry-run the forget only previews')
+    .option('--clear-policy', 'remove the stored policy and forget nothing')
+    .option('--json', 'print JSON: {"commits":[{"id","verdict","reasons","rebasedOnto"?,"rebasedBytes"?}],"forgotten","kept","bytesRemoved","bytesAdded","bytesFreed","storeBytesBefore","storeBytesAfter","policy","dryRun","op"?,"trashUntil"?}')
+    .action(async (refs: string[], o: { keepLast?: string; keepBest: string[]; keepEvery?: string; keepWithin?: string; keepTag: string[]; dryRun?: boolean; save?: boolean; clearPolicy?: boolean; json?: boolean }) => {
+      const policy = policyOf(o);
+      if (o.clearPolicy) {
+        if (policy || refs.length > 0 || o.save) throw new UsageError('forget --clear-policy removes the stored policy and takes nothing else; run the forget you want separately');
+        await verbs.retentionSet(verbCtx(), { policy: null });
+        if (o.json) json({ policy: null }); else out('Removed the stored retention policy (a bare `weightline forget` now needs --keep-… flags or commits).');
+        return;
+      }
+      if (policy && refs.length > 0) throw new UsageError(`forget takes a policy (--keep-…) or commits to forget by name, not both; found ${policyText(policy)} and ${refs.join(' ')}`);
+      if (o.save) {
+        if (!policy) throw new UsageError('forget --save stores the policy given with --keep-… flags; none was given');
+        await verbs.retentionSet(verbCtx(), { policy });
+        if (!o.json) out(`Stored the retention policy: ${policyText(policy)}`);
+      }
+      const plan = await withBar(o.json, (ctx) => verbs.forget(ctx, { ...(policy ? { policy } : {}), ...(refs.length > 0 ? { refs } : {}), dryRun: !!o.dryRun }));
+      if (o.json) json(plan);
+      else out(formatForget(plan));
+    });
+
   program.command('verify')
     .description('rebuild every commit (no files written) and check every sha256; exit 1 if anything is wrong')
     .option('--json', 'print JSON: {"ok","commits":[{"id","ok","error","restorable","route","warning"?}]}')
@@ -304,6 +337,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
   registerServe(program, { here, out, err, json });
   registerDemo(program, { here, out, err, json, self: given.self ?? 'weightline' });
   registerRemote(program, { here, out, err, json, verbCtx, withBar });
+  registerOps(program, { here, out, err, json, verbCtx, withBar });
   registerRun(program, { here, out, err, json, verbCtx, liveStream: () => (given.stderr.isTTY ? (given.stderr as NodeJS.WriteStream) : undefined), setExit: (c) => { exitCode = c; } });
 
   if (argv.length === 0) {
@@ -382,6 +416,48 @@ function commitMeta(o: { step?: string; epoch?: string; metric: readonly string[
   const checked = commitMetaSchema.safeParse(meta);
   if (!checked.success) throw new UsageError(`--metric: ${checked.error.issues[0]?.message ?? 'not a valid set of metrics'}`);
   return checked.data;
+}
+
+/** The retention policy the --keep-… flags give, or undefined when none is given. */
+function policyOf(o: { keepLast?: string; keepBest: readonly string[]; keepEvery?: string; keepWithin?: string; keepTag: readonly string[] }): RetentionPolicy | undefined {
+  const keepBest: KeepBest[] = [];
+  for (const text of o.keepBest) {
+    const parsed = parseKeepBest(text);
+    if ('problem' in parsed) throw new UsageError(parsed.problem);
+    keepBest.push(parsed);
+  }
+  let keepWithinMs: number | undefined;
+  if (o.keepWithin !== undefined) {
+    const ms = parseDuration(o.keepWithin);
+    if (ms === null) throw new UsageError(`--keep-within takes a duration such as 7d, 2w, 36h, 90min or 1y6m (y = 365 days, m = 30 days); found "${o.keepWithin}"`);
+    keepWithinMs = ms;
+  }
+  const policy: RetentionPolicy = {
+    ...(o.keepLast !== undefined ? { keepLast: wholeOption('--keep-last', o.keepLast, 'commits') } : {}),
+    ...(keepBest.length > 0 ? { keepBest } : {}),
+    ...(o.keepEvery !== undefined ? { keepEvery: wholeOption('--keep-every', o.keepEvery, 'steps or commits') } : {}),
+    ...(keepWithinMs !== undefined ? { keepWithinMs } : {}),
+    ...(o.keepTag.length > 0 ? { keepTags: [...o.keepTag] } : {}),
+  };
+  if (isEmptyPolicy(policy)) return undefined;
+  const checked = retentionPolicySchema.safeParse(policy);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    throw new UsageError(`the retention policy is out of bounds at ${issue?.path.join('.') ?? '?'}: ${issue?.message ?? 'not a valid policy'}`);
+  }
+  return checked.data;
+}
+
+/** A whole number of at least 1 given to a flag. */
+function wholeOption(name: string, value: string, what: string): number {
+  const n = /^\d+$/u.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${name} takes a whole number of ${what}, 1 or more; found "${value}"`);
+  return n;
+}
+
+/** Commander's collector for a repeatable option. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 /** A count given on the command line (-n N): a whole number, 1 or more. */

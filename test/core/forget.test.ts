@@ -225,4 +225,34 @@ describe('forget', () => {
     expect(await readOp(run.store, done.op!)).toMatchObject({ state: 'done', purgedAt: expect.any(String) });
     await expectRestores(run, [0, 2, 3], 'trash0');
   }, 60_000);
+
+  it('cancelled while proving: the route records and objects it wrote are taken back, its record removed; the preview reports progress and cancels', async () => {
+    const run = await trainingRun(6);
+    const objectsBefore = [...(await run.store.listObjects())].sort();
+    const controller = new AbortController();
+    const phases = new Set<string>();
+    const e = await forgetVersions(run.store, {
+      refs: [run.ids[2]!, run.ids[3]!], dryRun: false, signal: controller.signal,
+      onProgress: (p) => { phases.add(p.phase); if (p.phase === 'writing routes') controller.abort(); },
+    }).catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: 'CANCELLED', message: expect.stringContaining('nothing was changed') });
+    expect(phases).toContain('encoding re-based routes');
+    expect([...(await run.store.listCommitIds())].sort()).toEqual([...run.ids].sort());
+    expect([...(await run.store.listObjects())].sort()).toEqual(objectsBefore);
+    expect(await fs.readdir(path.join(run.store.dir, 'routes')).catch(() => [])).toEqual([]);
+    expect(await fs.readdir(path.join(run.store.dir, 'ops')).catch(() => [])).toEqual([]);
+    expect((await run.store.readManifest(run.ids[4]!)).parent).toBe(run.ids[3]);
+    await expectRestores(run, [0, 1, 2, 3, 4, 5], 'rolled-back');
+
+    // The preview: progress up to its total, and a cancel that changes nothing.
+    const seen: Array<{ phase: string; bytesDone: number; bytesTotal: number }> = [];
+    await forgetVersions(run.store, { refs: [run.ids[2]!], dryRun: true, onProgress: (p) => seen.push(p) });
+    const measuring = seen.filter((p) => p.phase === 'measuring re-based routes');
+    expect(measuring.length).toBeGreaterThan(0);
+    expect(measuring.every((p) => p.bytesDone <= p.bytesTotal)).toBe(true);
+    expect(measuring.at(-1)!.bytesDone).toBe(measuring.at(-1)!.bytesTotal);
+    const stop = new AbortController();
+    stop.abort();
+    await expect(forgetVersions(run.store, { refs: [run.ids[2]!], dryRun: true, signal: stop.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
+  }, 60_000);
 });

@@ -29,7 +29,9 @@ export type PausePoint =
   /** A forget has written the kept commits' new route records and adopted their objects; nothing is proved or moved to the trash yet. */
   | 'forget.routes-written'
   /** A forget has proved the new routes and set its record to moving; the forgotten commits are still in place. */
-  | 'forget.moving';
+  | 'forget.moving'
+  /** An undo holds the lock, its operation is in state `undoing`, and half of its files are back out of the trash. */
+  | 'undo.moving';
 
 const POINTS = new Set((process.env.WEIGHTLINE_TEST_PAUSE ?? '').split(',').map((p) => p.trim()).filter(Boolean));
 const DIR = process.env.WEIGHTLINE_TEST_PAUSE_DIR ?? '';

@@ -16,6 +16,8 @@ import { forgetPack } from '../store/packs';
 import { PackSizes } from '../store/pack-sizes';
 import { quarantineObject, quarantineStamp } from '../store/quarantine';
 import * as path from 'node:path';
+import { humanBytes } from '../../../src-shared/format';
+import { recordSettledOp, settleOps } from '../store/op-recovery';
 
 // Cleanup deletes the full parameters of DELTA commits nobody needs fast, and
 // never leaves a commit that cannot be rebuilt: a commit loses its full
@@ -43,10 +45,12 @@ interface Plan extends CleanupPlan {
   readonly objects: readonly string[];
   /** CHECKPOINTs the run packs, in order. */
   readonly packJobs: readonly PackJob[];
+  /** The objects of `objects` each pruned commit frees (for the operations log's record). */
+  readonly objectsOf: ReadonlyMap<CommitId, readonly string[]>;
 }
 
 function publicPlan(plan: Plan): CleanupPlan {
-  const { objects: _objects, packJobs: _packJobs, ...rest } = plan;
+  const { objects: _objects, packJobs: _packJobs, objectsOf: _objectsOf, ...rest } = plan;
   return rest;
 }
 
@@ -75,6 +79,9 @@ export async function cleanup(store: Store, opts: CleanupOptions = {}): Promise<
 
 /** For callers that already hold the write lock (a commit with autoCleanup). */
 export async function cleanupLocked(store: Store, opts: CleanupOptions = {}): Promise<CleanupPlan> {
+  // An interrupted forget or undo is finished first, and trash whose time is up emptied (store/op-recovery.ts).
+  await settleOps(store);
+  const startedAt = new Date();
   // The run does not measure ahead: packing itself says what a pack costs
   // (and whether it is worth keeping), by the same deterministic encoding.
   const plan = await planCleanup(store, {}, { signal: opts.signal, measure: false });
@@ -126,15 +133,36 @@ export async function cleanupLocked(store: Store, opts: CleanupOptions = {}): Pr
     const estimate = plan.packs.find((p) => p.id === job.id);
     packs.push({ id: job.id, rawBytes: estimate?.rawBytes ?? 0, packedBytes });
   }
+  const deleted = new Set<string>();
+  const before = done;
   for (const sha of plan.objects) {
     if (opts.signal?.aborted) break; // what is deleted so far is consistent: each deletion was planned on its own merits
     await remove(sha);
+    deleted.add(sha);
   }
   for (const d of dirs) await fsyncDir(d).catch(() => undefined);
   await sizes.save();
+  await recordCleanup(store, startedAt, plan, deleted, done - before, packs, !!opts.signal?.aborted);
   if (opts.signal?.aborted) throw cancelled();
   const after = await storeBytes(store);
   return { ...publicPlan(plan), packs, bytesPackSaved: packs.reduce((s, p) => s + p.rawBytes - p.packedBytes, 0), storeBytesAfter: after };
+}
+
+/**
+ * The operations log's record of a cleanup that deleted or packed something
+ * (kind `cleanup`, never undoable: every version still restores from the
+ * routes it kept). Written after the work, and only then.
+ */
+async function recordCleanup(store: Store, startedAt: Date, plan: Plan, deleted: ReadonlySet<string>, deletedBytes: number, packs: readonly CleanupPack[], cancelled: boolean): Promise<void> {
+  if (deleted.size === 0 && packs.length === 0) return;
+  const pruned = plan.commits.filter((c) => plan.objectsOf.get(c.id)?.some((sha) => deleted.has(sha))).map((c) => c.id);
+  const saved = packs.reduce((s, p) => s + p.rawBytes - p.packedBytes, 0);
+  const parts = [
+    ...(pruned.length ? [`deleted the full parameters of ${pruned.length} commit(s) (${humanBytes(deletedBytes)})`] : []),
+    ...(packs.length ? [`packed ${packs.length} CHECKPOINT(s) (${humanBytes(saved)} saved)`] : []),
+  ];
+  const summary = `${parts.join(' and ') || 'freed nothing'}${cancelled ? ', then was cancelled' : ''}; every version still restores from the routes it kept`;
+  await recordSettledOp(store, 'cleanup', startedAt, summary, [...pruned, ...packs.map((p) => p.id)], deletedBytes + saved);
 }
 
 interface PlanOptions extends CleanupOptions {
@@ -280,6 +308,7 @@ async function planWith(
     packs.push({ id: c.id, rawBytes, packedBytes });
   }
   const objects: string[] = [];
+  const objectsOf = new Map<CommitId, string[]>();
   const attributed = new Set<string>();
   const out: CleanupCommit[] = [];
   const logical = (c: GraphCommit): number => c.files.reduce((s, f) => s + f.bytes, 0);
@@ -292,6 +321,7 @@ async function planWith(
       if (!deleting.has(f.sha256) || attributed.has(f.sha256)) continue;
       attributed.add(f.sha256);
       objects.push(f.sha256);
+      objectsOf.set(c.id, [...(objectsOf.get(c.id) ?? []), f.sha256]);
       freed += graph.objectSize(f.sha256) ?? 0;
     }
     // Restore cost after: replay deltas up to the nearest commit that keeps its full parameters.
@@ -314,7 +344,7 @@ async function planWith(
     commits: out,
     kept: kept.sort((a, b) => graph.commits.findIndex((c) => c.id === b.id) - graph.commits.findIndex((c) => c.id === a.id)),
     bytesFreed, packs, bytesPackSaved,
-    storeBytesBefore: before, storeBytesAfter: before - bytesFreed - bytesPackSaved, objects, packJobs,
+    storeBytesBefore: before, storeBytesAfter: before - bytesFreed - bytesPackSaved, objects, packJobs, objectsOf,
   };
 }
 

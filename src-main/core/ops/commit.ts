@@ -21,6 +21,7 @@ import { tryReflink } from '../store/place';
 import { lineSinceCheckpoint } from '../store/history';
 import { checkpointFamily } from '../formats/checkpoint-names';
 import { withWriteLock } from '../store/lock';
+import { settleOps } from '../store/op-recovery';
 import { decideCheckpoint, type CheckpointDecision } from '../../../src-shared/policy/checkpoint';
 import { FORMAT_VERSION, type FileDelta, type Manifest, type ManifestFile } from '../base/manifest';
 import { manifestPathProblem } from '../base/manifest-paths';
@@ -105,6 +106,8 @@ interface Progress {
 
 function commitLocked(store: Store, abs: string, from: string, opts: CommitOptions, reached: Progress): Promise<CommitResult> {
   return withWriteLock(store, 'commit', async (signal) => {
+    // An interrupted forget or undo is finished first, and expired trash emptied (one readdir when there is none).
+    await settleOps(store);
     const { kind, files } = await listSourceFiles(from);
     if (files.length === 0) throw new WeightlineError('REFUSED', 'the folder holds no files to commit', from);
     // The paths pass the gate restore and fetch use, before anything is written: a name no restore would write is not recorded.

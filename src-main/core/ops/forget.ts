@@ -66,7 +66,7 @@ interface Rebase {
   /** Whether it has a route record now (an earlier forget's), which moves to the trash. */
   readonly hadRecord: boolean;
   readonly objects: readonly NewObject[];
-  /** What its new storage holds: its deltas' bytes, or (a new CHECKPOINT) the full objects written for it. */
+  /** What its new storage holds: its deltas' bytes, or (a CHECKPOINT) its full parameters' (bytesAdded counts only those not in the store already). */
   readonly bytes: number;
 }
 
@@ -189,6 +189,12 @@ async function forgetLocked(store: Store, opts: ForgetOptions & { readonly signa
   }
   opts.onProgress?.({ phase: 'moving to the trash', bytesDone: plan.bytesRemoved, bytesTotal: plan.bytesRemoved });
   return publicPlan(plan, false, { op: op.id, ...(op.purgedAt ? {} : { trashUntil: op.trashUntil! }) });
+}
+
+/** A version a forget must re-base does not read: nothing was changed, and the reason says which. */
+function cannotRebase(e: unknown, what: string): unknown {
+  if (!(e instanceof WeightlineError) || (e.code !== 'CORRUPT' && e.code !== 'BROKEN_CHAIN')) return e;
+  return new WeightlineError(e.code, `forget changed nothing: ${what}: ${e.message}`, e.file);
 }
 
 function cancelled(what: string): WeightlineError {
@@ -334,7 +340,9 @@ async function planForget(store: Store, opts: ForgetOptions, write: boolean): Pr
           files.push({ path: file.path, delta: null });
           // A CHECKPOINT's full parameters must be in the store (raw or packed); rebuilt when a cleanup removed them.
           if (graph.objectSize(file.sha256) === null && graph.packedObject(file.sha256) === null && !newObjects.has(file.sha256)) {
-            const temp = write ? await rebuildFull(store, graph, c.id, file, signal, tick) : null;
+            const temp = write ? await rebuildFull(store, graph, c.id, file, signal, tick).catch((e: unknown) => {
+              throw cannotRebase(e, `${fileLabel(c.id, file.path)} would become a CHECKPOINT (no kept ancestor) and its full parameters cannot be rebuilt`);
+            }) : null;
             if (!write) tick(2 * file.bytes);
             const o: NewObject = { sha: file.sha256, bytes: file.bytes, temp };
             newObjects.set(o.sha, o);
@@ -344,8 +352,10 @@ async function planForget(store: Store, opts: ForgetOptions, write: boolean): Pr
           }
           continue;
         }
-        const base = baseFileOf(file, walked, manifests, manifests.get(onto!)!);
-        const encoded = await encodeAgainst(store, graph, c.id, file, base ? { commit: onto!, file: base } : null, write, signal, tick);
+        const base = baseFileOf(file, m, walked, manifests, manifests.get(onto!)!);
+        const encoded = await encodeAgainst(store, graph, c.id, file, base ? { commit: onto!, file: base } : null, write, signal, tick).catch((e: unknown) => {
+          throw cannotRebase(e, `${fileLabel(c.id, file.path)} cannot be encoded again against ${base ? fileLabel(onto!, base.path) : 'nothing (self-contained)'}`);
+        });
         files.push({ path: file.path, delta: encoded.delta });
         if (encoded.delta.object !== null) {
           const sha = encoded.delta.object;
@@ -365,7 +375,7 @@ async function planForget(store: Store, opts: ForgetOptions, write: boolean): Pr
         forgotten: walked.reduce((n, w) => n + 1 + (manifests.get(w)!.rebased?.forgotten ?? 0), m.rebased?.forgotten ?? 0),
         type: checkpoint ? 'CHECKPOINT' : 'DELTA', files: files as RouteRecord['files'],
       };
-      const bytes = checkpoint ? objects.reduce((n, o) => n + o.bytes, 0) : files.reduce((n, f) => n + (f.delta?.bytes ?? 0), 0);
+      const bytes = checkpoint ? m.files.reduce((n, f) => n + f.bytes, 0) : files.reduce((n, f) => n + (f.delta?.bytes ?? 0), 0);
       rebases.push({ id: c.id, onto, record, recordBytes: Buffer.byteLength(JSON.stringify(record) + '\n'), hadRecord: records.has(c.id), objects, bytes });
     }
   } catch (e) {
@@ -453,20 +463,26 @@ async function planForget(store: Store, opts: ForgetOptions, write: boolean): Pr
 
 /**
  * The file of the kept ancestor a re-based file's delta is taken against:
- * the same path, else the file its basePath chain reaches through the
- * forgotten commits, else none (the delta stores every block).
+ * the same path; else the file its basePath chain reaches through the
+ * forgotten commits (a forgotten CHECKPOINT stores no delta: its file at the
+ * same path is taken as the same file's); else, for a single-file source on
+ * both sides, the ancestor's one file (what a commit onto it would take);
+ * else none (the delta stores every block). Any base gives a correct delta;
+ * a closer one a smaller delta.
  */
-function baseFileOf(file: ManifestFile, walked: readonly string[], manifests: ReadonlyMap<string, Manifest>, onto: Manifest): ManifestFile | null {
+function baseFileOf(file: ManifestFile, own: Manifest, walked: readonly string[], manifests: ReadonlyMap<string, Manifest>, onto: Manifest): ManifestFile | null {
   const same = onto.files.find((f) => f.path === file.path);
   if (same) return same;
-  let at: string | null = file.delta ? file.delta.basePath : null;
+  let at: string | null = file.delta ? file.delta.basePath : file.path;
   for (const id of walked) {
-    if (at === null) return null;
+    if (at === null) break;
     const f = manifests.get(id)!.files.find((x) => x.path === at);
-    if (!f) return null;
-    at = f.delta ? f.delta.basePath : null;
+    at = !f ? null : f.delta ? f.delta.basePath : f.path;
   }
-  return at === null ? null : onto.files.find((f) => f.path === at) ?? null;
+  const chained = at === null ? undefined : onto.files.find((f) => f.path === at);
+  if (chained) return chained;
+  if (own.source.kind === 'file' && onto.source.kind === 'file' && onto.files.length === 1) return onto.files[0]!;
+  return null;
 }
 
 /** Hashes a source's bytes, reporting progress and stopping on cancel. */
@@ -568,6 +584,7 @@ async function proveRoutes(store: Store, plan: Plan, opts: ForgetOptions): Promi
   const graph = new HistoryGraph(keptCommits, sizes, packs);
   const total = plan.rebases.reduce((s, r) => s + r.record.files.length, 0);
   let done = 0;
+  let before: HistoryGraph | null = null;
   for (const c of graph.commits) {
     const m = await store.readManifest(c.id);
     const rebased = plan.rebases.some((r) => r.id === c.id);
@@ -575,6 +592,10 @@ async function proveRoutes(store: Store, plan: Plan, opts: ForgetOptions): Promi
       if (opts.signal?.aborted) throw cancelled('nothing was changed');
       const route = await findRoute(store, graph, c.id, file, { usable: (sha) => graph.objectSize(sha) !== null });
       if (!route) {
+        // A version with no route before the forget either (verify reports it) is not the forget's to refuse over.
+        before ??= await HistoryGraph.load(store);
+        const had = await findRoute(store, before, c.id, file, { usable: (sha) => before!.objectSize(sha) !== null });
+        if (!had && !rebased) continue;
         throw new WeightlineError('CORRUPT', `forget stopped before removing anything: ${fileLabel(c.id, file.path)} would have no route without the forgotten versions; the store is as before; run "weightline verify"`);
       }
       if (!rebased) continue;

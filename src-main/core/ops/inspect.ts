@@ -261,6 +261,11 @@ export async function storeBytes(store: Store): Promise<number> {
   return dirBytes(store.dir, true);
 }
 
+/** Bytes under one folder of the store (the trash), remembered like storeBytes; 0 when it is not there. */
+export async function folderBytes(dir: string): Promise<number> {
+  return dirBytes(dir, true).catch(() => 0);
+}
+
 /** The same figure by listing and stat'ing every file (what storeBytes is checked against). */
 export async function storeBytesWalk(store: Store): Promise<number> {
   return dirBytes(store.dir, false);

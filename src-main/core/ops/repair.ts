@@ -12,6 +12,7 @@ import { HistoryGraph } from '../store/graph';
 import { readLinks, writeLinks } from '../store/links';
 import { linesRecordStale, recordLines } from '../store/tips';
 import { withWriteLock } from '../store/lock';
+import { recordSettledOp, settleOps } from '../store/op-recovery';
 import { forgetPack } from '../store/packs';
 import { QUARANTINE_DIR, quarantineFile, quarantineStamp } from '../store/quarantine';
 import { packDecodesTo } from './pack';
@@ -44,13 +45,33 @@ export async function repair(store: Store, opts: RepairOptions = {}): Promise<Re
   // A dry run only reads, like verify, and works on a read-only store.
   if (opts.dryRun) return repairWith(store, opts);
   return withWriteLock(store, 'repair', async () => {
+    // An interrupted forget or undo is finished first. A damaged operation
+    // record must not stop the command that mends stores: it is left for
+    // `weightline ops` to name (the other writers stop on it).
+    await settleOps(store).catch((e: unknown) => {
+      if (e instanceof WeightlineError && e.code === 'CORRUPT') return [];
+      throw e;
+    });
+    const startedAt = new Date();
     const result = await repairWith(store, opts);
+    if (result.quarantined.length > 0) await recordRepair(store, startedAt, result);
     // A commit set aside may have been the newest of its path's line, and a damaged
     // tips.json is rebuilt from the manifests (store/tips.ts). With HEAD damaged
     // the lines cannot be worked out: the record is left for the restore that mends HEAD.
     if (await linesRecordStale(store).catch(() => false)) await recordLines(store).catch(() => undefined);
     return result;
   });
+}
+
+/** The operations log's record of a repair that set objects aside (kind `repair`, never undoable: quarantine keeps them). */
+async function recordRepair(store: Store, startedAt: Date, result: RepairResult): Promise<void> {
+  const where = [...new Set(result.quarantined.map((q) => path.relative(store.dir, path.dirname(q.path)) || '.'))].join(', ');
+  const rebuilt = result.rebuilt.length ? `, rebuilt ${result.rebuilt.length} object(s)` : '';
+  const lost = result.commits.filter((c) => c.outcome === 'lost').length;
+  const summary = `set aside ${result.quarantined.length} damaged object(s) or file(s) in .weightline/${where} (${result.quarantined.slice(0, 3).map((q) => path.basename(q.path)).join(', ')}${result.quarantined.length > 3 ? ', …' : ''})${rebuilt}${lost ? `; ${lost} commit(s) could not be rebuilt` : ''}`;
+  const affected = result.commits.filter((c) => c.outcome !== 'intact').map((c) => c.id);
+  const bytes = await Promise.all(result.quarantined.map((q) => fs.lstat(q.path).then((st) => st.size, () => 0)));
+  await recordSettledOp(store, 'repair', startedAt, summary, affected, bytes.reduce((a, b) => a + b, 0));
 }
 
 async function repairWith(store: Store, opts: RepairOptions, pass = 1): Promise<RepairResult> {

@@ -80,7 +80,9 @@ export function movePaths(store: Store, opId: string, [kind, name]: OpMove): { l
 
 /**
  * Makes the moves into the trash that are not made yet (idempotent: a move
- * whose file is already in the trash, or gone from both places, is skipped).
+ * whose file is already in the trash, or gone from both places, is skipped;
+ * so calling it with every move after the re-based commits' new route
+ * records are written leaves their old records in the trash).
  * Each folder is fsynced after its renames, so a move that returned stays made.
  */
 export async function moveIntoTrash(store: Store, op: OpRecord, moves: readonly OpMove[] = op.moves): Promise<void> {
@@ -99,11 +101,10 @@ async function moveAll(store: Store, opId: string, moves: readonly OpMove[], way
     const [from, to] = way === 'forward' ? [live, trashed] : [trashed, live];
     const there = await fs.lstat(from).catch(() => null);
     if (!there) continue; // moved before a crash, or never there
-    // Into the trash, a file already there was moved before: a forget moves a
-    // re-based commit's old route record first and writes its new one in its
-    // place, which finishing the moves after a crash must not put in the trash
-    // over the old one. (Back out of the trash a file does replace the live
-    // one: undo puts the old route record back over the new.)
+    // Into the trash, a file already there was moved before: what stands at
+    // its old place now is new (a re-based commit's new route record, written
+    // after its old one went to the trash) and must not replace it. Back out
+    // of the trash the old file always wins: that is what an undo is.
     if (way === 'forward' && (await fs.lstat(to).catch(() => null))) continue;
     await fs.mkdir(path.dirname(to), { recursive: true });
     try {
