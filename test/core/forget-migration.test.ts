@@ -26,6 +26,7 @@ import { commit } from '../../src-main/core/ops/commit';
 import { forgetVersions } from '../../src-main/core/ops/forget';
 import { log } from '../../src-main/core/ops/inspect';
 import { restore } from '../../src-main/core/ops/restore';
+import { listOperations } from '../../src-main/core/ops/undo';
 import type { PausePoint } from '../../src-main/core/base/test-pause';
 import { migrateForForget } from '../../src-main/core/store/routes';
 import { formatFileContent, readFormatFile, STORE_FORMAT_FORGET } from '../../src-main/core/store/store-files';
@@ -168,6 +169,9 @@ describe('format step of the first forget (1 → 2), at every crash point', () =
     const plan = await forgetVersions(await Store.open(b.root), { policy: { keepLast: 1 }, dryRun: false });
     const kept = new Set(plan.commits.filter((c) => c.verdict === 'keep').map((c) => c.id as string));
     expect(plan.forgotten).toBeGreaterThan(0);
+    // The killed forget's record is settled (rolled back: `undone`), never left `planned` beside the new one.
+    const ops = (await listOperations(await Store.open(b.root))).ops;
+    expect(ops.filter((o) => o.kind === 'forget').map((o) => o.state).sort()).toEqual(['done', 'undone']);
     const after: Built = { ...b, ids: b.ids.filter((id) => kept.has(id)) };
     await expectWhole(after, 'after the forget that followed');
   }, 120_000);
