@@ -269,7 +269,7 @@ export function formatForget(plan: ForgetPlan): string {
     lines.push(`Nothing to forget: the policy keeps all ${total} version(s).`);
     return lines.join('\n');
   }
-  lines.push(`${plan.dryRun ? 'Would forget' : 'Forgot'} ${plan.forgotten} of ${total} version(s): ${exactBytes(plan.bytesRemoved)} to the trash, ${exactBytes(plan.bytesAdded)} of re-based routes added, ${exactBytes(plan.bytesFreed)} freed once the trash is emptied (store ${humanBytes(plan.storeBytesBefore)} → ${humanBytes(plan.storeBytesAfter)})`);
+  lines.push(`${plan.dryRun ? 'Would forget' : 'Forgot'} ${plan.forgotten} of ${total} version(s): ${exactBytes(plan.bytesRemoved)} to the trash, ${exactBytes(plan.bytesAdded)} of re-based routes added, ${plan.bytesFreed >= 0 ? `${exactBytes(plan.bytesFreed)} freed once the trash is emptied` : `the store grows by ${exactBytes(-plan.bytesFreed)} (the re-based deltas against older versions are larger than what goes)`} (store ${humanBytes(plan.storeBytesBefore)} → ${humanBytes(plan.storeBytesAfter)})`);
   if (plan.dryRun) return lines.join('\n');
   if (plan.trashUntil) {
     lines.push(`${plan.forgotten} version(s) go to the trash until ${plan.trashUntil.slice(0, 10)} (\`weightline undo\` puts them back)`);

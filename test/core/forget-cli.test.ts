@@ -172,5 +172,25 @@ describe('forget killed at each pause point', () => {
     // Killed before any commit moved: the forgotten versions are all still whole.
     expect(forgotten.every((id) => present.has(id))).toBe(true);
     await restoresBitExact(dir, ids, shas, forgotten.map((id) => ids.indexOf(id)));
+
+    // The next writer finishes it: rolled back before the proof (nothing to undo), rolled forward after it (undo puts it back).
+    const undo = await run(dir, 'undo', '--json');
+    if (point === 'forget.moving') {
+      expect(undo.code, undo.stderr).toBe(0);
+      expect([...(JSON.parse(undo.stdout) as { restored: string[] }).restored].sort()).toEqual([...forgotten].sort());
+    } else {
+      expect(undo.code, undo.stderr).toBe(1);
+      const settled = await listOps(store);
+      expect(settled.map((o) => [o.kind, o.state])).toEqual([['forget', 'undone']]);
+    }
+    expect([...(await store.listCommitIds())].sort()).toEqual([...ids].sort());
+    expect(await fs.readdir(path.join(store.dir, 'routes')).catch(() => [])).toEqual([]);
+    await restoresBitExact(dir, ids, shas, ids.map((_, i) => i));
+    const v = await ok<{ ok: boolean }>(dir, 'verify', '--json');
+    expect(v.ok).toBe(true);
+    // And a forget after it runs whole.
+    const again = await ok<ForgetPlan>(dir, 'forget', '--keep-last', '2', '--keep-best', '1:eval_loss:min', '--json');
+    expect(again.bytesFreed).toBe(plan.bytesFreed);
+    await restoresBitExact(dir, ids, shas, kept);
   }, 120_000);
 });

@@ -14,7 +14,8 @@ import { log } from '../../src-main/core/ops/inspect';
 import { restore } from '../../src-main/core/ops/restore';
 import { verify } from '../../src-main/core/ops/verify';
 import { setTag } from '../../src-main/core/store/tags';
-import { readOp } from '../../src-main/core/store/trash';
+import { listOps, readOp } from '../../src-main/core/store/trash';
+import { undoOperation } from '../../src-main/core/ops/undo';
 import { Store } from '../../src-main/core/store/store';
 import type { ForgetPlan } from '../../src-shared/model';
 import type { RetentionPolicy } from '../../src-shared/policy/retention';
@@ -226,7 +227,7 @@ describe('forget', () => {
     await expectRestores(run, [0, 2, 3], 'trash0');
   }, 60_000);
 
-  it('cancelled while proving: the route records and objects it wrote are taken back, its record removed; the preview reports progress and cancels', async () => {
+  it('cancelled while proving: the route records and objects it wrote are taken back, its record settled as undone; the preview reports progress and cancels', async () => {
     const run = await trainingRun(6);
     const objectsBefore = [...(await run.store.listObjects())].sort();
     const controller = new AbortController();
@@ -240,7 +241,10 @@ describe('forget', () => {
     expect([...(await run.store.listCommitIds())].sort()).toEqual([...run.ids].sort());
     expect([...(await run.store.listObjects())].sort()).toEqual(objectsBefore);
     expect(await fs.readdir(path.join(run.store.dir, 'routes')).catch(() => [])).toEqual([]);
-    expect(await fs.readdir(path.join(run.store.dir, 'ops')).catch(() => [])).toEqual([]);
+    // Its record stays, settled: put back before it removed anything, so nothing to undo.
+    const ops = await listOps(run.store);
+    expect(ops.map((o) => [o.kind, o.state])).toEqual([['forget', 'undone']]);
+    expect(ops[0]!.summary).toContain('stopped before it removed anything (cancelled)');
     expect((await run.store.readManifest(run.ids[4]!)).parent).toBe(run.ids[3]);
     await expectRestores(run, [0, 1, 2, 3, 4, 5], 'rolled-back');
 
@@ -254,5 +258,101 @@ describe('forget', () => {
     const stop = new AbortController();
     stop.abort();
     await expect(forgetVersions(run.store, { refs: [run.ids[2]!], dryRun: true, signal: stop.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
+  }, 60_000);
+
+  it('undo after two forgets puts every version back bit-exact, each re-based commit with its old storage', async () => {
+    const run = await trainingRun(8);
+    const first = await forgetVersions(run.store, { refs: [run.ids[2]!, run.ids[3]!], dryRun: false });
+    const afterFirst = await run.store.readManifest(run.ids[4]!);
+    const second = await forgetVersions(run.store, { refs: [run.ids[4]!, run.ids[1]!], dryRun: false });
+    expect(second.commits.find((c) => c.id === run.ids[5])).toMatchObject({ rebasedOnto: run.ids[0] });
+    const back2 = await undoOperation(run.store, {});
+    expect([...back2.restored].sort()).toEqual([run.ids[1], run.ids[4]].sort());
+    // The second forget's record of 4 is gone and the first's is back, byte for byte.
+    expect(await run.store.readManifest(run.ids[4]!)).toEqual(afterFirst);
+    const back1 = await undoOperation(run.store, {});
+    expect(back1.undone.id).toBe(first.op);
+    expect([...(await run.store.listCommitIds())].sort()).toEqual([...run.ids].sort());
+    expect(await fs.readdir(path.join(run.store.dir, 'routes'))).toEqual([]);
+    expect((await run.store.readManifest(run.ids[4]!)).rebased).toBeUndefined();
+    await expectRestores(run, [0, 1, 2, 3, 4, 5, 6, 7], 'undone');
+  }, 120_000);
+
+  it('a forgotten commit whose objects are not here (a fetched one, on its remote) has only its manifest moved', async () => {
+    const run = await trainingRun(5);
+    await cleanup(run.store); // 1 and 2 lose their full objects (3 and 4 are the newest 2)
+    const gone = (await run.store.readManifest(run.ids[2]!)).files[0]!;
+    expect(await run.store.hasObject(gone.sha256)).toBe(false);
+    await fs.rm(run.store.objectPath(gone.delta!.object!), { force: true });
+    const oldDelta3 = (await run.store.readManifest(run.ids[3]!)).files[0]!.delta!.object!;
+    const manifestBytes = (await fs.stat(path.join(run.store.dir, 'commits', `${run.ids[2]}.json`))).size;
+    const preview = await forgetVersions(run.store, { refs: [run.ids[2]!], dryRun: true });
+    const done = await forgetVersions(run.store, { refs: [run.ids[2]!], dryRun: false });
+    expect(figures(done)).toEqual(figures(preview));
+    // Its manifest, and the kept commit 3's old delta against it: nothing else of it was here.
+    expect(done.bytesRemoved).toBe(manifestBytes + (await fs.stat(path.join(run.store.dir, 'trash', done.op!, 'objects', oldDelta3))).size);
+    const op = await readOp(run.store, done.op!);
+    expect(op!.moves.filter(([k]) => k === 'commit')).toEqual([['commit', run.ids[2]]]);
+    expect(op!.moves.filter(([k]) => k === 'object')).toEqual([['object', oldDelta3]]);
+    // 3's delta against 1 is larger than its delta against 2 was: this forget frees nothing, and its record says 0.
+    expect(done.bytesFreed).toBeLessThan(0);
+    expect(op!.bytes).toBe(0);
+    expect(op!.summary).toContain('the store grows by');
+    await expectRestores(run, [0, 1, 3, 4], 'remote-only');
+  }, 60_000);
+
+  it('a folder whose file appeared in a forgotten commit: re-based against the same path where the ancestor has it, self-contained where not', async () => {
+    const root = scratch();
+    const store = await Store.init(root);
+    const folder = path.join(root, 'model');
+    await fs.mkdir(folder);
+    const r = rng(11);
+    let a = gaussianF32(50_000, r);
+    let b = gaussianF32(20_000, r);
+    const ids: string[] = [];
+    const shas: Array<Record<string, string>> = [];
+    const snap = async (): Promise<void> => {
+      ids.push((await commit(store, folder, { message: `v${ids.length}` })).id);
+      const files = await fs.readdir(folder);
+      shas.push(Object.fromEntries(await Promise.all(files.map(async (f) => [f, await sha256Of(path.join(folder, f))] as const))));
+    };
+    await writeSafetensors(path.join(folder, 'a.safetensors'), [{ name: 'w', dtype: 'F32', shape: [50_000], data: a }]);
+    await snap();
+    a = nudgeF32(a, r);
+    await writeSafetensors(path.join(folder, 'a.safetensors'), [{ name: 'w', dtype: 'F32', shape: [50_000], data: a }]);
+    await writeSafetensors(path.join(folder, 'b.safetensors'), [{ name: 'v', dtype: 'F32', shape: [20_000], data: b }]);
+    await snap();
+    a = nudgeF32(a, r);
+    b = nudgeF32(b, r);
+    await writeSafetensors(path.join(folder, 'a.safetensors'), [{ name: 'w', dtype: 'F32', shape: [50_000], data: a }]);
+    await writeSafetensors(path.join(folder, 'b.safetensors'), [{ name: 'v', dtype: 'F32', shape: [20_000], data: b }]);
+    await snap();
+    const preview = await forgetVersions(store, { refs: [ids[1]!], dryRun: true });
+    const done = await forgetVersions(store, { refs: [ids[1]!], dryRun: false });
+    expect(figures(done)).toEqual(figures(preview));
+    const m = await store.readManifest(ids[2]!);
+    expect(m.parent).toBe(ids[0]);
+    expect(m.files.map((f) => [f.path, f.delta?.basePath])).toEqual([['a.safetensors', 'a.safetensors'], ['b.safetensors', null]]);
+    for (const [i, id] of [[0, ids[0]!], [2, ids[2]!]] as const) {
+      const to = path.join(root, 'out', String(i));
+      await restore(store, id, { to, link: 'copy' });
+      for (const [f, sha] of Object.entries(shas[i]!)) expect(await sha256Of(path.join(to, f)), `${f} of version ${i}`).toBe(sha);
+    }
+  }, 60_000);
+
+  it('tips.json loses entries naming a forgotten commit; the path\'s next commit follows its line\'s newest kept commit', async () => {
+    const run = await trainingRun(4);
+    await restore(run.store, run.ids[1]!, { force: true }); // the path's line now stands at 1
+    const other = path.join(run.root, 'other.safetensors');
+    await writeSafetensors(other, [{ name: 'x', dtype: 'F32', shape: [1000], data: gaussianF32(1000, rng(4)) }]);
+    const q = (await commit(run.store, other, { message: 'another model' })).id;
+    const tips = async (): Promise<Record<string, string>> => (JSON.parse(await fs.readFile(path.join(run.store.dir, 'tips.json'), 'utf8')) as { paths: Record<string, string> }).paths;
+    expect(await tips()).toEqual({ 'model.safetensors': run.ids[1], 'other.safetensors': q });
+    const done = await forgetVersions(run.store, { refs: [run.ids[1]!], dryRun: false });
+    expect(done.forgotten).toBe(1);
+    expect(await tips()).toEqual({ 'other.safetensors': q });
+    await writeSafetensors(run.file, [{ name: 'body', dtype: 'F32', shape: [300_000], data: gaussianF32(300_000, rng(8)) }, { name: 'head', dtype: 'F32', shape: [8192], data: gaussianF32(8192, rng(9)) }]);
+    const next = await commit(run.store, run.file, { message: 'after the forget' });
+    expect((await run.store.readManifest(next.id)).parent).toBe(run.ids[3]);
   }, 60_000);
 });

@@ -25,7 +25,8 @@ import { migrateForForget, routeRecordPath, writeRouteRecord, type RouteRecord }
 import { readRetentionFile, readTipsFile, tipsFileContent } from '../store/store-files';
 import type { Store } from '../store/store';
 import { summaryLine } from '../store/tips';
-import { moveIntoTrash, moveOutOfTrash, newOpId, trashDir, writeOp, type OpMove, type OpRecord } from '../store/trash';
+import { purgeOpTrash, putBack, settleOps } from '../store/op-recovery';
+import { moveIntoTrash, newOpId, writeOp, type OpMove, type OpRecord } from '../store/trash';
 import { storeBytes } from './inspect';
 
 // Forgetting versions (docs/STORE-FORMAT.md, "Forget"). The retention rule
@@ -121,7 +122,8 @@ export async function forgetVersions(store: Store, opts: ForgetOptions): Promise
 
 /** The run, under the write lock. */
 async function forgetLocked(store: Store, opts: ForgetOptions & { readonly signal: AbortSignal }): Promise<ForgetPlan> {
-  // TODO(trash-undo): call recoverOps(store) from store/op-recovery.ts here once that branch is merged, so an interrupted forget is finished or rolled back before a new one plans.
+  // An interrupted forget or undo is finished (or rolled back) first, and trash whose time is up emptied: the plan sees the store as it stands.
+  await settleOps(store);
   const plan = await planForget(store, opts, true);
   if (plan.forgotten.length === 0) return publicPlan(plan, false);
   const temps = plan.rebases.flatMap((r) => r.objects.map((o) => o.temp).filter((t): t is string => t !== null));
@@ -139,7 +141,8 @@ async function forgetLocked(store: Store, opts: ForgetOptions & { readonly signa
       state: 'planned',
       summary: summaryOf(plan),
       commits: [...plan.forgotten],
-      bytes: plan.bytesRemoved - plan.bytesAdded,
+      // A count in the record: a forget whose re-based routes cost more than what goes frees nothing (the summary says how much it grows).
+      bytes: Math.max(0, plan.bytesRemoved - plan.bytesAdded),
       moves: [...plan.routeMoves, ...plan.moves],
       rebased: Object.fromEntries(plan.rebases.map((r) => [r.id, r.hadRecord])),
       created: [...plan.created],
@@ -166,7 +169,8 @@ async function forgetLocked(store: Store, opts: ForgetOptions & { readonly signa
     await proveRoutes(store, plan, opts);
   } catch (e) {
     for (const t of temps) await fs.rm(t, { force: true }).catch(() => undefined);
-    await rollBack(store, op, plan);
+    const cancel = e instanceof WeightlineError && e.code === 'CANCELLED';
+    await rollBack(store, op, cancel ? 'cancelled' : e instanceof Error ? e.message.slice(0, 500) : String(e));
     if (e instanceof WeightlineError && e.code === 'CANCELLED') throw cancelled('nothing was changed (the re-based routes written so far were taken back)');
     throw e;
   }
@@ -183,9 +187,7 @@ async function forgetLocked(store: Store, opts: ForgetOptions & { readonly signa
   const config = await store.readConfig();
   if (config.trashDays === 0) {
     // trashDays 0: the space comes back at once, and the forget can no longer be undone.
-    await fs.rm(trashDir(store, op.id), { recursive: true, force: true });
-    op = { ...op, purgedAt: new Date().toISOString(), purgeReason: 'trashDays is 0: emptied as soon as the forget was done' };
-    await writeOp(store, op);
+    op = (await purgeOpTrash(store, op, 'trashDays is 0: emptied as soon as the forget was done')).record;
   }
   opts.onProgress?.({ phase: 'moving to the trash', bytesDone: plan.bytesRemoved, bytesTotal: plan.bytesRemoved });
   return publicPlan(plan, false, { op: op.id, ...(op.purgedAt ? {} : { trashUntil: op.trashUntil! }) });
@@ -203,20 +205,20 @@ function cancelled(what: string): WeightlineError {
 
 function summaryOf(plan: Plan): string {
   const rebased = plan.rebases.length;
-  return `forgot ${plan.forgotten.length} version(s) (${plan.policy})${rebased ? `, re-based ${rebased} kept version(s)` : ''}; ${humanBytes(plan.bytesRemoved - plan.bytesAdded)} (${plan.bytesRemoved - plan.bytesAdded} bytes) freed once the trash is emptied`;
+  const freed = plan.bytesRemoved - plan.bytesAdded;
+  const what = freed >= 0 ? `${humanBytes(freed)} (${freed} bytes) freed once the trash is emptied` : `the store grows by ${humanBytes(-freed)} (${-freed} bytes: the re-based routes cost more than what went)`;
+  return `forgot ${plan.forgotten.length} version(s) (${plan.policy})${rebased ? `, re-based ${rebased} kept version(s)` : ''}; ${what}`;
 }
 
 /**
- * Takes back what a forget in state `planned` did: its new route records go,
- * the old ones come back out of the trash, the objects it created (nothing
- * else names them) go, and its record goes: the store is as before.
+ * Takes back what a forget in state `planned` did, as recovery would
+ * (store/op-recovery.ts putBack): the old route records come back over the
+ * new ones, records of commits that had none go, and the objects it created
+ * (nothing names them now) go. The record stays, `undone`, saying why.
  */
-async function rollBack(store: Store, op: OpRecord, plan: Plan): Promise<void> {
-  for (const r of plan.rebases) await fs.rm(routeRecordPath(store.dir, r.id), { force: true });
-  await moveOutOfTrash(store, op, plan.routeMoves);
-  for (const sha of plan.created) await fs.rm(store.objectPath(sha), { force: true });
-  await fs.rm(trashDir(store, op.id), { recursive: true, force: true });
-  await fs.rm(path.join(store.dir, 'ops', `${op.id}.json`), { force: true });
+async function rollBack(store: Store, op: OpRecord, why: string): Promise<void> {
+  await putBack(store, op);
+  await writeOp(store, { ...op, state: 'undone', finishedAt: new Date().toISOString(), summary: `a forget of ${op.commits.length} version(s) stopped before it removed anything (${why}); put back` });
 }
 
 /** tips.json without entries naming a forgotten commit (the line's rule then finds its tip from the history). */
