@@ -39,14 +39,17 @@ import { TSX_EXEC_ARGV } from '../helpers/tsx';
 //     undo is finished or rolled back whole, never half);
 //   - every kept version restores bit-exact (restore --to a scratch file,
 //     sha256 against the committed bytes) and its manifest still hashes to
-//     its id (ids never change);
+//     its id (ids never change); after a commit, tag or pin step (which
+//     write no route) only the newest version is restored, after every
+//     other step all of them;
 //   - tags name the commits they named; tagged, pinned, linked and HEAD
 //     commits and the tips of lines are never forgotten;
 //   - a preview (dry run) changes nothing and equals its run to the byte
 //     (every figure and every verdict), and the trash of the run holds
 //     exactly bytesRemoved bytes;
-//   - undo brings back exactly the forgotten versions, same ids, and the log
-//     as it was before the forget.
+//   - undo brings back exactly the forgotten versions, same ids (the newest
+//     forget not undone, as a stack), and, when it directly follows its
+//     forget, the log exactly as it was before the forget.
 // Remote copies of kept versions are the remote tests' part (test/remote).
 //
 // Knobs (as chaos.test.ts): WEIGHTLINE_CHAOS_RUNS (default 3 runs per

@@ -135,6 +135,8 @@ describe('format step of the first forget (1 → 2), at every crash point', () =
       await expectWhole(b, `temp file ${how}, then the step`);
       // The dead process's temp file is never read as format.json; the next writer's sweep removes it.
       expect(await fs.readFile(path.join(dir, 'format.json'), 'utf8')).toBe(content);
+      await cleanup(await Store.open(b.root));
+      await expect(fs.access(tmp), 'the next writer swept the dead temp file').rejects.toMatchObject({ code: 'ENOENT' });
     });
   }
 
