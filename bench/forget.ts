@@ -139,6 +139,12 @@ export async function benchForget(opts: ForgetBenchOptions): Promise<string> {
     // Any writer empties a trash whose trashDays have passed; cleanup also drops full copies the policy no longer keeps.
     wl(root, 'cleanup', '--json');
     const after = status();
+    // Where the kept versions' bytes are: full parameters (raw or packed) and deltas, per commit (log --json).
+    const keptLog = JSON.parse(wl(root, 'log', '--json').stdout) as Array<{ id: string; type: string; fullBytes: number; deltaBytes: number; hasFull: boolean; packed?: true; forgottenBefore?: number }>;
+    const fullTotal = keptLog.reduce((a, e) => a + e.fullBytes, 0);
+    const deltaTotal = keptLog.reduce((a, e) => a + e.deltaBytes, 0);
+    const rawFull = keptLog.filter((e) => e.hasFull && !e.packed).length;
+    const packedFull = keptLog.filter((e) => e.hasFull && e.packed).length;
     const afterTree = treeBytes(path.join(root, '.weightline'));
     const trashLeft = treeBytes(path.join(root, '.weightline', 'trash'));
     wl(root, 'config', 'keepFullLatest', '1');
@@ -181,6 +187,7 @@ export async function benchForget(opts: ForgetBenchOptions): Promise<string> {
     row(`**Weightline, after forget (trash emptied) and cleanup: the ${kept.length} kept versions**`, after.storeBytes);
     row('the same with `keepFullLatest 1` (one full copy less; the newest restores from a delta)', afterKeep1);
     out.push('');
+    out.push(`Where the kept versions' ${(after.storeBytes / MB).toFixed(1)} MB are (\`log --json\` after the forget and cleanup): full parameters ${(fullTotal / MB).toFixed(1)} MB (${copies(fullTotal)}: ${rawFull} raw — the newest keepFullLatest 2 and any CHECKPOINT not packed — and ${packedFull} packed CHECKPOINT(s)), deltas ${(deltaTotal / MB).toFixed(1)} MB (${copies(deltaTotal)} for ${keptLog.filter((e) => e.deltaBytes > 0).length} deltas, ${keptLog.filter((e) => e.deltaBytes > 0).length ? ((deltaTotal / keptLog.filter((e) => e.deltaBytes > 0).length) / size).toFixed(2) : '0'}× a checkpoint each); types: ${keptLog.map((e) => `${e.type}${e.forgottenBefore ? ` (${e.forgottenBefore} forgotten before)` : ''}`).join(', ')}.`, '');
     out.push(`Preview (\`forget ${POLICY.join(' ')} --dry-run\`): ${(preview.ms / 1000).toFixed(1)} s, peak RSS ${preview.rssMb.toFixed(0)} MB; the store was unchanged by it (${before} → ${statusAfterPreview} bytes).`);
     out.push(`Forget: ${(run.ms / 1000).toFixed(1)} s, peak RSS ${run.rssMb.toFixed(0)} MB; ${runPlan.forgotten} forgotten, ${runPlan.commits.filter((c) => c.rebasedOnto !== undefined).length} re-based.`, '');
     out.push('| bytes | preview | run |', '|---|---:|---:|');
