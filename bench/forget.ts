@@ -98,6 +98,7 @@ export async function benchForget(opts: ForgetBenchOptions): Promise<string> {
   ];
   const out: string[] = [];
   const targets: string[] = [];
+  const bounds: string[] = [];
   for (const [runIndex, { title, spec }] of runs.entries()) {
     console.log(`\n== forget: ${title}, ${n} checkpoints`);
     const dir = fs.mkdtempSync(path.join(opts.scratch, `forget-${spec.name}-`));
@@ -201,6 +202,11 @@ export async function benchForget(opts: ForgetBenchOptions): Promise<string> {
 
     const limit = spec.trainLastLayers !== undefined ? 2 : 4;
     const ratio = after.storeBytes / size;
+    const deltas = keptLog.filter((e) => e.deltaBytes > 0).length;
+    const perDelta = deltas ? deltaTotal / deltas / size : 0;
+    // The least any lossless store of these versions can hold with today's deltas: one full copy (the oldest kept, a CHECKPOINT) and the deltas.
+    const floor = 1 + deltaTotal / size;
+    bounds.push(`- **${spec.name}** (${ratio.toFixed(2)}× against a target of < ${limit}×; ${ratio < kept.length ? 'smaller' : 'NOT smaller'} than its ${kept.length} kept versions as full copies): the deltas take ${(deltaTotal / size).toFixed(2)}× (${deltas} of them, ${perDelta.toFixed(2)}× a checkpoint each); the full parameters cleanup keeps take ${(fullTotal / size).toFixed(2)}× (${rawFull} raw: the newest keepFullLatest 2, so resuming is a copy; ${packedFull} packed: CHECKPOINTs, among them the oldest kept version, stored whole once its base was forgotten). With \`keepFullLatest 1\`: ${(afterKeep1 / size).toFixed(2)}×. Even a store that kept no raw copy at all would hold about ${floor.toFixed(2)}× (one CHECKPOINT, uncompressed, plus the deltas)${floor < limit ? `, under the target: what stands between is the policy's raw full copies (keepFullLatest cannot be 0)` : `, still over the target: lossless deltas of ${perDelta.toFixed(2)}× each cannot fit ${deltas} versions in ${limit - 1} copies beside the base`}.`);
     targets.push(`| ${spec.name}: the ${kept.length} kept versions cost < ${limit} full copies | ${ratio.toFixed(2)}× | ${ratio < limit ? 'met' : 'missed'} |`);
     targets.push(`| ${spec.name}: preview exact to the byte (every figure of the plan; bytesFreed preview / run / measured on disk) | ${previewPlan.bytesFreed} / ${runPlan.bytesFreed} / ${shrank} | ${previewExact && shrank === runPlan.bytesFreed ? 'met' : 'missed'} |`);
     targets.push(`| ${spec.name}: every kept version restores bit-exact | ${exact} of ${kept.length} | ${exact === kept.length ? 'met' : 'missed'} |`);
@@ -212,6 +218,8 @@ export async function benchForget(opts: ForgetBenchOptions): Promise<string> {
     `Machine: ${machine}. Load average (1/5/15 min) ${loadStart.map((l) => l.toFixed(2)).join(' ')} at the start, ${loadEnd.map((l) => l.toFixed(2)).join(' ')} at the end (other work shared the 2 cores: times are upper bounds, bytes are exact).`, '',
     `Policy: \`weightline forget ${POLICY.join(' ')}\`. Steps are 1..${n}, so --keep-every 10 keeps steps 10, 20, … (by step, as the rule does when every commit has one). Store sizes are \`weightline status --json\` storeBytes (objects, manifests, route records and trash). Times include process start (one CLI process per command); peak RSS is the process's VmHWM (\`scripts/report-max-rss.mjs\`).`, '',
     '## Targets', '', '| target | measured | |', '|---|---:|---|', ...targets, '',
+    '### What bounds the bytes', '', ...bounds, '',
+    `Against the trainer's own way (b), Weightline keeps every version the policy names, not only the newest 3 and the best, and any of the ${n} can be kept by naming it (tag, pin, --keep-…); against (c), the same versions as full copies, see each run's table. The preview is exact: it encodes every re-based delta (hashing only), so it costs about as much CPU as the forget itself.`, '',
     ...out,
     '## Reproduce', '', '```', 'npm run build   # the bench runs the built CLI (bin/weightline.mjs → out/)', `npm run bench -- --only=forget${opts.quick ? ' --quick' : ''}   # --quick: 12 checkpoints of 4 MB`, '```', '',
   ].join('\n');
