@@ -492,7 +492,7 @@ export interface TagResult {
   readonly previous: CommitId | null;
 }
 
-// ---- forget, trash and the operations log (issue 21) ----
+// ---- forget, trash and the operations log ----
 
 /** One commit a forget decides on: it goes, or stays with its reasons (src-shared/policy/retention.ts). */
 export interface ForgetCommit {

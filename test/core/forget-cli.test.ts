@@ -173,6 +173,11 @@ describe('forget killed at each pause point', () => {
     expect(forgotten.every((id) => present.has(id))).toBe(true);
     await restoresBitExact(dir, ids, shas, forgotten.map((id) => ids.indexOf(id)));
 
+    // A preview would plan on what the next writer changes: it refuses, naming the operation.
+    const preview = await run(dir, 'forget', '--keep-last', '2', '--dry-run', '--json');
+    expect(preview.code).toBe(1);
+    expect(jsonError(preview)).toMatchObject({ code: 'REFUSED', message: expect.stringContaining(ops[0]!.id) });
+
     // The next writer finishes it: rolled back before the proof (nothing to undo), rolled forward after it (undo puts it back).
     const undo = await run(dir, 'undo', '--json');
     if (point === 'forget.moving') {
@@ -192,5 +197,39 @@ describe('forget killed at each pause point', () => {
     const again = await ok<ForgetPlan>(dir, 'forget', '--keep-last', '2', '--keep-best', '1:eval_loss:min', '--json');
     expect(again.bytesFreed).toBe(plan.bytesFreed);
     await restoresBitExact(dir, ids, shas, kept);
+  }, 120_000);
+
+  it.each<{ point: PausePoint; finishes: boolean }>([
+    { point: 'forget.routes-written', finishes: false },
+    { point: 'forget.moving', finishes: true },
+  ])('Ctrl+C at $point: before the proof the forget is put back (exit 130), after it the forget finishes (exit 0)', async ({ point, finishes }) => {
+    const { dir, ids, shas } = await history(5);
+    const store = await Store.open(dir);
+    const p = await pauses(point);
+    let res: Exit;
+    try {
+      const { child, exit } = startCli(dir, ['forget', ids[2]!], p.env);
+      await p.reached(point, exit);
+      child.kill('SIGINT');
+      res = await exit;
+    } finally {
+      await p.dispose();
+    }
+    const [op] = await listOps(store);
+    if (finishes) {
+      expect(res.code, res.stderr).toBe(0);
+      expect(res.stderr).toContain('already finished; its result stands');
+      expect(op!.state).toBe('done');
+      expect(await store.listCommitIds()).not.toContain(ids[2]);
+      await restoresBitExact(dir, ids, shas, [0, 1, 3, 4]);
+    } else {
+      expect(res.code, res.stderr).toBe(130);
+      expect(res.stderr).toContain('nothing was changed');
+      expect(op!.state).toBe('undone');
+      expect([...(await store.listCommitIds())].sort()).toEqual([...ids].sort());
+      expect(await fs.readdir(path.join(store.dir, 'routes'))).toEqual([]);
+      await restoresBitExact(dir, ids, shas, [0, 1, 2, 3, 4]);
+    }
+    await expect(fs.lstat(path.join(store.dir, 'lock'))).rejects.toMatchObject({ code: 'ENOENT' });
   }, 120_000);
 });

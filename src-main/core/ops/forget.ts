@@ -26,7 +26,7 @@ import { readRetentionFile, readTipsFile, tipsFileContent } from '../store/store
 import type { Store } from '../store/store';
 import { summaryLine } from '../store/tips';
 import { purgeOpTrash, putBack, settleOps } from '../store/op-recovery';
-import { moveIntoTrash, newOpId, writeOp, type OpMove, type OpRecord } from '../store/trash';
+import { listOps, moveIntoTrash, newOpId, opRecordPath, writeOp, type OpMove, type OpRecord } from '../store/trash';
 import { storeBytes } from './inspect';
 
 // Forgetting versions (docs/STORE-FORMAT.md, "Forget"). The retention rule
@@ -114,14 +114,22 @@ function publicPlan(plan: Plan, dryRun: boolean, extra: { op?: string; trashUnti
  */
 export async function forgetVersions(store: Store, opts: ForgetOptions): Promise<ForgetPlan> {
   if (opts.dryRun) {
+    // A forget or undo left half done is finished by the next writer, which the preview is not: what it would plan on is not what the run will see.
+    const pending = (await listOps(store)).find((o) => o.state === 'planned' || o.state === 'moving' || o.state === 'undoing');
+    if (pending) {
+      throw new WeightlineError('REFUSED', `a ${pending.kind} (operation ${pending.id}, state ${pending.state}) is running or was interrupted; its writer, or the next command that writes to the store, finishes it: preview again after that`, opRecordPath(store, pending.id));
+    }
     const plan = await planForget(store, opts, false);
     return publicPlan(plan, true);
   }
-  return withWriteLock(store, 'forget', (signal) => forgetLocked(store, { ...opts, signal }), undefined, { signal: opts.signal });
+  return withWriteLock(store, 'forget', (signal) => forgetVersionsLocked(store, { ...opts, dryRun: false, signal }), undefined, { signal: opts.signal });
 }
 
-/** The run, under the write lock. */
-async function forgetLocked(store: Store, opts: ForgetOptions & { readonly signal: AbortSignal }): Promise<ForgetPlan> {
+/**
+ * The run, for a caller that holds the write lock already (a commit that
+ * makes room under autoForget): settles interrupted operations, then forgets.
+ */
+export async function forgetVersionsLocked(store: Store, opts: ForgetOptions & { readonly signal: AbortSignal }): Promise<ForgetPlan> {
   // An interrupted forget or undo is finished (or rolled back) first, and trash whose time is up emptied: the plan sees the store as it stands.
   await settleOps(store);
   const plan = await planForget(store, opts, true);
@@ -181,7 +189,9 @@ async function forgetLocked(store: Store, opts: ForgetOptions & { readonly signa
   opts.onProgress?.({ phase: 'moving to the trash', bytesDone: 0, bytesTotal: plan.bytesRemoved });
   // Past the proof the forget finishes whatever a signal says: stopping now would leave a half-moved history for recovery to finish anyway.
   await moveIntoTrash(store, op, plan.moves);
-  op = { ...op, state: 'done', finishedAt: new Date().toISOString() };
+  const finished = new Date();
+  // The trash's days count from when the forget finished (as the purge reads them).
+  op = { ...op, state: 'done', finishedAt: finished.toISOString(), trashUntil: new Date(finished.getTime() + (await store.readConfig()).trashDays * 86_400_000).toISOString() };
   await writeOp(store, op);
   await dropForgottenTips(store, new Set(plan.forgotten));
   const config = await store.readConfig();
@@ -330,8 +340,9 @@ async function planForget(store: Store, opts: ForgetOptions, write: boolean): Pr
       if (signal?.aborted) throw cancelled('nothing was changed');
       // The nearest kept ancestor, and the forgotten commits walked to reach it.
       const walked: string[] = [];
+      const seen = new Set<string>();
       let cur: string | null = c.parent;
-      while (cur !== null && graph.has(cur) && !kept.has(cur) && !walked.includes(cur)) { walked.push(cur); cur = parents.get(cur) ?? null; }
+      while (cur !== null && graph.has(cur) && !kept.has(cur) && !seen.has(cur)) { seen.add(cur); walked.push(cur); cur = parents.get(cur) ?? null; }
       const onto = cur !== null && kept.has(cur) ? (cur as CommitId) : null;
       const m = manifests.get(c.id)!;
       const files: Array<{ path: string; delta: FileDelta | null }> = [];
