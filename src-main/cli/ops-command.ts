@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { OpInfo, TrashInfo, UndoResult } from '../../src-shared/model';
-import { humanBytes } from '../../src-shared/format';
 import { printable } from '../../src-shared/printable';
 import type { VerbContext } from '../core/verbs';
 import { verbs } from '../core/verbs';
@@ -53,7 +52,7 @@ export function formatOps(ops: readonly OpInfo[], trash: TrashInfo): string {
   for (const op of ops) {
     const when = (op.finishedAt ?? op.startedAt).replace('T', ' ').slice(0, 19);
     lines.push(`${op.id}  ${op.kind.padEnd(7)}  ${when} UTC  ${op.state}`);
-    lines.push(`    ${printable(op.summary)}${op.kind === 'forget' && op.bytes > 0 ? ` [${humanBytes(op.bytes)}]` : ''}`);
+    lines.push(`    ${printable(op.summary)}`);
     lines.push(`    undo: ${op.undoable ? `yes${op.trashUntil ? ` (until ${op.trashUntil.slice(0, 10)} at the latest)` : ''}` : `no (${printable(op.whyNot ?? 'not undoable')})`}`);
   }
   if (trash.bytes > 0 || trash.operations > 0) lines.push('', `trash: ${trashText(trash)}`);

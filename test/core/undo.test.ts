@@ -95,6 +95,22 @@ describe('undo', () => {
     expect(await restorableVersions(h)).toEqual([true, true, true, true, true]);
   });
 
+  it('keeps an object the forget wrote when a commit made since landed on the same bytes', async () => {
+    const h = await history(4);
+    const bytes = Buffer.from('bytes the forget wrote, committed again afterwards\n');
+    const op = await simulateForget(h.store, { forget: [h.ids[1]!], rebase: [{ id: h.ids[2]!, parent: h.ids[0]!, forgotten: 1 }], created: [bytes] });
+    const extra = path.join(h.root, 'notes.bin');
+    await fs.writeFile(extra, bytes);
+    const later = await commit(h.store, extra, { message: 'a second path' });
+    await undoOperation(h.store, {});
+    expect(await h.store.hasObject(op.created[0]!)).toBe(true);
+    const to = path.join(h.root, 'out.bin');
+    const { restore } = await import('../../src-main/core/ops/restore');
+    await restore(h.store, later.id, { to, link: 'copy' });
+    expect(await fs.readFile(to)).toEqual(bytes);
+    expect(await restorableVersions(h)).toEqual([true, true, true, true]);
+  });
+
   it('refuses what cannot be undone, saying why: an unknown id, a cleanup, a trash no longer whole', async () => {
     const h = await history(4);
     await expect(undoOperation(h.store, {})).rejects.toMatchObject({ code: 'REFUSED', message: expect.stringContaining('this store has no forget in its operations log') });
@@ -258,6 +274,22 @@ describe('the trash empties', () => {
     expect((await readOp(h2.store, op2.id))!.purgedAt).toBeDefined();
   });
 
+  it('leftovers: a folder whose record says emptied (a kill mid-purge), and one with no record once its time is up', async () => {
+    const h = await history(5);
+    const a = await forgetC1(h);
+    const b = await simulateForget(h.store, { forget: [h.ids[3]!], rebase: [{ id: h.ids[4]!, parent: h.ids[2]!, forgotten: 1 }] });
+    // Killed after the record said emptied, before the folder went.
+    await writeOp(h.store, { ...a, purgedAt: new Date().toISOString(), purgeReason: 'a commit needed the space' });
+    // A record moved out of ops/ (it was damaged): its folder stays until trashDays from the time in its name.
+    await fs.rename(path.join(h.store.dir, 'ops', `${b.id}.json`), path.join(h.root, 'moved-away.json'));
+    const at = (t: number): Promise<string[]> => withWriteLock(h.store, 'test', () => purgeExpiredTrash(h.store, new Date(t)));
+    await at(Date.now());
+    await expect(fs.stat(trashDir(h.store, a.id))).rejects.toThrow();
+    expect((await fs.stat(trashDir(h.store, b.id))).isDirectory()).toBe(true);
+    await at(Date.parse(b.startedAt) + 7 * DAY);
+    await expect(fs.stat(trashDir(h.store, b.id))).rejects.toThrow();
+  });
+
   it('for space: oldest first, only as much as asked, each record saying why', async () => {
     const h = await history(6);
     const ops = [];
@@ -323,6 +355,22 @@ describe('cleanup and repair are recorded, not undoable', () => {
   });
 });
 
+describe('status', () => {
+  it("the app's quick status carries the trash too, and leaves it out when empty", async () => {
+    const { verbs } = await import('../../src-main/core/verbs');
+    const h = await history(3);
+    expect((await verbs.statusQuick({ store: h.store })).trash).toBeUndefined();
+    const op = await forgetC1(h);
+    const quick = await verbs.statusQuick({ store: h.store });
+    expect(quick.trash).toEqual({ bytes: await trashBytes(h.store, op.id), operations: 1, goneBy: new Date(Date.parse(op.finishedAt!) + 7 * DAY).toISOString() });
+    // A damaged record leaves the trash out of status (a reader that only looks) rather than failing it.
+    await fs.writeFile(path.join(h.store.dir, 'ops', `${op.id}.json`), 'not json');
+    const s = await verbs.statusQuick({ store: h.store });
+    expect(s.trash).toBeUndefined();
+    expect(s.head).toBe(h.ids[2]);
+  });
+});
+
 describe('CLI', () => {
   it('ops lists newest first with undo yes/no; status shows the trash; undo --json puts it back', async () => {
     const h = await history(4);
@@ -343,6 +391,8 @@ describe('CLI', () => {
     const statusJson = await cliOk<{ trash: { bytes: number; operations: number; goneBy: string } }>(h.root, 'status', '--json');
     expect(statusJson.trash).toEqual({ bytes: await trashBytes(h.store, op.id), operations: 1, goneBy: new Date(Date.parse(op.finishedAt!) + 7 * DAY).toISOString() });
 
+    const human = await cliRun(h.root, 'undo', 'nope');
+    expect(human).toMatchObject({ code: 1, stderr: 'weightline: error: no operation nope in the operations log (`weightline ops` lists them)\n' });
     const res = await cliOk<{ undone: { id: string; state: string }; restored: string[]; op: string }>(h.root, 'undo', op.id.slice(0, 25), '--json');
     expect(res.undone).toMatchObject({ id: op.id, state: 'undone' });
     expect(res.restored).toEqual([h.ids[1]]);

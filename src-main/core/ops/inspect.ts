@@ -209,7 +209,11 @@ function removedFiles(a: Manifest, b: Manifest): FileSummary[] {
 // writes checked.json and pack-sizes.json, and must not change the figure it
 // previews.
 // `staging` holds a running watch's captures: hard links to a trainer's files, gone once committed.
-const NOT_CONTENT = new Set(['lock', 'index.json', 'log-index.json', 'checked.json', 'pack-sizes.json', 'staging']);
+// `ops` is the operations log, a record of what was done (a few hundred bytes
+// an operation): a cleanup writes its record after freeing exactly what it
+// previewed, and the disk budget counts objects, manifests, route records and
+// trash (docs/STORE-FORMAT.md, "Disk budget"), not the log.
+const NOT_CONTENT = new Set(['lock', 'index.json', 'log-index.json', 'checked.json', 'pack-sizes.json', 'staging', 'ops']);
 
 /** Bytes of one folder's own files, and its subfolders: what is listed and stat'ed once per change of the folder. */
 interface FolderSizes { readonly key: string; readonly files: number; readonly subfolders: readonly string[] }

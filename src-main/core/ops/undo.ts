@@ -9,7 +9,7 @@ import { withWriteLock } from '../store/lock';
 import { completeUndo, settleOps, trashExpiries } from '../store/op-recovery';
 import type { Store } from '../store/store';
 import { linesRecordStale, recordLines } from '../store/tips';
-import { listOps, movePaths, TRASH_DIR, writeOp, type OpRecord } from '../store/trash';
+import { listOps, movePaths, TRASH_DIR, trashBytes, writeOp, type OpRecord } from '../store/trash';
 import { folderBytes } from './inspect';
 
 // `weightline undo` and `weightline ops` (docs/STORE-FORMAT.md, "Trash and
@@ -42,7 +42,7 @@ export function whyNotUndoable(op: OpRecord, ops: readonly OpRecord[]): string |
     // Undone with no undo record: a forget rolled back by recovery before it removed anything.
     return by ? `already undone on ${day(by.finishedAt ?? by.startedAt)} (operation ${by.id})` : 'it was interrupted before it removed anything, and put back';
   }
-  if (op.state !== 'done') return 'it was interrupted; the next command that writes to the store finishes it';
+  if (op.state !== 'done') return 'it is running, or was interrupted (then the next command that writes to the store finishes it)';
   if (op.purgedAt !== undefined) return `its trash was emptied on ${day(op.purgedAt)}${op.purgeReason ? ` (${op.purgeReason})` : ''}`;
   const newer = [...ops].reverse().find((o) => o.kind === 'forget' && o.id > op.id && o.state === 'done');
   if (newer) {
@@ -117,7 +117,7 @@ async function missingFromTrash(store: Store, op: OpRecord): Promise<string[]> {
 /**
  * Puts back the newest forget (or the one named): state `undoing`, its moves
  * reversed, route records it wrote for commits that had none removed,
- * objects it created that nothing names removed, an `undo` record written,
+ * objects it created that nothing needs removed, an `undo` record written,
  * state `undone`. A kill at any point is finished by the next writer
  * (recoverOps). Then every put-back and re-based commit is checked to have a
  * route over the objects on disk (no hashing: nothing was rewritten).
@@ -131,14 +131,16 @@ export async function undoOperation(store: Store, opts: UndoOptions): Promise<Un
     if (missing.length > 0) {
       throw new WeightlineError('REFUSED', `operation ${op.id} cannot be undone: its trash is not whole (${missing.length} of ${op.moves.length} file(s) are in neither the trash nor the store, e.g. ${missing.slice(0, 3).join(', ')}); putting back part of it would leave versions that do not restore`);
     }
-    opts.onProgress?.({ phase: 'putting back', bytesDone: 0, bytesTotal: op.moves.length });
+    // Renames, not copies: the figure says how much comes back, not how long it takes.
+    const total = await trashBytes(store, op.id);
+    opts.onProgress?.({ phase: 'putting back', bytesDone: 0, bytesTotal: total });
     const undoing: OpRecord = { ...op, state: 'undoing' };
     await writeOp(store, undoing);
     const done = await completeUndo(store, undoing, {
       pause: 'undo.moving', signal,
       summary: (bytes) => `put back ${op.commits.length} version(s) forgotten by ${op.id} (${humanBytes(bytes)} out of the trash)`,
     });
-    opts.onProgress?.({ phase: 'putting back', bytesDone: op.moves.length, bytesTotal: op.moves.length });
+    opts.onProgress?.({ phase: 'putting back', bytesDone: total, bytesTotal: total });
     notes.push(...done.notes, ...(await routeProblems(store, [...op.commits, ...Object.keys(op.rebased)])));
     // A forget keeps every line's tip, so lines rarely move; a damaged HEAD leaves the record for the restore that mends it.
     if (await linesRecordStale(store).catch(() => false)) await recordLines(store).catch(() => undefined);

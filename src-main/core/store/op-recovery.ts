@@ -80,9 +80,14 @@ export async function recoverOps(store: Store, given?: readonly OpRecord[]): Pro
  */
 export async function settleOps(store: Store, now: Date = new Date()): Promise<string[]> {
   if (!(await hasOpsOrTrash(store))) return [];
-  const said = await recoverOps(store);
-  said.push(...(await purgeExpiredTrash(store, now)));
-  await trimOpsLog(store);
+  // One listing serves the three steps; it is read again only after a step changed records.
+  let ops = await listOps(store);
+  const said = await recoverOps(store, ops);
+  if (said.length > 0) ops = await listOps(store);
+  const purged = await purgeExpiredTrash(store, now, ops);
+  said.push(...purged);
+  if (purged.length > 0) ops = await listOps(store);
+  await trimOpsLog(store, OPS_LOG_KEEP, ops);
   return said;
 }
 
@@ -101,7 +106,7 @@ export interface PutBackOutcome {
  * Reverses a forget's moves (its files back from trash/<id>/ in reverse
  * order), removes the route records it wrote for commits that had none
  * (`rebased[id] === false`; for `true` the old record came back over the new
- * one by the rename), then removes the objects it created that nothing names
+ * one by the rename), then removes the objects it created that nothing needs
  * any more. Idempotent, so an interrupted undo or roll-back is finished by
  * running it again. `pause` is a test's pause point after part of the moves.
  */
@@ -124,47 +129,62 @@ export async function putBack(store: Store, op: OpRecord, opts: { readonly pause
   }
   if (removedRoute) await fsyncDir(routesDir).catch(() => undefined);
   const notes: string[] = [];
-  const removedCreated = await removeUnnamed(store, op.created, notes);
+  const removedCreated = await removeUnnamed(store, op.created, op.startedAt, notes);
   await removeEmptyTrash(store, op.id);
   return { removedCreated, notes };
 }
 
 /**
- * Objects of `candidates` that nothing names now, removed: no manifest (as
- * committed or with its route record), no pack entry, no link. When a
- * manifest or the pack index cannot be read, nothing is removed (what they
- * name is unknown); the note says so and the objects wait for the next undo
- * or repair.
+ * Objects of `candidates` (written by the operation, none of them on disk
+ * before it) that nothing needs now, removed, so the store is as before it.
+ * Needed: a delta object of any manifest (as committed or with its route
+ * record); the full object of a commit whose storage now starts there (a
+ * CHECKPOINT with no packed form of it); any file of a commit made since the
+ * operation started (a new commit of the same bytes landed on the object);
+ * a packed object the pack index names; an object a link points at. A DELTA
+ * commit's file sha256 alone does not keep an object: its route goes through
+ * deltas, as before the operation. When a manifest or the pack index cannot
+ * be read, nothing is removed (what they need is unknown), and a note says so.
  */
-async function removeUnnamed(store: Store, candidates: readonly string[], notes: string[]): Promise<string[]> {
+async function removeUnnamed(store: Store, candidates: readonly string[], since: string, notes: string[]): Promise<string[]> {
   const present: string[] = [];
   for (const sha of new Set(candidates)) if (await store.hasObject(sha)) present.push(sha);
   if (present.length === 0) return [];
-  const named = new Set<string>();
-  const name = (m: { files: ReadonlyArray<{ sha256: string; delta: { object: string | null } | null }> }): void => {
-    for (const f of m.files) { named.add(f.sha256); if (f.delta?.object) named.add(f.delta.object); }
-  };
+  const { packs, damage } = await readPacksOrDamage(store);
+  if (damage) {
+    notes.push(`${present.length} object(s) it wrote were left in place because the pack index cannot be read (${damage.message})`);
+    return [];
+  }
+  const packedFulls = new Set(packs.keys());
+  const needed = new Set<string>();
+  for (const packed of packs.values()) for (const p of packed) needed.add(p);
+  const startedAt = Date.parse(since);
   for (const id of await store.listCommitIds()) {
     try {
-      name(await store.readRecordedManifest(id));
-      name(await store.readManifest(id));
+      const recorded = await store.readRecordedManifest(id);
+      const now = await store.readManifest(id);
+      for (const m of [recorded, now]) for (const f of m.files) if (f.delta?.object) needed.add(f.delta.object);
+      const madeSince = !(Date.parse(recorded.createdAt) < startedAt);
+      for (const f of now.files) if (madeSince || (now.type === 'CHECKPOINT' && !packedFulls.has(f.sha256))) needed.add(f.sha256);
     } catch (e) {
       if (!(e instanceof WeightlineError)) throw e;
       notes.push(`${present.length} object(s) it wrote were left in place because commit ${id.slice(0, 12)} cannot be read (${e.message})`);
       return [];
     }
   }
-  const { packs, damage } = await readPacksOrDamage(store);
-  if (damage) {
-    notes.push(`${present.length} object(s) it wrote were left in place because the pack index cannot be read (${damage.message})`);
+  let linked: ReadonlyMap<string, string[]>;
+  try {
+    linked = await linkedObjects(store);
+  } catch (e) {
+    if (!(e instanceof WeightlineError)) throw e;
+    notes.push(`${present.length} object(s) it wrote were left in place because links.json cannot be read (${e.message})`);
     return [];
   }
-  for (const [full, packed] of packs) { named.add(full); for (const p of packed) named.add(p); }
-  for (const sha of (await linkedObjects(store).catch(() => new Map<string, string[]>())).keys()) named.add(sha);
+  for (const sha of linked.keys()) needed.add(sha);
   const removed: string[] = [];
   const dirs = new Set<string>();
   for (const sha of present) {
-    if (named.has(sha)) continue;
+    if (needed.has(sha)) continue;
     const file = store.objectPath(sha);
     try { await fs.rm(file, { force: true }); } catch (e) { throw mapFsError(e, file); }
     dirs.add(path.dirname(file));
@@ -255,8 +275,8 @@ export async function purgeOpTrash(store: Store, op: OpRecord, reason: string, n
  * emptied (a kill mid-purge), or one with no record at all whose time (read
  * from its name) is up. The records stay listed, marked purged.
  */
-export async function purgeExpiredTrash(store: Store, now: Date = new Date()): Promise<string[]> {
-  const ops = await listOps(store);
+export async function purgeExpiredTrash(store: Store, now: Date = new Date(), given?: readonly OpRecord[]): Promise<string[]> {
+  const ops = given ?? (await listOps(store));
   const days = await trashDays(store);
   const said: string[] = [];
   for (const op of ops) {
@@ -312,8 +332,8 @@ export async function purgeTrashForSpace(store: Store, bytesNeeded: number, reas
  * are deleted. A forget that still holds trash, or is not settled, stays
  * whatever its age.
  */
-export async function trimOpsLog(store: Store, keep = OPS_LOG_KEEP): Promise<number> {
-  const ops = await listOps(store);
+export async function trimOpsLog(store: Store, keep = OPS_LOG_KEEP, given?: readonly OpRecord[]): Promise<number> {
+  const ops = given ?? (await listOps(store));
   if (ops.length <= keep) return 0;
   let removed = 0;
   for (const op of ops.slice(0, ops.length - keep)) {
