@@ -6,6 +6,7 @@
 //   -- --only=sequences|long|kernels|sizes|chain   one section
 //   -- --only=follow   a torch training loop followed by `weightline watch` (bench/follow.ts, bench/RESULTS-follow.md)
 //   -- --only=remote   push/clone against a local S3 server instead (bench/remote.ts, bench/RESULTS-remote.md)
+//   -- --only=forget   two 50-checkpoint runs (dense, head-only) and a retention policy: forget, its preview, the bytes (bench/forget.ts, bench/RESULTS-forget.md)
 //   WEIGHTLINE_BENCH_LONG_MB=N   size of each of the 20 checkpoints (default 50, --quick 4)
 
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -455,5 +456,13 @@ else if (only === 'follow') {
   const outFile = path.join(repo, 'bench', quick ? 'RESULTS-follow-quick.md' : 'RESULTS-follow.md');
   fs.writeFileSync(outFile, `# Following a training run\n\nMade by \`npm run bench -- --only=follow${quick ? ' --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)}.\n\n${text}\n`);
   console.log(`${text}\nwrote ${outFile}`);
+  fs.rmSync(scratch, { recursive: true, force: true });
+} else if (only === 'forget') {
+  ensureTools();
+  const { benchForget } = await import('./forget');
+  const text = await benchForget({ repo, scratch, quick });
+  const outFile = path.join(repo, 'bench', quick ? 'RESULTS-forget-quick.md' : 'RESULTS-forget.md');
+  fs.writeFileSync(outFile, `# Forgetting versions by a retention policy (issue 21)\n\nMade by \`npm run bench -- --only=forget${quick ? ' --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)}.\n\n${text}\n`);
+  console.log(`wrote ${outFile}`);
   fs.rmSync(scratch, { recursive: true, force: true });
 } else main();
