@@ -25,6 +25,7 @@ import { ChaosViolation, isWeightlineError } from '../helpers/chaos-world';
 import type { TestTensor } from '../helpers/models';
 import { pauses } from '../helpers/pause';
 import { TSX_EXEC_ARGV } from '../helpers/tsx';
+import { fillDisk } from '../helpers/fill-disk';
 
 // Issue 21, "Tests": a property test of forget and undo, beside the chaos
 // test of issue 10 (chaos.test.ts, whose helpers it uses). Random histories
@@ -486,21 +487,7 @@ class ForgetWorld {
   }
 
   private async doFill(leaveKb: number | null): Promise<string> {
-    const filler = path.join(this.root, 'chaos-filler.bin');
-    await fs.rm(filler, { force: true });
-    if (leaveKb === null) return 'freed';
-    const h = await fs.open(filler, 'w');
-    const chunk = Buffer.alloc(1 << 16, 7);
-    let size = 0;
-    try {
-      for (;;) size += (await h.write(chunk)).bytesWritten;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
-    } finally {
-      await h.close();
-    }
-    await fs.truncate(filler, Math.max(0, size - leaveKb * 1024));
-    return `filled (${leaveKb} KB left)`;
+    return fillDisk(this.root, leaveKb);
   }
 
   /** The checks after every step (see the top of the file). `all`: probe every kept version, else the newest. */

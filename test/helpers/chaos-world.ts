@@ -29,6 +29,7 @@ import { rng, type TestTensor } from './models';
 import { baseModel, changeModel, dataStart, modelBytes, parseSafetensors, sha256, writeReplacing, type ModelChange } from './chaos-model';
 import { describeStep, type ChaosLink, type DamageHow, type KillOp, type Step } from './chaos-steps';
 import { TSX_EXEC_ARGV } from './tsx';
+import { fillDisk } from './fill-disk';
 
 /** A broken promise of the engine, found by the chaos test. */
 export class ChaosViolation extends Error {
@@ -362,22 +363,7 @@ export class ChaosWorld {
 
   /** The store's disk fills up (another program's file beside the store root); null frees it again. */
   private async doFill(leaveKb: number | null): Promise<string> {
-    // Inside the store root (never committed), so it goes away with the run's folder.
-    const filler = path.join(this.root, 'chaos-filler.bin');
-    await fs.rm(filler, { force: true });
-    if (leaveKb === null) return 'freed';
-    const h = await fs.open(filler, 'w');
-    const chunk = Buffer.alloc(1 << 16, 7);
-    let size = 0;
-    try {
-      for (;;) size += (await h.write(chunk)).bytesWritten;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
-    } finally {
-      await h.close();
-    }
-    await fs.truncate(filler, Math.max(0, size - leaveKb * 1024));
-    return `filled (${Math.round(size / 1024)} KB were free, ${leaveKb} KB left)`;
+    return fillDisk(this.root, leaveKb);
   }
 
   private async doKill(op: KillOp, frac: number, pick: number, link: 'auto' | 'copy' | 'hardlink' | 'symlink', seed: number): Promise<string> {
