@@ -34,6 +34,18 @@ describe('commitDoneWords', () => {
     expect(commitDoneWords(made({ autoCleanup: { bytesFreed: 0, packs: 0, bytesPackSaved: 0, commits: [] } }))!.details).toEqual(['autoCleanup ran and found nothing to free.']);
   });
 
+  it('says what the disk budget did before the commit wrote, and what autoForget forgot after its cleanup', () => {
+    const note = 'maxStoreBytes (10 MB) asked for 4 MB: emptied the trash of 1 forget (2 MB), then forgot 3 versions by the stored policy.';
+    const w = commitDoneWords(made({
+      budget: { setting: 'maxStoreBytes', needBytes: 4_000_000, trashOperations: 1, trashBytes: 2_000_000, forgotten: 3, bytesFreed: 5_000_000, note },
+      autoCleanup: { bytesFreed: 0, packs: 0, bytesPackSaved: 0, commits: [], autoForget: { policy: '--keep-last 3', forgotten: 2, bytesFreed: 3_000_000 } },
+    }))!;
+    expect(w.details).toContain(note);
+    expect(w.details).toContain('autoForget (--keep-last 3) forgot 2 versions, 3.0 MB freed once the trash is emptied (`weightline undo` or Operations puts them back).');
+    expect(commitDoneWords(made({ autoCleanup: { bytesFreed: 0, packs: 0, bytesPackSaved: 0, commits: [], autoForget: { policy: '--keep-last 3', forgotten: 0, bytesFreed: 0 } } }))!.details)
+      .toContain('autoForget (--keep-last 3) found nothing to forget.');
+  });
+
   it('an unchanged model: no commit was made', () => {
     expect(commitDoneWords(made({ unchanged: true }))!.text).toBe(`Nothing changed since HEAD (${ID.slice(0, 12)}); no commit was made.`);
   });

@@ -6,6 +6,7 @@
 // CLI's formatCleanup says the same.)
 import { humanBytes } from '../../../src-shared/format';
 import type { CleanupPlan } from '../../../src-shared/model';
+import { autoForgetText } from './commit-words';
 
 export interface PackSummary {
   readonly count: number;
@@ -48,9 +49,10 @@ export function afterText(plan: CleanupPlan): string {
 /** What a finished cleanup did, for the notice: freed and packed apart, and the store now. */
 export function cleanupDoneText(plan: CleanupPlan): string {
   const p = packSummary(plan);
-  if (plan.commits.length === 0 && !p) return 'Cleanup found nothing to free or pack.';
+  if (plan.commits.length === 0 && !p) return `Cleanup found nothing to free or pack.${plan.autoForget ? ` ${autoForgetText(plan.autoForget)}` : ''}`;
   const parts: string[] = [];
   if (plan.commits.length > 0) parts.push(`freed ${humanBytes(plan.bytesFreed)} (full parameters of ${plan.commits.length} commit${plan.commits.length === 1 ? '' : 's'})`);
   if (p) parts.push(`packed ${checkpoints(p.count)} (${humanBytes(p.rawBytes)} → ${humanBytes(p.packedBytes)}, −${humanBytes(p.savedBytes)})`);
-  return `Cleanup ${parts.join(' and ')}: the store went from ${humanBytes(plan.storeBytesBefore)} to ${afterText(plan)}.`;
+  const forgot = plan.autoForget ? ` ${autoForgetText(plan.autoForget)}` : '';
+  return `Cleanup ${parts.join(' and ')}: the store went from ${humanBytes(plan.storeBytesBefore)} to ${afterText(plan)}.${forgot}`;
 }

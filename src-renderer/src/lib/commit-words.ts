@@ -3,7 +3,7 @@
 // autoCleanup), in the policy module's words (checkpointReasonText), so the
 // app and the CLI give the same reason.
 import { humanBytes, shortId } from '../../../src-shared/format';
-import type { CommitResult } from '../../../src-shared/model';
+import type { AutoForgetReport, CommitResult } from '../../../src-shared/model';
 import { checkpointReasonText, type CheckpointReason } from '../../../src-shared/policy/checkpoint';
 
 /** Why a commit is a CHECKPOINT, as the details pane says it. */
@@ -44,6 +44,16 @@ export function commitDoneWords(r: CommitResult): CommitDoneWords | null {
       ? `autoCleanup freed ${humanBytes(freed)}${what.length ? `: ${what.join(', ')}` : ''}.`
       : 'autoCleanup ran and found nothing to free.');
   }
+  // The disk budget asked for room before this commit wrote: the engine's own sentence says what it did.
+  if (r.budget) details.push(r.budget.note);
+  const forgot = r.autoCleanup?.autoForget;
+  if (forgot) details.push(autoForgetText(forgot));
   if (details.length === 0) return null;
   return { text: `Committed ${shortId(r.id)} as a ${r.type}.`, details };
+}
+
+/** What the stored retention policy's forget did after a cleanup (autoForget), in the notice's words. */
+export function autoForgetText(f: AutoForgetReport): string {
+  if (f.forgotten === 0) return `autoForget (${f.policy}) found nothing to forget.`;
+  return `autoForget (${f.policy}) forgot ${f.forgotten} version${f.forgotten === 1 ? '' : 's'}, ${humanBytes(f.bytesFreed)} freed once the trash is emptied (\`weightline undo\` or Operations puts them back).`;
 }
