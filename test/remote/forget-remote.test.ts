@@ -11,7 +11,9 @@ import { forgetVersions } from '../../src-main/core/ops/forget';
 import { Store } from '../../src-main/core/store/store';
 import type { LogEntry } from '../../src-shared/model';
 import { useScratch } from '../helpers/models';
-import { findS3, listKeys, makeHistory, newBucket, s3Client, sha256File, wlOk, type S3Env } from './helpers';
+import { findS3, jsonError, listKeys, makeHistory, newBucket, s3Client, sha256File, wl, wlOk, type S3Env } from './helpers';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
 
 const s3 = await findS3();
 const scratch = useScratch();
@@ -128,5 +130,42 @@ describe.skipIf(s3.skip !== null)(`forget and remotes on a real S3 server${s3.sk
     expect(pb.get(h.ids[4]!)).toBeNull();
     await expectRestores(b, h.ids, h.shas, [4, 5], 'b');
     expect((await wlOk<{ ok: boolean }>(a, 'verify', '--remote', 'origin', '--json')).ok).toBe(true);
+  });
+
+  it('forged route records whose parents lead back to each other (a cycle): fetch refuses them naming a key, before writing anything, and verify --remote finishes and says so; nothing hangs', async () => {
+    const bucket = await newBucket(env);
+    const url = `s3://${bucket}/c`;
+    const a = path.join(scratch(), 'a');
+    const h = await makeHistory(a, 5, { floats: 30_000 });
+    await wlOk(a, 'remote', 'add', 'origin', url);
+    await wlOk(a, 'push', '--json');
+    // Commits 2 and 4 lose their parents' manifests on the remote, so their route records decide their storage;
+    // each record names the other as parent and stores the commit whole (its full object put beside it).
+    for (const i of [1, 3]) await client!.send(new DeleteObjectCommand({ Bucket: bucket, Key: `c/manifests/${h.ids[i]!}` }));
+    const store = await Store.open(a);
+    for (const [i, parent] of [[2, 4], [4, 2]] as const) {
+      const m = await store.readRecordedManifest(h.ids[i]!);
+      const record = { version: 1, commit: h.ids[i], parent: h.ids[parent], recordedParent: m.parent, forgotten: 1, type: 'CHECKPOINT', files: m.files.map((f) => ({ path: f.path, delta: null })) };
+      const bytes = Buffer.from(JSON.stringify(record) + '\n');
+      await client!.send(new PutObjectCommand({ Bucket: bucket, Key: `c/routes/${h.ids[i]!}/${createHash('sha256').update(bytes).digest('hex')}`, Body: bytes }));
+      const full = m.files[0]!.sha256;
+      await client!.send(new PutObjectCommand({ Bucket: bucket, Key: `c/objects/${full}`, Body: await fs.readFile(store.objectPath(full)) }));
+    }
+    const b = path.join(scratch(), 'b');
+    await wlOk(b, 'init');
+    await wlOk(b, 'remote', 'add', 'origin', url);
+    const fetched = await wl(b, 'fetch', '--json');
+    expect(fetched.code).toBe(1);
+    const err = jsonError(fetched);
+    expect(err.code).toBe('REMOTE_CORRUPT');
+    expect(err.message).toMatch(/c\/routes\/[0-9a-f]{64}\/[0-9a-f]{64}/u);
+    expect(err.message).toContain('cycle');
+    // Nothing of the cycle was written: neither commit nor a route record.
+    const names = await fs.readdir(path.join(b, '.weightline', 'commits'));
+    expect(names.filter((n) => n.startsWith(h.ids[2]!) || n.startsWith(h.ids[4]!))).toEqual([]);
+    expect(await fs.readdir(path.join(b, '.weightline', 'routes')).catch(() => [])).toEqual([]);
+    const verified = await wl(a, 'verify', '--remote', 'origin', '--json');
+    expect(verified.code).toBe(1);
+    expect(verified.stdout + verified.stderr).toContain('back to itself');
   });
 });

@@ -92,7 +92,9 @@ export async function logEntry(store: Store, id: CommitId, summaries: ReadonlyMa
   };
   // Deltas a usual rebuild replays: up the parents to the nearest commit with full parameters (graph.chainLength).
   let chainLength = 0;
-  for (let cur: string | null = id, s = summary as CommitSummary | undefined; cur && s; cur = s.parent, s = cur ? summaries.get(cur) : undefined) {
+  const walked = new Set<string>();
+  for (let cur: string | null = id, s = summary as CommitSummary | undefined; cur && s && !walked.has(cur); cur = s.parent, s = cur ? summaries.get(cur) : undefined) {
+    walked.add(cur); // a route record leading back to a walked commit (forged) ends the walk, never loops
     if (await hasFull(s)) break;
     chainLength++;
   }

@@ -36,6 +36,8 @@ export async function verify(store: Store, opts: VerifyOptions = {}): Promise<Ve
   const ids = await store.listCommitIds();
   const manifests = new Map<string, Manifest | Error>();
   for (const id of ids) manifests.set(id, await store.readManifest(id).catch((e: Error) => e));
+  // A commit the graph left out because its route record leads its parents back to itself: reported as unreadable.
+  for (const id of graph.onCycle) manifests.set(id, graph.unreadable.get(id) ?? new WeightlineError('CORRUPT', `commit ${id.slice(0, 12)}: its parents lead back to itself`));
   const total = [...manifests.values()].reduce((s, m) => s + (m instanceof Error ? 0 : m.files.reduce((a, f) => a + f.bytes, 0)), 0);
   let done = 0;
   const onBytes = (n: number): void => { done += n; opts.onProgress?.({ phase: 'verifying', bytesDone: done, bytesTotal: total }); };

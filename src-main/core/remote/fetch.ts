@@ -113,8 +113,13 @@ async function fetchLocked(store: Store, remote: Remote, opts: FetchOptions & { 
       if (!t) return false;
       // Iterative over the line of parents: histories are deeper than the call stack.
       const line: string[] = [];
+      const inLine = new Set<string>();
       for (let cur: string | null = id; cur && !placed.has(cur) && !local.has(cur); cur = temps.get(cur)?.parent ?? null) {
         if (!temps.has(cur)) return false; // an orphan: its parent is on neither side (a push still running); next fetch
+        // Manifests name parents by hash, so only a route record (which anyone who can write to the remote can
+        // forge) can lead a line back to itself: refused before anything of it is written, never walked forever.
+        if (inLine.has(cur)) throw routeCycle(remote, cur, temps);
+        inLine.add(cur);
         line.push(cur);
       }
       for (let i = line.length - 1; i >= 0; i--) {
@@ -233,4 +238,11 @@ async function newestTip(store: Store): Promise<CommitId | null> {
   const parents = new Set(manifests.map((x) => x.m.parent).filter((p): p is string => p !== null));
   const tips = manifests.filter((x) => !parents.has(x.id)).map((x) => ({ id: x.id, createdAt: x.m.createdAt })).sort(newestFirst);
   return (tips[0]?.id as CommitId | undefined) ?? null;
+}
+
+/** The error for route records that lead a commit's line of parents back to itself, naming a record of the cycle. */
+function routeCycle(remote: Remote, at: string, temps: ReadonlyMap<string, { readonly route: ChosenRoute | null }>): WeightlineError {
+  const route = temps.get(at)?.route;
+  const key = route ? keys.route(remote.loc, at, sha256(route.bytes)) : keys.manifest(remote.loc, at);
+  return remote.damaged(key, `a route record whose parents lead back to commit ${at.slice(0, 12)} itself (a cycle no forget writes); nothing was fetched from that line: remove the forged routes/ keys from the remote`);
 }

@@ -6,7 +6,7 @@ import type { ProgressListener } from '../../../src-shared/model';
 import { sha256 } from '../base/fsutil';
 import type { Manifest, ManifestFile } from '../base/manifest';
 import { filesByPath, findRoute } from '../rebuild/route';
-import { graphCommitOf, HistoryGraph } from '../store/graph';
+import { graphCommitOf, HistoryGraph, parentCycles } from '../store/graph';
 import { HEX64, parseManifest } from '../store/store-files';
 import type { Store } from '../store/store';
 import { Remote, type ConnectOptions } from './client';
@@ -120,6 +120,13 @@ export async function verifyRemote(store: Store, opts: VerifyRemoteOptions = {})
     }
   }
 
+  // Manifests name parents by hash, so only route records (forgeable by whoever can write to the remote) can make
+  // a line of parents return to itself; such commits are findings, and left out of the history the routes search.
+  for (const id of parentCycles([...manifests].map(([c, m]) => ({ id: c, parent: m.parent })))) {
+    manifestProblem.set(id, `route records on the remote lead commit ${id.slice(0, 12)}'s parents back to itself (a cycle no forget writes): ${(routes.get(id) ?? []).map((c) => keys.route(remote.loc, id, c.sha)).join(', ') || 'its manifest'}`);
+    manifests.delete(id);
+  }
+
   // Does the remote alone rebuild each file? Memoised over (commit, path).
   const memo = new Map<string, string[]>();
   const fileProblems = (id: string, f: ManifestFile): string[] => {
@@ -129,9 +136,13 @@ export async function verifyRemote(store: Store, opts: VerifyRemoteOptions = {})
     const line: Array<{ id: string; f: ManifestFile }> = [];
     let result: string[] = [];
     // Walk the parents until a file the remote holds whole (iterative: long histories).
+    const walked = new Set<string>();
     for (let cur: { id: string; f: ManifestFile } | null = { id, f }; cur; ) {
       const ck = `${cur.id}\u0000${cur.f.path}`;
       if (memo.has(ck)) { result = memo.get(ck)!; break; }
+      // Only a forged route record can lead a line back to itself: a finding, not a walk forever.
+      if (walked.has(ck)) { result = [`route records on the remote lead ${cur.f.path} in commit ${cur.id.slice(0, 12)} back to itself (a cycle no forget writes)`]; break; }
+      walked.add(ck);
       line.push(cur);
       if (intact.has(cur.f.sha256)) { result = []; break; }
       const packed = packs.get(cur.f.sha256);

@@ -1,6 +1,6 @@
 import type { CommitId, CommitType } from '../../../src-shared/model';
 import type { Manifest, ManifestFile } from '../base/manifest';
-import type { WeightlineError } from '../../../src-shared/errors';
+import { WeightlineError } from '../../../src-shared/errors';
 import { readPacksOrDamage } from './packs';
 import type { Store } from './store';
 
@@ -71,7 +71,9 @@ export class HistoryGraph {
     /** full sha256 → its packed object, for packs whose packed object is on disk (its size is in `sizes`). */
     private readonly packs: ReadonlyMap<string, string> = new Map(),
   ) {
-    this.commits = [...commits].sort(newestFirst);
+    const all = [...commits];
+    this.onCycle = parentCycles(all);
+    this.commits = all.filter((c) => !this.onCycle.has(c.id)).sort(newestFirst);
     this.byId = new Map(this.commits.map((c) => [c.id, c]));
     for (const c of [...this.commits].reverse()) {
       // Appended in place: a copy per child made a commit with many children quadratic.
@@ -94,10 +96,21 @@ export class HistoryGraph {
     const commits = read.filter((c): c is GraphCommit => c !== null);
     const { sizes, packs, packIndexDamage } = await objectSizesWithPacks(store, commits);
     const graph = new HistoryGraph(commits, sizes, packs);
+    for (const id of graph.onCycle) {
+      unreadable.set(id, new WeightlineError('CORRUPT', `commit ${id.slice(0, 12)}'s route record leads its line of parents back to itself (a cycle no forget writes); move .weightline/routes/${id}.json away, or \`weightline undo\` the forget that wrote it`, `${store.dir}/routes/${id}.json`));
+    }
     graph.unreadable = unreadable;
     graph.packIndexDamage = packIndexDamage;
     return graph;
   }
+
+  /**
+   * Commits whose line of parents leads back to themselves, left out of the
+   * graph. Manifests name parents by hash, so only a route record (routes/,
+   * damaged or forged) can do that; every walk down the parents would
+   * otherwise never end. load() lists them as unreadable, naming the record.
+   */
+  readonly onCycle: ReadonlySet<string>;
 
   /** Why the pack index could not be read (CORRUPT naming the file), or null: routes then start at raw objects and deltas only. */
   packIndexDamage: WeightlineError | null = null;
@@ -202,4 +215,20 @@ export async function objectSizes(store: Store, commits: readonly GraphCommit[],
     batch.forEach((sha, k) => { if (got[k] !== null && got[k] !== undefined) sizes.set(sha, got[k]!); });
   }
   return sizes;
+}
+
+/** The commits on a cycle of parent links (each commit has one parent, so a walk with a seen set finds every cycle once). */
+export function parentCycles(commits: ReadonlyArray<{ readonly id: string; readonly parent: string | null }>): Set<string> {
+  const parent = new Map(commits.map((c) => [c.id, c.parent]));
+  const settled = new Set<string>();
+  const out = new Set<string>();
+  for (const c of commits) {
+    const walk: string[] = [];
+    const inWalk = new Set<string>();
+    let cur: string | null = c.id;
+    while (cur !== null && parent.has(cur) && !settled.has(cur) && !inWalk.has(cur)) { walk.push(cur); inWalk.add(cur); cur = parent.get(cur) ?? null; }
+    if (cur !== null && inWalk.has(cur)) for (const id of walk.slice(walk.indexOf(cur))) out.add(id);
+    for (const id of walk) settled.add(id);
+  }
+  return out;
 }

@@ -95,7 +95,11 @@ export async function indexedGraph(store: Store, known?: ReadonlyMap<string, Com
  */
 export async function lineSinceCheckpoint(store: Store, id: string): Promise<{ deltas: number; deltaBytes: number }> {
   let deltas = 0, deltaBytes = 0;
+  const seen = new Set<string>();
   for (let cur: string | null = id; cur; ) {
+    // Only a damaged or forged route record can lead back to a commit already walked (manifests name parents by hash).
+    if (seen.has(cur)) throw new WeightlineError('CORRUPT', `commit ${cur.slice(0, 12)}'s line of parents leads back to itself (a route record no forget writes); \`weightline verify\` names the record`, `${store.dir}/routes`);
+    seen.add(cur);
     const m = await store.readManifest(cur);
     if (m.type === 'CHECKPOINT') break;
     deltas++;
