@@ -372,6 +372,10 @@ class ForgetWorld {
     const top = this.undoable.at(-1);
     const r = await this.engine('undo', async () => undoOperation(await this.open(), {}));
     if (!r.ok) {
+      // A full disk may stop an undo (its records need a few hundred bytes): allowed while the disk is filled, as
+      // long as the store is then either as it was or the undo is finished by the next writer's recovery.
+      const filled = await fs.stat(path.join(this.root, 'chaos-filler.bin')).then(() => true, () => false);
+      if (top && r.code === 'DISK_FULL' && filled) return `refused: DISK_FULL; ${await this.settleUndo(top, false)}`;
       if (top) throw this.violation(`undo refused (${r.code}: ${r.message}) although forget ${top.op} can be undone`);
       return `refused: ${r.code}`;
     }
@@ -469,21 +473,27 @@ class ForgetWorld {
     if (at !== 'undo.moving') at = 'random';
     const top = this.undoable.at(-1);
     const res = await this.killCli(['undo'], at, frac, 'undo');
+    const settled = await this.settleUndo(top, res.killed, res.atPoint);
+    return `undo ${res.killed ? (res.atPoint ? 'killed at undo.moving' : `killed at random (${frac.toFixed(2)})`) : `ran (exit ${res.code}${res.code ? `: ${res.stderr.trim().split('\n').pop()?.slice(0, 140)}` : ''})`}; ${settled}`;
+  }
+
+  /** After an undo that was killed or stopped: recovery leaves the log as before it or with the newest forget back, nothing else. */
+  private async settleUndo(top: Forgotten | undefined, killed: boolean, atPoint = false): Promise<string> {
     const now = await this.recover();
     const unchanged = [...this.alive].every((id) => now.has(id)) && now.size === this.alive.size;
     const back = !!top && [...this.alive, ...top.ids].every((id) => now.has(id)) && now.size === this.alive.size + top.ids.length;
-    if (!unchanged && !back) throw this.violation(`after undo was ${res.killed ? 'killed' : 'run'} and recovered, the log lists ${now.size} commits: neither the ${this.alive.size} before nor those plus the ${top?.ids.length ?? 0} of the newest forget`);
-    if (res.atPoint && !back) throw this.violation('an undo killed at undo.moving was not finished by recovery (state undoing must be finished to undone)');
+    if (!unchanged && !back) throw this.violation(`after undo was ${killed ? 'killed' : 'stopped'} and recovered, the log lists ${now.size} commits: neither the ${this.alive.size} before nor those plus the ${top?.ids.length ?? 0} of the newest forget`);
+    if (atPoint && !back) throw this.violation('an undo killed at undo.moving was not finished by recovery (state undoing must be finished to undone)');
     if (back && top) {
       const ops = await listOperations(await this.open());
       const undone = ops.ops.find((o) => o.id === top.op);
       if (undone && undone.state !== 'undone') throw this.violation(`the undone forget ${top.op} is in state ${undone.state}, expected undone`);
       this.expectUndone(top, top.op, top.ids);
-      if (res.killed) stats.rolledForward++;
-    } else if (res.killed) {
+      if (killed) stats.rolledForward++;
+    } else if (killed) {
       stats.rolledBack++;
     }
-    return `undo ${res.killed ? (res.atPoint ? 'killed at undo.moving' : `killed at random (${frac.toFixed(2)})`) : `ran (exit ${res.code}${res.code ? `: ${res.stderr.trim().split('\n').pop()?.slice(0, 140)}` : ''})`}; ${back ? `${top!.ids.length} back` : 'nothing back'}`;
+    return back ? `${top!.ids.length} back` : 'nothing back';
   }
 
   private async doFill(leaveKb: number | null): Promise<string> {
