@@ -8,7 +8,7 @@ import {
   applyRetention, isEmptyPolicy, policyText, retentionReasonText, type RetentionCommit, type RetentionPolicy,
 } from '../../../src-shared/policy/retention';
 import { pausePoint } from '../base/test-pause';
-import { fsyncDir, writeFileAtomic } from '../base/fsutil';
+import { errorPath, fsyncDir, mapFsError, writeFileAtomic } from '../base/fsutil';
 import type { FileSource } from '../base/file-source';
 import { tensorRegions, type FileDelta, type Manifest, type ManifestFile } from '../base/manifest';
 import { DeltaWriter } from '../codec/delta-writer';
@@ -113,6 +113,12 @@ function publicPlan(plan: Plan, dryRun: boolean, extra: { op?: string; trashUnti
  * re-based delta in both, so the preview's bytes are the run's.
  */
 export async function forgetVersions(store: Store, opts: ForgetOptions): Promise<ForgetPlan> {
+  // A full disk (or a read-only one) met anywhere below, a temp file of a rebuilt version, an encoded delta, a
+  // record, is an expected failure that names its file, as in every other writer; the steps put back what they did.
+  return forgetOrPreview(store, opts).catch((e: unknown) => { throw mapFsError(e, errorPath(e, store.dir)); });
+}
+
+async function forgetOrPreview(store: Store, opts: ForgetOptions): Promise<ForgetPlan> {
   if (opts.dryRun) {
     // A forget or undo left half done is finished by the next writer, which the preview is not: what it would plan on is not what the run will see.
     const pending = (await listOps(store)).find((o) => o.state === 'planned' || o.state === 'moving' || o.state === 'undoing');

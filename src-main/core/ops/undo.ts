@@ -1,3 +1,4 @@
+import { errorPath, mapFsError } from '../base/fsutil';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
@@ -123,6 +124,11 @@ async function missingFromTrash(store: Store, op: OpRecord): Promise<string[]> {
  * route over the objects on disk (no hashing: nothing was rewritten).
  */
 export async function undoOperation(store: Store, opts: UndoOptions): Promise<UndoResult> {
+  // A full or read-only disk met below is an expected failure naming its file (what was moved, recovery finishes).
+  return undoLocked(store, opts).catch((e: unknown) => { throw mapFsError(e, errorPath(e, store.dir)); });
+}
+
+async function undoLocked(store: Store, opts: UndoOptions): Promise<UndoResult> {
   return withWriteLock(store, 'undo', async (signal) => {
     const notes = await settleOps(store);
     const ops = await listOps(store);
