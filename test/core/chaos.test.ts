@@ -1,11 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
-import { mkdtempSync, rmSync } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cleanup } from '../../src-main/core/ops/cleanup';
 import { commit } from '../../src-main/core/ops/commit';
 import { restore } from '../../src-main/core/ops/restore';
@@ -14,6 +12,7 @@ import { baseModel, changeModel, modelBytes, sha256, writeReplacing } from '../h
 import { sequenceArb, type Step, type StepMix } from '../helpers/chaos-steps';
 import { repair } from '../../src-main/core/ops/repair';
 import { ChaosWorld, checkVerifyAndRepair } from '../helpers/chaos-world';
+import { useSuiteScratch } from '../helpers/models';
 
 // Issue 10, "Nothing is lost": a chaos property test. Random sequences of
 // commits (dense and sparse changes, tensors added and removed, new file
@@ -45,13 +44,7 @@ const VERBOSE = !!process.env.WEIGHTLINE_CHAOS_VERBOSE;
 const SKIP = (process.env.WEIGHTLINE_CHAOS_SKIP ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 const cliEntry = fileURLToPath(new URL('../helpers/cli-entry.ts', import.meta.url));
 
-const made: string[] = [];
-function tempDir(prefix: string): string {
-  const d = mkdtempSync(path.join(os.tmpdir(), prefix));
-  made.push(d);
-  return d;
-}
-afterAll(() => { for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true }); });
+const tempDir = useSuiteScratch();
 
 /** One sequence in a fresh store under `base`; throws a ChaosViolation naming the broken promise. */
 async function runSequence(base: string, steps: readonly Step[], seed: number): Promise<ChaosWorld> {

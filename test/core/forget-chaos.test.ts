@@ -1,7 +1,5 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
-import { mkdtempSync, rmSync } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +20,7 @@ import { listTags, setTag } from '../../src-main/core/store/tags';
 import { Store } from '../../src-main/core/store/store';
 import { baseModel, changeModel, modelBytes, parseSafetensors, sha256, writeReplacing, type ModelChange } from '../helpers/chaos-model';
 import { ChaosViolation, isWeightlineError } from '../helpers/chaos-world';
-import type { TestTensor } from '../helpers/models';
+import { useSuiteScratch, type TestTensor } from '../helpers/models';
 import { pauses } from '../helpers/pause';
 import { TSX_EXEC_ARGV } from '../helpers/tsx';
 import { fillDisk } from '../helpers/fill-disk';
@@ -66,13 +64,7 @@ const PATH = process.env.WEIGHTLINE_CHAOS_PATH;
 const VERBOSE = !!process.env.WEIGHTLINE_CHAOS_VERBOSE;
 const cliEntry = fileURLToPath(new URL('../helpers/cli-entry.ts', import.meta.url));
 
-const made: string[] = [];
-function tempDir(prefix: string): string {
-  const d = mkdtempSync(path.join(os.tmpdir(), prefix));
-  made.push(d);
-  return d;
-}
-afterAll(() => { for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true }); });
+const tempDir = useSuiteScratch();
 
 const FILES = ['model.safetensors', 'b/model.safetensors'] as const;
 const TAG_NAMES = ['best', 'release', 'keep-me'] as const;

@@ -14,12 +14,11 @@
 // versions it reads.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { symlinkSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TMP_PREFIX } from '../../src-main/core/base/fsutil';
 import { cleanup } from '../../src-main/core/ops/cleanup';
 import { commit } from '../../src-main/core/ops/commit';
@@ -31,20 +30,14 @@ import type { PausePoint } from '../../src-main/core/base/test-pause';
 import { migrateForForget } from '../../src-main/core/store/routes';
 import { formatFileContent, readFormatFile, STORE_FORMAT_FORGET } from '../../src-main/core/store/store-files';
 import { Store } from '../../src-main/core/store/store';
-import { gaussianF32, nudgeF32, rng, safetensorsBytes, type TestTensor } from '../helpers/models';
+import { gaussianF32, nudgeF32, rng, safetensorsBytes, useSuiteScratch, type TestTensor } from '../helpers/models';
 import { pauses } from '../helpers/pause';
 import { TSX_EXEC_ARGV } from '../helpers/tsx';
 
 const repo = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const cliEntry = fileURLToPath(new URL('../helpers/cli-entry.ts', import.meta.url));
 
-const made: string[] = [];
-function tempDir(prefix: string): string {
-  const d = mkdtempSync(path.join(os.tmpdir(), prefix));
-  made.push(d);
-  return d;
-}
-afterAll(() => { for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true }); });
+const tempDir = useSuiteScratch();
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach } from 'vitest';
+import { afterAll, afterEach } from 'vitest';
 export { rng } from '../../src-shared/seeded-random';
 
 export type TestDtype = 'F32' | 'F16' | 'BF16' | 'F64' | 'I64' | 'I32' | 'U8';
@@ -70,6 +70,20 @@ export function useScratch(): () => string {
   afterEach(() => { for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true }); });
   return () => {
     const d = mkdtempSync(path.join(os.tmpdir(), 'wl-test-'));
+    made.push(d);
+    return d;
+  };
+}
+
+/**
+ * Creates a fresh folder per call (named by prefix), all removed after the
+ * whole file's tests: for suites that build a store once and share it.
+ */
+export function useSuiteScratch(): (prefix: string) => string {
+  const made: string[] = [];
+  afterAll(() => { for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true }); });
+  return (prefix) => {
+    const d = mkdtempSync(path.join(os.tmpdir(), prefix));
     made.push(d);
     return d;
   };
