@@ -91,10 +91,12 @@ describe.skipIf(s3.skip !== null)(`interrupted pushes on a real S3 server${s3.sk
     // Stopping the shared server would break the other tests: this one starts its own.
     const port = 7600 + Math.floor(Math.random() * 300) * 2;
     const own = { ...process.env, WL_S3_DIR: `/tmp/wl-s3-${randomBytes(3).toString('hex')}`, WL_S3_PORT: String(port), WL_S3_MON_PORT: String(port + 1) };
+    // Stopping waits up to 10 s for rgw, 15 s for the osd and 10 s for the mon
+    // before SIGKILL (scripts/s3-server.sh), more than the default hook timeout.
     afterAll(async () => {
-      await run(serverScript, ['stop'], { env: own }).catch(() => undefined);
+      await run(serverScript, ['stop'], { env: own, timeout: 60_000 }).catch(() => undefined);
       await fs.rm(own.WL_S3_DIR, { recursive: true, force: true });
-    });
+    }, 90_000);
 
     it('the server stopped mid-push and started again: the push fails in plain words, the next one completes', async () => {
       const started = await run(serverScript, ['start'], { env: own, timeout: 120_000 });
