@@ -39,22 +39,47 @@ export function encodePlanes(planes: Buffer, width: number): Buffer {
   for (let p = 0; p < count; p++) {
     const start = p * n;
     const end = p === count - 1 ? planes.length : start + n;
-    const plane = planes.subarray(start, end);
-    let kind = ZSTD;
-    if (plane.length > SAMPLE) {
-      const probe = zstdCompress(plane.subarray(0, SAMPLE));
-      if (probe.length >= SAMPLE * INCOMPRESSIBLE) kind = RAW;
-    }
-    let stored: Buffer = plane;
-    if (kind === ZSTD) {
-      stored = zstdCompress(plane);
-      if (stored.length >= plane.length) { stored = plane; kind = RAW; }
-    }
+    const { kind, stored } = storePlane(planes.subarray(start, end), p, count);
     header[1 + 5 * p] = kind;
     header.writeUInt32LE(stored.length, 2 + 5 * p);
     parts.push(stored);
   }
   return Buffer.concat(parts);
+}
+
+/**
+ * How one plane is stored: its kind byte and stored bytes (which may be the
+ * plane itself, for RAW). `plane` is plane number `p` of `count`.
+ */
+export function storePlane(plane: Buffer, p: number, count: number): { kind: number; stored: Buffer } {
+  void p; void count;
+  let kind = ZSTD;
+  if (plane.length > SAMPLE) {
+    const probe = zstdCompress(plane.subarray(0, SAMPLE));
+    if (probe.length >= SAMPLE * INCOMPRESSIBLE) kind = RAW;
+  }
+  let stored: Buffer = plane;
+  if (kind === ZSTD) {
+    stored = zstdCompress(plane);
+    if (stored.length >= plane.length) { stored = plane; kind = RAW; }
+  }
+  return { kind, stored };
+}
+
+/** The kind byte of a plane stored as is: a reader may use its bytes without decoding. */
+export const PLANE_RAW = RAW;
+
+/**
+ * The bytes of one stored plane of any kind but RAW (a RAW plane is its
+ * stored bytes). A damaged plane is CORRUPT naming `label` and the plane.
+ */
+export function decodeStoredPlane(kind: number, stored: Uint8Array, p: number, label: string): Buffer {
+  if (kind === ZSTD) {
+    try { return zstdDecompress(stored); } catch (e) {
+      throw new WeightlineError('CORRUPT', `${label}: plane ${p} does not decompress: ${(e as Error).message}`);
+    }
+  }
+  throw new WeightlineError('CORRUPT', `${label}: plane ${p} has unknown kind ${String(kind)}`);
 }
 
 export function decodeBlock(payload: Uint8Array, width: number, expected: number, label: string): Buffer {
@@ -80,13 +105,7 @@ export function decodePlanes(payload: Uint8Array, width: number, expected: numbe
     const len = buf.readUInt32LE(2 + 5 * p);
     const stored = buf.subarray(at, at + len);
     if (stored.length !== len) throw new WeightlineError('CORRUPT', `${label}: plane ${p} is cut short (${stored.length} of ${len} bytes)`);
-    let plane: Buffer;
-    if (kind === RAW) plane = stored;
-    else if (kind === ZSTD) {
-      try { plane = zstdDecompress(stored); } catch (e) {
-        throw new WeightlineError('CORRUPT', `${label}: plane ${p} does not decompress: ${(e as Error).message}`);
-      }
-    } else throw new WeightlineError('CORRUPT', `${label}: plane ${p} has unknown kind ${String(kind)}`);
+    const plane = kind === RAW ? stored : decodeStoredPlane(kind!, stored, p, label);
     if (out + plane.length > expected) throw new WeightlineError('CORRUPT', `${label}: planes hold more than the block's ${expected} bytes`);
     plane.copy(planes, out);
     out += plane.length;
