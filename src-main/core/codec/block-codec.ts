@@ -92,12 +92,24 @@ export function decodeBlock(payload: Uint8Array, width: number, expected: number
  * rebuild joins planes once instead of once per delta in the chain.
  */
 export function decodePlanes(payload: Uint8Array, width: number, expected: number, label: string): Buffer {
+  const planes = Buffer.allocUnsafe(expected);
+  visitPlanes(payload, width, expected, label, (plane, at) => planes.set(plane, at));
+  return planes;
+}
+
+/**
+ * Hands each plane of a stored block to `visit` with its offset in the
+ * block's planes, in order, after checking it fits: a RAW plane as a view of
+ * `payload` (no copy: a chain rebuild XORs it straight from its read buffer),
+ * any other kind decoded by decodeStoredPlane. Damage found on the way is
+ * CORRUPT naming `label`, after some planes may have been visited.
+ */
+export function visitPlanes(payload: Uint8Array, width: number, expected: number, label: string, visit: (plane: Uint8Array, at: number) => void): void {
   const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-  if (buf.length >= 4 && buf.readUInt32LE(0) === ZSTD_MAGIC) return decodeLegacy(buf, expected, label);
+  if (buf.length >= 4 && buf.readUInt32LE(0) === ZSTD_MAGIC) { visit(decodeLegacy(buf, expected, label), 0); return; }
   const count = buf[0];
   const want = width > 1 ? width : 1;
   if (count !== want || buf.length < 1 + 5 * want) throw new WeightlineError('CORRUPT', `${label}: block header says ${count} planes, expected ${want}`);
-  const planes = Buffer.allocUnsafe(expected);
   let at = 1 + 5 * count;
   let out = 0;
   for (let p = 0; p < count; p++) {
@@ -107,12 +119,11 @@ export function decodePlanes(payload: Uint8Array, width: number, expected: numbe
     if (stored.length !== len) throw new WeightlineError('CORRUPT', `${label}: plane ${p} is cut short (${stored.length} of ${len} bytes)`);
     const plane = kind === RAW ? stored : decodeStoredPlane(kind!, stored, p, label);
     if (out + plane.length > expected) throw new WeightlineError('CORRUPT', `${label}: planes hold more than the block's ${expected} bytes`);
-    plane.copy(planes, out);
+    visit(plane, out);
     out += plane.length;
     at += len;
   }
   if (out !== expected) throw new WeightlineError('CORRUPT', `${label}: block holds ${out} bytes, expected ${expected}`);
-  return planes;
 }
 
 /** A legacy payload: zstd(planes(x)) in one frame (docs/STORE-FORMAT.md). */

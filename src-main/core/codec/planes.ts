@@ -181,6 +181,27 @@ export function joinPlanesXor(planes: Uint8Array, width: number, base: Uint8Arra
   return out;
 }
 
+/**
+ * joinPlanesXor into `out`, which may be `base` itself (a chain rebuild joins
+ * its accumulated planes into the block it read from the full object, so a
+ * block costs no allocation of its own). All three as long as `planes`.
+ */
+export function joinPlanesXorInto(planes: Uint8Array, width: number, base: Uint8Array, out: Uint8Array): void {
+  if (base.length !== planes.length || out.length !== planes.length) throw new Error(`joinPlanesXorInto: lengths differ (${planes.length}, ${base.length}, ${out.length})`);
+  const wasm = width > 1 ? wasmFor(width, planes.length) : null;
+  if (!wasm) {
+    // Joined aside first: out may be base, which the join must still read.
+    const joined = width > 1 ? joinPlanesJs(planes, width) : planes;
+    if (out !== base) out.set(base);
+    xorInto(Buffer.from(out.buffer, out.byteOffset, out.byteLength), joined);
+    return;
+  }
+  // Chunk by chunk, each chunk of base read before that chunk of out is written.
+  wasm.joinXor(planes, width, base, out);
+  const tail = Math.floor(planes.length / width) * width;
+  for (let i = tail; i < planes.length; i++) out[i] = planes[i]! ^ base[i]!;
+}
+
 /** The JavaScript join: the fallback and the reference. */
 export function joinPlanesJs(planes: Uint8Array, width: number): Buffer {
   if (width <= 1) return Buffer.from(planes.buffer, planes.byteOffset, planes.byteLength);

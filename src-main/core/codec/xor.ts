@@ -1,3 +1,5 @@
+import { wasmKernels, wasmXorArena } from './kernels/wasm';
+
 // XOR of bit patterns is the only exact "difference" for floats: a ^ b ^ b === a
 // for every value, NaNs and signed zeros included, which subtraction cannot give.
 
@@ -28,4 +30,46 @@ export function xorBytes(a: Uint8Array, b: Uint8Array): Buffer {
 export function xorInto(a: Buffer, b: Uint8Array): Buffer {
   xorTo(a, a, b, 'xorInto');
   return a;
+}
+
+/**
+ * Where a chain rebuild folds a block: `acc` holds the planes folded so far,
+ * `read` receives a stored block from disk, and xorAt folds a plane in
+ * (acc[at..] ^= src). The wasm arena (kernels/wasm.ts) XORs by SIMD without
+ * copying what lies in its read buffer; this one is the JavaScript fallback.
+ */
+export interface XorTarget {
+  readonly acc: Uint8Array;
+  readonly read: Uint8Array;
+  xorAt(at: number, src: Uint8Array): void;
+}
+
+class JsXorTarget implements XorTarget {
+  readonly acc: Buffer;
+  readonly read: Buffer;
+  constructor(accBytes: number, readBytes: number) {
+    this.acc = Buffer.allocUnsafe(accBytes);
+    this.read = Buffer.allocUnsafe(readBytes);
+  }
+  xorAt(at: number, src: Uint8Array): void {
+    const d = this.acc.subarray(at, at + src.length);
+    xorTo(d, d, src, 'xorAt');
+  }
+}
+
+// Arenas are reused (a folder of many files would otherwise build a wasm
+// instance per file); one per rebuild running at once.
+const spare: Array<{ key: string; arena: XorTarget }> = [];
+
+/** An arena for blocks of up to accBytes with stored blocks of up to readBytes; hand it back with releaseXorTarget. */
+export function takeXorTarget(accBytes: number, readBytes: number): XorTarget {
+  const key = `${accBytes}/${readBytes}/${wasmKernels() ? 'wasm' : 'js'}`;
+  const i = spare.findIndex((s) => s.key === key);
+  if (i >= 0) return spare.splice(i, 1)[0]!.arena;
+  return wasmXorArena(accBytes, readBytes) ?? new JsXorTarget(accBytes, readBytes);
+}
+
+export function releaseXorTarget(arena: XorTarget): void {
+  const key = `${arena.acc.length}/${arena.read.length}/${arena instanceof JsXorTarget ? 'js' : 'wasm'}`;
+  if (spare.length < 2) spare.push({ key, arena });
 }

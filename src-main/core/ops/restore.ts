@@ -449,7 +449,7 @@ export async function writeVersion(
   opts: { graph?: HistoryGraph; bad?: Set<string> } = {},
 ): Promise<VerifiedRead> {
   await fs.mkdir(path.dirname(dest), { recursive: true }).catch((e: unknown) => { throw targetFsError(e, path.dirname(dest)); });
-  return readVersion(store, id, file, (source) => writeFromSource(source, id, file, dest, onBytes, signal), opts);
+  return readVersion(store, id, file, (source) => writeFromSource(source, id, file, dest, onBytes, signal), { ...opts, hashFirst: true });
 }
 
 async function writeFromSource(source: FileSource, id: string, file: ManifestFile, dest: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<string> {

@@ -72,9 +72,16 @@ export async function readVersion(
   commitId: string,
   file: ManifestFile,
   attempt: (source: FileSource) => Promise<string>,
-  opts: { graph?: HistoryGraph; bad?: Set<string> } = {},
+  opts: { graph?: HistoryGraph; bad?: Set<string>; hashFirst?: boolean } = {},
 ): Promise<VerifiedRead> {
   let graph = opts.graph ?? (await HistoryGraph.load(store));
+  // hashFirst: delta block checksums (a second sha256 of every stored byte,
+  // the largest cost of a long chain) are left unchecked while the sha256 of
+  // what came out decides; on a mismatch or a decode error the route is read
+  // again with them, which names the damaged object as before. `attempt`
+  // makes nothing visible unless the sha256 matches, so unchecked bytes never
+  // escape. Verify and repair, which must locate damage, check every block.
+  let checks = !opts.hashFirst;
   const bad = opts.bad ?? new Set<string>();
   const damaged: string[] = [];
   const markBad = (sha: string): void => { if (!bad.has(sha)) { bad.add(sha); damaged.push(sha); } };
@@ -83,7 +90,7 @@ export async function readVersion(
     if (!route) throw await noRoute(store, graph, commitId, file, bad);
     let source: FileSource;
     try {
-      source = await openRoute(store, route);
+      source = await openRoute(store, route, { blockChecks: checks });
     } catch (e) {
       if (e instanceof VanishedObject) { graph = await HistoryGraph.load(store); continue; }
       // A packed object whose table is damaged: another route may still be intact.
@@ -95,6 +102,7 @@ export async function readVersion(
     try {
       sha = await attempt(source);
     } catch (e) {
+      if (!checks && (e as WeightlineError).code === 'CORRUPT') { checks = true; continue; }
       const object = objectOf(store, e);
       if (object && route.objects.includes(object)) {
         // A delta block failed its checksum, or an object is shorter than the manifest says.
@@ -109,6 +117,7 @@ export async function readVersion(
     if (sha === file.sha256) {
       return { route, note: isUsual(route) ? null : `rebuilt ${describeRoute(route)}`, damaged };
     }
+    if (!checks) { checks = true; continue; }
     // Delta blocks carry checksums, so the liar is most likely a full object
     // written into through a link; hash every object of the route to be sure.
     let found = false;

@@ -288,8 +288,11 @@ export class VanishedObject extends Error {
   constructor(readonly object: string) { super(`object ${object.slice(0, 12)} vanished`); }
 }
 
-/** Opens a reader over the route. The full object is opened at once, so a cleanup deleting it later cannot pull it away. */
-export async function openRoute(store: Store, route: Route): Promise<FileSource> {
+/**
+ * Opens a reader over the route. The full object is opened at once, so a cleanup deleting it later cannot pull it away.
+ * `blockChecks: false` leaves delta block checksums unchecked (see DeltaSource.blockChecks for who may ask).
+ */
+export async function openRoute(store: Store, route: Route, opts: { blockChecks?: boolean } = {}): Promise<FileSource> {
   let source: FileSource | null = null;
   try {
     for (const step of route.steps) {
@@ -305,7 +308,9 @@ export async function openRoute(store: Store, route: Route): Promise<FileSource>
         case 'packed': {
           const file = store.objectPath(step.object);
           try {
-            source = await openPacked(file, step.object, step.file.sha256, layout, label);
+            const packed = await openPacked(file, step.object, step.file.sha256, layout, label);
+            if (opts.blockChecks === false) packed.blockChecks = false;
+            source = packed;
           } catch (e) {
             if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new VanishedObject(step.object);
             throw e;
@@ -315,13 +320,17 @@ export async function openRoute(store: Store, route: Route): Promise<FileSource>
         case 'self':
         case 'forward': {
           const d = step.file.delta!;
-          source = new DeltaSource(layout, label, d, step.kind === 'self' ? null : source, d.object ? store.objectPath(d.object) : null);
+          const delta: DeltaSource = new DeltaSource(layout, label, d, step.kind === 'self' ? null : source, d.object ? store.objectPath(d.object) : null);
+          if (opts.blockChecks === false) delta.blockChecks = false;
+          source = delta;
           break;
         }
         case 'backward': {
           const d = invertedDelta(step.via, step.file);
           if (!d) throw new WeightlineError('BROKEN_CHAIN', `${label}: the delta of its child cannot be read backward`);
-          source = new DeltaSource(layout, label, d, source, d.object ? store.objectPath(d.object) : null);
+          const delta: DeltaSource = new DeltaSource(layout, label, d, source, d.object ? store.objectPath(d.object) : null);
+          if (opts.blockChecks === false) delta.blockChecks = false;
+          source = delta;
           break;
         }
       }

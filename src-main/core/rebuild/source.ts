@@ -8,6 +8,7 @@ import { BLOCK_SIZE, BlockMode, type FileDelta } from '../base/manifest';
 import { regionAt, type LayoutLike } from '../base/streams';
 import { FileSource, type ChainBlock } from '../base/file-source';
 import { openObjectFile } from '../base/bounded-read';
+import { chainChunks } from './chain';
 
 export { FileSource, FullSource, type ChainBlock } from '../base/file-source';
 
@@ -23,12 +24,20 @@ export class DeltaSource extends FileSource {
   private bytesBlock: Buffer | undefined;
   private handle: fs.FileHandle | undefined;
 
+  /**
+   * Whether each stored block's checksum is checked as it is read. Only a
+   * reader that checks the sha256 of everything it read before making it
+   * visible, and reads again with checks on a mismatch to name the damaged
+   * object, may turn this off (rebuild/open.ts readVersion's fast attempt).
+   */
+  blockChecks = true;
+
   constructor(
     layout: LayoutLike,
     label: string,
-    private readonly delta: FileDelta,
-    private readonly base: FileSource | null,
-    private readonly deltaFile: string | null,
+    readonly delta: FileDelta,
+    readonly base: FileSource | null,
+    readonly deltaFile: string | null,
   ) {
     super(layout, label);
   }
@@ -48,15 +57,9 @@ export class DeltaSource extends FileSource {
     return out;
   }
 
-  override async *chunks(): AsyncGenerator<Buffer> {
-    for (const r of this.streams.regions) {
-      if (r.stream === 0) {
-        for (let off = 0; off < r.length; off += BLOCK_SIZE) yield await this.readStream(0, r.streamOffset + off, Math.min(BLOCK_SIZE, r.length - off));
-        continue;
-      }
-      // A tensor region is its whole stream: one piece per decoded block.
-      for (let k = 0; k * BLOCK_SIZE < r.length; k++) yield await this.block(r.stream, k);
-    }
+  /** The whole file in one pass over the chain (rebuild/chain.ts): every block folded level by level into one accumulator. */
+  override chunks(): AsyncGenerator<Buffer> {
+    return chainChunks(this);
   }
 
   override async readStream(idx: number, offset: number, length: number): Promise<Buffer> {
@@ -118,7 +121,7 @@ export class DeltaSource extends FileSource {
     // The base first: this level holds nothing while the levels below work.
     const base = mode === BlockMode.Xor ? await baseBlock() : null;
     const stored = await this.readDelta(at, len);
-    if (blockChecksum(stored) !== sum) {
+    if (this.blockChecks && blockChecksum(stored) !== sum) {
       throw new WeightlineError('CORRUPT', `${this.label}: delta block ${k} of stream ${idx} is corrupt (checksum ${blockChecksum(stored)}, expected ${sum})`, this.deltaFile ?? undefined);
     }
     // A fresh buffer, ours to fold the base's planes into.
@@ -127,7 +130,23 @@ export class DeltaSource extends FileSource {
     return { planes: base.planes ? xorInto(own, base.planes) : own, bytes: base.bytes };
   }
 
-  private async readDelta(at: number, len: number): Promise<Buffer> {
+  /**
+   * Stored bytes [at, at + len) of the delta object, into `into` when it is
+   * large enough (a chain rebuild's read buffer), else a new buffer.
+   */
+  async readDelta(at: number, len: number, into?: Uint8Array): Promise<Uint8Array> {
+    const handle = await this.deltaHandle();
+    if (!into || into.length < len) return readExactly(handle, at, len, this.deltaFile!);
+    let done = 0;
+    while (done < len) {
+      const { bytesRead } = await handle.read(into, done, len - done, at + done);
+      if (bytesRead === 0) throw new WeightlineError('CORRUPT', `expected ${len} bytes at offset ${at}, the file ends after ${done}`, this.deltaFile!);
+      done += bytesRead;
+    }
+    return into.subarray(0, len);
+  }
+
+  private async deltaHandle(): Promise<fs.FileHandle> {
     if (!this.deltaFile) throw new WeightlineError('CORRUPT', `${this.label}: a stored block but no delta object`);
     if (!this.handle) {
       // A folder in its place is CORRUPT naming it (base/bounded-read.ts).
@@ -137,7 +156,7 @@ export class DeltaSource extends FileSource {
       if (!handle) throw new WeightlineError('BROKEN_CHAIN', `${this.label}: its delta object is missing`, this.deltaFile);
       this.handle = handle;
     }
-    return readExactly(this.handle, at, len, this.deltaFile);
+    return this.handle;
   }
 
   async close(): Promise<void> {

@@ -142,7 +142,38 @@
         (local.set $b (i32.add (local.get $b) (i32.const 128)))
         (br_if $g (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16))) (local.get $n))))))
 
-  ;; ---- planes joined back into elements, XORed with b ----------------------
+;; ---- d ^= s over len bytes (a chain rebuild folding one level in) ---------
+  ;; Any len and alignment: 64 bytes a step, then 16, then byte by byte.
+
+  (func (export "xor_into") (param $d i32) (param $s i32) (param $len i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $d) (local.get $len)))
+    (block $b64
+      (loop $l64
+        (br_if $b64 (i32.gt_u (i32.add (local.get $d) (i32.const 64)) (local.get $end)))
+        (v128.store (local.get $d) (v128.xor (v128.load (local.get $d)) (v128.load (local.get $s))))
+        (v128.store offset=16 (local.get $d) (v128.xor (v128.load offset=16 (local.get $d)) (v128.load offset=16 (local.get $s))))
+        (v128.store offset=32 (local.get $d) (v128.xor (v128.load offset=32 (local.get $d)) (v128.load offset=32 (local.get $s))))
+        (v128.store offset=48 (local.get $d) (v128.xor (v128.load offset=48 (local.get $d)) (v128.load offset=48 (local.get $s))))
+        (local.set $d (i32.add (local.get $d) (i32.const 64)))
+        (local.set $s (i32.add (local.get $s) (i32.const 64)))
+        (br $l64)))
+    (block $b16
+      (loop $l16
+        (br_if $b16 (i32.gt_u (i32.add (local.get $d) (i32.const 16)) (local.get $end)))
+        (v128.store (local.get $d) (v128.xor (v128.load (local.get $d)) (v128.load (local.get $s))))
+        (local.set $d (i32.add (local.get $d) (i32.const 16)))
+        (local.set $s (i32.add (local.get $s) (i32.const 16)))
+        (br $l16)))
+    (block $b1
+      (loop $l1
+        (br_if $b1 (i32.ge_u (local.get $d) (local.get $end)))
+        (i32.store8 (local.get $d) (i32.xor (i32.load8_u (local.get $d)) (i32.load8_u (local.get $s))))
+        (local.set $d (i32.add (local.get $d) (i32.const 1)))
+        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+        (br $l1))))
+
+    ;; ---- planes joined back into elements, XORed with b ----------------------
   ;; The inverse shuffles: the lane transposes are their own inverses.
 
   (func (export "xjoin2") (param $p i32) (param $b i32) (param $o i32) (param $n i32)

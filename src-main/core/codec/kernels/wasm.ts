@@ -57,6 +57,7 @@ interface Exports {
   readonly fig_f64: (o: number, w: number, p: number, n: number, planes: number) => void;
   readonly fig_f16: (o: number, w: number, p: number, n: number, planes: number) => void;
   readonly fig_bf16: (o: number, w: number, p: number, n: number, planes: number) => void;
+  readonly xor_into: (d: number, s: number, len: number) => void;
 }
 
 /** The running sums a figure kernel continues: the same four a FiguresAccumulator block keeps. */
@@ -163,7 +164,52 @@ const SIMD_PROBE = new Uint8Array([
   10, 0x16, 1, 0x14, 0, 0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0b,
 ]);
 
-let loaded: { kernels: WasmKernels | null; why: string } | undefined;
+/**
+ * Memory for a chain rebuild (rebuild/chain.ts): an accumulator and a read
+ * buffer in one wasm memory of its own, so a delta block read from disk
+ * straight into `read` is XORed into `acc` by SIMD without a copy. Sized once
+ * for the largest block; never grown, so the views stay attached.
+ */
+export class XorArena {
+  readonly acc: Uint8Array;
+  readonly read: Uint8Array;
+  private readonly u8: Uint8Array;
+  private readonly tmp: number;
+  private readonly tmpBytes = 256 * 1024;
+
+  constructor(private readonly x: Exports, accBytes: number, readBytes: number) {
+    const acc = 64, read = pad16(acc + accBytes), tmp = pad16(read + readBytes);
+    const pages = Math.ceil((tmp + this.tmpBytes) / 65536) - x.memory.buffer.byteLength / 65536;
+    if (pages > 0) x.memory.grow(pages);
+    this.u8 = new Uint8Array(x.memory.buffer);
+    this.acc = this.u8.subarray(acc, acc + accBytes);
+    this.read = this.u8.subarray(read, read + readBytes);
+    this.tmp = tmp;
+  }
+
+  /** acc[at, at + src.length) ^= src; src may lie in this arena's memory (the read buffer) or anywhere else. */
+  xorAt(at: number, src: Uint8Array): void {
+    const d = this.acc.byteOffset + at;
+    if (at + src.length > this.acc.length) throw new Error(`xorAt: ${src.length} bytes at ${at} past the accumulator's ${this.acc.length}`);
+    if (src.buffer === this.u8.buffer) { this.x.xor_into(d, src.byteOffset, src.length); return; }
+    for (let off = 0; off < src.length; off += this.tmpBytes) {
+      const n = Math.min(this.tmpBytes, src.length - off);
+      this.u8.set(src.subarray(off, off + n), this.tmp);
+      this.x.xor_into(d + off, this.tmp, n);
+    }
+  }
+}
+
+/** A fresh XorArena (its own module instance and memory), or null where the wasm kernels are not in use. */
+export function wasmXorArena(accBytes: number, readBytes: number): XorArena | null {
+  if (jsOnly) return null;
+  const l = (loaded ??= load());
+  if (!l.kernels || !l.module || !WA) return null;
+  const instance = new WA.Instance(l.module, {});
+  return new XorArena(instance.exports as unknown as Exports, accBytes, readBytes);
+}
+
+let loaded: { kernels: WasmKernels | null; why: string; module?: object } | undefined;
 let jsOnly = false;
 
 /** The wasm kernels, or null where WebAssembly SIMD or the module is missing (use the JavaScript ones). */
@@ -181,14 +227,15 @@ export function useKernels(which: 'js' | 'best'): void {
   jsOnly = which === 'js';
 }
 
-function load(): { kernels: WasmKernels | null; why: string } {
+function load(): { kernels: WasmKernels | null; why: string; module?: object } {
   if (process.env.WEIGHTLINE_KERNELS === 'js') return { kernels: null, why: 'JavaScript (WEIGHTLINE_KERNELS=js)' };
   if (!WA || !WA.validate(SIMD_PROBE)) return { kernels: null, why: 'JavaScript (no WebAssembly SIMD here)' };
   const found = moduleBytes();
   if (!found.bytes) return { kernels: null, why: `JavaScript (${found.from})` };
   try {
-    const instance = new WA.Instance(new WA.Module(found.bytes), {});
-    return { kernels: new WasmKernels(instance.exports as unknown as Exports), why: `WebAssembly SIMD (${found.from})` };
+    const module = new WA.Module(found.bytes);
+    const instance = new WA.Instance(module, {});
+    return { kernels: new WasmKernels(instance.exports as unknown as Exports), why: `WebAssembly SIMD (${found.from})`, module };
   } catch (e) {
     return { kernels: null, why: `JavaScript (${found.from} does not load: ${(e as Error).message})` };
   }
