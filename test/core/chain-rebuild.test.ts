@@ -11,6 +11,10 @@ import { BLOCK_SIZE, BlockMode, type BlockRef, type FileDelta } from '../../src-
 import { streamMap, type LayoutLike } from '../../src-main/core/base/streams';
 import { FullSource, type FileSource } from '../../src-main/core/base/file-source';
 import { DeltaSource } from '../../src-main/core/rebuild/source';
+import { commit } from '../../src-main/core/ops/commit';
+import { restore } from '../../src-main/core/ops/restore';
+import { Store } from '../../src-main/core/store/store';
+import { gaussianF32, nudgeF32, rng, useScratch, writeSafetensors, type TestTensor } from '../helpers/models';
 
 // The one-pass chain rebuild (rebuild/chain.ts, DeltaSource.chunks) against
 // the reference: each level decoded on its own with decodeBlock and XORed
@@ -174,7 +178,7 @@ describe('a damaged delta block in a chain', () => {
       for (let s: FileSource | null = chain.top; s instanceof DeltaSource; s = s.base) levels.unshift(s);
       const file = levels[bad]!.deltaFile!;
       const bytes = fs.readFileSync(file);
-      bytes[bytes.length - 3] ^= 0x10;
+      bytes[bytes.length - 3]! ^= 0x10;
       fs.writeFileSync(file, bytes);
       try {
         await expect(all(chain.top)).rejects.toMatchObject({ code: 'CORRUPT', file });
@@ -186,5 +190,38 @@ describe('a damaged delta block in a chain', () => {
         await chain.close();
       }
     }
+  });
+});
+
+describe('restore through a chain with a damaged delta object', () => {
+  const scratch = useScratch();
+
+  it('fails CORRUPT naming the damaged object (found by the re-read with block checks), leaving no file behind', async () => {
+    const root = scratch();
+    const store = await Store.init(root);
+    const file = path.join(root, 'm.safetensors');
+    const r = rng(5);
+    let m: TestTensor[] = [{ name: 'w', dtype: 'F32', shape: [64, 256], data: gaussianF32(64 * 256, r) }];
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      await writeSafetensors(file, m);
+      ids.push((await commit(store, file, { message: `v${i}` })).id);
+      m = m.map((t) => ({ ...t, data: nudgeF32(t.data, rng(50 + i)) }));
+    }
+    // Only the first version keeps its full parameters: the last is rebuilt through four deltas.
+    for (const id of ids.slice(1)) for (const f of (await store.readManifest(id)).files) await fs.promises.rm(store.objectPath(f.sha256), { force: true });
+    const broken = (await store.readManifest(ids[2]!)).files[0]!.delta!.object!;
+    const deltaPath = store.objectPath(broken);
+    await fs.promises.chmod(deltaPath, 0o644);
+    const bytes = await fs.promises.readFile(deltaPath);
+    bytes[bytes.length >> 1]! ^= 0x01;
+    await fs.promises.writeFile(deltaPath, bytes);
+    const out = path.join(root, 'out');
+    await fs.promises.mkdir(out);
+    await expect(restore(store, ids[4]!, { to: path.join(out, 'x.safetensors') })).rejects.toMatchObject({ code: 'CORRUPT', message: expect.stringContaining(broken.slice(0, 12)) });
+    expect(await fs.promises.readdir(out)).toEqual([]);
+    // Intact versions below the damage still restore.
+    await restore(store, ids[1]!, { to: path.join(out, 'y.safetensors') });
+    expect(await fs.promises.readdir(out)).toEqual(['y.safetensors']);
   });
 });

@@ -34,22 +34,23 @@ export function xorInto(a: Buffer, b: Uint8Array): Buffer {
 
 /**
  * Where a chain rebuild folds a block: `acc` holds the planes folded so far,
- * `read` receives a stored block from disk, and xorAt folds a plane in
+ * each of `reads` receives a stored block from disk (several levels' reads
+ * are in flight at once), and xorAt folds a plane in
  * (acc[at..] ^= src). The wasm arena (kernels/wasm.ts) XORs by SIMD without
  * copying what lies in its read buffer; this one is the JavaScript fallback.
  */
 export interface XorTarget {
   readonly acc: Uint8Array;
-  readonly read: Uint8Array;
+  readonly reads: readonly Uint8Array[];
   xorAt(at: number, src: Uint8Array): void;
 }
 
 class JsXorTarget implements XorTarget {
   readonly acc: Buffer;
-  readonly read: Buffer;
-  constructor(accBytes: number, readBytes: number) {
+  readonly reads: readonly Buffer[];
+  constructor(accBytes: number, readBytes: number, readCount: number) {
     this.acc = Buffer.allocUnsafe(accBytes);
-    this.read = Buffer.allocUnsafe(readBytes);
+    this.reads = Array.from({ length: readCount }, () => Buffer.allocUnsafe(readBytes));
   }
   xorAt(at: number, src: Uint8Array): void {
     const d = this.acc.subarray(at, at + src.length);
@@ -61,15 +62,15 @@ class JsXorTarget implements XorTarget {
 // instance per file); one per rebuild running at once.
 const spare: Array<{ key: string; arena: XorTarget }> = [];
 
-/** An arena for blocks of up to accBytes with stored blocks of up to readBytes; hand it back with releaseXorTarget. */
-export function takeXorTarget(accBytes: number, readBytes: number): XorTarget {
-  const key = `${accBytes}/${readBytes}/${wasmKernels() ? 'wasm' : 'js'}`;
+/** An arena for blocks of up to accBytes with readCount stored blocks of up to readBytes; hand it back with releaseXorTarget. */
+export function takeXorTarget(accBytes: number, readBytes: number, readCount: number): XorTarget {
+  const key = `${accBytes}/${readBytes}/${readCount}/${wasmKernels() ? 'wasm' : 'js'}`;
   const i = spare.findIndex((s) => s.key === key);
   if (i >= 0) return spare.splice(i, 1)[0]!.arena;
-  return wasmXorArena(accBytes, readBytes) ?? new JsXorTarget(accBytes, readBytes);
+  return wasmXorArena(accBytes, readBytes, readCount) ?? new JsXorTarget(accBytes, readBytes, readCount);
 }
 
 export function releaseXorTarget(arena: XorTarget): void {
-  const key = `${arena.acc.length}/${arena.read.length}/${arena instanceof JsXorTarget ? 'js' : 'wasm'}`;
+  const key = `${arena.acc.length}/${arena.reads[0]!.length}/${arena.reads.length}/${arena instanceof JsXorTarget ? 'js' : 'wasm'}`;
   if (spare.length < 2) spare.push({ key, arena });
 }

@@ -165,26 +165,29 @@ const SIMD_PROBE = new Uint8Array([
 ]);
 
 /**
- * Memory for a chain rebuild (rebuild/chain.ts): an accumulator and a read
- * buffer in one wasm memory of its own, so a delta block read from disk
- * straight into `read` is XORed into `acc` by SIMD without a copy. Sized once
- * for the largest block; never grown, so the views stay attached.
+ * Memory for a chain rebuild (rebuild/chain.ts): an accumulator and read
+ * buffers in one wasm memory of its own, so a delta block read from disk
+ * straight into a read buffer is XORed into `acc` by SIMD without a copy.
+ * Sized once for the largest block; never grown, so the views stay attached.
  */
 export class XorArena {
   readonly acc: Uint8Array;
-  readonly read: Uint8Array;
+  readonly reads: readonly Uint8Array[];
   private readonly u8: Uint8Array;
   private readonly tmp: number;
   private readonly tmpBytes = 256 * 1024;
 
-  constructor(private readonly x: Exports, accBytes: number, readBytes: number) {
-    const acc = 64, read = pad16(acc + accBytes), tmp = pad16(read + readBytes);
-    const pages = Math.ceil((tmp + this.tmpBytes) / 65536) - x.memory.buffer.byteLength / 65536;
+  constructor(private readonly x: Exports, accBytes: number, readBytes: number, readCount: number) {
+    const acc = 64;
+    let at = pad16(acc + accBytes);
+    const reads: Array<[number, number]> = [];
+    for (let i = 0; i < readCount; i++) { reads.push([at, at + readBytes]); at = pad16(at + readBytes); }
+    const pages = Math.ceil((at + this.tmpBytes) / 65536) - x.memory.buffer.byteLength / 65536;
     if (pages > 0) x.memory.grow(pages);
     this.u8 = new Uint8Array(x.memory.buffer);
     this.acc = this.u8.subarray(acc, acc + accBytes);
-    this.read = this.u8.subarray(read, read + readBytes);
-    this.tmp = tmp;
+    this.reads = reads.map(([a, b]) => this.u8.subarray(a, b));
+    this.tmp = at;
   }
 
   /** acc[at, at + src.length) ^= src; src may lie in this arena's memory (the read buffer) or anywhere else. */
@@ -201,12 +204,12 @@ export class XorArena {
 }
 
 /** A fresh XorArena (its own module instance and memory), or null where the wasm kernels are not in use. */
-export function wasmXorArena(accBytes: number, readBytes: number): XorArena | null {
+export function wasmXorArena(accBytes: number, readBytes: number, readCount: number): XorArena | null {
   if (jsOnly) return null;
   const l = (loaded ??= load());
   if (!l.kernels || !l.module || !WA) return null;
   const instance = new WA.Instance(l.module, {});
-  return new XorArena(instance.exports as unknown as Exports, accBytes, readBytes);
+  return new XorArena(instance.exports as unknown as Exports, accBytes, readBytes, readCount);
 }
 
 let loaded: { kernels: WasmKernels | null; why: string; module?: object } | undefined;
