@@ -14,7 +14,7 @@ import { DeltaSource } from '../../src-main/core/rebuild/source';
 import { commit } from '../../src-main/core/ops/commit';
 import { restore } from '../../src-main/core/ops/restore';
 import { Store } from '../../src-main/core/store/store';
-import { gaussianF32, nudgeF32, rng, useScratch, writeSafetensors, type TestTensor } from '../helpers/models';
+import { gaussianF32, nudgeF32, rng, sha256Of, useScratch, writeSafetensors, type TestTensor } from '../helpers/models';
 
 // The one-pass chain rebuild (rebuild/chain.ts, DeltaSource.chunks) against
 // the reference: each level decoded on its own with decodeBlock and XORed
@@ -27,14 +27,6 @@ let files = 0;
 
 type Mode = 'same' | 'xor' | 'raw';
 interface Chain { layout: LayoutLike; top: FileSource; versions: Buffer[]; close(): Promise<void> }
-
-/** Streams of a version as separate buffers (stream 0: the residual). */
-function streamsOf(layout: LayoutLike, bytes: Buffer): Buffer[] {
-  const map = streamMap(layout);
-  const out = map.lengths.map((n) => Buffer.alloc(n));
-  for (const r of map.regions) bytes.copy(out[r.stream]!, r.streamOffset, r.fileOffset, r.fileOffset + r.length);
-  return out;
-}
 
 function fileOf(layout: LayoutLike, streams: Buffer[]): Buffer {
   const out = Buffer.alloc(layout.bytes);
@@ -224,4 +216,38 @@ describe('restore through a chain with a damaged delta object', () => {
     await restore(store, ids[1]!, { to: path.join(out, 'y.safetensors') });
     expect(await fs.promises.readdir(out)).toEqual(['y.safetensors']);
   });
+});
+
+describe('restore of a large rebuilt file (hashed on the hash thread)', () => {
+  const scratch = useScratch();
+
+  it('writes the bytes of the version, and on damage leaves nothing and names the object', async () => {
+    const root = scratch();
+    const store = await Store.init(root);
+    const file = path.join(root, 'm.safetensors');
+    // 72 MiB: past the size from which a restore hashes on a thread of its own.
+    const n = 18 * 1024 * 1024;
+    const base = Buffer.alloc(n * 4);
+    for (let i = 0; i < n; i += 97) base.writeFloatLE(Math.sin(i) * 0.02, i * 4);
+    const v1 = Buffer.from(base);
+    for (let i = 0; i < n; i += 13) v1.writeFloatLE(v1.readFloatLE(i * 4) + 1e-3, i * 4);
+    const ids: string[] = [];
+    for (const data of [base, v1]) {
+      await writeSafetensors(file, [{ name: 'w', dtype: 'F32', shape: [n], data }]);
+      ids.push((await commit(store, file, { message: 'v' })).id);
+    }
+    const f = (await store.readManifest(ids[1]!)).files[0]!;
+    await fs.promises.rm(store.objectPath(f.sha256));
+    const out = path.join(root, 'out');
+    await fs.promises.mkdir(out);
+    await restore(store, ids[1]!, { to: path.join(out, 'x.safetensors') });
+    expect(await sha256Of(path.join(out, 'x.safetensors'))).toBe(f.sha256);
+    const deltaPath = store.objectPath(f.delta!.object!);
+    await fs.promises.chmod(deltaPath, 0o644);
+    const bytes = await fs.promises.readFile(deltaPath);
+    bytes[bytes.length >> 1]! ^= 0x01;
+    await fs.promises.writeFile(deltaPath, bytes);
+    await expect(restore(store, ids[1]!, { to: path.join(out, 'y.safetensors') })).rejects.toMatchObject({ code: 'CORRUPT', message: expect.stringContaining(f.delta!.object!.slice(0, 12)) });
+    expect(await fs.promises.readdir(out)).toEqual(['x.safetensors']);
+  }, 120_000);
 });

@@ -18,6 +18,7 @@ import { isOutsideSource, quote, reservedName, reservedPath, safeJoin } from '..
 import { readFetchedOutsideFile } from '../store/store-files';
 import { matchesManifest, StatCache, workingHashes } from './working-copy';
 import { recordLines } from '../store/tips';
+import { HashThread, SLOT_BYTES } from './hash-thread';
 
 export interface RestoreOptions {
   /** Where to put the version; its own path when absent. */
@@ -452,43 +453,22 @@ export async function writeVersion(
   return readVersion(store, id, file, (source) => writeFromSource(source, id, file, dest, onBytes, signal), { ...opts, hashFirst: true });
 }
 
+/** Files at least this large are hashed on a thread of their own (starting one costs a few tens of ms). */
+const HASH_THREAD_MIN_BYTES = 64 * 1024 * 1024;
+
 async function writeFromSource(source: FileSource, id: string, file: ManifestFile, dest: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<string> {
   const temp = tempPathFor(dest);
-  const hash = createHash('sha256');
   let out: fs.FileHandle | undefined;
   let reported = 0;
+  let hasher: HashThread | null = null;
   try {
     out = await fs.open(temp, 'w', 0o644);
-    const handle = out;
-    // One write in flight while the next chunk is read (or rebuilt) and
-    // hashed: disk and CPU overlap instead of taking turns.
-    let writing: Promise<void> = Promise.resolve();
-    const writeAll = async (chunk: Buffer): Promise<void> => {
-      let w = 0;
-      while (w < chunk.length) w += (await handle.write(chunk, w, chunk.length - w)).bytesWritten;
-      reported += chunk.length;
-      onBytes(chunk.length);
-    };
-    let written = 0;
-    try {
-      for await (const chunk of source.chunks()) {
-        if (signal?.aborted) throw new WeightlineError('CANCELLED', 'the restore was cancelled; nothing was changed');
-        written += chunk.length;
-        hash.update(chunk);
-        await writing;
-        writing = writeAll(chunk);
-        // Awaited at the next chunk or in finally; until then a failed write
-        // (ENOSPC) must not count as an unhandled rejection, which ends the
-        // process before the temp file is removed (found by the chaos test's
-        // full-disk property).
-        writing.catch(() => undefined);
-      }
-    } finally {
-      // Never leave a write running against a handle about to be closed.
-      await writing.catch(() => undefined);
+    if (file.bytes >= HASH_THREAD_MIN_BYTES) {
+      try { hasher = new HashThread(); } catch { hasher = null; }
     }
-    await writing;
-    const actual = written === file.bytes ? hash.digest('hex') : `length-${written}`;
+    const { written, digest } = hasher ? await writeHashedAside(source, out, hasher, (n) => { reported += n; onBytes(n); }, signal)
+      : await writeHashedHere(source, out, (n) => { reported += n; onBytes(n); }, signal);
+    const actual = written === file.bytes ? digest : `length-${written}`;
     if (actual !== file.sha256) {
       // Wrong bytes: nothing becomes visible; progress goes back for the next route.
       onBytes(-reported);
@@ -509,5 +489,71 @@ async function writeFromSource(source: FileSource, id: string, file: ManifestFil
     if (reported) onBytes(-reported);
     if (e instanceof WeightlineError) throw e;
     throw targetFsError(e, dest);
+  } finally {
+    await hasher?.close();
   }
+}
+
+const cancelled = (): WeightlineError => new WeightlineError('CANCELLED', 'the restore was cancelled; nothing was changed');
+
+/** Writes every chunk at its position with one write in flight while the next chunk is rebuilt; hashes here. */
+async function writeHashedHere(source: FileSource, handle: fs.FileHandle, onWritten: (n: number) => void, signal?: AbortSignal): Promise<{ written: number; digest: string }> {
+  const hash = createHash('sha256');
+  let writing: Promise<void> = Promise.resolve();
+  let written = 0;
+  try {
+    for await (const chunk of source.chunks()) {
+      if (signal?.aborted) throw cancelled();
+      hash.update(chunk);
+      await writing;
+      writing = writeAt(handle, chunk, written).then(() => onWritten(chunk.length));
+      // Awaited at the next chunk or in finally; until then a failed write
+      // (ENOSPC) must not count as an unhandled rejection, which ends the
+      // process before the temp file is removed (found by the chaos test's
+      // full-disk property).
+      writing.catch(() => undefined);
+      written += chunk.length;
+    }
+  } finally {
+    // Never leave a write running against a handle about to be closed.
+    await writing.catch(() => undefined);
+  }
+  await writing;
+  return { written, digest: hash.digest('hex') };
+}
+
+/**
+ * The same with the hashing on the hash thread: each piece is copied into one
+ * of its slots, hashed there and written from there, up to a slot's count of
+ * writes in flight, while this thread rebuilds the next blocks.
+ */
+async function writeHashedAside(source: FileSource, handle: fs.FileHandle, hasher: HashThread, onWritten: (n: number) => void, signal?: AbortSignal): Promise<{ written: number; digest: string }> {
+  const writes = new Set<Promise<void>>();
+  let failed: unknown = null;
+  let written = 0;
+  try {
+    for await (const chunk of source.chunks()) {
+      for (let off = 0; off < chunk.length; off += SLOT_BYTES) {
+        if (signal?.aborted) throw cancelled();
+        if (failed) throw failed;
+        const piece = chunk.subarray(off, Math.min(chunk.length, off + SLOT_BYTES));
+        const { bytes, done } = await hasher.put(piece);
+        const w: Promise<void> = writeAt(handle, bytes, written)
+          .then(() => onWritten(bytes.length), (e: unknown) => { failed ??= e; })
+          .finally(() => { done(); writes.delete(w); });
+        writes.add(w);
+        written += piece.length;
+      }
+    }
+  } finally {
+    // Never leave a write running against a handle about to be closed.
+    await Promise.allSettled([...writes]);
+  }
+  if (failed) throw failed;
+  return { written, digest: await hasher.digest() };
+}
+
+async function writeAt(handle: fs.FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  let w = 0;
+  while (w < bytes.length) w += (await handle.write(bytes, w, bytes.length - w, position + w)).bytesWritten;
 }

@@ -1,11 +1,10 @@
 import { WeightlineError } from '../../../src-shared/errors';
 import { blockChecksum } from '../base/fsutil';
 import { FullSource, type FileSource } from '../base/file-source';
-import { BLOCK_SIZE, BlockMode, type BlockRef } from '../base/manifest';
+import { BLOCK_SIZE, BlockMode, type BlockRef, type FileDelta } from '../base/manifest';
 import { visitPlanes } from '../codec/block-codec';
 import { joinPlanes, joinPlanesXorInto } from '../codec/planes';
 import { releaseXorTarget, takeXorTarget, type XorTarget } from '../codec/xor';
-import type { DeltaSource } from './source';
 
 // A whole file rebuilt in one pass over its chain of deltas. Block by block,
 // the chain is resolved first (which levels store this block, which stream
@@ -36,7 +35,14 @@ const READ_BYTES = BLOCK_SIZE + 64 * 1024;
  */
 const READS_IN_FLIGHT = 4;
 
-type Level = DeltaSource;
+/** What the rebuild needs of one level of the chain (a DeltaSource, source.ts, which imports this file). */
+interface Level extends FileSource {
+  readonly delta: FileDelta;
+  readonly base: FileSource | null;
+  readonly deltaFile: string | null;
+  readonly blockChecks: boolean;
+  readDelta(at: number, len: number, into?: Uint8Array): Promise<Uint8Array>;
+}
 
 function isLevel(s: FileSource | null): s is Level {
   return s !== null && 'delta' in s && 'deltaFile' in s;
