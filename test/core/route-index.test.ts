@@ -65,6 +65,15 @@ describe('a restore reads the manifests its route needs', () => {
     expect(read.has(h.ids[0]!) && read.has(h.ids[1]!) && read.has(h.ids[2]!)).toBe(true);
   }, 60_000);
 
+  it('a DELTA commit reads its parent\'s manifest, not the history\'s (its base route and CHECKPOINT rule come from the index)', async () => {
+    const h = await history(8);
+    const reads = vi.spyOn(Store.prototype, 'readRecordedManifest');
+    await h.next();
+    const read = new Set(reads.mock.calls.map(([id]) => id));
+    expect(read.has(h.ids[7]!)).toBe(true);
+    for (const i of [0, 1, 2, 3, 4, 5, 6]) expect(read.has(h.ids[i]!), `manifest of v${i} read`).toBe(false);
+  }, 60_000);
+
   it('a stale index: a commit and a forget by another writer after the index and the manifests were read; route records apply', async () => {
     const h = await history(8);
     await cliOk(h.root, 'cleanup');
