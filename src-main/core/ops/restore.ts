@@ -122,13 +122,14 @@ async function restoreLocked(
 ): Promise<RestoreResult> {
   const cache = await StatCache.load(store);
   const here = await workingHashes(store, cache, store.sourcePathFor(target));
-  let graph = await HistoryGraph.load(store);
+  // From the log index: a restore parses the manifests its routes read, not every one (readVersion confirms the rest).
+  let graph = await HistoryGraph.loadIndexed(store);
   const guard = await guardWorkingCopy(store, graph, manifest, target, here, !!opts.force);
   const tracked = guard.tracked?.manifest ?? null;
 
   // Objects only a remote holds: downloaded (hash-checked) before anything is read or written here.
   const fetched = opts.fetchObjects ? await opts.fetchObjects(id, manifest, graph, opts.signal) : null;
-  if (fetched?.added) graph = await HistoryGraph.load(store);
+  if (fetched?.added) graph = await HistoryGraph.loadIndexed(store);
   // A folder commit of an older version may hold a `.git` (or `.hg`, `.weightline`) the folder had:
   // kept in the store, never written back, since its files are another program's (a git config runs commands).
   const leftOut = manifest.source.kind === 'folder' ? manifest.files.filter((f) => reservedPath(f.path) !== null) : [];
@@ -248,8 +249,12 @@ async function guardWorkingCopy(
     const mine = single ? manifest.files[0]! : manifest.files.find((f) => f.path === rel);
     if (mine && mine.sha256 !== sha256) overwritten.push({ path: rel, sha256 });
   }
+  // Which commits hold each sha256, by the graph; what lets a file be overwritten is confirmed by a manifest
+  // (the graph may come from the log index, a cache that must never be the reason uncommitted work is lost).
+  const holders = new Map<string, CommitId[]>();
+  for (const c of graph.commits) for (const f of c.files) holders.set(f.sha256, [...(holders.get(f.sha256) ?? []), c.id]);
   const held = new Set<string>();
-  for (const c of graph.commits) for (const f of c.files) held.add(f.sha256);
+  for (const f of overwritten) if (await heldByManifest(store, holders.get(f.sha256) ?? [], f.sha256)) held.add(f.sha256);
   const blocking = overwritten.filter((f) => !held.has(f.sha256));
   if (blocking.length > 0 && !force) {
     // A single-file version whose place holds a folder names the place once (writing there then fails as DIRTY anyway).
@@ -260,7 +265,10 @@ async function guardWorkingCopy(
   }
   // The version that is there (HEAD's first), whose files a folder restore may remove: every one of them is committed.
   const headId = await store.readHead().catch(() => null);
-  const ordered = [...graph.commits].sort((a, b) => Number(b.id === headId) - Number(a.id === headId));
+  // Only a commit naming some of the bytes here can be the version that is there: the others' manifests are not read.
+  const here256 = new Set(here.values());
+  const ordered = graph.commits.filter((c) => c.id === headId || c.files.some((f) => here256.has(f.sha256)))
+    .sort((a, b) => Number(b.id === headId) - Number(a.id === headId));
   let tracked: Guard['tracked'] = null;
   for (const c of ordered) {
     const m = await store.readManifest(c.id).catch(() => null);
@@ -284,6 +292,12 @@ async function guardWorkingCopy(
     };
   }
   return { tracked, replaced };
+}
+
+/** True when one of the commits' manifests names the bytes: the graph's word, checked where it decides an overwrite. */
+async function heldByManifest(store: Store, commits: readonly CommitId[], sha256: string): Promise<boolean> {
+  for (const id of commits) if ((await store.readManifest(id).catch(() => null))?.files.some((f) => f.sha256 === sha256)) return true;
+  return false;
 }
 
 /** Every file of a folder commit (but those restore never writes) is in the working copy with its bytes. */

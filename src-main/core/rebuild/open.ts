@@ -25,11 +25,28 @@ export interface OpenOptions {
 
 /** The cheapest route through objects on disk and not known bad, or a BROKEN_CHAIN error saying what is missing. */
 export async function planRoute(store: Store, commitId: string, file: ManifestFile, opts: OpenOptions = {}): Promise<{ route: Route; graph: HistoryGraph }> {
-  const graph = opts.graph ?? (await HistoryGraph.load(store));
   const bad = opts.bad ?? new Set<string>();
-  const route = await findRoute(store, graph, commitId, file, { usable: (sha) => graph.objectSize(sha) !== null && !bad.has(sha) });
-  if (!route) throw await noRoute(store, graph, commitId, file, bad);
-  return { route, graph };
+  const found = await routeOnGraph(store, opts.graph ?? (await HistoryGraph.loadIndexed(store)), commitId, file, bad);
+  if (!found.route) throw await noRoute(store, found.graph, commitId, file, bad);
+  return { route: found.route, graph: found.graph };
+}
+
+/**
+ * The cheapest route on the graph; on a graph from the log index that finds
+ * none, the search again on the graph of every manifest (the index may be
+ * stale or damaged: it may only ever cost a search, never a version).
+ */
+async function routeOnGraph(store: Store, graph: HistoryGraph, commitId: string, file: ManifestFile, bad: ReadonlySet<string>): Promise<{ route: Route | null; graph: HistoryGraph }> {
+  const search = (g: HistoryGraph): Promise<Route | null> => findRoute(store, g, commitId, file, { usable: (sha) => g.objectSize(sha) !== null && !bad.has(sha) });
+  const route = await search(graph);
+  if (route || !graph.fromIndex) return { route, graph };
+  const full = await HistoryGraph.load(store);
+  return { route: await search(full), graph: full };
+}
+
+/** A fresh view after another process changed the store, built the way the last one was. */
+function reload(store: Store, graph: HistoryGraph): Promise<HistoryGraph> {
+  return graph.fromIndex ? HistoryGraph.loadIndexed(store) : HistoryGraph.load(store);
 }
 
 /** A reader over the cheapest route (unverified: callers that hand out bytes check the sha256, see readVersion). */
@@ -47,7 +64,7 @@ export async function openFileSource(store: Store, commitId: string, file: Manif
       if (object && planned.route.objects.includes(object) && (e as WeightlineError).code === 'CORRUPT') { bad.add(object); continue; }
       // A cleanup deleted the full object between planning and opening: plan again on a fresh view.
       if (!(e instanceof VanishedObject)) throw e;
-      graph = await HistoryGraph.load(store);
+      graph = await reload(store, planned.graph);
     }
   }
 }
@@ -74,7 +91,7 @@ export async function readVersion(
   attempt: (source: FileSource) => Promise<string>,
   opts: { graph?: HistoryGraph; bad?: Set<string>; hashFirst?: boolean } = {},
 ): Promise<VerifiedRead> {
-  let graph = opts.graph ?? (await HistoryGraph.load(store));
+  let graph = opts.graph ?? (await HistoryGraph.loadIndexed(store));
   // hashFirst: delta block checksums (a second sha256 of every stored byte,
   // the largest cost of a long chain) are left unchecked while the sha256 of
   // what came out decides; on a mismatch or a decode error the route is read
@@ -86,13 +103,15 @@ export async function readVersion(
   const damaged: string[] = [];
   const markBad = (sha: string): void => { if (!bad.has(sha)) { bad.add(sha); damaged.push(sha); } };
   for (let tries = 0; tries < 64; tries++) {
-    const route = await findRoute(store, graph, commitId, file, { usable: (sha) => graph.objectSize(sha) !== null && !bad.has(sha) });
+    const planned = await routeOnGraph(store, graph, commitId, file, bad);
+    graph = planned.graph;
+    const route = planned.route;
     if (!route) throw await noRoute(store, graph, commitId, file, bad);
     let source: FileSource;
     try {
       source = await openRoute(store, route, { blockChecks: checks });
     } catch (e) {
-      if (e instanceof VanishedObject) { graph = await HistoryGraph.load(store); continue; }
+      if (e instanceof VanishedObject) { graph = await reload(store, graph); continue; }
       // A packed object whose table is damaged: another route may still be intact.
       const object = objectOf(store, e);
       if (object && route.objects.includes(object) && (e as WeightlineError).code === 'CORRUPT') { markBad(object); continue; }
@@ -108,7 +127,7 @@ export async function readVersion(
         // A delta block failed its checksum, or an object is shorter than the manifest says.
         if ((e as WeightlineError).code === 'CORRUPT') { markBad(object); continue; }
         // Deleted under us (a cleanup beside a reader): look again.
-        if ((e as WeightlineError).code === 'BROKEN_CHAIN' || (e as WeightlineError).code === 'NOT_FOUND') { graph = await HistoryGraph.load(store); continue; }
+        if ((e as WeightlineError).code === 'BROKEN_CHAIN' || (e as WeightlineError).code === 'NOT_FOUND') { graph = await reload(store, graph); continue; }
       }
       throw e;
     } finally {

@@ -159,7 +159,9 @@ export async function findRoute(store: Store, graph: HistoryGraph, commit: strin
     if (d && (await usable(d.object))) {
       if (d.basePath === null) open.push({ node, cost: cost + FORWARD_COST, source: 'self' });
       else {
-        const parentId = graph.get(node.commit)?.parent;
+        // The parent as the commit's manifest names it (route record applied), not as the graph does: a graph from
+        // the log index is a cache, and a wrong parent would rebuild wrong bytes that no object is to blame for.
+        const parentId = (await manifest(node.commit))?.parent as CommitId | null | undefined;
         const parent = parentId ? await manifest(parentId) : null;
         const pf = parent ? filesByPath(parent).get(d.basePath) : undefined;
         if (parentId && pf) relax({ commit: parentId, file: pf }, cost + FORWARD_COST, node, 'forward');
@@ -168,7 +170,9 @@ export async function findRoute(store: Store, graph: HistoryGraph, commit: strin
     if (q.allowBackward === false) continue;
     for (const childId of graph.children(node.commit)) {
       const child = await manifest(childId);
-      for (const cf of child ? filesByBase(child).get(node.file.path) ?? [] : []) {
+      // A child only by the graph's word (a stale or damaged log index) is no child.
+      if (child?.parent !== node.commit) continue;
+      for (const cf of filesByBase(child).get(node.file.path) ?? []) {
         if (!cf.delta || !invertible(cf, node.file)) continue;
         if (!(await usable(cf.delta.object))) continue;
         relax({ commit: childId, file: cf }, cost + BACKWARD_COST, node, 'backward');

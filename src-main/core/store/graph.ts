@@ -1,6 +1,7 @@
 import type { CommitId, CommitType } from '../../../src-shared/model';
 import type { Manifest, ManifestFile } from '../base/manifest';
 import { WeightlineError } from '../../../src-shared/errors';
+import { commitSummaries, type CommitSummary } from './log-index';
 import { readPacksOrDamage } from './packs';
 import type { Store } from './store';
 
@@ -46,6 +47,24 @@ export function graphCommitOf(id: string, m: Manifest): GraphCommit {
       path: f.path, sha256: f.sha256, bytes: f.bytes,
       deltaObject: f.delta?.object ?? null, deltaBytes: f.delta?.bytes ?? 0, hasDelta: f.delta !== null,
     })),
+  };
+}
+
+/**
+ * A graph commit from its log-index summary: what a route search asks of the
+ * graph (parents, children, the objects each file names). File paths are not
+ * in the index, so they are ''; a route takes its files from the manifests.
+ */
+export function graphCommitOfSummary(id: string, s: CommitSummary): GraphCommit {
+  return {
+    id: id as CommitId,
+    parent: s.parent as CommitId | null,
+    type: s.type,
+    createdAt: s.createdAt,
+    files: s.files.map(([sha256, bytes, deltaBytes], i) => {
+      const delta = s.deltaObjects[i] ?? null;
+      return { path: '', sha256, bytes, deltaObject: delta || null, deltaBytes, hasDelta: delta !== null };
+    }),
   };
 }
 
@@ -103,6 +122,35 @@ export class HistoryGraph {
     graph.packIndexDamage = packIndexDamage;
     return graph;
   }
+
+  /**
+   * The graph for reading versions, from the log index (one small file)
+   * instead of every manifest: restoring one version of a long history then
+   * parses the manifests its route reads, not all of them. The index is a
+   * cache, so a graph from it is a hint: findRoute takes every step from
+   * manifests it reads (hash-checked), and a search that finds no route on it
+   * searches again on load()'s graph (open.ts). Verbs that delete or judge the
+   * store (cleanup, forget, repair, verify) use load(). A commit the index
+   * cannot summarise (an unreadable manifest) makes this load() itself.
+   */
+  static async loadIndexed(store: Store): Promise<HistoryGraph> {
+    let summaries: ReadonlyMap<string, CommitSummary>;
+    try {
+      summaries = await commitSummaries(store);
+    } catch (e) {
+      if (e instanceof WeightlineError) return HistoryGraph.load(store);
+      throw e;
+    }
+    const commits = [...summaries].map(([id, s]) => graphCommitOfSummary(id, s));
+    const { sizes, packs, packIndexDamage } = await objectSizesWithPacks(store, commits);
+    const graph = new HistoryGraph(commits, sizes, packs);
+    graph.packIndexDamage = packIndexDamage;
+    graph.fromIndex = true;
+    return graph;
+  }
+
+  /** Built from the log index (loadIndexed): its facts are to be confirmed by the manifests a reader reads. */
+  fromIndex = false;
 
   /**
    * Commits whose line of parents leads back to themselves, left out of the

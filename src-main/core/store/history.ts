@@ -1,7 +1,7 @@
 import { WeightlineError } from '../../../src-shared/errors';
 import type { CommitId, LogEntry } from '../../../src-shared/model';
 import type { Manifest } from '../base/manifest';
-import { commitSummaries, type CommitSummary } from './log-index';
+import { commitSummaries, summarize, type CommitSummary } from './log-index';
 import { HistoryGraph, newestFirst, objectSizesWithPacks, type GraphCommit } from './graph';
 import { readTagsFile } from './store-files';
 import type { Store } from './store';
@@ -94,17 +94,20 @@ export async function indexedGraph(store: Store, known?: ReadonlyMap<string, Com
  * what a rebuild from that CHECKPOINT reads on top of its full parameters.
  */
 export async function lineSinceCheckpoint(store: Store, id: string): Promise<{ deltas: number; deltaBytes: number }> {
+  // From the log index (these figures only choose when the next commit is a CHECKPOINT): the manifests of a long
+  // line weigh megabytes. A commit the index cannot summarise (an unreadable manifest) is read, and fails, as before.
+  const summaries = await commitSummaries(store).catch((e: unknown) => { if (e instanceof WeightlineError) return null; throw e; });
   let deltas = 0, deltaBytes = 0;
   const seen = new Set<string>();
   for (let cur: string | null = id; cur; ) {
     // Only a damaged or forged route record can lead back to a commit already walked (manifests name parents by hash).
     if (seen.has(cur)) throw new WeightlineError('CORRUPT', `commit ${cur.slice(0, 12)}'s line of parents leads back to itself (a route record no forget writes); \`weightline verify\` names the record`, `${store.dir}/routes`);
     seen.add(cur);
-    const m = await store.readManifest(cur);
-    if (m.type === 'CHECKPOINT') break;
+    const s: CommitSummary = summaries?.get(cur) ?? summarize(await store.readManifest(cur));
+    if (s.type === 'CHECKPOINT') break;
     deltas++;
-    deltaBytes += m.files.reduce((s, f) => s + (f.delta?.bytes ?? 0), 0);
-    cur = m.parent;
+    deltaBytes += s.files.reduce((n, f) => n + f[2], 0);
+    cur = s.parent;
   }
   return { deltas, deltaBytes };
 }

@@ -5,13 +5,15 @@ import type { Manifest } from '../base/manifest';
 import { readLogIndexFile } from './store-files';
 import type { Store } from './store';
 
-// What the log needs of each commit, in one file. Reading 10,000 manifests
-// (one file each) costs seconds; this index costs one read. It is derived
-// data: every entry was taken from a manifest whose hash was checked, commits
-// never change, and a missing or unreadable index is rebuilt from the
-// manifests. Readers may refresh it without the lock: two racing refreshes
-// each write a whole, correct file, and the loser's additions return next time.
-// Nothing that restores, cleans up or verifies reads it.
+// What the log and a route search need of each commit, in one file. Reading
+// 10,000 manifests (one file each) costs seconds; this index costs one read.
+// It is derived data: every entry was taken from a manifest whose hash was
+// checked, commits never change, and a missing or unreadable index is rebuilt
+// from the manifests. Readers may refresh it without the lock: two racing
+// refreshes each write a whole, correct file, and the loser's additions return
+// next time. Nothing that cleans up, forgets, repairs or verifies reads it; a
+// restore searches its routes on it (HistoryGraph.loadIndexed) and confirms
+// every step in the manifests it reads.
 
 export interface CommitSummary {
   readonly parent: string | null;
