@@ -54,7 +54,7 @@ export default defineConfig({
       // zod (94 ES module files) and commander are bundled: every CLI start
       // loads both, and Node 20 resolves, reads and compiles each file apart
       // (about 60 ms of a start of ~110 ms here); in one chunk they cost a few.
-      externalizeDeps: { exclude: ['zod', 'commander'] },
+      externalizeDeps: { exclude: ['zod', 'commander', '@aws-sdk/client-s3', '@aws-sdk/lib-storage'] },
       rolldownOptions: {
         input: {
           index: at('src-main/electron/index.ts'),
