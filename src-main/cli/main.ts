@@ -11,11 +11,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { isWeightlineError, WeightlineError, type ErrorCode } from '../../src-shared/errors';
 import { jsonText, printable, printableText } from '../../src-shared/printable';
 import { WEIGHTLINE_VERSION } from '../../src-shared/version';
-import { DEFAULT_CONFIG, type StoreConfig } from '../../src-shared/settings';
-import { parseSettingText, settingExpected, settingProblemText, settingValueText } from '../../src-shared/policy/settings';
-import type { CommitMeta, LinkMode } from '../../src-shared/model';
-import { commitMetaSchema, isEmptyMeta, parseMetric } from '../../src-shared/meta';
-import { isEmptyPolicy, parseDuration, parseKeepBest, policyText, retentionPolicySchema, type KeepBest, type RetentionPolicy } from '../../src-shared/policy/retention';
+import { DEFAULT_SETTINGS, type SettingKey } from '../../src-shared/policy/setting-defaults';
+import type { LinkMode } from '../../src-shared/model';
 // Every verb loads the engine under it on use: a training script pays for
 // zstd, the zip reader and the format parsers only when it runs a command that
 // needs them, which keeps start-up (`--version`, `log`) fast.
@@ -32,6 +29,11 @@ import { registerOps } from './ops-command';
 import { registerRun, RunUsageError } from './run-command';
 import { prepareArgv } from './argv';
 import { invocationOf } from './invocation';
+import { UsageError } from './usage-error';
+
+// What checks flag values (settings, metrics, retention policies) loads zod:
+// loaded by the commands that take such flags, not at every start-up.
+const optionValues = (): Promise<typeof import('./option-values')> => import('./option-values');
 
 export interface CliIO {
   readonly stdout: { write(s: string): unknown; isTTY?: boolean };
@@ -44,8 +46,6 @@ export interface CliIO {
 }
 
 const defaultIO = (): CliIO => ({ stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), handleSignals: true, self: invocationOf(process.argv[1], process.env.PATH) });
-
-class UsageError extends Error {}
 
 /**
  * A writer whose every write has its control characters escaped: names,
@@ -126,7 +126,7 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     .option('--metric <name=value>', 'a metric of this version, e.g. eval_loss=0.41 (repeat for more)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--json', 'print JSON: {"id","type","parent","logicalBytes","deltaBytes","fullBytesAdded","unchanged"} and, for a CHECKPOINT, "checkpointReason"; "autoCleanup" when it ran; "budget" when room was made for the disk budget')
     .action(async (target: string, o: { message: string; checkpoint?: boolean; allowEmpty?: boolean; json?: boolean; step?: string; epoch?: string; metric: string[] }) => {
-      const meta = commitMeta(o);
+      const meta = (await optionValues()).commitMeta(o);
       const res = await withBar(o.json, (ctx) => verbs.commit(ctx, { path: target, message: o.message, checkpoint: !!o.checkpoint, allowEmpty: !!o.allowEmpty, ...(meta ? { meta } : {}) }));
       if (o.json) json({ id: res.id, type: res.type, parent: res.parent, logicalBytes: res.logicalBytes, deltaBytes: res.deltaBytes, fullBytesAdded: res.fullBytesAdded ?? 0, unchanged: !!res.unchanged, ...(res.checkpointReason ? { checkpointReason: res.checkpointReason } : {}), ...(res.autoCleanup ? { autoCleanup: res.autoCleanup } : {}), ...(res.budget ? { budget: res.budget } : {}) });
       else out(formatCommit(res, o.message));
@@ -221,18 +221,19 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     .option('--clear-policy', 'remove the stored policy and forget nothing')
     .option('--json', 'print JSON: {"commits":[{"id","verdict","reasons","rebasedOnto"?,"rebasedBytes"?}],"forgotten","kept","bytesRemoved","bytesAdded","bytesFreed","storeBytesBefore","storeBytesAfter","policy","dryRun","op"?,"trashUntil"?}')
     .action(async (refs: string[], o: { keepLast?: string; keepBest: string[]; keepEvery?: string; keepWithin?: string; keepTag: string[]; dryRun?: boolean; save?: boolean; clearPolicy?: boolean; json?: boolean }) => {
-      const policy = policyOf(o);
+      const values = await optionValues();
+      const policy = values.policyOf(o);
       if (o.clearPolicy) {
         if (policy || refs.length > 0 || o.save) throw new UsageError('forget --clear-policy removes the stored policy and takes nothing else; run the forget you want separately');
         await verbs.retentionSet(verbCtx(), { policy: null });
         if (o.json) json({ policy: null }); else out('Removed the stored retention policy (a bare `weightline forget` now needs --keep-… flags or commits).');
         return;
       }
-      if (policy && refs.length > 0) throw new UsageError(`forget takes a policy (--keep-…) or commits to forget by name, not both; found ${policyText(policy)} and ${refs.join(' ')}`);
+      if (policy && refs.length > 0) throw new UsageError(`forget takes a policy (--keep-…) or commits to forget by name, not both; found ${values.policyText(policy)} and ${refs.join(' ')}`);
       if (o.save) {
         if (!policy) throw new UsageError('forget --save stores the policy given with --keep-… flags; none was given');
         await verbs.retentionSet(verbCtx(), { policy });
-        if (!o.json) out(`Stored the retention policy: ${policyText(policy)}`);
+        if (!o.json) out(`Stored the retention policy: ${values.policyText(policy)}`);
       }
       const plan = await withBar(o.json, (ctx) => verbs.forget(ctx, { ...(policy ? { policy } : {}), ...(refs.length > 0 ? { refs } : {}), dryRun: !!o.dryRun }));
       if (o.json) json(plan);
@@ -301,19 +302,20 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
     });
 
   program.command('config')
-    .description(`read or set a store setting: ${Object.keys(DEFAULT_CONFIG).join(', ')}`)
+    .description(`read or set a store setting: ${Object.keys(DEFAULT_SETTINGS).join(', ')}`)
     .argument('[key]').argument('[value]', 'the new value; maxStoreBytes and minFreeBytes take sizes like 50G, 500M (powers of 1024) or 0 for none')
     .option('--json', 'print JSON')
     .action(async (key: string | undefined, value: string | undefined, o: { json?: boolean }) => {
+      const { parseSetting, settingExpected, settingValueText } = await optionValues();
       if (!key) {
         const config = await verbs.configGet(verbCtx());
-        if (o.json) json(config); else for (const [k, v] of Object.entries(config)) out(`${k} = ${settingValueText(k as keyof StoreConfig, v)}`);
+        if (o.json) json(config); else for (const [k, v] of Object.entries(config)) out(`${k} = ${settingValueText(k as SettingKey, v)}`);
         // A value from before the bounds were shared reads as its bound: say so, and how to choose.
-        for (const [k, found] of Object.entries(await verbs.configClamped(verbCtx()))) io.stderr.write(`weightline: note: config.json holds ${k} ${found}, past what it takes (${settingExpected(k as keyof StoreConfig)}); it counts as ${String(config[k as keyof StoreConfig])}, which the next change of a setting stores; \`weightline config ${k} N\` sets it now\n`);
+        for (const [k, found] of Object.entries(await verbs.configClamped(verbCtx()))) io.stderr.write(`weightline: note: config.json holds ${k} ${found}, past what it takes (${settingExpected(k as SettingKey)}); it counts as ${String(config[k as SettingKey])}, which the next change of a setting stores; \`weightline config ${k} N\` sets it now\n`);
         return;
       }
-      if (!(key in DEFAULT_CONFIG)) throw new UsageError(`unknown setting "${key}"; expected one of ${Object.keys(DEFAULT_CONFIG).join(', ')}`);
-      const k = key as keyof StoreConfig;
+      if (!(key in DEFAULT_SETTINGS)) throw new UsageError(`unknown setting "${key}"; expected one of ${Object.keys(DEFAULT_SETTINGS).join(', ')}`);
+      const k = key as SettingKey;
       // Setting a key must work on a damaged config.json: it is how the user mends it.
       // One key alone prints the bare value, for scripts (`$(weightline config maxStoreBytes)`).
       if (value === undefined) { const config = await verbs.configGet(verbCtx()); if (o.json) json({ [k]: config[k] }); else out(String(config[k])); return; }
@@ -383,77 +385,6 @@ export async function main(argv: readonly string[], given: CliIO = defaultIO()):
   } finally {
     interrupt?.dispose();
   }
-}
-
-/** The policy's parser (src-shared/policy/settings.ts): the CLI refuses what the app refuses, in the same words. */
-function parseSetting(key: keyof StoreConfig, value: string): number | boolean {
-  const parsed = parseSettingText(key, value);
-  if ('problem' in parsed) throw new UsageError(settingProblemText(parsed.problem));
-  return parsed.value;
-}
-
-/** The meta block `commit --step/--epoch/--metric` give (checked by the manifest's own schema), or undefined when none is given. */
-function commitMeta(o: { step?: string; epoch?: string; metric: readonly string[] }): CommitMeta | undefined {
-  const meta: { step?: number; epoch?: number; metrics?: Record<string, number> } = {};
-  if (o.step !== undefined) {
-    const n = /^\d+$/u.test(o.step.trim()) ? Number(o.step.trim()) : NaN;
-    if (!Number.isSafeInteger(n)) throw new UsageError(`--step takes a whole number, 0 or more; found "${o.step}"`);
-    meta.step = n;
-  }
-  if (o.epoch !== undefined) {
-    const n = o.epoch.trim() === '' ? NaN : Number(o.epoch);
-    if (!Number.isFinite(n) || n < 0) throw new UsageError(`--epoch takes a number, 0 or more (3, or 2.5); found "${o.epoch}"`);
-    meta.epoch = n;
-  }
-  for (const text of o.metric) {
-    const parsed = parseMetric(text);
-    if (typeof parsed === 'string') throw new UsageError(`--metric ${parsed}`);
-    const [name, value] = parsed;
-    meta.metrics ??= {};
-    if (Object.hasOwn(meta.metrics, name)) throw new UsageError(`--metric ${name} is given twice; give each metric once`);
-    meta.metrics[name] = value;
-  }
-  if (isEmptyMeta(meta)) return undefined;
-  const checked = commitMetaSchema.safeParse(meta);
-  if (!checked.success) throw new UsageError(`--metric: ${checked.error.issues[0]?.message ?? 'not a valid set of metrics'}`);
-  return checked.data;
-}
-
-/** The retention policy the --keep-… flags give, or undefined when none is given. */
-function policyOf(o: { keepLast?: string; keepBest: readonly string[]; keepEvery?: string; keepWithin?: string; keepTag: readonly string[] }): RetentionPolicy | undefined {
-  const keepBest: KeepBest[] = [];
-  for (const text of o.keepBest) {
-    const parsed = parseKeepBest(text);
-    if ('problem' in parsed) throw new UsageError(parsed.problem);
-    keepBest.push(parsed);
-  }
-  let keepWithinMs: number | undefined;
-  if (o.keepWithin !== undefined) {
-    const ms = parseDuration(o.keepWithin);
-    if (ms === null) throw new UsageError(`--keep-within takes a duration such as 7d, 2w, 36h, 90min or 1y6m (y = 365 days, m = 30 days); found "${o.keepWithin}"`);
-    keepWithinMs = ms;
-  }
-  const policy: RetentionPolicy = {
-    ...(o.keepLast !== undefined ? { keepLast: wholeOption('--keep-last', o.keepLast, 'commits') } : {}),
-    ...(keepBest.length > 0 ? { keepBest } : {}),
-    ...(o.keepEvery !== undefined ? { keepEvery: wholeOption('--keep-every', o.keepEvery, 'steps or commits') } : {}),
-    ...(keepWithinMs !== undefined ? { keepWithinMs } : {}),
-    ...(o.keepTag.length > 0 ? { keepTags: [...o.keepTag] } : {}),
-  };
-  if (isEmptyPolicy(policy)) return undefined;
-  const checked = retentionPolicySchema.safeParse(policy);
-  if (!checked.success) {
-    const issue = checked.error.issues[0];
-    throw new UsageError(`the retention policy is out of bounds at ${issue?.path.join('.') ?? '?'}: ${issue?.message ?? 'not a valid policy'}`);
-  }
-  return checked.data;
-}
-
-/** A whole number of at least 1 given to a flag. */
-function wholeOption(name: string, value: string, what: string): number {
-  const n = /^\d+$/u.test(value.trim()) ? Number(value.trim()) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${name} takes a whole number of ${what}, 1 or more; found "${value}"`);
-  return n;
 }
 
 /** Commander's collector for a repeatable option. */

@@ -35,6 +35,8 @@ export const PART_QUEUE = 4;
 /** Objects larger than this download as ranged GETs of this size, RANGES_IN_FLIGHT at once (bench/RESULTS-remote.md). */
 export const RANGE_SIZE = 8 * 1024 * 1024;
 export const RANGES_IN_FLIGHT = 4;
+/** A download's bytes go to disk in writes of about this size (one writev of the network's chunks), not one write per chunk. */
+const WRITE_BATCH = 1024 * 1024;
 
 /** File-system errors of this machine while writing a download: reported as such (DISK_FULL, PERMISSION), never as the remote's. */
 const LOCAL_FS_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'EIO']);
@@ -348,62 +350,67 @@ export class Remote {
     return n === size ? hash.digest('hex') : `${n} bytes where its manifest says ${size}`;
   }
 
-  /** Ranged GETs in parallel, each written at its offset; returns the sha256 of the file's first `size` bytes. */
+  /**
+   * Ranged GETs in parallel, each written at its offset; returns the sha256
+   * of the file's first `size` bytes. Every byte is hashed from memory as it
+   * arrives, never read back from the file: a range ahead of the hash keeps
+   * its chunks until the ranges before it are in. A range starts only within
+   * RANGES_IN_FLIGHT ranges of the hash's, so at most that many ranges'
+   * bytes (RANGE_SIZE each) wait in memory, whatever the object's size.
+   */
   private async getRanged(key: string, file: string, size: number, onBytes: (n: number) => void, signal?: AbortSignal): Promise<string> {
-    // Read and write: bytes that arrive ahead of the hash are read back.
-    const handle = await fs.open(file, 'w+', 0o644);
+    const handle = await fs.open(file, 'w', 0o644);
     const hash = createHash('sha256');
-    const ranges = Array.from({ length: Math.ceil(size / RANGE_SIZE) }, (_, i) => ({ start: i * RANGE_SIZE, end: Math.min(size, (i + 1) * RANGE_SIZE), written: 0 }));
+    const ranges = Array.from({ length: Math.ceil(size / RANGE_SIZE) }, (_, i) => ({ start: i * RANGE_SIZE, end: Math.min(size, (i + 1) * RANGE_SIZE), written: 0, done: false, waiting: [] as Buffer[] }));
+    // The range the hash is in: its chunks are hashed on arrival; those of later ranges wait in `waiting`.
+    let hashing = 0;
     let hashed = 0;
-    // Reading back what arrived ahead of the hash; one at a time.
-    let catchingUp: Promise<void> | null = null;
-    let failure: unknown = null;
-    const available = (): number => { const r = ranges[Math.floor(hashed / RANGE_SIZE)]; return r ? r.start + r.written : hashed; };
-    const catchUp = (): void => {
-      if (catchingUp || failure || hashed >= available()) return;
-      catchingUp = (async () => {
-        try {
-          for (let end = available(); hashed < end; end = available()) {
-            const n = Math.min(end - hashed, 1 << 20);
-            hash.update(await readExactly(handle, hashed, n, file));
-            hashed += n;
-          }
-        } catch (e) {
-          failure ??= e;
-        } finally {
-          catchingUp = null;
-        }
-        catchUp();
-      })();
+    // Ranges waiting for the hash to come within RANGES_IN_FLIGHT of them; woken when it moves (or a range fails).
+    let wake: Array<() => void> = [];
+    let stopped = false;
+    const wakeAll = (): void => { const w = wake; wake = []; for (const f of w) f(); };
+    const advance = (): void => {
+      while (hashing < ranges.length && ranges[hashing]!.done) {
+        hashing++;
+        const r = ranges[hashing];
+        if (r) { for (const b of r.waiting) { hash.update(b); hashed += b.length; } r.waiting = []; }
+      }
+      wakeAll();
     };
-    const fetchRange = async (r: (typeof ranges)[number]): Promise<void> => {
+    const fetchRange = async (i: number): Promise<void> => {
+      while (i >= hashing + RANGES_IN_FLIGHT && !stopped) await new Promise<void>((resolve) => wake.push(resolve));
+      if (stopped) return;
+      const r = ranges[i]!;
       const res = await this.getObject(key, `bytes=${r.start}-${r.end - 1}`, signal);
       const total = /\/(\d+)$/.exec(res.ContentRange ?? '')?.[1];
-      if (total !== undefined && Number(total) !== size) throw this.damaged(key, `${total} bytes where its listing said ${size}`);
+      if (total !== undefined && Number(total) !== size) { (res.Body as Readable | undefined)?.destroy(); throw this.damaged(key, `${total} bytes where its listing said ${size}`); }
+      // Network chunks are small (16-64 KiB): written in batches of WRITE_BATCH with one writev each.
+      let batch: Buffer[] = [];
+      let batchBytes = 0;
+      const flush = async (): Promise<void> => {
+        const at = r.start + r.written;
+        let w = 0;
+        while (w < batchBytes) w += (await handle.writev(w === 0 ? batch : [Buffer.concat(batch).subarray(w)], at + w)).bytesWritten;
+        r.written += batchBytes;
+        onBytes(batchBytes);
+        batch = [];
+        batchBytes = 0;
+      };
       for await (const chunk of res.Body as Readable) {
         const buf = chunk as Buffer;
-        const at = r.start + r.written;
-        if (at + buf.length > r.end) throw this.damaged(key, `more bytes than the range ${r.start}-${r.end - 1} asked for`);
-        // At the hash's position (and nothing being read back): hash it now, no second read.
-        if (at === hashed && !catchingUp) { hash.update(buf); hashed += buf.length; }
-        let w = 0;
-        while (w < buf.length) w += (await handle.write(buf, w, buf.length - w, at + w)).bytesWritten;
-        r.written += buf.length;
-        onBytes(buf.length);
-        catchUp();
+        if (r.start + r.written + batchBytes + buf.length > r.end) throw this.damaged(key, `more bytes than the range ${r.start}-${r.end - 1} asked for`);
+        if (i === hashing) { hash.update(buf); hashed += buf.length; } else r.waiting.push(buf);
+        batch.push(buf);
+        batchBytes += buf.length;
+        if (batchBytes >= WRITE_BATCH) await flush();
       }
+      if (batchBytes > 0) await flush();
       if (r.start + r.written !== r.end) throw this.damaged(key, `${r.written} bytes for the range ${r.start}-${r.end - 1}`);
+      r.done = true;
+      advance();
     };
     try {
-      await runBounded(ranges.map((r) => ({ weight: 1, run: () => fetchRange(r) })), RANGES_IN_FLIGHT, signal);
-      for (;;) {
-        if (failure) throw failure;
-        const pending: Promise<void> | null = catchingUp;
-        if (pending) { await pending; continue; }
-        if (hashed < size) { catchUp(); if (!catchingUp) break; continue; }
-        break;
-      }
-      if (failure) throw failure;
+      await runBounded(ranges.map((_, i) => ({ weight: 1, run: () => fetchRange(i).catch((e: unknown) => { stopped = true; wakeAll(); throw e; }) })), RANGES_IN_FLIGHT, signal);
       return hashed === size ? hash.digest('hex') : `${hashed} bytes hashed`;
     } finally {
       await handle.close().catch(() => undefined);

@@ -1,9 +1,10 @@
 import * as fs from 'node:fs/promises';
+import { setMaxListeners } from 'node:events';
 import * as path from 'node:path';
 import { isWeightlineError, WeightlineError } from '../../../src-shared/errors';
 import type { FetchSummary } from '../../../src-shared/contract';
 import type { CommitId, ProgressListener } from '../../../src-shared/model';
-import { fsyncDir, sha256, writeFileAtomic } from '../base/fsutil';
+import { fsyncDir, mapFsError, sha256, writeFileAtomic } from '../base/fsutil';
 import { newestFirst } from '../store/graph';
 import { unwinding, withWriteLock } from '../store/lock';
 import type { Manifest } from '../base/manifest';
@@ -44,6 +45,8 @@ export async function fetchRemote(store: Store, opts: FetchOptions = {}): Promis
 
 async function fetchLocked(store: Store, remote: Remote, opts: FetchOptions & { signal: AbortSignal }): Promise<FetchResult> {
   const { signal } = opts;
+  // Every request in flight listens on the signal (the SDK's abort): up to MANIFEST_READ_SLOTS of them, not a leak.
+  setMaxListeners(MANIFEST_READ_SLOTS + 16, signal);
   opts.onProgress?.({ phase: 'listing', bytesDone: 0, bytesTotal: 0 });
   // The tags are listed (and checked) with the rest: a bad tag key stops the fetch before anything lands.
   const [manifests, objects, packKeys, marker, remoteTags, routeKeys] = await Promise.all([
@@ -89,7 +92,7 @@ async function fetchLocked(store: Store, remote: Remote, opts: FetchOptions & { 
       }
       const route = await chooseRoute(remote, id, manifest, routes.get(id) ?? [], present, held, signal);
       const tmp = store.tempPath(`manifest-${id.slice(0, 12)}`);
-      await writeFileAtomic(tmp, bytes);
+      await writeDurable(tmp, bytes, store.dir);
       temps.set(id, { tmp, parent: route ? route.record.parent : manifest.parent, outside: isOutsideSource(manifest.source.path), route });
       done += bytes.length;
       opts.onProgress?.({ phase: 'fetching', bytesDone: done, bytesTotal: total });
@@ -238,6 +241,25 @@ async function newestTip(store: Store): Promise<CommitId | null> {
   const parents = new Set(manifests.map((x) => x.m.parent).filter((p): p is string => p !== null));
   const tips = manifests.filter((x) => !parents.has(x.id)).map((x) => ({ id: x.id, createdAt: x.m.createdAt })).sort(newestFirst);
   return (tips[0]?.id as CommitId | undefined) ?? null;
+}
+
+/**
+ * A temp file's bytes, durable before the rename that places them: the
+ * folder they are renamed into is fsynced once for all (fetchLocked), so the
+ * temp name itself needs no fsync of its folder.
+ */
+async function writeDurable(file: string, bytes: Uint8Array, shownAs: string): Promise<void> {
+  try {
+    const h = await fs.open(file, 'w', 0o644);
+    try {
+      await h.writeFile(bytes);
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+  } catch (e) {
+    throw mapFsError(e, shownAs);
+  }
 }
 
 /** The error for route records that lead a commit's line of parents back to itself, naming a record of the cycle. */
