@@ -468,11 +468,11 @@ else if (only === 'follow') {
   fs.rmSync(scratch, { recursive: true, force: true });
 } else if (only === 'speed') {
   ensureTools();
-  const { benchSpeed } = await import('./speed');
+  const { benchSpeed, productCommit } = await import('./speed');
   const text = await benchSpeed({ repo, scratch, quick, writeBaseline: process.argv.includes('--write-baseline'), keepData: process.argv.includes('--keep-data') });
-  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
+  const commit = productCommit(repo);
   const outFile = path.join(repo, 'bench', quick ? 'RESULTS-speed-quick.md' : 'RESULTS-speed.md');
-  fs.writeFileSync(outFile, `# Speed at this machine's limit (issue 22)\n\nMade by \`npm run bench -- --only=speed${quick ? ' --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)} at ${commit}.\n\n${text}\n`);
+  fs.writeFileSync(outFile, `# Speed at this machine's limit (issue 22)\n\nMade by \`npm run bench -- --only=speed${quick ? ' --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)}; product code at ${commit}.\n\n${text}\n`);
   console.log(`${text}\nwrote ${outFile}`);
   fs.rmSync(scratch, { recursive: true, force: true });
 } else main();

@@ -12,6 +12,7 @@
 //   --quick            ~100 MB files, for a smoke run
 //   --write-baseline   store the size table as bench/speed-baseline.json
 //   --keep-data        keep the tiled files in the data folder
+//   WEIGHTLINE_BENCH_XDELTA_CAP_S=N   longest xdelta3 run (default 600, --quick 60); a stopped run gives a lower bound
 //   WEIGHTLINE_BENCH_SPEED_DATA=dir   cache of the torch sequences (default /tmp/bench-speed-data)
 
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -196,9 +197,10 @@ export async function benchSpeed(o: SpeedBenchOptions): Promise<string> {
       shas.push(tool('sha256sum', file).ms);
       console.log(`  rep ${rep + 1}: commit ${s2(commits[rep]!)} s (cpu ${s2(cpus[rep]!)} s), zstd -1 -T0 ${s2(zs[rep]!)} s, cp ${s2(cps[rep]!)} s; same bytes again ${s2(resaved[rep]!)} s (cpu ${s2(resavedCpus[rep]!)} s), sha256sum ${s2(shas[rep]!)} s`);
     }
-    // xdelta3 runs once, and no longer than it takes to prove the ≥ 30× target (31 × the commit's median, at most 10 min):
+    // xdelta3 runs once, and no longer than it takes to prove the ≥ 30× target (31 × the commit's median, at most 10 min, 1 with --quick):
     // on a loaded machine it can take many minutes, and a killed run still gives a lower bound.
-    const cap = Math.min(31 * minMedian(commits).median, 600_000);
+    const capS = Number(process.env.WEIGHTLINE_BENCH_XDELTA_CAP_S ?? (o.quick ? 60 : 600));
+    const cap = Math.round(Math.min(31 * minMedian(commits).median, capS * 1000));
     const t0 = performance.now();
     const xr = spawnSync('xdelta3', ['-e', '-f', '-s', base, neu, path.join(o.scratch, 'side.vcdiff')], { stdio: 'ignore', timeout: cap });
     r.xdelta = performance.now() - t0;
@@ -278,7 +280,7 @@ export async function benchSpeed(o: SpeedBenchOptions): Promise<string> {
   const baselineFile = path.join(o.repo, 'bench', 'speed-baseline.json');
   const baseline = fs.existsSync(baselineFile) ? JSON.parse(fs.readFileSync(baselineFile, 'utf8')) as { commit: string; date: string; sequences: Record<string, number> } : null;
   if (o.writeBaseline) {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: o.repo, encoding: 'utf8' }).trim();
+    const commit = productCommit(o.repo);
     const seq = { ...(baseline?.sequences ?? {}), ...Object.fromEntries(sizes.map((s) => [s.key, s.deltaBytes])) };
     fs.writeFileSync(baselineFile, JSON.stringify({ commit, date: new Date().toISOString().slice(0, 10), note: 'delta bytes per held-out sequence (sum of deltaBytes over `log --json`), bench/speed.ts', sequences: seq }, null, 2) + '\n');
     console.log(`wrote ${baselineFile}`);
@@ -364,6 +366,11 @@ export async function benchSpeed(o: SpeedBenchOptions): Promise<string> {
   }
   out.push('', baseline ? `Baseline: bench/speed-baseline.json, made at ${baseline.commit} on ${baseline.date}.` : 'No baseline yet (`--write-baseline` makes one).', '');
   return out.join('\n');
+}
+
+/** The newest commit that changed anything but the bench: the code these figures measure. */
+export function productCommit(repo: string): string {
+  return execFileSync('git', ['log', '-1', '--format=%h', '--', '.', ':!bench', ':!test/bench', ':!.gitignore'], { cwd: repo, encoding: 'utf8' }).trim();
 }
 
 interface IoKernels { read: number; write: number; writeFsync: number; directCpu: number | null; directWall: number | null; ddCpu: number | null }
