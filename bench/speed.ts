@@ -222,6 +222,8 @@ export async function benchSpeed(o: SpeedBenchOptions): Promise<string> {
   fs.mkdirSync(root, { recursive: true });
   wl(root, 'init');
   wl(root, 'config', 'keepFullLatest', '1');
+  // The default maxRouteRead (4 model sizes) starts a CHECKPOINT after ~5 dense deltas; the +17 target needs a longer chain.
+  wl(root, 'config', 'maxRouteRead', '20');
   const work = path.join(root, 'model.safetensors');
   const chainCommits: number[] = [];
   for (const [i, f] of dense.files.entries()) {
