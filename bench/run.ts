@@ -6,6 +6,7 @@
 //   -- --only=sequences|long|kernels|sizes|chain   one section
 //   -- --only=follow   a torch training loop followed by `weightline watch` (bench/follow.ts, bench/RESULTS-follow.md)
 //   -- --only=remote   push/clone against a local S3 server instead (bench/remote.ts, bench/RESULTS-remote.md)
+//   -- --only=speed    issue 22's targets side by side on 443 MB tiled real checkpoints, with this machine's limit (bench/speed.ts, bench/RESULTS-speed.md; -- --write-baseline stores the size table)
 //   -- --only=forget   two 50-checkpoint runs (dense, head-only) and a retention policy: forget, its preview, the bytes (bench/forget.ts, bench/RESULTS-forget.md)
 //   WEIGHTLINE_BENCH_LONG_MB=N   size of each of the 20 checkpoints (default 50, --quick 4)
 
@@ -464,5 +465,14 @@ else if (only === 'follow') {
   const outFile = path.join(repo, 'bench', quick ? 'RESULTS-forget-quick.md' : 'RESULTS-forget.md');
   fs.writeFileSync(outFile, `# Forgetting versions by a retention policy (issue 21)\n\nMade by \`npm run bench -- --only=forget${quick ? ' --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)}.\n\n${text}\n`);
   console.log(`wrote ${outFile}`);
+  fs.rmSync(scratch, { recursive: true, force: true });
+} else if (only === 'speed') {
+  ensureTools();
+  const { benchSpeed, productCommit } = await import('./speed');
+  const text = await benchSpeed({ repo, scratch, quick, writeBaseline: process.argv.includes('--write-baseline'), keepData: process.argv.includes('--keep-data') });
+  const commit = productCommit(repo);
+  const outFile = path.join(repo, 'bench', quick ? 'RESULTS-speed-quick.md' : 'RESULTS-speed.md');
+  fs.writeFileSync(outFile, `# Speed at this machine's limit (issue 22)\n\nMade by \`npm run bench -- --only=speed${quick ? ' --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)}; product code at ${commit}.\n\n${text}\n`);
+  console.log(`${text}\nwrote ${outFile}`);
   fs.rmSync(scratch, { recursive: true, force: true });
 } else main();
