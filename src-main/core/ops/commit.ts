@@ -169,17 +169,23 @@ function commitLocked(store: Store, abs: string, from: string, opts: CommitOptio
     // Objects this commit adds (not those the store held already): taken out
     // again if the commit does not land, so a failure leaves the store as it was.
     const added: string[] = [];
+    /** Puts a temp file this commit wrote and hashed in place as object `sha`, and records the hash; true when the object is new. */
     const adopt = async (temp: string, sha: string): Promise<boolean> => {
       const isNew = !(await store.hasObject(sha));
+      let replaced = false;
       if (isNew) added.push(sha);
       else if ((await (await checker()).state(sha)) === 'damaged') {
         // The store holds these bytes damaged (an older commit's, or another path's with the same
         // content): this commit has them whole, so it mends the object rather than naming damaged bytes.
         await store.replaceDamagedObject(temp, sha);
         (await checker()).forget(sha);
-        return false;
+        replaced = true;
       }
-      await store.adoptObject(temp, sha);
+      if (!replaced) await store.adoptObject(temp, sha);
+      // Hashed as it was written: a later cleanup or commit trusts it while its stat is unchanged,
+      // at once when this commit wrote the object (object-check.ts, WROTE); an object that was
+      // there already was just checked by state() and is recorded as any check.
+      await (await checker()).record(sha, { wrote: isNew || replaced });
       return isNew;
     };
     let fullBytesAdded = 0;
@@ -269,13 +275,11 @@ function commitLocked(store: Store, abs: string, from: string, opts: CommitOptio
         const sha256 = manifest.files[i]!.sha256;
         await s.source.close();
         if (await adopt(s.temp, sha256)) fullBytesAdded += s.layout.size;
-        // Hashed as it was copied in: a later cleanup or commit may trust it while its stat is unchanged.
-        await (await checker()).record(sha256);
       }
       if (!checkpoint) {
         for (const [i, w] of writers.entries()) {
           const sha = manifest.files[i]?.delta?.object;
-          if (sha) { await adopt(w.tempFile, sha); await (await checker()).record(sha); }
+          if (sha) await adopt(w.tempFile, sha);
         }
       }
       await pausePoint('commit.before-manifest', signal);
