@@ -121,9 +121,9 @@ export async function exists(p: string): Promise<boolean> {
   try { await fs.access(p); return true; } catch { return false; }
 }
 
-/** Reads exactly length bytes at position, or fails naming the file. */
-export async function readExactly(handle: fs.FileHandle, position: number, length: number, file: string): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(length);
+/** Reads exactly length bytes at position (into `into` when given, which must hold length bytes), or fails naming the file. */
+export async function readExactly(handle: fs.FileHandle, position: number, length: number, file: string, into?: Buffer): Promise<Buffer> {
+  const buf = into ?? Buffer.allocUnsafe(length);
   let done = 0;
   while (done < length) {
     const { bytesRead } = await handle.read(buf, done, length - done, position + done);

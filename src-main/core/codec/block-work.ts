@@ -1,3 +1,4 @@
+import { blockChecksum } from '../base/fsutil';
 import type { Dtype } from '../base/layout';
 import { BlockMode } from '../base/manifest';
 import { encodeBlock, encodePlanes } from './block-codec';
@@ -20,6 +21,8 @@ export interface BlockJob {
 export interface BlockResult {
   readonly mode: BlockMode.Xor | BlockMode.Raw;
   readonly payload: Uint8Array;
+  /** The payload's block checksum, taken where it was made: a worker's core, not the main thread's. */
+  readonly checksum: string;
   readonly sums: FigureSums | null;
 }
 
@@ -66,5 +69,5 @@ export function encodeChangedBlock(job: BlockJob): BlockResult {
     const raw = encodeBlock(job.fresh, job.width);
     if (!payload || raw.length < payload.length * (1 - RAW_MUST_SAVE)) { payload = raw; mode = BlockMode.Raw; }
   }
-  return { mode, payload, sums };
+  return { mode, payload, checksum: blockChecksum(payload), sums };
 }

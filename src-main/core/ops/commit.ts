@@ -577,6 +577,11 @@ class GrowingSource extends FullSource {
     await this.progress.until(offset + length);
     return super.read(offset, length);
   }
+
+  protected override async readInto(offset: number, into: Buffer): Promise<void> {
+    await this.progress.until(offset + into.length);
+    return super.readInto(offset, into);
+  }
 }
 
 async function copyHashing(src: string, temp: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<string> {
