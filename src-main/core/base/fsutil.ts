@@ -114,7 +114,14 @@ export function sha256(data: Uint8Array | string): string {
 
 /** Short checksum stored per delta block: 128 bits of sha256 is ample to catch corruption. */
 export function blockChecksum(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex').slice(0, 32);
+  return blockChecksumOf([data]);
+}
+
+/** blockChecksum of the parts joined, without joining them. */
+export function blockChecksumOf(parts: readonly Uint8Array[]): string {
+  const hash = createHash('sha256');
+  for (const p of parts) hash.update(p);
+  return hash.digest('hex').slice(0, 32);
 }
 
 export async function exists(p: string): Promise<boolean> {

@@ -30,3 +30,10 @@ export function isBlockBuffer(b: Uint8Array): b is Uint8Array & { buffer: Shared
 export function recycleBlock(b: Uint8Array): void {
   if (isBlockBuffer(b) && free.length < KEEP && !free.includes(b.buffer)) free.push(b.buffer);
 }
+
+/** Bytes of these buffers that crossed between threads as copies, not as views of shared memory. */
+export function copiedBytes(buffers: readonly Uint8Array[]): number {
+  let n = 0;
+  for (const b of buffers) if (!(b.buffer instanceof SharedArrayBuffer)) n += b.byteLength;
+  return n;
+}

@@ -140,13 +140,15 @@ export async function encodeFile(
       // The place in the object is taken now, in block order: the bytes of a
       // delta must not depend on which worker finishes first (delta-writer.ts).
       const ticket = writer.reserve();
-      const encoded = encodeBlockJob({ fresh, old, width: widths[s]!, figures: figures ? { dtype: tensor!.dtype, littleEndian: tensor!.littleEndian } : null }, owned);
+      // The planes go into a pooled block too; the payload's raw planes are views of it until written.
+      const planes = old ? takeBlock(len) : undefined;
+      const encoded = encodeBlockJob({ fresh, old, width: widths[s]!, figures: figures ? { dtype: tensor!.dtype, littleEndian: tensor!.littleEndian } : null, ...(planes ? { planes } : {}) }, owned);
       const placed = encoded.then(async (r) => {
         // Merged later in block order: float sums merged as blocks finish would differ in the last bits.
         blockSums[slot] = r.sums;
-        const payload = Buffer.from(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength);
-        const at = await writer.place(ticket, payload);
-        blocks[slot] = [r.mode, at, payload.length, r.checksum];
+        const at = await writer.place(ticket, r.parts);
+        if (planes) recycleBlock(planes);
+        blocks[slot] = [r.mode, at, r.length, r.checksum];
       }, (e: unknown) => {
         // Its place will never be filled: every block behind it would wait forever.
         writer.abort(e);

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { encodeChangedBlock, type BlockJob, type BlockResult } from './block-work';
-import { isBlockBuffer, recycleBlock } from './block-buffers';
+import { copiedBytes, isBlockBuffer, recycleBlock } from './block-buffers';
 import { Collector } from './collect';
 
 // Spreads block encoding over worker threads so a commit uses every core: the
@@ -41,7 +41,7 @@ class Pool {
         // Counted in real bytes: blocks of a tensor-aligned file are often
         // under 1 MiB, and a flat 8 MiB per block forced ~70 full GCs on a
         // 443 MB commit.
-        this.collector.processed((msg.result?.payload.byteLength ?? 0) + p.copied);
+        this.collector.processed(copiedBytes(msg.result?.parts ?? []) + p.copied);
         if (msg.result) p.resolve(msg.result); else p.reject(new Error(`block encoder: ${msg.error ?? 'no result'}`));
       });
       w.on('error', (e) => { for (const p of this.pending.values()) p.reject(e); this.pending.clear(); });

@@ -3,25 +3,22 @@
 import { parentPort } from 'node:worker_threads';
 import { encodeChangedBlock, type BlockJob } from './block-work';
 import { Collector } from './collect';
+import { copiedBytes } from './block-buffers';
 import type { WorkerReply } from './encode-pool';
 
 const collector = new Collector();
 
 parentPort?.on('message', (msg: { id: number; job: BlockJob }) => {
   let reply: WorkerReply;
-  let transfer: ArrayBuffer[] = [];
   try {
-    const result = encodeChangedBlock(msg.job);
-    const payload = result.payload;
-    reply = { id: msg.id, result };
-    if (payload.byteOffset === 0 && payload.byteLength === payload.buffer.byteLength) transfer = [payload.buffer as ArrayBuffer];
-    // What dies here: the planes' compressed parts, about the payload's size (the payload itself moves out).
-    collector.processed(payload.byteLength);
+    // Sent as is: raw planes are views of the caller's shared block (job.planes),
+    // compressed ones are copied across, which is all they cost on this side.
+    reply = { id: msg.id, result: encodeChangedBlock(msg.job) };
   } catch (e) {
     reply = { id: msg.id, error: e instanceof Error ? e.message : String(e) };
   }
-  parentPort!.postMessage(reply, transfer);
-  // Blocks that came as copies (not shared pool blocks) die here too.
+  parentPort!.postMessage(reply);
+  // What dies here: compressed planes, and blocks that came as copies rather than shared.
   const { fresh, old } = msg.job;
-  collector.processed([fresh, old].reduce((n, b) => n + (b && !(b.buffer instanceof SharedArrayBuffer) ? b.byteLength : 0), 0));
+  collector.processed(copiedBytes(reply.result?.parts ?? []) + copiedBytes(old ? [fresh, old] : [fresh]));
 });
