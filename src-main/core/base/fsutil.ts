@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
@@ -100,10 +99,25 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
 
 export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
+  let handle: fs.FileHandle | undefined;
   try {
-    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+    handle = await fs.open(file, 'r');
+    // Two reused buffers taking turns: the next chunk is read while this one
+    // is hashed. A stream's fresh 1 MiB chunk per read cost page faults and
+    // garbage (an unchanged 443 MB commit, which is all hashing: 0.5 s of sys
+    // time against sha256sum's 0.1).
+    const bufs = [Buffer.allocUnsafeSlow(1 << 22), Buffer.allocUnsafeSlow(1 << 22)];
+    let reading = handle.read(bufs[0]!, 0, 1 << 22, null);
+    for (let turn = 0; ; turn++) {
+      const { bytesRead } = await reading;
+      if (bytesRead === 0) break;
+      reading = handle.read(bufs[(turn + 1) % 2]!, 0, 1 << 22, null);
+      hash.update(bufs[turn % 2]!.subarray(0, bytesRead));
+    }
   } catch (e) {
     throw mapFsError(e, file);
+  } finally {
+    await handle?.close().catch(() => undefined);
   }
   return hash.digest('hex');
 }
