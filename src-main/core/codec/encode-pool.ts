@@ -100,7 +100,7 @@ export function encodeBlocksThroughForTests(run: ((job: BlockJob) => Promise<Blo
 }
 let testRunner: { run: (job: BlockJob) => Promise<BlockResult>; parallelism: number } | null = null;
 
-/** How many blocks may be in flight at once; each holds two 4 MiB blocks and their encodings (~20 MB). */
+/** How many blocks may be in flight at once; each holds three pooled 4 MiB blocks (new, base, planes) and its compressed planes. */
 export function encodeParallelism(): number {
   // One per worker (at least two, so the main thread reads the next block
   // while a worker encodes). One more read ahead measured within noise
