@@ -48,6 +48,33 @@ export abstract class FileSource {
     for (let off = 0; off < this.layout.bytes; off += BLOCK_SIZE) yield await this.read(off, Math.min(BLOCK_SIZE, this.layout.bytes - off));
   }
 
+  /**
+   * Bytes [offset, offset+into.length) of stream idx, into `into`: a reader
+   * that reuses its buffers (the encoder, codec/block-buffers.ts) allocates
+   * nothing per block. A source that reads in place overrides `readInto`.
+   */
+  async readStreamInto(idx: number, offset: number, into: Buffer): Promise<Buffer> {
+    if (idx > 0) {
+      await this.readInto(this.layout.tensors[idx - 1]!.offset + offset, into);
+      return into;
+    }
+    const res = this.streams.residual;
+    let done = 0;
+    for (let i = regionAt(res, offset, 'streamOffset'); done < into.length && i < res.length; i++) {
+      const r = res[i]!;
+      const from = offset + done - r.streamOffset;
+      const n = Math.min(r.length - from, into.length - done);
+      await this.readInto(r.fileOffset + from, into.subarray(done, done + n));
+      done += n;
+    }
+    return into;
+  }
+
+  /** Bytes [offset, offset+into.length) of the file into `into`. */
+  protected async readInto(offset: number, into: Buffer): Promise<void> {
+    (await this.read(offset, into.length)).copy(into);
+  }
+
   /** Bytes [offset, offset+length) of stream idx (0 = residual, i+1 = tensor i). */
   async readStream(idx: number, offset: number, length: number): Promise<Buffer> {
     if (idx > 0) return this.read(this.layout.tensors[idx - 1]!.offset + offset, length);
@@ -94,9 +121,17 @@ export class FullSource extends FileSource {
   }
 
   async read(offset: number, length: number): Promise<Buffer> {
+    return readExactly(await this.opened(), offset, length, this.file);
+  }
+
+  protected override async readInto(offset: number, into: Buffer): Promise<void> {
+    await readExactly(await this.opened(), offset, into.length, this.file, into);
+  }
+
+  private async opened(): Promise<fs.FileHandle> {
     this.handle ??= (await openObjectFile(this.file)) ?? undefined;
     if (!this.handle) throw mapFsError(Object.assign(new Error('ENOENT'), { code: 'ENOENT' }), this.file);
-    return readExactly(this.handle, offset, length, this.file);
+    return this.handle;
   }
 
   async close(): Promise<void> {

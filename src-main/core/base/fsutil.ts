@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { WeightlineError } from '../../../src-shared/errors';
@@ -100,10 +99,25 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
 
 export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
+  let handle: fs.FileHandle | undefined;
   try {
-    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+    handle = await fs.open(file, 'r');
+    // Two reused buffers taking turns: the next chunk is read while this one
+    // is hashed. A stream's fresh 1 MiB chunk per read cost page faults and
+    // garbage (an unchanged 443 MB commit, which is all hashing: 0.5 s of sys
+    // time against sha256sum's 0.1).
+    const bufs = [Buffer.allocUnsafeSlow(1 << 22), Buffer.allocUnsafeSlow(1 << 22)];
+    let reading = handle.read(bufs[0]!, 0, 1 << 22, null);
+    for (let turn = 0; ; turn++) {
+      const { bytesRead } = await reading;
+      if (bytesRead === 0) break;
+      reading = handle.read(bufs[(turn + 1) % 2]!, 0, 1 << 22, null);
+      hash.update(bufs[turn % 2]!.subarray(0, bytesRead));
+    }
   } catch (e) {
     throw mapFsError(e, file);
+  } finally {
+    await handle?.close().catch(() => undefined);
   }
   return hash.digest('hex');
 }
@@ -114,16 +128,23 @@ export function sha256(data: Uint8Array | string): string {
 
 /** Short checksum stored per delta block: 128 bits of sha256 is ample to catch corruption. */
 export function blockChecksum(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex').slice(0, 32);
+  return blockChecksumOf([data]);
+}
+
+/** blockChecksum of the parts joined, without joining them. */
+export function blockChecksumOf(parts: readonly Uint8Array[]): string {
+  const hash = createHash('sha256');
+  for (const p of parts) hash.update(p);
+  return hash.digest('hex').slice(0, 32);
 }
 
 export async function exists(p: string): Promise<boolean> {
   try { await fs.access(p); return true; } catch { return false; }
 }
 
-/** Reads exactly length bytes at position, or fails naming the file. */
-export async function readExactly(handle: fs.FileHandle, position: number, length: number, file: string): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(length);
+/** Reads exactly length bytes at position (into `into` when given, which must hold length bytes), or fails naming the file. */
+export async function readExactly(handle: fs.FileHandle, position: number, length: number, file: string, into?: Buffer): Promise<Buffer> {
+  const buf = into ?? Buffer.allocUnsafe(length);
   let done = 0;
   while (done < length) {
     const { bytesRead } = await handle.read(buf, done, length - done, position + done);

@@ -30,10 +30,23 @@ export function encodeBlock(data: Uint8Array, width: number, xorWith?: Uint8Arra
  * everything kept is copied (zstd output, Buffer.concat) before returning.
  */
 export function encodePlanes(planes: Buffer, width: number): Buffer {
+  return Buffer.concat(encodePlaneParts(planes, width));
+}
+
+/**
+ * The payload of encodePlanes in its parts, header first, not joined: a RAW
+ * plane is a view into `planes` itself, so the caller must keep `planes`
+ * untouched until the parts are written (delta-writer.ts writes them with
+ * one writev). Joining them cost a copy of every payload into fresh memory
+ * (measured: 0.9 s of worker time for a 443 MB f32 commit, page faults
+ * mostly).
+ */
+export function encodePlaneParts(planes: Buffer, width: number): Buffer[] {
   // Whole elements go into planes; a sub-element tail rides with the last plane.
   const n = width > 1 ? Math.floor(planes.length / width) : planes.length;
   const count = width > 1 ? width : 1;
-  const header = Buffer.allocUnsafe(1 + 5 * count);
+  // Its own memory, not a slice of Node's shared 8 KiB pool: sent to another thread, a slice takes the whole pool along.
+  const header = Buffer.allocUnsafeSlow(1 + 5 * count);
   header[0] = count;
   const parts: Buffer[] = [header];
   for (let p = 0; p < count; p++) {
@@ -44,7 +57,7 @@ export function encodePlanes(planes: Buffer, width: number): Buffer {
     header.writeUInt32LE(stored.length, 2 + 5 * p);
     parts.push(stored);
   }
-  return Buffer.concat(parts);
+  return parts;
 }
 
 /**

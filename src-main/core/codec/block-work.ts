@@ -1,6 +1,7 @@
+import { blockChecksumOf } from '../base/fsutil';
 import type { Dtype } from '../base/layout';
 import { BlockMode } from '../base/manifest';
-import { encodeBlock, encodePlanes } from './block-codec';
+import { encodeBlock, encodePlaneParts } from './block-codec';
 import { FiguresAccumulator, type FigureSums } from './figures';
 import { splitPlanesInto } from './planes';
 
@@ -15,11 +16,23 @@ export interface BlockJob {
   readonly width: number;
   /** Set when the block belongs to a tensor whose figures are gathered. */
   readonly figures: { readonly dtype: Dtype; readonly littleEndian: boolean } | null;
+  /**
+   * Where to put the block's byte planes: the payload's raw planes are then
+   * views into it, so the caller keeps it untouched until they are written.
+   * Without it, planes go to this thread's scratch and the payload is one
+   * buffer of its own.
+   */
+  readonly planes?: Uint8Array;
 }
 
 export interface BlockResult {
   readonly mode: BlockMode.Xor | BlockMode.Raw;
-  readonly payload: Uint8Array;
+  /** The payload in order (header, then each plane's stored bytes), to be written one after another. */
+  readonly parts: readonly Uint8Array[];
+  /** The payload's length in bytes. */
+  readonly length: number;
+  /** The payload's block checksum, taken where it was made: a worker's core, not the main thread's. */
+  readonly checksum: string;
   readonly sums: FigureSums | null;
 }
 
@@ -46,25 +59,35 @@ function planesScratch(length: number): Buffer {
 export function encodeChangedBlock(job: BlockJob): BlockResult {
   let sums: FigureSums | null = null;
   let mode: BlockMode.Xor | BlockMode.Raw = BlockMode.Raw;
-  let payload: Buffer | null = null;
+  let parts: Uint8Array[] | null = null;
   if (job.old) {
     const old = job.old;
+    const into = job.planes ?? planesScratch(job.fresh.length);
     // XOR, byte planes and change figures in one pass over the two blocks
     // (figures.ts, kernels/), then compressed plane by plane.
     let planes: Buffer;
     if (job.figures) {
       const acc = new FiguresAccumulator(job.figures.dtype, job.width, job.figures.littleEndian);
-      planes = acc.addWithPlanes(old, job.fresh, planesScratch(job.fresh.length));
+      planes = acc.addWithPlanes(old, job.fresh, into);
       sums = acc.sums();
     } else {
-      planes = splitPlanesInto(job.fresh, job.width, old, planesScratch(job.fresh.length));
+      planes = splitPlanesInto(job.fresh, job.width, old, into);
     }
-    payload = encodePlanes(planes, job.width);
+    parts = encodePlaneParts(planes, job.width);
+    // Raw planes in this thread's scratch would be overwritten by the next block.
+    if (!job.planes) parts = [Buffer.concat(parts)];
     mode = BlockMode.Xor;
   }
-  if (!payload || payload.length > job.fresh.length * TRY_RAW_ABOVE) {
+  let length = parts ? sizeOf(parts) : 0;
+  if (!parts || length > job.fresh.length * TRY_RAW_ABOVE) {
     const raw = encodeBlock(job.fresh, job.width);
-    if (!payload || raw.length < payload.length * (1 - RAW_MUST_SAVE)) { payload = raw; mode = BlockMode.Raw; }
+    if (!parts || raw.length < length * (1 - RAW_MUST_SAVE)) { parts = [raw]; length = raw.length; mode = BlockMode.Raw; }
   }
-  return { mode, payload, sums };
+  return { mode, parts, length, checksum: blockChecksumOf(parts), sums };
+}
+
+function sizeOf(parts: readonly Uint8Array[]): number {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  return n;
 }

@@ -26,7 +26,8 @@ import { mapFsError } from '../base/fsutil';
 export type BlockTicket = number & { readonly brand: 'BlockTicket' };
 
 interface Held {
-  readonly data: Uint8Array;
+  /** The block's bytes, possibly in parts (a header and its planes) written one after another. */
+  readonly data: readonly Uint8Array[];
   readonly resolve: (at: number) => void;
   readonly reject: (e: unknown) => void;
 }
@@ -65,17 +66,19 @@ export class DeltaWriter {
   }
 
   /**
-   * Hands in a reserved block's bytes. Resolves to the block's offset once it
-   * is written, which happens after every earlier ticket's bytes were placed.
+   * Hands in a reserved block's bytes, whole or in parts to be joined.
+   * Resolves to the block's offset once it is written, which happens after
+   * every earlier ticket's bytes were placed; the caller may reuse the
+   * buffers after that, not before.
    */
-  place(ticket: BlockTicket, data: Uint8Array): Promise<number> {
+  place(ticket: BlockTicket, data: Uint8Array | readonly Uint8Array[]): Promise<number> {
     if (this.failure) return Promise.reject(this.failure.error);
     if (this.finished) return Promise.reject(new Error(`DeltaWriter: place after finish (${this.file ?? 'hash only'})`));
     if (ticket < this.next || ticket >= this.reserved || this.held.has(ticket)) {
       return Promise.reject(new Error(`DeltaWriter: ticket ${ticket} was not reserved or was placed already`));
     }
     return new Promise<number>((resolve, reject) => {
-      this.held.set(ticket, { data, resolve, reject });
+      this.held.set(ticket, { data: data instanceof Uint8Array ? [data] : data, resolve, reject });
       this.drain();
     });
   }
@@ -131,21 +134,30 @@ export class DeltaWriter {
       this.next++;
       if (this.failure) { h.reject(this.failure.error); continue; }
       const at = this.size;
-      this.size += h.data.length;
-      this.hash.update(h.data);
+      for (const part of h.data) {
+        this.size += part.length;
+        this.hash.update(part);
+      }
       this.write(h.data, at).then(() => h.resolve(at), h.reject);
     }
   }
 
-  private write(data: Uint8Array, at: number): Promise<void> {
+  private write(data: readonly Uint8Array[], at: number): Promise<void> {
     if (this.file === null) return Promise.resolve();
     const file = this.file;
     this.opening ??= fs.open(file, 'w', 0o644);
     const write = (async () => {
       try {
         const handle = await this.opening!;
-        let done = 0;
-        while (done < data.length) done += (await handle.write(data, done, data.length - done, at + done)).bytesWritten;
+        // One writev for a block's parts; a short write goes on from where it stopped.
+        let parts = data.filter((p) => p.length > 0);
+        let pos = at;
+        while (parts.length > 0) {
+          let n = (await handle.writev(parts, pos)).bytesWritten;
+          pos += n;
+          while (parts.length > 0 && n >= parts[0]!.length) { n -= parts[0]!.length; parts = parts.slice(1); }
+          if (n > 0) parts = [parts[0]!.subarray(n), ...parts.slice(1)];
+        }
       } catch (e) {
         throw this.fail(mapFsError(e, this.folder));
       }

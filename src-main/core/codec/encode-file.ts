@@ -2,11 +2,11 @@ import type { TensorStatus } from '../../../src-shared/model';
 import { WeightlineError } from '../../../src-shared/errors';
 import type { TensorRegion } from '../base/layout';
 import { FullSource, type FileSource } from '../base/file-source';
-import { blockChecksum } from '../base/fsutil';
 import { BLOCK_SIZE, blockCount, type BlockRef, type ManifestTensor, type StreamDelta } from '../base/manifest';
 import type { DeltaWriter } from './delta-writer';
 import { FiguresAccumulator, type FigureSums } from './figures';
 import { encodeBlockJob, encodeParallelism, reorderWindow } from './encode-pool';
+import { recycleBlock, takeBlock } from './block-buffers';
 
 // Encodes one new file version against its base (the same file one commit up):
 // tensors matched by name with the same dtype and shape are XORed block by
@@ -60,6 +60,13 @@ export async function encodeFile(
   /** Per-stream summaries waiting for their blocks. */
   const finals = new InFlight();
   let streamJobs: Array<Promise<void>> = [];
+  // Pooled reads (from a file on disk) are buffers nobody else holds; a rebuilt base may be a cached block.
+  const owned = { fresh: pooled(newSource), old: !!base && pooled(base.source) };
+  /** Blocks compared and not encoded: pooled ones are read into again. */
+  const release = (fresh: Buffer, old: Buffer): void => {
+    if (owned.fresh) recycleBlock(fresh);
+    if (owned.old) recycleBlock(old);
+  };
   let anyChange = base === null;
 
   for (let s = 0; s < lengths.length; s++) {
@@ -100,11 +107,15 @@ export async function encodeFile(
         opts.onBytes?.(len);
         continue;
       }
-      const fresh = await newSource.readStream(s, k * BLOCK_SIZE, len);
-      let old: Buffer | null = null;
-      if (baseIdx !== null) {
-        old = await base!.source.readStream(baseIdx, k * BLOCK_SIZE, len);
+      // Both blocks read at once: one after the other, the main thread waited
+      // on each in turn (0.9 + 0.6 s of a 443 MB commit) while workers idled.
+      const [fresh, old] = await Promise.all([
+        readBlock(newSource, s, k * BLOCK_SIZE, len),
+        baseIdx !== null ? readBlock(base!.source, baseIdx, k * BLOCK_SIZE, len) : null,
+      ]);
+      if (old) {
         if (old.equals(fresh)) {
+          release(fresh, old);
           // An unchanged block matters to the figures only through the old
           // norm, and only if another block of the tensor changed: defer it, so
           // frozen tensors cost one comparison and nothing more.
@@ -117,6 +128,7 @@ export async function encodeFile(
         if (!opts.writer) {
           // Without a writer (a CHECKPOINT, a diff) only the figures matter.
           figures?.add(old, fresh, false);
+          release(fresh, old);
           blocks.push(0);
           opts.onBytes?.(len);
           continue;
@@ -128,15 +140,15 @@ export async function encodeFile(
       // The place in the object is taken now, in block order: the bytes of a
       // delta must not depend on which worker finishes first (delta-writer.ts).
       const ticket = writer.reserve();
-      // Reads from a file on disk are fresh buffers nobody else holds; a rebuilt base may be a cached block.
-      const owned = { fresh: newSource instanceof FullSource, old: base?.source instanceof FullSource };
-      const encoded = encodeBlockJob({ fresh, old, width: widths[s]!, figures: figures ? { dtype: tensor!.dtype, littleEndian: tensor!.littleEndian } : null }, owned);
+      // The planes go into a pooled block too; the payload's raw planes are views of it until written.
+      const planes = old ? takeBlock(len) : undefined;
+      const encoded = encodeBlockJob({ fresh, old, width: widths[s]!, figures: figures ? { dtype: tensor!.dtype, littleEndian: tensor!.littleEndian } : null, ...(planes ? { planes } : {}) }, owned);
       const placed = encoded.then(async (r) => {
         // Merged later in block order: float sums merged as blocks finish would differ in the last bits.
         blockSums[slot] = r.sums;
-        const payload = Buffer.from(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength);
-        const at = await writer.place(ticket, payload);
-        blocks[slot] = [r.mode, at, payload.length, blockChecksum(payload)];
+        const at = await writer.place(ticket, r.parts);
+        if (planes) recycleBlock(planes);
+        blocks[slot] = [r.mode, at, r.length, r.checksum];
       }, (e: unknown) => {
         // Its place will never be filled: every block behind it would wait forever.
         writer.abort(e);
@@ -192,6 +204,15 @@ export async function encodeFile(
   const removedTensors = base ? base.tensors.filter((t) => !newNames.has(t.name)).map((t) => t.name) : [];
   if (removedTensors.length > 0) anyChange = true;
   return { streams, tensors, removedTensors, status: base === null ? 'added' : anyChange ? 'changed' : 'unchanged' };
+}
+
+/** Sources read into pooled block buffers (block-buffers.ts): files on disk. A rebuilt source hands out its own, possibly cached, blocks. */
+function pooled(source: FileSource): boolean {
+  return source instanceof FullSource;
+}
+
+function readBlock(source: FileSource, idx: number, offset: number, length: number): Promise<Buffer> {
+  return pooled(source) ? source.readStreamInto(idx, offset, takeBlock(length)) : source.readStream(idx, offset, length);
 }
 
 /** Blocks being encoded concurrently; a failure surfaces at the next wait, after the others settle. */

@@ -3,16 +3,22 @@
 import { parentPort } from 'node:worker_threads';
 import { encodeChangedBlock, type BlockJob } from './block-work';
 import { Collector } from './collect';
+import { copiedBytes } from './block-buffers';
+import type { WorkerReply } from './encode-pool';
 
 const collector = new Collector();
 
 parentPort?.on('message', (msg: { id: number; job: BlockJob }) => {
+  let reply: WorkerReply;
   try {
-    const result = encodeChangedBlock(msg.job);
-    const payload = result.payload;
-    parentPort!.postMessage({ id: msg.id, result }, payload.byteOffset === 0 && payload.byteLength === payload.buffer.byteLength ? [payload.buffer as ArrayBuffer] : []);
+    // Sent as is: raw planes are views of the caller's shared block (job.planes),
+    // compressed ones are copied across, which is all they cost on this side.
+    reply = { id: msg.id, result: encodeChangedBlock(msg.job) };
   } catch (e) {
-    parentPort!.postMessage({ id: msg.id, error: e instanceof Error ? e.message : String(e) });
+    reply = { id: msg.id, error: e instanceof Error ? e.message : String(e) };
   }
-  collector.processed(msg.job.fresh.byteLength + (msg.job.old?.byteLength ?? 0));
+  parentPort!.postMessage(reply);
+  // What dies here: compressed planes, and blocks that came as copies rather than shared.
+  const { fresh, old } = msg.job;
+  collector.processed(copiedBytes(reply.result?.parts ?? []) + copiedBytes(old ? [fresh, old] : [fresh]));
 });

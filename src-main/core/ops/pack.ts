@@ -50,7 +50,8 @@ async function encodePacked(source: FullSource, layout: LayoutLike, sink: (paylo
         const fresh = await source.readStream(s, k * BLOCK_SIZE, len);
         const job = encodeBlockJob({ fresh, old: null, width: map.widths[s]!, figures: null }, { fresh: true, old: false }).then((r) => {
           if (r.mode !== BlockMode.Raw) throw new Error('a block encoded without a base must be Raw');
-          return Buffer.from(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength);
+          const [only] = r.parts;
+          return r.parts.length === 1 && only ? Buffer.from(only.buffer, only.byteOffset, only.byteLength) : Buffer.concat(r.parts);
         });
         job.catch(() => undefined); // awaited in order below; a failure surfaces there
         queue.push({ s, job });

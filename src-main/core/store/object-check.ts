@@ -21,7 +21,34 @@ const FILE = 'checked.json';
 // write in the same timestamp tick (see working-copy.ts, "racy git").
 const RACY_MS = 2000;
 
-const entrySchema = z.tuple([z.number(), z.number(), z.number(), z.number(), z.number()]); // ino, size, mtimeMs, ctimeMs, checkedAt
+// Racy git, and why an object the store wrote itself is exempt. The racy rule
+// guards against a write that lands in the same timestamp tick as the stat we
+// record: it leaves mtime and ctime as recorded, so the entry would vouch for
+// bytes nobody hashed. git meets it because an editor may write a working file
+// at any moment. An object the store has just written has no such writer: its
+// bytes were hashed from the very buffers written (or read back from a fresh
+// copy-on-write clone) into a temp file under a fresh random name, through
+// the only descriptor ever opened on it for writing (closed and flushed
+// before), then chmod 0444 and renamed into place
+// under the write lock, and the stat is taken after that with one link. A
+// later write needs a descriptor opened for writing after our stat: by path
+// that takes a chmod first (changing ctime again, a second tick later than
+// any same-tick race could hide) or a privileged tool writing into a read-only
+// object; through a hard link, nlink says so and the object is hashed every
+// time. So the stat taken after the rename is as good as a check made long
+// after the last change, and such an entry is trusted at once (`wrote`),
+// instead of costing every next commit a full read of its parent (issue 22:
+// 21% of a DELTA commit). What the cache never vouched for still is: bytes
+// damaged on the medium without a change of stat, as for any checked object;
+// a delta's blocks carry their checksums and every rebuild ends on the
+// file's sha256, which is where such damage is caught.
+const WROTE = 1;
+
+// ino, size, mtimeMs, ctimeMs, checkedAt[, WROTE when the store wrote the object itself]
+const entrySchema = z.union([
+  z.tuple([z.number(), z.number(), z.number(), z.number(), z.number()]),
+  z.tuple([z.number(), z.number(), z.number(), z.number(), z.number(), z.literal(WROTE)]),
+]);
 const fileSchema = z.record(z.string().regex(/^[0-9a-f]{64}$/), entrySchema);
 
 export type ObjectState = 'intact' | 'damaged' | 'missing';
@@ -59,15 +86,17 @@ export class ObjectChecker {
   /**
    * Records an object whose bytes the caller has just hashed itself (a
    * commit hashes what it copies into the store), so the next cleanup need
-   * not read it again.
+   * not read it again. `wrote`: the caller also wrote this very file and
+   * renamed it into place just now (not an object that was there already),
+   * so the racy-window rule does not apply to it (see WROTE above).
    */
-  async record(sha: string): Promise<void> {
+  async record(sha: string, opts: { wrote?: boolean } = {}): Promise<void> {
     const st = await fs.stat(this.store.objectPath(sha)).catch(() => null);
     if (!st) return;
     this.memo.set(sha, 'intact');
     if (!this.exposed.has(sha) && st.nlink <= 1) {
-      // Stamped as if checked now: the racy-window rule still applies to it.
-      this.entries[sha] = [st.ino, st.size, st.mtimeMs, st.ctimeMs, Date.now()];
+      const now = Date.now();
+      this.entries[sha] = opts.wrote ? [st.ino, st.size, st.mtimeMs, st.ctimeMs, now, WROTE] : [st.ino, st.size, st.mtimeMs, st.ctimeMs, now];
       this.dirty = true;
     }
   }
@@ -84,7 +113,8 @@ export class ObjectChecker {
     if (!st) return 'missing';
     const trustable = !this.exposed.has(sha) && st.nlink <= 1;
     const e = this.entries[sha];
-    if (trustable && e && e[0] === st.ino && e[1] === st.size && e[2] === st.mtimeMs && e[3] === st.ctimeMs && e[4] - Math.max(st.mtimeMs, st.ctimeMs) > RACY_MS) {
+    if (trustable && e && e[0] === st.ino && e[1] === st.size && e[2] === st.mtimeMs && e[3] === st.ctimeMs
+      && (e[5] === WROTE || e[4] - Math.max(st.mtimeMs, st.ctimeMs) > RACY_MS)) {
       return 'intact';
     }
     const actual = await sha256File(file).catch(() => null);
