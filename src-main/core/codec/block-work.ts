@@ -15,6 +15,8 @@ export interface BlockJob {
   readonly width: number;
   /** Set when the block belongs to a tensor whose figures are gathered. */
   readonly figures: { readonly dtype: Dtype; readonly littleEndian: boolean } | null;
+  /** The delta encoding whose rules store the planes (encoding.ts); this Weightline's when absent. */
+  readonly encoding?: number;
 }
 
 export interface BlockResult {
@@ -59,11 +61,11 @@ export function encodeChangedBlock(job: BlockJob): BlockResult {
     } else {
       planes = splitPlanesInto(job.fresh, job.width, old, planesScratch(job.fresh.length));
     }
-    payload = encodePlanes(planes, job.width);
+    payload = encodePlanes(planes, job.width, job.encoding);
     mode = BlockMode.Xor;
   }
   if (!payload || payload.length > job.fresh.length * TRY_RAW_ABOVE) {
-    const raw = encodeBlock(job.fresh, job.width);
+    const raw = encodeBlock(job.fresh, job.width, undefined, job.encoding);
     if (!payload || raw.length < payload.length * (1 - RAW_MUST_SAVE)) { payload = raw; mode = BlockMode.Raw; }
   }
   return { mode, payload, sums };

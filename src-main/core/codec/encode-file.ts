@@ -33,6 +33,8 @@ export interface EncodeOptions {
   readonly identical?: boolean;
   readonly onBytes?: (n: number) => void;
   readonly signal?: AbortSignal | undefined;
+  /** Encode by an older delta encoding's rules (repair writing such a delta again); this Weightline's when absent. */
+  readonly encoding?: number | undefined;
 }
 
 
@@ -130,7 +132,7 @@ export async function encodeFile(
       const ticket = writer.reserve();
       // Reads from a file on disk are fresh buffers nobody else holds; a rebuilt base may be a cached block.
       const owned = { fresh: newSource instanceof FullSource, old: base?.source instanceof FullSource };
-      const encoded = encodeBlockJob({ fresh, old, width: widths[s]!, figures: figures ? { dtype: tensor!.dtype, littleEndian: tensor!.littleEndian } : null }, owned);
+      const encoded = encodeBlockJob({ fresh, old, width: widths[s]!, figures: figures ? { dtype: tensor!.dtype, littleEndian: tensor!.littleEndian } : null, encoding: opts.encoding }, owned);
       const placed = encoded.then(async (r) => {
         // Merged later in block order: float sums merged as blocks finish would differ in the last bits.
         blockSums[slot] = r.sums;

@@ -110,7 +110,7 @@ async function rebuildOne(
     const old = from ? await openRoute(store, from) : null;
     if (old) sources.push(old);
     // The manifest's block map stays as it is: it describes exactly these bytes, whatever an encode says now.
-    await encodeFile(fresh, tensorRegions(file), old && base ? { source: old, path: base.file.path, tensors: base.file.tensors } : null, { writer, signal: opts.signal });
+    await encodeFile(fresh, tensorRegions(file), old && base ? { source: old, path: base.file.path, tensors: base.file.tensors } : null, { writer, signal: opts.signal, encoding: delta.encoding });
     made = await writer.finish();
     if (made?.sha256 === sha && !opts.dryRun) await store.adoptObject(writer.tempFile, sha);
   } catch (e) {
