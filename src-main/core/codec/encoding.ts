@@ -26,3 +26,8 @@
 // test/core/determinism.test.ts pins the bytes of a fixed pair. The encoder
 // keeps the rules of every encoding, so repair can make an older delta again.
 export const DELTA_ENCODING = 2;
+
+/** The encodings this Weightline can write again (repair): every one up to its own. */
+export function encodes(encoding: number | undefined): encoding is number {
+  return encoding !== undefined && Number.isInteger(encoding) && encoding >= 1 && encoding <= DELTA_ENCODING;
+}
