@@ -89,7 +89,14 @@ export function decodeSparsePlane(stored: Uint8Array, p: number, label: string):
     throw bad(`does not decompress: ${(e as Error).message}`);
   }
   const plane = Buffer.alloc(n);
-  const end = list.length;
+  const wrong = scatter(list, plane);
+  if (wrong) throw bad(wrong);
+  return plane;
+}
+
+/** Writes the listed bytes into `plane` (zeroed); what is wrong with the list, or null. A loop with no throw in it runs twice as fast. */
+function scatter(list: Buffer, plane: Buffer): string | null {
+  const end = list.length, n = plane.length;
   let at = 0;
   for (let i = 0; i < end;) {
     let c = list[i++]!;
@@ -97,17 +104,17 @@ export function decodeSparsePlane(stored: Uint8Array, p: number, label: string):
     if (c >= 128) {
       gap = c & 127;
       for (let shift = 7; c >= 128; shift += 7) {
-        if (i >= end || shift > 21) throw bad(`has a damaged entry at byte ${i}`);
+        if (i >= end || shift > 21) return `has a damaged entry at byte ${i}`;
         c = list[i++]!;
         gap += (c & 127) * 2 ** shift;
       }
     }
     at += gap;
-    if (i >= end || at >= n) throw bad(`lists a byte past its ${n} bytes`);
+    if (i >= end || at >= n) return `lists a byte past its ${n} bytes`;
     const v = list[i++]!;
     // The encoder lists nonzero bytes only.
-    if (v === 0) throw bad(`lists a zero byte at ${at}`);
+    if (v === 0) return `lists a zero byte at ${at}`;
     plane[at++] = v;
   }
-  return plane;
+  return null;
 }
