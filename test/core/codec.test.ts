@@ -154,10 +154,13 @@ describe('block codec', () => {
     const n = 100_000;
     const data = Buffer.alloc(n * 4);
     for (let i = 0; i < n; i++) { data[i * 4] = Math.floor(r() * 256); data[i * 4 + 1] = Math.floor(r() * 256); }
-    const packed = encodeBlock(data, 4);
-    expect(packed[1]).toBe(0); // plane 0: noise, raw
-    expect(packed[11]).toBe(1); // plane 2: zeros, zstd
-    expect(packed.length).toBeLessThan(2 * n + 1000);
+    // Plane 2 is all zeros: a zstd frame by encoding 1's rules, a sparse plane (kind 2) by encoding 2's.
+    for (const [encoding, zeros] of [[1, 1], [2, 2]] as const) {
+      const packed = encodeBlock(data, 4, undefined, encoding);
+      expect(packed[1]).toBe(0); // plane 0: noise, raw
+      expect(packed[11]).toBe(zeros);
+      expect(packed.length).toBeLessThan(2 * n + 1000);
+    }
   });
 });
 

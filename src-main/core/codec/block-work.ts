@@ -23,6 +23,8 @@ export interface BlockJob {
    * buffer of its own.
    */
   readonly planes?: Uint8Array;
+  /** The delta encoding whose rules store the planes (encoding.ts); this Weightline's when absent. */
+  readonly encoding?: number;
 }
 
 export interface BlockResult {
@@ -73,14 +75,14 @@ export function encodeChangedBlock(job: BlockJob): BlockResult {
     } else {
       planes = splitPlanesInto(job.fresh, job.width, old, into);
     }
-    parts = encodePlaneParts(planes, job.width);
+    parts = encodePlaneParts(planes, job.width, job.encoding);
     // Raw planes in this thread's scratch would be overwritten by the next block.
     if (!job.planes) parts = [Buffer.concat(parts)];
     mode = BlockMode.Xor;
   }
   let length = parts ? sizeOf(parts) : 0;
   if (!parts || length > job.fresh.length * TRY_RAW_ABOVE) {
-    const raw = encodeBlock(job.fresh, job.width);
+    const raw = encodeBlock(job.fresh, job.width, undefined, job.encoding);
     if (!parts || raw.length < length * (1 - RAW_MUST_SAVE)) { parts = [raw]; length = raw.length; mode = BlockMode.Raw; }
   }
   return { mode, parts, length, checksum: blockChecksumOf(parts), sums };

@@ -33,6 +33,8 @@ export interface EncodeOptions {
   readonly identical?: boolean;
   readonly onBytes?: (n: number) => void;
   readonly signal?: AbortSignal | undefined;
+  /** Encode by an older delta encoding's rules (repair writing such a delta again); this Weightline's when absent. */
+  readonly encoding?: number | undefined;
 }
 
 
@@ -142,7 +144,7 @@ export async function encodeFile(
       const ticket = writer.reserve();
       // The planes go into a pooled block too; the payload's raw planes are views of it until written.
       const planes = old ? takeBlock(len) : undefined;
-      const encoded = encodeBlockJob({ fresh, old, width: widths[s]!, figures: figures ? { dtype: tensor!.dtype, littleEndian: tensor!.littleEndian } : null, ...(planes ? { planes } : {}) }, owned);
+      const encoded = encodeBlockJob({ fresh, old, width: widths[s]!, figures: figures ? { dtype: tensor!.dtype, littleEndian: tensor!.littleEndian } : null, ...(planes ? { planes } : {}), encoding: opts.encoding }, owned);
       const placed = encoded.then(async (r) => {
         // Merged later in block order: float sums merged as blocks finish would differ in the last bits.
         blockSums[slot] = r.sums;

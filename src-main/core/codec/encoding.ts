@@ -14,6 +14,20 @@
 // library) at level 1 with every other parameter at its default, one frame per
 // plane, no dictionary, one thread (zstd.ts); stored blocks laid out in block
 // order, stream by stream. Nothing else (worker count, kernel kind, machine)
-// changes a byte. Change any of these and this number must change with it:
-// test/core/determinism.test.ts pins the bytes of a fixed pair.
-export const DELTA_ENCODING = 1;
+// changes a byte.
+//
+// Encoding 2 is encoding 1 with other plane rules (block-codec.ts storePlane):
+// a plane whose evenly spread sample is 90% zeros is stored sparse (kind 2)
+// when that is smaller; the 64 KiB probe runs only where the sample's byte
+// histogram looks like noise; planes of elements wider than one byte use zstd
+// level 1 with minMatch 7 and hashLog 8 (zstd.ts).
+//
+// Change any of these and this number must change with it:
+// test/core/determinism.test.ts pins the bytes of a fixed pair. The encoder
+// keeps the rules of every encoding, so repair can make an older delta again.
+export const DELTA_ENCODING = 2;
+
+/** The encodings this Weightline can write again (repair): every one up to its own. */
+export function encodes(encoding: number | undefined): encoding is number {
+  return encoding !== undefined && Number.isInteger(encoding) && encoding >= 1 && encoding <= DELTA_ENCODING;
+}

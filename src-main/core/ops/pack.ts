@@ -24,6 +24,11 @@ import type { Store } from '../store/store';
 // the size and name the run will write, and a packed object can be rebuilt to
 // its name.
 
+// Packed blocks keep the plane rules of delta encoding 1 (PACK_ENCODING 1,
+// store/pack-sizes.ts): encoding 2's settings were measured on XOR deltas, not
+// on raw parameters, and a pack made again must keep its name.
+const PACK_PLANES_ENCODING = 1;
+
 interface PackOpts { readonly onBytes?: (n: number) => void; readonly signal?: AbortSignal }
 
 /**
@@ -48,7 +53,7 @@ async function encodePacked(source: FullSource, layout: LayoutLike, sink: (paylo
         if (opts.signal?.aborted) throw new WeightlineError('CANCELLED', 'packing was cancelled; the raw full parameters stay');
         const len = Math.min(BLOCK_SIZE, length - k * BLOCK_SIZE);
         const fresh = await source.readStream(s, k * BLOCK_SIZE, len);
-        const job = encodeBlockJob({ fresh, old: null, width: map.widths[s]!, figures: null }, { fresh: true, old: false }).then((r) => {
+        const job = encodeBlockJob({ fresh, old: null, width: map.widths[s]!, figures: null, encoding: PACK_PLANES_ENCODING }, { fresh: true, old: false }).then((r) => {
           if (r.mode !== BlockMode.Raw) throw new Error('a block encoded without a base must be Raw');
           const [only] = r.parts;
           return r.parts.length === 1 && only ? Buffer.from(only.buffer, only.byteOffset, only.byteLength) : Buffer.concat(r.parts);

@@ -5,7 +5,7 @@ import type { FileSource } from '../base/file-source';
 import { tensorRegions, type Manifest, type ManifestFile } from '../base/manifest';
 import { DeltaWriter } from '../codec/delta-writer';
 import { encodeFile } from '../codec/encode-file';
-import { DELTA_ENCODING } from '../codec/encoding';
+import { DELTA_ENCODING, encodes } from '../codec/encoding';
 import { fileLabel, readVersion } from '../rebuild/open';
 import { describeRoute, openRoute, type Route } from '../rebuild/route';
 import { HistoryGraph } from '../store/graph';
@@ -110,7 +110,7 @@ async function rebuildOne(
     const old = from ? await openRoute(store, from) : null;
     if (old) sources.push(old);
     // The manifest's block map stays as it is: it describes exactly these bytes, whatever an encode says now.
-    await encodeFile(fresh, tensorRegions(file), old && base ? { source: old, path: base.file.path, tensors: base.file.tensors } : null, { writer, signal: opts.signal });
+    await encodeFile(fresh, tensorRegions(file), old && base ? { source: old, path: base.file.path, tensors: base.file.tensors } : null, { writer, signal: opts.signal, encoding: encodes(delta.encoding) ? delta.encoding : DELTA_ENCODING });
     made = await writer.finish();
     if (made?.sha256 === sha && !opts.dryRun) await store.adoptObject(writer.tempFile, sha);
   } catch (e) {
@@ -137,8 +137,8 @@ function notTheSame(encoding: number | undefined, made: { sha256: string; bytes:
   if (encoding === undefined) {
     return `it predates deterministic encoding (its bytes depended on the order the encoder's workers finished), so encoding the two versions again gives other bytes (${got})`;
   }
-  if (encoding !== DELTA_ENCODING) return `it was written with delta encoding ${encoding} and this Weightline encodes with ${DELTA_ENCODING} (got ${got})`;
-  return `encoding the two versions again gave other bytes (${got}) although it was written with this encoding (${DELTA_ENCODING}); a bug, please report it`;
+  if (!encodes(encoding)) return `it was written with delta encoding ${encoding} and this Weightline encodes with 1 to ${DELTA_ENCODING} (got ${got})`;
+  return `encoding the two versions again gave other bytes (${got}) although it was written with an encoding this Weightline writes (${encoding}); a bug, please report it`;
 }
 
 /** The cheapest route whose bytes hash to the version's sha256 now, or why there is none. */
@@ -164,7 +164,7 @@ async function provedRoute(store: Store, graph: HistoryGraph, id: string, file: 
 /**
  * What verify says of a delta object that is missing (damaged ones always
  * fail: repair sets them aside and tries): a failure that names repair only
- * when repair can make it again (written with this encoding, and both
+ * when repair can make it again (written with an encoding it writes, and both
  * versions restore); otherwise, if the version restores by another route, a
  * warning: the store keeps working (cleanup keeps the full parameters that
  * route needs), and nothing the user runs would bring the delta back.
@@ -176,11 +176,11 @@ export function missingDeltaVerdict(
   const lost = `${file.path}: its delta object ${sha.slice(0, 12)} is missing`;
   if (!restoredBy) return { kind: 'problem', text: lost };
   const encoding = file.delta!.encoding;
-  if (encoding === DELTA_ENCODING && baseRestores) {
+  if (encodes(encoding) && baseRestores) {
     return { kind: 'problem', text: `${lost}; "weightline repair" encodes it again from the two versions` };
   }
   const why = encoding === undefined ? 'it predates deterministic encoding'
-    : encoding !== DELTA_ENCODING ? `it was written with delta encoding ${encoding}, this Weightline encodes with ${DELTA_ENCODING}`
+    : !encodes(encoding) ? `it was written with delta encoding ${encoding}, this Weightline encodes with 1 to ${DELTA_ENCODING}`
       : 'its base version does not restore';
   return { kind: 'warning', text: `${lost} and cannot be rebuilt (${why}); the version restores bit-exact ${describeRoute(restoredBy)}, which cleanup keeps, so the store keeps working` };
 }
