@@ -30,6 +30,7 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { generateSequence } from './generate';
+import { s3Env } from './s3-env';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const repo = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -42,15 +43,6 @@ const SDK_PARALLEL = 4;
 const f1 = (x: number): string => x.toFixed(1);
 const f2 = (x: number): string => x.toFixed(2);
 
-function s3Env(): Record<string, string> {
-  const given = ['AWS_ENDPOINT_URL_S3', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION'];
-  if (given.every((k) => process.env[k])) return Object.fromEntries(given.map((k) => [k, process.env[k]!]));
-  const out = spawnSync(path.join(repo, 'scripts', 's3-server.sh'), ['start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  if (out.status !== 0) throw new Error('scripts/s3-server.sh start failed');
-  const env: Record<string, string> = {};
-  for (const m of out.stdout.matchAll(/^export (AWS_[A-Z0-9_]+)=(.*)$/gm)) env[m[1]!] = m[2]!;
-  return env;
-}
 
 interface Run { ms: number; cpuMs: number; stdout: string }
 
@@ -121,7 +113,7 @@ function pushRun(scratch: string, env: NodeJS.ProcessEnv, url: string): void {
 
 async function main(): Promise<void> {
   if (!fs.existsSync(path.join(repo, 'out', 'main', 'cli.js'))) execFileSync('npm', ['run', 'build'], { cwd: repo, stdio: 'inherit' });
-  const s3 = s3Env();
+  const s3 = s3Env(repo);
   const env = { ...process.env, ...s3 };
   const client = new S3Client({ endpoint: s3.AWS_ENDPOINT_URL_S3, region: s3.AWS_REGION, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED', credentials: { accessKeyId: s3.AWS_ACCESS_KEY_ID!, secretAccessKey: s3.AWS_SECRET_ACCESS_KEY! } });
   const scratchRoot = process.env.WEIGHTLINE_BENCH_DIR ?? path.join(repo, 'bench', 'work');

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { generateSequence } from './generate';
+import { s3Env } from './s3-env';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const repo = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -27,13 +28,6 @@ const sizeMb = Number(process.env.WEIGHTLINE_BENCH_REMOTE_MB ?? 50);
 const versions = 20;
 const f1 = (x: number): string => x.toFixed(1);
 
-function s3Env(): Record<string, string> {
-  const out = spawnSync(path.join(repo, 'scripts', 's3-server.sh'), ['start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  if (out.status !== 0) throw new Error('scripts/s3-server.sh start failed');
-  const env: Record<string, string> = {};
-  for (const m of out.stdout.matchAll(/^export (AWS_[A-Z0-9_]+)=(.*)$/gm)) env[m[1]!] = m[2]!;
-  return env;
-}
 
 interface Timed { ms: number; rssMb: number; stdout: string }
 
@@ -54,7 +48,7 @@ function objectsOf(root: string): Map<string, string> {
 
 async function main(): Promise<void> {
   if (!fs.existsSync(path.join(repo, 'out', 'main', 'cli.js'))) execFileSync('npm', ['run', 'build'], { cwd: repo, stdio: 'inherit' });
-  const s3 = s3Env();
+  const s3 = s3Env(repo);
   const env = { ...process.env, ...s3 };
   const client = new S3Client({ endpoint: s3.AWS_ENDPOINT_URL_S3, region: s3.AWS_REGION, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED', credentials: { accessKeyId: s3.AWS_ACCESS_KEY_ID!, secretAccessKey: s3.AWS_SECRET_ACCESS_KEY! } });
   const scratchRoot = process.env.WEIGHTLINE_BENCH_DIR ?? path.join(repo, 'bench', 'work');

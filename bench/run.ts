@@ -15,7 +15,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateSequence, type SequenceSpec } from './generate';
+import { longSequences, shortSequences } from './held-out';
+import { generateSequence } from './generate';
 import { compressEveryVersion } from './planes';
 import { measureKernels, type KernelResult } from './kernels';
 
@@ -262,13 +263,7 @@ function main(): void {
   const startup = startupMs();
   const size = quick ? 20 * MB : 50 * MB;
   const n = quick ? 3 : 5;
-  const specs: SequenceSpec[] = [
-    { name: 'frozen backbone (f32)', bytes: size, versions: n, dtype: 'F32', frozenBackbone: true },
-    { name: 'full fine-tune, AdamW (f32)', bytes: size, versions: n, dtype: 'F32' },
-    { name: 'full fine-tune, AdamW (bf16)', bytes: size, versions: n, dtype: 'BF16' },
-    { name: 'HF sharded folder, one shard changes (f32)', bytes: size, versions: n, dtype: 'F32', shards: 4, onlyHead: true },
-    { name: 'training state with Adam moments (f32)', bytes: size, versions: n, dtype: 'F32', optimizerState: true },
-  ];
+  const specs = shortSequences(size, n);
   const report: string[] = [];
   const targets: string[] = [];
   const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB memory, Node ${process.version}, ${os.platform()} ${os.release()}`;
@@ -308,11 +303,7 @@ function main(): void {
   // every tool, and byte planes alone (ZipNN-style compression of each version).
   const longN = 20;
   const longSize = process.env.WEIGHTLINE_BENCH_LONG_MB ? Number(process.env.WEIGHTLINE_BENCH_LONG_MB) * MB : quick ? 4 * MB : 50 * MB;
-  const longSpecs: SequenceSpec[] = [
-    { name: 'dense fine-tune (f32)', bytes: longSize, versions: longN, dtype: 'F32', stepNames: true, seed: 11 },
-    { name: 'dense fine-tune (bf16)', bytes: longSize, versions: longN, dtype: 'BF16', stepNames: true, seed: 12 },
-    { name: 'head-only fine-tune: head + last block train (f32)', bytes: longSize, versions: longN, dtype: 'F32', stepNames: true, trainLastLayers: 1, seed: 13 },
-  ];
+  const longSpecs = longSequences(longSize, longN);
   let worstHistoryRatio = 0, worstHistoryName = '';
   let worstDenseDefaultRatio = 0, worstDenseDefaultName = '';
   let slowestDeep = Infinity, slowestDeepName = '';

@@ -19,7 +19,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { generateSequence, type SequenceSpec } from './generate';
+import { longSequences, shortSequences } from './held-out';
+import { generateSequence } from './generate';
 import { measureKernels } from './kernels';
 import { commitLimit, minMedian, packedLimit, restoreLimit, type KernelNs, type Limit } from './limit';
 
@@ -434,16 +435,7 @@ interface SizeRow { key: string; versions: number; deltaBytes: number }
  */
 function sizeTable(o: SpeedBenchOptions, torchFiles: string[], wl: (cwd: string, ...args: string[]) => Run): SizeRow[] {
   const size = 16 * MB, n = 5, longN = 10, longSize = 8 * MB;
-  const specs: SequenceSpec[] = [
-    { name: 'frozen backbone (f32)', bytes: size, versions: n, dtype: 'F32', frozenBackbone: true },
-    { name: 'full fine-tune, AdamW (f32)', bytes: size, versions: n, dtype: 'F32' },
-    { name: 'full fine-tune, AdamW (bf16)', bytes: size, versions: n, dtype: 'BF16' },
-    { name: 'HF sharded folder, one shard changes (f32)', bytes: size, versions: n, dtype: 'F32', shards: 4, onlyHead: true },
-    { name: 'training state with Adam moments (f32)', bytes: size, versions: n, dtype: 'F32', optimizerState: true },
-    { name: 'dense fine-tune (f32)', bytes: longSize, versions: longN, dtype: 'F32', stepNames: true, seed: 11 },
-    { name: 'dense fine-tune (bf16)', bytes: longSize, versions: longN, dtype: 'BF16', stepNames: true, seed: 12 },
-    { name: 'head-only fine-tune: head + last block train (f32)', bytes: longSize, versions: longN, dtype: 'F32', stepNames: true, trainLastLayers: 1, seed: 13 },
-  ];
+  const specs = [...shortSequences(size, n), ...longSequences(longSize, longN)];
   const rows: SizeRow[] = [];
   const measure = (key: string, versions: string[]): void => {
     const root = path.join(o.scratch, 'size-store');
