@@ -37,7 +37,7 @@ const RACY_MS = 2000;
 // object; through a hard link, nlink says so and the object is hashed every
 // time. So the stat taken after the rename is as good as a check made long
 // after the last change, and such an entry is trusted at once (`wrote`),
-// instead of costing every next commit a full read of its parent (issue 22:
+// instead of costing every next commit a full read of its parent (measured:
 // 21% of a DELTA commit). What the cache never vouched for still is: bytes
 // damaged on the medium without a change of stat, as for any checked object;
 // a delta's blocks carry their checksums and every rebuild ends on the
