@@ -6,9 +6,9 @@
 export interface KernelNs {
   /** Reading pages already in the page cache (read(2) into a reused buffer). */
   readonly read: number;
-  /** Writing new pages into the page cache (a fresh file, no fsync). */
+  /** Writing new pages into the page cache and flushing them (a fresh file, fsync included, wall). */
   readonly write: number;
-  /** Writing with O_DIRECT (no page cache), CPU only; null where it could not be measured. */
+  /** Writing with O_DIRECT (no page cache), wall; null where it could not be measured. */
   readonly writeDirect: number | null;
   readonly sha256: number;
   /** XOR of two versions + byte planes + change figures, the codec's fastest path. */
