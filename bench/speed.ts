@@ -213,7 +213,6 @@ export async function benchSpeed(o: SpeedBenchOptions): Promise<string> {
     Object.assign(r, { commit: fig(commits), commitCpu: fig(cpus), zstd: fig(zs), cp: fig(cps), first: fig(firsts), resaved: fig(resaved), resavedCpu: fig(resavedCpus), sha: fig(shas) });
     pairs.push(r);
     fs.rmSync(root, { recursive: true, force: true });
-    fs.rmSync(seed, { recursive: true, force: true });
   }
   group('DELTA commits done');
   const denseRatio = pairs[0]!.deltaBytes / pairs[0]!.bytes;
