@@ -337,7 +337,7 @@ export async function benchSpeed(o: SpeedBenchOptions): Promise<string> {
   out.push('## Detail', '');
   out.push('| | figure |', '|---|---|');
   for (const p of pairs) {
-    out.push(`| ${p.name}: first commit (CHECKPOINT, once) | ${s2(p.first.median)} s (${f1(mbs(p.bytes, p.first.median))} MB/s) |`);
+    out.push(`| ${p.name}: first commit (CHECKPOINT, median of 3) | ${s2(p.first.median)} s (${f1(mbs(p.bytes, p.first.median))} MB/s) |`);
     out.push(`| ${p.name}: DELTA commit CPU (user + sys) | ${mm(p.commitCpu)} (${f2(p.commitCpu.median / p.commit.median)} cores busy) |`);
     out.push(`| ${p.name}: same-bytes commit CPU (user + sys) | ${mm(p.resavedCpu)} |`);
     out.push(`| ${p.name}: delta bytes | ${f1(p.deltaBytes / MB)} MB (${((p.deltaBytes / p.bytes) * 100).toFixed(1)}%) |`);
