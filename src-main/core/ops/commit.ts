@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import * as path from 'node:path';
 import { WeightlineError, type ErrorCode } from '../../../src-shared/errors';
 import { clause } from '../../../src-shared/printable';
@@ -15,7 +16,7 @@ import { openRoute } from '../rebuild/route';
 import { readLinks } from '../store/links';
 import { ObjectChecker } from '../store/object-check';
 import { FullSource, type FileSource } from '../rebuild/source';
-import { errorPath, fsyncDir, fsyncFile, mapFsError, sha256File } from '../base/fsutil';
+import { errorPath, fsyncDir, fsyncFile, mapFsError, readExactly, sha256File } from '../base/fsutil';
 import { pausePoint } from '../base/test-pause';
 import { tryReflink } from '../store/place';
 import { lineSinceCheckpoint } from '../store/history';
@@ -70,6 +71,8 @@ interface Staged {
   readonly done: Promise<string>;
   /** Temp copy inside the store; adopted as the object, or dropped when the object already exists. */
   readonly temp: string | null;
+  /** True once the copy found the file byte for byte the parent's object of the same hash: no temp was written. */
+  readonly heldWhole: () => boolean;
   readonly source: FileSource;
 }
 
@@ -195,7 +198,9 @@ function commitLocked(store: Store, abs: string, from: string, opts: CommitOptio
       // copy right behind its writer, so copying and diffing overlap.
       let previous: Promise<unknown> = Promise.resolve();
       for (let i = 0; i < files.length; i++) {
-        const s = await stage(store, files[i]!, layouts[i]!, cache, previous, (n) => progress('copying', n), signal);
+        const twinFile = parent ? pickBase(parent, kind, files[i]!.rel) : null;
+        const twin = twinFile && twinFile.bytes === layouts[i]!.size ? { path: store.objectPath(twinFile.sha256), sha256: twinFile.sha256 } : null;
+        const s = await stage(store, files[i]!, layouts[i]!, cache, previous, (n) => progress('copying', n), signal, twin);
         staged.push(s);
         previous = s.done.catch(() => undefined);
       }
@@ -271,7 +276,7 @@ function commitLocked(store: Store, abs: string, from: string, opts: CommitOptio
       };
       opts.onProgress?.({ phase: 'writing', bytesDone: 0, bytesTotal: 0 });
       for (const [i, s] of staged.entries()) {
-        if (!s.temp) continue;
+        if (!s.temp || s.heldWhole()) continue;
         const sha256 = manifest.files[i]!.sha256;
         await s.source.close();
         if (await adopt(s.temp, sha256)) fullBytesAdded += s.layout.size;
@@ -496,7 +501,7 @@ function pickBase(parent: Manifest, kind: 'file' | 'folder', rel: string): Manif
  * settles and runs in the background; the returned source reads the copy as
  * far as it has got, waiting for the rest.
  */
-async function stage(store: Store, work: WorkingFile, layout: FileLayout, cache: StatCache, after: Promise<unknown>, onBytes: (n: number) => void, signal?: AbortSignal): Promise<Staged> {
+async function stage(store: Store, work: WorkingFile, layout: FileLayout, cache: StatCache, after: Promise<unknown>, onBytes: (n: number) => void, signal?: AbortSignal, twin: Twin | null = null): Promise<Staged> {
   const before = await fs.stat(work.abs);
   // Racy entries too: the guess is confirmed by hashing before it is used.
   const known = cache.hint(work.abs, before);
@@ -509,22 +514,24 @@ async function stage(store: Store, work: WorkingFile, layout: FileLayout, cache:
       // Recorded again now, so the entry stops being racy.
       cache.remember(work.abs, sha256, before);
       const source = new FullSource(store.objectPath(sha256), { bytes: layout.size, tensors: layout.tensors }, work.rel);
-      return { work, layout, knownSha256: sha256, done: Promise.resolve(sha256), temp: null, source };
+      return { work, layout, knownSha256: sha256, done: Promise.resolve(sha256), temp: null, heldWhole: () => false, source };
     }
   }
   const temp = store.tempPath('full');
   const progress = new CopyProgress();
+  const held = await openTwin(twin, before);
   const done = (async (): Promise<string> => {
     await after;
     let sha256: string;
     if (await tryReflink(work.abs, temp)) {
+      await held?.handle.close();
       // A copy-on-write clone costs no data writes; hashing the clone is the only read.
       progress.advance(layout.size);
       await pausePoint('commit.copying', signal);
       sha256 = await sha256File(temp);
       onBytes(before.size);
     } else {
-      sha256 = await copyHashing(work.abs, temp, (n) => { progress.advance(n); onBytes(n); }, signal);
+      sha256 = await copyHashing(work.abs, temp, (n) => { progress.advance(n); onBytes(n); }, signal, held && { ...held, progress });
       // Flushed only if it is new: an unchanged model's copy is dropped, and
       // need not wait for the disk (adoptObject keeps the existing object).
       if (!(await store.hasObject(sha256))) await fsyncFile(temp).catch((e: unknown) => { throw mapFsError(e, path.dirname(temp)); });
@@ -537,12 +544,50 @@ async function stage(store: Store, work: WorkingFile, layout: FileLayout, cache:
     return sha256;
   })();
   done.catch((e: unknown) => progress.fail(e));
-  const source = new GrowingSource(temp, { bytes: layout.size, tensors: layout.tensors }, work.rel, progress);
-  return { work, layout, knownSha256: null, done, temp, source };
+  const source = new GrowingSource(temp, { bytes: layout.size, tensors: layout.tensors }, work.rel, progress, held && { handle: held.reader, path: held.path });
+  return { work, layout, knownSha256: null, done, temp, heldWhole: () => progress.heldWhole, source };
+}
+
+/** The parent's full object of the same path and size: a copy compares against it before writing anything. */
+interface Twin { readonly path: string; readonly sha256: string }
+
+interface OpenTwin {
+  readonly path: string;
+  readonly sha256: string;
+  /** The copy's own descriptor on the object. */
+  readonly handle: fs.FileHandle;
+  /** The encoder's: bytes the copy held back are read from here. */
+  readonly reader: fs.FileHandle;
+}
+
+/**
+ * Opens the twin, or null when it cannot be trusted to stay as it is while
+ * compared: an object with other hard links (a hard-linked restore, written
+ * into by whoever edits that file), or the model file itself.
+ */
+async function openTwin(twin: Twin | null, file: Stats): Promise<OpenTwin | null> {
+  if (!twin) return null;
+  const handle = await fs.open(twin.path, 'r').catch(() => null);
+  if (!handle) return null;
+  const st = await handle.stat().catch(() => null);
+  if (!st || !st.isFile() || st.nlink !== 1 || st.size !== file.size || (st.ino === file.ino && st.dev === file.dev)) {
+    await handle.close();
+    return null;
+  }
+  const reader = await fs.open(twin.path, 'r').catch(() => null);
+  if (!reader) {
+    await handle.close();
+    return null;
+  }
+  return { ...twin, handle, reader };
 }
 
 /** How far a background copy has got; readers wait here for bytes not yet written. */
 class CopyProgress {
+  /** Bytes from the start equal to the twin's: read from the twin, since the copy may not have written them. */
+  equal = 0;
+  /** The whole file equalled the twin and hashed to its name: nothing was written. */
+  heldWhole = false;
   private written = 0;
   private failure: unknown = null;
   private waiters: Array<{ upto: number; resolve: () => void; reject: (e: unknown) => void }> = [];
@@ -569,25 +614,64 @@ class CopyProgress {
 
 /** The temp copy being written: reads wait until the copy has passed them. */
 class GrowingSource extends FullSource {
-  constructor(file: string, layout: { bytes: number; tensors: FileLayout['tensors'] }, label: string, private readonly progress: CopyProgress) {
+  constructor(file: string, layout: { bytes: number; tensors: FileLayout['tensors'] }, label: string, private readonly progress: CopyProgress, private readonly twin: { readonly handle: fs.FileHandle; readonly path: string } | null) {
     super(file, layout, label);
   }
 
   override async read(offset: number, length: number): Promise<Buffer> {
-    await this.progress.until(offset + length);
-    return super.read(offset, length);
+    const into = Buffer.allocUnsafe(length);
+    await this.readInto(offset, into);
+    return into;
   }
 
   protected override async readInto(offset: number, into: Buffer): Promise<void> {
     await this.progress.until(offset + into.length);
-    return super.readInto(offset, into);
+    const head = this.twin ? Math.max(0, Math.min(into.length, this.progress.equal - offset)) : 0;
+    if (head > 0) await readExactly(this.twin!.handle, offset, head, this.twin!.path, into.subarray(0, head));
+    if (head < into.length) await super.readInto(offset + head, into.subarray(head));
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    await this.twin?.handle.close();
   }
 }
 
-async function copyHashing(src: string, temp: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<string> {
+/**
+ * Copies `src` to `temp` and hashes it. With a twin (the parent's object of
+ * the same size) it first compares instead of writing: a model saved again
+ * with the same bytes is then read twice from the page cache and written
+ * never, and the hash of what was read proves it is the twin's object. At
+ * the first chunk that differs the equal prefix is copied from the twin and
+ * the copy goes on as without one (a delta commit pays one chunk's compare).
+ */
+async function copyHashing(src: string, temp: string, onBytes: (n: number) => void, signal?: AbortSignal, twin?: (OpenTwin & { progress: CopyProgress }) | null): Promise<string> {
   const hash = createHash('sha256');
-  const out = await fs.open(temp, 'w', 0o644);
+  let out: fs.FileHandle | undefined;
   let input: fs.FileHandle | undefined;
+  let holding = !!twin;
+  let pos = 0;
+  const theirs = twin ? Buffer.allocUnsafeSlow(1 << 22) : null;
+  const writeOut = async (chunk: Buffer): Promise<void> => {
+    out ??= await fs.open(temp, 'w', 0o644);
+    let off = 0;
+    try {
+      while (off < chunk.length) off += (await out.write(chunk, off, chunk.length - off)).bytesWritten;
+    } catch (e) {
+      // The store's disk refused, not the model file: name the folder being written.
+      throw mapFsError(e, path.dirname(temp));
+    }
+  };
+  /** Writes the bytes held back so far: the twin's, which compared equal to what was hashed. */
+  const writeHeld = async (): Promise<void> => {
+    out ??= await fs.open(temp, 'w', 0o644);
+    for (let at = 0; at < pos;) {
+      const { bytesRead } = await twin!.handle.read(theirs!, 0, Math.min(theirs!.length, pos - at), at);
+      if (bytesRead === 0) throw new WeightlineError('CORRUPT', `the parent's object ended at ${at} bytes while being copied; expected ${pos}`, twin!.path);
+      await writeOut(theirs!.subarray(0, bytesRead));
+      at += bytesRead;
+    }
+  };
   try {
     input = await fs.open(src, 'r');
     // Two buffers, reused, taking turns: the next chunk is read while this one
@@ -609,25 +693,41 @@ async function copyHashing(src: string, temp: string, onBytes: (n: number) => vo
       // The other buffer's write finished last turn: read ahead into it.
       reading = readInto(bufs[(turn + 1) % 2]!);
       hash.update(chunk);
-      let off = 0;
-      try {
-        while (off < chunk.length) off += (await out.write(chunk, off, chunk.length - off)).bytesWritten;
-      } catch (e) {
-        // The store's disk refused, not the model file: name the folder being written.
-        throw mapFsError(e, path.dirname(temp));
+      if (holding) {
+        const { bytesRead: got } = await twin!.handle.read(theirs!, 0, chunk.length, pos);
+        if (got === chunk.length && theirs!.subarray(0, got).equals(chunk)) {
+          // Before onBytes: readers of these bytes go to the twin, as none are written.
+          twin!.progress.equal += chunk.length;
+          pos += chunk.length;
+          onBytes(chunk.length);
+          await pausePoint('commit.copying', signal);
+          continue;
+        }
+        holding = false;
+        await writeHeld();
       }
+      await writeOut(chunk);
+      pos += chunk.length;
       onBytes(chunk.length);
       await pausePoint('commit.copying', signal);
     }
+    const sha256 = hash.digest('hex');
+    if (holding) {
+      // Equal to the end: the twin is this object unless the twin is damaged, when the copy is written after all (and mends it).
+      if (sha256 === twin!.sha256) twin!.progress.heldWhole = true;
+      else await writeHeld();
+    }
+    await input.close();
+    await out?.close();
+    return sha256;
   } catch (e) {
     await input?.close().catch(() => undefined);
-    await out.close().catch(() => undefined);
+    await out?.close().catch(() => undefined);
     await fs.rm(temp, { force: true });
     throw mapFsError(e, src);
+  } finally {
+    await twin?.handle.close().catch(() => undefined);
   }
-  await input.close();
-  await out.close();
-  return hash.digest('hex');
 }
 
 /**
