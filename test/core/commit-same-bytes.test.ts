@@ -7,6 +7,7 @@
 
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { commit } from '../../src-main/core/ops/commit';
 import { restore } from '../../src-main/core/ops/restore';
@@ -72,4 +73,55 @@ describe('commit of the same bytes saved again', () => {
     await restore(store, next.id, { to: out });
     expect(await sha256Of(out)).toBe(sha);
   });
+
+  it('property: any change anywhere (none, one byte, a run across the 4 MiB chunk edge), on an intact or damaged parent object, is stored bit-exact or said unchanged only when the bytes are equal', async () => {
+    const CHUNK = 4 * 1024 * 1024;
+    await fc.assert(fc.asyncProperty(
+      fc.record({
+        // none, a byte somewhere, or a run of bytes ending just past the first chunk's edge
+        change: fc.oneof(
+          fc.constant(null),
+          fc.record({ at: fc.nat(), len: fc.constant(1) }),
+          fc.record({ at: fc.integer({ min: CHUNK - 64, max: CHUNK + 8 }), len: fc.integer({ min: 1, max: 128 }) }),
+        ),
+        // a flipped byte in the parent's stored full object (on-disk damage the fast path must not trust)
+        damageParent: fc.boolean(),
+        damageAt: fc.nat(),
+      }),
+      async ({ change, damageParent, damageAt }) => {
+        const { store, file, bytes } = await committed();
+        const next = Buffer.from(bytes);
+        if (change) {
+          const at = 1024 + (change.at % (next.length - 1024)); // past the safetensors header, which must stay valid JSON
+          for (let i = at; i < Math.min(next.length, at + change.len); i++) next[i] = next[i]! ^ 0x5a;
+        }
+        const parentSha = await sha256Of(file); // HEAD's file: the committed model's bytes
+        if (damageParent) {
+          const obj = store.objectPath(parentSha);
+          await fs.chmod(obj, 0o644);
+          const h = await fs.open(obj, 'r+');
+          const at = damageAt % bytes.length;
+          await h.write(Buffer.from([bytes[at]! ^ 0xff]), 0, 1, at);
+          await h.close();
+        }
+        await saveAgain(file, next);
+        const sha = await sha256Of(file);
+        const r = await commit(store, file, { message: 'next', checkpoint: true, skipUnchanged: true });
+        expect(r.unchanged).toBe(!change);
+        const out = path.join(scratch(), 'out.safetensors');
+        // An unchanged commit stores nothing, so a damaged HEAD object stays
+        // damaged (as before the fast path): restore must then refuse,
+        // naming it, never hand out other bytes.
+        const restored = await restore(store, change ? r.id : 'HEAD', { to: out }).then(() => null, (e: unknown) => e as { code?: string });
+        if (restored) {
+          expect(!change && damageParent, `restore failed: ${String(restored.code)}`).toBe(true);
+          expect(restored.code).toBe('CORRUPT');
+        } else {
+          expect(await sha256Of(out)).toBe(sha);
+        }
+        // The object named by the file's sha256 holds exactly those bytes (mended where it was damaged and rewritten).
+        if (change) expect(await sha256Of(store.objectPath(sha))).toBe(sha);
+      },
+    ), { numRuns: 12 });
+  }, 240_000);
 });
