@@ -717,6 +717,8 @@ async function copyHashing(src: string, temp: string, onBytes: (n: number) => vo
       if (sha256 === twin!.sha256) twin!.progress.heldWhole = true;
       else await writeHeld();
     }
+    // An empty file writes no chunk, but its temp copy must exist to be adopted.
+    if (!twin?.progress.heldWhole) out ??= await fs.open(temp, 'w', 0o644);
     await input.close();
     await out?.close();
     return sha256;
